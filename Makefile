@@ -1,0 +1,46 @@
+# The two commands a newcomer needs (both install what is missing first):
+#   make serve   build the playground and serve it on http://127.0.0.1:8080
+#   make test    run every test: lint, native, in-browser, end-to-end
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+.PHONY: serve test setup setup-test build dist cli lint test-native test-web test-e2e clean
+
+serve: setup
+	. scripts/wasm-env.sh && trunk serve --release --offline --address 127.0.0.1 --port 8080
+
+test: setup-test
+	scripts/test-all.sh
+
+setup:
+	scripts/setup.sh build
+
+setup-test:
+	scripts/setup.sh test
+
+# The release build of the page, into dist/.
+dist: setup
+	. scripts/wasm-env.sh && trunk build --release --offline
+
+# The native command line, at target/release/cachescope.
+cli:
+	cargo build --release
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+
+test-native:
+	cargo test
+
+test-web: setup-test
+	. scripts/wasm-env.sh && CHROMEDRIVER=/usr/bin/chromedriver \
+	  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	  cargo test --target wasm32-unknown-unknown --test web
+
+test-e2e: setup-test dist
+	cd tests/e2e && node --test
+
+clean:
+	cargo clean
+	rm -rf dist

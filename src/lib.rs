@@ -1,0 +1,20 @@
+//! cachescope: a deterministic simulation of caches drifting from their
+//! database under concurrency, with a browser playground on top.
+//!
+//! Module map:
+//! - [`sim`]: the simulation core. Sans-IO, no browser dependency; the same
+//!   code runs in native tests, the command line and the browser.
+//! - [`lessons`]: built-in scenarios the playground and command line offer.
+//! - [`view`]: plain-data rows the page renders, a pure function of a run.
+//! - `cli` (native only): the `cachescope` command line.
+//! - `web` (wasm only): the Yew playground, a thin layer over [`sim`].
+
+pub mod lessons;
+pub mod sim;
+pub mod view;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;

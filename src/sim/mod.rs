@@ -1,0 +1,32 @@
+//! The simulation core: a deterministic discrete-event simulation of clients,
+//! app instances, a cache and a database.
+//!
+//! This module tree is sans-IO. It never touches the browser, a wall clock, a
+//! thread or an ambient random number generator: virtual time is a number the
+//! engine advances, and all randomness comes from one RNG seeded by the
+//! scenario. The same code runs natively (tests, command line) and in the
+//! browser (wasm).
+//!
+//! - [`scenario`]: the scenario file (spec section 2) and its validation.
+//! - [`ops`]: the closed set of operations an actor can perform, and replies.
+//! - [`world`]: the state the operations act on (cache, database).
+//! - [`coroutine`]: how strategy code written as plain `async fn`s yields
+//!   operations to the engine and receives their results.
+//! - [`strategy`]: the cache-aside read path and the write strategies, written
+//!   the way a service author would write them.
+//! - [`engine`]: the event queue that decides when each operation takes effect.
+//! - [`report`]: the run's outcome (spec section 4), computed from the run.
+//! - [`rng`]: the seeded RNG and the few distributions the model draws from.
+
+pub mod coroutine;
+pub mod engine;
+pub mod ops;
+pub mod report;
+pub mod rng;
+pub mod scenario;
+pub mod strategy;
+pub mod world;
+
+pub use engine::{Simulation, TraceEvent};
+pub use report::Report;
+pub use scenario::{Scenario, ScenarioError};

@@ -1,0 +1,116 @@
+//! The closed set of operations an actor can ask the world to perform, and
+//! the replies it gets back. Every trigger of a state change is one variant
+//! here, so what can happen is visible in one place.
+
+use std::rc::Rc;
+
+use super::scenario::Millis;
+
+/// A key, as an index into the scenario's sorted key list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyId(pub u32);
+
+/// A stored value. Shared, because the same value sits in the DB, the cache
+/// and the trace at once.
+pub type Value = Rc<str>;
+
+/// A DB version. Initial values are version 1; each commit of a key adds one.
+pub type Version = u64;
+
+/// A value together with the DB version it was committed as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Versioned {
+    /// The value.
+    pub value: Value,
+    /// Its DB version.
+    pub version: Version,
+}
+
+/// One operation against the cache or the database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Look a key up in the cache.
+    CacheGet { key: KeyId },
+    /// Store a value in the cache, living for the strategy's TTL.
+    CacheSet { key: KeyId, value: Versioned },
+    /// Remove a key from the cache.
+    CacheDelete { key: KeyId },
+    /// Read a key's committed row from the database.
+    DbRead { key: KeyId },
+    /// Commit a new value of a key to the database.
+    DbWrite { key: KeyId, value: Value },
+}
+
+impl Op {
+    /// The key the operation acts on.
+    pub fn key(&self) -> KeyId {
+        match self {
+            Op::CacheGet { key }
+            | Op::CacheSet { key, .. }
+            | Op::CacheDelete { key }
+            | Op::DbRead { key }
+            | Op::DbWrite { key, .. } => *key,
+        }
+    }
+
+    /// The operation's name as the trace shows it (`cache.get`, `db.write`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::CacheGet { .. } => "cache.get",
+            Op::CacheSet { .. } => "cache.set",
+            Op::CacheDelete { .. } => "cache.delete",
+            Op::DbRead { .. } => "db.read",
+            Op::DbWrite { .. } => "db.write",
+        }
+    }
+
+    /// Which latency of the scenario this operation takes.
+    pub fn resource(&self) -> Resource {
+        match self {
+            Op::CacheGet { .. } | Op::CacheSet { .. } | Op::CacheDelete { .. } => Resource::Cache,
+            Op::DbRead { .. } => Resource::DbRead,
+            Op::DbWrite { .. } => Resource::DbWrite,
+        }
+    }
+}
+
+/// What an operation's latency is drawn from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    /// The cache server.
+    Cache,
+    /// A database read.
+    DbRead,
+    /// A database commit.
+    DbWrite,
+}
+
+/// The result of an operation, handed back to the actor that asked for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// `CacheGet`: the live entry, if any.
+    CacheGet(Option<Versioned>),
+    /// `CacheSet`: the entry now expires at this time.
+    CacheSet { expires_ms: Millis },
+    /// `CacheDelete`: whether a live entry was removed.
+    CacheDelete { removed: bool },
+    /// `DbRead`: the committed row.
+    DbRead(Versioned),
+    /// `DbWrite`: the version the write committed as.
+    DbWrite { version: Version },
+}
+
+impl Reply {
+    /// A short human-readable result for the trace (`hit v1@1`, `miss`).
+    pub fn describe(&self) -> String {
+        match self {
+            Reply::CacheGet(Some(v)) => format!("hit {}@{}", v.value, v.version),
+            Reply::CacheGet(None) => "miss".to_string(),
+            Reply::CacheSet { expires_ms } => format!("stored until {expires_ms} ms"),
+            Reply::CacheDelete { removed: true } => "deleted".to_string(),
+            Reply::CacheDelete { removed: false } => "absent".to_string(),
+            Reply::DbRead(v) => format!("{}@{}", v.value, v.version),
+            Reply::DbWrite { version } => format!("committed @{version}"),
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! The strategy code: what an app instance does to serve a request, written
+//! as a service author would write it. Each `.await` is one operation whose
+//! moment of effect the engine decides, so every interleaving a real system
+//! could see is one the engine can produce.
+
+use super::coroutine::Io;
+use super::ops::{KeyId, Value, Version, Versioned};
+
+/// Where a read's value came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// A cache hit.
+    Cache,
+    /// The database, after a miss.
+    Db,
+}
+
+/// What a finished request returned to its client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Served {
+    /// A read returned this value.
+    Read {
+        /// The value and the DB version it was read at.
+        value: Versioned,
+        /// Cache hit or DB.
+        source: Source,
+    },
+    /// A write was acknowledged; it committed as this version.
+    Write {
+        /// The committed version.
+        version: Version,
+    },
+}
+
+/// Cache-aside read: serve a hit; on a miss read the DB and fill the cache.
+///
+/// The fill is the read's weak point: between `db_read` and `cache_set` a
+/// writer can commit and invalidate, and this set then puts the old value
+/// back. Invalidate-on-write does not prevent that; the engine can show it.
+pub async fn cache_aside_read(io: Io, key: KeyId) -> Served {
+    if let Some(value) = io.cache_get(key).await {
+        return Served::Read {
+            value,
+            source: Source::Cache,
+        };
+    }
+    let row = io.db_read(key).await;
+    io.cache_set(key, row.clone()).await;
+    Served::Read {
+        value: row,
+        source: Source::Db,
+    }
+}
+
+/// Invalidate-on-write: commit to the DB, then delete the cached copy so the
+/// next read misses and fetches the new value.
+pub async fn invalidate_on_write(io: Io, key: KeyId, value: Value) -> Served {
+    let version = io.db_write(key, value).await;
+    io.cache_delete(key).await;
+    Served::Write { version }
+}

@@ -1,0 +1,131 @@
+//! The page.
+
+use yew::prelude::*;
+
+use super::state::{Action, Playground};
+use crate::lessons::LESSONS;
+use crate::view::{self, KeyRow, PendingRow, StepRow};
+
+/// The whole playground.
+#[function_component(App)]
+pub fn app() -> Html {
+    let state = use_reducer(|| Playground::new(&LESSONS[0]));
+    let dispatch = |action: Action| {
+        let state = state.dispatcher();
+        Callback::from(move |_: MouseEvent| state.dispatch(action))
+    };
+    let sim = &state.sim;
+    let finished = sim.is_finished();
+    let taken = state.steps_taken();
+
+    html! {
+        <main class="playground">
+            <header class="masthead">
+                <h1>{ "cachescope" }</h1>
+                <p class="tagline">{ "How caches drift from their database, one operation at a time." }</p>
+            </header>
+            <section class="lesson" aria-labelledby="lesson-title">
+                <h2 id="lesson-title" data-testid="lesson-title">{ state.lesson.title }</h2>
+                <p>{ state.lesson.text }</p>
+            </section>
+            <div class="transport" role="toolbar" aria-label="Run controls">
+                <button data-testid="reset" onclick={dispatch(Action::Reset)} disabled={taken == 0}>
+                    { "Reset" }
+                </button>
+                <button data-testid="step" class="primary" onclick={dispatch(Action::Step)} disabled={finished}>
+                    { "Step" }
+                </button>
+                <button data-testid="run" onclick={dispatch(Action::RunToEnd)} disabled={finished}>
+                    { "Run to end" }
+                </button>
+                <span class="clock" data-testid="clock" aria-live="polite">
+                    { format!("t = {} ms · step {} of {}", sim.now_ms(), taken, state.total_steps) }
+                    if finished { { " · done" } }
+                </span>
+            </div>
+            <div class="panels">
+                <KeysPanel rows={view::key_rows(sim)} />
+                <PendingPanel rows={view::pending_rows(sim)} />
+            </div>
+            <StepsPanel rows={view::step_rows(sim)} />
+        </main>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct KeysProps {
+    rows: Vec<KeyRow>,
+}
+
+#[function_component(KeysPanel)]
+fn keys_panel(props: &KeysProps) -> Html {
+    html! {
+        <section class="panel" aria-labelledby="keys-title">
+            <h3 id="keys-title">{ "Cache and database now" }</h3>
+            <table data-testid="keys">
+                <thead><tr><th scope="col">{ "key" }</th><th scope="col">{ "cache" }</th><th scope="col">{ "database" }</th></tr></thead>
+                <tbody>
+                    { for props.rows.iter().map(|row| html! {
+                        <tr class={classes!(row.diverged.then_some("diverged"))}>
+                            <th scope="row">{ &row.key }</th>
+                            <td data-testid="cache-cell">{ &row.cache }</td>
+                            <td data-testid="db-cell">{ &row.db }</td>
+                        </tr>
+                    }) }
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct PendingProps {
+    rows: Vec<PendingRow>,
+}
+
+#[function_component(PendingPanel)]
+fn pending_panel(props: &PendingProps) -> Html {
+    html! {
+        <section class="panel" aria-labelledby="pending-title">
+            <h3 id="pending-title">{ "In flight" }</h3>
+            if props.rows.is_empty() {
+                <p class="empty">{ "Nothing in flight." }</p>
+            } else {
+                <ul data-testid="pending">
+                    { for props.rows.iter().map(|row| html! {
+                        <li><strong>{ &row.actor }</strong>{ " " }<code>{ &row.operation }</code>{ " — " }{ &row.when }</li>
+                    }) }
+                </ul>
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct StepsProps {
+    rows: Vec<StepRow>,
+}
+
+#[function_component(StepsPanel)]
+fn steps_panel(props: &StepsProps) -> Html {
+    let last = props.rows.len();
+    html! {
+        <section class="panel steps" aria-labelledby="steps-title">
+            <h3 id="steps-title">{ "Operations, in the order they took effect" }</h3>
+            if props.rows.is_empty() {
+                <p class="empty">{ "Nothing has happened yet. Press Step." }</p>
+            } else {
+                <ol data-testid="steps">
+                    { for props.rows.iter().map(|row| html! {
+                        <li data-testid="step-row" class={classes!((row.number == last).then_some("latest"))}>
+                            <span class="when">{ &row.when }</span>
+                            <span class="actor">{ &row.actor }</span>
+                            <code class="op">{ &row.operation }</code>
+                            <span class="result">{ &row.result }</span>
+                        </li>
+                    }) }
+                </ol>
+            }
+        </section>
+    }
+}
