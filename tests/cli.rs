@@ -19,14 +19,20 @@ fn cachescope(args: &[&str]) -> (i32, String, String) {
 fn version_prints_the_package_version() {
     let (code, stdout, _) = cachescope(&["--version"]);
     assert_eq!(code, 0);
-    assert_eq!(stdout.trim(), format!("cachescope {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        stdout.trim(),
+        format!("cachescope {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
 fn help_explains_what_the_tool_is() {
     let (code, stdout, _) = cachescope(&["--help"]);
     assert_eq!(code, 0);
-    assert!(stdout.contains("Simulate caches drifting from their database"), "{stdout}");
+    assert!(
+        stdout.contains("Simulate caches drifting from their database"),
+        "{stdout}"
+    );
     assert!(stdout.contains("Usage: cachescope"), "{stdout}");
 }
 
