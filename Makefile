@@ -4,7 +4,7 @@
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: serve test setup setup-test build dist cli lint test-native test-web test-e2e clean
+.PHONY: serve test setup setup-test dist cli lint test-native test-web test-e2e clean
 
 serve: setup
 	. scripts/wasm-env.sh && trunk serve --release --offline --address 127.0.0.1 --port 8080
@@ -27,19 +27,16 @@ cli:
 	cargo build --release
 
 lint:
-	cargo fmt --check
-	cargo clippy --all-targets -- -D warnings
+	scripts/test-all.sh lint
 
 test-native:
-	cargo test
+	scripts/test-all.sh native
 
 test-web: setup-test
-	. scripts/wasm-env.sh && CHROMEDRIVER=/usr/bin/chromedriver \
-	  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-	  cargo test --target wasm32-unknown-unknown --test web
+	scripts/test-all.sh web
 
-test-e2e: setup-test dist
-	cd tests/e2e && node --test
+test-e2e: setup-test
+	scripts/test-all.sh e2e
 
 clean:
 	cargo clean

@@ -20,8 +20,11 @@ case "$purpose" in build | test) ;; *)
   ;;
 esac
 
-step() { printf '==> %s\n' "$*"; }
-ok() { printf '    ok: %s\n' "$*"; }
+step() {
+  step_started=$SECONDS
+  printf '==> %s\n' "$*"
+}
+ok() { printf '    ok: %s (%ss)\n' "$*" $((SECONDS - step_started)); }
 fail() {
   printf '\nsetup failed: %s\n' "$*" >&2
   exit 1
@@ -132,4 +135,4 @@ if [ "$purpose" = test ]; then
   fi
 fi
 
-step "setup complete"
+printf '==> setup complete in %ss\n' "$SECONDS"

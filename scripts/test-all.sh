@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test level and prints each level's counts, then one total:
+# Runs the test levels named on the command line (default: all of them, in
+# this order) and prints each level's counts, then one total:
 #   lint    cargo fmt --check, cargo clippy --all-targets -D warnings
 #   native  cargo test (the core, the command line, the view models)
 #   web     wasm-bindgen-test in headless Chrome (components)
@@ -67,10 +68,19 @@ e2e() {
   (cd tests/e2e && node --test --test-reporter=tap)
 }
 
-level lint "$cargo_pass" "$cargo_fail" lint
-level native "$cargo_pass" "$cargo_fail" cargo test
-level web "$cargo_pass" "$cargo_fail" web
-level e2e '^# pass [0-9]+' '^# fail [0-9]+' e2e
+native() { cargo test; }
+
+[ $# -gt 0 ] || set -- lint native web e2e
+for name in "$@"; do
+  case "$name" in
+  lint | native | web) level "$name" "$cargo_pass" "$cargo_fail" "$name" ;;
+  e2e) level e2e '^# pass [0-9]+' '^# fail [0-9]+' e2e ;;
+  *)
+    echo "unknown test level: $name (expected lint, native, web or e2e)" >&2
+    exit 2
+    ;;
+  esac
+done
 
 printf '\n'
 if [ ${#failed_levels[@]} -gt 0 ]; then

@@ -27,14 +27,62 @@ impl Lesson {
 }
 
 /// Every built-in lesson, in teaching order.
-pub const LESSONS: &[Lesson] = &[Lesson {
-    name: "cache-aside-basics",
-    title: "Cache-aside: miss, read the database, fill the cache, hit",
-    text: "R1 finds the cache empty (a miss), reads user:123 from the database \
-           and stores it in the cache. R2 arrives later and is served from the \
-           cache without touching the database.",
-    scenario_json: include_str!("../lessons/cache-aside-basics.json"),
-}];
+pub const LESSONS: &[Lesson] = &[
+    Lesson {
+        name: "cache-aside-basics",
+        title: "Cache-aside: miss, read the database, fill the cache, hit",
+        text: "R1 finds the cache empty (a miss), reads user:123 from the database \
+               and stores it in the cache. R2 arrives later and is served from the \
+               cache without touching the database.",
+        scenario_json: include_str!("../lessons/cache-aside-basics.json"),
+    },
+    Lesson {
+        name: "update-on-write-race",
+        title: "Update-on-write: two writers commit in one order and set the cache in the other",
+        text: "W1 commits A, then W2 commits B: the database ends with B. But W2 sets \
+               the cache first and W1 second, so the cache ends with A. Nothing \
+               corrects it until the TTL: R, arriving later, reads A although B was \
+               committed before it started, a stale read.",
+        scenario_json: include_str!("../lessons/update-on-write-race.json"),
+    },
+    Lesson {
+        name: "invalidate-on-write",
+        title: "Invalidate-on-write: commit, then delete, and the next read refills",
+        text: "W commits v2 and then deletes the cached v1. For the one cache \
+               operation between commit and delete the cache still serves v1 (a short \
+               divergence window); after the delete the next read misses and fills \
+               the cache with v2. In this timing it works; the read-write-race \
+               lesson shows a timing where it does not.",
+        scenario_json: include_str!("../lessons/invalidate-on-write.json"),
+    },
+    Lesson {
+        name: "read-write-race",
+        title: "Invalidate-on-write is not always consistent: a slow reader refills the old value",
+        text: "R misses and reads v1 from the database. Before R stores it, W commits \
+               v2 and deletes the key. Then R's cache set lands, after the delete, and \
+               puts v1 back. The cache now holds v1 until the TTL, and R2 reads it: \
+               stale. Deleting instead of updating does not prevent this; leases do.",
+        scenario_json: include_str!("../lessons/read-write-race.json"),
+    },
+    Lesson {
+        name: "delete-first",
+        title: "Delete-first: a read between the delete and the commit refills the old value",
+        text: "W deletes the cached v1 first and then commits v2, which takes 20 ms. \
+               R misses in between, reads v1 from the database (not yet changed) and \
+               stores it. When W's commit lands the cache holds v1 and stays stale \
+               until the TTL; R2 reads it.",
+        scenario_json: include_str!("../lessons/delete-first.json"),
+    },
+    Lesson {
+        name: "ttl-only",
+        title: "TTL only: the cache is wrong from the commit until the entry expires",
+        text: "W commits v2 and does nothing to the cache. The cached v1 (TTL 1 s, \
+               cached at 0) is served until it expires at 1000 ms: the stale window \
+               is expiry minus commit. R reads v1 (stale); R2, after the expiry, \
+               misses and reads v2.",
+        scenario_json: include_str!("../lessons/ttl-only.json"),
+    },
+];
 
 /// The lesson called `name`.
 pub fn lesson(name: &str) -> Option<&'static Lesson> {

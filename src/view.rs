@@ -28,7 +28,7 @@ pub struct KeyRow {
     pub cache: String,
     /// The committed row (`v1 @1`).
     pub db: String,
-    /// Whether the cache holds a value other than the database's.
+    /// Whether the cache holds another version than the database's.
     pub diverged: bool,
 }
 
@@ -78,7 +78,8 @@ pub fn key_rows(sim: &Simulation) -> Vec<KeyRow> {
                     },
                 ),
                 db: format!("{} @{}", row.value, row.version),
-                diverged: entry.is_some_and(|e| e.value.value != row.value),
+                // The core's definition: a live entry of another version.
+                diverged: entry.is_some_and(|e| e.value.version != row.version),
             }
         })
         .collect()
@@ -104,7 +105,7 @@ mod tests {
     #[test]
     fn rows_follow_the_simulation_step_by_step() {
         let scenario = lessons::lesson("cache-aside-basics").unwrap().scenario();
-        let mut sim = Simulation::new(&scenario);
+        let mut sim = Simulation::new(&scenario).unwrap();
         assert!(step_rows(&sim).is_empty());
         assert_eq!(key_rows(&sim)[0].cache, "(empty)");
         // Nothing is in flight before the first request has been sent.

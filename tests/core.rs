@@ -1,50 +1,15 @@
 //! Scenario in, report out: the core's behaviour pinned at its boundary.
 
+mod support;
+
 use cachescope::lessons::{self, LESSONS};
 use cachescope::sim::{Report, Scenario, Simulation};
-use serde_json::{Value, json};
-
-/// Runs a scenario given as JSON to the end and returns its report as JSON.
-fn run(scenario: Value) -> Value {
-    let scenario = Scenario::from_json(&scenario.to_string()).expect("valid scenario");
-    let mut sim = Simulation::new(&scenario);
-    sim.run();
-    serde_json::to_value(Report::of(&sim, true)).unwrap()
-}
-
-/// The trace as compact lines `start-end actor op key result`, so a test
-/// reads like the timeline it pins.
-fn trace_lines(report: &Value) -> Vec<String> {
-    report["trace"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            format!(
-                "{}-{} {} {} {} {}",
-                e["start_ms"],
-                e["end_ms"],
-                e["actor"].as_str().unwrap(),
-                e["op"].as_str().unwrap(),
-                e["key"].as_str().unwrap(),
-                e["result"].as_str().unwrap()
-            )
-        })
-        .collect()
-}
-
-fn rejection(scenario: Value) -> String {
-    Scenario::from_json(&scenario.to_string())
-        .expect_err("scenario should be rejected")
-        .to_string()
-}
+use serde_json::json;
+use support::{rejection, run, trace_lines};
 
 #[test]
 fn cache_aside_miss_fills_the_cache_and_the_next_read_hits() {
-    let report = run(lessons::lesson("cache-aside-basics")
-        .unwrap()
-        .scenario()
-        .pipe_json());
+    let report = run(&support::lesson("cache-aside-basics"));
     // Cache 1 ms, DB read 10 ms: R1 misses at 1, reads the DB at 11, fills
     // the cache at 12; R2 (sent at 20) hits at 21 without a DB read.
     assert_eq!(
@@ -76,7 +41,7 @@ fn cache_aside_miss_fills_the_cache_and_the_next_read_hits() {
 
 #[test]
 fn invalidate_on_write_commits_then_deletes_so_the_next_read_misses() {
-    let report = run(json!({
+    let report = run(&json!({
         "keys": {"k": "v1"}, "prewarm": true,
         "requests": [
             {"id": "W", "op": "write", "key": "k", "value": "v2", "at_ms": 0},
@@ -105,7 +70,7 @@ fn a_read_overlapping_the_commit_is_stale_only_if_it_started_after_the_commit() 
     // stale by definition (nothing newer was committed when it started).
     // R2 starts at 21, after the commit, but its get lands at 26, after the
     // delete, so it misses and reads v2.
-    let report = run(json!({
+    let report = run(&json!({
         "keys": {"k": "v1"}, "prewarm": true,
         "latency_ms": {"cache": 5},
         "requests": [
@@ -133,7 +98,7 @@ fn with_jitter_a_read_can_hit_between_commit_and_delete_and_is_then_stale() {
     // the order in the trace, so the definition, not luck, is what passes.
     let (mut stale_seeds, mut fresh_seeds) = (0, 0);
     for seed in 1..=40 {
-        let report = run(json!({
+        let report = run(&json!({
             "seed": seed, "keys": {"k": "v1"}, "prewarm": true,
             "latency_ms": {"cache": 1, "db_write": 20, "jitter_ms": 8},
             "requests": [
@@ -184,20 +149,20 @@ fn jittered_runs_are_reproducible_from_the_seed_and_differ_across_seeds() {
               .collect::<Vec<_>>()
         })
     };
-    assert_eq!(run(scenario(5)), run(scenario(5)));
-    assert_ne!(run(scenario(5))["trace"], run(scenario(6))["trace"]);
+    assert_eq!(run(&scenario(5)), run(&scenario(5)));
+    assert_ne!(run(&scenario(5))["trace"], run(&scenario(6))["trace"]);
 }
 
 #[test]
 fn a_clone_taken_mid_run_continues_exactly_as_the_original() {
     for lesson in LESSONS {
         let scenario = lesson.scenario();
-        let mut reference = Simulation::new(&scenario);
+        let mut reference = Simulation::new(&scenario).unwrap();
         reference.run();
         let expected = Report::of(&reference, true);
         let total = reference.trace().len();
         for cut in 0..=total {
-            let mut sim = Simulation::new(&scenario);
+            let mut sim = Simulation::new(&scenario).unwrap();
             for _ in 0..cut {
                 sim.step();
             }
@@ -230,48 +195,45 @@ fn every_lesson_is_valid_and_round_trips_through_json() {
 fn bad_scenarios_are_rejected_with_the_path_and_what_was_expected() {
     let base = || json!({"keys": {"k": "v"}, "requests": [{"id": "R", "op": "read", "key": "k"}]});
     assert_eq!(
-        rejection(json!({"keys": {"k": "v"}, "requests": []})),
+        rejection(&json!({"keys": {"k": "v"}, "requests": []})),
         "requests: expected 1 to 10000 requests, got 0"
     );
     let mut unknown_key = base();
     unknown_key["requests"][0]["key"] = json!("nope");
     assert_eq!(
-        rejection(unknown_key),
+        rejection(&unknown_key),
         "requests[0].key: expected one of the scenario's keys, got \"nope\""
     );
     let mut absurd = base();
     absurd["latency_ms"] = json!({"db_read": 999_999_999});
     assert_eq!(
-        rejection(absurd),
+        rejection(&absurd),
         "latency_ms.db_read: expected at most 86400000 ms (one day), got 999999999"
     );
     let mut zero_apps = base();
     zero_apps["apps"] = json!(0);
-    assert!(rejection(zero_apps).starts_with("apps: expected 1 to 64"));
+    assert!(rejection(&zero_apps).starts_with("apps: expected 1 to 64"));
     let mut unknown_field = base();
     unknown_field["colour"] = json!("blue");
-    assert!(rejection(unknown_field).contains("unknown field `colour`"));
+    assert!(rejection(&unknown_field).contains("unknown field `colour`"));
     assert!(
         Scenario::from_json("{not json")
             .unwrap_err()
             .to_string()
-            .starts_with("$: not a valid scenario (line 1, column 2)")
+            .starts_with("$: not valid JSON (line 1, column 2): key must be a string")
     );
     let mut write_without_value = base();
     write_without_value["requests"][0]["op"] = json!("write");
     assert_eq!(
-        rejection(write_without_value),
+        rejection(&write_without_value),
         "requests[0].value: a write needs a value"
     );
 }
 
-/// Serialises a scenario back to a JSON value (lets tests start from a lesson).
-trait PipeJson {
-    fn pipe_json(&self) -> Value;
-}
-
-impl PipeJson for Scenario {
-    fn pipe_json(&self) -> Value {
-        serde_json::from_str(&self.to_json()).unwrap()
-    }
+#[test]
+fn a_simulation_of_an_invalid_scenario_built_in_code_is_an_error_not_a_panic() {
+    let mut scenario = lessons::lesson("cache-aside-basics").unwrap().scenario();
+    scenario.requests[0].key = "missing".into();
+    let err = Simulation::new(&scenario).expect_err("invalid scenario");
+    assert_eq!(err.path, "requests[0].key");
 }

@@ -13,9 +13,9 @@ use std::rc::Rc;
 use serde::Serialize;
 
 use super::coroutine::{Coroutine, Resume};
-use super::ops::{KeyId, Op, Reply, Resource, Value, Version};
+use super::ops::{KeyId, Op, Reply, Resource, Value};
 use super::rng::SimRng;
-use super::scenario::{Millis, RequestOp, Scenario};
+use super::scenario::{Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry};
 use super::strategy::{self, Served};
 use super::world::{Cache, CacheEntry, Database, World};
 
@@ -59,6 +59,36 @@ pub struct Counters {
     pub cache_deletes: u64,
 }
 
+/// What kind of disagreement a divergence window is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DivergenceKind {
+    /// The cache holds an older committed version than the database.
+    Stale,
+}
+
+/// A maximal interval during which the cache held a live entry for a key
+/// whose version differs from the database's current one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DivergenceWindow {
+    /// The key.
+    pub key: KeyId,
+    /// Stale (or, later, ahead).
+    pub kind: DivergenceKind,
+    /// When it opened.
+    pub from_ms: Millis,
+    /// When it closed; `None` while open. An open window may still close by
+    /// expiry: see [`Simulation::divergence`].
+    pub to_ms: Option<Millis>,
+}
+
+/// The window currently open for a key, and when its entry expires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct OpenWindow {
+    index: usize,
+    expires_ms: Millis,
+}
+
 /// How a scripted request is getting on.
 #[derive(Debug)]
 pub struct RequestRun {
@@ -70,9 +100,6 @@ pub struct RequestRun {
     pub key: KeyId,
     /// When the client sent it, once it has been sent.
     pub started_ms: Option<Millis>,
-    /// The highest version of the key committed before it started (a read
-    /// returning an older version is stale).
-    pub committed_at_start: Version,
     /// When it finished and what it returned.
     pub finished: Option<(Millis, Served)>,
     /// Its strategy code while it runs.
@@ -86,7 +113,6 @@ impl Clone for RequestRun {
             app: self.app,
             key: self.key,
             started_ms: self.started_ms,
-            committed_at_start: self.committed_at_start,
             finished: self.finished.clone(),
             coroutine: self.coroutine.as_ref().map(|co| co.replay().0),
         }
@@ -138,12 +164,29 @@ pub struct Simulation {
     requests: Vec<RequestRun>,
     trace: Vec<TraceEvent>,
     counters: Counters,
+    /// Request index by id, for schedules.
+    request_ids: Rc<std::collections::BTreeMap<String, usize>>,
+    /// The next schedule entry to apply (scheduled mode).
+    schedule_pos: usize,
+    windows: Vec<DivergenceWindow>,
+    open_windows: Vec<Option<OpenWindow>>,
 }
 
 impl Simulation {
-    /// A simulation at time 0 of a validated scenario (see
-    /// [`Scenario::from_json`] / [`Scenario::validate`]).
-    pub fn new(scenario: &Scenario) -> Self {
+    /// A simulation of `scenario` at time 0, or why the scenario is invalid.
+    pub fn new(scenario: &Scenario) -> Result<Self, ScenarioError> {
+        scenario.validate()?;
+        let sim = Self::new_validated(scenario);
+        if sim.scenario.schedule.is_some() {
+            // A schedule can only be checked by following it: an entry may
+            // name an actor that has nothing pending at that point.
+            let mut dry_run = sim.clone();
+            while dry_run.step_scheduled()? {}
+        }
+        Ok(sim)
+    }
+
+    fn new_validated(scenario: &Scenario) -> Self {
         let key_names: Rc<[String]> = scenario.keys.keys().cloned().collect();
         let key_id = |name: &str| {
             let index = key_names
@@ -152,15 +195,21 @@ impl Simulation {
             KeyId(index as u32)
         };
         let db = Database::new(scenario.keys.values().map(|v| Value::from(v.as_str())));
+        let mut rng = SimRng::new(scenario.seed);
         let mut cache = Cache::new(key_names.len());
         if scenario.prewarm {
             for index in 0..key_names.len() {
                 let key = KeyId(index as u32);
+                let jitter = if scenario.strategy.ttl_jitter_ms > 0 {
+                    rng.up_to(scenario.strategy.ttl_jitter_ms)
+                } else {
+                    0
+                };
                 cache.set(
                     key,
                     CacheEntry {
                         value: db.row(key).clone(),
-                        expires_ms: scenario.strategy.ttl_ms,
+                        expires_ms: scenario.strategy.ttl_ms + jitter,
                     },
                 );
             }
@@ -174,11 +223,11 @@ impl Simulation {
                 app: spec.app.unwrap_or(index as u32 % scenario.apps),
                 key: key_id(&spec.key),
                 started_ms: None,
-                committed_at_start: 0,
                 finished: None,
                 coroutine: None,
             })
             .collect();
+        let key_count = key_names.len();
         let mut sim = Simulation {
             scenario: Rc::new(scenario.clone()),
             key_names,
@@ -189,14 +238,29 @@ impl Simulation {
                 cache,
                 db,
                 ttl_ms: scenario.strategy.ttl_ms,
+                ttl_jitter_ms: scenario.strategy.ttl_jitter_ms,
             },
-            rng: SimRng::new(scenario.seed),
+            rng,
             requests,
             trace: Vec::new(),
             counters: Counters::default(),
+            request_ids: Rc::new(
+                scenario
+                    .requests
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (r.id.clone(), i))
+                    .collect(),
+            ),
+            schedule_pos: 0,
+            windows: Vec::new(),
+            open_windows: vec![None; key_count],
         };
-        for (index, spec) in scenario.requests.iter().enumerate() {
-            sim.schedule(spec.at_ms, Event::Arrive(index));
+        // In scheduled mode a request starts when the schedule first names it.
+        if scenario.schedule.is_none() {
+            for (index, spec) in scenario.requests.iter().enumerate() {
+                sim.schedule(spec.at_ms, Event::Arrive(index));
+            }
         }
         sim
     }
@@ -243,7 +307,25 @@ impl Simulation {
 
     /// Whether nothing is left to happen.
     pub fn is_finished(&self) -> bool {
-        self.queue.is_empty()
+        match &self.scenario.schedule {
+            Some(schedule) => schedule[self.schedule_pos..]
+                .iter()
+                .all(|entry| matches!(entry, ScheduleEntry::Wait(_))),
+            None => self.queue.is_empty(),
+        }
+    }
+
+    /// Every divergence window so far, in the order they opened, as of the
+    /// current time: an open window whose entry has expired is closed at
+    /// its expiry.
+    pub fn divergence(&self) -> Vec<DivergenceWindow> {
+        let mut windows = self.windows.clone();
+        for open in self.open_windows.iter().flatten() {
+            if open.expires_ms <= self.now {
+                windows[open.index].to_ms = Some(open.expires_ms);
+            }
+        }
+        windows
     }
 
     /// Operations issued but not yet taken effect, soonest first, as
@@ -272,22 +354,78 @@ impl Simulation {
     /// Advances to the next operation taking effect and applies it. Returns
     /// that operation's trace entry, or `None` when the run is over.
     pub fn step(&mut self) -> Option<&TraceEvent> {
+        let stepped = if self.scenario.schedule.is_some() {
+            self.step_scheduled()
+                .expect("the schedule was checked when the simulation was created")
+        } else {
+            self.step_timed()
+        };
+        if stepped { self.trace.last() } else { None }
+    }
+
+    /// Timed mode: the operation with the earliest effect time goes next.
+    fn step_timed(&mut self) -> bool {
         while let Some(Reverse(next)) = self.queue.pop() {
             debug_assert!(next.at >= self.now, "time never runs backwards");
             self.now = next.at;
             match next.event {
-                Event::Arrive(request) => self.start_request(request),
+                Event::Arrive(request) => {
+                    let at = self.now;
+                    self.start_request(request, at);
+                }
                 Event::Effect {
                     request,
                     op,
                     issued_ms,
                 } => {
                     self.take_effect(request, op, issued_ms);
-                    return self.trace.last();
+                    return true;
                 }
             }
         }
-        None
+        false
+    }
+
+    /// Scheduled mode: the next schedule entry says whose operation goes
+    /// next; it takes effect at the later of the previous effect and its
+    /// natural completion time.
+    fn step_scheduled(&mut self) -> Result<bool, ScenarioError> {
+        let schedule = Rc::clone(&self.scenario);
+        let schedule = schedule.schedule.as_deref().unwrap_or_default();
+        while let Some(entry) = schedule.get(self.schedule_pos) {
+            let position = self.schedule_pos;
+            self.schedule_pos += 1;
+            let name = match entry {
+                ScheduleEntry::Wait(ms) => {
+                    self.now += ms;
+                    continue;
+                }
+                ScheduleEntry::Actor(name) => name,
+            };
+            let nothing_pending = || ScenarioError {
+                path: format!("schedule[{position}]"),
+                message: format!("{name:?} has nothing pending at this point"),
+            };
+            let request = *self.request_ids.get(name).ok_or_else(nothing_pending)?;
+            if self.requests[request].started_ms.is_none() {
+                let at = self.scenario.requests[request].at_ms;
+                self.start_request(request, at);
+            }
+            let pending = self
+                .queue
+                .iter()
+                .find(|Reverse(s)| matches!(s.event, Event::Effect { request: r, .. } if r == request))
+                .map(|Reverse(s)| s.clone())
+                .ok_or_else(nothing_pending)?;
+            self.queue.retain(|Reverse(s)| s.seq != pending.seq);
+            self.now = self.now.max(pending.at);
+            let Event::Effect { op, issued_ms, .. } = pending.event else {
+                unreachable!("found by matching an effect")
+            };
+            self.take_effect(request, op, issued_ms);
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     /// Runs to the end.
@@ -301,27 +439,30 @@ impl Simulation {
         self.queue.push(Reverse(Scheduled { at, seq, event }));
     }
 
-    fn start_request(&mut self, request: usize) {
+    /// Starts a request whose client sends it at `at`: its first operation
+    /// is issued then.
+    fn start_request(&mut self, request: usize, at: Millis) {
         let spec = &self.scenario.requests[request];
         let run = &mut self.requests[request];
         let key = run.key;
-        run.started_ms = Some(self.now);
-        run.committed_at_start = self.world.db.row(key).version;
+        run.started_ms = Some(at);
         let mut coroutine = match spec.op {
             RequestOp::Read => Coroutine::new(move |io| strategy::cache_aside_read(io, key)),
             RequestOp::Write => {
                 let value = Value::from(spec.value.as_deref().unwrap_or_default());
-                Coroutine::new(move |io| strategy::invalidate_on_write(io, key, value.clone()))
+                let write = self.scenario.strategy.write;
+                Coroutine::new(move |io| strategy::write(io, write, key, value.clone()))
             }
         };
         let first = coroutine.resume(None);
         self.requests[request].coroutine = Some(coroutine);
-        self.advance(request, first);
+        self.advance(request, first, at);
     }
 
     fn take_effect(&mut self, request: usize, op: Op, issued_ms: Millis) {
-        let reply = self.world.apply(&op, self.now);
+        let reply = self.world.apply(&op, self.now, &mut self.rng);
         self.count(&op, &reply);
+        self.track_divergence(op.key());
         let run = &self.requests[request];
         self.trace.push(TraceEvent {
             start_ms: issued_ms,
@@ -337,11 +478,56 @@ impl Simulation {
             .as_mut()
             .expect("an operation took effect for a request that is not running");
         let next = coroutine.resume(Some(reply));
-        self.advance(request, next);
+        let now = self.now;
+        self.advance(request, next, now);
     }
 
-    /// Issues the request's next operation now, or records its end.
-    fn advance(&mut self, request: usize, resume: Resume<Served>) {
+    /// Opens or closes `key`'s divergence window after an effect on it.
+    fn track_divergence(&mut self, key: KeyId) {
+        let now = self.now;
+        let row_version = self.world.db.row(key).version;
+        let diverged = self
+            .world
+            .cache
+            .live(key, now)
+            .filter(|entry| entry.value.version != row_version)
+            .map(|entry| entry.expires_ms);
+        let slot = &mut self.open_windows[key.0 as usize];
+        // A window whose entry expired before now ended at the expiry, unless
+        // a new diverged entry took over at that very instant (then the
+        // interval is still one maximal window).
+        if let Some(open) = *slot
+            && (open.expires_ms < now || (open.expires_ms == now && diverged.is_none()))
+        {
+            self.windows[open.index].to_ms = Some(open.expires_ms);
+            *slot = None;
+        }
+        match (diverged, *slot) {
+            (Some(expires_ms), None) => {
+                *slot = Some(OpenWindow {
+                    index: self.windows.len(),
+                    expires_ms,
+                });
+                self.windows.push(DivergenceWindow {
+                    key,
+                    kind: DivergenceKind::Stale,
+                    from_ms: now,
+                    to_ms: None,
+                });
+            }
+            (Some(expires_ms), Some(open)) => {
+                *slot = Some(OpenWindow { expires_ms, ..open });
+            }
+            (None, Some(open)) => {
+                self.windows[open.index].to_ms = Some(now);
+                *slot = None;
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// Issues the request's next operation at `issued_ms`, or records its end.
+    fn advance(&mut self, request: usize, resume: Resume<Served>, issued_ms: Millis) {
         match resume {
             Resume::Perform(op) => {
                 if op.resource() == Resource::DbRead {
@@ -350,8 +536,7 @@ impl Simulation {
                     c.peak_concurrent_db_reads =
                         c.peak_concurrent_db_reads.max(c.db_reads_in_flight);
                 }
-                let at = self.now + self.latency(op.resource());
-                let issued_ms = self.now;
+                let at = issued_ms + self.latency(op.resource());
                 self.schedule(
                     at,
                     Event::Effect {
@@ -364,7 +549,7 @@ impl Simulation {
             Resume::Done(served) => {
                 let run = &mut self.requests[request];
                 run.coroutine = None;
-                run.finished = Some((self.now, served));
+                run.finished = Some((issued_ms, served));
             }
         }
     }

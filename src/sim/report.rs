@@ -1,15 +1,16 @@
 //! The report (spec section 4): what a run did, computed from the run itself.
 //!
 //! So far this covers the fields the engine can already produce (final state,
-//! per-request results with staleness, DB and cache counters, latency
-//! percentiles, the trace). Divergence windows, the bus and lost writes come
-//! with the strategies that create them.
+//! per-request results with staleness, stale divergence windows, DB and cache
+//! counters, latency percentiles, the trace). Ahead windows, uncommitted and
+//! phantom reads, the bus and lost writes come with the strategies that
+//! create them.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::engine::{Simulation, TraceEvent};
+use super::engine::{DivergenceKind, Simulation, TraceEvent};
 use super::ops::{Version, Versioned};
 use super::scenario::{Millis, RequestOp};
 use super::strategy::{Served, Source};
@@ -94,6 +95,19 @@ pub struct RequestReport {
     pub stale: Option<bool>,
 }
 
+/// A divergence window as the report prints it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WindowReport {
+    /// The key.
+    pub key: String,
+    /// `stale` (or, later, `ahead`).
+    pub kind: DivergenceKind,
+    /// When it opened.
+    pub from_ms: Millis,
+    /// When it closed; `null` if still open at `end_ms`.
+    pub to_ms: Option<Millis>,
+}
+
 /// Database counters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DbReport {
@@ -148,6 +162,10 @@ pub struct Report {
     pub requests: Vec<RequestReport>,
     /// Reads that returned stale values.
     pub stale_reads: u64,
+    /// Every divergence window, in the order they opened.
+    pub divergence: Vec<WindowReport>,
+    /// Total time keys spent stale in the cache, up to `end_ms`.
+    pub stale_ms: Millis,
     /// Database counters.
     pub db: DbReport,
     /// Cache counters.
@@ -208,7 +226,10 @@ impl Report {
                             report.value = Some(value.value.to_string());
                             report.version = Some(value.version);
                             report.source = Some(*source);
-                            report.stale = Some(value.version < run.committed_at_start);
+                            // Stale: older than what was committed before the
+                            // read started (spec section 3).
+                            let committed = world.db.committed_before(run.key, start);
+                            report.stale = Some(value.version < committed);
                         }
                         Served::Write { version } => {
                             write_latencies.push(end - start);
@@ -220,6 +241,21 @@ impl Report {
             })
             .collect();
         let stale_reads = requests.iter().filter(|r| r.stale == Some(true)).count() as u64;
+        let divergence: Vec<WindowReport> = sim
+            .divergence()
+            .into_iter()
+            .map(|w| WindowReport {
+                key: sim.key_name(w.key).to_string(),
+                kind: w.kind,
+                from_ms: w.from_ms,
+                to_ms: w.to_ms,
+            })
+            .collect();
+        let stale_ms = divergence
+            .iter()
+            .filter(|w| w.kind == DivergenceKind::Stale)
+            .map(|w| w.to_ms.unwrap_or(now).min(now).saturating_sub(w.from_ms))
+            .sum();
         let c = sim.counters();
         Report {
             name: sim.scenario().name.clone(),
@@ -228,6 +264,8 @@ impl Report {
             keys,
             requests,
             stale_reads,
+            divergence,
+            stale_ms,
             db: DbReport {
                 reads: c.db_reads,
                 writes: c.db_writes,

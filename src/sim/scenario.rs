@@ -1,11 +1,13 @@
 //! The scenario file (spec section 2): what is simulated.
 //!
 //! This is the subset of the contract the engine models so far: keys, app
-//! instances, operation latencies, the TTL, and scripted requests in timed
-//! mode, served by cache-aside reads and invalidate-on-write writes. Field
-//! names and defaults are the spec's; fields the engine does not model yet are
-//! rejected as unknown rather than silently ignored, so a scenario never
-//! appears to test something it does not.
+//! instances, operation latencies, TTL with jitter, scripted requests in
+//! timed or scheduled mode, cache-aside reads, and the write strategies that
+//! only ever cache committed values (`invalidate`, `update`, `delete_first`,
+//! `ttl_only`) over the inline channel. Field names and defaults are the
+//! spec's; fields and values the engine does not model yet are rejected as
+//! unknown rather than silently ignored, so a scenario never appears to test
+//! something it does not.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -52,6 +54,10 @@ pub struct Scenario {
     pub strategy: Strategy,
     /// Scripted requests.
     pub requests: Vec<RequestSpec>,
+    /// The order of effects, chosen explicitly (scheduled mode). Without it,
+    /// requests start at their `at_ms` and run by their latencies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Vec<ScheduleEntry>>,
 }
 
 /// Operation latencies in milliseconds.
@@ -82,20 +88,90 @@ impl Default for Latencies {
     }
 }
 
-/// The caching strategy. So far: cache-aside reads with a TTL, and
-/// invalidate-on-write writes performed inline by the app instance.
+/// How a write request runs (spec: `strategy.write`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteStrategy {
+    /// DB write, then delete the key from the cache.
+    #[default]
+    Invalidate,
+    /// DB write, then set the key in the cache to the written value.
+    Update,
+    /// Delete the key from the cache, then DB write.
+    DeleteFirst,
+    /// DB write only; the cache is corrected by its TTL alone.
+    TtlOnly,
+}
+
+/// The caching strategy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Strategy {
+    /// How a write request runs.
+    pub write: WriteStrategy,
     /// How long a cache set lives.
     pub ttl_ms: Millis,
+    /// Each cache set lives a uniform random 0..=ttl_jitter_ms longer.
+    pub ttl_jitter_ms: Millis,
 }
 
 impl Default for Strategy {
     fn default() -> Self {
-        Strategy { ttl_ms: 300_000 }
+        Strategy {
+            write: WriteStrategy::Invalidate,
+            ttl_ms: 300_000,
+            ttl_jitter_ms: 0,
+        }
     }
 }
+
+/// One entry of a `schedule`: which actor's pending operation takes effect
+/// next, or how far to advance the clock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScheduleEntry {
+    /// The named actor's next pending operation takes effect.
+    Actor(String),
+    /// The clock advances this far.
+    Wait(Millis),
+}
+
+impl Serialize for ScheduleEntry {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ScheduleEntry::Actor(name) => serializer.serialize_str(name),
+            ScheduleEntry::Wait(ms) => {
+                use serde::ser::SerializeMap;
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("wait_ms", ms)?;
+                map.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ScheduleEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Written out (not `untagged`) so a bad entry says what was expected.
+        use serde::de::Error;
+        let expected = "expected an actor name or {\"wait_ms\": N}";
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::String(name) => Ok(ScheduleEntry::Actor(name)),
+            serde_json::Value::Object(map) if map.len() == 1 && map.contains_key("wait_ms") => {
+                match map["wait_ms"].as_u64() {
+                    Some(ms) => Ok(ScheduleEntry::Wait(ms)),
+                    None => Err(D::Error::custom(format!(
+                        "wait_ms: expected a whole number of milliseconds, got {}",
+                        map["wait_ms"]
+                    ))),
+                }
+            }
+            other => Err(D::Error::custom(format!("{expected}, got {other}"))),
+        }
+    }
+}
+
+/// Names of the background actors a schedule may name (spec section 2).
+pub const BACKGROUND_ACTORS: [&str; 4] = ["consumer", "flusher", "relay", "refresher"];
 
 /// What a request does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,15 +242,32 @@ impl ScenarioError {
 impl Scenario {
     /// Parses and validates a scenario from JSON text.
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
-        let scenario: Scenario = serde_json::from_str(text).map_err(|e| {
-            ScenarioError::at(
-                "$",
-                format!(
-                    "not a valid scenario (line {}, column {}): {e}",
-                    e.line(),
-                    e.column()
-                ),
-            )
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let scenario: Scenario =
+            serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                let path = if path.is_empty() || path == "." {
+                    "$".to_string()
+                } else {
+                    path
+                };
+                if inner.is_syntax() || inner.is_eof() {
+                    ScenarioError::at(
+                        "$",
+                        format!(
+                            "not valid JSON (line {}, column {}): {}",
+                            inner.line(),
+                            inner.column(),
+                            strip_position(&inner.to_string())
+                        ),
+                    )
+                } else {
+                    ScenarioError::at(path, strip_position(&inner.to_string()))
+                }
+            })?;
+        deserializer.end().map_err(|e| {
+            ScenarioError::at("$", format!("unexpected text after the scenario: {e}"))
         })?;
         scenario.validate()?;
         Ok(scenario)
@@ -210,6 +303,7 @@ impl Scenario {
             check_millis(&format!("latency_ms.{field}"), value)?;
         }
         check_millis("strategy.ttl_ms", self.strategy.ttl_ms)?;
+        check_millis("strategy.ttl_jitter_ms", self.strategy.ttl_jitter_ms)?;
         if self.strategy.ttl_ms == 0 {
             return Err(ScenarioError::at(
                 "strategy.ttl_ms",
@@ -228,10 +322,17 @@ impl Scenario {
         let mut ids = BTreeSet::new();
         for (i, request) in self.requests.iter().enumerate() {
             let path = |field: &str| format!("requests[{i}].{field}");
-            if request.id.is_empty() || !ids.insert(request.id.as_str()) {
+            if request.id.is_empty()
+                || BACKGROUND_ACTORS.contains(&request.id.as_str())
+                || !ids.insert(request.id.as_str())
+            {
                 return Err(ScenarioError::at(
                     path("id"),
-                    format!("expected a unique, non-empty id, got {:?}", request.id),
+                    format!(
+                        "expected a unique, non-empty id that is not a background actor's name ({}), got {:?}",
+                        BACKGROUND_ACTORS.join(", "),
+                        request.id
+                    ),
                 ));
             }
             if !self.keys.contains_key(&request.key) {
@@ -259,7 +360,35 @@ impl Scenario {
                 ));
             }
         }
+        if let Some(schedule) = &self.schedule {
+            for (i, entry) in schedule.iter().enumerate() {
+                match entry {
+                    ScheduleEntry::Actor(name)
+                        if !ids.contains(name.as_str())
+                            && !BACKGROUND_ACTORS.contains(&name.as_str()) =>
+                    {
+                        return Err(ScenarioError::at(
+                            format!("schedule[{i}]"),
+                            format!("expected a request id or a background actor, got {name:?}"),
+                        ));
+                    }
+                    ScheduleEntry::Wait(ms) => {
+                        check_millis(&format!("schedule[{i}].wait_ms"), *ms)?
+                    }
+                    ScheduleEntry::Actor(_) => {}
+                }
+            }
+        }
         Ok(())
+    }
+}
+
+/// serde_json appends " at line L column C" to data errors; the JSON path
+/// already says where, and reads better without it.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
     }
 }
 

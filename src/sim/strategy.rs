@@ -5,6 +5,7 @@
 
 use super::coroutine::Io;
 use super::ops::{KeyId, Value, Version, Versioned};
+use super::scenario::WriteStrategy;
 
 /// Where a read's value came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -59,4 +60,38 @@ pub async fn invalidate_on_write(io: Io, key: KeyId, value: Value) -> Served {
     let version = io.db_write(key, value).await;
     io.cache_delete(key).await;
     Served::Write { version }
+}
+
+/// Update-on-write: commit to the DB, then overwrite the cached copy with the
+/// value just written. Two concurrent writers can commit in one order and set
+/// the cache in the other, leaving the cache with the older write for a TTL.
+pub async fn update_on_write(io: Io, key: KeyId, value: Value) -> Served {
+    let version = io.db_write(key, value.clone()).await;
+    io.cache_set(key, Versioned { value, version }).await;
+    Served::Write { version }
+}
+
+/// Delete-first: delete the cached copy, then commit. A read that misses in
+/// between reads the old row and can put it back before the commit.
+pub async fn delete_first(io: Io, key: KeyId, value: Value) -> Served {
+    io.cache_delete(key).await;
+    let version = io.db_write(key, value).await;
+    Served::Write { version }
+}
+
+/// TTL only: commit and leave the cache alone; a cached copy stays until it
+/// expires.
+pub async fn ttl_only(io: Io, key: KeyId, value: Value) -> Served {
+    let version = io.db_write(key, value).await;
+    Served::Write { version }
+}
+
+/// Serves a write with the scenario's write strategy.
+pub async fn write(io: Io, strategy: WriteStrategy, key: KeyId, value: Value) -> Served {
+    match strategy {
+        WriteStrategy::Invalidate => invalidate_on_write(io, key, value).await,
+        WriteStrategy::Update => update_on_write(io, key, value).await,
+        WriteStrategy::DeleteFirst => delete_first(io, key, value).await,
+        WriteStrategy::TtlOnly => ttl_only(io, key, value).await,
+    }
 }

@@ -1,7 +1,8 @@
 //! The state operations act on: the cache and the database. Applying an
 //! operation is instantaneous; the engine decides *when* it happens.
 
-use super::ops::{KeyId, Op, Reply, Value, Versioned};
+use super::ops::{KeyId, Op, Reply, Value, Version, Versioned};
+use super::rng::SimRng;
 use super::scenario::Millis;
 
 /// One cache entry.
@@ -54,17 +55,20 @@ pub type Row = Versioned;
 #[derive(Clone, Debug)]
 pub struct Database {
     rows: Vec<Row>,
+    /// For each key, when each commit after the initial value took effect:
+    /// version `v` (v >= 2) committed at `commit_times[key][v - 2]`.
+    commit_times: Vec<Vec<Millis>>,
 }
 
 impl Database {
     /// A database holding `initial` values, each at version 1.
     pub fn new(initial: impl IntoIterator<Item = Value>) -> Self {
-        Database {
-            rows: initial
-                .into_iter()
-                .map(|value| Versioned { value, version: 1 })
-                .collect(),
-        }
+        let rows: Vec<Row> = initial
+            .into_iter()
+            .map(|value| Versioned { value, version: 1 })
+            .collect();
+        let commit_times = vec![Vec::new(); rows.len()];
+        Database { rows, commit_times }
     }
 
     /// The committed row of `key`.
@@ -72,12 +76,21 @@ impl Database {
         &self.rows[key.0 as usize]
     }
 
-    /// Commits a new value; returns its version.
-    pub fn commit(&mut self, key: KeyId, value: Value) -> u64 {
+    /// Commits a new value at `now`; returns its version.
+    pub fn commit(&mut self, key: KeyId, value: Value, now: Millis) -> Version {
         let row = &mut self.rows[key.0 as usize];
         row.version += 1;
         row.value = value;
+        self.commit_times[key.0 as usize].push(now);
         row.version
+    }
+
+    /// The highest version of `key` committed strictly before `instant`
+    /// (the initial value, version 1, counts as committed before time 0).
+    pub fn committed_before(&self, key: KeyId, instant: Millis) -> Version {
+        let times = &self.commit_times[key.0 as usize];
+        // Commit times of one key never decrease, so this is a partition.
+        1 + times.partition_point(|&t| t < instant) as Version
     }
 }
 
@@ -90,17 +103,20 @@ pub struct World {
     pub db: Database,
     /// How long a cache set lives.
     pub ttl_ms: Millis,
+    /// A cache set lives up to this much longer, drawn uniformly per set.
+    pub ttl_jitter_ms: Millis,
 }
 
 impl World {
-    /// Applies `op` at instant `now` and returns its reply.
-    pub fn apply(&mut self, op: &Op, now: Millis) -> Reply {
+    /// Applies `op` at instant `now` and returns its reply. `rng` draws the
+    /// TTL jitter of a cache set.
+    pub fn apply(&mut self, op: &Op, now: Millis, rng: &mut SimRng) -> Reply {
         match op {
             Op::CacheGet { key } => {
                 Reply::CacheGet(self.cache.live(*key, now).map(|entry| entry.value.clone()))
             }
             Op::CacheSet { key, value } => {
-                let expires_ms = now + self.ttl_ms;
+                let expires_ms = now + self.ttl_with_jitter(rng);
                 self.cache.set(
                     *key,
                     CacheEntry {
@@ -115,8 +131,19 @@ impl World {
             },
             Op::DbRead { key } => Reply::DbRead(self.db.row(*key).clone()),
             Op::DbWrite { key, value } => Reply::DbWrite {
-                version: self.db.commit(*key, value.clone()),
+                version: self.db.commit(*key, value.clone(), now),
             },
+        }
+    }
+}
+
+impl World {
+    /// A TTL for one cache set: the base TTL plus its jitter, if any.
+    pub fn ttl_with_jitter(&self, rng: &mut SimRng) -> Millis {
+        if self.ttl_jitter_ms == 0 {
+            self.ttl_ms
+        } else {
+            self.ttl_ms + rng.up_to(self.ttl_jitter_ms)
         }
     }
 }

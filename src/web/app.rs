@@ -25,6 +25,10 @@ pub fn app() -> Html {
                 <p class="tagline">{ "How caches drift from their database, one operation at a time." }</p>
             </header>
             <section class="lesson" aria-labelledby="lesson-title">
+                <LessonPicker current={state.lesson.name} onselect={
+                    let state = state.dispatcher();
+                    Callback::from(move |index| state.dispatch(Action::SelectLesson(index)))
+                } />
                 <h2 id="lesson-title" data-testid="lesson-title">{ state.lesson.title }</h2>
                 <p>{ state.lesson.text }</p>
             </section>
@@ -49,6 +53,37 @@ pub fn app() -> Html {
             </div>
             <StepsPanel rows={view::step_rows(sim)} />
         </main>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct LessonPickerProps {
+    current: &'static str,
+    onselect: Callback<usize>,
+}
+
+#[function_component(LessonPicker)]
+fn lesson_picker(props: &LessonPickerProps) -> Html {
+    let onchange = {
+        let onselect = props.onselect.clone();
+        Callback::from(move |event: Event| {
+            let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
+            if let Ok(index) = select.value().parse() {
+                onselect.emit(index);
+            }
+        })
+    };
+    html! {
+        <label class="lesson-picker">
+            { "Lesson " }
+            <select data-testid="lesson" {onchange}>
+                { for LESSONS.iter().enumerate().map(|(index, lesson)| html! {
+                    <option value={index.to_string()} selected={lesson.name == props.current}>
+                        { lesson.name }
+                    </option>
+                }) }
+            </select>
+        </label>
     }
 }
 

@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
-use crate::lessons::Lesson;
+use crate::lessons::{LESSONS, Lesson};
 use crate::sim::Simulation;
 
 /// Everything the page shows is derived from this.
@@ -27,12 +27,14 @@ pub enum Action {
     RunToEnd,
     /// Back to time 0.
     Reset,
+    /// Switch to the lesson at this index of [`LESSONS`].
+    SelectLesson(usize),
 }
 
 impl Playground {
     /// A fresh run of `lesson`.
     pub fn new(lesson: &'static Lesson) -> Self {
-        let sim = Simulation::new(&lesson.scenario());
+        let sim = Simulation::new(&lesson.scenario()).expect("built-in lessons are valid");
         let mut whole = sim.clone();
         whole.run();
         Playground {
@@ -59,6 +61,12 @@ impl Reducible for Playground {
             }
             Action::RunToEnd => next.sim.run(),
             Action::Reset => next = Playground::new(next.lesson),
+            Action::SelectLesson(index) => {
+                // An index from outside the list keeps the current lesson.
+                if let Some(lesson) = LESSONS.get(index) {
+                    next = Playground::new(lesson);
+                }
+            }
         }
         Rc::new(next)
     }

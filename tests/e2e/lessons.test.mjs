@@ -1,0 +1,61 @@
+// Every lesson, run to the end in the page (the core compiled to wasm),
+// ends in the same state as the native command line reports for the same
+// scenario: the two builds of the core agree.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { serveDist, launchBrowser, openPlayground, screenshot, repoRoot, artifactDir } from './harness.mjs';
+
+let server;
+let browser;
+
+/** Runs the native command line; returns its stdout. */
+function cachescope(...args) {
+  return execFileSync('cargo', ['run', '--quiet', '--', ...args], { cwd: repoRoot, encoding: 'utf8' });
+}
+
+before(async () => {
+  server = await serveDist();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('every lesson ends in the page as the command line reports it', async () => {
+  const names = cachescope('presets').trim().split('\n');
+  assert.ok(names.length >= 6, `lessons: ${names}`);
+  const { page, errors } = await openPlayground(browser, server.url);
+  for (const name of names) {
+    const scenario = cachescope('preset', name);
+    mkdirSync(artifactDir, { recursive: true });
+    const file = `${artifactDir}/${name}.json`;
+    writeFileSync(file, scenario);
+    const report = JSON.parse(cachescope('run', file, '--no-trace'));
+
+    await page.getByTestId('lesson').selectOption({ label: name });
+    await page.getByTestId('run').click();
+    await page.getByTestId('clock').filter({ hasText: 'done' }).waitFor();
+
+    const clock = await page.getByTestId('clock').textContent();
+    assert.match(clock, new RegExp(`^t = ${report.end_ms} ms`), `${name}: ${clock}`);
+    const keys = Object.keys(report.keys);
+    const cacheCells = await page.getByTestId('cache-cell').allTextContents();
+    const dbCells = await page.getByTestId('db-cell').allTextContents();
+    keys.forEach((key, i) => {
+      const { db, cache } = report.keys[key];
+      assert.equal(dbCells[i], `${db.value} @${db.version}`, `${name} ${key} db`);
+      const expected = cache ? `${cache.value} @${cache.version}, expires ${cache.expires_ms} ms` : '(empty)';
+      assert.equal(cacheCells[i], expected, `${name} ${key} cache`);
+    });
+    // A key left stale is flagged in the page exactly when the report
+    // leaves a divergence window open.
+    const open = report.divergence.filter((w) => w.to_ms === null).length;
+    assert.equal(await page.locator('tr.diverged').count(), open, `${name} diverged rows`);
+    await screenshot(page, `lesson-${name}`);
+  }
+  assert.deepEqual(errors, []);
+});

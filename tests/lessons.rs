@@ -1,0 +1,129 @@
+//! Each built-in lesson's outcome, pinned: the timeline it produces and the
+//! anomaly it teaches. The expected times are derived by hand in comments
+//! from the lesson's latencies (cache 1 ms, DB read 10 ms, DB write 20 ms).
+
+mod support;
+
+use serde_json::json;
+use support::{lesson, run, trace_lines, windows};
+
+#[test]
+fn every_lesson_runs_to_completion() {
+    for l in cachescope::lessons::LESSONS {
+        let report = run(&lesson(l.name));
+        for request in report["requests"].as_array().unwrap() {
+            assert_eq!(request["outcome"], "ok", "{}: {request}", l.name);
+        }
+    }
+}
+
+#[test]
+fn update_on_write_race_leaves_the_earlier_writers_value_cached_after_the_later_commit() {
+    let report = run(&lesson("update-on-write-race"));
+    // Both writes are issued at 0 and land at 20 in schedule order (W1 then
+    // W2); both cache sets are issued at 20 and land at 21, W2's first.
+    assert_eq!(
+        trace_lines(&report),
+        [
+            "0-20 W1 db.write user:123 committed @2",
+            "0-20 W2 db.write user:123 committed @3",
+            "20-21 W2 cache.set user:123 stored until 300021 ms",
+            "20-21 W1 cache.set user:123 stored until 300021 ms",
+            "30-31 R cache.get user:123 hit A@2",
+        ]
+    );
+    assert_eq!(
+        report["keys"]["user:123"]["db"],
+        json!({"value": "B", "version": 3})
+    );
+    assert_eq!(report["keys"]["user:123"]["cache"]["value"], "A");
+    // The window opens at W1's set and is still open: only the TTL ends it.
+    assert_eq!(windows(&report), ["user:123 stale 21-open"]);
+    assert_eq!(report["stale_ms"], 10);
+    assert_eq!(report["requests"][2]["stale"], true);
+    assert_eq!(report["stale_reads"], 1);
+}
+
+#[test]
+fn invalidate_on_write_leaves_only_the_commit_to_delete_gap_stale() {
+    let report = run(&lesson("invalidate-on-write"));
+    assert_eq!(
+        trace_lines(&report),
+        [
+            "5-6 R1 cache.get user:123 hit v1@1",
+            "0-20 W db.write user:123 committed @2",
+            "20-21 W cache.delete user:123 deleted",
+            "30-31 R2 cache.get user:123 miss",
+            "31-41 R2 db.read user:123 v2@2",
+            "41-42 R2 cache.set user:123 stored until 300042 ms",
+        ]
+    );
+    // Commit at 20, delete at 21: one millisecond of divergence.
+    assert_eq!(windows(&report), ["user:123 stale 20-21"]);
+    assert_eq!(report["stale_ms"], 1);
+    // R1 read v1 before the commit: old, but not stale by definition.
+    assert_eq!(report["requests"][1]["stale"], false);
+    assert_eq!(report["stale_reads"], 0);
+    assert_eq!(report["keys"]["user:123"]["cache"]["value"], "v2");
+}
+
+#[test]
+fn read_write_race_under_invalidate_on_write_caches_the_old_value_after_the_delete() {
+    let report = run(&lesson("read-write-race"));
+    // R's set is issued at 11 (after its DB read) but the schedule holds it
+    // until after W's delete at 26: it lands at max(26, 12) = 26.
+    assert_eq!(
+        trace_lines(&report),
+        [
+            "0-1 R cache.get user:123 miss",
+            "1-11 R db.read user:123 v1@1",
+            "5-25 W db.write user:123 committed @2",
+            "25-26 W cache.delete user:123 absent",
+            "11-26 R cache.set user:123 stored until 300026 ms",
+            "40-41 R2 cache.get user:123 hit v1@1",
+        ]
+    );
+    assert_eq!(
+        report["keys"]["user:123"]["db"],
+        json!({"value": "v2", "version": 2})
+    );
+    assert_eq!(report["keys"]["user:123"]["cache"]["version"], 1);
+    assert_eq!(windows(&report), ["user:123 stale 26-open"]);
+    assert_eq!(report["stale_ms"], 15);
+    assert_eq!(report["requests"][2]["stale"], true);
+}
+
+#[test]
+fn delete_first_lets_a_reader_refill_the_old_value_before_the_commit() {
+    let report = run(&lesson("delete-first"));
+    // W's delete lands at 1 and its commit at 21; R misses at 3, reads v1 at
+    // 13 and sets it at 14, before the commit.
+    assert_eq!(
+        trace_lines(&report),
+        [
+            "0-1 W cache.delete user:123 deleted",
+            "2-3 R cache.get user:123 miss",
+            "3-13 R db.read user:123 v1@1",
+            "13-14 R cache.set user:123 stored until 300014 ms",
+            "1-21 W db.write user:123 committed @2",
+            "30-31 R2 cache.get user:123 hit v1@1",
+        ]
+    );
+    assert_eq!(windows(&report), ["user:123 stale 21-open"]);
+    assert_eq!(report["stale_ms"], 10);
+    assert_eq!(report["requests"][2]["stale"], true);
+}
+
+#[test]
+fn ttl_only_is_stale_from_the_commit_until_the_entry_expires() {
+    let report = run(&lesson("ttl-only"));
+    // Prewarmed at 0 with TTL 1000: expires at 1000. Commit at 120. The
+    // window is expiry - commit = 880 ms.
+    assert_eq!(windows(&report), ["user:123 stale 120-1000"]);
+    assert_eq!(report["stale_ms"], 880);
+    assert_eq!(report["requests"][1]["value"], "v1");
+    assert_eq!(report["requests"][1]["stale"], true);
+    assert_eq!(report["requests"][2]["value"], "v2");
+    assert_eq!(report["requests"][2]["source"], "db");
+    assert_eq!(report["stale_reads"], 1);
+}

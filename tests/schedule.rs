@@ -1,0 +1,146 @@
+//! Scheduled mode (spec section 2): the schedule picks whose pending
+//! operation takes effect next; an effect lands at the later of the previous
+//! effect and its own natural completion.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{rejection, run, trace_lines};
+
+fn one_reader(schedule: Value) -> Value {
+    json!({
+        "keys": {"k": "v1"},
+        "requests": [{"id": "R", "op": "read", "key": "k", "at_ms": 0}],
+        "schedule": schedule
+    })
+}
+
+#[test]
+fn an_effect_waits_for_its_natural_completion_when_the_schedule_is_ahead_of_it() {
+    // R's get is issued at 0 and completes naturally at 1; the previous
+    // effect is at 0 (nothing yet), so it lands at 1, not earlier.
+    let report = run(&one_reader(json!(["R", "R", "R"])));
+    assert_eq!(
+        trace_lines(&report),
+        [
+            "0-1 R cache.get k miss",
+            "1-11 R db.read k v1@1",
+            "11-12 R cache.set k stored until 300012 ms",
+        ]
+    );
+}
+
+#[test]
+fn wait_ms_advances_the_clock_and_later_effects_land_then() {
+    // After the get at 1, the clock moves to 101; the DB read (natural
+    // completion 11) therefore lands at 101, and the set at 102.
+    let report = run(&one_reader(json!(["R", {"wait_ms": 100}, "R", "R"])));
+    assert_eq!(
+        trace_lines(&report),
+        [
+            "0-1 R cache.get k miss",
+            "1-101 R db.read k v1@1",
+            "101-102 R cache.set k stored until 300102 ms",
+        ]
+    );
+    assert_eq!(report["requests"][0]["end_ms"], 102);
+}
+
+#[test]
+fn a_trailing_wait_extends_the_run_and_its_stale_time() {
+    let scenario = json!({
+        "keys": {"k": "v1"}, "prewarm": true,
+        "strategy": {"write": "ttl_only"},
+        "requests": [{"id": "W", "op": "write", "key": "k", "value": "v2"}],
+        "schedule": ["W", {"wait_ms": 480}]
+    });
+    let report = run(&scenario);
+    // Commit at 20, run ends at 500: 480 ms stale, window still open.
+    assert_eq!(report["end_ms"], 500);
+    assert_eq!(report["stale_ms"], 480);
+    assert_eq!(report["divergence"][0]["to_ms"], Value::Null);
+}
+
+#[test]
+fn a_request_the_schedule_does_not_finish_is_unfinished() {
+    let report = run(&one_reader(json!(["R"])));
+    assert_eq!(report["requests"][0]["outcome"], "unfinished");
+    assert_eq!(report["requests"][0]["end_ms"], Value::Null);
+    assert_eq!(report["end_ms"], 1);
+}
+
+#[test]
+fn a_request_not_yet_named_starts_at_its_at_ms_even_if_the_clock_is_later() {
+    // W (at 0) commits at 20; R (at 5) is first named afterwards: its get
+    // was issued at 5 and lands at max(20, 6) = 20, after the commit.
+    let scenario = json!({
+        "keys": {"k": "v1"}, "prewarm": true, "strategy": {"write": "ttl_only"},
+        "requests": [
+            {"id": "W", "op": "write", "key": "k", "value": "v2", "at_ms": 0},
+            {"id": "R", "op": "read", "key": "k", "at_ms": 5}
+        ],
+        "schedule": ["W", "R"]
+    });
+    let report = run(&scenario);
+    assert_eq!(trace_lines(&report)[1], "5-20 R cache.get k hit v1@1");
+    // R started at 5, before the commit at 20: not stale by definition.
+    assert_eq!(report["requests"][1]["stale"], false);
+}
+
+#[test]
+fn naming_an_actor_with_nothing_pending_is_rejected_with_the_schedule_index() {
+    assert_eq!(
+        rejection(&one_reader(json!(["R", "R", "R", "R"]))),
+        "schedule[3]: \"R\" has nothing pending at this point"
+    );
+    assert_eq!(
+        rejection(&one_reader(json!(["consumer"]))),
+        "schedule[0]: \"consumer\" has nothing pending at this point"
+    );
+    assert_eq!(
+        rejection(&one_reader(json!(["R", "Q"]))),
+        "schedule[1]: expected a request id or a background actor, got \"Q\""
+    );
+    assert_eq!(
+        rejection(&one_reader(json!(["R", {"wait": 3}]))),
+        "schedule[1]: expected an actor name or {\"wait_ms\": N}, got {\"wait\":3}"
+    );
+    assert_eq!(
+        rejection(&one_reader(json!([{"wait_ms": -3}]))),
+        "schedule[0]: wait_ms: expected a whole number of milliseconds, got -3"
+    );
+}
+
+#[test]
+fn a_request_may_not_take_a_background_actors_name() {
+    let scenario = json!({
+        "keys": {"k": "v"},
+        "requests": [{"id": "consumer", "op": "read", "key": "k"}]
+    });
+    assert!(rejection(&scenario).starts_with(
+        "requests[0].id: expected a unique, non-empty id that is not a background actor's name"
+    ));
+}
+
+#[test]
+fn ttl_jitter_spreads_expiries_within_the_jitter_and_is_reproducible() {
+    let expiry = |seed: u64| {
+        let report = run(&json!({
+            "seed": seed, "keys": {"k": "v"},
+            "strategy": {"ttl_ms": 1000, "ttl_jitter_ms": 500},
+            "requests": [{"id": "R", "op": "read", "key": "k"}]
+        }));
+        report["keys"]["k"]["cache"]["expires_ms"].as_u64().unwrap()
+    };
+    let expiries: Vec<u64> = (1..=20).map(expiry).collect();
+    // The set lands at 12: expiry in 12 + 1000 ..= 12 + 1500.
+    assert!(
+        expiries.iter().all(|e| (1012..=1512).contains(e)),
+        "{expiries:?}"
+    );
+    assert!(
+        expiries.iter().any(|e| *e != expiries[0]),
+        "jitter varies by seed"
+    );
+    assert_eq!(expiry(7), expiry(7));
+}

@@ -1,0 +1,69 @@
+//! Helpers shared by the native integration tests: scenario in, report out.
+#![allow(dead_code)] // each test file uses its own subset
+
+use cachescope::lessons;
+use cachescope::sim::{Report, Scenario, Simulation};
+use serde_json::Value;
+
+/// Runs a scenario given as JSON to the end and returns its report as JSON.
+pub fn run(scenario: &Value) -> Value {
+    let scenario = Scenario::from_json(&scenario.to_string()).expect("valid scenario");
+    let mut sim = Simulation::new(&scenario).expect("valid scenario");
+    sim.run();
+    serde_json::to_value(Report::of(&sim, true)).unwrap()
+}
+
+/// A built-in lesson's scenario as JSON.
+pub fn lesson(name: &str) -> Value {
+    let lesson = lessons::lesson(name).unwrap_or_else(|| panic!("no lesson {name}"));
+    serde_json::from_str(lesson.scenario_json).unwrap()
+}
+
+/// The trace as compact lines `start-end actor op key result`, so a test
+/// reads like the timeline it pins.
+pub fn trace_lines(report: &Value) -> Vec<String> {
+    report["trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}-{} {} {} {} {}",
+                e["start_ms"],
+                e["end_ms"],
+                e["actor"].as_str().unwrap(),
+                e["op"].as_str().unwrap(),
+                e["key"].as_str().unwrap(),
+                e["result"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// The report's divergence windows as `kind from-to` (`to` is `open`).
+pub fn windows(report: &Value) -> Vec<String> {
+    report["divergence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            let to = w["to_ms"]
+                .as_u64()
+                .map_or("open".to_string(), |t| t.to_string());
+            format!(
+                "{} {} {}-{}",
+                w["key"].as_str().unwrap(),
+                w["kind"].as_str().unwrap(),
+                w["from_ms"],
+                to
+            )
+        })
+        .collect()
+}
+
+/// The rejection message of an invalid scenario.
+pub fn rejection(scenario: &Value) -> String {
+    let parsed = Scenario::from_json(&scenario.to_string());
+    let result = parsed.and_then(|s| Simulation::new(&s).map(|_| ()));
+    result.expect_err("scenario should be rejected").to_string()
+}
