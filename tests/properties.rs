@@ -1,0 +1,129 @@
+//! Invariants over random small scripted scenarios (proptest).
+#![cfg(not(target_arch = "wasm32"))]
+
+use cachescope::sim::{Report, Scenario, Simulation};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+/// A random small timed scenario: 1-3 keys, 1-8 requests, any write
+/// strategy, short TTLs (so expiries happen), optional jitter.
+fn scenarios() -> impl Strategy<Value = Scenario> {
+    let request = (any::<bool>(), 0..3usize, 0u64..60, 0..3u32);
+    (
+        any::<u64>(),
+        1..=3usize,
+        1..=3u32,
+        prop::sample::select(vec!["invalidate", "update", "delete_first", "ttl_only"]),
+        (1u64..200, 0u64..50, 0u64..6),
+        any::<bool>(),
+        prop::collection::vec(request, 1..=8),
+    )
+        .prop_map(|(seed, keys, apps, write, (ttl, ttl_jitter, jitter), prewarm, requests)| {
+            let key_names: Vec<String> = (0..keys).map(|k| format!("k{k}")).collect();
+            let requests: Vec<Value> = requests
+                .into_iter()
+                .enumerate()
+                .map(|(i, (is_write, key, at, app))| {
+                    let mut r = json!({
+                        "id": format!("Q{i}"),
+                        "op": if is_write { "write" } else { "read" },
+                        "key": key_names[key % keys],
+                        "at_ms": at,
+                        "app": app % apps,
+                    });
+                    if is_write {
+                        r["value"] = json!(format!("w{i}"));
+                    }
+                    r
+                })
+                .collect();
+            let scenario = json!({
+                "seed": seed,
+                "apps": apps,
+                "keys": key_names.iter().map(|k| (k.clone(), json!("v0"))).collect::<serde_json::Map<_, _>>(),
+                "prewarm": prewarm,
+                "latency_ms": {"cache": 1, "db_read": 10, "db_write": 20, "jitter_ms": jitter},
+                "strategy": {"write": write, "ttl_ms": ttl, "ttl_jitter_ms": ttl_jitter},
+                "requests": requests
+            });
+            Scenario::from_json(&scenario.to_string()).expect("generated scenarios are valid")
+        })
+}
+
+fn report(scenario: &Scenario) -> Report {
+    let mut sim = Simulation::new(scenario).unwrap();
+    sim.run();
+    Report::of(&sim, true)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn the_same_scenario_gives_a_byte_identical_report(scenario in scenarios()) {
+        prop_assert_eq!(report(&scenario).to_json(), report(&scenario).to_json());
+    }
+
+    #[test]
+    fn a_scenario_round_trips_through_json_unchanged(scenario in scenarios()) {
+        prop_assert_eq!(Scenario::from_json(&scenario.to_json()).unwrap(), scenario);
+    }
+
+    #[test]
+    fn reads_never_write_the_database(scenario in scenarios()) {
+        let report = report(&scenario);
+        let writers: Vec<&str> = scenario.requests.iter()
+            .filter(|r| r.op == cachescope::sim::scenario::RequestOp::Write)
+            .map(|r| r.id.as_str())
+            .collect();
+        let commits: Vec<&str> = report.trace.as_ref().unwrap().iter()
+            .filter(|e| e.op == "db.write")
+            .map(|e| e.actor.as_str())
+            .collect();
+        // Every commit is a write request's, and each write commits once.
+        prop_assert_eq!(commits.len(), writers.len());
+        prop_assert!(commits.iter().all(|c| writers.contains(c)));
+        prop_assert_eq!(report.db.writes, writers.len() as u64);
+    }
+
+    #[test]
+    fn without_writes_there_is_no_stale_read_and_no_divergence(scenario in scenarios()) {
+        let mut reads_only = scenario.clone();
+        reads_only.requests.retain(|r| r.op == cachescope::sim::scenario::RequestOp::Read);
+        prop_assume!(!reads_only.requests.is_empty());
+        let report = report(&reads_only);
+        prop_assert_eq!(report.stale_reads, 0);
+        prop_assert!(report.divergence.is_empty());
+        prop_assert_eq!(report.stale_ms, 0);
+    }
+
+    #[test]
+    fn divergence_windows_of_a_key_are_disjoint_ordered_and_sum_to_stale_ms(scenario in scenarios()) {
+        let report = report(&scenario);
+        let mut total = 0;
+        for key in scenario.keys.keys() {
+            let windows: Vec<_> = report.divergence.iter().filter(|w| &w.key == key).collect();
+            for pair in windows.windows(2) {
+                let earlier_end = pair[0].to_ms.expect("only a key's last window can be open");
+                prop_assert!(earlier_end <= pair[1].from_ms, "{:?}", pair);
+            }
+            for w in &windows {
+                prop_assert!(w.to_ms.is_none_or(|to| w.from_ms <= to && to <= report.end_ms));
+                total += w.to_ms.unwrap_or(report.end_ms) - w.from_ms;
+            }
+        }
+        prop_assert_eq!(report.stale_ms, total);
+    }
+
+    #[test]
+    fn a_clone_at_any_step_finishes_exactly_like_the_original(scenario in scenarios(), cut in 0usize..40) {
+        let whole = report(&scenario);
+        let mut sim = Simulation::new(&scenario).unwrap();
+        for _ in 0..cut {
+            sim.step();
+        }
+        let mut fork = sim.clone();
+        fork.run();
+        prop_assert_eq!(Report::of(&fork, true), whole);
+    }
+}
