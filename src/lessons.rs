@@ -65,6 +65,37 @@ pub const LESSONS: &[Lesson] = &[
         scenario_json: include_str!("../lessons/read-write-race.json"),
     },
     Lesson {
+        name: "leases",
+        title: "Leases: the delete invalidates the slow reader's lease, so its old value is refused",
+        text: "The same race as read-write-race, with memcache leases. R's miss \
+               hands it lease #1; it reads v1. W commits v2 and deletes the key, \
+               which invalidates lease #1. R's set of v1 arrives with that lease and \
+               is rejected, so the cache stays empty and R2 fetches v2. No stale \
+               window at all.",
+        scenario_json: include_str!("../lessons/leases.json"),
+    },
+    Lesson {
+        name: "delayed-double-delete",
+        title: "Delayed double delete: the second delete bounds the stale window",
+        text: "The read-write race again, but W deletes the key a second time 50 ms \
+               after its commit. R's late set still puts v1 back, so the cache is \
+               stale from that set until the second delete lands (commit + 50 ms + \
+               one cache operation), not until the TTL. W's client was answered after \
+               the first delete. If a reader is slower than the delay, the window \
+               reopens: the delay is a guess.",
+        scenario_json: include_str!("../lessons/delayed-double-delete.json"),
+    },
+    Lesson {
+        name: "versioned-sets",
+        title: "Versioned sets do not fix the read-write race: the delete left nothing to compare",
+        text: "Every set carries the DB version it was read at, and the cache refuses a \
+               set older than the entry it holds. That stops the update-on-write race \
+               (the older writer's set is refused). But here W deleted the key: when \
+               R's set of v1@1 arrives the cache holds nothing, so it is accepted and \
+               the cache is stale until the TTL, exactly as without versioning.",
+        scenario_json: include_str!("../lessons/versioned-sets.json"),
+    },
+    Lesson {
         name: "delete-first",
         title: "Delete-first: a read between the delete and the commit refills the old value",
         text: "W deletes the cached v1 first and then commits v2, which takes 20 ms. \

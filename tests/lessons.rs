@@ -127,3 +127,99 @@ fn ttl_only_is_stale_from_the_commit_until_the_entry_expires() {
     assert_eq!(report["requests"][2]["source"], "db");
     assert_eq!(report["stale_reads"], 1);
 }
+
+#[test]
+fn leases_reject_the_slow_readers_set_so_the_cache_never_goes_stale() {
+    let report = run(&lesson("leases"));
+    assert_eq!(
+        trace_lines(&report),
+        [
+            "0-1 R cache.lease_get user:123 miss, lease #1",
+            "1-11 R db.read user:123 v1@1",
+            "5-25 W db.write user:123 committed @2",
+            "25-26 W cache.delete user:123 absent",
+            "11-26 R cache.lease_set user:123 rejected: lease invalidated",
+            "40-41 R2 cache.lease_get user:123 miss, lease #2",
+            "41-51 R2 db.read user:123 v2@2",
+            "51-52 R2 cache.lease_set user:123 stored until 300052 ms",
+        ]
+    );
+    assert_eq!(windows(&report), Vec::<String>::new());
+    assert_eq!(report["stale_ms"], 0);
+    assert_eq!(report["stale_reads"], 0);
+    assert_eq!(report["cache"]["rejected_sets"], 1);
+    assert_eq!(report["keys"]["user:123"]["cache"]["value"], "v2");
+}
+
+#[test]
+fn delayed_double_delete_closes_the_window_at_commit_plus_delay_plus_one_cache_op() {
+    let report = run(&lesson("delayed-double-delete"));
+    // Commit at 25; the second delete is issued at 25 + 50 = 75 and lands
+    // at 76. R's late set at 26 opens the window; the second delete closes it.
+    assert_eq!(
+        trace_lines(&report)[4..],
+        [
+            "11-26 R cache.set user:123 stored until 300026 ms",
+            "75-76 W cache.delete user:123 deleted",
+            "100-101 R2 cache.get user:123 miss",
+            "101-111 R2 db.read user:123 v2@2",
+            "111-112 R2 cache.set user:123 stored until 300112 ms",
+        ]
+    );
+    assert_eq!(windows(&report), ["user:123 stale 26-76"]);
+    assert_eq!(report["stale_ms"], 50);
+    // The client was answered after the first delete, not the second.
+    assert_eq!(report["requests"][1]["end_ms"], 26);
+    assert_eq!(report["requests"][2]["value"], "v2");
+}
+
+#[test]
+fn versioned_sets_accept_the_slow_readers_set_because_the_delete_left_nothing_to_compare() {
+    let versioned = run(&lesson("versioned-sets"));
+    let unversioned = run(&lesson("read-write-race"));
+    // Exactly the unprotected outcome: v1 cached after v2's commit.
+    assert_eq!(trace_lines(&versioned), trace_lines(&unversioned));
+    assert_eq!(windows(&versioned), ["user:123 stale 26-open"]);
+    assert_eq!(versioned["cache"]["rejected_sets"], 0);
+    assert_eq!(versioned["stale_reads"], 1);
+}
+
+#[test]
+fn versioned_sets_do_fix_the_update_on_write_race() {
+    let mut scenario = lesson("update-on-write-race");
+    scenario["strategy"]["versioned_sets"] = json!(true);
+    let report = run(&scenario);
+    // W1's set of A@2 arrives after W2's B@3 is cached: refused.
+    assert_eq!(
+        trace_lines(&report)[3],
+        "20-21 W1 cache.set user:123 rejected: cache holds @3"
+    );
+    assert_eq!(report["keys"]["user:123"]["cache"]["value"], "B");
+    assert_eq!(windows(&report), Vec::<String>::new());
+    assert_eq!(report["stale_reads"], 0);
+}
+
+#[test]
+fn a_lease_waiter_retries_until_the_holder_has_filled_the_key() {
+    // R1 takes the lease at 1 and fills the key at 12. R2's lease_get at 2
+    // must wait; it retries every 10 ms (issued 12, lands 13) and hits.
+    let report = run(&json!({
+        "keys": {"k": "v1"},
+        "strategy": {"stampede": "lease", "retry_ms": 10},
+        "requests": [
+            {"id": "R1", "op": "read", "key": "k", "at_ms": 0},
+            {"id": "R2", "op": "read", "key": "k", "at_ms": 1}
+        ]
+    }));
+    assert_eq!(
+        trace_lines(&report),
+        [
+            "0-1 R1 cache.lease_get k miss, lease #1",
+            "1-2 R2 cache.lease_get k miss, another reader holds the lease",
+            "1-11 R1 db.read k v1@1",
+            "11-12 R1 cache.lease_set k stored until 300012 ms",
+            "12-13 R2 cache.lease_get k hit v1@1",
+        ]
+    );
+    assert_eq!(report["db"]["reads"], 1);
+}

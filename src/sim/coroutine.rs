@@ -19,16 +19,31 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use super::ops::{KeyId, Op, Reply, Value, Version, Versioned};
+use super::ops::{KeyId, LeaseGrant, LeaseToken, Op, Reply, SetOutcome, Value, Version, Versioned};
 use super::scenario::Millis;
+use super::strategy::Served;
+
+/// What parked strategy code is waiting for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Wait {
+    /// An operation to take effect.
+    Op(Op),
+    /// The clock to reach this instant (a delay, a retry).
+    Until(Millis),
+}
 
 /// The one slot through which a parked coroutine and the engine talk.
 #[derive(Default)]
 struct Mailbox {
-    /// The operation the coroutine is waiting on.
-    request: Option<Op>,
-    /// The engine's reply to it, until the coroutine picks it up.
+    /// What the coroutine waits for.
+    waiting: Option<Wait>,
+    /// The engine's reply to the operation, until the coroutine picks it up.
     reply: Option<Reply>,
+    /// The actor's current time: the instant its last operation took effect
+    /// (or it woke up).
+    now: Millis,
+    /// An acknowledgement to the client sent before the code finished.
+    response: Option<Served>,
 }
 
 /// The handle strategy code performs its operations through.
@@ -40,11 +55,38 @@ pub struct Io {
 impl Io {
     /// Performs `op` and waits for the engine's reply.
     pub async fn perform(&self, op: Op) -> Reply {
-        Perform {
+        Park {
             mailbox: &self.mailbox,
-            op: Some(op),
+            wait: Some(Wait::Op(op)),
         }
         .await
+        .expect("an operation is answered with a reply")
+    }
+
+    /// The instant the actor's previous operation took effect.
+    pub fn now(&self) -> Millis {
+        self.mailbox.borrow().now
+    }
+
+    /// Waits until `instant` (at once if it has passed): the next operation
+    /// is issued then.
+    pub async fn sleep_until(&self, instant: Millis) {
+        Park {
+            mailbox: &self.mailbox,
+            wait: Some(Wait::Until(instant)),
+        }
+        .await;
+    }
+
+    /// Waits `ms` milliseconds.
+    pub async fn sleep(&self, ms: Millis) {
+        self.sleep_until(self.now() + ms).await;
+    }
+
+    /// Answers the client now, while the code goes on (e.g. a delayed
+    /// second delete after the write was acknowledged).
+    pub fn respond(&self, served: Served) {
+        self.mailbox.borrow_mut().response = Some(served);
     }
 
     /// Looks `key` up in the cache.
@@ -55,11 +97,27 @@ impl Io {
         }
     }
 
-    /// Stores `value` in the cache; returns when the entry expires.
-    pub async fn cache_set(&self, key: KeyId, value: Versioned) -> Millis {
+    /// Stores `value` in the cache (unless the cache refuses it).
+    pub async fn cache_set(&self, key: KeyId, value: Versioned) -> SetOutcome {
         match self.perform(Op::CacheSet { key, value }).await {
-            Reply::CacheSet { expires_ms } => expires_ms,
+            Reply::CacheSet(outcome) => outcome,
             other => mismatched("cache.set", &other),
+        }
+    }
+
+    /// memcache lease get.
+    pub async fn lease_get(&self, key: KeyId) -> LeaseGrant {
+        match self.perform(Op::LeaseGet { key }).await {
+            Reply::LeaseGet(grant) => grant,
+            other => mismatched("cache.lease_get", &other),
+        }
+    }
+
+    /// memcache lease set.
+    pub async fn lease_set(&self, key: KeyId, value: Versioned, token: LeaseToken) -> SetOutcome {
+        match self.perform(Op::LeaseSet { key, value, token }).await {
+            Reply::LeaseSet(outcome) => outcome,
+            other => mismatched("cache.lease_set", &other),
         }
     }
 
@@ -93,25 +151,22 @@ fn mismatched(op: &str, reply: &Reply) -> ! {
     panic!("engine bug: {op} answered with {reply:?}")
 }
 
-/// The future behind every `Io` call: parks once to hand over the operation,
-/// completes when the engine has put the reply in the mailbox.
-struct Perform<'a> {
+/// The future behind every wait: parks once to hand over what it waits for,
+/// completes on the next resume (with the reply, for an operation).
+struct Park<'a> {
     mailbox: &'a RefCell<Mailbox>,
-    op: Option<Op>,
+    wait: Option<Wait>,
 }
 
-impl Future for Perform<'_> {
-    type Output = Reply;
+impl Future for Park<'_> {
+    type Output = Option<Reply>;
 
-    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Reply> {
-        if let Some(op) = self.op.take() {
-            self.mailbox.borrow_mut().request = Some(op);
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Reply>> {
+        if let Some(wait) = self.wait.take() {
+            self.mailbox.borrow_mut().waiting = Some(wait);
             return Poll::Pending;
         }
-        match self.mailbox.borrow_mut().reply.take() {
-            Some(reply) => Poll::Ready(reply),
-            None => Poll::Pending,
-        }
+        Poll::Ready(self.mailbox.borrow_mut().reply.take())
     }
 }
 
@@ -120,8 +175,20 @@ impl Future for Perform<'_> {
 pub enum Resume<T> {
     /// It waits for this operation to take effect.
     Perform(Op),
+    /// It waits until this instant.
+    SleepUntil(Millis),
     /// It has finished with this result.
     Done(T),
+}
+
+/// What the engine hands a coroutine when it resumes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    /// The reply to the operation it waited on (`None` after a sleep and on
+    /// the first resume).
+    pub reply: Option<Reply>,
+    /// The actor's current time.
+    pub now: Millis,
 }
 
 type Body<T> = Rc<dyn Fn(Io) -> Pin<Box<dyn Future<Output = T>>>>;
@@ -131,8 +198,8 @@ pub struct Coroutine<T> {
     body: Body<T>,
     io: Io,
     future: Pin<Box<dyn Future<Output = T>>>,
-    /// Every reply received so far: the coroutine's whole state, for cloning.
-    replies: Vec<Reply>,
+    /// Every input received so far: the coroutine's whole state, for cloning.
+    inputs: Vec<Input>,
 }
 
 impl<T: 'static> Coroutine<T> {
@@ -155,55 +222,51 @@ impl<T: 'static> Coroutine<T> {
             body,
             io,
             future,
-            replies: Vec::new(),
+            inputs: Vec::new(),
         }
     }
 
-    /// Runs the coroutine until it needs an operation or finishes. `reply`
-    /// answers the operation it last asked for (`None` on the first resume).
-    pub fn resume(&mut self, reply: Option<Reply>) -> Resume<T> {
-        if let Some(reply) = reply {
-            self.replies.push(reply.clone());
-            self.io.mailbox.borrow_mut().reply = Some(reply);
+    /// Runs the coroutine until it waits or finishes.
+    pub fn resume(&mut self, input: Input) -> Resume<T> {
+        self.inputs.push(input.clone());
+        {
+            let mut mailbox = self.io.mailbox.borrow_mut();
+            mailbox.reply = input.reply;
+            mailbox.now = input.now;
         }
         let mut context = Context::from_waker(Waker::noop());
         match self.future.as_mut().poll(&mut context) {
             Poll::Ready(result) => Resume::Done(result),
-            Poll::Pending => Resume::Perform(
-                self.io
-                    .mailbox
-                    .borrow_mut()
-                    .request
-                    .take()
-                    .expect("strategy code awaited something other than an Io operation"),
-            ),
+            Poll::Pending => match self.io.mailbox.borrow_mut().waiting.take() {
+                Some(Wait::Op(op)) => Resume::Perform(op),
+                Some(Wait::Until(instant)) => Resume::SleepUntil(instant),
+                None => panic!("strategy code awaited something other than an Io operation"),
+            },
         }
     }
 
-    /// A coroutine in the same state, made by replaying the replies received
-    /// so far into a fresh instance. Returns it with the operation it is
-    /// waiting on (it must equal the original's: strategy code is
-    /// deterministic in its replies).
-    pub fn replay(&self) -> (Self, Option<Op>) {
+    /// The acknowledgement the code sent its client during the last resume.
+    pub fn take_response(&mut self) -> Option<Served> {
+        self.io.mailbox.borrow_mut().response.take()
+    }
+
+    /// A coroutine in the same state, made by replaying the inputs received
+    /// so far into a fresh instance (sound because strategy code is a
+    /// deterministic function of its inputs).
+    pub fn replay(&self) -> Self {
         let mut copy = Self::from_body(self.body.clone());
-        let mut waiting = match copy.resume(None) {
-            Resume::Perform(op) => Some(op),
-            Resume::Done(_) => None,
-        };
-        for reply in &self.replies {
-            waiting = match copy.resume(Some(reply.clone())) {
-                Resume::Perform(op) => Some(op),
-                Resume::Done(_) => None,
-            };
+        for input in &self.inputs {
+            copy.resume(input.clone());
+            copy.take_response();
         }
-        (copy, waiting)
+        copy
     }
 }
 
 impl<T> fmt::Debug for Coroutine<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Coroutine")
-            .field("replies", &self.replies)
+            .field("inputs", &self.inputs)
             .finish_non_exhaustive()
     }
 }
@@ -219,6 +282,7 @@ mod tests {
                 return Some(hit);
             }
             let row = io.db_read(key).await;
+            io.sleep(5).await;
             io.cache_set(key, row.clone()).await;
             None
         })
@@ -231,45 +295,58 @@ mod tests {
         }
     }
 
+    fn input(reply: Option<Reply>, now: Millis) -> Input {
+        Input { reply, now }
+    }
+
     #[test]
     fn yields_each_operation_and_takes_its_reply() {
         let mut co = read_then_set();
         assert_eq!(
-            co.resume(None),
+            co.resume(input(None, 0)),
             Resume::Perform(Op::CacheGet { key: KeyId(0) })
         );
         assert_eq!(
-            co.resume(Some(Reply::CacheGet(None))),
+            co.resume(input(Some(Reply::CacheGet(None)), 1)),
             Resume::Perform(Op::DbRead { key: KeyId(0) })
         );
+        // The sleep is relative to the actor's time when it starts sleeping.
         assert_eq!(
-            co.resume(Some(Reply::DbRead(row("v1", 1)))),
+            co.resume(input(Some(Reply::DbRead(row("v1", 1))), 11)),
+            Resume::SleepUntil(16)
+        );
+        assert_eq!(
+            co.resume(input(None, 16)),
             Resume::Perform(Op::CacheSet {
                 key: KeyId(0),
                 value: row("v1", 1)
             })
         );
-        assert_eq!(
-            co.resume(Some(Reply::CacheSet { expires_ms: 9 })),
-            Resume::Done(None)
-        );
+        let stored = Reply::CacheSet(SetOutcome::Stored { expires_ms: 9 });
+        assert_eq!(co.resume(input(Some(stored), 17)), Resume::Done(None));
     }
 
     #[test]
-    fn replay_reaches_the_same_waiting_operation() {
+    fn replay_continues_from_the_same_point() {
         let mut co = read_then_set();
-        co.resume(None);
-        co.resume(Some(Reply::CacheGet(None)));
-        let (mut copy, waiting) = co.replay();
-        assert_eq!(waiting, Some(Op::DbRead { key: KeyId(0) }));
+        co.resume(input(None, 0));
+        co.resume(input(Some(Reply::CacheGet(None)), 1));
+        let mut copy = co.replay();
         // The copy goes on independently of the original.
-        let next = copy.resume(Some(Reply::DbRead(row("v9", 9))));
         assert_eq!(
-            next,
+            copy.resume(input(Some(Reply::DbRead(row("v9", 9))), 11)),
+            Resume::SleepUntil(16)
+        );
+        assert_eq!(
+            copy.resume(input(None, 16)),
             Resume::Perform(Op::CacheSet {
                 key: KeyId(0),
                 value: row("v9", 9)
             })
+        );
+        assert_eq!(
+            co.resume(input(Some(Reply::DbRead(row("v1", 1))), 11)),
+            Resume::SleepUntil(16)
         );
     }
 }

@@ -12,8 +12,8 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
-use super::coroutine::{Coroutine, Resume};
-use super::ops::{KeyId, Op, Reply, Resource, Value};
+use super::coroutine::{Coroutine, Input, Resume};
+use super::ops::{KeyId, LeaseGrant, Op, Reply, Resource, SetOutcome, Value};
 use super::rng::SimRng;
 use super::scenario::{Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry};
 use super::strategy::{self, Served};
@@ -53,8 +53,10 @@ pub struct Counters {
     pub cache_hits: u64,
     /// Cache gets that found none.
     pub cache_misses: u64,
-    /// Cache sets.
+    /// Cache sets (plain and lease sets), stored or not.
     pub cache_sets: u64,
+    /// Cache sets the cache refused.
+    pub rejected_sets: u64,
     /// Cache deletes.
     pub cache_deletes: u64,
 }
@@ -114,7 +116,7 @@ impl Clone for RequestRun {
             key: self.key,
             started_ms: self.started_ms,
             finished: self.finished.clone(),
-            coroutine: self.coroutine.as_ref().map(|co| co.replay().0),
+            coroutine: self.coroutine.as_ref().map(Coroutine::replay),
         }
     }
 }
@@ -239,6 +241,8 @@ impl Simulation {
                 db,
                 ttl_ms: scenario.strategy.ttl_ms,
                 ttl_jitter_ms: scenario.strategy.ttl_jitter_ms,
+                versioned_sets: scenario.strategy.versioned_sets,
+                lease_ttl_ms: scenario.strategy.lock_ttl_ms,
             },
             rng,
             requests,
@@ -446,22 +450,25 @@ impl Simulation {
         let run = &mut self.requests[request];
         let key = run.key;
         run.started_ms = Some(at);
+        let strategy = self.scenario.strategy;
         let mut coroutine = match spec.op {
-            RequestOp::Read => Coroutine::new(move |io| strategy::cache_aside_read(io, key)),
+            RequestOp::Read => Coroutine::new(move |io| strategy::read(io, strategy, key)),
             RequestOp::Write => {
                 let value = Value::from(spec.value.as_deref().unwrap_or_default());
-                let write = self.scenario.strategy.write;
-                Coroutine::new(move |io| strategy::write(io, write, key, value.clone()))
+                Coroutine::new(move |io| strategy::write(io, strategy, key, value.clone()))
             }
         };
-        let first = coroutine.resume(None);
+        let first = coroutine.resume(Input {
+            reply: None,
+            now: at,
+        });
         self.requests[request].coroutine = Some(coroutine);
         self.advance(request, first, at);
     }
 
     fn take_effect(&mut self, request: usize, op: Op, issued_ms: Millis) {
         let reply = self.world.apply(&op, self.now, &mut self.rng);
-        self.count(&op, &reply);
+        self.count(&reply);
         self.track_divergence(op.key());
         let run = &self.requests[request];
         self.trace.push(TraceEvent {
@@ -477,8 +484,11 @@ impl Simulation {
             .coroutine
             .as_mut()
             .expect("an operation took effect for a request that is not running");
-        let next = coroutine.resume(Some(reply));
         let now = self.now;
+        let next = coroutine.resume(Input {
+            reply: Some(reply),
+            now,
+        });
         self.advance(request, next, now);
     }
 
@@ -526,30 +536,52 @@ impl Simulation {
         }
     }
 
-    /// Issues the request's next operation at `issued_ms`, or records its end.
-    fn advance(&mut self, request: usize, resume: Resume<Served>, issued_ms: Millis) {
-        match resume {
-            Resume::Perform(op) => {
-                if op.resource() == Resource::DbRead {
-                    let c = &mut self.counters;
-                    c.db_reads_in_flight += 1;
-                    c.peak_concurrent_db_reads =
-                        c.peak_concurrent_db_reads.max(c.db_reads_in_flight);
-                }
-                let at = issued_ms + self.latency(op.resource());
-                self.schedule(
-                    at,
-                    Event::Effect {
-                        request,
-                        op,
-                        issued_ms,
-                    },
-                );
-            }
-            Resume::Done(served) => {
-                let run = &mut self.requests[request];
-                run.coroutine = None;
+    /// Issues the request's next operation at `issued_ms` (after any sleep
+    /// it asks for), and records its answer to the client once given.
+    fn advance(&mut self, request: usize, mut resume: Resume<Served>, mut issued_ms: Millis) {
+        loop {
+            let run = &mut self.requests[request];
+            let coroutine = run.coroutine.as_mut().expect("advancing a running request");
+            if let Some(served) = coroutine.take_response()
+                && run.finished.is_none()
+            {
                 run.finished = Some((issued_ms, served));
+            }
+            match resume {
+                Resume::SleepUntil(instant) => {
+                    // Nothing takes effect while sleeping: the next operation
+                    // is simply issued later.
+                    issued_ms = issued_ms.max(instant);
+                    resume = coroutine.resume(Input {
+                        reply: None,
+                        now: issued_ms,
+                    });
+                }
+                Resume::Perform(op) => {
+                    if op.resource() == Resource::DbRead {
+                        let c = &mut self.counters;
+                        c.db_reads_in_flight += 1;
+                        c.peak_concurrent_db_reads =
+                            c.peak_concurrent_db_reads.max(c.db_reads_in_flight);
+                    }
+                    let at = issued_ms + self.latency(op.resource());
+                    self.schedule(
+                        at,
+                        Event::Effect {
+                            request,
+                            op,
+                            issued_ms,
+                        },
+                    );
+                    return;
+                }
+                Resume::Done(served) => {
+                    run.coroutine = None;
+                    if run.finished.is_none() {
+                        run.finished = Some((issued_ms, served));
+                    }
+                    return;
+                }
             }
         }
     }
@@ -569,18 +601,23 @@ impl Simulation {
         base + jitter
     }
 
-    fn count(&mut self, op: &Op, reply: &Reply) {
+    fn count(&mut self, reply: &Reply) {
         let c = &mut self.counters;
-        match (op, reply) {
-            (Op::CacheGet { .. }, Reply::CacheGet(Some(_))) => c.cache_hits += 1,
-            (Op::CacheGet { .. }, _) => c.cache_misses += 1,
-            (Op::CacheSet { .. }, _) => c.cache_sets += 1,
-            (Op::CacheDelete { .. }, _) => c.cache_deletes += 1,
-            (Op::DbRead { .. }, _) => {
+        match reply {
+            Reply::CacheGet(Some(_)) | Reply::LeaseGet(LeaseGrant::Hit(_)) => c.cache_hits += 1,
+            Reply::CacheGet(None) | Reply::LeaseGet(_) => c.cache_misses += 1,
+            Reply::CacheSet(outcome) | Reply::LeaseSet(outcome) => {
+                c.cache_sets += 1;
+                if matches!(outcome, SetOutcome::Rejected(_)) {
+                    c.rejected_sets += 1;
+                }
+            }
+            Reply::CacheDelete { .. } => c.cache_deletes += 1,
+            Reply::DbRead(_) => {
                 c.db_reads += 1;
                 c.db_reads_in_flight -= 1;
             }
-            (Op::DbWrite { .. }, _) => c.db_writes += 1,
+            Reply::DbWrite { .. } => c.db_writes += 1,
         }
     }
 }

@@ -33,6 +33,16 @@ pub enum Op {
     CacheGet { key: KeyId },
     /// Store a value in the cache, living for the strategy's TTL.
     CacheSet { key: KeyId, value: Versioned },
+    /// memcache lease get: the entry if live; otherwise a lease token for
+    /// one reader per key, and "wait" for the others.
+    LeaseGet { key: KeyId },
+    /// memcache lease set: stores only while `token` is still the key's
+    /// outstanding lease (a delete invalidates it).
+    LeaseSet {
+        key: KeyId,
+        value: Versioned,
+        token: LeaseToken,
+    },
     /// Remove a key from the cache.
     CacheDelete { key: KeyId },
     /// Read a key's committed row from the database.
@@ -47,6 +57,8 @@ impl Op {
         match self {
             Op::CacheGet { key }
             | Op::CacheSet { key, .. }
+            | Op::LeaseGet { key }
+            | Op::LeaseSet { key, .. }
             | Op::CacheDelete { key }
             | Op::DbRead { key }
             | Op::DbWrite { key, .. } => *key,
@@ -58,6 +70,8 @@ impl Op {
         match self {
             Op::CacheGet { .. } => "cache.get",
             Op::CacheSet { .. } => "cache.set",
+            Op::LeaseGet { .. } => "cache.lease_get",
+            Op::LeaseSet { .. } => "cache.lease_set",
             Op::CacheDelete { .. } => "cache.delete",
             Op::DbRead { .. } => "db.read",
             Op::DbWrite { .. } => "db.write",
@@ -67,7 +81,11 @@ impl Op {
     /// Which latency of the scenario this operation takes.
     pub fn resource(&self) -> Resource {
         match self {
-            Op::CacheGet { .. } | Op::CacheSet { .. } | Op::CacheDelete { .. } => Resource::Cache,
+            Op::CacheGet { .. }
+            | Op::CacheSet { .. }
+            | Op::LeaseGet { .. }
+            | Op::LeaseSet { .. }
+            | Op::CacheDelete { .. } => Resource::Cache,
             Op::DbRead { .. } => Resource::DbRead,
             Op::DbWrite { .. } => Resource::DbWrite,
         }
@@ -90,8 +108,12 @@ pub enum Resource {
 pub enum Reply {
     /// `CacheGet`: the live entry, if any.
     CacheGet(Option<Versioned>),
-    /// `CacheSet`: the entry now expires at this time.
-    CacheSet { expires_ms: Millis },
+    /// `CacheSet`: stored (until when) or rejected.
+    CacheSet(SetOutcome),
+    /// `LeaseGet`: a hit, a lease to fill the key, or wait.
+    LeaseGet(LeaseGrant),
+    /// `LeaseSet`: stored (until when) or rejected.
+    LeaseSet(SetOutcome),
     /// `CacheDelete`: whether a live entry was removed.
     CacheDelete { removed: bool },
     /// `DbRead`: the committed row.
@@ -106,11 +128,62 @@ impl Reply {
         match self {
             Reply::CacheGet(Some(v)) => format!("hit {}@{}", v.value, v.version),
             Reply::CacheGet(None) => "miss".to_string(),
-            Reply::CacheSet { expires_ms } => format!("stored until {expires_ms} ms"),
+            Reply::CacheSet(outcome) | Reply::LeaseSet(outcome) => outcome.describe(),
+            Reply::LeaseGet(LeaseGrant::Hit(v)) => format!("hit {}@{}", v.value, v.version),
+            Reply::LeaseGet(LeaseGrant::Lease(token)) => format!("miss, lease #{}", token.0),
+            Reply::LeaseGet(LeaseGrant::Wait) => "miss, another reader holds the lease".to_string(),
             Reply::CacheDelete { removed: true } => "deleted".to_string(),
             Reply::CacheDelete { removed: false } => "absent".to_string(),
             Reply::DbRead(v) => format!("{}@{}", v.value, v.version),
             Reply::DbWrite { version } => format!("committed @{version}"),
+        }
+    }
+}
+
+/// A memcache lease token: the right to fill one key once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LeaseToken(pub u64);
+
+/// What a lease get hands out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LeaseGrant {
+    /// The key is cached.
+    Hit(Versioned),
+    /// A miss, and this reader may fill the key with this token.
+    Lease(LeaseToken),
+    /// A miss while another reader holds the lease: retry later.
+    Wait,
+}
+
+/// Whether a cache set was applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetOutcome {
+    /// Stored; the entry expires then.
+    Stored { expires_ms: Millis },
+    /// The cache refused it.
+    Rejected(Rejection),
+}
+
+/// Why the cache refused a set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// Versioned sets: the cache holds a newer version than the set's.
+    OlderThanCached { cached: Version },
+    /// Leases: the set's lease was invalidated (by a delete) or replaced.
+    LeaseInvalid,
+}
+
+impl SetOutcome {
+    /// For the trace.
+    pub fn describe(&self) -> String {
+        match self {
+            SetOutcome::Stored { expires_ms } => format!("stored until {expires_ms} ms"),
+            SetOutcome::Rejected(Rejection::OlderThanCached { cached }) => {
+                format!("rejected: cache holds @{cached}")
+            }
+            SetOutcome::Rejected(Rejection::LeaseInvalid) => {
+                "rejected: lease invalidated".to_string()
+            }
         }
     }
 }

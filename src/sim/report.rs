@@ -275,7 +275,7 @@ impl Report {
                 hits: c.cache_hits,
                 misses: c.cache_misses,
                 sets: c.cache_sets,
-                rejected_sets: 0,
+                rejected_sets: c.rejected_sets,
                 deletes: c.cache_deletes,
             },
             latency_ms: LatencyReport {

@@ -103,24 +103,51 @@ pub enum WriteStrategy {
     TtlOnly,
 }
 
+/// What a read does on a miss (spec: `strategy.stampede`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stampede {
+    /// Every miss reads the DB and sets the cache.
+    #[default]
+    None,
+    /// memcache leases: one reader per key fills it; deletes invalidate.
+    Lease,
+}
+
 /// The caching strategy.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Strategy {
     /// How a write request runs.
     pub write: WriteStrategy,
+    /// What a read does on a miss.
+    pub stampede: Stampede,
     /// How long a cache set lives.
     pub ttl_ms: Millis,
     /// Each cache set lives a uniform random 0..=ttl_jitter_ms longer.
     pub ttl_jitter_ms: Millis,
+    /// Every cache set carries its DB version; the cache refuses a set older
+    /// than the entry it holds.
+    pub versioned_sets: bool,
+    /// With `invalidate`: delete the key again this long after the commit.
+    pub double_delete_ms: Option<Millis>,
+    /// How long a lease (or lock) is held before another reader may take it.
+    pub lock_ttl_ms: Millis,
+    /// How long a reader waits before retrying when another holds the lease.
+    pub retry_ms: Millis,
 }
 
 impl Default for Strategy {
     fn default() -> Self {
         Strategy {
             write: WriteStrategy::Invalidate,
+            stampede: Stampede::None,
             ttl_ms: 300_000,
             ttl_jitter_ms: 0,
+            versioned_sets: false,
+            double_delete_ms: None,
+            lock_ttl_ms: 500,
+            retry_ms: 10,
         }
     }
 }
@@ -304,6 +331,33 @@ impl Scenario {
         }
         check_millis("strategy.ttl_ms", self.strategy.ttl_ms)?;
         check_millis("strategy.ttl_jitter_ms", self.strategy.ttl_jitter_ms)?;
+        check_millis("strategy.lock_ttl_ms", self.strategy.lock_ttl_ms)?;
+        check_millis("strategy.retry_ms", self.strategy.retry_ms)?;
+        if let Some(delay) = self.strategy.double_delete_ms {
+            check_millis("strategy.double_delete_ms", delay)?;
+            if self.strategy.write != WriteStrategy::Invalidate {
+                return Err(ScenarioError::at(
+                    "strategy.double_delete_ms",
+                    "a delayed double delete goes with write \"invalidate\" (or null)",
+                ));
+            }
+        }
+        if self.strategy.stampede == Stampede::Lease {
+            // A zero retry would spin forever at one instant while another
+            // reader holds the lease; a zero lease would not protect.
+            if self.strategy.retry_ms == 0 {
+                return Err(ScenarioError::at(
+                    "strategy.retry_ms",
+                    "expected at least 1 ms with leases",
+                ));
+            }
+            if self.strategy.lock_ttl_ms == 0 {
+                return Err(ScenarioError::at(
+                    "strategy.lock_ttl_ms",
+                    "expected at least 1 ms with leases",
+                ));
+            }
+        }
         if self.strategy.ttl_ms == 0 {
             return Err(ScenarioError::at(
                 "strategy.ttl_ms",

@@ -4,8 +4,8 @@
 //! could see is one the engine can produce.
 
 use super::coroutine::Io;
-use super::ops::{KeyId, Value, Version, Versioned};
-use super::scenario::WriteStrategy;
+use super::ops::{KeyId, LeaseGrant, Value, Version, Versioned};
+use super::scenario::{Millis, Stampede, Strategy, WriteStrategy};
 
 /// Where a read's value came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -54,11 +54,50 @@ pub async fn cache_aside_read(io: Io, key: KeyId) -> Served {
     }
 }
 
+/// memcache leases: a miss hands one reader a lease to fill the key; the
+/// others retry. A delete invalidates the lease, so a reader whose DB read
+/// predates a write cannot put the old value back: its set is rejected.
+pub async fn lease_read(io: Io, key: KeyId, retry_ms: Millis) -> Served {
+    loop {
+        match io.lease_get(key).await {
+            LeaseGrant::Hit(value) => {
+                return Served::Read {
+                    value,
+                    source: Source::Cache,
+                };
+            }
+            LeaseGrant::Lease(token) => {
+                let row = io.db_read(key).await;
+                io.lease_set(key, row.clone(), token).await;
+                return Served::Read {
+                    value: row,
+                    source: Source::Db,
+                };
+            }
+            LeaseGrant::Wait => io.sleep(retry_ms).await,
+        }
+    }
+}
+
 /// Invalidate-on-write: commit to the DB, then delete the cached copy so the
-/// next read misses and fetches the new value.
-pub async fn invalidate_on_write(io: Io, key: KeyId, value: Value) -> Served {
+/// next read misses and fetches the new value. With a delayed double delete
+/// the client is answered after the first delete, and the key is deleted
+/// again `double_delete_ms` after the commit, to remove a value a slow
+/// reader may have put back in between.
+pub async fn invalidate_on_write(
+    io: Io,
+    key: KeyId,
+    value: Value,
+    double_delete_ms: Option<Millis>,
+) -> Served {
     let version = io.db_write(key, value).await;
+    let committed_at = io.now();
     io.cache_delete(key).await;
+    if let Some(delay) = double_delete_ms {
+        io.respond(Served::Write { version });
+        io.sleep_until(committed_at + delay).await;
+        io.cache_delete(key).await;
+    }
     Served::Write { version }
 }
 
@@ -86,10 +125,20 @@ pub async fn ttl_only(io: Io, key: KeyId, value: Value) -> Served {
     Served::Write { version }
 }
 
+/// Serves a read with the scenario's stampede protection.
+pub async fn read(io: Io, strategy: Strategy, key: KeyId) -> Served {
+    match strategy.stampede {
+        Stampede::None => cache_aside_read(io, key).await,
+        Stampede::Lease => lease_read(io, key, strategy.retry_ms).await,
+    }
+}
+
 /// Serves a write with the scenario's write strategy.
-pub async fn write(io: Io, strategy: WriteStrategy, key: KeyId, value: Value) -> Served {
-    match strategy {
-        WriteStrategy::Invalidate => invalidate_on_write(io, key, value).await,
+pub async fn write(io: Io, strategy: Strategy, key: KeyId, value: Value) -> Served {
+    match strategy.write {
+        WriteStrategy::Invalidate => {
+            invalidate_on_write(io, key, value, strategy.double_delete_ms).await
+        }
         WriteStrategy::Update => update_on_write(io, key, value).await,
         WriteStrategy::DeleteFirst => delete_first(io, key, value).await,
         WriteStrategy::TtlOnly => ttl_only(io, key, value).await,

@@ -1,7 +1,9 @@
 //! The state operations act on: the cache and the database. Applying an
 //! operation is instantaneous; the engine decides *when* it happens.
 
-use super::ops::{KeyId, Op, Reply, Value, Version, Versioned};
+use super::ops::{
+    KeyId, LeaseGrant, LeaseToken, Op, Rejection, Reply, SetOutcome, Value, Version, Versioned,
+};
 use super::rng::SimRng;
 use super::scenario::Millis;
 
@@ -14,10 +16,22 @@ pub struct CacheEntry {
     pub expires_ms: Millis,
 }
 
+/// An outstanding memcache lease on a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lease {
+    /// The token its holder must present to fill the key.
+    pub token: LeaseToken,
+    /// After this instant a new reader may take a new lease (the holder may
+    /// have died).
+    pub expires_ms: Millis,
+}
+
 /// A Redis/memcached-like cache holding at most one entry per key.
 #[derive(Clone, Debug, Default)]
 pub struct Cache {
     entries: Vec<Option<CacheEntry>>,
+    leases: Vec<Option<Lease>>,
+    next_token: u64,
 }
 
 impl Cache {
@@ -25,7 +39,14 @@ impl Cache {
     pub fn new(keys: usize) -> Self {
         Cache {
             entries: vec![None; keys],
+            leases: vec![None; keys],
+            next_token: 1,
         }
+    }
+
+    /// The outstanding lease on `key`, if any (expired or not).
+    pub fn lease(&self, key: KeyId) -> Option<Lease> {
+        self.leases[key.0 as usize]
     }
 
     /// The live entry of `key` at `now`: an expired entry is as good as absent.
@@ -40,10 +61,12 @@ impl Cache {
         self.entries[key.0 as usize] = Some(entry);
     }
 
-    /// Removes the entry of `key`; reports whether a live one was there.
+    /// Removes the entry of `key` and invalidates any lease on it; reports
+    /// whether a live entry was there.
     pub fn delete(&mut self, key: KeyId, now: Millis) -> bool {
         let was_live = self.live(key, now).is_some();
         self.entries[key.0 as usize] = None;
+        self.leases[key.0 as usize] = None;
         was_live
     }
 }
@@ -105,6 +128,10 @@ pub struct World {
     pub ttl_ms: Millis,
     /// A cache set lives up to this much longer, drawn uniformly per set.
     pub ttl_jitter_ms: Millis,
+    /// Versioned sets: refuse a set older than the entry held.
+    pub versioned_sets: bool,
+    /// How long a lease stays outstanding before another reader may take one.
+    pub lease_ttl_ms: Millis,
 }
 
 impl World {
@@ -115,16 +142,16 @@ impl World {
             Op::CacheGet { key } => {
                 Reply::CacheGet(self.cache.live(*key, now).map(|entry| entry.value.clone()))
             }
-            Op::CacheSet { key, value } => {
-                let expires_ms = now + self.ttl_with_jitter(rng);
-                self.cache.set(
-                    *key,
-                    CacheEntry {
-                        value: value.clone(),
-                        expires_ms,
-                    },
-                );
-                Reply::CacheSet { expires_ms }
+            Op::CacheSet { key, value } => Reply::CacheSet(self.store(*key, value, now, rng)),
+            Op::LeaseGet { key } => Reply::LeaseGet(self.lease_get(*key, now)),
+            Op::LeaseSet { key, value, token } => {
+                let slot = &mut self.cache.leases[key.0 as usize];
+                if slot.is_some_and(|lease| lease.token == *token) {
+                    *slot = None;
+                    Reply::LeaseSet(self.store(*key, value, now, rng))
+                } else {
+                    Reply::LeaseSet(SetOutcome::Rejected(Rejection::LeaseInvalid))
+                }
             }
             Op::CacheDelete { key } => Reply::CacheDelete {
                 removed: self.cache.delete(*key, now),
@@ -138,6 +165,52 @@ impl World {
 }
 
 impl World {
+    /// Stores `value` for `key` unless versioned sets refuse it.
+    fn store(
+        &mut self,
+        key: KeyId,
+        value: &Versioned,
+        now: Millis,
+        rng: &mut SimRng,
+    ) -> SetOutcome {
+        if self.versioned_sets
+            && let Some(held) = self.cache.live(key, now)
+            && held.value.version > value.version
+        {
+            return SetOutcome::Rejected(Rejection::OlderThanCached {
+                cached: held.value.version,
+            });
+        }
+        let expires_ms = now + self.ttl_with_jitter(rng);
+        self.cache.set(
+            key,
+            CacheEntry {
+                value: value.clone(),
+                expires_ms,
+            },
+        );
+        SetOutcome::Stored { expires_ms }
+    }
+
+    /// A lease get: the live entry, else a new lease unless another reader
+    /// holds an unexpired one.
+    fn lease_get(&mut self, key: KeyId, now: Millis) -> LeaseGrant {
+        if let Some(entry) = self.cache.live(key, now) {
+            return LeaseGrant::Hit(entry.value.clone());
+        }
+        let slot = &mut self.cache.leases[key.0 as usize];
+        if slot.is_some_and(|lease| now < lease.expires_ms) {
+            return LeaseGrant::Wait;
+        }
+        let token = LeaseToken(self.cache.next_token);
+        self.cache.next_token += 1;
+        *slot = Some(Lease {
+            token,
+            expires_ms: now + self.lease_ttl_ms,
+        });
+        LeaseGrant::Lease(token)
+    }
+
     /// A TTL for one cache set: the base TTL plus its jitter, if any.
     pub fn ttl_with_jitter(&self, rng: &mut SimRng) -> Millis {
         if self.ttl_jitter_ms == 0 {
