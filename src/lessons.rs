@@ -3,7 +3,7 @@
 //! and the page offer exactly the same ones and each is a file a person can
 //! read, copy and edit.
 
-use crate::sim::Scenario;
+use crate::sim::{Report, Scenario, Simulation};
 
 /// A built-in lesson.
 #[derive(Clone, Copy, Debug)]
@@ -118,4 +118,21 @@ pub const LESSONS: &[Lesson] = &[
 /// The lesson called `name`.
 pub fn lesson(name: &str) -> Option<&'static Lesson> {
     LESSONS.iter().find(|l| l.name == name)
+}
+
+/// Every lesson's full report (with trace), as one pretty JSON object keyed
+/// by lesson name. The golden file `tests/golden/lessons.json` holds the
+/// native result; the wasm build must produce the same bytes.
+pub fn all_reports_json() -> String {
+    let reports: serde_json::Map<String, serde_json::Value> = LESSONS
+        .iter()
+        .map(|lesson| {
+            let mut sim = Simulation::new(&lesson.scenario())
+                .unwrap_or_else(|e| panic!("built-in lesson {} is invalid: {e}", lesson.name));
+            sim.run();
+            let report = serde_json::to_value(Report::of(&sim, true)).expect("serialisable");
+            (lesson.name.to_string(), report)
+        })
+        .collect();
+    serde_json::to_string_pretty(&reports).expect("serialisable") + "\n"
 }

@@ -69,3 +69,15 @@ async fn the_app_renders_the_first_lesson_and_steps_through_the_real_core() {
     settle().await;
     assert_eq!(count(&root, "[data-testid=step-row]"), 0);
 }
+
+#[wasm_bindgen_test]
+fn the_wasm_core_computes_every_lessons_report_byte_for_byte_as_native() {
+    // tests/golden/lessons.json is what the native build computes
+    // (tests/golden.rs holds it to that).
+    let golden = include_str!("golden/lessons.json");
+    let actual = cachescope::lessons::all_reports_json();
+    assert!(
+        actual == golden,
+        "wasm reports differ from the native golden file"
+    );
+}
