@@ -105,6 +105,26 @@ pub const LESSONS: &[Lesson] = &[
         scenario_json: include_str!("../lessons/delete-first.json"),
     },
     Lesson {
+        name: "write-through",
+        title: "Write-through: the cache leads the database, and two writers can still cross",
+        text: "Each writer sets the cache first and commits second. W1 caches A, W2 \
+               caches B; R0 reads B before anything is committed (an uncommitted \
+               read). Then W2 commits B and W1 commits A: the database ends with A, \
+               the cache with B. The cache was ahead of the database, then stale; \
+               R reads B after A was committed.",
+        scenario_json: include_str!("../lessons/write-through.json"),
+    },
+    Lesson {
+        name: "write-behind-crash",
+        title: "Write-behind: acknowledged writes live only in the cache until the flush",
+        text: "W1 and W2 are acknowledged as soon as the cache holds their values \
+               (dirty). The flusher would write the latest one to the database 1 s \
+               after the key became dirty, but the cache crashes at 500 ms: both \
+               acknowledged writes are lost, R's read of B was a phantom (B never \
+               reaches the database), and R2 reads the old v1 from the database.",
+        scenario_json: include_str!("../lessons/write-behind-crash.json"),
+    },
+    Lesson {
         name: "ttl-only",
         title: "TTL only: the cache is wrong from the commit until the entry expires",
         text: "W commits v2 and does nothing to the cache. The cached v1 (TTL 1 s, \

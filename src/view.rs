@@ -51,8 +51,14 @@ pub fn step_rows(sim: &Simulation) -> Vec<StepRow> {
         .map(|(i, e)| StepRow {
             number: i + 1,
             when: format!("{}–{} ms", e.start_ms, e.end_ms),
-            actor: format!("{} (app {})", e.actor, e.app),
-            operation: format!("{} {}", e.op, e.key),
+            actor: match e.app {
+                Some(app) => format!("{} (app {app})", e.actor),
+                None => e.actor.clone(),
+            },
+            operation: match &e.key {
+                Some(key) => format!("{} {key}", e.op),
+                None => e.op.to_string(),
+            },
             result: e.result.clone(),
         })
         .collect()
@@ -71,15 +77,22 @@ pub fn key_rows(sim: &Simulation) -> Vec<KeyRow> {
                 cache: entry.map_or_else(
                     || "(empty)".to_string(),
                     |e| {
-                        format!(
-                            "{} @{}, expires {} ms",
-                            e.value.value, e.value.version, e.expires_ms
-                        )
+                        let value = match world.db.resolve(e.value.stamp) {
+                            Some(version) => format!("{} @{version}", e.value.value),
+                            None => format!("{} (uncommitted)", e.value.value),
+                        };
+                        if e.dirty {
+                            format!("{value}, dirty")
+                        } else {
+                            format!("{value}, expires {} ms", e.expires_ms)
+                        }
                     },
                 ),
                 db: format!("{} @{}", row.value, row.version),
-                // The core's definition: a live entry of another version.
-                diverged: entry.is_some_and(|e| e.value.version != row.version),
+                // The core's definition: a live entry of another version, or
+                // of a value not yet committed.
+                diverged: entry
+                    .is_some_and(|e| world.db.resolve(e.value.stamp) != Some(row.version)),
             }
         })
         .collect()

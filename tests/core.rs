@@ -35,7 +35,7 @@ fn cache_aside_miss_fills_the_cache_and_the_next_read_hits() {
     assert_eq!(
         report["keys"]["user:123"],
         json!({"db": {"value": "v1", "version": 1},
-               "cache": {"value": "v1", "version": 1, "expires_ms": 300012}})
+               "cache": {"value": "v1", "version": 1, "expires_ms": 300012, "dirty": false}})
     );
 }
 

@@ -223,3 +223,140 @@ fn a_lease_waiter_retries_until_the_holder_has_filled_the_key() {
     );
     assert_eq!(report["db"]["reads"], 1);
 }
+
+#[test]
+fn write_through_is_ahead_until_the_commits_then_stale_when_the_writers_cross() {
+    let report = run(&lesson("write-through"));
+    // Both sets land at 1 (ahead of the DB); R0 reads B uncommitted at 6;
+    // W2 commits B (@2) at 21, then W1 commits A (@3) at 21: cache B, DB A.
+    assert_eq!(
+        trace_lines(&report),
+        [
+            "0-1 W1 cache.set user:123 stored until 300001 ms",
+            "0-1 W2 cache.set user:123 stored until 300001 ms",
+            "5-6 R0 cache.get user:123 hit B (uncommitted)",
+            "1-21 W2 db.write user:123 committed @2",
+            "1-21 W1 db.write user:123 committed @3",
+            "30-31 R cache.get user:123 hit B@2",
+        ]
+    );
+    assert_eq!(
+        windows(&report),
+        ["user:123 ahead 1-21", "user:123 stale 21-open"]
+    );
+    assert_eq!(
+        (report["ahead_ms"].clone(), report["stale_ms"].clone()),
+        (json!(20), json!(10))
+    );
+    // R0's read was uncommitted but B was committed later: not a phantom.
+    assert_eq!(report["requests"][2]["uncommitted"], true);
+    assert_eq!(report["requests"][2]["phantom"], false);
+    assert_eq!(report["requests"][2]["version"], 2);
+    assert_eq!(report["uncommitted_reads"], 1);
+    assert_eq!(report["phantom_reads"], 0);
+    assert_eq!(report["requests"][3]["stale"], true);
+    // Write-through acknowledges after the commit: the writers' latency is
+    // the cache set plus the DB write.
+    assert_eq!(report["requests"][0]["end_ms"], 21);
+}
+
+#[test]
+fn write_behind_crash_loses_every_acknowledged_unflushed_write() {
+    let report = run(&lesson("write-behind-crash"));
+    // Acknowledged at once (end 1 and 11), dirty from 1; the crash at 500
+    // comes before the flush due at 1 + 1000 = 1001.
+    assert_eq!(
+        trace_lines(&report),
+        [
+            "0-1 W1 cache.set_dirty user:123 stored until 300001 ms",
+            "10-11 W2 cache.set_dirty user:123 stored until 300011 ms",
+            "20-21 R cache.get user:123 hit B (uncommitted)",
+            "500-500 fault cache.crash * all entries lost; 1 dirty key(s), 2 unflushed write(s) lost",
+            "600-601 R2 cache.get user:123 miss",
+            "601-611 R2 db.read user:123 v1@1",
+            "611-612 R2 cache.set user:123 stored until 300612 ms",
+            "1001-1021 flusher flush user:123 nothing to flush",
+        ]
+    );
+    assert_eq!(report["lost_writes"], 2);
+    assert_eq!(report["unflushed_writes"], 0);
+    assert_eq!(report["requests"][0]["lost"], true);
+    assert_eq!(report["requests"][0]["end_ms"], 1);
+    assert_eq!(report["requests"][1]["lost"], true);
+    assert_eq!(report["requests"][2]["phantom"], true);
+    assert_eq!(report["phantom_reads"], 1);
+    assert_eq!(report["db"]["writes"], 0);
+    assert_eq!(windows(&report), ["user:123 ahead 1-500"]);
+    assert_eq!(report["ahead_ms"], 499);
+    assert_eq!(report["requests"][3]["value"], "v1");
+}
+
+#[test]
+fn write_behind_coalesces_a_dirty_period_into_one_db_write() {
+    let mut scenario = lesson("write-behind-crash");
+    scenario.as_object_mut().unwrap().remove("faults");
+    let report = run(&scenario);
+    // Dirty from 1; flushed at 1001 + 20 = 1021 with the latest value B.
+    assert_eq!(
+        trace_lines(&report).last().unwrap(),
+        "1001-1021 flusher flush user:123 committed @2"
+    );
+    assert_eq!(report["db"]["writes"], 1);
+    assert_eq!(
+        report["keys"]["user:123"]["db"],
+        json!({"value": "B", "version": 2})
+    );
+    assert_eq!(report["lost_writes"], 0);
+    // W1's A was replaced before the flush: acknowledged, never committed
+    // by design (coalesced), so not lost.
+    assert_eq!(report["requests"][0]["version"], serde_json::Value::Null);
+    assert_eq!(report["requests"][1]["version"], 2);
+    // R2 (at 600) hits the still-dirty B; the window closes at the flush.
+    assert_eq!(report["requests"][3]["value"], "B");
+    assert_eq!(windows(&report), ["user:123 ahead 1-1021"]);
+}
+
+#[test]
+fn write_behind_writes_still_dirty_at_the_end_are_unflushed_not_lost() {
+    let scenario = json!({
+        "keys": {"k": "v1"},
+        "strategy": {"write": "write_behind", "write_behind_ms": 1000},
+        "requests": [{"id": "W", "op": "write", "key": "k", "value": "v2"}],
+        "schedule": ["W"]
+    });
+    let report = run(&scenario);
+    assert_eq!(report["unflushed_writes"], 1);
+    assert_eq!(report["lost_writes"], 0);
+    assert_eq!(report["keys"]["k"]["cache"]["dirty"], true);
+    assert_eq!(
+        report["keys"]["k"]["cache"]["version"],
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn a_scheduled_cache_crash_and_the_flusher_are_schedule_entries() {
+    let scenario = json!({
+        "keys": {"k": "v1"},
+        "strategy": {"write": "write_behind", "write_behind_ms": 100},
+        "requests": [
+            {"id": "W1", "op": "write", "key": "k", "value": "A"},
+            {"id": "W2", "op": "write", "key": "k", "value": "B", "at_ms": 200}
+        ],
+        "schedule": ["W1", "flusher", "W2", {"kind": "cache_crash"}, "flusher"]
+    });
+    let report = run(&scenario);
+    assert_eq!(
+        trace_lines(&report),
+        [
+            "0-1 W1 cache.set_dirty k stored until 300001 ms",
+            "101-121 flusher flush k committed @2",
+            "200-201 W2 cache.set_dirty k stored until 300201 ms",
+            "201-201 fault cache.crash * all entries lost; 1 dirty key(s), 1 unflushed write(s) lost",
+            "301-321 flusher flush k nothing to flush",
+        ]
+    );
+    assert_eq!(report["lost_writes"], 1);
+    assert_eq!(report["requests"][0]["version"], 2);
+    assert_eq!(report["requests"][1]["lost"], true);
+}

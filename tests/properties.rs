@@ -1,6 +1,7 @@
 //! Invariants over random small scripted scenarios (proptest).
 #![cfg(not(target_arch = "wasm32"))]
 
+use cachescope::sim::scenario::WriteStrategy;
 use cachescope::sim::{Report, Scenario, Simulation};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -15,19 +16,28 @@ fn scenarios() -> impl Strategy<Value = Scenario> {
         prop::option::of(0u64..80),
         1u64..30,
         1u64..100,
+        (1u64..120, prop::option::of(0u64..150)),
     );
     (
         any::<u64>(),
         1..=3usize,
         1..=3u32,
-        prop::sample::select(vec!["invalidate", "update", "delete_first", "ttl_only"]),
+        prop::sample::select(vec![
+            "invalidate",
+            "update",
+            "delete_first",
+            "ttl_only",
+            "write_through",
+            "write_behind",
+        ]),
         (1u64..200, 0u64..50, 0u64..6),
         any::<bool>(),
         prop::collection::vec(request, 1..=8),
         protection,
     )
         .prop_map(|(seed, keys, apps, write, (ttl, ttl_jitter, jitter), prewarm, requests, protection)| {
-            let (stampede, versioned, double_delete, retry, lease_ttl) = protection;
+            let (stampede, versioned, double_delete, retry, lease_ttl, (flush_delay, crash_at)) =
+                protection;
             let double_delete = if write == "invalidate" { double_delete } else { None };
             let key_names: Vec<String> = (0..keys).map(|k| format!("k{k}")).collect();
             let requests: Vec<Value> = requests
@@ -56,9 +66,11 @@ fn scenarios() -> impl Strategy<Value = Scenario> {
                 "strategy": {
                     "write": write, "ttl_ms": ttl, "ttl_jitter_ms": ttl_jitter,
                     "stampede": stampede, "versioned_sets": versioned,
-                    "double_delete_ms": double_delete, "retry_ms": retry, "lock_ttl_ms": lease_ttl
+                    "double_delete_ms": double_delete, "retry_ms": retry, "lock_ttl_ms": lease_ttl,
+                    "write_behind_ms": flush_delay
                 },
-                "requests": requests
+                "requests": requests,
+                "faults": crash_at.map_or(vec![], |at| vec![json!({"at_ms": at, "kind": "cache_crash"})])
             });
             Scenario::from_json(&scenario.to_string()).expect("generated scenarios are valid")
         })
@@ -91,13 +103,41 @@ proptest! {
             .map(|r| r.id.as_str())
             .collect();
         let commits: Vec<&str> = report.trace.as_ref().unwrap().iter()
-            .filter(|e| e.op == "db.write")
+            .filter(|e| e.op == "db.write" || (e.op == "flush" && e.result.starts_with("committed")))
             .map(|e| e.actor.as_str())
             .collect();
-        // Every commit is a write request's, and each write commits once.
-        prop_assert_eq!(commits.len(), writers.len());
-        prop_assert!(commits.iter().all(|c| writers.contains(c)));
-        prop_assert_eq!(report.db.writes, writers.len() as u64);
+        // Every commit is a write request's (or the flusher's, on their
+        // behalf), and no write commits twice.
+        prop_assert!(commits.iter().all(|c| writers.contains(c) || *c == "flusher"));
+        prop_assert!(commits.len() <= writers.len());
+        prop_assert_eq!(report.db.writes, commits.len() as u64);
+        if !matches!(scenario.strategy.write, WriteStrategy::WriteBehind) {
+            prop_assert_eq!(commits.len(), writers.len());
+        }
+    }
+
+    #[test]
+    fn writes_are_lost_only_by_write_behind_in_a_cache_crash(scenario in scenarios()) {
+        let report = report(&scenario);
+        let crashed = !scenario.faults.is_empty();
+        if !(crashed && scenario.strategy.write == WriteStrategy::WriteBehind) {
+            prop_assert_eq!(report.lost_writes, 0);
+        }
+        if scenario.strategy.write != WriteStrategy::WriteBehind {
+            prop_assert_eq!(report.unflushed_writes, 0);
+            prop_assert_eq!(report.phantom_reads, 0);
+        }
+        // Every acknowledged write is committed, coalesced, lost or unflushed.
+        prop_assert!(report.requests.iter().filter(|r| r.lost).count() as u64 == report.lost_writes);
+    }
+
+    #[test]
+    fn without_write_through_or_write_behind_the_cache_is_never_ahead(scenario in scenarios()) {
+        let report = report(&scenario);
+        if !matches!(scenario.strategy.write, WriteStrategy::WriteThrough | WriteStrategy::WriteBehind) {
+            prop_assert_eq!(report.ahead_ms, 0);
+            prop_assert_eq!(report.uncommitted_reads, 0);
+        }
     }
 
     #[test]
@@ -126,7 +166,7 @@ proptest! {
                 total += w.to_ms.unwrap_or(report.end_ms) - w.from_ms;
             }
         }
-        prop_assert_eq!(report.stale_ms, total);
+        prop_assert_eq!(report.stale_ms + report.ahead_ms, total);
     }
 
     #[test]

@@ -103,7 +103,7 @@ fn naming_an_actor_with_nothing_pending_is_rejected_with_the_schedule_index() {
     );
     assert_eq!(
         rejection(&one_reader(json!(["R", {"wait": 3}]))),
-        "schedule[1]: expected an actor name or {\"wait_ms\": N}, got {\"wait\":3}"
+        "schedule[1]: expected an actor name, {\"wait_ms\": N} or a fault {\"kind\": ...}, got {\"wait\":3}"
     );
     assert_eq!(
         rejection(&one_reader(json!([{"wait_ms": -3}]))),
@@ -143,4 +143,33 @@ fn ttl_jitter_spreads_expiries_within_the_jitter_and_is_reproducible() {
         "jitter varies by seed"
     );
     assert_eq!(expiry(7), expiry(7));
+}
+
+#[test]
+fn faults_are_timed_in_timed_mode_and_inline_in_scheduled_mode() {
+    let mut timed_without_time = one_reader(Value::Null);
+    timed_without_time
+        .as_object_mut()
+        .unwrap()
+        .remove("schedule");
+    timed_without_time["faults"] = json!([{"kind": "cache_crash"}]);
+    assert_eq!(
+        rejection(&timed_without_time),
+        "faults[0].at_ms: a fault needs at_ms"
+    );
+
+    let mut listed_in_scheduled_mode = one_reader(json!(["R"]));
+    listed_in_scheduled_mode["faults"] = json!([{"at_ms": 3, "kind": "cache_crash"}]);
+    assert_eq!(
+        rejection(&listed_in_scheduled_mode),
+        "faults[0]: in scheduled mode, put faults in the schedule (without at_ms)"
+    );
+
+    let unknown_kind = one_reader(json!(["R", {"kind": "meteor"}]));
+    assert!(
+        rejection(&unknown_kind)
+            .starts_with("schedule[1]: a fault entry: unknown variant `meteor`"),
+        "{}",
+        rejection(&unknown_kind)
+    );
 }

@@ -19,7 +19,10 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use super::ops::{KeyId, LeaseGrant, LeaseToken, Op, Reply, SetOutcome, Value, Version, Versioned};
+use super::ops::{
+    Cached, KeyId, LeaseGrant, LeaseToken, Op, Reply, SetOutcome, Value, Version, Versioned,
+    WriteId,
+};
 use super::scenario::Millis;
 use super::strategy::Served;
 
@@ -90,7 +93,7 @@ impl Io {
     }
 
     /// Looks `key` up in the cache.
-    pub async fn cache_get(&self, key: KeyId) -> Option<Versioned> {
+    pub async fn cache_get(&self, key: KeyId) -> Option<Cached> {
         match self.perform(Op::CacheGet { key }).await {
             Reply::CacheGet(entry) => entry,
             other => mismatched("cache.get", &other),
@@ -98,10 +101,27 @@ impl Io {
     }
 
     /// Stores `value` in the cache (unless the cache refuses it).
-    pub async fn cache_set(&self, key: KeyId, value: Versioned) -> SetOutcome {
-        match self.perform(Op::CacheSet { key, value }).await {
+    pub async fn cache_set(&self, key: KeyId, value: impl Into<Cached>) -> SetOutcome {
+        self.store(key, value.into(), false).await
+    }
+
+    /// Stores a write-behind value, dirty until the flusher writes it.
+    pub async fn cache_set_dirty(&self, key: KeyId, value: Cached) -> SetOutcome {
+        self.store(key, value, true).await
+    }
+
+    async fn store(&self, key: KeyId, value: Cached, dirty: bool) -> SetOutcome {
+        match self.perform(Op::CacheSet { key, value, dirty }).await {
             Reply::CacheSet(outcome) => outcome,
             other => mismatched("cache.set", &other),
+        }
+    }
+
+    /// Write-behind flush of `key`'s dirty period `period`.
+    pub async fn flush(&self, key: KeyId, period: u64) -> Option<Version> {
+        match self.perform(Op::Flush { key, period }).await {
+            Reply::Flush { version } => version,
+            other => mismatched("flush", &other),
         }
     }
 
@@ -115,6 +135,7 @@ impl Io {
 
     /// memcache lease set.
     pub async fn lease_set(&self, key: KeyId, value: Versioned, token: LeaseToken) -> SetOutcome {
+        let value = value.into();
         match self.perform(Op::LeaseSet { key, value, token }).await {
             Reply::LeaseSet(outcome) => outcome,
             other => mismatched("cache.lease_set", &other),
@@ -137,9 +158,10 @@ impl Io {
         }
     }
 
-    /// Commits `value` to the database; returns the committed version.
-    pub async fn db_write(&self, key: KeyId, value: Value) -> Version {
-        match self.perform(Op::DbWrite { key, value }).await {
+    /// Commits `write`'s `value` to the database; returns the committed
+    /// version.
+    pub async fn db_write(&self, key: KeyId, value: Value, write: WriteId) -> Version {
+        match self.perform(Op::DbWrite { key, value, write }).await {
             Reply::DbWrite { version } => version,
             other => mismatched("db.write", &other),
         }
@@ -275,7 +297,7 @@ impl<T> fmt::Debug for Coroutine<T> {
 mod tests {
     use super::*;
 
-    fn read_then_set() -> Coroutine<Option<Versioned>> {
+    fn read_then_set() -> Coroutine<Option<Cached>> {
         Coroutine::new(|io: Io| async move {
             let key = KeyId(0);
             if let Some(hit) = io.cache_get(key).await {
@@ -319,7 +341,8 @@ mod tests {
             co.resume(input(None, 16)),
             Resume::Perform(Op::CacheSet {
                 key: KeyId(0),
-                value: row("v1", 1)
+                value: row("v1", 1).into(),
+                dirty: false
             })
         );
         let stored = Reply::CacheSet(SetOutcome::Stored { expires_ms: 9 });
@@ -341,7 +364,8 @@ mod tests {
             copy.resume(input(None, 16)),
             Resume::Perform(Op::CacheSet {
                 key: KeyId(0),
-                value: row("v9", 9)
+                value: row("v9", 9).into(),
+                dirty: false
             })
         );
         assert_eq!(

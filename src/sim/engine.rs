@@ -13,9 +13,9 @@ use std::rc::Rc;
 use serde::Serialize;
 
 use super::coroutine::{Coroutine, Input, Resume};
-use super::ops::{KeyId, LeaseGrant, Op, Reply, Resource, SetOutcome, Value};
+use super::ops::{KeyId, LeaseGrant, Op, Reply, Resource, SetOutcome, Stamp, Value, WriteId};
 use super::rng::SimRng;
-use super::scenario::{Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry};
+use super::scenario::{FaultKind, Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry};
 use super::strategy::{self, Served};
 use super::world::{Cache, CacheEntry, Database, World};
 
@@ -26,14 +26,15 @@ pub struct TraceEvent {
     pub start_ms: Millis,
     /// When it took effect.
     pub end_ms: Millis,
-    /// Who performed it (a request id).
+    /// Who performed it: a request id, `flusher`, or `fault`.
     pub actor: String,
-    /// The app instance that performed it.
-    pub app: u32,
-    /// `cache.get`, `db.write`, ...
+    /// The app instance that performed it (`null` for background actors
+    /// and faults).
+    pub app: Option<u32>,
+    /// `cache.get`, `db.write`, `flush`, `cache.crash`, ...
     pub op: &'static str,
-    /// The key it acted on.
-    pub key: String,
+    /// The key it acted on (`null` for a fault that hits every key).
+    pub key: Option<String>,
     /// What it returned, in words (`miss`, `hit v1@1`, `committed @2`).
     pub result: String,
 }
@@ -67,6 +68,9 @@ pub struct Counters {
 pub enum DivergenceKind {
     /// The cache holds an older committed version than the database.
     Stale,
+    /// The cache holds a value not yet committed (write-through before its
+    /// commit, write-behind before its flush).
+    Ahead,
 }
 
 /// A maximal interval during which the cache held a live entry for a key
@@ -88,16 +92,35 @@ pub struct DivergenceWindow {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct OpenWindow {
     index: usize,
+    kind: DivergenceKind,
     expires_ms: Millis,
 }
 
-/// How a scripted request is getting on.
+/// A key's write-behind dirty period: from its first dirty set until the
+/// flush (or a crash).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct DirtyPeriod {
+    id: u64,
+    /// The acknowledged writes the period holds, oldest first.
+    writes: Vec<WriteId>,
+}
+
+/// Who an actor is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActorKind {
+    /// Scripted request `0` (its index in the scenario's `requests`).
+    Request(usize),
+    /// The write-behind flusher (one job per dirty period).
+    Flusher,
+}
+
+/// How an actor (a request, or a background job) is getting on.
 #[derive(Debug)]
-pub struct RequestRun {
-    /// Its index in the scenario's `requests`.
-    pub index: usize,
-    /// The app instance serving it.
-    pub app: u32,
+pub struct ActorRun {
+    /// Who it is.
+    pub kind: ActorKind,
+    /// The app instance serving it (requests only).
+    pub app: Option<u32>,
     /// Its key.
     pub key: KeyId,
     /// When the client sent it, once it has been sent.
@@ -108,10 +131,10 @@ pub struct RequestRun {
     coroutine: Option<Coroutine<Served>>,
 }
 
-impl Clone for RequestRun {
+impl Clone for ActorRun {
     fn clone(&self) -> Self {
-        RequestRun {
-            index: self.index,
+        ActorRun {
+            kind: self.kind,
             app: self.app,
             key: self.key,
             started_ms: self.started_ms,
@@ -125,12 +148,14 @@ impl Clone for RequestRun {
 enum Event {
     /// A client sends scripted request `0`.
     Arrive(usize),
-    /// A request's operation takes effect.
+    /// An actor's operation takes effect.
     Effect {
-        request: usize,
+        actor: usize,
         op: Op,
         issued_ms: Millis,
     },
+    /// Fault `0` of the scenario's `faults` happens (timed mode).
+    Fault(usize),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -163,7 +188,8 @@ pub struct Simulation {
     queue: BinaryHeap<Reverse<Scheduled>>,
     world: World,
     rng: SimRng,
-    requests: Vec<RequestRun>,
+    /// Requests first (actor i is request i), then background jobs.
+    actors: Vec<ActorRun>,
     trace: Vec<TraceEvent>,
     counters: Counters,
     /// Request index by id, for schedules.
@@ -172,6 +198,13 @@ pub struct Simulation {
     schedule_pos: usize,
     windows: Vec<DivergenceWindow>,
     open_windows: Vec<Option<OpenWindow>>,
+    dirty: Vec<Option<DirtyPeriod>>,
+    next_period: u64,
+    /// Acknowledged writes a crash lost before they were flushed.
+    lost_writes: Vec<WriteId>,
+    /// Write-behind writes that a later write of their period replaced
+    /// before the flush: never committed, by design.
+    coalesced_writes: Vec<WriteId>,
 }
 
 impl Simulation {
@@ -210,19 +243,20 @@ impl Simulation {
                 cache.set(
                     key,
                     CacheEntry {
-                        value: db.row(key).clone(),
+                        value: db.row(key).clone().into(),
                         expires_ms: scenario.strategy.ttl_ms + jitter,
+                        dirty: false,
                     },
                 );
             }
         }
-        let requests = scenario
+        let actors = scenario
             .requests
             .iter()
             .enumerate()
-            .map(|(index, spec)| RequestRun {
-                index,
-                app: spec.app.unwrap_or(index as u32 % scenario.apps),
+            .map(|(index, spec)| ActorRun {
+                kind: ActorKind::Request(index),
+                app: Some(spec.app.unwrap_or(index as u32 % scenario.apps)),
                 key: key_id(&spec.key),
                 started_ms: None,
                 finished: None,
@@ -245,7 +279,7 @@ impl Simulation {
                 lease_ttl_ms: scenario.strategy.lock_ttl_ms,
             },
             rng,
-            requests,
+            actors,
             trace: Vec::new(),
             counters: Counters::default(),
             request_ids: Rc::new(
@@ -259,11 +293,19 @@ impl Simulation {
             schedule_pos: 0,
             windows: Vec::new(),
             open_windows: vec![None; key_count],
+            dirty: vec![None; key_count],
+            next_period: 0,
+            lost_writes: Vec::new(),
+            coalesced_writes: Vec::new(),
         };
-        // In scheduled mode a request starts when the schedule first names it.
+        // In scheduled mode a request starts when the schedule first names
+        // it, and faults are schedule entries.
         if scenario.schedule.is_none() {
             for (index, spec) in scenario.requests.iter().enumerate() {
                 sim.schedule(spec.at_ms, Event::Arrive(index));
+            }
+            for (index, fault) in scenario.faults.iter().enumerate() {
+                sim.schedule(fault.at_ms.unwrap_or_default(), Event::Fault(index));
             }
         }
         sim
@@ -290,8 +332,35 @@ impl Simulation {
     }
 
     /// The scripted requests and how far each has got.
-    pub fn requests(&self) -> &[RequestRun] {
-        &self.requests
+    pub fn requests(&self) -> &[ActorRun] {
+        &self.actors[..self.scenario.requests.len()]
+    }
+
+    /// Acknowledged writes a crash lost before they were flushed.
+    pub fn lost_writes(&self) -> &[WriteId] {
+        &self.lost_writes
+    }
+
+    /// Write-behind writes replaced by a later write of the same dirty
+    /// period before the flush (so never committed themselves).
+    pub fn coalesced_writes(&self) -> &[WriteId] {
+        &self.coalesced_writes
+    }
+
+    /// Write-behind writes still waiting for their flush.
+    pub fn unflushed_writes(&self) -> impl Iterator<Item = WriteId> + '_ {
+        self.dirty
+            .iter()
+            .flatten()
+            .flat_map(|p| p.writes.iter().copied())
+    }
+
+    /// An actor's name as the trace shows it.
+    pub fn actor_name(&self, actor: usize) -> &str {
+        match self.actors[actor].kind {
+            ActorKind::Request(index) => &self.scenario.requests[index].id,
+            ActorKind::Flusher => "flusher",
+        }
     }
 
     /// The cache and the database.
@@ -333,7 +402,7 @@ impl Simulation {
     }
 
     /// Operations issued but not yet taken effect, soonest first, as
-    /// (request id, operation, issued at, takes effect at).
+    /// (actor name, operation, issued at, takes effect at).
     pub fn in_flight(&self) -> Vec<(&str, &Op, Millis, Millis)> {
         let mut pending: Vec<&Scheduled> = self.queue.iter().map(|Reverse(s)| s).collect();
         pending.sort();
@@ -341,16 +410,11 @@ impl Simulation {
             .into_iter()
             .filter_map(|s| match &s.event {
                 Event::Effect {
-                    request,
+                    actor,
                     op,
                     issued_ms,
-                } => Some((
-                    self.scenario.requests[*request].id.as_str(),
-                    op,
-                    *issued_ms,
-                    s.at,
-                )),
-                Event::Arrive(_) => None,
+                } => Some((self.actor_name(*actor), op, *issued_ms, s.at)),
+                Event::Arrive(_) | Event::Fault(_) => None,
             })
             .collect()
     }
@@ -378,11 +442,16 @@ impl Simulation {
                     self.start_request(request, at);
                 }
                 Event::Effect {
-                    request,
+                    actor,
                     op,
                     issued_ms,
                 } => {
-                    self.take_effect(request, op, issued_ms);
+                    self.take_effect(actor, op, issued_ms);
+                    return true;
+                }
+                Event::Fault(index) => {
+                    let kind = self.scenario.faults[index].kind;
+                    self.inject(kind);
                     return true;
                 }
             }
@@ -404,29 +473,52 @@ impl Simulation {
                     self.now += ms;
                     continue;
                 }
+                ScheduleEntry::Fault(kind) => {
+                    self.inject(*kind);
+                    return Ok(true);
+                }
                 ScheduleEntry::Actor(name) => name,
             };
             let nothing_pending = || ScenarioError {
                 path: format!("schedule[{position}]"),
                 message: format!("{name:?} has nothing pending at this point"),
             };
-            let request = *self.request_ids.get(name).ok_or_else(nothing_pending)?;
-            if self.requests[request].started_ms.is_none() {
-                let at = self.scenario.requests[request].at_ms;
-                self.start_request(request, at);
-            }
+            let actors: Vec<usize> = match self.request_ids.get(name) {
+                Some(&request) => {
+                    if self.actors[request].started_ms.is_none() {
+                        let at = self.scenario.requests[request].at_ms;
+                        self.start_request(request, at);
+                    }
+                    vec![request]
+                }
+                None if name == "flusher" => (self.scenario.requests.len()..self.actors.len())
+                    .filter(|&a| self.actors[a].kind == ActorKind::Flusher)
+                    .collect(),
+                None => Vec::new(),
+            };
+            // The named actor's pending operation; for a background actor
+            // with several jobs, the one that would complete first.
             let pending = self
                 .queue
                 .iter()
-                .find(|Reverse(s)| matches!(s.event, Event::Effect { request: r, .. } if r == request))
-                .map(|Reverse(s)| s.clone())
+                .map(|Reverse(s)| s)
+                .filter(
+                    |s| matches!(s.event, Event::Effect { actor, .. } if actors.contains(&actor)),
+                )
+                .min()
+                .cloned()
                 .ok_or_else(nothing_pending)?;
             self.queue.retain(|Reverse(s)| s.seq != pending.seq);
             self.now = self.now.max(pending.at);
-            let Event::Effect { op, issued_ms, .. } = pending.event else {
+            let Event::Effect {
+                actor,
+                op,
+                issued_ms,
+            } = pending.event
+            else {
                 unreachable!("found by matching an effect")
             };
-            self.take_effect(request, op, issued_ms);
+            self.take_effect(actor, op, issued_ms);
             return Ok(true);
         }
         Ok(false)
@@ -447,7 +539,7 @@ impl Simulation {
     /// is issued then.
     fn start_request(&mut self, request: usize, at: Millis) {
         let spec = &self.scenario.requests[request];
-        let run = &mut self.requests[request];
+        let run = &mut self.actors[request];
         let key = run.key;
         run.started_ms = Some(at);
         let strategy = self.scenario.strategy;
@@ -455,77 +547,197 @@ impl Simulation {
             RequestOp::Read => Coroutine::new(move |io| strategy::read(io, strategy, key)),
             RequestOp::Write => {
                 let value = Value::from(spec.value.as_deref().unwrap_or_default());
-                Coroutine::new(move |io| strategy::write(io, strategy, key, value.clone()))
+                let write = WriteId(request as u32);
+                Coroutine::new(move |io| strategy::write(io, strategy, write, key, value.clone()))
             }
         };
         let first = coroutine.resume(Input {
             reply: None,
             now: at,
         });
-        self.requests[request].coroutine = Some(coroutine);
+        self.actors[request].coroutine = Some(coroutine);
         self.advance(request, first, at);
     }
 
-    fn take_effect(&mut self, request: usize, op: Op, issued_ms: Millis) {
-        let reply = self.world.apply(&op, self.now, &mut self.rng);
+    /// Starts a background job running `coroutine`, whose first operation
+    /// is issued now.
+    fn spawn(&mut self, kind: ActorKind, key: KeyId, mut coroutine: Coroutine<Served>) {
+        let now = self.now;
+        let actor = self.actors.len();
+        let first = coroutine.resume(Input { reply: None, now });
+        self.actors.push(ActorRun {
+            kind,
+            app: None,
+            key,
+            started_ms: Some(now),
+            finished: None,
+            coroutine: Some(coroutine),
+        });
+        self.advance(actor, first, now);
+    }
+
+    /// A fault happens now.
+    fn inject(&mut self, kind: FaultKind) {
+        match kind {
+            FaultKind::CacheCrash => {
+                let dirty_keys = self.world.cache.crash();
+                let lost_before = self.lost_writes.len();
+                for key in self.keys().collect::<Vec<_>>() {
+                    if let Some(period) = self.dirty[key.0 as usize].take() {
+                        self.lost_writes.extend(period.writes);
+                    }
+                    self.track_divergence(key);
+                }
+                let lost = self.lost_writes.len() - lost_before;
+                self.trace.push(TraceEvent {
+                    start_ms: self.now,
+                    end_ms: self.now,
+                    actor: "fault".to_string(),
+                    app: None,
+                    op: "cache.crash",
+                    key: None,
+                    result: format!(
+                        "all entries lost; {} dirty key(s), {lost} unflushed write(s) lost",
+                        dirty_keys.len()
+                    ),
+                });
+            }
+        }
+    }
+
+    fn take_effect(&mut self, actor: usize, op: Op, issued_ms: Millis) {
+        let key = op.key();
+        let reply = match op {
+            // A flush scheduled for a dirty period a crash has ended finds
+            // nothing of its own to write.
+            Op::Flush { period, .. }
+                if self.dirty[key.0 as usize]
+                    .as_ref()
+                    .is_none_or(|p| p.id != period) =>
+            {
+                Reply::Flush { version: None }
+            }
+            _ => self.world.apply(&op, self.now, &mut self.rng),
+        };
         self.count(&reply);
-        self.track_divergence(op.key());
-        let run = &self.requests[request];
+        self.track_write_behind(&op, &reply);
+        self.track_divergence(key);
         self.trace.push(TraceEvent {
             start_ms: issued_ms,
             end_ms: self.now,
-            actor: self.scenario.requests[request].id.clone(),
-            app: run.app,
+            actor: self.actor_name(actor).to_string(),
+            app: self.actors[actor].app,
             op: op.name(),
-            key: self.key_names[op.key().0 as usize].clone(),
+            key: Some(self.key_names[key.0 as usize].clone()),
             result: reply.describe(),
         });
-        let coroutine = self.requests[request]
+        let coroutine = self.actors[actor]
             .coroutine
             .as_mut()
-            .expect("an operation took effect for a request that is not running");
+            .expect("an operation took effect for an actor that is not running");
         let now = self.now;
         let next = coroutine.resume(Input {
             reply: Some(reply),
             now,
         });
-        self.advance(request, next, now);
+        self.advance(actor, next, now);
+    }
+
+    /// Write-behind bookkeeping: a dirty set opens the key's dirty period
+    /// (and starts its flusher job) or joins it; a flush closes it.
+    fn track_write_behind(&mut self, op: &Op, reply: &Reply) {
+        match (op, reply) {
+            (
+                Op::CacheSet {
+                    key,
+                    value,
+                    dirty: true,
+                },
+                Reply::CacheSet(SetOutcome::Stored { .. }),
+            ) => {
+                let Stamp::Uncommitted(write) = value.stamp else {
+                    unreachable!("a dirty set carries its write")
+                };
+                let slot = &mut self.dirty[key.0 as usize];
+                if let Some(period) = slot {
+                    period.writes.push(write);
+                    return;
+                }
+                let id = self.next_period;
+                self.next_period += 1;
+                *slot = Some(DirtyPeriod {
+                    id,
+                    writes: vec![write],
+                });
+                let (key, since, delay) = (*key, self.now, self.scenario.strategy.write_behind_ms);
+                let job =
+                    Coroutine::new(move |io| strategy::flush_after(io, key, id, since, delay));
+                self.spawn(ActorKind::Flusher, key, job);
+            }
+            (Op::Flush { key, .. }, Reply::Flush { version: Some(_) }) => {
+                let period = self.dirty[key.0 as usize]
+                    .take()
+                    .expect("a flush that wrote had a dirty period");
+                // The flush wrote the period's latest value; the earlier
+                // writes were replaced in the cache before it.
+                let (_, earlier) = period.writes.split_last().expect("a period has a write");
+                self.coalesced_writes.extend_from_slice(earlier);
+            }
+            _ => {}
+        }
     }
 
     /// Opens or closes `key`'s divergence window after an effect on it.
     fn track_divergence(&mut self, key: KeyId) {
         let now = self.now;
         let row_version = self.world.db.row(key).version;
-        let diverged = self
-            .world
-            .cache
-            .live(key, now)
-            .filter(|entry| entry.value.version != row_version)
-            .map(|entry| entry.expires_ms);
+        let diverged = self.world.cache.live(key, now).and_then(|entry| {
+            // A dirty entry never expires while dirty.
+            let expires_ms = if entry.dirty {
+                Millis::MAX
+            } else {
+                entry.expires_ms
+            };
+            match self.world.db.resolve(entry.value.stamp) {
+                Some(version) if version == row_version => None,
+                Some(_) => Some((DivergenceKind::Stale, expires_ms)),
+                None => Some((DivergenceKind::Ahead, expires_ms)),
+            }
+        });
         let slot = &mut self.open_windows[key.0 as usize];
         // A window whose entry expired before now ended at the expiry, unless
-        // a new diverged entry took over at that very instant (then the
-        // interval is still one maximal window).
+        // a new diverged entry of the same kind took over at that very
+        // instant (then the interval is still one maximal window).
         if let Some(open) = *slot
-            && (open.expires_ms < now || (open.expires_ms == now && diverged.is_none()))
+            && (open.expires_ms < now
+                || (open.expires_ms == now && diverged.is_none_or(|(kind, _)| kind != open.kind)))
         {
             self.windows[open.index].to_ms = Some(open.expires_ms);
             *slot = None;
         }
+        // A change of kind (ahead, then stale) ends one window and opens
+        // another.
+        if let (Some(open), Some((kind, _))) = (*slot, diverged)
+            && open.kind != kind
+        {
+            self.windows[open.index].to_ms = Some(now);
+            *slot = None;
+        }
         match (diverged, *slot) {
-            (Some(expires_ms), None) => {
+            (Some((kind, expires_ms)), None) => {
                 *slot = Some(OpenWindow {
                     index: self.windows.len(),
+                    kind,
                     expires_ms,
                 });
                 self.windows.push(DivergenceWindow {
                     key,
-                    kind: DivergenceKind::Stale,
+                    kind,
                     from_ms: now,
                     to_ms: None,
                 });
             }
-            (Some(expires_ms), Some(open)) => {
+            (Some((_, expires_ms)), Some(open)) => {
                 *slot = Some(OpenWindow { expires_ms, ..open });
             }
             (None, Some(open)) => {
@@ -538,9 +750,9 @@ impl Simulation {
 
     /// Issues the request's next operation at `issued_ms` (after any sleep
     /// it asks for), and records its answer to the client once given.
-    fn advance(&mut self, request: usize, mut resume: Resume<Served>, mut issued_ms: Millis) {
+    fn advance(&mut self, actor: usize, mut resume: Resume<Served>, mut issued_ms: Millis) {
         loop {
-            let run = &mut self.requests[request];
+            let run = &mut self.actors[actor];
             let coroutine = run.coroutine.as_mut().expect("advancing a running request");
             if let Some(served) = coroutine.take_response()
                 && run.finished.is_none()
@@ -568,7 +780,7 @@ impl Simulation {
                     self.schedule(
                         at,
                         Event::Effect {
-                            request,
+                            actor,
                             op,
                             issued_ms,
                         },
@@ -617,7 +829,8 @@ impl Simulation {
                 c.db_reads += 1;
                 c.db_reads_in_flight -= 1;
             }
-            Reply::DbWrite { .. } => c.db_writes += 1,
+            Reply::DbWrite { .. } | Reply::Flush { version: Some(_) } => c.db_writes += 1,
+            Reply::Flush { version: None } => {}
         }
     }
 }

@@ -26,13 +26,61 @@ pub struct Versioned {
     pub version: Version,
 }
 
+/// Identifies one write request, so a value can be followed from the cache
+/// set that made it ahead of the database to the commit that caught up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WriteId(pub u32);
+
+/// Where a cached value stands relative to the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stamp {
+    /// A committed version (read from the DB, or written after the commit).
+    Committed(Version),
+    /// The value of this write, not committed when it was cached
+    /// (write-through before its commit, write-behind before its flush).
+    Uncommitted(WriteId),
+}
+
+/// A value as the cache holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cached {
+    /// The value.
+    pub value: Value,
+    /// Its standing.
+    pub stamp: Stamp,
+}
+
+impl From<Versioned> for Cached {
+    fn from(v: Versioned) -> Self {
+        Cached {
+            value: v.value,
+            stamp: Stamp::Committed(v.version),
+        }
+    }
+}
+
+impl Cached {
+    /// For the trace: `v1@1`, or `v2 (uncommitted)`.
+    pub fn describe(&self) -> String {
+        match self.stamp {
+            Stamp::Committed(version) => format!("{}@{version}", self.value),
+            Stamp::Uncommitted(_) => format!("{} (uncommitted)", self.value),
+        }
+    }
+}
+
 /// One operation against the cache or the database.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op {
     /// Look a key up in the cache.
     CacheGet { key: KeyId },
-    /// Store a value in the cache, living for the strategy's TTL.
-    CacheSet { key: KeyId, value: Versioned },
+    /// Store a value in the cache, living for the strategy's TTL; `dirty`
+    /// marks a write-behind value the flusher has yet to write to the DB.
+    CacheSet {
+        key: KeyId,
+        value: Cached,
+        dirty: bool,
+    },
     /// memcache lease get: the entry if live; otherwise a lease token for
     /// one reader per key, and "wait" for the others.
     LeaseGet { key: KeyId },
@@ -40,15 +88,23 @@ pub enum Op {
     /// outstanding lease (a delete invalidates it).
     LeaseSet {
         key: KeyId,
-        value: Versioned,
+        value: Cached,
         token: LeaseToken,
     },
     /// Remove a key from the cache.
     CacheDelete { key: KeyId },
     /// Read a key's committed row from the database.
     DbRead { key: KeyId },
-    /// Commit a new value of a key to the database.
-    DbWrite { key: KeyId, value: Value },
+    /// Commit a new value of a key to the database, on behalf of `write`.
+    DbWrite {
+        key: KeyId,
+        value: Value,
+        write: WriteId,
+    },
+    /// Write-behind flush: commit the key's dirty cached value, if it still
+    /// has one, and mark it clean. `period` names the dirty period the flush
+    /// was scheduled for (a crash ends a period).
+    Flush { key: KeyId, period: u64 },
 }
 
 impl Op {
@@ -61,7 +117,8 @@ impl Op {
             | Op::LeaseSet { key, .. }
             | Op::CacheDelete { key }
             | Op::DbRead { key }
-            | Op::DbWrite { key, .. } => *key,
+            | Op::DbWrite { key, .. }
+            | Op::Flush { key, .. } => *key,
         }
     }
 
@@ -69,12 +126,14 @@ impl Op {
     pub fn name(&self) -> &'static str {
         match self {
             Op::CacheGet { .. } => "cache.get",
-            Op::CacheSet { .. } => "cache.set",
+            Op::CacheSet { dirty: false, .. } => "cache.set",
+            Op::CacheSet { dirty: true, .. } => "cache.set_dirty",
             Op::LeaseGet { .. } => "cache.lease_get",
             Op::LeaseSet { .. } => "cache.lease_set",
             Op::CacheDelete { .. } => "cache.delete",
             Op::DbRead { .. } => "db.read",
             Op::DbWrite { .. } => "db.write",
+            Op::Flush { .. } => "flush",
         }
     }
 
@@ -87,7 +146,7 @@ impl Op {
             | Op::LeaseSet { .. }
             | Op::CacheDelete { .. } => Resource::Cache,
             Op::DbRead { .. } => Resource::DbRead,
-            Op::DbWrite { .. } => Resource::DbWrite,
+            Op::DbWrite { .. } | Op::Flush { .. } => Resource::DbWrite,
         }
     }
 }
@@ -107,7 +166,7 @@ pub enum Resource {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reply {
     /// `CacheGet`: the live entry, if any.
-    CacheGet(Option<Versioned>),
+    CacheGet(Option<Cached>),
     /// `CacheSet`: stored (until when) or rejected.
     CacheSet(SetOutcome),
     /// `LeaseGet`: a hit, a lease to fill the key, or wait.
@@ -120,22 +179,29 @@ pub enum Reply {
     DbRead(Versioned),
     /// `DbWrite`: the version the write committed as.
     DbWrite { version: Version },
+    /// `Flush`: the version the dirty value committed as, or `None` when
+    /// nothing was left to flush (a crash lost it).
+    Flush { version: Option<Version> },
 }
 
 impl Reply {
     /// A short human-readable result for the trace (`hit v1@1`, `miss`).
     pub fn describe(&self) -> String {
         match self {
-            Reply::CacheGet(Some(v)) => format!("hit {}@{}", v.value, v.version),
+            Reply::CacheGet(Some(v)) => format!("hit {}", v.describe()),
             Reply::CacheGet(None) => "miss".to_string(),
             Reply::CacheSet(outcome) | Reply::LeaseSet(outcome) => outcome.describe(),
-            Reply::LeaseGet(LeaseGrant::Hit(v)) => format!("hit {}@{}", v.value, v.version),
+            Reply::LeaseGet(LeaseGrant::Hit(v)) => format!("hit {}", v.describe()),
             Reply::LeaseGet(LeaseGrant::Lease(token)) => format!("miss, lease #{}", token.0),
             Reply::LeaseGet(LeaseGrant::Wait) => "miss, another reader holds the lease".to_string(),
             Reply::CacheDelete { removed: true } => "deleted".to_string(),
             Reply::CacheDelete { removed: false } => "absent".to_string(),
             Reply::DbRead(v) => format!("{}@{}", v.value, v.version),
             Reply::DbWrite { version } => format!("committed @{version}"),
+            Reply::Flush {
+                version: Some(version),
+            } => format!("committed @{version}"),
+            Reply::Flush { version: None } => "nothing to flush".to_string(),
         }
     }
 }
@@ -148,7 +214,7 @@ pub struct LeaseToken(pub u64);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LeaseGrant {
     /// The key is cached.
-    Hit(Versioned),
+    Hit(Cached),
     /// A miss, and this reader may fill the key with this token.
     Lease(LeaseToken),
     /// A miss while another reader holds the lease: retry later.

@@ -1,17 +1,16 @@
 //! The report (spec section 4): what a run did, computed from the run itself.
 //!
-//! So far this covers the fields the engine can already produce (final state,
-//! per-request results with staleness, stale divergence windows, DB and cache
-//! counters, latency percentiles, the trace). Ahead windows, uncommitted and
-//! phantom reads, the bus and lost writes come with the strategies that
-//! create them.
+//! So far this covers every field except `bus` (no bus is modelled yet):
+//! final state, per-request results with the spec's definitions of stale,
+//! uncommitted and phantom reads, divergence windows, lost and unflushed
+//! writes, DB and cache counters, latency percentiles and the trace.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use super::engine::{DivergenceKind, Simulation, TraceEvent};
-use super::ops::{Version, Versioned};
+use super::ops::{Stamp, Version, Versioned, WriteId};
 use super::scenario::{Millis, RequestOp};
 use super::strategy::{Served, Source};
 
@@ -38,10 +37,12 @@ impl From<&Versioned> for ValueView {
 pub struct CacheView {
     /// The cached value.
     pub value: String,
-    /// The DB version it was read at.
-    pub version: Version,
-    /// When it expires.
+    /// The DB version it stands for; `null` while not committed.
+    pub version: Option<Version>,
+    /// When it expires (a dirty entry does not expire until flushed).
     pub expires_ms: Millis,
+    /// A write-behind value not yet flushed.
+    pub dirty: bool,
 }
 
 /// One key at the end of the run.
@@ -80,6 +81,9 @@ pub struct RequestReport {
     pub end_ms: Option<Millis>,
     /// How it ended.
     pub outcome: Outcome,
+    /// A write's value was acknowledged but a crash lost it before its flush.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub lost: bool,
     /// The value a read returned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
@@ -93,6 +97,12 @@ pub struct RequestReport {
     /// started.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stale: Option<bool>,
+    /// Whether a read returned a value not yet committed when it was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uncommitted: Option<bool>,
+    /// Whether a read returned a value that is never committed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phantom: Option<bool>,
 }
 
 /// A divergence window as the report prints it.
@@ -162,14 +172,24 @@ pub struct Report {
     pub requests: Vec<RequestReport>,
     /// Reads that returned stale values.
     pub stale_reads: u64,
+    /// Reads that returned values not yet committed.
+    pub uncommitted_reads: u64,
+    /// Uncommitted reads whose values are never committed.
+    pub phantom_reads: u64,
     /// Every divergence window, in the order they opened.
     pub divergence: Vec<WindowReport>,
     /// Total time keys spent stale in the cache, up to `end_ms`.
     pub stale_ms: Millis,
+    /// Total time keys spent ahead of the DB in the cache, up to `end_ms`.
+    pub ahead_ms: Millis,
     /// Database counters.
     pub db: DbReport,
     /// Cache counters.
     pub cache: CacheReport,
+    /// Acknowledged writes never committed that no longer can be.
+    pub lost_writes: u64,
+    /// Write-behind writes still waiting for their flush at the end.
+    pub unflushed_writes: u64,
     /// Latency percentiles.
     pub latency_ms: LatencyReport,
     /// Every operation, unless the trace was turned off.
@@ -182,65 +202,92 @@ impl Report {
     pub fn of(sim: &Simulation, with_trace: bool) -> Report {
         let now = sim.now_ms();
         let world = sim.world();
+        let db = &world.db;
         let keys = sim
             .keys()
             .map(|key| {
                 let cache = world.cache.live(key, now).map(|entry| CacheView {
                     value: entry.value.value.to_string(),
-                    version: entry.value.version,
+                    version: db.resolve(entry.value.stamp),
                     expires_ms: entry.expires_ms,
+                    dirty: entry.dirty,
                 });
                 let state = KeyState {
-                    db: world.db.row(key).into(),
+                    db: db.row(key).into(),
                     cache,
                 };
                 (sim.key_name(key).to_string(), state)
             })
             .collect();
+        // A value that is never committed and no longer can be: lost in a
+        // crash, or replaced by a later write of its dirty period.
+        let never_committed = |write: &WriteId| {
+            sim.lost_writes().contains(write) || sim.coalesced_writes().contains(write)
+        };
         let mut read_latencies = Vec::new();
         let mut write_latencies = Vec::new();
         let requests: Vec<RequestReport> = sim
             .requests()
             .iter()
-            .map(|run| {
-                let spec = &sim.scenario().requests[run.index];
+            .enumerate()
+            .map(|(index, run)| {
+                let spec = &sim.scenario().requests[index];
                 let mut report = RequestReport {
                     id: spec.id.clone(),
                     op: spec.op,
                     key: spec.key.clone(),
-                    app: run.app,
+                    app: run.app.expect("requests run on an app instance"),
                     start_ms: run.started_ms,
                     end_ms: None,
                     outcome: Outcome::Unfinished,
+                    lost: false,
                     value: None,
                     version: None,
                     source: None,
                     stale: None,
+                    uncommitted: None,
+                    phantom: None,
                 };
-                if let (Some(start), Some((end, served))) = (run.started_ms, &run.finished) {
-                    report.end_ms = Some(*end);
-                    report.outcome = Outcome::Ok;
-                    match served {
-                        Served::Read { value, source } => {
-                            read_latencies.push(end - start);
-                            report.value = Some(value.value.to_string());
-                            report.version = Some(value.version);
-                            report.source = Some(*source);
-                            // Stale: older than what was committed before the
-                            // read started (spec section 3).
-                            let committed = world.db.committed_before(run.key, start);
-                            report.stale = Some(value.version < committed);
+                let (Some(start), Some((end, served))) = (run.started_ms, &run.finished) else {
+                    return report;
+                };
+                report.end_ms = Some(*end);
+                report.outcome = Outcome::Ok;
+                match served {
+                    Served::Read { value, source } => {
+                        read_latencies.push(end - start);
+                        report.value = Some(value.value.to_string());
+                        report.source = Some(*source);
+                        match value.stamp {
+                            Stamp::Committed(version) => {
+                                // Stale: older than what was committed before
+                                // the read started (spec section 3).
+                                let committed = db.committed_before(run.key, start);
+                                report.version = Some(version);
+                                report.stale = Some(version < committed);
+                                report.uncommitted = Some(false);
+                            }
+                            Stamp::Uncommitted(write) => {
+                                report.version = db.version_of(write);
+                                report.stale = Some(false);
+                                report.uncommitted = Some(true);
+                                report.phantom = Some(never_committed(&write));
+                            }
                         }
-                        Served::Write { version } => {
-                            write_latencies.push(end - start);
-                            report.version = Some(*version);
-                        }
+                    }
+                    Served::Write { .. } => {
+                        write_latencies.push(end - start);
+                        let write = WriteId(index as u32);
+                        report.version = db.version_of(write);
+                        report.lost = sim.lost_writes().contains(&write);
                     }
                 }
                 report
             })
             .collect();
-        let stale_reads = requests.iter().filter(|r| r.stale == Some(true)).count() as u64;
+        let count = |pick: fn(&RequestReport) -> Option<bool>| {
+            requests.iter().filter(|r| pick(r) == Some(true)).count() as u64
+        };
         let divergence: Vec<WindowReport> = sim
             .divergence()
             .into_iter()
@@ -251,21 +298,26 @@ impl Report {
                 to_ms: w.to_ms,
             })
             .collect();
-        let stale_ms = divergence
-            .iter()
-            .filter(|w| w.kind == DivergenceKind::Stale)
-            .map(|w| w.to_ms.unwrap_or(now).min(now).saturating_sub(w.from_ms))
-            .sum();
+        let time_in = |kind: DivergenceKind| -> Millis {
+            divergence
+                .iter()
+                .filter(|w| w.kind == kind)
+                .map(|w| w.to_ms.unwrap_or(now).min(now).saturating_sub(w.from_ms))
+                .sum()
+        };
         let c = sim.counters();
         Report {
             name: sim.scenario().name.clone(),
             seed: sim.scenario().seed,
             end_ms: now,
             keys,
-            requests,
-            stale_reads,
+            stale_reads: count(|r| r.stale),
+            uncommitted_reads: count(|r| r.uncommitted),
+            phantom_reads: count(|r| r.phantom),
+            stale_ms: time_in(DivergenceKind::Stale),
+            ahead_ms: time_in(DivergenceKind::Ahead),
             divergence,
-            stale_ms,
+            requests,
             db: DbReport {
                 reads: c.db_reads,
                 writes: c.db_writes,
@@ -278,6 +330,8 @@ impl Report {
                 rejected_sets: c.rejected_sets,
                 deletes: c.cache_deletes,
             },
+            lost_writes: sim.lost_writes().len() as u64,
+            unflushed_writes: sim.unflushed_writes().count() as u64,
             latency_ms: LatencyReport {
                 read_p50: percentile(&mut read_latencies, 50),
                 read_p99: percentile(&mut read_latencies, 99),

@@ -58,6 +58,10 @@ pub struct Scenario {
     /// requests start at their `at_ms` and run by their latencies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Vec<ScheduleEntry>>,
+    /// Faults at points in time (timed mode; in scheduled mode faults are
+    /// schedule entries).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<Fault>,
 }
 
 /// Operation latencies in milliseconds.
@@ -101,6 +105,11 @@ pub enum WriteStrategy {
     DeleteFirst,
     /// DB write only; the cache is corrected by its TTL alone.
     TtlOnly,
+    /// Cache set, then DB write; acknowledged after the DB write.
+    WriteThrough,
+    /// Cache set (dirty), acknowledged at once; the flusher commits it
+    /// `write_behind_ms` after the key first became dirty.
+    WriteBehind,
 }
 
 /// What a read does on a miss (spec: `strategy.stampede`).
@@ -135,6 +144,8 @@ pub struct Strategy {
     pub lock_ttl_ms: Millis,
     /// How long a reader waits before retrying when another holds the lease.
     pub retry_ms: Millis,
+    /// Write-behind: how long after a key first became dirty it is flushed.
+    pub write_behind_ms: Millis,
 }
 
 impl Default for Strategy {
@@ -148,18 +159,47 @@ impl Default for Strategy {
             double_delete_ms: None,
             lock_ttl_ms: 500,
             retry_ms: 10,
+            write_behind_ms: 5000,
         }
     }
 }
 
+/// A kind of fault (spec section 2, `faults`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// The cache loses every entry; dirty write-behind entries become lost
+    /// writes.
+    CacheCrash,
+}
+
+/// A fault at a point in time (timed mode).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// When it happens.
+    pub at_ms: Option<Millis>,
+    /// What happens.
+    pub kind: FaultKind,
+}
+
+/// A fault as a schedule entry: `{"kind": "cache_crash"}`, no time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InlineFault {
+    kind: FaultKind,
+}
+
 /// One entry of a `schedule`: which actor's pending operation takes effect
-/// next, or how far to advance the clock.
+/// next, how far to advance the clock, or a fault to inject.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ScheduleEntry {
     /// The named actor's next pending operation takes effect.
     Actor(String),
     /// The clock advances this far.
     Wait(Millis),
+    /// This fault happens now.
+    Fault(FaultKind),
 }
 
 impl Serialize for ScheduleEntry {
@@ -172,6 +212,7 @@ impl Serialize for ScheduleEntry {
                 map.serialize_entry("wait_ms", ms)?;
                 map.end()
             }
+            ScheduleEntry::Fault(kind) => InlineFault { kind: *kind }.serialize(serializer),
         }
     }
 }
@@ -180,7 +221,7 @@ impl<'de> Deserialize<'de> for ScheduleEntry {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         // Written out (not `untagged`) so a bad entry says what was expected.
         use serde::de::Error;
-        let expected = "expected an actor name or {\"wait_ms\": N}";
+        let expected = "expected an actor name, {\"wait_ms\": N} or a fault {\"kind\": ...}";
         match serde_json::Value::deserialize(deserializer)? {
             serde_json::Value::String(name) => Ok(ScheduleEntry::Actor(name)),
             serde_json::Value::Object(map) if map.len() == 1 && map.contains_key("wait_ms") => {
@@ -191,6 +232,11 @@ impl<'de> Deserialize<'de> for ScheduleEntry {
                         map["wait_ms"]
                     ))),
                 }
+            }
+            serde_json::Value::Object(map) if map.contains_key("kind") => {
+                let fault: InlineFault = serde_json::from_value(serde_json::Value::Object(map))
+                    .map_err(|e| D::Error::custom(format!("a fault entry: {e}")))?;
+                Ok(ScheduleEntry::Fault(fault.kind))
             }
             other => Err(D::Error::custom(format!("{expected}, got {other}"))),
         }
@@ -333,6 +379,7 @@ impl Scenario {
         check_millis("strategy.ttl_jitter_ms", self.strategy.ttl_jitter_ms)?;
         check_millis("strategy.lock_ttl_ms", self.strategy.lock_ttl_ms)?;
         check_millis("strategy.retry_ms", self.strategy.retry_ms)?;
+        check_millis("strategy.write_behind_ms", self.strategy.write_behind_ms)?;
         if let Some(delay) = self.strategy.double_delete_ms {
             check_millis("strategy.double_delete_ms", delay)?;
             if self.strategy.write != WriteStrategy::Invalidate {
@@ -414,6 +461,23 @@ impl Scenario {
                 ));
             }
         }
+        for (i, fault) in self.faults.iter().enumerate() {
+            match (fault.at_ms, &self.schedule) {
+                (_, Some(_)) => {
+                    return Err(ScenarioError::at(
+                        format!("faults[{i}]"),
+                        "in scheduled mode, put faults in the schedule (without at_ms)",
+                    ));
+                }
+                (None, None) => {
+                    return Err(ScenarioError::at(
+                        format!("faults[{i}].at_ms"),
+                        "a fault needs at_ms",
+                    ));
+                }
+                (Some(at), None) => check_millis(&format!("faults[{i}].at_ms"), at)?,
+            }
+        }
         if let Some(schedule) = &self.schedule {
             for (i, entry) in schedule.iter().enumerate() {
                 match entry {
@@ -429,7 +493,7 @@ impl Scenario {
                     ScheduleEntry::Wait(ms) => {
                         check_millis(&format!("schedule[{i}].wait_ms"), *ms)?
                     }
-                    ScheduleEntry::Actor(_) => {}
+                    ScheduleEntry::Actor(_) | ScheduleEntry::Fault(_) => {}
                 }
             }
         }

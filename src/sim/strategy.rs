@@ -4,7 +4,7 @@
 //! could see is one the engine can produce.
 
 use super::coroutine::Io;
-use super::ops::{KeyId, LeaseGrant, Value, Version, Versioned};
+use super::ops::{Cached, KeyId, LeaseGrant, Stamp, Value, Version, WriteId};
 use super::scenario::{Millis, Stampede, Strategy, WriteStrategy};
 
 /// Where a read's value came from.
@@ -22,15 +22,16 @@ pub enum Source {
 pub enum Served {
     /// A read returned this value.
     Read {
-        /// The value and the DB version it was read at.
-        value: Versioned,
+        /// The value and its standing when it was read.
+        value: Cached,
         /// Cache hit or DB.
         source: Source,
     },
-    /// A write was acknowledged; it committed as this version.
+    /// A write was acknowledged.
     Write {
-        /// The committed version.
-        version: Version,
+        /// The version it committed as, if it had committed when answered
+        /// (write-behind answers before the commit).
+        version: Option<Version>,
     },
 }
 
@@ -49,7 +50,7 @@ pub async fn cache_aside_read(io: Io, key: KeyId) -> Served {
     let row = io.db_read(key).await;
     io.cache_set(key, row.clone()).await;
     Served::Read {
-        value: row,
+        value: row.into(),
         source: Source::Db,
     }
 }
@@ -70,7 +71,7 @@ pub async fn lease_read(io: Io, key: KeyId, retry_ms: Millis) -> Served {
                 let row = io.db_read(key).await;
                 io.lease_set(key, row.clone(), token).await;
                 return Served::Read {
-                    value: row,
+                    value: row.into(),
                     source: Source::Db,
                 };
             }
@@ -86,42 +87,96 @@ pub async fn lease_read(io: Io, key: KeyId, retry_ms: Millis) -> Served {
 /// reader may have put back in between.
 pub async fn invalidate_on_write(
     io: Io,
+    write: WriteId,
     key: KeyId,
     value: Value,
     double_delete_ms: Option<Millis>,
 ) -> Served {
-    let version = io.db_write(key, value).await;
+    let version = io.db_write(key, value, write).await;
     let committed_at = io.now();
     io.cache_delete(key).await;
+    let served = Served::Write {
+        version: Some(version),
+    };
     if let Some(delay) = double_delete_ms {
-        io.respond(Served::Write { version });
+        io.respond(served.clone());
         io.sleep_until(committed_at + delay).await;
         io.cache_delete(key).await;
     }
-    Served::Write { version }
+    served
 }
 
 /// Update-on-write: commit to the DB, then overwrite the cached copy with the
 /// value just written. Two concurrent writers can commit in one order and set
 /// the cache in the other, leaving the cache with the older write for a TTL.
-pub async fn update_on_write(io: Io, key: KeyId, value: Value) -> Served {
-    let version = io.db_write(key, value.clone()).await;
-    io.cache_set(key, Versioned { value, version }).await;
-    Served::Write { version }
+pub async fn update_on_write(io: Io, write: WriteId, key: KeyId, value: Value) -> Served {
+    let version = io.db_write(key, value.clone(), write).await;
+    let stamp = Stamp::Committed(version);
+    io.cache_set(key, Cached { value, stamp }).await;
+    Served::Write {
+        version: Some(version),
+    }
 }
 
 /// Delete-first: delete the cached copy, then commit. A read that misses in
 /// between reads the old row and can put it back before the commit.
-pub async fn delete_first(io: Io, key: KeyId, value: Value) -> Served {
+pub async fn delete_first(io: Io, write: WriteId, key: KeyId, value: Value) -> Served {
     io.cache_delete(key).await;
-    let version = io.db_write(key, value).await;
-    Served::Write { version }
+    let version = io.db_write(key, value, write).await;
+    Served::Write {
+        version: Some(version),
+    }
 }
 
 /// TTL only: commit and leave the cache alone; a cached copy stays until it
 /// expires.
-pub async fn ttl_only(io: Io, key: KeyId, value: Value) -> Served {
-    let version = io.db_write(key, value).await;
+pub async fn ttl_only(io: Io, write: WriteId, key: KeyId, value: Value) -> Served {
+    let version = io.db_write(key, value, write).await;
+    Served::Write {
+        version: Some(version),
+    }
+}
+
+/// Write-through: put the new value in the cache, then commit it; the client
+/// is answered after the commit. Until the commit the cache is ahead of the
+/// database, and two writers can still cache and commit in opposite orders.
+pub async fn write_through(io: Io, write: WriteId, key: KeyId, value: Value) -> Served {
+    let stamp = Stamp::Uncommitted(write);
+    io.cache_set(
+        key,
+        Cached {
+            value: value.clone(),
+            stamp,
+        },
+    )
+    .await;
+    let version = io.db_write(key, value, write).await;
+    Served::Write {
+        version: Some(version),
+    }
+}
+
+/// Write-behind: put the new value in the cache, marked dirty, and answer the
+/// client at once. The flusher commits it later; a cache crash before then
+/// loses it.
+pub async fn write_behind(io: Io, write: WriteId, key: KeyId, value: Value) -> Served {
+    let stamp = Stamp::Uncommitted(write);
+    io.cache_set_dirty(key, Cached { value, stamp }).await;
+    Served::Write { version: None }
+}
+
+/// The write-behind flusher's job for one dirty period of `key`: wait until
+/// the period is `delay` old, then commit the latest dirty value (all writes
+/// of the period coalesce into this one DB write).
+pub async fn flush_after(
+    io: Io,
+    key: KeyId,
+    period: u64,
+    dirty_since: Millis,
+    delay: Millis,
+) -> Served {
+    io.sleep_until(dirty_since + delay).await;
+    let version = io.flush(key, period).await;
     Served::Write { version }
 }
 
@@ -134,13 +189,15 @@ pub async fn read(io: Io, strategy: Strategy, key: KeyId) -> Served {
 }
 
 /// Serves a write with the scenario's write strategy.
-pub async fn write(io: Io, strategy: Strategy, key: KeyId, value: Value) -> Served {
+pub async fn write(io: Io, strategy: Strategy, write: WriteId, key: KeyId, value: Value) -> Served {
     match strategy.write {
         WriteStrategy::Invalidate => {
-            invalidate_on_write(io, key, value, strategy.double_delete_ms).await
+            invalidate_on_write(io, write, key, value, strategy.double_delete_ms).await
         }
-        WriteStrategy::Update => update_on_write(io, key, value).await,
-        WriteStrategy::DeleteFirst => delete_first(io, key, value).await,
-        WriteStrategy::TtlOnly => ttl_only(io, key, value).await,
+        WriteStrategy::Update => update_on_write(io, write, key, value).await,
+        WriteStrategy::DeleteFirst => delete_first(io, write, key, value).await,
+        WriteStrategy::TtlOnly => ttl_only(io, write, key, value).await,
+        WriteStrategy::WriteThrough => write_through(io, write, key, value).await,
+        WriteStrategy::WriteBehind => write_behind(io, write, key, value).await,
     }
 }

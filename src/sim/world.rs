@@ -2,7 +2,8 @@
 //! operation is instantaneous; the engine decides *when* it happens.
 
 use super::ops::{
-    KeyId, LeaseGrant, LeaseToken, Op, Rejection, Reply, SetOutcome, Value, Version, Versioned,
+    Cached, KeyId, LeaseGrant, LeaseToken, Op, Rejection, Reply, SetOutcome, Stamp, Value, Version,
+    Versioned, WriteId,
 };
 use super::rng::SimRng;
 use super::scenario::Millis;
@@ -10,10 +11,13 @@ use super::scenario::Millis;
 /// One cache entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CacheEntry {
-    /// The cached value and the DB version it was read at.
-    pub value: Versioned,
-    /// The instant the entry stops being served.
+    /// The cached value and its standing against the DB.
+    pub value: Cached,
+    /// The instant the entry stops being served (unless dirty).
     pub expires_ms: Millis,
+    /// A write-behind value not yet flushed to the DB. A dirty entry does
+    /// not expire: evicting it would lose an acknowledged write.
+    pub dirty: bool,
 }
 
 /// An outstanding memcache lease on a key.
@@ -53,7 +57,19 @@ impl Cache {
     pub fn live(&self, key: KeyId, now: Millis) -> Option<&CacheEntry> {
         self.entries[key.0 as usize]
             .as_ref()
-            .filter(|entry| now < entry.expires_ms)
+            .filter(|entry| entry.dirty || now < entry.expires_ms)
+    }
+
+    /// Loses every entry and lease (a cache server crash). Returns the keys
+    /// whose entries were dirty.
+    pub fn crash(&mut self) -> Vec<KeyId> {
+        let dirty = (0..self.entries.len())
+            .filter(|&i| self.entries[i].as_ref().is_some_and(|e| e.dirty))
+            .map(|i| KeyId(i as u32))
+            .collect();
+        self.entries.iter_mut().for_each(|e| *e = None);
+        self.leases.iter_mut().for_each(|l| *l = None);
+        dirty
     }
 
     /// Stores an entry, replacing any other.
@@ -81,6 +97,8 @@ pub struct Database {
     /// For each key, when each commit after the initial value took effect:
     /// version `v` (v >= 2) committed at `commit_times[key][v - 2]`.
     commit_times: Vec<Vec<Millis>>,
+    /// The version each write committed as, by write id.
+    committed_writes: std::collections::BTreeMap<WriteId, Version>,
 }
 
 impl Database {
@@ -91,7 +109,11 @@ impl Database {
             .map(|value| Versioned { value, version: 1 })
             .collect();
         let commit_times = vec![Vec::new(); rows.len()];
-        Database { rows, commit_times }
+        Database {
+            rows,
+            commit_times,
+            committed_writes: Default::default(),
+        }
     }
 
     /// The committed row of `key`.
@@ -99,12 +121,13 @@ impl Database {
         &self.rows[key.0 as usize]
     }
 
-    /// Commits a new value at `now`; returns its version.
-    pub fn commit(&mut self, key: KeyId, value: Value, now: Millis) -> Version {
+    /// Commits `write`'s value at `now`; returns its version.
+    pub fn commit(&mut self, key: KeyId, value: Value, write: WriteId, now: Millis) -> Version {
         let row = &mut self.rows[key.0 as usize];
         row.version += 1;
         row.value = value;
         self.commit_times[key.0 as usize].push(now);
+        self.committed_writes.insert(write, row.version);
         row.version
     }
 
@@ -114,6 +137,19 @@ impl Database {
         let times = &self.commit_times[key.0 as usize];
         // Commit times of one key never decrease, so this is a partition.
         1 + times.partition_point(|&t| t < instant) as Version
+    }
+
+    /// The version `write` committed as, if it has.
+    pub fn version_of(&self, write: WriteId) -> Option<Version> {
+        self.committed_writes.get(&write).copied()
+    }
+
+    /// The version a cached value stands for now, if committed.
+    pub fn resolve(&self, stamp: Stamp) -> Option<Version> {
+        match stamp {
+            Stamp::Committed(version) => Some(version),
+            Stamp::Uncommitted(write) => self.version_of(write),
+        }
     }
 }
 
@@ -139,16 +175,20 @@ impl World {
     /// TTL jitter of a cache set.
     pub fn apply(&mut self, op: &Op, now: Millis, rng: &mut SimRng) -> Reply {
         match op {
-            Op::CacheGet { key } => {
-                Reply::CacheGet(self.cache.live(*key, now).map(|entry| entry.value.clone()))
+            Op::CacheGet { key } => Reply::CacheGet(
+                self.cache
+                    .live(*key, now)
+                    .map(|entry| self.as_of_now(&entry.value)),
+            ),
+            Op::CacheSet { key, value, dirty } => {
+                Reply::CacheSet(self.store(*key, value, *dirty, now, rng))
             }
-            Op::CacheSet { key, value } => Reply::CacheSet(self.store(*key, value, now, rng)),
             Op::LeaseGet { key } => Reply::LeaseGet(self.lease_get(*key, now)),
             Op::LeaseSet { key, value, token } => {
                 let slot = &mut self.cache.leases[key.0 as usize];
                 if slot.is_some_and(|lease| lease.token == *token) {
                     *slot = None;
-                    Reply::LeaseSet(self.store(*key, value, now, rng))
+                    Reply::LeaseSet(self.store(*key, value, false, now, rng))
                 } else {
                     Reply::LeaseSet(SetOutcome::Rejected(Rejection::LeaseInvalid))
                 }
@@ -157,29 +197,60 @@ impl World {
                 removed: self.cache.delete(*key, now),
             },
             Op::DbRead { key } => Reply::DbRead(self.db.row(*key).clone()),
-            Op::DbWrite { key, value } => Reply::DbWrite {
-                version: self.db.commit(*key, value.clone(), now),
+            Op::DbWrite { key, value, write } => Reply::DbWrite {
+                version: self.db.commit(*key, value.clone(), *write, now),
             },
+            Op::Flush { key, .. } => {
+                let entry = self.cache.entries[key.0 as usize]
+                    .as_mut()
+                    .filter(|entry| entry.dirty);
+                let Some(entry) = entry else {
+                    return Reply::Flush { version: None };
+                };
+                let Stamp::Uncommitted(write) = entry.value.stamp else {
+                    unreachable!("a dirty entry holds an uncommitted write")
+                };
+                entry.dirty = false;
+                let value = entry.value.value.clone();
+                Reply::Flush {
+                    version: Some(self.db.commit(*key, value, write, now)),
+                }
+            }
         }
     }
 }
 
 impl World {
-    /// Stores `value` for `key` unless versioned sets refuse it.
+    /// A cached value as it stands at this instant: an uncommitted value
+    /// whose write has since committed is reported with its version.
+    pub fn as_of_now(&self, value: &Cached) -> Cached {
+        match self.db.resolve(value.stamp) {
+            Some(version) => Cached {
+                value: value.value.clone(),
+                stamp: Stamp::Committed(version),
+            },
+            None => value.clone(),
+        }
+    }
+
+    /// Stores `value` unless versioned sets refuse it. Versioned sets compare
+    /// only committed versions: a write-through or write-behind set carries
+    /// no version yet, so it is never refused and never refuses.
     fn store(
         &mut self,
         key: KeyId,
-        value: &Versioned,
+        value: &Cached,
+        dirty: bool,
         now: Millis,
         rng: &mut SimRng,
     ) -> SetOutcome {
         if self.versioned_sets
+            && let Stamp::Committed(version) = value.stamp
             && let Some(held) = self.cache.live(key, now)
-            && held.value.version > value.version
+            && let Some(cached) = self.db.resolve(held.value.stamp)
+            && cached > version
         {
-            return SetOutcome::Rejected(Rejection::OlderThanCached {
-                cached: held.value.version,
-            });
+            return SetOutcome::Rejected(Rejection::OlderThanCached { cached });
         }
         let expires_ms = now + self.ttl_with_jitter(rng);
         self.cache.set(
@@ -187,6 +258,7 @@ impl World {
             CacheEntry {
                 value: value.clone(),
                 expires_ms,
+                dirty,
             },
         );
         SetOutcome::Stored { expires_ms }
@@ -196,7 +268,7 @@ impl World {
     /// holds an unexpired one.
     fn lease_get(&mut self, key: KeyId, now: Millis) -> LeaseGrant {
         if let Some(entry) = self.cache.live(key, now) {
-            return LeaseGrant::Hit(entry.value.clone());
+            return LeaseGrant::Hit(self.as_of_now(&entry.value));
         }
         let slot = &mut self.cache.leases[key.0 as usize];
         if slot.is_some_and(|lease| now < lease.expires_ms) {

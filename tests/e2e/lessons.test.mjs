@@ -48,7 +48,11 @@ test('every lesson ends in the page as the command line reports it', async () =>
     keys.forEach((key, i) => {
       const { db, cache } = report.keys[key];
       assert.equal(dbCells[i], `${db.value} @${db.version}`, `${name} ${key} db`);
-      const expected = cache ? `${cache.value} @${cache.version}, expires ${cache.expires_ms} ms` : '(empty)';
+      let expected = '(empty)';
+      if (cache) {
+        const value = cache.version === null ? `${cache.value} (uncommitted)` : `${cache.value} @${cache.version}`;
+        expected = cache.dirty ? `${value}, dirty` : `${value}, expires ${cache.expires_ms} ms`;
+      }
       assert.equal(cacheCells[i], expected, `${name} ${key} cache`);
     });
     // A key left stale is flagged in the page exactly when the report

@@ -33,7 +33,7 @@ pub fn trace_lines(report: &Value) -> Vec<String> {
                 e["end_ms"],
                 e["actor"].as_str().unwrap(),
                 e["op"].as_str().unwrap(),
-                e["key"].as_str().unwrap(),
+                e["key"].as_str().unwrap_or("*"),
                 e["result"].as_str().unwrap()
             )
         })
