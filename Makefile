@@ -4,7 +4,7 @@
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: serve test setup setup-test dist cli lint test-native test-web test-e2e clean
+.PHONY: serve test setup setup-test dist cli bench lint test-native test-web test-e2e clean
 
 serve: setup
 	. scripts/wasm-env.sh && trunk serve --release --offline --address 127.0.0.1 --port 8080
@@ -37,6 +37,10 @@ test-web: setup-test
 
 test-e2e: setup-test
 	scripts/test-all.sh e2e
+
+# Simulator throughput and peak memory (prints figures; asserts nothing).
+bench:
+	scripts/bench.sh
 
 clean:
 	cargo clean

@@ -37,6 +37,17 @@ enum Command {
         /// The lesson's name (see `cachescope presets`).
         name: String,
     },
+    /// Measure the simulator: a hot-key stampede workload (4 instances, one
+    /// key, TTL 1 s, DB read 120 ms, 100,000 Poisson reads a second, for as
+    /// long as `--requests` takes) without trace. Prints one line of figures.
+    Bench {
+        /// How many read requests to generate.
+        #[arg(long, default_value_t = 1_000_000)]
+        requests: u64,
+        /// The stampede protection (`none` or `lease`).
+        #[arg(long, default_value = "none")]
+        stampede: String,
+    },
 }
 
 /// Exit code for bad input (spec section 5).
@@ -77,9 +88,14 @@ fn execute(command: Command) -> Result<String, String> {
                 Scenario::from_json(&text).map_err(|e| format!("{}: {e}", file.display()))?;
             let mut sim =
                 Simulation::new(&scenario).map_err(|e| format!("{}: {e}", file.display()))?;
+            if no_trace {
+                // Not recording keeps memory independent of the run's length.
+                sim = sim.without_trace();
+            }
             sim.run();
             Ok(Report::of(&sim, !no_trace).to_json())
         }
+        Command::Bench { requests, stampede } => bench(requests, &stampede),
         Command::Presets => Ok(LESSONS
             .iter()
             .map(|lesson| lesson.name)
@@ -98,4 +114,51 @@ fn execute(command: Command) -> Result<String, String> {
                 )
             }),
     }
+}
+
+/// Runs the benchmark workload and describes the run in one line.
+fn bench(requests: u64, stampede: &str) -> Result<String, String> {
+    // A fixed rate, so that more requests means a longer run, not more
+    // concurrency: peak memory should then not grow with `requests`.
+    let reads_per_s = 100_000.0;
+    let duration_ms = (requests as f64 / reads_per_s * 1000.0).ceil() as u64;
+    let scenario = serde_json::json!({
+        "name": "bench: hot-key stampede",
+        "seed": 1,
+        "apps": 4,
+        "keys": { "hot": "v1" },
+        "latency_ms": { "cache": 1, "db_read": 120, "db_write": 20 },
+        "strategy": { "stampede": stampede, "ttl_ms": 1000 },
+        "workload": {
+            "duration_ms": duration_ms,
+            "reads_per_s": reads_per_s,
+            "arrival": "poisson"
+        }
+    });
+    let scenario = Scenario::from_json(&scenario.to_string()).map_err(|e| e.to_string())?;
+    let mut sim = Simulation::new(&scenario)
+        .map_err(|e| e.to_string())?
+        .without_trace();
+    // The command line may read the wall clock; the core never does.
+    let started = std::time::Instant::now();
+    sim.run();
+    let seconds = started.elapsed().as_secs_f64();
+    let report = Report::of(&sim, false);
+    let ops = sim.counters().effects;
+    Ok(format!(
+        "stampede={stampede} requests={} simulated_ops={ops} wall_s={seconds:.3} \
+         ops_per_s={:.0} db_reads={} peak_db_concurrency={} peak_rss_kib={}",
+        sim.generated().reads,
+        ops as f64 / seconds,
+        report.db.reads,
+        report.db.peak_concurrent_reads,
+        peak_rss_kib().map_or("unknown".to_string(), |k| k.to_string()),
+    ))
+}
+
+/// The process's peak resident memory (Linux), in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }

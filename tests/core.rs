@@ -196,7 +196,7 @@ fn bad_scenarios_are_rejected_with_the_path_and_what_was_expected() {
     let base = || json!({"keys": {"k": "v"}, "requests": [{"id": "R", "op": "read", "key": "k"}]});
     assert_eq!(
         rejection(&json!({"keys": {"k": "v"}, "requests": []})),
-        "requests: expected 1 to 10000 requests, got 0"
+        "requests: expected 1 to 10000 requests (or a workload), got 0"
     );
     let mut unknown_key = base();
     unknown_key["requests"][0]["key"] = json!("nope");

@@ -128,7 +128,7 @@ proptest! {
             prop_assert_eq!(report.phantom_reads, 0);
         }
         // Every acknowledged write is committed, coalesced, lost or unflushed.
-        prop_assert!(report.requests.iter().filter(|r| r.lost).count() as u64 == report.lost_writes);
+        prop_assert!(report.listed_requests().iter().filter(|r| r.lost).count() as u64 == report.lost_writes);
     }
 
     #[test]
@@ -178,7 +178,7 @@ proptest! {
         scenario.strategy.write = cachescope::sim::scenario::WriteStrategy::Invalidate;
         scenario.strategy.stampede = cachescope::sim::scenario::Stampede::Lease;
         let report = report(&scenario);
-        prop_assert!(report.requests.iter().all(|r| r.outcome == cachescope::sim::report::Outcome::Ok));
+        prop_assert!(report.listed_requests().iter().all(|r| r.outcome == cachescope::sim::report::Outcome::Ok));
         prop_assert!(
             report.divergence.iter().all(|w| w.to_ms.is_some()),
             "{:?}", report.divergence

@@ -15,7 +15,10 @@ use serde::Serialize;
 use super::coroutine::{Coroutine, Input, Resume};
 use super::ops::{KeyId, LeaseGrant, Op, Reply, Resource, SetOutcome, Stamp, Value, WriteId};
 use super::rng::SimRng;
-use super::scenario::{FaultKind, Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry};
+use super::scenario::{
+    FaultKind, Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry,
+};
+use super::workload::{ArrivalStream, Histogram, KeyPicker};
 use super::strategy::{self, Served};
 use super::world::{Cache, CacheEntry, Database, World};
 
@@ -54,6 +57,8 @@ pub struct Counters {
     pub cache_hits: u64,
     /// Cache gets that found none.
     pub cache_misses: u64,
+    /// Operations that took effect (faults not counted).
+    pub effects: u64,
     /// Cache sets (plain and lease sets), stored or not.
     pub cache_sets: u64,
     /// Cache sets the cache refused.
@@ -112,6 +117,27 @@ pub enum ActorKind {
     Request(usize),
     /// The write-behind flusher (one job per dirty period).
     Flusher,
+    /// The `n`th request of a generated workload.
+    Generated { op: RequestOp, n: u64 },
+}
+
+/// What generated requests did, kept as counts and histograms so memory
+/// does not grow with the number of requests.
+#[derive(Clone, Debug, Default)]
+pub struct GeneratedStats {
+    /// Reads generated.
+    pub reads: u64,
+    /// Writes generated.
+    pub writes: u64,
+    /// Latencies of finished reads.
+    pub read_latency: Histogram,
+    /// Latencies of finished writes.
+    pub write_latency: Histogram,
+    /// Reads that returned stale values.
+    pub stale_reads: u64,
+    /// Reads that returned uncommitted values, by the write that made them
+    /// (whether each is a phantom is known only at the end).
+    pub uncommitted_reads: std::collections::BTreeMap<WriteId, u64>,
 }
 
 /// How an actor (a request, or a background job) is getting on.
@@ -156,6 +182,8 @@ enum Event {
     },
     /// Fault `0` of the scenario's `faults` happens (timed mode).
     Fault(usize),
+    /// Arrival stream `0` of a workload generates a request.
+    Generate(usize),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -205,6 +233,15 @@ pub struct Simulation {
     /// Write-behind writes that a later write of their period replaced
     /// before the flush: never committed, by design.
     coalesced_writes: Vec<WriteId>,
+    /// Whether operations are recorded in the trace (off for large runs:
+    /// memory then stays independent of the number of requests).
+    record_trace: bool,
+    /// Finished background and generated actors' slots, for reuse.
+    free_slots: Vec<usize>,
+    /// A workload's arrival streams (reads, writes).
+    streams: Vec<ArrivalStream>,
+    key_picker: Option<Rc<KeyPicker>>,
+    generated: GeneratedStats,
 }
 
 impl Simulation {
@@ -297,7 +334,27 @@ impl Simulation {
             next_period: 0,
             lost_writes: Vec::new(),
             coalesced_writes: Vec::new(),
+            record_trace: true,
+            free_slots: Vec::new(),
+            streams: Vec::new(),
+            key_picker: None,
+            generated: GeneratedStats::default(),
         };
+        if let Some(workload) = &scenario.workload {
+            let keys = workload.keys.unwrap_or(key_count);
+            sim.key_picker = Some(Rc::new(KeyPicker::new(keys, workload.zipf_s)));
+            let kinds = [
+                (RequestOp::Read, workload.reads_per_s),
+                (RequestOp::Write, workload.writes_per_s),
+            ];
+            for (op, per_s) in kinds {
+                if let Some(stream) = ArrivalStream::new(op, per_s, workload, &mut sim.rng) {
+                    let index = sim.streams.len();
+                    sim.schedule(stream.next_ms(), Event::Generate(index));
+                    sim.streams.push(stream);
+                }
+            }
+        }
         // In scheduled mode a request starts when the schedule first names
         // it, and faults are schedule entries.
         if scenario.schedule.is_none() {
@@ -356,11 +413,30 @@ impl Simulation {
     }
 
     /// An actor's name as the trace shows it.
-    pub fn actor_name(&self, actor: usize) -> &str {
+    pub fn actor_name(&self, actor: usize) -> String {
         match self.actors[actor].kind {
-            ActorKind::Request(index) => &self.scenario.requests[index].id,
-            ActorKind::Flusher => "flusher",
+            ActorKind::Request(index) => self.scenario.requests[index].id.clone(),
+            ActorKind::Flusher => "flusher".to_string(),
+            ActorKind::Generated {
+                op: RequestOp::Read,
+                n,
+            } => format!("r{n}"),
+            ActorKind::Generated {
+                op: RequestOp::Write,
+                n,
+            } => format!("w{n}"),
         }
+    }
+
+    /// Stops recording the trace (before running a large scenario).
+    pub fn without_trace(mut self) -> Self {
+        self.record_trace = false;
+        self
+    }
+
+    /// What the generated requests of a workload did.
+    pub fn generated(&self) -> &GeneratedStats {
+        &self.generated
     }
 
     /// The cache and the database.
@@ -403,7 +479,7 @@ impl Simulation {
 
     /// Operations issued but not yet taken effect, soonest first, as
     /// (actor name, operation, issued at, takes effect at).
-    pub fn in_flight(&self) -> Vec<(&str, &Op, Millis, Millis)> {
+    pub fn in_flight(&self) -> Vec<(String, &Op, Millis, Millis)> {
         let mut pending: Vec<&Scheduled> = self.queue.iter().map(|Reverse(s)| s).collect();
         pending.sort();
         pending
@@ -414,21 +490,21 @@ impl Simulation {
                     op,
                     issued_ms,
                 } => Some((self.actor_name(*actor), op, *issued_ms, s.at)),
-                Event::Arrive(_) | Event::Fault(_) => None,
+                Event::Arrive(_) | Event::Fault(_) | Event::Generate(_) => None,
             })
             .collect()
     }
 
-    /// Advances to the next operation taking effect and applies it. Returns
-    /// that operation's trace entry, or `None` when the run is over.
-    pub fn step(&mut self) -> Option<&TraceEvent> {
-        let stepped = if self.scenario.schedule.is_some() {
+    /// Advances to the next operation (or fault) taking effect and applies
+    /// it. Returns `false` when the run is over. With the trace on, the
+    /// step's entry is then the trace's last.
+    pub fn step(&mut self) -> bool {
+        if self.scenario.schedule.is_some() {
             self.step_scheduled()
                 .expect("the schedule was checked when the simulation was created")
         } else {
             self.step_timed()
-        };
-        if stepped { self.trace.last() } else { None }
+        }
     }
 
     /// Timed mode: the operation with the earliest effect time goes next.
@@ -454,9 +530,46 @@ impl Simulation {
                     self.inject(kind);
                     return true;
                 }
+                Event::Generate(stream) => self.generate(stream),
             }
         }
         false
+    }
+
+    /// Starts the request stream `stream` generates now, and schedules its
+    /// next arrival.
+    fn generate(&mut self, stream: usize) {
+        let op = self.streams[stream].op;
+        let n = self.generated.reads + self.generated.writes;
+        match op {
+            RequestOp::Read => self.generated.reads += 1,
+            RequestOp::Write => self.generated.writes += 1,
+        }
+        let picker = self.key_picker.clone().expect("a workload has a key picker");
+        let key = picker.pick(&mut self.rng);
+        let app = (n % u64::from(self.scenario.apps)) as u32;
+        let strategy = self.scenario.strategy;
+        let coroutine = match op {
+            RequestOp::Read => Coroutine::new(move |io| strategy::read(io, strategy, key)),
+            RequestOp::Write => {
+                let write = WriteId(u32::try_from(n).expect("workloads are bounded far below u32"));
+                let value = Value::from(format!("w{n}"));
+                Coroutine::new(move |io| strategy::write(io, strategy, write, key, value.clone()))
+            }
+        };
+        let run = ActorRun {
+            kind: ActorKind::Generated { op, n },
+            app: Some(app),
+            key,
+            started_ms: Some(self.now),
+            finished: None,
+            coroutine: None,
+        };
+        self.start_actor(run, coroutine);
+        if self.streams[stream].advance(&mut self.rng) {
+            let at = self.streams[stream].next_ms();
+            self.schedule(at, Event::Generate(stream));
+        }
     }
 
     /// Scheduled mode: the next schedule entry says whose operation goes
@@ -526,7 +639,7 @@ impl Simulation {
 
     /// Runs to the end.
     pub fn run(&mut self) {
-        while self.step().is_some() {}
+        while self.step() {}
     }
 
     fn schedule(&mut self, at: Millis, event: Event) {
@@ -561,19 +674,68 @@ impl Simulation {
 
     /// Starts a background job running `coroutine`, whose first operation
     /// is issued now.
-    fn spawn(&mut self, kind: ActorKind, key: KeyId, mut coroutine: Coroutine<Served>) {
-        let now = self.now;
-        let actor = self.actors.len();
-        let first = coroutine.resume(Input { reply: None, now });
-        self.actors.push(ActorRun {
+    fn spawn(&mut self, kind: ActorKind, key: KeyId, coroutine: Coroutine<Served>) {
+        let run = ActorRun {
             kind,
             app: None,
             key,
-            started_ms: Some(now),
+            started_ms: Some(self.now),
             finished: None,
-            coroutine: Some(coroutine),
+            coroutine: None,
+        };
+        self.start_actor(run, coroutine);
+    }
+
+    /// Places `run` in a free slot (or a new one) and starts `coroutine`
+    /// there now.
+    fn start_actor(&mut self, mut run: ActorRun, mut coroutine: Coroutine<Served>) {
+        let now = self.now;
+        let first = coroutine.resume(Input {
+            reply: None,
+            now,
         });
+        run.coroutine = Some(coroutine);
+        let actor = match self.free_slots.pop() {
+            Some(slot) => {
+                self.actors[slot] = run;
+                slot
+            }
+            None => {
+                self.actors.push(run);
+                self.actors.len() - 1
+            }
+        };
         self.advance(actor, first, now);
+    }
+
+    /// A background or generated actor has finished: keep its statistics
+    /// and free its slot.
+    fn retire(&mut self, actor: usize) {
+        let run = &self.actors[actor];
+        if let (ActorKind::Generated { .. }, Some(start), Some((end, served))) =
+            (run.kind, run.started_ms, &run.finished)
+        {
+            let latency = end - start;
+            match served {
+                Served::Read { value, .. } => {
+                    self.generated.read_latency.record(latency);
+                    match value.stamp {
+                        Stamp::Committed(version) => {
+                            if version < self.world.db.committed_before(run.key, start) {
+                                self.generated.stale_reads += 1;
+                            }
+                        }
+                        Stamp::Uncommitted(write) => {
+                            *self.generated.uncommitted_reads.entry(write).or_default() += 1;
+                        }
+                    }
+                }
+                Served::Write { .. } => self.generated.write_latency.record(latency),
+            }
+        }
+        if !matches!(run.kind, ActorKind::Request(_)) {
+            self.free_slots.push(actor);
+        }
     }
 
     /// A fault happens now.
@@ -622,15 +784,18 @@ impl Simulation {
         self.count(&reply);
         self.track_write_behind(&op, &reply);
         self.track_divergence(key);
-        self.trace.push(TraceEvent {
-            start_ms: issued_ms,
-            end_ms: self.now,
-            actor: self.actor_name(actor).to_string(),
-            app: self.actors[actor].app,
-            op: op.name(),
-            key: Some(self.key_names[key.0 as usize].clone()),
-            result: reply.describe(),
-        });
+        self.counters.effects += 1;
+        if self.record_trace {
+            self.trace.push(TraceEvent {
+                start_ms: issued_ms,
+                end_ms: self.now,
+                actor: self.actor_name(actor),
+                app: self.actors[actor].app,
+                op: op.name(),
+                key: Some(self.key_names[key.0 as usize].clone()),
+                result: reply.describe(),
+            });
+        }
         let coroutine = self.actors[actor]
             .coroutine
             .as_mut()
@@ -792,6 +957,7 @@ impl Simulation {
                     if run.finished.is_none() {
                         run.finished = Some((issued_ms, served));
                     }
+                    self.retire(actor);
                     return;
                 }
             }

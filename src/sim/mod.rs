@@ -17,6 +17,7 @@
 //! - [`engine`]: the event queue that decides when each operation takes effect.
 //! - [`report`]: the run's outcome (spec section 4), computed from the run.
 //! - [`rng`]: the seeded RNG and the few distributions the model draws from.
+//! - [`workload`]: generated arrivals, key popularity, latency histograms.
 
 pub mod coroutine;
 pub mod engine;
@@ -25,6 +26,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod strategy;
+pub mod workload;
 pub mod world;
 
 pub use engine::{Simulation, TraceEvent};

@@ -118,6 +118,28 @@ pub struct WindowReport {
     pub to_ms: Option<Millis>,
 }
 
+/// The requests of a run: listed when scripted, counted when generated.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Requests {
+    /// Every scripted request.
+    Listed(Vec<RequestReport>),
+    /// A generated workload's requests, counted (memory independent of
+    /// their number).
+    Counted(RequestCounts),
+}
+
+/// Counts of a workload's requests.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RequestCounts {
+    /// Reads generated.
+    pub reads: u64,
+    /// Writes generated.
+    pub writes: u64,
+    /// Requests not finished when the run ended.
+    pub unfinished: u64,
+}
+
 /// Database counters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DbReport {
@@ -168,8 +190,8 @@ pub struct Report {
     pub end_ms: Millis,
     /// Every key's final DB row and cache entry.
     pub keys: BTreeMap<String, KeyState>,
-    /// Every scripted request.
-    pub requests: Vec<RequestReport>,
+    /// Every scripted request, or counts of a workload's requests.
+    pub requests: Requests,
     /// Reads that returned stale values.
     pub stale_reads: u64,
     /// Reads that returned values not yet committed.
@@ -224,8 +246,9 @@ impl Report {
         let never_committed = |write: &WriteId| {
             sim.lost_writes().contains(write) || sim.coalesced_writes().contains(write)
         };
-        let mut read_latencies = Vec::new();
-        let mut write_latencies = Vec::new();
+        let generated = sim.generated();
+        let mut read_latency = generated.read_latency.clone();
+        let mut write_latency = generated.write_latency.clone();
         let requests: Vec<RequestReport> = sim
             .requests()
             .iter()
@@ -255,7 +278,7 @@ impl Report {
                 report.outcome = Outcome::Ok;
                 match served {
                     Served::Read { value, source } => {
-                        read_latencies.push(end - start);
+                        read_latency.record(end - start);
                         report.value = Some(value.value.to_string());
                         report.source = Some(*source);
                         match value.stamp {
@@ -276,7 +299,7 @@ impl Report {
                         }
                     }
                     Served::Write { .. } => {
-                        write_latencies.push(end - start);
+                        write_latency.record(end - start);
                         let write = WriteId(index as u32);
                         report.version = db.version_of(write);
                         report.lost = sim.lost_writes().contains(&write);
@@ -288,6 +311,14 @@ impl Report {
         let count = |pick: fn(&RequestReport) -> Option<bool>| {
             requests.iter().filter(|r| pick(r) == Some(true)).count() as u64
         };
+        let generated_uncommitted: u64 = generated.uncommitted_reads.values().sum();
+        let generated_phantom: u64 = generated
+            .uncommitted_reads
+            .iter()
+            .filter(|(write, _)| never_committed(write))
+            .map(|(_, n)| n)
+            .sum();
+        let finished = read_latency.len() + write_latency.len();
         let divergence: Vec<WindowReport> = sim
             .divergence()
             .into_iter()
@@ -311,13 +342,21 @@ impl Report {
             seed: sim.scenario().seed,
             end_ms: now,
             keys,
-            stale_reads: count(|r| r.stale),
-            uncommitted_reads: count(|r| r.uncommitted),
-            phantom_reads: count(|r| r.phantom),
+            stale_reads: count(|r| r.stale) + generated.stale_reads,
+            uncommitted_reads: count(|r| r.uncommitted) + generated_uncommitted,
+            phantom_reads: count(|r| r.phantom) + generated_phantom,
             stale_ms: time_in(DivergenceKind::Stale),
             ahead_ms: time_in(DivergenceKind::Ahead),
             divergence,
-            requests,
+            requests: if sim.scenario().workload.is_some() {
+                Requests::Counted(RequestCounts {
+                    reads: generated.reads,
+                    writes: generated.writes,
+                    unfinished: generated.reads + generated.writes - finished,
+                })
+            } else {
+                Requests::Listed(requests)
+            },
             db: DbReport {
                 reads: c.db_reads,
                 writes: c.db_writes,
@@ -333,10 +372,10 @@ impl Report {
             lost_writes: sim.lost_writes().len() as u64,
             unflushed_writes: sim.unflushed_writes().count() as u64,
             latency_ms: LatencyReport {
-                read_p50: percentile(&mut read_latencies, 50),
-                read_p99: percentile(&mut read_latencies, 99),
-                write_p50: percentile(&mut write_latencies, 50),
-                write_p99: percentile(&mut write_latencies, 99),
+                read_p50: read_latency.percentile(50),
+                read_p99: read_latency.percentile(99),
+                write_p50: write_latency.percentile(50),
+                write_p99: write_latency.percentile(99),
             },
             trace: with_trace.then(|| sim.trace().to_vec()),
         }
@@ -348,28 +387,12 @@ impl Report {
     }
 }
 
-/// Nearest-rank percentile: the smallest sample with at least `p` percent of
-/// the samples at or below it.
-fn percentile(samples: &mut [Millis], p: usize) -> Option<Millis> {
-    if samples.is_empty() {
-        return None;
-    }
-    samples.sort_unstable();
-    let rank = (p * samples.len()).div_ceil(100).max(1);
-    Some(samples[rank - 1])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::percentile;
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        assert_eq!(percentile(&mut [], 50), None);
-        assert_eq!(percentile(&mut [7], 99), Some(7));
-        let mut xs: Vec<u64> = (1..=100).rev().collect();
-        assert_eq!(percentile(&mut xs, 50), Some(50));
-        assert_eq!(percentile(&mut xs, 99), Some(99));
-        assert_eq!(percentile(&mut [3, 1, 2], 50), Some(2));
+impl Report {
+    /// The scripted requests (empty for a workload).
+    pub fn listed_requests(&self) -> &[RequestReport] {
+        match &self.requests {
+            Requests::Listed(requests) => requests,
+            Requests::Counted(_) => &[],
+        }
     }
 }

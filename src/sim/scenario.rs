@@ -52,8 +52,12 @@ pub struct Scenario {
     /// How reads and writes use the cache.
     #[serde(default)]
     pub strategy: Strategy,
-    /// Scripted requests.
+    /// Scripted requests (or none, with a `workload`).
+    #[serde(default)]
     pub requests: Vec<RequestSpec>,
+    /// A generated workload instead of scripted requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<Workload>,
     /// The order of effects, chosen explicitly (scheduled mode). Without it,
     /// requests start at their `at_ms` and run by their latencies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -243,6 +247,48 @@ impl<'de> Deserialize<'de> for ScheduleEntry {
     }
 }
 
+/// How generated requests arrive.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arrival {
+    /// A Poisson process: exponential gaps with the given mean rate.
+    #[default]
+    Poisson,
+    /// Evenly spaced at the given rate.
+    Uniform,
+}
+
+/// A generated workload (spec section 2, generated mode).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    /// How long requests keep arriving.
+    pub duration_ms: Millis,
+    /// Read requests per second.
+    #[serde(default)]
+    pub reads_per_s: f64,
+    /// Write requests per second.
+    #[serde(default)]
+    pub writes_per_s: f64,
+    /// How many of the scenario's keys (in sorted order) requests touch;
+    /// all of them by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<usize>,
+    /// Zipf exponent of key popularity (0: uniform; the first key is the
+    /// most popular).
+    #[serde(default)]
+    pub zipf_s: f64,
+    /// Poisson or uniform arrivals.
+    #[serde(default)]
+    pub arrival: Arrival,
+}
+
+/// The most requests a workload may generate (rate x duration, reads and
+/// writes together).
+pub const MAX_GENERATED_REQUESTS: f64 = 50_000_000.0;
+/// The highest rate of each request kind.
+pub const MAX_RATE_PER_S: f64 = 10_000_000.0;
+
 /// Names of the background actors a schedule may name (spec section 2).
 pub const BACKGROUND_ACTORS: [&str; 4] = ["consumer", "flusher", "relay", "refresher"];
 
@@ -411,11 +457,13 @@ impl Scenario {
                 "expected a TTL of at least 1 ms",
             ));
         }
-        if self.requests.is_empty() || self.requests.len() > MAX_REQUESTS {
+        if let Some(workload) = &self.workload {
+            self.validate_workload(workload)?;
+        } else if self.requests.is_empty() || self.requests.len() > MAX_REQUESTS {
             return Err(ScenarioError::at(
                 "requests",
                 format!(
-                    "expected 1 to {MAX_REQUESTS} requests, got {}",
+                    "expected 1 to {MAX_REQUESTS} requests (or a workload), got {}",
                     self.requests.len()
                 ),
             ));
@@ -496,6 +544,63 @@ impl Scenario {
                     ScheduleEntry::Actor(_) | ScheduleEntry::Fault(_) => {}
                 }
             }
+        }
+        Ok(())
+    }
+}
+
+impl Scenario {
+    fn validate_workload(&self, workload: &Workload) -> Result<(), ScenarioError> {
+        if !self.requests.is_empty() {
+            return Err(ScenarioError::at(
+                "workload",
+                "give either scripted requests or a workload, not both",
+            ));
+        }
+        if self.schedule.is_some() {
+            return Err(ScenarioError::at(
+                "schedule",
+                "a schedule orders scripted requests; it cannot go with a workload",
+            ));
+        }
+        check_millis("workload.duration_ms", workload.duration_ms)?;
+        for (field, rate) in [
+            ("reads_per_s", workload.reads_per_s),
+            ("writes_per_s", workload.writes_per_s),
+        ] {
+            if !(0.0..=MAX_RATE_PER_S).contains(&rate) {
+                return Err(ScenarioError::at(
+                    format!("workload.{field}"),
+                    format!("expected 0 to {MAX_RATE_PER_S} per second, got {rate}"),
+                ));
+            }
+        }
+        let total = (workload.reads_per_s + workload.writes_per_s) * workload.duration_ms as f64
+            / 1000.0;
+        if total > MAX_GENERATED_REQUESTS {
+            return Err(ScenarioError::at(
+                "workload",
+                format!(
+                    "expected at most {MAX_GENERATED_REQUESTS} requests (rate x duration), got {total}"
+                ),
+            ));
+        }
+        if let Some(keys) = workload.keys
+            && (keys == 0 || keys > self.keys.len())
+        {
+            return Err(ScenarioError::at(
+                "workload.keys",
+                format!(
+                    "expected 1 to {} (the scenario's keys), got {keys}",
+                    self.keys.len()
+                ),
+            ));
+        }
+        if !(0.0..=10.0).contains(&workload.zipf_s) {
+            return Err(ScenarioError::at(
+                "workload.zipf_s",
+                format!("expected 0 to 10, got {}", workload.zipf_s),
+            ));
         }
         Ok(())
     }

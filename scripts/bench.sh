@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Simulator throughput and memory, natively: the hot-key stampede workload at
+# 100,000 reads/s for 100,000 and 1,000,000 requests, without and with
+# leases, each in its own process (so each peak memory figure is its own).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+for requests in 100000 1000000; do
+  for stampede in none lease; do
+    target/release/cachescope bench --requests "$requests" --stampede "$stampede"
+  done
+done

@@ -1,0 +1,195 @@
+//! Generated workloads (spec section 2, generated mode): arrivals, key
+//! popularity, and the bounded-memory statistics of generated requests.
+
+use super::ops::KeyId;
+use super::rng::SimRng;
+use super::scenario::{Arrival, Millis, RequestOp, Workload};
+
+/// Draws the arrivals of one request kind (reads or writes).
+#[derive(Clone, Debug)]
+pub struct ArrivalStream {
+    /// What the stream generates.
+    pub op: RequestOp,
+    /// Mean gap between arrivals, in (fractional) milliseconds.
+    mean_gap_ms: f64,
+    arrival: Arrival,
+    /// The next arrival, in fractional milliseconds; events happen at its
+    /// floor (virtual time is whole milliseconds).
+    next_at: f64,
+    end_ms: f64,
+}
+
+impl ArrivalStream {
+    /// A stream of `per_s` arrivals a second until the workload ends, or
+    /// `None` if the rate is zero.
+    pub fn new(op: RequestOp, per_s: f64, workload: &Workload, rng: &mut SimRng) -> Option<Self> {
+        if per_s <= 0.0 {
+            return None;
+        }
+        let mut stream = ArrivalStream {
+            op,
+            mean_gap_ms: 1000.0 / per_s,
+            arrival: workload.arrival,
+            next_at: 0.0,
+            end_ms: workload.duration_ms as f64,
+        };
+        // The first arrival comes one gap after time 0, as in a process
+        // that started before the scenario.
+        stream.next_at = stream.gap(rng);
+        (stream.next_at < stream.end_ms).then_some(stream)
+    }
+
+    /// When the next arrival happens.
+    pub fn next_ms(&self) -> Millis {
+        self.next_at as Millis
+    }
+
+    /// Moves to the following arrival; `false` once the workload is over.
+    pub fn advance(&mut self, rng: &mut SimRng) -> bool {
+        self.next_at += self.gap(rng);
+        self.next_at < self.end_ms
+    }
+
+    fn gap(&self, rng: &mut SimRng) -> f64 {
+        match self.arrival {
+            Arrival::Uniform => self.mean_gap_ms,
+            // Exponential gaps: -ln(u) * mean, u in (0, 1].
+            Arrival::Poisson => -rng.unit_open_closed().ln() * self.mean_gap_ms,
+        }
+    }
+}
+
+/// Picks keys with Zipf-distributed popularity over the first `n` keys.
+#[derive(Clone, Debug)]
+pub struct KeyPicker {
+    /// Cumulative popularity, normalised to end at 1.
+    cumulative: Vec<f64>,
+}
+
+impl KeyPicker {
+    /// Popularity of key i proportional to 1 / (i + 1)^s.
+    pub fn new(keys: usize, zipf_s: f64) -> Self {
+        let mut total = 0.0;
+        let mut cumulative: Vec<f64> = (0..keys)
+            .map(|i| {
+                total += 1.0 / ((i + 1) as f64).powf(zipf_s);
+                total
+            })
+            .collect();
+        cumulative.iter_mut().for_each(|c| *c /= total);
+        KeyPicker { cumulative }
+    }
+
+    /// A key, drawn by popularity.
+    pub fn pick(&self, rng: &mut SimRng) -> KeyId {
+        if self.cumulative.len() == 1 {
+            return KeyId(0);
+        }
+        let u = 1.0 - rng.unit_open_closed(); // [0, 1)
+        let index = self.cumulative.partition_point(|&c| c <= u);
+        KeyId(index.min(self.cumulative.len() - 1) as u32)
+    }
+}
+
+/// Latencies in whole milliseconds, counted per value: exact percentiles in
+/// memory that does not grow with the number of requests.
+#[derive(Clone, Debug, Default)]
+pub struct Histogram {
+    counts: std::collections::BTreeMap<Millis, u64>,
+    total: u64,
+}
+
+impl Histogram {
+    /// Records one latency.
+    pub fn record(&mut self, ms: Millis) {
+        *self.counts.entry(ms).or_default() += 1;
+        self.total += 1;
+    }
+
+    /// Nearest-rank percentile, or `None` when empty.
+    pub fn percentile(&self, p: u64) -> Option<Millis> {
+        if self.total == 0 {
+            return None;
+        }
+        let rank = (p * self.total).div_ceil(100).max(1);
+        let mut seen = 0;
+        self.counts.iter().find_map(|(&ms, &count)| {
+            seen += count;
+            (seen >= rank).then_some(ms)
+        })
+    }
+
+    /// How many latencies were recorded.
+    pub fn len(&self) -> u64 {
+        self.total
+    }
+
+    /// Whether none were.
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_percentiles_match_nearest_rank() {
+        let mut h = Histogram::default();
+        assert_eq!(h.percentile(50), None);
+        for ms in (1..=100).rev() {
+            h.record(ms);
+        }
+        assert_eq!(h.percentile(50), Some(50));
+        assert_eq!(h.percentile(99), Some(99));
+        assert_eq!(h.percentile(100), Some(100));
+    }
+
+    #[test]
+    fn zipf_zero_is_uniform_and_higher_s_favours_the_first_key() {
+        let mut rng = SimRng::new(9);
+        let count = |picker: &KeyPicker, rng: &mut SimRng| {
+            let mut counts = [0u32; 4];
+            for _ in 0..40_000 {
+                counts[picker.pick(rng).0 as usize] += 1;
+            }
+            counts
+        };
+        let uniform = count(&KeyPicker::new(4, 0.0), &mut rng);
+        assert!(uniform.iter().all(|&c| (9_000..11_000).contains(&c)), "{uniform:?}");
+        let skewed = count(&KeyPicker::new(4, 2.0), &mut rng);
+        // Weights 1, 1/4, 1/9, 1/16 of 1.4236: the first key ~70%.
+        assert!((27_000..29_200).contains(&skewed[0]), "{skewed:?}");
+        assert!(skewed.windows(2).all(|w| w[0] > w[1]), "{skewed:?}");
+    }
+
+    #[test]
+    fn poisson_arrivals_average_the_rate_and_uniform_ones_are_exact() {
+        let workload = Workload {
+            duration_ms: 10_000,
+            reads_per_s: 1000.0,
+            writes_per_s: 0.0,
+            keys: None,
+            zipf_s: 0.0,
+            arrival: Arrival::Poisson,
+        };
+        let mut rng = SimRng::new(4);
+        let mut stream = ArrivalStream::new(RequestOp::Read, 1000.0, &workload, &mut rng).unwrap();
+        let mut n = 1;
+        while stream.advance(&mut rng) {
+            n += 1;
+        }
+        assert!((9_700..10_300).contains(&n), "{n} arrivals");
+        let uniform = Workload {
+            arrival: Arrival::Uniform,
+            ..workload
+        };
+        let mut stream = ArrivalStream::new(RequestOp::Read, 1000.0, &uniform, &mut rng).unwrap();
+        let mut n = 1;
+        while stream.advance(&mut rng) {
+            n += 1;
+        }
+        assert_eq!(n, 9_999, "arrivals at 1, 2, ..., 9999 ms");
+    }
+}

@@ -1,0 +1,122 @@
+//! Generated workloads (spec section 2): arrivals, key skew, instances,
+//! summary reports, and the stampede on a hot key.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{rejection, run};
+
+/// A hot-key read workload: `rate` Poisson reads a second for `duration`
+/// ms over `apps` instances, TTL 1 s, DB read 120 ms.
+fn hot_key(stampede: &str, apps: u32, rate: f64, duration: u64) -> Value {
+    json!({
+        "seed": 7, "apps": apps, "keys": {"hot": "v1"},
+        "latency_ms": {"cache": 1, "db_read": 120, "db_write": 20},
+        "strategy": {"stampede": stampede, "ttl_ms": 1000, "retry_ms": 10},
+        "workload": {"duration_ms": duration, "reads_per_s": rate}
+    })
+}
+
+#[test]
+fn a_workload_report_counts_requests_instead_of_listing_them() {
+    let report = run(&hot_key("none", 4, 2000.0, 5000));
+    let counts = &report["requests"];
+    let reads = counts["reads"].as_u64().unwrap();
+    // 2000/s for 5 s: about 10,000 Poisson arrivals.
+    assert!((9_600..10_400).contains(&reads), "{reads}");
+    assert_eq!(counts["writes"], 0);
+    assert_eq!(counts["unfinished"], 0);
+    assert_eq!(report["cache"]["hits"].as_u64().unwrap() + report["cache"]["misses"].as_u64().unwrap(), reads);
+}
+
+#[test]
+fn without_protection_every_miss_during_a_refill_reads_the_db() {
+    // Each expiry leaves the key missing for one DB read (120 ms) plus the
+    // set; every read arriving then misses too: about rate x 0.121 s = 242
+    // concurrent DB reads at 2000/s, once per TTL period (1 s + refill).
+    let report = run(&hot_key("none", 4, 2000.0, 5000));
+    let peak = report["db"]["peak_concurrent_reads"].as_u64().unwrap();
+    assert!((180..320).contains(&peak), "peak {peak}");
+    let reads = report["db"]["reads"].as_u64().unwrap();
+    // Five refills in 5 s (the first at time 0, then after each expiry).
+    assert!((900..1_500).contains(&reads), "db reads {reads}");
+}
+
+#[test]
+fn with_leases_one_reader_refills_while_the_others_wait() {
+    let report = run(&hot_key("lease", 4, 2000.0, 5000));
+    // One lease holder per refill: one DB read at a time, and about one per
+    // TTL period (1 s) in 5 s.
+    assert_eq!(report["db"]["peak_concurrent_reads"], 1);
+    let reads = report["db"]["reads"].as_u64().unwrap();
+    assert!((4..=6).contains(&reads), "db reads {reads}");
+    // The waiters pay for it in latency: they retry every 10 ms.
+    assert!(report["latency_ms"]["read_p99"].as_u64().unwrap() >= 120);
+}
+
+#[test]
+fn generated_requests_are_spread_round_robin_over_instances_and_reproducible() {
+    let scenario = hot_key("none", 3, 500.0, 1000);
+    assert_eq!(run(&scenario), run(&scenario));
+    let mut with_trace = scenario.clone();
+    with_trace["workload"]["reads_per_s"] = json!(100.0);
+    let report = run(&with_trace);
+    let apps: Vec<u64> = report["trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["op"] == "cache.get")
+        .take(6)
+        .map(|e| e["app"].as_u64().unwrap())
+        .collect();
+    assert_eq!(apps.len(), 6);
+    let mut sorted = apps.clone();
+    sorted.sort();
+    assert_eq!(sorted, [0, 0, 1, 1, 2, 2], "{apps:?}");
+}
+
+#[test]
+fn zipf_skew_makes_the_first_key_the_hot_one() {
+    let keys: serde_json::Map<String, Value> = (0..10).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let report = run(&json!({
+        "keys": keys,
+        "strategy": {"ttl_ms": 1},
+        "workload": {"duration_ms": 2000, "reads_per_s": 2000.0, "zipf_s": 1.5, "arrival": "uniform"}
+    }));
+    let trace = report["trace"].as_array().unwrap();
+    let reads_of = |key: &str| trace.iter().filter(|e| e["op"] == "cache.get" && e["key"] == key).count();
+    assert!(reads_of("k0") > 3 * reads_of("k1").max(1) / 2, "{} vs {}", reads_of("k0"), reads_of("k1"));
+    assert!(reads_of("k1") > reads_of("k9"));
+}
+
+#[test]
+fn writes_in_a_workload_commit_and_make_stale_reads_countable() {
+    let report = run(&json!({
+        "seed": 3, "keys": {"a": "v", "b": "v"},
+        "strategy": {"write": "ttl_only", "ttl_ms": 500},
+        "workload": {"duration_ms": 3000, "reads_per_s": 400.0, "writes_per_s": 20.0}
+    }));
+    let writes = report["requests"]["writes"].as_u64().unwrap();
+    assert_eq!(report["db"]["writes"].as_u64().unwrap(), writes);
+    // TTL-only with a 500 ms TTL: reads after a commit and before expiry
+    // are stale, so some must be.
+    assert!(report["stale_reads"].as_u64().unwrap() > 0);
+    assert!(report["stale_ms"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn bad_workloads_are_rejected_with_the_field() {
+    let mut both = hot_key("none", 1, 10.0, 10);
+    both["requests"] = json!([{"id": "R", "op": "read", "key": "hot"}]);
+    assert_eq!(rejection(&both), "workload: give either scripted requests or a workload, not both");
+    let mut too_many = hot_key("none", 1, 10.0, 10);
+    too_many["workload"]["reads_per_s"] = json!(9_000_000.0);
+    too_many["workload"]["duration_ms"] = json!(86_400_000);
+    assert!(rejection(&too_many).starts_with("workload: expected at most 50000000 requests"));
+    let mut negative = hot_key("none", 1, 10.0, 10);
+    negative["workload"]["writes_per_s"] = json!(-1.0);
+    assert!(rejection(&negative).starts_with("workload.writes_per_s: expected 0 to"));
+    let mut keys = hot_key("none", 1, 10.0, 10);
+    keys["workload"]["keys"] = json!(2);
+    assert_eq!(rejection(&keys), "workload.keys: expected 1 to 1 (the scenario's keys), got 2");
+}
