@@ -26,7 +26,10 @@ fn a_workload_report_counts_requests_instead_of_listing_them() {
     assert!((9_600..10_400).contains(&reads), "{reads}");
     assert_eq!(counts["writes"], 0);
     assert_eq!(counts["unfinished"], 0);
-    assert_eq!(report["cache"]["hits"].as_u64().unwrap() + report["cache"]["misses"].as_u64().unwrap(), reads);
+    assert_eq!(
+        report["cache"]["hits"].as_u64().unwrap() + report["cache"]["misses"].as_u64().unwrap(),
+        reads
+    );
 }
 
 #[test]
@@ -77,15 +80,26 @@ fn generated_requests_are_spread_round_robin_over_instances_and_reproducible() {
 
 #[test]
 fn zipf_skew_makes_the_first_key_the_hot_one() {
-    let keys: serde_json::Map<String, Value> = (0..10).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let keys: serde_json::Map<String, Value> =
+        (0..10).map(|i| (format!("k{i}"), json!("v"))).collect();
     let report = run(&json!({
         "keys": keys,
         "strategy": {"ttl_ms": 1},
         "workload": {"duration_ms": 2000, "reads_per_s": 2000.0, "zipf_s": 1.5, "arrival": "uniform"}
     }));
     let trace = report["trace"].as_array().unwrap();
-    let reads_of = |key: &str| trace.iter().filter(|e| e["op"] == "cache.get" && e["key"] == key).count();
-    assert!(reads_of("k0") > 3 * reads_of("k1").max(1) / 2, "{} vs {}", reads_of("k0"), reads_of("k1"));
+    let reads_of = |key: &str| {
+        trace
+            .iter()
+            .filter(|e| e["op"] == "cache.get" && e["key"] == key)
+            .count()
+    };
+    assert!(
+        reads_of("k0") > 3 * reads_of("k1").max(1) / 2,
+        "{} vs {}",
+        reads_of("k0"),
+        reads_of("k1")
+    );
     assert!(reads_of("k1") > reads_of("k9"));
 }
 
@@ -108,7 +122,10 @@ fn writes_in_a_workload_commit_and_make_stale_reads_countable() {
 fn bad_workloads_are_rejected_with_the_field() {
     let mut both = hot_key("none", 1, 10.0, 10);
     both["requests"] = json!([{"id": "R", "op": "read", "key": "hot"}]);
-    assert_eq!(rejection(&both), "workload: give either scripted requests or a workload, not both");
+    assert_eq!(
+        rejection(&both),
+        "workload: give either scripted requests or a workload, not both"
+    );
     let mut too_many = hot_key("none", 1, 10.0, 10);
     too_many["workload"]["reads_per_s"] = json!(9_000_000.0);
     too_many["workload"]["duration_ms"] = json!(86_400_000);
@@ -118,5 +135,8 @@ fn bad_workloads_are_rejected_with_the_field() {
     assert!(rejection(&negative).starts_with("workload.writes_per_s: expected 0 to"));
     let mut keys = hot_key("none", 1, 10.0, 10);
     keys["workload"]["keys"] = json!(2);
-    assert_eq!(rejection(&keys), "workload.keys: expected 1 to 1 (the scenario's keys), got 2");
+    assert_eq!(
+        rejection(&keys),
+        "workload.keys: expected 1 to 1 (the scenario's keys), got 2"
+    );
 }

@@ -15,11 +15,9 @@ use serde::Serialize;
 use super::coroutine::{Coroutine, Input, Resume};
 use super::ops::{KeyId, LeaseGrant, Op, Reply, Resource, SetOutcome, Stamp, Value, WriteId};
 use super::rng::SimRng;
-use super::scenario::{
-    FaultKind, Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry,
-};
-use super::workload::{ArrivalStream, Histogram, KeyPicker};
+use super::scenario::{FaultKind, Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry};
 use super::strategy::{self, Served};
+use super::workload::{ArrivalStream, Histogram, KeyPicker};
 use super::world::{Cache, CacheEntry, Database, World};
 
 /// One operation as it happened: issued at `start_ms`, took effect at `end_ms`.
@@ -545,7 +543,10 @@ impl Simulation {
             RequestOp::Read => self.generated.reads += 1,
             RequestOp::Write => self.generated.writes += 1,
         }
-        let picker = self.key_picker.clone().expect("a workload has a key picker");
+        let picker = self
+            .key_picker
+            .clone()
+            .expect("a workload has a key picker");
         let key = picker.pick(&mut self.rng);
         let app = (n % u64::from(self.scenario.apps)) as u32;
         let strategy = self.scenario.strategy;
@@ -690,10 +691,7 @@ impl Simulation {
     /// there now.
     fn start_actor(&mut self, mut run: ActorRun, mut coroutine: Coroutine<Served>) {
         let now = self.now;
-        let first = coroutine.resume(Input {
-            reply: None,
-            now,
-        });
+        let first = coroutine.resume(Input { reply: None, now });
         run.coroutine = Some(coroutine);
         let actor = match self.free_slots.pop() {
             Some(slot) => {

@@ -575,8 +575,8 @@ impl Scenario {
                 ));
             }
         }
-        let total = (workload.reads_per_s + workload.writes_per_s) * workload.duration_ms as f64
-            / 1000.0;
+        let total =
+            (workload.reads_per_s + workload.writes_per_s) * workload.duration_ms as f64 / 1000.0;
         if total > MAX_GENERATED_REQUESTS {
             return Err(ScenarioError::at(
                 "workload",

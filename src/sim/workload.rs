@@ -157,7 +157,10 @@ mod tests {
             counts
         };
         let uniform = count(&KeyPicker::new(4, 0.0), &mut rng);
-        assert!(uniform.iter().all(|&c| (9_000..11_000).contains(&c)), "{uniform:?}");
+        assert!(
+            uniform.iter().all(|&c| (9_000..11_000).contains(&c)),
+            "{uniform:?}"
+        );
         let skewed = count(&KeyPicker::new(4, 2.0), &mut rng);
         // Weights 1, 1/4, 1/9, 1/16 of 1.4236: the first key ~70%.
         assert!((27_000..29_200).contains(&skewed[0]), "{skewed:?}");
