@@ -133,6 +133,61 @@ pub const LESSONS: &[Lesson] = &[
                misses and reads v2.",
         scenario_json: include_str!("../lessons/ttl-only.json"),
     },
+    Lesson {
+        name: "stampede",
+        title: "Cache stampede: when a hot key expires, every concurrent miss reads the database",
+        text: "The hot key is cached until 300 ms. E1-E4 hit before that. R1-R12 \
+               arrive at 300-311 ms, just after the expiry, over four app instances. \
+               The first refill takes 121 ms, so all twelve miss and all twelve read \
+               the database at once: twelve concurrent DB reads for one value.",
+        scenario_json: include_str!("../lessons/stampede.json"),
+    },
+    Lesson {
+        name: "stampede-lock",
+        title: "Stampede with a lock: one reader refills, the others poll the cache",
+        text: "The same burst, but a miss first adds the key's lock entry. R1 gets \
+               it, reads the database once and refills; the others find the lock \
+               held, wait 10 ms and look again, until the refilled value is there. \
+               One DB read instead of twelve; the price is the waiters' latency and \
+               their repeated cache gets.",
+        scenario_json: include_str!("../lessons/stampede-lock.json"),
+    },
+    Lesson {
+        name: "stampede-singleflight",
+        title: "Stampede with singleflight: one DB read per app instance",
+        text: "The misses of the key inside one app instance share one DB read \
+               (Go's singleflight), so twelve misses on four instances make four DB \
+               reads. The instances do not coordinate: with more instances there \
+               are more reads.",
+        scenario_json: include_str!("../lessons/stampede-singleflight.json"),
+    },
+    Lesson {
+        name: "stampede-lease",
+        title: "Stampede with leases: the lease holder refills, the others wait",
+        text: "memcache leases: R1's miss gets the lease and reads the database; the \
+               others' lease gets say another reader holds it, and they retry every \
+               10 ms until the value is cached. One DB read, at a single cache \
+               server's say-so.",
+        scenario_json: include_str!("../lessons/stampede-lease.json"),
+    },
+    Lesson {
+        name: "stampede-xfetch",
+        title: "XFetch: early recomputation, so the key never expires under load",
+        text: "Probabilistic early expiration (Vattani et al. 2015, beta 2): a hit \
+               recomputes in the background with a probability that rises as expiry \
+               nears. An early reader starts a refresh well before 300 ms; the new \
+               value is cached before the old one expires, and the burst hits.",
+        scenario_json: include_str!("../lessons/stampede-xfetch.json"),
+    },
+    Lesson {
+        name: "stampede-swr",
+        title: "Stale-while-revalidate: serve the expired value, refresh it once",
+        text: "After the expiry the entry is still served for swr_ms (1 s here). R1's \
+               hit on the expired entry starts one background refresh; everyone, R1 \
+               included, gets the old value at once. No reader waits and the \
+               database is read once; the price is serving a value past its TTL.",
+        scenario_json: include_str!("../lessons/stampede-swr.json"),
+    },
 ];
 
 /// The lesson called `name`.

@@ -360,3 +360,66 @@ fn a_scheduled_cache_crash_and_the_flusher_are_schedule_entries() {
     assert_eq!(report["requests"][0]["version"], 2);
     assert_eq!(report["requests"][1]["lost"], true);
 }
+
+/// DB reads, peak concurrent DB reads, cache misses and read p99 of a lesson.
+fn stampede_figures(name: &str) -> (u64, u64, u64, u64) {
+    let report = run(&lesson(name));
+    let n = |v: &serde_json::Value| v.as_u64().unwrap();
+    (
+        n(&report["db"]["reads"]),
+        n(&report["db"]["peak_concurrent_reads"]),
+        n(&report["cache"]["misses"]),
+        n(&report["latency_ms"]["read_p99"]),
+    )
+}
+
+#[test]
+fn the_stampede_lessons_show_what_each_protection_buys() {
+    // Twelve reads arrive at 300-311 ms, after the hot key expired at 300;
+    // a refill takes 1 + 120 + 1 ms, so without protection all twelve miss
+    // and read the DB concurrently.
+    assert_eq!(stampede_figures("stampede"), (12, 12, 12, 122));
+    // Lock and lease: one DB read; the others poll every 10 ms (hence the
+    // many misses) and wait up to the refill.
+    let (reads, peak, misses, p99) = stampede_figures("stampede-lock");
+    assert_eq!((reads, peak), (1, 1));
+    assert!(misses > 12 && p99 >= 121, "{misses} {p99}");
+    let (reads, peak, misses, _) = stampede_figures("stampede-lease");
+    assert_eq!((reads, peak), (1, 1));
+    assert!(misses > 12);
+    // Singleflight: one DB read per app instance (four).
+    assert_eq!(stampede_figures("stampede-singleflight").0, 4);
+    assert_eq!(stampede_figures("stampede-singleflight").1, 4);
+    // XFetch and SWR: nobody misses and every read is one cache operation.
+    let (reads, peak, misses, p99) = stampede_figures("stampede-xfetch");
+    assert!((1..=3).contains(&reads) && peak == 1 && misses == 0 && p99 == 1);
+    assert_eq!(stampede_figures("stampede-swr"), (1, 1, 0, 1));
+}
+
+#[test]
+fn singleflight_followers_share_the_leaders_read_on_the_same_instance_only() {
+    // Three misses at once: Q0 and Q2 on app 0, Q1 on app 1. Q0 leads app
+    // 0's read and Q2 shares it; Q1 reads on its own.
+    let report = run(&json!({
+        "apps": 2, "keys": {"k": "v1"},
+        "strategy": {"stampede": "singleflight"},
+        "requests": [
+            {"id": "Q0", "op": "read", "key": "k", "app": 0},
+            {"id": "Q1", "op": "read", "key": "k", "app": 1},
+            {"id": "Q2", "op": "read", "key": "k", "app": 0}
+        ]
+    }));
+    let lines = trace_lines(&report);
+    assert_eq!(
+        lines.iter().filter(|l| l.contains("db.read")).count(),
+        2,
+        "{lines:#?}"
+    );
+    assert!(
+        lines.contains(&"1-11 Q0 db.read k v1@1".to_string()),
+        "{lines:#?}"
+    );
+    assert_eq!(report["requests"][2]["end_ms"], 11, "Q2 got Q0's row at 11");
+    assert_eq!(report["requests"][2]["source"], "db");
+    assert_eq!(report["db"]["peak_concurrent_reads"], 2);
+}

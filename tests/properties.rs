@@ -11,7 +11,14 @@ use serde_json::{Value, json};
 fn scenarios() -> impl Strategy<Value = Scenario> {
     let request = (any::<bool>(), 0..3usize, 0u64..60, 0..3u32);
     let protection = (
-        prop::sample::select(vec!["none", "lease"]),
+        prop::sample::select(vec![
+            "none",
+            "lock",
+            "singleflight",
+            "lease",
+            "xfetch",
+            "swr",
+        ]),
         any::<bool>(),
         prop::option::of(0u64..80),
         1u64..30,

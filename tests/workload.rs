@@ -140,3 +140,80 @@ fn bad_workloads_are_rejected_with_the_field() {
         "workload.keys: expected 1 to 1 (the scenario's keys), got 2"
     );
 }
+
+/// The hot key prewarmed at 0 (expiring at 1000), so every protection
+/// starts from the same full cache and the stampede is the one at expiry.
+fn prewarmed_hot_key(stampede: &str) -> Value {
+    let mut scenario = hot_key(stampede, 4, 2000.0, 5000);
+    scenario["prewarm"] = json!(true);
+    scenario
+}
+
+fn db(report: &Value) -> (u64, u64) {
+    (
+        report["db"]["reads"].as_u64().unwrap(),
+        report["db"]["peak_concurrent_reads"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn stampede_without_protection_reads_the_db_once_per_miss_during_each_refill() {
+    // At 2000 reads/s, a refill (DB read 120 ms + set 1 ms) lets about
+    // 2000 x 0.121 = 242 reads miss: that is the peak DB concurrency.
+    let (reads, peak) = db(&run(&prewarmed_hot_key("none")));
+    assert!((180..320).contains(&peak), "peak {peak}");
+    // Four expiries (1 s TTL, 5 s run) of ~242 misses each.
+    assert!((700..1_250).contains(&reads), "reads {reads}");
+}
+
+#[test]
+fn stampede_with_a_lock_reads_the_db_one_at_a_time() {
+    let report = run(&prewarmed_hot_key("lock"));
+    let (reads, peak) = db(&report);
+    assert_eq!(peak, 1);
+    // One refill per expiry.
+    assert!((3..=5).contains(&reads), "reads {reads}");
+    // Waiters retry every 10 ms until the refill lands.
+    assert!(report["latency_ms"]["read_p99"].as_u64().unwrap() >= 100);
+}
+
+#[test]
+fn stampede_with_singleflight_reads_the_db_at_most_once_per_instance() {
+    let (reads, peak) = db(&run(&prewarmed_hot_key("singleflight")));
+    // Four instances, none coordinating with the others.
+    assert_eq!(peak, 4);
+    assert!((12..=20).contains(&reads), "reads {reads}");
+}
+
+#[test]
+fn stampede_with_leases_reads_the_db_one_at_a_time() {
+    let (reads, peak) = db(&run(&prewarmed_hot_key("lease")));
+    assert_eq!(peak, 1);
+    assert!((3..=5).contains(&reads), "reads {reads}");
+}
+
+#[test]
+fn xfetch_refreshes_before_expiry_so_readers_never_miss() {
+    let report = run(&prewarmed_hot_key("xfetch"));
+    let (reads, peak) = db(&report);
+    // A hit r ms before expiry refreshes with probability exp(-r / 120)
+    // (delta 120 ms, beta 1). At 2 hits/ms the expected first trigger is
+    // where 2 x 120 x exp(-r / 120) = 1: r = 120 ln 240 = 658 ms before
+    // expiry. The refresh lands 121 ms later with a new 1 s TTL, so refreshes
+    // come every ~1000 - 658 + 121 = 463 ms: about 11 in 5 s, one at a time.
+    assert_eq!(peak, 1);
+    assert!((9..=14).contains(&reads), "reads {reads}");
+    assert_eq!(report["cache"]["misses"], 0);
+    assert_eq!(report["latency_ms"]["read_p99"], 1);
+}
+
+#[test]
+fn stale_while_revalidate_serves_the_expired_entry_so_readers_never_wait() {
+    let report = run(&prewarmed_hot_key("swr"));
+    let (reads, peak) = db(&report);
+    assert_eq!(peak, 1);
+    assert!((3..=5).contains(&reads), "reads {reads}");
+    assert_eq!(report["cache"]["misses"], 0);
+    // Every read is one cache operation.
+    assert_eq!(report["latency_ms"]["read_p99"], 1);
+}

@@ -33,6 +33,9 @@ enum Wait {
     Op(Op),
     /// The clock to reach this instant (a delay, a retry).
     Until(Millis),
+    /// A DB read shared with the other misses of the key on this app
+    /// instance (singleflight).
+    SharedRead(KeyId),
 }
 
 /// The one slot through which a parked coroutine and the engine talk.
@@ -47,6 +50,8 @@ struct Mailbox {
     now: Millis,
     /// An acknowledgement to the client sent before the code finished.
     response: Option<Served>,
+    /// A background refresh of this key the code asked for.
+    refresh: Option<KeyId>,
 }
 
 /// The handle strategy code performs its operations through.
@@ -90,6 +95,66 @@ impl Io {
     /// second delete after the write was acknowledged).
     pub fn respond(&self, served: Served) {
         self.mailbox.borrow_mut().response = Some(served);
+    }
+
+    /// Asks for `key` to be refreshed in the background (at most one
+    /// refresh of a key runs at a time).
+    pub fn refresh_in_background(&self, key: KeyId) {
+        self.mailbox.borrow_mut().refresh = Some(key);
+    }
+
+    /// A DB read of `key` shared with concurrent misses of it on this app
+    /// instance. Returns the row and whether this caller led the read.
+    pub async fn db_read_shared(&self, key: KeyId) -> (Versioned, bool) {
+        let reply = Park {
+            mailbox: &self.mailbox,
+            wait: Some(Wait::SharedRead(key)),
+        }
+        .await;
+        match reply {
+            Some(Reply::SharedRead { row, leader }) => (row, leader),
+            other => panic!("engine bug: a shared read answered with {other:?}"),
+        }
+    }
+
+    /// Add-if-absent of `key`'s lock; whether this caller got it.
+    pub async fn lock_add(&self, key: KeyId) -> bool {
+        match self.perform(Op::LockAdd { key }).await {
+            Reply::LockAdd { acquired } => acquired,
+            other => mismatched("cache.lock_add", &other),
+        }
+    }
+
+    /// Releases `key`'s lock.
+    pub async fn unlock(&self, key: KeyId) {
+        match self.perform(Op::Unlock { key }).await {
+            Reply::Unlock => {}
+            other => mismatched("cache.unlock", &other),
+        }
+    }
+
+    /// Looks `key` up, and learns whether to refresh it in the background.
+    pub async fn cache_get_refreshing(&self, key: KeyId) -> (Option<Cached>, bool) {
+        match self.perform(Op::CacheGetRefreshing { key }).await {
+            Reply::CacheGetRefreshing { value, refresh } => (value, refresh),
+            other => mismatched("cache.get", &other),
+        }
+    }
+
+    /// Stores a value computed in `cost_ms` (XFetch's delta).
+    pub async fn cache_set_computed(&self, key: KeyId, value: Versioned, cost_ms: Millis) {
+        let value = value.into();
+        match self
+            .perform(Op::CacheSetComputed {
+                key,
+                value,
+                cost_ms,
+            })
+            .await
+        {
+            Reply::CacheSet(_) => {}
+            other => mismatched("cache.set", &other),
+        }
     }
 
     /// Looks `key` up in the cache.
@@ -199,6 +264,8 @@ pub enum Resume<T> {
     Perform(Op),
     /// It waits until this instant.
     SleepUntil(Millis),
+    /// It waits for a shared DB read of this key.
+    SharedRead(KeyId),
     /// It has finished with this result.
     Done(T),
 }
@@ -264,6 +331,7 @@ impl<T: 'static> Coroutine<T> {
             Poll::Pending => match self.io.mailbox.borrow_mut().waiting.take() {
                 Some(Wait::Op(op)) => Resume::Perform(op),
                 Some(Wait::Until(instant)) => Resume::SleepUntil(instant),
+                Some(Wait::SharedRead(key)) => Resume::SharedRead(key),
                 None => panic!("strategy code awaited something other than an Io operation"),
             },
         }
@@ -274,6 +342,11 @@ impl<T: 'static> Coroutine<T> {
         self.io.mailbox.borrow_mut().response.take()
     }
 
+    /// The background refresh the code asked for during the last resume.
+    pub fn take_refresh(&mut self) -> Option<KeyId> {
+        self.io.mailbox.borrow_mut().refresh.take()
+    }
+
     /// A coroutine in the same state, made by replaying the inputs received
     /// so far into a fresh instance (sound because strategy code is a
     /// deterministic function of its inputs).
@@ -282,6 +355,7 @@ impl<T: 'static> Coroutine<T> {
         for input in &self.inputs {
             copy.resume(input.clone());
             copy.take_response();
+            copy.take_refresh();
         }
         copy
     }

@@ -15,7 +15,9 @@ use serde::Serialize;
 use super::coroutine::{Coroutine, Input, Resume};
 use super::ops::{KeyId, LeaseGrant, Op, Reply, Resource, SetOutcome, Stamp, Value, WriteId};
 use super::rng::SimRng;
-use super::scenario::{FaultKind, Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry};
+use super::scenario::{
+    FaultKind, Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry, Stampede,
+};
 use super::strategy::{self, Served};
 use super::workload::{ArrivalStream, Histogram, KeyPicker};
 use super::world::{Cache, CacheEntry, Database, World};
@@ -115,6 +117,8 @@ pub enum ActorKind {
     Request(usize),
     /// The write-behind flusher (one job per dirty period).
     Flusher,
+    /// A background refresher (XFetch, stale-while-revalidate).
+    Refresher,
     /// The `n`th request of a generated workload.
     Generated { op: RequestOp, n: u64 },
 }
@@ -240,6 +244,18 @@ pub struct Simulation {
     streams: Vec<ArrivalStream>,
     key_picker: Option<Rc<KeyPicker>>,
     generated: GeneratedStats,
+    /// Singleflight: the DB read in flight per (app instance, key), with the
+    /// actors waiting for its result.
+    flights: std::collections::BTreeMap<(u32, KeyId), Flight>,
+    /// Per key: whether a background refresh is running.
+    refreshing: Vec<bool>,
+}
+
+/// One singleflight DB read: its leader and the actors sharing its result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Flight {
+    leader: usize,
+    followers: Vec<usize>,
 }
 
 impl Simulation {
@@ -267,6 +283,9 @@ impl Simulation {
         let db = Database::new(scenario.keys.values().map(|v| Value::from(v.as_str())));
         let mut rng = SimRng::new(scenario.seed);
         let mut cache = Cache::new(key_names.len());
+        if scenario.strategy.stampede == Stampede::Swr {
+            cache.grace_ms = scenario.strategy.swr_ms;
+        }
         if scenario.prewarm {
             for index in 0..key_names.len() {
                 let key = KeyId(index as u32);
@@ -281,6 +300,8 @@ impl Simulation {
                         value: db.row(key).clone().into(),
                         expires_ms: scenario.strategy.ttl_ms + jitter,
                         dirty: false,
+                        // Counts as computed by one DB read (spec: XFetch).
+                        cost_ms: scenario.latency_ms.db_read,
                     },
                 );
             }
@@ -312,6 +333,8 @@ impl Simulation {
                 ttl_jitter_ms: scenario.strategy.ttl_jitter_ms,
                 versioned_sets: scenario.strategy.versioned_sets,
                 lease_ttl_ms: scenario.strategy.lock_ttl_ms,
+                xfetch_beta: (scenario.strategy.stampede == Stampede::Xfetch)
+                    .then_some(scenario.strategy.xfetch_beta),
             },
             rng,
             actors,
@@ -337,6 +360,8 @@ impl Simulation {
             streams: Vec::new(),
             key_picker: None,
             generated: GeneratedStats::default(),
+            flights: Default::default(),
+            refreshing: vec![false; key_count],
         };
         if let Some(workload) = &scenario.workload {
             let keys = workload.keys.unwrap_or(key_count);
@@ -415,6 +440,7 @@ impl Simulation {
         match self.actors[actor].kind {
             ActorKind::Request(index) => self.scenario.requests[index].id.clone(),
             ActorKind::Flusher => "flusher".to_string(),
+            ActorKind::Refresher => "refresher".to_string(),
             ActorKind::Generated {
                 op: RequestOp::Read,
                 n,
@@ -605,9 +631,18 @@ impl Simulation {
                     }
                     vec![request]
                 }
-                None if name == "flusher" => (self.scenario.requests.len()..self.actors.len())
-                    .filter(|&a| self.actors[a].kind == ActorKind::Flusher)
-                    .collect(),
+                None if name == "flusher" || name == "refresher" => {
+                    let kind = if name == "flusher" {
+                        ActorKind::Flusher
+                    } else {
+                        ActorKind::Refresher
+                    };
+                    (self.scenario.requests.len()..self.actors.len())
+                        .filter(|&a| {
+                            self.actors[a].kind == kind && self.actors[a].coroutine.is_some()
+                        })
+                        .collect()
+                }
                 None => Vec::new(),
             };
             // The named actor's pending operation; for a background actor
@@ -731,6 +766,9 @@ impl Simulation {
                 Served::Write { .. } => self.generated.write_latency.record(latency),
             }
         }
+        if run.kind == ActorKind::Refresher {
+            self.refreshing[run.key.0 as usize] = false;
+        }
         if !matches!(run.kind, ActorKind::Request(_)) {
             self.free_slots.push(actor);
         }
@@ -779,6 +817,30 @@ impl Simulation {
             }
             _ => self.world.apply(&op, self.now, &mut self.rng),
         };
+        // The leader of a singleflight read shares its row with the others.
+        let (reply, sharers) = match reply {
+            Reply::DbRead(row) => match self.flights.remove(&self.flight_key(actor, key)) {
+                Some(flight) if flight.leader == actor => {
+                    let shared = Reply::SharedRead { row, leader: false };
+                    let followers: Vec<(usize, Reply)> = flight
+                        .followers
+                        .into_iter()
+                        .map(|f| (f, shared.clone()))
+                        .collect();
+                    let Reply::SharedRead { row, .. } = shared else {
+                        unreachable!()
+                    };
+                    (Reply::SharedRead { row, leader: true }, followers)
+                }
+                Some(other) => {
+                    // Another actor's flight on the same key: leave it be.
+                    self.flights.insert(self.flight_key(actor, key), other);
+                    (Reply::DbRead(row), Vec::new())
+                }
+                None => (Reply::DbRead(row), Vec::new()),
+            },
+            other => (other, Vec::new()),
+        };
         self.count(&reply);
         self.track_write_behind(&op, &reply);
         self.track_divergence(key);
@@ -804,6 +866,22 @@ impl Simulation {
             now,
         });
         self.advance(actor, next, now);
+        for (follower, reply) in sharers {
+            let coroutine = self.actors[follower]
+                .coroutine
+                .as_mut()
+                .expect("a singleflight follower waits");
+            let next = coroutine.resume(Input {
+                reply: Some(reply),
+                now,
+            });
+            self.advance(follower, next, now);
+        }
+    }
+
+    /// Singleflight groups misses by app instance and key.
+    fn flight_key(&self, actor: usize, key: KeyId) -> (u32, KeyId) {
+        (self.actors[actor].app.unwrap_or(u32::MAX), key)
     }
 
     /// Write-behind bookkeeping: a dirty set opens the key's dirty period
@@ -855,11 +933,13 @@ impl Simulation {
         let now = self.now;
         let row_version = self.world.db.row(key).version;
         let diverged = self.world.cache.live(key, now).and_then(|entry| {
-            // A dirty entry never expires while dirty.
+            // A dirty entry never expires while dirty; under
+            // stale-while-revalidate an entry is served (live) for the grace
+            // period past its expiry.
             let expires_ms = if entry.dirty {
                 Millis::MAX
             } else {
-                entry.expires_ms
+                entry.expires_ms + self.world.cache.grace_ms
             };
             match self.world.db.resolve(entry.value.stamp) {
                 Some(version) if version == row_version => None,
@@ -922,7 +1002,32 @@ impl Simulation {
             {
                 run.finished = Some((issued_ms, served));
             }
+            if let Some(key) = coroutine.take_refresh()
+                && !self.refreshing[key.0 as usize]
+            {
+                self.refreshing[key.0 as usize] = true;
+                let job = Coroutine::new(move |io| strategy::recompute(io, key));
+                self.spawn(ActorKind::Refresher, key, job);
+                continue;
+            }
             match resume {
+                Resume::SharedRead(key) => {
+                    let flight_key = self.flight_key(actor, key);
+                    if let Some(flight) = self.flights.get_mut(&flight_key) {
+                        // Someone on this instance is reading it: wait for
+                        // their row; nothing is issued.
+                        flight.followers.push(actor);
+                        return;
+                    }
+                    self.flights.insert(
+                        flight_key,
+                        Flight {
+                            leader: actor,
+                            followers: Vec::new(),
+                        },
+                    );
+                    resume = Resume::Perform(Op::DbRead { key });
+                }
                 Resume::SleepUntil(instant) => {
                     // Nothing takes effect while sleeping: the next operation
                     // is simply issued later.
@@ -980,8 +1085,13 @@ impl Simulation {
     fn count(&mut self, reply: &Reply) {
         let c = &mut self.counters;
         match reply {
-            Reply::CacheGet(Some(_)) | Reply::LeaseGet(LeaseGrant::Hit(_)) => c.cache_hits += 1,
-            Reply::CacheGet(None) | Reply::LeaseGet(_) => c.cache_misses += 1,
+            Reply::CacheGet(Some(_))
+            | Reply::LeaseGet(LeaseGrant::Hit(_))
+            | Reply::CacheGetRefreshing { value: Some(_), .. } => c.cache_hits += 1,
+            Reply::CacheGet(None)
+            | Reply::LeaseGet(_)
+            | Reply::CacheGetRefreshing { value: None, .. } => c.cache_misses += 1,
+            Reply::LockAdd { .. } | Reply::Unlock => {}
             Reply::CacheSet(outcome) | Reply::LeaseSet(outcome) => {
                 c.cache_sets += 1;
                 if matches!(outcome, SetOutcome::Rejected(_)) {
@@ -989,7 +1099,7 @@ impl Simulation {
                 }
             }
             Reply::CacheDelete { .. } => c.cache_deletes += 1,
-            Reply::DbRead(_) => {
+            Reply::DbRead(_) | Reply::SharedRead { .. } => {
                 c.db_reads += 1;
                 c.db_reads_in_flight -= 1;
             }

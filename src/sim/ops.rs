@@ -93,6 +93,19 @@ pub enum Op {
     },
     /// Remove a key from the cache.
     CacheDelete { key: KeyId },
+    /// Add-if-absent of the key's lock entry (which lives `lock_ttl_ms`).
+    LockAdd { key: KeyId },
+    /// Delete the key's lock entry.
+    Unlock { key: KeyId },
+    /// A get that also says whether to refresh the entry in the background
+    /// (XFetch's early recompute, or stale-while-revalidate past expiry).
+    CacheGetRefreshing { key: KeyId },
+    /// A set that records how long computing the value took (XFetch's delta).
+    CacheSetComputed {
+        key: KeyId,
+        value: Cached,
+        cost_ms: Millis,
+    },
     /// Read a key's committed row from the database.
     DbRead { key: KeyId },
     /// Commit a new value of a key to the database, on behalf of `write`.
@@ -116,6 +129,10 @@ impl Op {
             | Op::LeaseGet { key }
             | Op::LeaseSet { key, .. }
             | Op::CacheDelete { key }
+            | Op::LockAdd { key }
+            | Op::Unlock { key }
+            | Op::CacheGetRefreshing { key }
+            | Op::CacheSetComputed { key, .. }
             | Op::DbRead { key }
             | Op::DbWrite { key, .. }
             | Op::Flush { key, .. } => *key,
@@ -131,6 +148,10 @@ impl Op {
             Op::LeaseGet { .. } => "cache.lease_get",
             Op::LeaseSet { .. } => "cache.lease_set",
             Op::CacheDelete { .. } => "cache.delete",
+            Op::LockAdd { .. } => "cache.lock_add",
+            Op::Unlock { .. } => "cache.unlock",
+            Op::CacheGetRefreshing { .. } => "cache.get",
+            Op::CacheSetComputed { .. } => "cache.set",
             Op::DbRead { .. } => "db.read",
             Op::DbWrite { .. } => "db.write",
             Op::Flush { .. } => "flush",
@@ -144,7 +165,11 @@ impl Op {
             | Op::CacheSet { .. }
             | Op::LeaseGet { .. }
             | Op::LeaseSet { .. }
-            | Op::CacheDelete { .. } => Resource::Cache,
+            | Op::CacheDelete { .. }
+            | Op::LockAdd { .. }
+            | Op::Unlock { .. }
+            | Op::CacheGetRefreshing { .. }
+            | Op::CacheSetComputed { .. } => Resource::Cache,
             Op::DbRead { .. } => Resource::DbRead,
             Op::DbWrite { .. } | Op::Flush { .. } => Resource::DbWrite,
         }
@@ -175,6 +200,18 @@ pub enum Reply {
     LeaseSet(SetOutcome),
     /// `CacheDelete`: whether a live entry was removed.
     CacheDelete { removed: bool },
+    /// `LockAdd`: whether this caller now holds the lock.
+    LockAdd { acquired: bool },
+    /// `Unlock`: done.
+    Unlock,
+    /// `CacheGetRefreshing`: the entry, and whether to refresh it.
+    CacheGetRefreshing {
+        value: Option<Cached>,
+        refresh: bool,
+    },
+    /// A singleflight DB read: the row, and whether this caller led the
+    /// flight (and should fill the cache) or shared another's result.
+    SharedRead { row: Versioned, leader: bool },
     /// `DbRead`: the committed row.
     DbRead(Versioned),
     /// `DbWrite`: the version the write committed as.
@@ -196,6 +233,26 @@ impl Reply {
             Reply::LeaseGet(LeaseGrant::Wait) => "miss, another reader holds the lease".to_string(),
             Reply::CacheDelete { removed: true } => "deleted".to_string(),
             Reply::CacheDelete { removed: false } => "absent".to_string(),
+            Reply::LockAdd { acquired: true } => "locked".to_string(),
+            Reply::LockAdd { acquired: false } => "lock held by another".to_string(),
+            Reply::Unlock => "unlocked".to_string(),
+            Reply::CacheGetRefreshing { value: None, .. } => "miss".to_string(),
+            Reply::CacheGetRefreshing {
+                value: Some(v),
+                refresh,
+            } => format!(
+                "hit {}{}",
+                v.describe(),
+                if *refresh {
+                    ", refresh in background"
+                } else {
+                    ""
+                }
+            ),
+            Reply::SharedRead { row, leader: true } => format!("{}@{}", row.value, row.version),
+            Reply::SharedRead { row, leader: false } => {
+                format!("{}@{} (shared)", row.value, row.version)
+            }
             Reply::DbRead(v) => format!("{}@{}", v.value, v.version),
             Reply::DbWrite { version } => format!("committed @{version}"),
             Reply::Flush {

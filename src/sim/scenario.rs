@@ -123,8 +123,17 @@ pub enum Stampede {
     /// Every miss reads the DB and sets the cache.
     #[default]
     None,
+    /// A lock entry per key: its holder fills the key, others retry.
+    Lock,
+    /// Concurrent misses inside one app instance share one DB read.
+    Singleflight,
     /// memcache leases: one reader per key fills it; deletes invalidate.
     Lease,
+    /// XFetch: probabilistic early recomputation in the background.
+    Xfetch,
+    /// Stale-while-revalidate: serve the expired entry for `swr_ms` while
+    /// one background refresh runs.
+    Swr,
 }
 
 /// The caching strategy.
@@ -150,6 +159,10 @@ pub struct Strategy {
     pub retry_ms: Millis,
     /// Write-behind: how long after a key first became dirty it is flushed.
     pub write_behind_ms: Millis,
+    /// XFetch's beta: above 1 recomputes earlier, below 1 later.
+    pub xfetch_beta: f64,
+    /// Stale-while-revalidate: how long past expiry an entry is served.
+    pub swr_ms: Millis,
 }
 
 impl Default for Strategy {
@@ -164,6 +177,8 @@ impl Default for Strategy {
             lock_ttl_ms: 500,
             retry_ms: 10,
             write_behind_ms: 5000,
+            xfetch_beta: 1.0,
+            swr_ms: 30_000,
         }
     }
 }
@@ -426,6 +441,13 @@ impl Scenario {
         check_millis("strategy.lock_ttl_ms", self.strategy.lock_ttl_ms)?;
         check_millis("strategy.retry_ms", self.strategy.retry_ms)?;
         check_millis("strategy.write_behind_ms", self.strategy.write_behind_ms)?;
+        check_millis("strategy.swr_ms", self.strategy.swr_ms)?;
+        if !(0.0..=100.0).contains(&self.strategy.xfetch_beta) {
+            return Err(ScenarioError::at(
+                "strategy.xfetch_beta",
+                format!("expected 0 to 100, got {}", self.strategy.xfetch_beta),
+            ));
+        }
         if let Some(delay) = self.strategy.double_delete_ms {
             check_millis("strategy.double_delete_ms", delay)?;
             if self.strategy.write != WriteStrategy::Invalidate {
@@ -435,19 +457,19 @@ impl Scenario {
                 ));
             }
         }
-        if self.strategy.stampede == Stampede::Lease {
+        if matches!(self.strategy.stampede, Stampede::Lease | Stampede::Lock) {
             // A zero retry would spin forever at one instant while another
             // reader holds the lease; a zero lease would not protect.
             if self.strategy.retry_ms == 0 {
                 return Err(ScenarioError::at(
                     "strategy.retry_ms",
-                    "expected at least 1 ms with leases",
+                    "expected at least 1 ms with leases or locks",
                 ));
             }
             if self.strategy.lock_ttl_ms == 0 {
                 return Err(ScenarioError::at(
                     "strategy.lock_ttl_ms",
-                    "expected at least 1 ms with leases",
+                    "expected at least 1 ms with leases or locks",
                 ));
             }
         }

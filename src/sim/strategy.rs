@@ -180,11 +180,88 @@ pub async fn flush_after(
     Served::Write { version }
 }
 
+/// A lock against stampedes: on a miss, the reader that adds the key's lock
+/// entry reads the DB and fills the cache; the others retry the cache.
+pub async fn lock_read(io: Io, key: KeyId, retry_ms: Millis) -> Served {
+    loop {
+        if let Some(value) = io.cache_get(key).await {
+            return Served::Read {
+                value,
+                source: Source::Cache,
+            };
+        }
+        if io.lock_add(key).await {
+            let row = io.db_read(key).await;
+            io.cache_set(key, row.clone()).await;
+            io.unlock(key).await;
+            return Served::Read {
+                value: row.into(),
+                source: Source::Db,
+            };
+        }
+        io.sleep(retry_ms).await;
+    }
+}
+
+/// Singleflight (Go's `x/sync/singleflight`): concurrent misses of a key in
+/// one app instance share one DB read; only the leader fills the cache.
+/// Instances do not coordinate, so each can still read the DB once.
+pub async fn singleflight_read(io: Io, key: KeyId) -> Served {
+    if let Some(value) = io.cache_get(key).await {
+        return Served::Read {
+            value,
+            source: Source::Cache,
+        };
+    }
+    let (row, leader) = io.db_read_shared(key).await;
+    if leader {
+        io.cache_set(key, row.clone()).await;
+    }
+    Served::Read {
+        value: row.into(),
+        source: Source::Db,
+    }
+}
+
+/// XFetch or stale-while-revalidate: a hit may start a background refresh
+/// (XFetch: probabilistically before expiry; SWR: after expiry, while the
+/// stale entry is still served). A miss reads the DB like cache-aside and
+/// records how long that took (XFetch's delta).
+pub async fn refreshing_read(io: Io, key: KeyId) -> Served {
+    let (cached, refresh) = io.cache_get_refreshing(key).await;
+    if let Some(value) = cached {
+        if refresh {
+            io.refresh_in_background(key);
+        }
+        return Served::Read {
+            value,
+            source: Source::Cache,
+        };
+    }
+    recompute(io, key).await
+}
+
+/// Reads `key` from the DB and caches it with the time that took. Also the
+/// body of a background refresher.
+pub async fn recompute(io: Io, key: KeyId) -> Served {
+    let before = io.now();
+    let row = io.db_read(key).await;
+    let cost_ms = io.now() - before;
+    io.cache_set_computed(key, row.clone(), cost_ms).await;
+    Served::Read {
+        value: row.into(),
+        source: Source::Db,
+    }
+}
+
 /// Serves a read with the scenario's stampede protection.
 pub async fn read(io: Io, strategy: Strategy, key: KeyId) -> Served {
     match strategy.stampede {
         Stampede::None => cache_aside_read(io, key).await,
+        Stampede::Lock => lock_read(io, key, strategy.retry_ms).await,
+        Stampede::Singleflight => singleflight_read(io, key).await,
         Stampede::Lease => lease_read(io, key, strategy.retry_ms).await,
+        Stampede::Xfetch | Stampede::Swr => refreshing_read(io, key).await,
     }
 }
 

@@ -18,6 +18,8 @@ pub struct CacheEntry {
     /// A write-behind value not yet flushed to the DB. A dirty entry does
     /// not expire: evicting it would lose an acknowledged write.
     pub dirty: bool,
+    /// How long computing the value took (XFetch's delta); 0 if unknown.
+    pub cost_ms: Millis,
 }
 
 /// An outstanding memcache lease on a key.
@@ -36,6 +38,10 @@ pub struct Cache {
     entries: Vec<Option<CacheEntry>>,
     leases: Vec<Option<Lease>>,
     next_token: u64,
+    /// Per key: until when its lock entry is held.
+    locks: Vec<Option<Millis>>,
+    /// Stale-while-revalidate: how long past expiry an entry is still served.
+    pub grace_ms: Millis,
 }
 
 impl Cache {
@@ -45,6 +51,8 @@ impl Cache {
             entries: vec![None; keys],
             leases: vec![None; keys],
             next_token: 1,
+            locks: vec![None; keys],
+            grace_ms: 0,
         }
     }
 
@@ -57,7 +65,7 @@ impl Cache {
     pub fn live(&self, key: KeyId, now: Millis) -> Option<&CacheEntry> {
         self.entries[key.0 as usize]
             .as_ref()
-            .filter(|entry| entry.dirty || now < entry.expires_ms)
+            .filter(|entry| entry.dirty || now < entry.expires_ms + self.grace_ms)
     }
 
     /// Loses every entry and lease (a cache server crash). Returns the keys
@@ -69,6 +77,7 @@ impl Cache {
             .collect();
         self.entries.iter_mut().for_each(|e| *e = None);
         self.leases.iter_mut().for_each(|l| *l = None);
+        self.locks.iter_mut().for_each(|l| *l = None);
         dirty
     }
 
@@ -166,8 +175,11 @@ pub struct World {
     pub ttl_jitter_ms: Millis,
     /// Versioned sets: refuse a set older than the entry held.
     pub versioned_sets: bool,
-    /// How long a lease stays outstanding before another reader may take one.
+    /// How long a lease (or lock) stays outstanding before another reader
+    /// may take one.
     pub lease_ttl_ms: Millis,
+    /// XFetch's beta, when reads use XFetch.
+    pub xfetch_beta: Option<f64>,
 }
 
 impl World {
@@ -181,14 +193,54 @@ impl World {
                     .map(|entry| self.as_of_now(&entry.value)),
             ),
             Op::CacheSet { key, value, dirty } => {
-                Reply::CacheSet(self.store(*key, value, *dirty, now, rng))
+                Reply::CacheSet(self.store(*key, value, *dirty, 0, now, rng))
+            }
+            Op::CacheSetComputed {
+                key,
+                value,
+                cost_ms,
+            } => Reply::CacheSet(self.store(*key, value, false, *cost_ms, now, rng)),
+            Op::LockAdd { key } => {
+                let lock = &mut self.cache.locks[key.0 as usize];
+                let acquired = lock.is_none_or(|until| until <= now);
+                if acquired {
+                    *lock = Some(now + self.lease_ttl_ms);
+                }
+                Reply::LockAdd { acquired }
+            }
+            Op::Unlock { key } => {
+                self.cache.locks[key.0 as usize] = None;
+                Reply::Unlock
+            }
+            Op::CacheGetRefreshing { key } => {
+                let Some(entry) = self.cache.live(*key, now) else {
+                    return Reply::CacheGetRefreshing {
+                        value: None,
+                        refresh: false,
+                    };
+                };
+                let refresh = match self.xfetch_beta {
+                    // XFetch (Vattani et al. 2015): recompute early with a
+                    // probability that rises as expiry nears.
+                    Some(beta) => {
+                        let u = rng.unit_open_closed();
+                        now as f64 - entry.cost_ms as f64 * beta * u.ln() >= entry.expires_ms as f64
+                    }
+                    // Stale-while-revalidate: refresh once it has expired
+                    // (it is still served during the grace period).
+                    None => now >= entry.expires_ms,
+                };
+                Reply::CacheGetRefreshing {
+                    value: Some(self.as_of_now(&entry.value)),
+                    refresh,
+                }
             }
             Op::LeaseGet { key } => Reply::LeaseGet(self.lease_get(*key, now)),
             Op::LeaseSet { key, value, token } => {
                 let slot = &mut self.cache.leases[key.0 as usize];
                 if slot.is_some_and(|lease| lease.token == *token) {
                     *slot = None;
-                    Reply::LeaseSet(self.store(*key, value, false, now, rng))
+                    Reply::LeaseSet(self.store(*key, value, false, 0, now, rng))
                 } else {
                     Reply::LeaseSet(SetOutcome::Rejected(Rejection::LeaseInvalid))
                 }
@@ -241,6 +293,7 @@ impl World {
         key: KeyId,
         value: &Cached,
         dirty: bool,
+        cost_ms: Millis,
         now: Millis,
         rng: &mut SimRng,
     ) -> SetOutcome {
@@ -259,6 +312,7 @@ impl World {
                 value: value.clone(),
                 expires_ms,
                 dirty,
+                cost_ms,
             },
         );
         SetOutcome::Stored { expires_ms }
