@@ -134,6 +134,35 @@ pub const LESSONS: &[Lesson] = &[
         scenario_json: include_str!("../lessons/ttl-only.json"),
     },
     Lesson {
+        name: "event-invalidation",
+        title: "Event-driven invalidation: stale for as long as the event takes",
+        text: "W commits v2 at 20 ms and publishes an invalidation event; the bus \
+               delivers it 50 ms later and the consumer deletes the key at 72 ms. \
+               Until then the cache serves v1: R1, arriving after the commit, reads \
+               it (stale). The window is the bus delay plus the publish and delete \
+               operations: eventual consistency, measured.",
+        scenario_json: include_str!("../lessons/event-invalidation.json"),
+    },
+    Lesson {
+        name: "event-loss",
+        title: "A lost event: the cache stays stale until the TTL",
+        text: "The same write, but the bus loses the invalidation event. Nothing \
+               else removes v1, so it is served until its TTL expires at 1000 ms: a \
+               980 ms stale window instead of 52 ms. R1 reads v1 at 500 ms; only \
+               R2, after the expiry, gets v2. A TTL is the backstop for lost events.",
+        scenario_json: include_str!("../lessons/event-loss.json"),
+    },
+    Lesson {
+        name: "kafka-partitions",
+        title: "Update events on different partitions arrive out of order",
+        text: "Update-on-write over an unkeyed bus: events go round-robin to two \
+               partitions, and partition 0 lags 100 ms. W1's event (A) lands on the \
+               slow partition, W2's (B) on the fast one, so the consumer sets B and \
+               then A: the database holds B, the cache A, until the TTL. A keyed \
+               bus (all of a key's events on one partition) keeps them in order.",
+        scenario_json: include_str!("../lessons/kafka-partitions.json"),
+    },
+    Lesson {
         name: "stampede",
         title: "Cache stampede: when a hot key expires, every concurrent miss reads the database",
         text: "The hot key is cached until 300 ms. E1-E4 hit before that. R1-R12 \

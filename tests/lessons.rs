@@ -423,3 +423,92 @@ fn singleflight_followers_share_the_leaders_read_on_the_same_instance_only() {
     assert_eq!(report["requests"][2]["source"], "db");
     assert_eq!(report["db"]["peak_concurrent_reads"], 2);
 }
+
+#[test]
+fn event_invalidation_is_stale_for_publish_plus_bus_delay_plus_the_delete() {
+    let report = run(&lesson("event-invalidation"));
+    // Commit at 20; publish lands at 21; delivery at 21 + 50 = 71; the
+    // consumer's delete lands at 72. Window: [20, 72).
+    assert_eq!(windows(&report), ["user:123 stale 20-72"]);
+    assert_eq!(report["stale_ms"], 52);
+    assert_eq!(report["requests"][1]["stale"], true);
+    assert_eq!(report["requests"][2]["value"], "v2");
+    assert_eq!(
+        report["bus"],
+        json!({"published": 1, "delivered": 1, "lost": 0, "duplicated": 0})
+    );
+}
+
+#[test]
+fn with_cdc_the_window_is_the_bus_delay_plus_one_cache_operation() {
+    let mut scenario = lesson("event-invalidation");
+    scenario["strategy"]["channel"] = json!("cdc");
+    let report = run(&scenario);
+    // The commit itself publishes at 20 (no app publish): delivered at 70,
+    // deleted at 71.
+    assert_eq!(windows(&report), ["user:123 stale 20-71"]);
+    assert!(
+        trace_lines(&report)
+            .contains(&"20-20 cdc bus.publish user:123 commit @2 sent to partition 0".to_string())
+    );
+    // The writer's own work ends at its commit.
+    assert_eq!(report["requests"][0]["end_ms"], 20);
+}
+
+#[test]
+fn a_lost_event_leaves_the_entry_stale_until_its_ttl() {
+    let report = run(&lesson("event-loss"));
+    // Prewarmed with TTL 1000: the window runs from the commit (20) to the
+    // expiry (1000).
+    assert_eq!(windows(&report), ["user:123 stale 20-1000"]);
+    assert_eq!(report["stale_ms"], 980);
+    assert_eq!(report["bus"]["lost"], 1);
+    assert_eq!(report["bus"]["delivered"], 0);
+    assert_eq!(report["requests"][1]["value"], "v1");
+    assert_eq!(report["requests"][2]["value"], "v2");
+}
+
+#[test]
+fn unkeyed_partitions_with_lag_reorder_update_events() {
+    let report = run(&lesson("kafka-partitions"));
+    // W1's event: published at 21 on partition 0 (lag 100): delivered 171,
+    // set at 172. W2's: published at 31 on partition 1: delivered 81, set at
+    // 82. The older value lands last.
+    assert_eq!(report["keys"]["user:123"]["db"]["value"], "B");
+    assert_eq!(report["keys"]["user:123"]["cache"]["value"], "A");
+    assert_eq!(windows(&report), ["user:123 stale 172-open"]);
+    assert_eq!(report["requests"][2]["stale"], true);
+}
+
+#[test]
+fn a_keyed_bus_keeps_a_keys_events_in_order_despite_lag() {
+    let mut scenario = lesson("kafka-partitions");
+    scenario["bus"]["keyed"] = json!(true);
+    let report = run(&scenario);
+    // Both events on the key's partition, delivered in publication order.
+    assert_eq!(report["keys"]["user:123"]["cache"]["value"], "B");
+    assert_eq!(report["stale_reads"], 0);
+}
+
+#[test]
+fn duplicated_events_are_applied_twice_and_counted() {
+    let mut scenario = lesson("event-invalidation");
+    scenario["bus"]["duplicate"] = json!(1.0);
+    let report = run(&scenario);
+    assert_eq!(report["bus"]["duplicated"], 1);
+    assert_eq!(report["bus"]["delivered"], 2);
+    let deletes = trace_lines(&report)
+        .iter()
+        .filter(|l| l.contains("consumer cache.delete"))
+        .count();
+    assert_eq!(deletes, 2);
+}
+
+#[test]
+fn a_paused_consumer_applies_delivered_events_when_it_resumes() {
+    let mut scenario = lesson("event-invalidation");
+    scenario["faults"] = json!([{"kind": "consumer_pause", "from_ms": 50, "to_ms": 400}]);
+    let report = run(&scenario);
+    // Delivered at 71 during the pause: applied at 400, deleted at 401.
+    assert_eq!(windows(&report), ["user:123 stale 20-401"]);
+}

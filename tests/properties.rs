@@ -25,6 +25,19 @@ fn scenarios() -> impl Strategy<Value = Scenario> {
         1u64..100,
         (1u64..120, prop::option::of(0u64..150)),
     );
+    let bus = (
+        prop::sample::select(vec!["inline", "event", "cdc"]),
+        (1u32..=3, any::<bool>(), 0u64..60, 0u64..20),
+        (
+            prop::sample::select(vec![0.0, 0.3, 1.0]),
+            prop::sample::select(vec![0.0, 0.5]),
+        ),
+        prop::collection::vec(0u64..100, 0..=3),
+        (
+            prop::option::of((0u64..100, 1u64..3)),
+            prop::option::of((0u64..100, 0u64..200)),
+        ),
+    );
     (
         any::<u64>(),
         1..=3usize,
@@ -41,8 +54,12 @@ fn scenarios() -> impl Strategy<Value = Scenario> {
         any::<bool>(),
         prop::collection::vec(request, 1..=8),
         protection,
+        bus,
     )
-        .prop_map(|(seed, keys, apps, write, (ttl, ttl_jitter, jitter), prewarm, requests, protection)| {
+        .prop_map(|(seed, keys, apps, write, (ttl, ttl_jitter, jitter), prewarm, requests, protection, bus)| {
+            let (channel, (partitions, keyed, delay, bus_jitter), (loss, duplicate), mut lag, (drop, pause)) = bus;
+            let channel = if matches!(write, "invalidate" | "update") { channel } else { "inline" };
+            lag.truncate(partitions as usize);
             let (stampede, versioned, double_delete, retry, lease_ttl, (flush_delay, crash_at)) =
                 protection;
             let double_delete = if write == "invalidate" { double_delete } else { None };
@@ -71,13 +88,21 @@ fn scenarios() -> impl Strategy<Value = Scenario> {
                 "prewarm": prewarm,
                 "latency_ms": {"cache": 1, "db_read": 10, "db_write": 20, "jitter_ms": jitter},
                 "strategy": {
-                    "write": write, "ttl_ms": ttl, "ttl_jitter_ms": ttl_jitter,
+                    "write": write, "channel": channel, "ttl_ms": ttl, "ttl_jitter_ms": ttl_jitter,
                     "stampede": stampede, "versioned_sets": versioned,
                     "double_delete_ms": double_delete, "retry_ms": retry, "lock_ttl_ms": lease_ttl,
                     "write_behind_ms": flush_delay
                 },
+                "bus": {
+                    "delay_ms": delay, "jitter_ms": bus_jitter, "loss": loss, "duplicate": duplicate,
+                    "partitions": partitions, "keyed": keyed, "partition_lag_ms": lag
+                },
                 "requests": requests,
-                "faults": crash_at.map_or(vec![], |at| vec![json!({"at_ms": at, "kind": "cache_crash"})])
+                "faults": crash_at.map(|at| json!({"at_ms": at, "kind": "cache_crash"}))
+                    .into_iter()
+                    .chain(drop.map(|(at, count)| json!({"at_ms": at, "kind": "bus_drop", "count": count})))
+                    .chain(pause.map(|(from, len)| json!({"kind": "consumer_pause", "from_ms": from, "to_ms": from + len})))
+                    .collect::<Vec<_>>()
             });
             Scenario::from_json(&scenario.to_string()).expect("generated scenarios are valid")
         })
@@ -126,7 +151,10 @@ proptest! {
     #[test]
     fn writes_are_lost_only_by_write_behind_in_a_cache_crash(scenario in scenarios()) {
         let report = report(&scenario);
-        let crashed = !scenario.faults.is_empty();
+        let crashed = scenario
+            .faults
+            .iter()
+            .any(|f| f.kind == cachescope::sim::scenario::FaultKind::CacheCrash);
         if !(crashed && scenario.strategy.write == WriteStrategy::WriteBehind) {
             prop_assert_eq!(report.lost_writes, 0);
         }
@@ -184,6 +212,7 @@ proptest! {
         let mut scenario = scenario;
         scenario.strategy.write = cachescope::sim::scenario::WriteStrategy::Invalidate;
         scenario.strategy.stampede = cachescope::sim::scenario::Stampede::Lease;
+        scenario.strategy.channel = cachescope::sim::scenario::Channel::Inline;
         let report = report(&scenario);
         prop_assert!(report.listed_requests().iter().all(|r| r.outcome == cachescope::sim::report::Outcome::Ok));
         prop_assert!(

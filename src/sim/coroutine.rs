@@ -182,6 +182,14 @@ impl Io {
         }
     }
 
+    /// Publishes an event about `key` (an update if it carries a payload).
+    pub async fn publish(&self, key: KeyId, payload: Option<Cached>) {
+        match self.perform(Op::Publish { key, payload }).await {
+            Reply::Publish { .. } => {}
+            other => mismatched("bus.publish", &other),
+        }
+    }
+
     /// Write-behind flush of `key`'s dirty period `period`.
     pub async fn flush(&self, key: KeyId, period: u64) -> Option<Version> {
         match self.perform(Op::Flush { key, period }).await {

@@ -13,10 +13,12 @@ use std::rc::Rc;
 use serde::Serialize;
 
 use super::coroutine::{Coroutine, Input, Resume};
+use super::ops::Cached;
 use super::ops::{KeyId, LeaseGrant, Op, Reply, Resource, SetOutcome, Stamp, Value, WriteId};
 use super::rng::SimRng;
 use super::scenario::{
-    FaultKind, Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry, Stampede,
+    Channel, FaultKind, Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry, Stampede,
+    WriteStrategy,
 };
 use super::strategy::{self, Served};
 use super::workload::{ArrivalStream, Histogram, KeyPicker};
@@ -119,6 +121,8 @@ pub enum ActorKind {
     Flusher,
     /// A background refresher (XFetch, stale-while-revalidate).
     Refresher,
+    /// The invalidation consumer of bus partition `0`, applying one event.
+    Consumer(u32),
     /// The `n`th request of a generated workload.
     Generated { op: RequestOp, n: u64 },
 }
@@ -186,6 +190,55 @@ enum Event {
     Fault(usize),
     /// Arrival stream `0` of a workload generates a request.
     Generate(usize),
+    /// A bus event reaches the consumer of its partition.
+    Deliver { partition: u32, event: BusEvent },
+}
+
+/// An event on the bus.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BusEvent {
+    /// The key it is about.
+    pub key: KeyId,
+    /// `None`: delete the key; `Some`: set it to this committed value.
+    pub payload: Option<Cached>,
+}
+
+/// The bus and its consumer.
+#[derive(Clone, Debug, Default)]
+struct BusState {
+    partitions: Vec<PartitionState>,
+    /// Round-robin cursor (unkeyed bus).
+    next_partition: u32,
+    /// Events the next publications lose (`bus_drop`).
+    drop_next: u64,
+    published: u64,
+    delivered: u64,
+    lost: u64,
+    duplicated: u64,
+}
+
+/// One ordered partition and its consumer.
+#[derive(Clone, Debug, Default)]
+struct PartitionState {
+    /// Deliveries keep publication order within a partition.
+    last_delivery_ms: Millis,
+    /// Delivered events waiting for the consumer.
+    queue: std::collections::VecDeque<BusEvent>,
+    /// Whether the consumer is applying an event of this partition.
+    busy: bool,
+}
+
+/// Bus counters for the report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BusCounters {
+    /// Events published.
+    pub published: u64,
+    /// Events delivered to the consumer (duplicates included).
+    pub delivered: u64,
+    /// Events lost (loss probability or `bus_drop`).
+    pub lost: u64,
+    /// Events delivered twice.
+    pub duplicated: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -249,6 +302,7 @@ pub struct Simulation {
     flights: std::collections::BTreeMap<(u32, KeyId), Flight>,
     /// Per key: whether a background refresh is running.
     refreshing: Vec<bool>,
+    bus: BusState,
 }
 
 /// One singleflight DB read: its leader and the actors sharing its result.
@@ -362,6 +416,10 @@ impl Simulation {
             generated: GeneratedStats::default(),
             flights: Default::default(),
             refreshing: vec![false; key_count],
+            bus: BusState {
+                partitions: vec![PartitionState::default(); scenario.bus.partitions as usize],
+                ..BusState::default()
+            },
         };
         if let Some(workload) = &scenario.workload {
             let keys = workload.keys.unwrap_or(key_count);
@@ -385,7 +443,7 @@ impl Simulation {
                 sim.schedule(spec.at_ms, Event::Arrive(index));
             }
             for (index, fault) in scenario.faults.iter().enumerate() {
-                sim.schedule(fault.at_ms.unwrap_or_default(), Event::Fault(index));
+                sim.schedule(fault.starts_ms().unwrap_or_default(), Event::Fault(index));
             }
         }
         sim
@@ -441,6 +499,7 @@ impl Simulation {
             ActorKind::Request(index) => self.scenario.requests[index].id.clone(),
             ActorKind::Flusher => "flusher".to_string(),
             ActorKind::Refresher => "refresher".to_string(),
+            ActorKind::Consumer(_) => "consumer".to_string(),
             ActorKind::Generated {
                 op: RequestOp::Read,
                 n,
@@ -456,6 +515,16 @@ impl Simulation {
     pub fn without_trace(mut self) -> Self {
         self.record_trace = false;
         self
+    }
+
+    /// The bus's counters.
+    pub fn bus(&self) -> BusCounters {
+        BusCounters {
+            published: self.bus.published,
+            delivered: self.bus.delivered,
+            lost: self.bus.lost,
+            duplicated: self.bus.duplicated,
+        }
     }
 
     /// What the generated requests of a workload did.
@@ -514,7 +583,9 @@ impl Simulation {
                     op,
                     issued_ms,
                 } => Some((self.actor_name(*actor), op, *issued_ms, s.at)),
-                Event::Arrive(_) | Event::Fault(_) | Event::Generate(_) => None,
+                Event::Arrive(_) | Event::Fault(_) | Event::Generate(_) | Event::Deliver { .. } => {
+                    None
+                }
             })
             .collect()
     }
@@ -555,6 +626,7 @@ impl Simulation {
                     return true;
                 }
                 Event::Generate(stream) => self.generate(stream),
+                Event::Deliver { partition, event } => self.deliver(partition, event),
             }
         }
         false
@@ -631,19 +703,18 @@ impl Simulation {
                     }
                     vec![request]
                 }
-                None if name == "flusher" || name == "refresher" => {
-                    let kind = if name == "flusher" {
-                        ActorKind::Flusher
-                    } else {
-                        ActorKind::Refresher
-                    };
-                    (self.scenario.requests.len()..self.actors.len())
-                        .filter(|&a| {
-                            self.actors[a].kind == kind && self.actors[a].coroutine.is_some()
-                        })
-                        .collect()
-                }
-                None => Vec::new(),
+                None => (self.scenario.requests.len()..self.actors.len())
+                    .filter(|&a| {
+                        let kind = self.actors[a].kind;
+                        let named = match name.as_str() {
+                            "flusher" => kind == ActorKind::Flusher,
+                            "refresher" => kind == ActorKind::Refresher,
+                            "consumer" => matches!(kind, ActorKind::Consumer(_)),
+                            _ => false,
+                        };
+                        named && self.actors[a].coroutine.is_some()
+                    })
+                    .collect(),
             };
             // The named actor's pending operation; for a background actor
             // with several jobs, the one that would complete first.
@@ -766,8 +837,15 @@ impl Simulation {
                 Served::Write { .. } => self.generated.write_latency.record(latency),
             }
         }
-        if run.kind == ActorKind::Refresher {
-            self.refreshing[run.key.0 as usize] = false;
+        match run.kind {
+            ActorKind::Refresher => self.refreshing[run.key.0 as usize] = false,
+            ActorKind::Consumer(partition) => {
+                self.bus.partitions[partition as usize].busy = false;
+                self.free_slots.push(actor);
+                self.consume_next(partition);
+                return;
+            }
+            _ => {}
         }
         if !matches!(run.kind, ActorKind::Request(_)) {
             self.free_slots.push(actor);
@@ -777,6 +855,19 @@ impl Simulation {
     /// A fault happens now.
     fn inject(&mut self, kind: FaultKind) {
         match kind {
+            FaultKind::BusDrop { count } => {
+                self.bus.drop_next += count;
+                self.note(
+                    "fault",
+                    "bus.drop",
+                    None,
+                    format!("the next {count} event(s) will be lost"),
+                );
+            }
+            FaultKind::ConsumerPause { to_ms, .. } => {
+                let result = format!("consumer paused until {to_ms} ms");
+                self.note("fault", "consumer.pause", None, result);
+            }
             FaultKind::CacheCrash => {
                 let dirty_keys = self.world.cache.crash();
                 let lost_before = self.lost_writes.len();
@@ -787,20 +878,136 @@ impl Simulation {
                     self.track_divergence(key);
                 }
                 let lost = self.lost_writes.len() - lost_before;
-                self.trace.push(TraceEvent {
-                    start_ms: self.now,
-                    end_ms: self.now,
-                    actor: "fault".to_string(),
-                    app: None,
-                    op: "cache.crash",
-                    key: None,
-                    result: format!(
-                        "all entries lost; {} dirty key(s), {lost} unflushed write(s) lost",
-                        dirty_keys.len()
-                    ),
-                });
+                let result = format!(
+                    "all entries lost; {} dirty key(s), {lost} unflushed write(s) lost",
+                    dirty_keys.len()
+                );
+                self.note("fault", "cache.crash", None, result);
             }
         }
+    }
+
+    /// Records an instantaneous happening that is not an actor's operation
+    /// (a fault, a CDC publication) in the trace.
+    fn note(&mut self, actor: &str, op: &'static str, key: Option<KeyId>, result: String) {
+        if self.record_trace {
+            self.trace.push(TraceEvent {
+                start_ms: self.now,
+                end_ms: self.now,
+                actor: actor.to_string(),
+                app: None,
+                op,
+                key: key.map(|k| self.key_names[k.0 as usize].clone()),
+                result,
+            });
+        }
+    }
+
+    /// Puts an event on the bus now: lost, or delivered to its partition's
+    /// consumer after the bus delay (once or, duplicated, twice). Returns
+    /// the partition, or `None` if lost.
+    fn publish(&mut self, event: BusEvent) -> Option<u32> {
+        let bus = &self.scenario.bus;
+        self.bus.published += 1;
+        if self.bus.drop_next > 0 {
+            self.bus.drop_next -= 1;
+            self.bus.lost += 1;
+            return None;
+        }
+        if bus.loss > 0.0 && self.rng.unit_open_closed() <= bus.loss {
+            self.bus.lost += 1;
+            return None;
+        }
+        let partition = if bus.keyed {
+            key_partition(&self.key_names[event.key.0 as usize], bus.partitions)
+        } else {
+            let p = self.bus.next_partition;
+            self.bus.next_partition = (p + 1) % bus.partitions;
+            p
+        };
+        let jitter = if bus.jitter_ms > 0 {
+            self.rng.up_to(bus.jitter_ms)
+        } else {
+            0
+        };
+        let lag = bus
+            .partition_lag_ms
+            .get(partition as usize)
+            .copied()
+            .unwrap_or(0);
+        let state = &mut self.bus.partitions[partition as usize];
+        let at = (self.now + bus.delay_ms + jitter + lag).max(state.last_delivery_ms);
+        state.last_delivery_ms = at;
+        let duplicate = bus.duplicate > 0.0 && self.rng.unit_open_closed() <= bus.duplicate;
+        if duplicate {
+            self.bus.duplicated += 1;
+            self.schedule(
+                at,
+                Event::Deliver {
+                    partition,
+                    event: event.clone(),
+                },
+            );
+        }
+        self.schedule(at, Event::Deliver { partition, event });
+        Some(partition)
+    }
+
+    /// Change data capture: with the `cdc` channel, every commit is read
+    /// from the database's log and published, with no app involved.
+    fn capture_change(&mut self, reply: &Reply, key: KeyId) {
+        let Reply::DbWrite { version } = *reply else {
+            return;
+        };
+        if self.scenario.strategy.channel != Channel::Cdc {
+            return;
+        }
+        let payload = match self.scenario.strategy.write {
+            WriteStrategy::Update => Some(Cached {
+                value: self.world.db.row(key).value.clone(),
+                stamp: Stamp::Committed(version),
+            }),
+            _ => None,
+        };
+        let partition = self.publish(BusEvent { key, payload });
+        let result = match partition {
+            Some(p) => format!("commit @{version} sent to partition {p}"),
+            None => format!("commit @{version} lost"),
+        };
+        self.note("cdc", "bus.publish", Some(key), result);
+    }
+
+    /// An event reaches its partition's consumer (or waits out a pause).
+    fn deliver(&mut self, partition: u32, event: BusEvent) {
+        let paused_until = self.scenario.faults.iter().find_map(|f| match f.kind {
+            FaultKind::ConsumerPause { from_ms, to_ms } if (from_ms..to_ms).contains(&self.now) => {
+                Some(to_ms)
+            }
+            _ => None,
+        });
+        if let Some(to_ms) = paused_until {
+            self.schedule(to_ms, Event::Deliver { partition, event });
+            return;
+        }
+        self.bus.delivered += 1;
+        self.bus.partitions[partition as usize]
+            .queue
+            .push_back(event);
+        self.consume_next(partition);
+    }
+
+    /// Starts the partition's consumer on its next event, unless it is busy.
+    fn consume_next(&mut self, partition: u32) {
+        let state = &mut self.bus.partitions[partition as usize];
+        if state.busy {
+            return;
+        }
+        let Some(BusEvent { key, payload }) = state.queue.pop_front() else {
+            return;
+        };
+        state.busy = true;
+        let job = Coroutine::new(move |io| strategy::apply_event(io, key, payload.clone()));
+        self.spawn(ActorKind::Consumer(partition), key, job);
     }
 
     fn take_effect(&mut self, actor: usize, op: Op, issued_ms: Millis) {
@@ -815,6 +1022,12 @@ impl Simulation {
             {
                 Reply::Flush { version: None }
             }
+            Op::Publish { key, ref payload } => Reply::Publish {
+                partition: self.publish(BusEvent {
+                    key,
+                    payload: payload.clone(),
+                }),
+            },
             _ => self.world.apply(&op, self.now, &mut self.rng),
         };
         // The leader of a singleflight read shares its row with the others.
@@ -856,6 +1069,7 @@ impl Simulation {
                 result: reply.describe(),
             });
         }
+        self.capture_change(&reply, key);
         let coroutine = self.actors[actor]
             .coroutine
             .as_mut()
@@ -1073,6 +1287,7 @@ impl Simulation {
             Resource::Cache => l.cache,
             Resource::DbRead => l.db_read,
             Resource::DbWrite => l.db_write,
+            Resource::Publish => l.publish,
         };
         let jitter = if l.jitter_ms > 0 {
             self.rng.up_to(l.jitter_ms)
@@ -1104,7 +1319,16 @@ impl Simulation {
                 c.db_reads_in_flight -= 1;
             }
             Reply::DbWrite { .. } | Reply::Flush { version: Some(_) } => c.db_writes += 1,
-            Reply::Flush { version: None } => {}
+            Reply::Flush { version: None } | Reply::Publish { .. } => {}
         }
     }
+}
+
+/// The partition of a key on a keyed bus: FNV-1a of the key's name, so the
+/// assignment is stable across runs and platforms.
+fn key_partition(key: &str, partitions: u32) -> u32 {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    (hash % u64::from(partitions)) as u32
 }

@@ -114,6 +114,9 @@ pub enum Op {
         value: Value,
         write: WriteId,
     },
+    /// Publish an event about `key` on the bus: an invalidation, or (with a
+    /// payload) an update to the committed value.
+    Publish { key: KeyId, payload: Option<Cached> },
     /// Write-behind flush: commit the key's dirty cached value, if it still
     /// has one, and mark it clean. `period` names the dirty period the flush
     /// was scheduled for (a crash ends a period).
@@ -135,7 +138,8 @@ impl Op {
             | Op::CacheSetComputed { key, .. }
             | Op::DbRead { key }
             | Op::DbWrite { key, .. }
-            | Op::Flush { key, .. } => *key,
+            | Op::Flush { key, .. }
+            | Op::Publish { key, .. } => *key,
         }
     }
 
@@ -155,6 +159,7 @@ impl Op {
             Op::DbRead { .. } => "db.read",
             Op::DbWrite { .. } => "db.write",
             Op::Flush { .. } => "flush",
+            Op::Publish { .. } => "bus.publish",
         }
     }
 
@@ -172,6 +177,7 @@ impl Op {
             | Op::CacheSetComputed { .. } => Resource::Cache,
             Op::DbRead { .. } => Resource::DbRead,
             Op::DbWrite { .. } | Op::Flush { .. } => Resource::DbWrite,
+            Op::Publish { .. } => Resource::Publish,
         }
     }
 }
@@ -185,6 +191,8 @@ pub enum Resource {
     DbRead,
     /// A database commit.
     DbWrite,
+    /// Publishing on the bus.
+    Publish,
 }
 
 /// The result of an operation, handed back to the actor that asked for it.
@@ -216,6 +224,8 @@ pub enum Reply {
     DbRead(Versioned),
     /// `DbWrite`: the version the write committed as.
     DbWrite { version: Version },
+    /// `Publish`: the partition the event went to, or `None` if it was lost.
+    Publish { partition: Option<u32> },
     /// `Flush`: the version the dirty value committed as, or `None` when
     /// nothing was left to flush (a crash lost it).
     Flush { version: Option<Version> },
@@ -259,6 +269,8 @@ impl Reply {
                 version: Some(version),
             } => format!("committed @{version}"),
             Reply::Flush { version: None } => "nothing to flush".to_string(),
+            Reply::Publish { partition: Some(p) } => format!("sent to partition {p}"),
+            Reply::Publish { partition: None } => "lost".to_string(),
         }
     }
 }

@@ -1,7 +1,6 @@
 //! The report (spec section 4): what a run did, computed from the run itself.
 //!
-//! So far this covers every field except `bus` (no bus is modelled yet):
-//! final state, per-request results with the spec's definitions of stale,
+//! Every field of the spec: final state, per-request results with the spec's definitions of stale,
 //! uncommitted and phantom reads, divergence windows, lost and unflushed
 //! writes, DB and cache counters, latency percentiles and the trace.
 
@@ -140,6 +139,19 @@ pub struct RequestCounts {
     pub unfinished: u64,
 }
 
+/// Bus counters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BusReport {
+    /// Events published.
+    pub published: u64,
+    /// Events delivered to the consumer (duplicates included).
+    pub delivered: u64,
+    /// Events lost.
+    pub lost: u64,
+    /// Events delivered twice.
+    pub duplicated: u64,
+}
+
 /// Database counters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DbReport {
@@ -208,6 +220,8 @@ pub struct Report {
     pub db: DbReport,
     /// Cache counters.
     pub cache: CacheReport,
+    /// Bus counters.
+    pub bus: BusReport,
     /// Acknowledged writes never committed that no longer can be.
     pub lost_writes: u64,
     /// Write-behind writes still waiting for their flush at the end.
@@ -368,6 +382,15 @@ impl Report {
                 sets: c.cache_sets,
                 rejected_sets: c.rejected_sets,
                 deletes: c.cache_deletes,
+            },
+            bus: {
+                let bus = sim.bus();
+                BusReport {
+                    published: bus.published,
+                    delivered: bus.delivered,
+                    lost: bus.lost,
+                    duplicated: bus.duplicated,
+                }
             },
             lost_writes: sim.lost_writes().len() as u64,
             unflushed_writes: sim.unflushed_writes().count() as u64,

@@ -52,6 +52,9 @@ pub struct Scenario {
     /// How reads and writes use the cache.
     #[serde(default)]
     pub strategy: Strategy,
+    /// The event bus (used by the `event` and `cdc` channels).
+    #[serde(default)]
+    pub bus: Bus,
     /// Scripted requests (or none, with a `workload`).
     #[serde(default)]
     pub requests: Vec<RequestSpec>,
@@ -116,6 +119,58 @@ pub enum WriteStrategy {
     WriteBehind,
 }
 
+/// How `invalidate` / `update` reach the cache (spec: `strategy.channel`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The app instance deletes or sets the key itself.
+    #[default]
+    Inline,
+    /// The app publishes an event on the bus after the commit (a dual
+    /// write); the consumer applies it.
+    Event,
+    /// The database's commit log emits the event; no app involvement.
+    Cdc,
+}
+
+/// The event bus (spec: `bus`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Bus {
+    /// Delivery delay after publication.
+    pub delay_ms: Millis,
+    /// Plus a uniform random 0..=jitter_ms.
+    pub jitter_ms: Millis,
+    /// Probability that an event is lost.
+    pub loss: f64,
+    /// Probability that an event is delivered twice.
+    pub duplicate: f64,
+    /// How many ordered partitions.
+    pub partitions: u32,
+    /// All events of a key on one partition (hash of the key); otherwise
+    /// round-robin over partitions in publication order.
+    pub keyed: bool,
+    /// Extra delay per partition (missing entries: 0).
+    pub partition_lag_ms: Vec<Millis>,
+}
+
+impl Default for Bus {
+    fn default() -> Self {
+        Bus {
+            delay_ms: 50,
+            jitter_ms: 0,
+            loss: 0.0,
+            duplicate: 0.0,
+            partitions: 1,
+            keyed: true,
+            partition_lag_ms: Vec::new(),
+        }
+    }
+}
+
+/// The most bus partitions.
+pub const MAX_PARTITIONS: u32 = 64;
+
 /// What a read does on a miss (spec: `strategy.stampede`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -142,6 +197,8 @@ pub enum Stampede {
 pub struct Strategy {
     /// How a write request runs.
     pub write: WriteStrategy,
+    /// How `invalidate` / `update` reach the cache.
+    pub channel: Channel,
     /// What a read does on a miss.
     pub stampede: Stampede,
     /// How long a cache set lives.
@@ -169,6 +226,7 @@ impl Default for Strategy {
     fn default() -> Self {
         Strategy {
             write: WriteStrategy::Invalidate,
+            channel: Channel::Inline,
             stampede: Stampede::None,
             ttl_ms: 300_000,
             ttl_jitter_ms: 0,
@@ -185,28 +243,50 @@ impl Default for Strategy {
 
 /// A kind of fault (spec section 2, `faults`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FaultKind {
     /// The cache loses every entry; dirty write-behind entries become lost
     /// writes.
     CacheCrash,
+    /// The next `count` events published on the bus are lost.
+    BusDrop {
+        /// How many.
+        #[serde(default = "one")]
+        count: u64,
+    },
+    /// The consumer applies nothing between these instants; deliveries wait
+    /// until it resumes (timed mode only).
+    ConsumerPause {
+        /// From.
+        from_ms: Millis,
+        /// Until.
+        to_ms: Millis,
+    },
+}
+
+fn one() -> u64 {
+    1
 }
 
 /// A fault at a point in time (timed mode).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Fault {
-    /// When it happens.
+    /// When it happens (`consumer_pause` gives `from_ms` instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_ms: Option<Millis>,
     /// What happens.
+    #[serde(flatten)]
     pub kind: FaultKind,
 }
 
-/// A fault as a schedule entry: `{"kind": "cache_crash"}`, no time.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct InlineFault {
-    kind: FaultKind,
+impl Fault {
+    /// When the fault starts.
+    pub fn starts_ms(&self) -> Option<Millis> {
+        match self.kind {
+            FaultKind::ConsumerPause { from_ms, .. } => Some(from_ms),
+            _ => self.at_ms,
+        }
+    }
 }
 
 /// One entry of a `schedule`: which actor's pending operation takes effect
@@ -231,7 +311,7 @@ impl Serialize for ScheduleEntry {
                 map.serialize_entry("wait_ms", ms)?;
                 map.end()
             }
-            ScheduleEntry::Fault(kind) => InlineFault { kind: *kind }.serialize(serializer),
+            ScheduleEntry::Fault(kind) => kind.serialize(serializer),
         }
     }
 }
@@ -253,9 +333,9 @@ impl<'de> Deserialize<'de> for ScheduleEntry {
                 }
             }
             serde_json::Value::Object(map) if map.contains_key("kind") => {
-                let fault: InlineFault = serde_json::from_value(serde_json::Value::Object(map))
+                let kind: FaultKind = serde_json::from_value(serde_json::Value::Object(map))
                     .map_err(|e| D::Error::custom(format!("a fault entry: {e}")))?;
-                Ok(ScheduleEntry::Fault(fault.kind))
+                Ok(ScheduleEntry::Fault(kind))
             }
             other => Err(D::Error::custom(format!("{expected}, got {other}"))),
         }
@@ -442,6 +522,49 @@ impl Scenario {
         check_millis("strategy.retry_ms", self.strategy.retry_ms)?;
         check_millis("strategy.write_behind_ms", self.strategy.write_behind_ms)?;
         check_millis("strategy.swr_ms", self.strategy.swr_ms)?;
+        if self.strategy.channel != Channel::Inline
+            && !matches!(
+                self.strategy.write,
+                WriteStrategy::Invalidate | WriteStrategy::Update
+            )
+        {
+            return Err(ScenarioError::at(
+                "strategy.channel",
+                "a bus channel carries invalidate or update writes; other writes use \"inline\"",
+            ));
+        }
+        check_millis("bus.delay_ms", self.bus.delay_ms)?;
+        check_millis("bus.jitter_ms", self.bus.jitter_ms)?;
+        for (field, p) in [("loss", self.bus.loss), ("duplicate", self.bus.duplicate)] {
+            if !(0.0..=1.0).contains(&p) {
+                return Err(ScenarioError::at(
+                    format!("bus.{field}"),
+                    format!("expected a probability from 0 to 1, got {p}"),
+                ));
+            }
+        }
+        if self.bus.partitions == 0 || self.bus.partitions > MAX_PARTITIONS {
+            return Err(ScenarioError::at(
+                "bus.partitions",
+                format!(
+                    "expected 1 to {MAX_PARTITIONS}, got {}",
+                    self.bus.partitions
+                ),
+            ));
+        }
+        if self.bus.partition_lag_ms.len() > self.bus.partitions as usize {
+            return Err(ScenarioError::at(
+                "bus.partition_lag_ms",
+                format!(
+                    "expected at most one entry per partition ({}), got {}",
+                    self.bus.partitions,
+                    self.bus.partition_lag_ms.len()
+                ),
+            ));
+        }
+        for (i, lag) in self.bus.partition_lag_ms.iter().enumerate() {
+            check_millis(&format!("bus.partition_lag_ms[{i}]"), *lag)?;
+        }
         if !(0.0..=100.0).contains(&self.strategy.xfetch_beta) {
             return Err(ScenarioError::at(
                 "strategy.xfetch_beta",
@@ -532,7 +655,16 @@ impl Scenario {
             }
         }
         for (i, fault) in self.faults.iter().enumerate() {
-            match (fault.at_ms, &self.schedule) {
+            if let FaultKind::ConsumerPause { from_ms, to_ms } = fault.kind {
+                check_millis(&format!("faults[{i}].to_ms"), to_ms)?;
+                if from_ms > to_ms {
+                    return Err(ScenarioError::at(
+                        format!("faults[{i}].to_ms"),
+                        format!("expected at least from_ms ({from_ms}), got {to_ms}"),
+                    ));
+                }
+            }
+            match (fault.starts_ms(), &self.schedule) {
                 (_, Some(_)) => {
                     return Err(ScenarioError::at(
                         format!("faults[{i}]"),
@@ -562,6 +694,13 @@ impl Scenario {
                     }
                     ScheduleEntry::Wait(ms) => {
                         check_millis(&format!("schedule[{i}].wait_ms"), *ms)?
+                    }
+                    ScheduleEntry::Fault(FaultKind::ConsumerPause { .. }) => {
+                        return Err(ScenarioError::at(
+                            format!("schedule[{i}]"),
+                            "in scheduled mode the consumer pauses by not being named; \
+                             consumer_pause is for timed mode",
+                        ));
                     }
                     ScheduleEntry::Actor(_) | ScheduleEntry::Fault(_) => {}
                 }

@@ -5,7 +5,7 @@
 
 use super::coroutine::Io;
 use super::ops::{Cached, KeyId, LeaseGrant, Stamp, Value, Version, WriteId};
-use super::scenario::{Millis, Stampede, Strategy, WriteStrategy};
+use super::scenario::{Channel, Millis, Stampede, Strategy, WriteStrategy};
 
 /// Where a read's value came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -90,11 +90,21 @@ pub async fn invalidate_on_write(
     write: WriteId,
     key: KeyId,
     value: Value,
+    channel: Channel,
     double_delete_ms: Option<Millis>,
 ) -> Served {
     let version = io.db_write(key, value, write).await;
     let committed_at = io.now();
-    io.cache_delete(key).await;
+    match channel {
+        Channel::Inline => {
+            io.cache_delete(key).await;
+        }
+        // A dual write: if the app dies between the commit and this publish,
+        // the invalidation is never sent.
+        Channel::Event => io.publish(key, None).await,
+        // The commit itself emits the event.
+        Channel::Cdc => {}
+    }
     let served = Served::Write {
         version: Some(version),
     };
@@ -109,10 +119,22 @@ pub async fn invalidate_on_write(
 /// Update-on-write: commit to the DB, then overwrite the cached copy with the
 /// value just written. Two concurrent writers can commit in one order and set
 /// the cache in the other, leaving the cache with the older write for a TTL.
-pub async fn update_on_write(io: Io, write: WriteId, key: KeyId, value: Value) -> Served {
+pub async fn update_on_write(
+    io: Io,
+    write: WriteId,
+    key: KeyId,
+    value: Value,
+    channel: Channel,
+) -> Served {
     let version = io.db_write(key, value.clone(), write).await;
     let stamp = Stamp::Committed(version);
-    io.cache_set(key, Cached { value, stamp }).await;
+    match channel {
+        Channel::Inline => {
+            io.cache_set(key, Cached { value, stamp }).await;
+        }
+        Channel::Event => io.publish(key, Some(Cached { value, stamp })).await,
+        Channel::Cdc => {}
+    }
     Served::Write {
         version: Some(version),
     }
@@ -254,6 +276,20 @@ pub async fn recompute(io: Io, key: KeyId) -> Served {
     }
 }
 
+/// The invalidation consumer applying one event: a delete, or a set of the
+/// payload (one cache operation either way).
+pub async fn apply_event(io: Io, key: KeyId, payload: Option<Cached>) -> Served {
+    match payload {
+        None => {
+            io.cache_delete(key).await;
+        }
+        Some(value) => {
+            io.cache_set(key, value).await;
+        }
+    }
+    Served::Write { version: None }
+}
+
 /// Serves a read with the scenario's stampede protection.
 pub async fn read(io: Io, strategy: Strategy, key: KeyId) -> Served {
     match strategy.stampede {
@@ -269,9 +305,10 @@ pub async fn read(io: Io, strategy: Strategy, key: KeyId) -> Served {
 pub async fn write(io: Io, strategy: Strategy, write: WriteId, key: KeyId, value: Value) -> Served {
     match strategy.write {
         WriteStrategy::Invalidate => {
-            invalidate_on_write(io, write, key, value, strategy.double_delete_ms).await
+            let delay = strategy.double_delete_ms;
+            invalidate_on_write(io, write, key, value, strategy.channel, delay).await
         }
-        WriteStrategy::Update => update_on_write(io, write, key, value).await,
+        WriteStrategy::Update => update_on_write(io, write, key, value, strategy.channel).await,
         WriteStrategy::DeleteFirst => delete_first(io, write, key, value).await,
         WriteStrategy::TtlOnly => ttl_only(io, write, key, value).await,
         WriteStrategy::WriteThrough => write_through(io, write, key, value).await,

@@ -249,6 +249,9 @@ impl World {
                 removed: self.cache.delete(*key, now),
             },
             Op::DbRead { key } => Reply::DbRead(self.db.row(*key).clone()),
+            Op::Publish { .. } => {
+                unreachable!("the engine runs the bus; publishing never reaches the world")
+            }
             Op::DbWrite { key, value, write } => Reply::DbWrite {
                 version: self.db.commit(*key, value.clone(), *write, now),
             },
