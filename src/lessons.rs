@@ -163,6 +163,17 @@ pub const LESSONS: &[Lesson] = &[
         scenario_json: include_str!("../lessons/kafka-partitions.json"),
     },
     Lesson {
+        name: "outbox",
+        title: "Transactional outbox: the event cannot be lost, but may come twice",
+        text: "W commits v2 and an outbox row in one transaction, so no crash can \
+               separate them (unlike publishing after the commit). The relay polls \
+               every 100 ms, publishes the row at 111 ms, and crashes at 120 ms, \
+               before marking it sent. Restarted, it publishes the row again: the \
+               consumer deletes the key twice. At least once, never zero times; \
+               the stale window is the poll interval plus the bus delay.",
+        scenario_json: include_str!("../lessons/outbox.json"),
+    },
+    Lesson {
         name: "stampede",
         title: "Cache stampede: when a hot key expires, every concurrent miss reads the database",
         text: "The hot key is cached until 300 ms. E1-E4 hit before that. R1-R12 \

@@ -104,7 +104,10 @@ pub fn pending_rows(sim: &Simulation) -> Vec<PendingRow> {
         .into_iter()
         .map(|(actor, op, issued, effect)| PendingRow {
             actor: actor.to_string(),
-            operation: format!("{} {}", op.name(), sim.key_name(op.key())),
+            operation: match op.key() {
+                Some(key) => format!("{} {}", op.name(), sim.key_name(key)),
+                None => op.name().to_string(),
+            },
             when: format!("issued {issued} ms, takes effect {effect} ms"),
         })
         .collect()

@@ -512,3 +512,84 @@ fn a_paused_consumer_applies_delivered_events_when_it_resumes() {
     // Delivered at 71 during the pause: applied at 400, deleted at 401.
     assert_eq!(windows(&report), ["user:123 stale 20-401"]);
 }
+
+#[test]
+fn the_outbox_relay_publishes_at_least_once_across_a_relay_crash() {
+    let report = run(&lesson("outbox"));
+    // Row committed at 20; relay polls on the 100 ms grid: poll lands at
+    // 110, publish at 111 (delivered 161, deleted 162). The crash at 120
+    // comes before the row is marked sent, so the restarted relay's poll at
+    // 210 finds it again and republishes it (second delete at 262).
+    let lines = trace_lines(&report);
+    assert!(lines.contains(&"110-111 relay bus.publish user:123 sent to partition 0".to_string()));
+    assert!(lines.contains(&"210-211 relay bus.publish user:123 sent to partition 0".to_string()));
+    assert!(lines.contains(&"211-231 relay outbox.mark_sent * marked sent".to_string()));
+    assert_eq!(report["bus"]["published"], 2);
+    assert_eq!(windows(&report), ["user:123 stale 20-162"]);
+    assert_eq!(report["requests"][1]["stale"], true);
+    assert_eq!(report["requests"][2]["value"], "v2");
+}
+
+/// The event-invalidation lesson with W's app crashing at its commit.
+fn crash_at_commit(channel: &str) -> serde_json::Value {
+    let mut scenario = lesson("event-invalidation");
+    scenario["strategy"]["channel"] = json!(channel);
+    scenario["strategy"]["ttl_ms"] = json!(1000);
+    scenario["faults"] = json!([{"at_ms": 20, "kind": "app_crash", "app": 0}]);
+    run(&scenario)
+}
+
+#[test]
+fn an_app_crash_between_commit_and_publish_loses_the_event_but_not_with_an_outbox() {
+    // The crash at 20 lets W's current step (the commit, landing at 20)
+    // finish, then stops it: an app-published event is never sent, and the
+    // prewarmed v1 stays until its TTL (1000, after the run's end at 101):
+    // R2 reads it, stale.
+    let dual_write = crash_at_commit("event");
+    assert_eq!(dual_write["requests"][0]["outcome"], "aborted");
+    assert_eq!(dual_write["bus"]["published"], 0);
+    assert_eq!(windows(&dual_write), ["user:123 stale 20-open"]);
+    assert_eq!(dual_write["requests"][2]["stale"], true);
+    // With the outbox the row was committed with the write; the relay
+    // publishes it although the app died.
+    let outbox = crash_at_commit("outbox");
+    assert_eq!(outbox["requests"][0]["outcome"], "aborted");
+    assert_eq!(outbox["bus"]["published"], 1);
+    assert_eq!(windows(&outbox), ["user:123 stale 20-162"]);
+}
+
+#[test]
+fn a_slow_database_multiplies_the_latency_of_db_operations_issued_meanwhile() {
+    let report = run(&json!({
+        "keys": {"k": "v1"},
+        "requests": [
+            {"id": "R", "op": "read", "key": "k", "at_ms": 0},
+            {"id": "R2", "op": "read", "key": "k", "at_ms": 200, "app": 0}
+        ],
+        "strategy": {"ttl_ms": 1},
+        "faults": [{"kind": "db_slow", "from_ms": 0, "to_ms": 100, "factor": 10}]
+    }));
+    let lines = trace_lines(&report);
+    // R's DB read is issued at 1, inside the slow period: 10 x 10 ms.
+    assert!(
+        lines.contains(&"1-101 R db.read k v1@1".to_string()),
+        "{lines:#?}"
+    );
+    // R2's is issued at 201, after it: 10 ms.
+    assert!(
+        lines.contains(&"201-211 R2 db.read k v1@1".to_string()),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn until_ms_ends_the_run_at_that_instant() {
+    let mut scenario = lesson("ttl-only");
+    scenario["until_ms"] = json!(500);
+    let report = run(&scenario);
+    assert_eq!(report["end_ms"], 500);
+    // R2 (at 1100) never started; the window is still open at 500.
+    assert_eq!(report["requests"][2]["outcome"], "unfinished");
+    assert_eq!(windows(&report), ["user:123 stale 120-open"]);
+    assert_eq!(report["stale_ms"], 380);
+}

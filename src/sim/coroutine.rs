@@ -20,8 +20,8 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use super::ops::{
-    Cached, KeyId, LeaseGrant, LeaseToken, Op, Reply, SetOutcome, Value, Version, Versioned,
-    WriteId,
+    Cached, KeyId, LeaseGrant, LeaseToken, Op, OutboxRow, Reply, SetOutcome, Value, Version,
+    Versioned, WriteId,
 };
 use super::scenario::Millis;
 use super::strategy::Served;
@@ -179,6 +179,42 @@ impl Io {
         match self.perform(Op::CacheSet { key, value, dirty }).await {
             Reply::CacheSet(outcome) => outcome,
             other => mismatched("cache.set", &other),
+        }
+    }
+
+    /// Commits `write` together with its outbox row, in one transaction.
+    pub async fn db_write_with_outbox(
+        &self,
+        key: KeyId,
+        value: Value,
+        write: WriteId,
+        update: bool,
+    ) -> Version {
+        let op = Op::DbWriteOutbox {
+            key,
+            value,
+            write,
+            update,
+        };
+        match self.perform(op).await {
+            Reply::DbWrite { version } => version,
+            other => mismatched("db.write+outbox", &other),
+        }
+    }
+
+    /// The outbox rows not yet marked sent.
+    pub async fn outbox_poll(&self) -> Vec<OutboxRow> {
+        match self.perform(Op::OutboxPoll).await {
+            Reply::OutboxRows(rows) => rows,
+            other => mismatched("outbox.poll", &other),
+        }
+    }
+
+    /// Marks outbox rows sent.
+    pub async fn outbox_mark_sent(&self, ids: Vec<u64>) {
+        match self.perform(Op::OutboxMarkSent { ids }).await {
+            Reply::MarkedSent => {}
+            other => mismatched("outbox.mark_sent", &other),
         }
     }
 

@@ -123,6 +123,8 @@ pub enum ActorKind {
     Refresher,
     /// The invalidation consumer of bus partition `0`, applying one event.
     Consumer(u32),
+    /// The outbox relay.
+    Relay,
     /// The `n`th request of a generated workload.
     Generated { op: RequestOp, n: u64 },
 }
@@ -139,6 +141,8 @@ pub struct GeneratedStats {
     pub read_latency: Histogram,
     /// Latencies of finished writes.
     pub write_latency: Histogram,
+    /// Requests an app crash stopped before they answered.
+    pub aborted: u64,
     /// Reads that returned stale values.
     pub stale_reads: u64,
     /// Reads that returned uncommitted values, by the write that made them
@@ -161,6 +165,10 @@ pub struct ActorRun {
     pub finished: Option<(Millis, Served)>,
     /// Its strategy code while it runs.
     coroutine: Option<Coroutine<Served>>,
+    /// Its app instance crashed: it stops after its pending operation.
+    aborting: bool,
+    /// It was stopped by an app crash before it answered.
+    pub aborted: bool,
 }
 
 impl Clone for ActorRun {
@@ -172,6 +180,8 @@ impl Clone for ActorRun {
             started_ms: self.started_ms,
             finished: self.finished.clone(),
             coroutine: self.coroutine.as_ref().map(Coroutine::replay),
+            aborting: self.aborting,
+            aborted: self.aborted,
         }
     }
 }
@@ -303,6 +313,12 @@ pub struct Simulation {
     /// Per key: whether a background refresh is running.
     refreshing: Vec<bool>,
     bus: BusState,
+    /// Whether the outbox relay is running.
+    relay_running: bool,
+    /// Writes whose app crashed before they were acknowledged: if a crash
+    /// then loses them, they were never promised, so they are not lost
+    /// writes.
+    unacknowledged_writes: std::collections::BTreeSet<WriteId>,
 }
 
 /// One singleflight DB read: its leader and the actors sharing its result.
@@ -371,6 +387,8 @@ impl Simulation {
                 started_ms: None,
                 finished: None,
                 coroutine: None,
+                aborting: false,
+                aborted: false,
             })
             .collect();
         let key_count = key_names.len();
@@ -420,6 +438,8 @@ impl Simulation {
                 partitions: vec![PartitionState::default(); scenario.bus.partitions as usize],
                 ..BusState::default()
             },
+            relay_running: false,
+            unacknowledged_writes: Default::default(),
         };
         if let Some(workload) = &scenario.workload {
             let keys = workload.keys.unwrap_or(key_count);
@@ -500,6 +520,7 @@ impl Simulation {
             ActorKind::Flusher => "flusher".to_string(),
             ActorKind::Refresher => "refresher".to_string(),
             ActorKind::Consumer(_) => "consumer".to_string(),
+            ActorKind::Relay => "relay".to_string(),
             ActorKind::Generated {
                 op: RequestOp::Read,
                 n,
@@ -604,7 +625,17 @@ impl Simulation {
 
     /// Timed mode: the operation with the earliest effect time goes next.
     fn step_timed(&mut self) -> bool {
-        while let Some(Reverse(next)) = self.queue.pop() {
+        let until = self.scenario.until_ms.unwrap_or(Millis::MAX);
+        loop {
+            let Some(Reverse(next)) = self.queue.peek() else {
+                break;
+            };
+            if next.at > until {
+                break;
+            }
+            let Some(Reverse(next)) = self.queue.pop() else {
+                unreachable!("just peeked")
+            };
             debug_assert!(next.at >= self.now, "time never runs backwards");
             self.now = next.at;
             match next.event {
@@ -628,6 +659,10 @@ impl Simulation {
                 Event::Generate(stream) => self.generate(stream),
                 Event::Deliver { partition, event } => self.deliver(partition, event),
             }
+        }
+        // With until_ms the run lasts exactly that long.
+        if let Some(until) = self.scenario.until_ms {
+            self.now = self.now.max(until);
         }
         false
     }
@@ -663,6 +698,8 @@ impl Simulation {
             started_ms: Some(self.now),
             finished: None,
             coroutine: None,
+            aborting: false,
+            aborted: false,
         };
         self.start_actor(run, coroutine);
         if self.streams[stream].advance(&mut self.rng) {
@@ -710,6 +747,7 @@ impl Simulation {
                             "flusher" => kind == ActorKind::Flusher,
                             "refresher" => kind == ActorKind::Refresher,
                             "consumer" => matches!(kind, ActorKind::Consumer(_)),
+                            "relay" => kind == ActorKind::Relay,
                             _ => false,
                         };
                         named && self.actors[a].coroutine.is_some()
@@ -789,6 +827,8 @@ impl Simulation {
             started_ms: Some(self.now),
             finished: None,
             coroutine: None,
+            aborting: false,
+            aborted: false,
         };
         self.start_actor(run, coroutine);
     }
@@ -839,6 +879,7 @@ impl Simulation {
         }
         match run.kind {
             ActorKind::Refresher => self.refreshing[run.key.0 as usize] = false,
+            ActorKind::Relay => self.relay_running = false,
             ActorKind::Consumer(partition) => {
                 self.bus.partitions[partition as usize].busy = false;
                 self.free_slots.push(actor);
@@ -855,6 +896,52 @@ impl Simulation {
     /// A fault happens now.
     fn inject(&mut self, kind: FaultKind) {
         match kind {
+            FaultKind::AppCrash { app } => {
+                let mut stopped = 0;
+                for actor in 0..self.actors.len() {
+                    let run = &self.actors[actor];
+                    if run.app != Some(app) || run.coroutine.is_none() {
+                        continue;
+                    }
+                    stopped += 1;
+                    let pending = self.queue.iter().any(
+                        |Reverse(s)| matches!(s.event, Event::Effect { actor: a, .. } if a == actor),
+                    );
+                    if pending {
+                        self.actors[actor].aborting = true;
+                    } else {
+                        // Waiting on another's read (singleflight): nothing
+                        // of its own is in flight, so it stops now.
+                        self.abort(actor);
+                    }
+                }
+                let result = format!("app {app} restarts; {stopped} in-flight request(s) stop");
+                self.note("fault", "app.crash", None, result);
+            }
+            FaultKind::DbSlow { to_ms, factor, .. } => {
+                let result = format!("database {factor}x slower until {to_ms} ms");
+                self.note("fault", "db.slow", None, result);
+            }
+            FaultKind::RelayCrash => {
+                let relays: Vec<usize> = (0..self.actors.len())
+                    .filter(|&a| {
+                        self.actors[a].kind == ActorKind::Relay
+                            && self.actors[a].coroutine.is_some()
+                    })
+                    .collect();
+                for relay in relays {
+                    self.abort(relay);
+                }
+                self.note(
+                    "fault",
+                    "relay.crash",
+                    None,
+                    "relay restarts; rows not marked sent will be published again".to_string(),
+                );
+                if self.world.db.outbox.iter().any(|row| !row.sent) {
+                    self.ensure_relay();
+                }
+            }
             FaultKind::BusDrop { count } => {
                 self.bus.drop_next += count;
                 self.note(
@@ -873,7 +960,12 @@ impl Simulation {
                 let lost_before = self.lost_writes.len();
                 for key in self.keys().collect::<Vec<_>>() {
                     if let Some(period) = self.dirty[key.0 as usize].take() {
-                        self.lost_writes.extend(period.writes);
+                        let unacknowledged = &self.unacknowledged_writes;
+                        let lost = period
+                            .writes
+                            .into_iter()
+                            .filter(|w| !unacknowledged.contains(w));
+                        self.lost_writes.extend(lost);
                     }
                     self.track_divergence(key);
                 }
@@ -1015,7 +1107,7 @@ impl Simulation {
         let reply = match op {
             // A flush scheduled for a dirty period a crash has ended finds
             // nothing of its own to write.
-            Op::Flush { period, .. }
+            Op::Flush { key, period }
                 if self.dirty[key.0 as usize]
                     .as_ref()
                     .is_none_or(|p| p.id != period) =>
@@ -1031,32 +1123,33 @@ impl Simulation {
             _ => self.world.apply(&op, self.now, &mut self.rng),
         };
         // The leader of a singleflight read shares its row with the others.
-        let (reply, sharers) = match reply {
-            Reply::DbRead(row) => match self.flights.remove(&self.flight_key(actor, key)) {
-                Some(flight) if flight.leader == actor => {
-                    let shared = Reply::SharedRead { row, leader: false };
-                    let followers: Vec<(usize, Reply)> = flight
-                        .followers
-                        .into_iter()
-                        .map(|f| (f, shared.clone()))
-                        .collect();
-                    let Reply::SharedRead { row, .. } = shared else {
-                        unreachable!()
-                    };
-                    (Reply::SharedRead { row, leader: true }, followers)
+        let (reply, sharers) = match (reply, key) {
+            (Reply::DbRead(row), Some(key)) => {
+                match self.flights.remove(&self.flight_key(actor, key)) {
+                    Some(flight) if flight.leader == actor => {
+                        let followers: Vec<usize> = flight.followers;
+                        let shared = Reply::SharedRead {
+                            row: row.clone(),
+                            leader: false,
+                        };
+                        let sharers = followers.into_iter().map(|f| (f, shared.clone())).collect();
+                        (Reply::SharedRead { row, leader: true }, sharers)
+                    }
+                    Some(other) => {
+                        // Another actor's flight on the same key: leave it be.
+                        self.flights.insert(self.flight_key(actor, key), other);
+                        (Reply::DbRead(row), Vec::new())
+                    }
+                    None => (Reply::DbRead(row), Vec::new()),
                 }
-                Some(other) => {
-                    // Another actor's flight on the same key: leave it be.
-                    self.flights.insert(self.flight_key(actor, key), other);
-                    (Reply::DbRead(row), Vec::new())
-                }
-                None => (Reply::DbRead(row), Vec::new()),
-            },
-            other => (other, Vec::new()),
+            }
+            (other, _) => (other, Vec::new()),
         };
         self.count(&reply);
         self.track_write_behind(&op, &reply);
-        self.track_divergence(key);
+        if let Some(key) = key {
+            self.track_divergence(key);
+        }
         self.counters.effects += 1;
         if self.record_trace {
             self.trace.push(TraceEvent {
@@ -1065,21 +1158,31 @@ impl Simulation {
                 actor: self.actor_name(actor),
                 app: self.actors[actor].app,
                 op: op.name(),
-                key: Some(self.key_names[key.0 as usize].clone()),
+                key: key.map(|k| self.key_names[k.0 as usize].clone()),
                 result: reply.describe(),
             });
         }
-        self.capture_change(&reply, key);
-        let coroutine = self.actors[actor]
-            .coroutine
-            .as_mut()
-            .expect("an operation took effect for an actor that is not running");
+        if let Some(key) = key {
+            self.capture_change(&reply, key);
+        }
+        if matches!(op, Op::DbWriteOutbox { .. }) {
+            self.ensure_relay();
+        }
         let now = self.now;
-        let next = coroutine.resume(Input {
-            reply: Some(reply),
-            now,
-        });
-        self.advance(actor, next, now);
+        if self.actors[actor].aborting {
+            // Its app instance crashed: it stops after this step.
+            self.abort(actor);
+        } else {
+            let coroutine = self.actors[actor]
+                .coroutine
+                .as_mut()
+                .expect("an operation took effect for an actor that is not running");
+            let next = coroutine.resume(Input {
+                reply: Some(reply),
+                now,
+            });
+            self.advance(actor, next, now);
+        }
         for (follower, reply) in sharers {
             let coroutine = self.actors[follower]
                 .coroutine
@@ -1091,6 +1194,61 @@ impl Simulation {
             });
             self.advance(follower, next, now);
         }
+    }
+
+    /// Starts the outbox relay unless it is running.
+    fn ensure_relay(&mut self) {
+        if self.relay_running {
+            return;
+        }
+        self.relay_running = true;
+        let poll_ms = self.scenario.strategy.outbox_poll_ms;
+        let job = Coroutine::new(move |io| strategy::relay(io, poll_ms));
+        // The relay is not about one key; key 0 only fills the field.
+        self.spawn(ActorKind::Relay, KeyId(0), job);
+    }
+
+    /// Stops an actor whose app instance crashed: nothing it has pending
+    /// takes effect, and a request that had not answered is `aborted`.
+    fn abort(&mut self, actor: usize) {
+        let mut dropped_db_reads = 0;
+        self.queue.retain(|Reverse(s)| match &s.event {
+            Event::Effect { actor: a, op, .. } if *a == actor => {
+                if op.resource() == Resource::DbRead {
+                    dropped_db_reads += 1;
+                }
+                false
+            }
+            _ => true,
+        });
+        // A dropped read is no longer in flight.
+        self.counters.db_reads_in_flight -= dropped_db_reads;
+        for flight in self.flights.values_mut() {
+            flight.followers.retain(|&f| f != actor);
+        }
+        let run = &mut self.actors[actor];
+        run.coroutine = None;
+        run.aborting = false;
+        if run.finished.is_none() {
+            run.aborted = true;
+            match run.kind {
+                ActorKind::Request(index)
+                    if self.scenario.requests[index].op == RequestOp::Write =>
+                {
+                    self.unacknowledged_writes.insert(WriteId(index as u32));
+                }
+                ActorKind::Generated {
+                    op: RequestOp::Write,
+                    n,
+                } => {
+                    self.generated.aborted += 1;
+                    self.unacknowledged_writes.insert(WriteId(n as u32));
+                }
+                ActorKind::Generated { .. } => self.generated.aborted += 1,
+                _ => {}
+            }
+        }
+        self.retire(actor);
     }
 
     /// Singleflight groups misses by app instance and key.
@@ -1258,7 +1416,7 @@ impl Simulation {
                         c.peak_concurrent_db_reads =
                             c.peak_concurrent_db_reads.max(c.db_reads_in_flight);
                     }
-                    let at = issued_ms + self.latency(op.resource());
+                    let at = issued_ms + self.latency(op.resource(), issued_ms);
                     self.schedule(
                         at,
                         Event::Effect {
@@ -1281,14 +1439,28 @@ impl Simulation {
         }
     }
 
-    fn latency(&mut self, resource: Resource) -> Millis {
+    /// How long an operation on `resource` issued at `issued_ms` takes.
+    fn latency(&mut self, resource: Resource, issued_ms: Millis) -> Millis {
         let l = &self.scenario.latency_ms;
-        let base = match resource {
+        let mut base = match resource {
             Resource::Cache => l.cache,
             Resource::DbRead => l.db_read,
             Resource::DbWrite => l.db_write,
             Resource::Publish => l.publish,
         };
+        if matches!(resource, Resource::DbRead | Resource::DbWrite) {
+            for fault in &self.scenario.faults {
+                if let FaultKind::DbSlow {
+                    from_ms,
+                    to_ms,
+                    factor,
+                } = fault.kind
+                    && (from_ms..to_ms).contains(&issued_ms)
+                {
+                    base *= Millis::from(factor);
+                }
+            }
+        }
         let jitter = if l.jitter_ms > 0 {
             self.rng.up_to(l.jitter_ms)
         } else {
@@ -1314,12 +1486,14 @@ impl Simulation {
                 }
             }
             Reply::CacheDelete { .. } => c.cache_deletes += 1,
-            Reply::DbRead(_) | Reply::SharedRead { .. } => {
+            // A relay poll is a DB read too (it occupies the database).
+            Reply::DbRead(_) | Reply::SharedRead { .. } | Reply::OutboxRows(_) => {
                 c.db_reads += 1;
                 c.db_reads_in_flight -= 1;
             }
             Reply::DbWrite { .. } | Reply::Flush { version: Some(_) } => c.db_writes += 1,
-            Reply::Flush { version: None } | Reply::Publish { .. } => {}
+            // `writes` counts commits of keys; marking outbox rows is not one.
+            Reply::Flush { version: None } | Reply::Publish { .. } | Reply::MarkedSent => {}
         }
     }
 }

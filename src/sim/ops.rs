@@ -114,6 +114,18 @@ pub enum Op {
         value: Value,
         write: WriteId,
     },
+    /// Commit a write together with an outbox row announcing it (one
+    /// transaction): an invalidation, or with `update` the committed value.
+    DbWriteOutbox {
+        key: KeyId,
+        value: Value,
+        write: WriteId,
+        update: bool,
+    },
+    /// The relay reads the outbox rows not yet marked sent.
+    OutboxPoll,
+    /// The relay marks these outbox rows sent.
+    OutboxMarkSent { ids: Vec<u64> },
     /// Publish an event about `key` on the bus: an invalidation, or (with a
     /// payload) an update to the committed value.
     Publish { key: KeyId, payload: Option<Cached> },
@@ -124,9 +136,11 @@ pub enum Op {
 }
 
 impl Op {
-    /// The key the operation acts on.
-    pub fn key(&self) -> KeyId {
-        match self {
+    /// The key the operation acts on (`None` for the relay's table-wide
+    /// outbox operations).
+    pub fn key(&self) -> Option<KeyId> {
+        Some(match self {
+            Op::OutboxPoll | Op::OutboxMarkSent { .. } => return None,
             Op::CacheGet { key }
             | Op::CacheSet { key, .. }
             | Op::LeaseGet { key }
@@ -139,8 +153,9 @@ impl Op {
             | Op::DbRead { key }
             | Op::DbWrite { key, .. }
             | Op::Flush { key, .. }
+            | Op::DbWriteOutbox { key, .. }
             | Op::Publish { key, .. } => *key,
-        }
+        })
     }
 
     /// The operation's name as the trace shows it (`cache.get`, `db.write`).
@@ -160,6 +175,9 @@ impl Op {
             Op::DbWrite { .. } => "db.write",
             Op::Flush { .. } => "flush",
             Op::Publish { .. } => "bus.publish",
+            Op::DbWriteOutbox { .. } => "db.write+outbox",
+            Op::OutboxPoll => "outbox.poll",
+            Op::OutboxMarkSent { .. } => "outbox.mark_sent",
         }
     }
 
@@ -176,7 +194,11 @@ impl Op {
             | Op::CacheGetRefreshing { .. }
             | Op::CacheSetComputed { .. } => Resource::Cache,
             Op::DbRead { .. } => Resource::DbRead,
-            Op::DbWrite { .. } | Op::Flush { .. } => Resource::DbWrite,
+            Op::DbWrite { .. }
+            | Op::Flush { .. }
+            | Op::DbWriteOutbox { .. }
+            | Op::OutboxMarkSent { .. } => Resource::DbWrite,
+            Op::OutboxPoll => Resource::DbRead,
             Op::Publish { .. } => Resource::Publish,
         }
     }
@@ -224,6 +246,10 @@ pub enum Reply {
     DbRead(Versioned),
     /// `DbWrite`: the version the write committed as.
     DbWrite { version: Version },
+    /// `OutboxPoll`: the unsent rows.
+    OutboxRows(Vec<OutboxRow>),
+    /// `OutboxMarkSent`: done.
+    MarkedSent,
     /// `Publish`: the partition the event went to, or `None` if it was lost.
     Publish { partition: Option<u32> },
     /// `Flush`: the version the dirty value committed as, or `None` when
@@ -271,8 +297,23 @@ impl Reply {
             Reply::Flush { version: None } => "nothing to flush".to_string(),
             Reply::Publish { partition: Some(p) } => format!("sent to partition {p}"),
             Reply::Publish { partition: None } => "lost".to_string(),
+            Reply::OutboxRows(rows) => format!("{} unsent row(s)", rows.len()),
+            Reply::MarkedSent => "marked sent".to_string(),
         }
     }
+}
+
+/// A row of the transactional outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxRow {
+    /// Its id (insertion order).
+    pub id: u64,
+    /// The key the event is about.
+    pub key: KeyId,
+    /// `None`: an invalidation; `Some`: the committed value (update).
+    pub payload: Option<Cached>,
+    /// Whether the relay has marked it sent.
+    pub sent: bool,
 }
 
 /// A memcache lease token: the right to fill one key once.

@@ -59,6 +59,8 @@ pub struct KeyState {
 pub enum Outcome {
     /// It completed.
     Ok,
+    /// Its app instance crashed before it answered.
+    Aborted,
     /// It had not completed when the run ended.
     Unfinished,
 }
@@ -135,7 +137,9 @@ pub struct RequestCounts {
     pub reads: u64,
     /// Writes generated.
     pub writes: u64,
-    /// Requests not finished when the run ended.
+    /// Requests an app crash stopped before they answered.
+    pub aborted: u64,
+    /// Requests not finished when the run ended (nor aborted).
     pub unfinished: u64,
 }
 
@@ -285,6 +289,9 @@ impl Report {
                     uncommitted: None,
                     phantom: None,
                 };
+                if run.aborted {
+                    report.outcome = Outcome::Aborted;
+                }
                 let (Some(start), Some((end, served))) = (run.started_ms, &run.finished) else {
                     return report;
                 };
@@ -366,7 +373,8 @@ impl Report {
                 Requests::Counted(RequestCounts {
                     reads: generated.reads,
                     writes: generated.writes,
-                    unfinished: generated.reads + generated.writes - finished,
+                    aborted: generated.aborted,
+                    unfinished: generated.reads + generated.writes - finished - generated.aborted,
                 })
             } else {
                 Requests::Listed(requests)

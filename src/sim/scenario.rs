@@ -69,6 +69,10 @@ pub struct Scenario {
     /// schedule entries).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<Fault>,
+    /// Stop the run at this instant (timed mode); `null` runs until nothing
+    /// is left to happen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_ms: Option<Millis>,
 }
 
 /// Operation latencies in milliseconds.
@@ -131,6 +135,9 @@ pub enum Channel {
     Event,
     /// The database's commit log emits the event; no app involvement.
     Cdc,
+    /// The app inserts an outbox row in the write's transaction; the relay
+    /// polls, publishes and marks rows sent (at least once).
+    Outbox,
 }
 
 /// The event bus (spec: `bus`).
@@ -220,6 +227,8 @@ pub struct Strategy {
     pub xfetch_beta: f64,
     /// Stale-while-revalidate: how long past expiry an entry is served.
     pub swr_ms: Millis,
+    /// Outbox: how often the relay polls for unsent rows.
+    pub outbox_poll_ms: Millis,
 }
 
 impl Default for Strategy {
@@ -237,6 +246,7 @@ impl Default for Strategy {
             write_behind_ms: 5000,
             xfetch_beta: 1.0,
             swr_ms: 30_000,
+            outbox_poll_ms: 100,
         }
     }
 }
@@ -262,6 +272,25 @@ pub enum FaultKind {
         /// Until.
         to_ms: Millis,
     },
+    /// An app instance crashes and restarts at once: its in-flight requests
+    /// stop after their current step (outcome `aborted`).
+    AppCrash {
+        /// Which instance.
+        app: u32,
+    },
+    /// The database is `factor` times slower for operations issued between
+    /// these instants (timed mode only).
+    DbSlow {
+        /// From.
+        from_ms: Millis,
+        /// Until.
+        to_ms: Millis,
+        /// Latency multiplier.
+        factor: u32,
+    },
+    /// The outbox relay crashes and restarts: rows it published but had not
+    /// marked sent are published again.
+    RelayCrash,
 }
 
 fn one() -> u64 {
@@ -283,7 +312,9 @@ impl Fault {
     /// When the fault starts.
     pub fn starts_ms(&self) -> Option<Millis> {
         match self.kind {
-            FaultKind::ConsumerPause { from_ms, .. } => Some(from_ms),
+            FaultKind::ConsumerPause { from_ms, .. } | FaultKind::DbSlow { from_ms, .. } => {
+                Some(from_ms)
+            }
             _ => self.at_ms,
         }
     }
@@ -522,6 +553,22 @@ impl Scenario {
         check_millis("strategy.retry_ms", self.strategy.retry_ms)?;
         check_millis("strategy.write_behind_ms", self.strategy.write_behind_ms)?;
         check_millis("strategy.swr_ms", self.strategy.swr_ms)?;
+        check_millis("strategy.outbox_poll_ms", self.strategy.outbox_poll_ms)?;
+        if self.strategy.channel == Channel::Outbox && self.strategy.outbox_poll_ms == 0 {
+            return Err(ScenarioError::at(
+                "strategy.outbox_poll_ms",
+                "expected at least 1 ms with the outbox channel",
+            ));
+        }
+        if let Some(until) = self.until_ms {
+            check_millis("until_ms", until)?;
+            if self.schedule.is_some() {
+                return Err(ScenarioError::at(
+                    "until_ms",
+                    "a scheduled run ends with its schedule; until_ms is for timed runs",
+                ));
+            }
+        }
         if self.strategy.channel != Channel::Inline
             && !matches!(
                 self.strategy.write,
@@ -655,7 +702,25 @@ impl Scenario {
             }
         }
         for (i, fault) in self.faults.iter().enumerate() {
-            if let FaultKind::ConsumerPause { from_ms, to_ms } = fault.kind {
+            if let FaultKind::DbSlow { factor, .. } = fault.kind
+                && !(1..=1000).contains(&factor)
+            {
+                return Err(ScenarioError::at(
+                    format!("faults[{i}].factor"),
+                    format!("expected 1 to 1000, got {factor}"),
+                ));
+            }
+            if let FaultKind::AppCrash { app } = fault.kind
+                && app >= self.apps
+            {
+                return Err(ScenarioError::at(
+                    format!("faults[{i}].app"),
+                    format!("expected an instance below apps ({}), got {app}", self.apps),
+                ));
+            }
+            if let FaultKind::ConsumerPause { from_ms, to_ms }
+            | FaultKind::DbSlow { from_ms, to_ms, .. } = fault.kind
+            {
                 check_millis(&format!("faults[{i}].to_ms"), to_ms)?;
                 if from_ms > to_ms {
                     return Err(ScenarioError::at(
@@ -700,6 +765,19 @@ impl Scenario {
                             format!("schedule[{i}]"),
                             "in scheduled mode the consumer pauses by not being named; \
                              consumer_pause is for timed mode",
+                        ));
+                    }
+                    ScheduleEntry::Fault(FaultKind::DbSlow { .. }) => {
+                        return Err(ScenarioError::at(
+                            format!("schedule[{i}]"),
+                            "db_slow spans time and is for timed mode; in scheduled mode \
+                             use wait_ms to hold operations back",
+                        ));
+                    }
+                    ScheduleEntry::Fault(FaultKind::AppCrash { app }) if *app >= self.apps => {
+                        return Err(ScenarioError::at(
+                            format!("schedule[{i}].app"),
+                            format!("expected an instance below apps ({}), got {app}", self.apps),
                         ));
                     }
                     ScheduleEntry::Actor(_) | ScheduleEntry::Fault(_) => {}

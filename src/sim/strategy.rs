@@ -93,7 +93,10 @@ pub async fn invalidate_on_write(
     channel: Channel,
     double_delete_ms: Option<Millis>,
 ) -> Served {
-    let version = io.db_write(key, value, write).await;
+    let version = match channel {
+        Channel::Outbox => io.db_write_with_outbox(key, value, write, false).await,
+        _ => io.db_write(key, value, write).await,
+    };
     let committed_at = io.now();
     match channel {
         Channel::Inline => {
@@ -102,8 +105,9 @@ pub async fn invalidate_on_write(
         // A dual write: if the app dies between the commit and this publish,
         // the invalidation is never sent.
         Channel::Event => io.publish(key, None).await,
-        // The commit itself emits the event.
-        Channel::Cdc => {}
+        // The commit itself emits the event (CDC), or the relay publishes
+        // the outbox row committed with it.
+        Channel::Cdc | Channel::Outbox => {}
     }
     let served = Served::Write {
         version: Some(version),
@@ -126,14 +130,20 @@ pub async fn update_on_write(
     value: Value,
     channel: Channel,
 ) -> Served {
-    let version = io.db_write(key, value.clone(), write).await;
+    let version = match channel {
+        Channel::Outbox => {
+            io.db_write_with_outbox(key, value.clone(), write, true)
+                .await
+        }
+        _ => io.db_write(key, value.clone(), write).await,
+    };
     let stamp = Stamp::Committed(version);
     match channel {
         Channel::Inline => {
             io.cache_set(key, Cached { value, stamp }).await;
         }
         Channel::Event => io.publish(key, Some(Cached { value, stamp })).await,
-        Channel::Cdc => {}
+        Channel::Cdc | Channel::Outbox => {}
     }
     Served::Write {
         version: Some(version),
@@ -273,6 +283,27 @@ pub async fn recompute(io: Io, key: KeyId) -> Served {
     Served::Read {
         value: row.into(),
         source: Source::Db,
+    }
+}
+
+/// The outbox relay: every `poll_ms` (on a fixed grid) it reads the unsent
+/// rows, publishes each, then marks them all sent. A crash between the
+/// publishing and the marking makes the next relay publish them again: at
+/// least once. It stops after a poll that finds nothing (a new row starts
+/// it again).
+pub async fn relay(io: Io, poll_ms: Millis) -> Served {
+    loop {
+        let next_tick = (io.now() / poll_ms + 1) * poll_ms;
+        io.sleep_until(next_tick).await;
+        let rows = io.outbox_poll().await;
+        if rows.is_empty() {
+            return Served::Write { version: None };
+        }
+        for row in &rows {
+            io.publish(row.key, row.payload.clone()).await;
+        }
+        io.outbox_mark_sent(rows.iter().map(|row| row.id).collect())
+            .await;
     }
 }
 

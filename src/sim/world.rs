@@ -1,6 +1,7 @@
 //! The state operations act on: the cache and the database. Applying an
 //! operation is instantaneous; the engine decides *when* it happens.
 
+use super::ops::OutboxRow;
 use super::ops::{
     Cached, KeyId, LeaseGrant, LeaseToken, Op, Rejection, Reply, SetOutcome, Stamp, Value, Version,
     Versioned, WriteId,
@@ -108,6 +109,8 @@ pub struct Database {
     commit_times: Vec<Vec<Millis>>,
     /// The version each write committed as, by write id.
     committed_writes: std::collections::BTreeMap<WriteId, Version>,
+    /// The transactional outbox.
+    pub outbox: Vec<OutboxRow>,
 }
 
 impl Database {
@@ -122,6 +125,7 @@ impl Database {
             rows,
             commit_times,
             committed_writes: Default::default(),
+            outbox: Vec::new(),
         }
     }
 
@@ -249,6 +253,40 @@ impl World {
                 removed: self.cache.delete(*key, now),
             },
             Op::DbRead { key } => Reply::DbRead(self.db.row(*key).clone()),
+            Op::DbWriteOutbox {
+                key,
+                value,
+                write,
+                update,
+            } => {
+                let version = self.db.commit(*key, value.clone(), *write, now);
+                let payload = update.then(|| Cached {
+                    value: value.clone(),
+                    stamp: Stamp::Committed(version),
+                });
+                let id = self.db.outbox.len() as u64;
+                self.db.outbox.push(OutboxRow {
+                    id,
+                    key: *key,
+                    payload,
+                    sent: false,
+                });
+                Reply::DbWrite { version }
+            }
+            Op::OutboxPoll => Reply::OutboxRows(
+                self.db
+                    .outbox
+                    .iter()
+                    .filter(|row| !row.sent)
+                    .cloned()
+                    .collect(),
+            ),
+            Op::OutboxMarkSent { ids } => {
+                for id in ids {
+                    self.db.outbox[*id as usize].sent = true;
+                }
+                Reply::MarkedSent
+            }
             Op::Publish { .. } => {
                 unreachable!("the engine runs the bus; publishing never reaches the world")
             }
