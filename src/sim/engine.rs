@@ -626,13 +626,7 @@ impl Simulation {
     /// Timed mode: the operation with the earliest effect time goes next.
     fn step_timed(&mut self) -> bool {
         let until = self.scenario.until_ms.unwrap_or(Millis::MAX);
-        loop {
-            let Some(Reverse(next)) = self.queue.peek() else {
-                break;
-            };
-            if next.at > until {
-                break;
-            }
+        while self.queue.peek().is_some_and(|Reverse(next)| next.at <= until) {
             let Some(Reverse(next)) = self.queue.pop() else {
                 unreachable!("just peeked")
             };
