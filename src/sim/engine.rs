@@ -626,7 +626,11 @@ impl Simulation {
     /// Timed mode: the operation with the earliest effect time goes next.
     fn step_timed(&mut self) -> bool {
         let until = self.scenario.until_ms.unwrap_or(Millis::MAX);
-        while self.queue.peek().is_some_and(|Reverse(next)| next.at <= until) {
+        while self
+            .queue
+            .peek()
+            .is_some_and(|Reverse(next)| next.at <= until)
+        {
             let Some(Reverse(next)) = self.queue.pop() else {
                 unreachable!("just peeked")
             };
