@@ -1166,32 +1166,30 @@ impl Simulation {
         if matches!(op, Op::DbWriteOutbox { .. }) {
             self.ensure_relay();
         }
-        let now = self.now;
         if self.actors[actor].aborting {
             // Its app instance crashed: it stops after this step.
             self.abort(actor);
         } else {
-            let coroutine = self.actors[actor]
-                .coroutine
-                .as_mut()
-                .expect("an operation took effect for an actor that is not running");
-            let next = coroutine.resume(Input {
-                reply: Some(reply),
-                now,
-            });
-            self.advance(actor, next, now);
+            self.answer(actor, reply);
         }
         for (follower, reply) in sharers {
-            let coroutine = self.actors[follower]
-                .coroutine
-                .as_mut()
-                .expect("a singleflight follower waits");
-            let next = coroutine.resume(Input {
-                reply: Some(reply),
-                now,
-            });
-            self.advance(follower, next, now);
+            self.answer(follower, reply);
         }
+    }
+
+    /// Hands a waiting actor the reply to its operation, now, and lets it
+    /// go on to its next one.
+    fn answer(&mut self, actor: usize, reply: Reply) {
+        let now = self.now;
+        let coroutine = self.actors[actor]
+            .coroutine
+            .as_mut()
+            .expect("only a running actor waits for a reply");
+        let next = coroutine.resume(Input {
+            reply: Some(reply),
+            now,
+        });
+        self.advance(actor, next, now);
     }
 
     /// Starts the outbox relay unless it is running.

@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import { readFile, mkdir } from 'node:fs/promises';
 import { extname, join, normalize, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -83,4 +84,22 @@ export async function screenshot(page, name) {
   const path = join(artifactDir, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/**
+ * Registers the suite's setup and teardown: the built page served on
+ * loopback and one headless browser. Returns an object whose `server` and
+ * `browser` are filled in before the tests run.
+ */
+export function usePlayground() {
+  const context = { server: null, browser: null };
+  before(async () => {
+    context.server = await serveDist();
+    context.browser = await launchBrowser();
+  });
+  after(async () => {
+    await context.browser?.close();
+    await context.server?.close();
+  });
+  return context;
 }

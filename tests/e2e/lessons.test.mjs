@@ -1,34 +1,23 @@
 // Every lesson, run to the end in the page (the core compiled to wasm),
 // ends in the same state as the native command line reports for the same
 // scenario: the two builds of the core agree.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { serveDist, launchBrowser, openPlayground, screenshot, repoRoot, artifactDir } from './harness.mjs';
+import { usePlayground, openPlayground, screenshot, repoRoot, artifactDir } from './harness.mjs';
 
-let server;
-let browser;
+const context = usePlayground();
 
 /** Runs the native command line; returns its stdout. */
 function cachescope(...args) {
   return execFileSync('cargo', ['run', '--quiet', '--', ...args], { cwd: repoRoot, encoding: 'utf8' });
 }
 
-before(async () => {
-  server = await serveDist();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
 test('every lesson ends in the page as the command line reports it', async () => {
   const names = cachescope('presets').trim().split('\n');
   assert.ok(names.length >= 6, `lessons: ${names}`);
-  const { page, errors } = await openPlayground(browser, server.url);
+  const { page, errors } = await openPlayground(context.browser, context.server.url);
   for (const name of names) {
     const scenario = cachescope('preset', name);
     mkdirSync(artifactDir, { recursive: true });

@@ -1,24 +1,13 @@
 // The walking skeleton, end to end: the built page runs the real core in
 // headless Chromium, and Step advances it one operation at a time.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launchBrowser, openPlayground, screenshot } from './harness.mjs';
+import { usePlayground, openPlayground, screenshot } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const context = usePlayground();
 
 test('Step advances the cache-aside lesson one operation at a time', async () => {
-  const { page, errors } = await openPlayground(browser, server.url);
+  const { page, errors } = await openPlayground(context.browser, context.server.url);
   const clock = page.getByTestId('clock');
   const rows = page.getByTestId('step-row');
 
