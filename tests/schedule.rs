@@ -173,3 +173,33 @@ fn faults_are_timed_in_timed_mode_and_inline_in_scheduled_mode() {
         rejection(&unknown_kind)
     );
 }
+
+#[test]
+fn a_run_is_finished_exactly_when_stepping_has_nothing_left_to_do() {
+    use cachescope::sim::{Scenario, Simulation};
+    let trailing_wait = one_reader(json!(["R", "R", "R", {"wait_ms": 50}]));
+    let mut until = one_reader(Value::Null);
+    until.as_object_mut().unwrap().remove("schedule");
+    until["until_ms"] = json!(100);
+    for scenario in [trailing_wait, until] {
+        let scenario = Scenario::from_json(&scenario.to_string()).unwrap();
+        let mut sim = Simulation::new(&scenario).unwrap();
+        let mut steps = 0;
+        while !sim.is_finished() {
+            sim.step();
+            steps += 1;
+            assert!(steps < 100, "is_finished never became true");
+        }
+        // Stepping a finished run changes nothing.
+        let end = sim.now_ms();
+        assert!(!sim.step());
+        assert_eq!(sim.now_ms(), end);
+        let mut whole = Simulation::new(&scenario).unwrap();
+        whole.run();
+        assert_eq!(
+            whole.now_ms(),
+            end,
+            "stepping to the end = running to the end"
+        );
+    }
+}

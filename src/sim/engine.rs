@@ -571,10 +571,16 @@ impl Simulation {
     /// Whether nothing is left to happen.
     pub fn is_finished(&self) -> bool {
         match &self.scenario.schedule {
-            Some(schedule) => schedule[self.schedule_pos..]
-                .iter()
-                .all(|entry| matches!(entry, ScheduleEntry::Wait(_))),
-            None => self.queue.is_empty(),
+            Some(schedule) => self.schedule_pos >= schedule.len(),
+            None => {
+                let until = self.scenario.until_ms.unwrap_or(Millis::MAX);
+                let more = self
+                    .queue
+                    .peek()
+                    .is_some_and(|Reverse(next)| next.at <= until);
+                // With until_ms the clock still has to reach it.
+                !more && self.scenario.until_ms.is_none_or(|until| self.now >= until)
+            }
         }
     }
 
