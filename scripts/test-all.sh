@@ -86,5 +86,5 @@ printf '\n'
 if [ ${#failed_levels[@]} -gt 0 ]; then
   printf 'failing levels: %s\n' "${failed_levels[*]}"
 fi
-printf 'all levels: %s passed, %s failed\n' "$total_passed" "$total_failed"
+printf 'tests: %s passed, %s failed\n' "$total_passed" "$total_failed"
 [ ${#failed_levels[@]} -eq 0 ]
