@@ -167,6 +167,8 @@ pub struct ActorRun {
     coroutine: Option<Coroutine<Served>>,
     /// Its app instance crashed: it stops after its pending operation.
     aborting: bool,
+    /// The operation it waits on, and when it issued it.
+    pending: Option<(Op, Millis)>,
     /// It was stopped by an app crash before it answered.
     pub aborted: bool,
 }
@@ -182,6 +184,7 @@ impl Clone for ActorRun {
             coroutine: self.coroutine.as_ref().map(Coroutine::replay),
             aborting: self.aborting,
             aborted: self.aborted,
+            pending: self.pending.clone(),
         }
     }
 }
@@ -190,18 +193,19 @@ impl Clone for ActorRun {
 enum Event {
     /// A client sends scripted request `0`.
     Arrive(usize),
-    /// An actor's operation takes effect.
-    Effect {
-        actor: usize,
-        op: Op,
-        issued_ms: Millis,
-    },
+    /// Actor `actor`'s pending operation takes effect. (The operation
+    /// itself waits in the actor, which keeps queue entries small: moving
+    /// them is most of the event queue's work.)
+    Effect { actor: usize },
     /// Fault `0` of the scenario's `faults` happens (timed mode).
     Fault(usize),
     /// Arrival stream `0` of a workload generates a request.
     Generate(usize),
     /// A bus event reaches the consumer of its partition.
-    Deliver { partition: u32, event: BusEvent },
+    Deliver {
+        partition: u32,
+        event: Box<BusEvent>,
+    },
 }
 
 /// An event on the bus.
@@ -388,6 +392,7 @@ impl Simulation {
                 finished: None,
                 coroutine: None,
                 aborting: false,
+                pending: None,
                 aborted: false,
             })
             .collect();
@@ -604,12 +609,11 @@ impl Simulation {
         pending.sort();
         pending
             .into_iter()
-            .filter_map(|s| match &s.event {
-                Event::Effect {
-                    actor,
-                    op,
-                    issued_ms,
-                } => Some((self.actor_name(*actor), op, *issued_ms, s.at)),
+            .filter_map(|s| match s.event {
+                Event::Effect { actor } => {
+                    let (op, issued_ms) = self.actors[actor].pending.as_ref()?;
+                    Some((self.actor_name(actor), op, *issued_ms, s.at))
+                }
                 Event::Arrive(_) | Event::Fault(_) | Event::Generate(_) | Event::Deliver { .. } => {
                     None
                 }
@@ -647,11 +651,11 @@ impl Simulation {
                     let at = self.now;
                     self.start_request(request, at);
                 }
-                Event::Effect {
-                    actor,
-                    op,
-                    issued_ms,
-                } => {
+                Event::Effect { actor } => {
+                    let (op, issued_ms) = self.actors[actor]
+                        .pending
+                        .take()
+                        .expect("an effect event has its actor's pending operation");
                     self.take_effect(actor, op, issued_ms);
                     return true;
                 }
@@ -661,7 +665,7 @@ impl Simulation {
                     return true;
                 }
                 Event::Generate(stream) => self.generate(stream),
-                Event::Deliver { partition, event } => self.deliver(partition, event),
+                Event::Deliver { partition, event } => self.deliver(partition, *event),
             }
         }
         // With until_ms the run lasts exactly that long.
@@ -703,6 +707,7 @@ impl Simulation {
             finished: None,
             coroutine: None,
             aborting: false,
+            pending: None,
             aborted: false,
         };
         self.start_actor(run, coroutine);
@@ -764,22 +769,19 @@ impl Simulation {
                 .queue
                 .iter()
                 .map(|Reverse(s)| s)
-                .filter(
-                    |s| matches!(s.event, Event::Effect { actor, .. } if actors.contains(&actor)),
-                )
+                .filter(|s| matches!(s.event, Event::Effect { actor } if actors.contains(&actor)))
                 .min()
                 .cloned()
                 .ok_or_else(nothing_pending)?;
             self.queue.retain(|Reverse(s)| s.seq != pending.seq);
             self.now = self.now.max(pending.at);
-            let Event::Effect {
-                actor,
-                op,
-                issued_ms,
-            } = pending.event
-            else {
+            let Event::Effect { actor } = pending.event else {
                 unreachable!("found by matching an effect")
             };
+            let (op, issued_ms) = self.actors[actor]
+                .pending
+                .take()
+                .expect("an effect event has its actor's pending operation");
             self.take_effect(actor, op, issued_ms);
             return Ok(true);
         }
@@ -832,6 +834,7 @@ impl Simulation {
             finished: None,
             coroutine: None,
             aborting: false,
+            pending: None,
             aborted: false,
         };
         self.start_actor(run, coroutine);
@@ -1041,11 +1044,17 @@ impl Simulation {
                 at,
                 Event::Deliver {
                     partition,
-                    event: event.clone(),
+                    event: Box::new(event.clone()),
                 },
             );
         }
-        self.schedule(at, Event::Deliver { partition, event });
+        self.schedule(
+            at,
+            Event::Deliver {
+                partition,
+                event: Box::new(event),
+            },
+        );
         Some(partition)
     }
 
@@ -1082,6 +1091,7 @@ impl Simulation {
             _ => None,
         });
         if let Some(to_ms) = paused_until {
+            let event = Box::new(event);
             self.schedule(to_ms, Event::Deliver { partition, event });
             return;
         }
@@ -1213,18 +1223,14 @@ impl Simulation {
     /// Stops an actor whose app instance crashed: nothing it has pending
     /// takes effect, and a request that had not answered is `aborted`.
     fn abort(&mut self, actor: usize) {
-        let mut dropped_db_reads = 0;
-        self.queue.retain(|Reverse(s)| match &s.event {
-            Event::Effect { actor: a, op, .. } if *a == actor => {
-                if op.resource() == Resource::DbRead {
-                    dropped_db_reads += 1;
-                }
-                false
-            }
-            _ => true,
-        });
-        // A dropped read is no longer in flight.
-        self.counters.db_reads_in_flight -= dropped_db_reads;
+        self.queue
+            .retain(|Reverse(s)| !matches!(s.event, Event::Effect { actor: a } if a == actor));
+        if let Some((op, _)) = self.actors[actor].pending.take()
+            && op.resource() == Resource::DbRead
+        {
+            // A dropped read is no longer in flight.
+            self.counters.db_reads_in_flight -= 1;
+        }
         for flight in self.flights.values_mut() {
             flight.followers.retain(|&f| f != actor);
         }
@@ -1419,14 +1425,8 @@ impl Simulation {
                             c.peak_concurrent_db_reads.max(c.db_reads_in_flight);
                     }
                     let at = issued_ms + self.latency(op.resource(), issued_ms);
-                    self.schedule(
-                        at,
-                        Event::Effect {
-                            actor,
-                            op,
-                            issued_ms,
-                        },
-                    );
+                    self.actors[actor].pending = Some((op, issued_ms));
+                    self.schedule(at, Event::Effect { actor });
                     return;
                 }
                 Resume::Done(served) => {
