@@ -18,7 +18,7 @@ use super::ops::{KeyId, LeaseGrant, Op, Reply, Resource, SetOutcome, Stamp, Valu
 use super::rng::SimRng;
 use super::scenario::{
     Channel, FaultKind, Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry, Stampede,
-    WriteStrategy,
+    Strategy, WriteStrategy,
 };
 use super::strategy::{self, Served};
 use super::workload::{ArrivalStream, Histogram, KeyPicker};
@@ -171,6 +171,40 @@ pub struct ActorRun {
     pending: Option<(Op, Millis)>,
     /// It was stopped by an app crash before it answered.
     pub aborted: bool,
+}
+
+impl ActorRun {
+    fn new(kind: ActorKind, app: Option<u32>, key: KeyId, started_ms: Option<Millis>) -> Self {
+        ActorRun {
+            kind,
+            app,
+            key,
+            started_ms,
+            finished: None,
+            coroutine: None,
+            aborting: false,
+            pending: None,
+            aborted: false,
+        }
+    }
+}
+
+/// The strategy code serving one client request (scripted or generated):
+/// a read, or a write of `value` as write `write`.
+fn request_code(
+    strategy: Strategy,
+    op: RequestOp,
+    write: WriteId,
+    key: KeyId,
+    value: impl FnOnce() -> Value,
+) -> Coroutine<Served> {
+    match op {
+        RequestOp::Read => Coroutine::new(move |io| strategy::read(io, strategy, key)),
+        RequestOp::Write => {
+            let value = value();
+            Coroutine::new(move |io| strategy::write(io, strategy, write, key, value.clone()))
+        }
+    }
 }
 
 impl Clone for ActorRun {
@@ -384,16 +418,14 @@ impl Simulation {
             .requests
             .iter()
             .enumerate()
-            .map(|(index, spec)| ActorRun {
-                kind: ActorKind::Request(index),
-                app: Some(spec.app.unwrap_or(index as u32 % scenario.apps)),
-                key: key_id(&spec.key),
-                started_ms: None,
-                finished: None,
-                coroutine: None,
-                aborting: false,
-                pending: None,
-                aborted: false,
+            .map(|(index, spec)| {
+                let app = spec.app.unwrap_or(index as u32 % scenario.apps);
+                ActorRun::new(
+                    ActorKind::Request(index),
+                    Some(app),
+                    key_id(&spec.key),
+                    None,
+                )
             })
             .collect();
         let key_count = key_names.len();
@@ -690,26 +722,15 @@ impl Simulation {
             .expect("a workload has a key picker");
         let key = picker.pick(&mut self.rng);
         let app = (n % u64::from(self.scenario.apps)) as u32;
-        let strategy = self.scenario.strategy;
-        let coroutine = match op {
-            RequestOp::Read => Coroutine::new(move |io| strategy::read(io, strategy, key)),
-            RequestOp::Write => {
-                let write = WriteId(u32::try_from(n).expect("workloads are bounded far below u32"));
-                let value = Value::from(format!("w{n}"));
-                Coroutine::new(move |io| strategy::write(io, strategy, write, key, value.clone()))
-            }
-        };
-        let run = ActorRun {
-            kind: ActorKind::Generated { op, n },
-            app: Some(app),
+        let write = WriteId(u32::try_from(n).expect("workloads are bounded far below u32"));
+        let value = || Value::from(format!("w{n}"));
+        let coroutine = request_code(self.scenario.strategy, op, write, key, value);
+        let run = ActorRun::new(
+            ActorKind::Generated { op, n },
+            Some(app),
             key,
-            started_ms: Some(self.now),
-            finished: None,
-            coroutine: None,
-            aborting: false,
-            pending: None,
-            aborted: false,
-        };
+            Some(self.now),
+        );
         self.start_actor(run, coroutine);
         if self.streams[stream].advance(&mut self.rng) {
             let at = self.streams[stream].next_ms();
@@ -806,15 +827,9 @@ impl Simulation {
         let run = &mut self.actors[request];
         let key = run.key;
         run.started_ms = Some(at);
-        let strategy = self.scenario.strategy;
-        let mut coroutine = match spec.op {
-            RequestOp::Read => Coroutine::new(move |io| strategy::read(io, strategy, key)),
-            RequestOp::Write => {
-                let value = Value::from(spec.value.as_deref().unwrap_or_default());
-                let write = WriteId(request as u32);
-                Coroutine::new(move |io| strategy::write(io, strategy, write, key, value.clone()))
-            }
-        };
+        let value = || Value::from(spec.value.as_deref().unwrap_or_default());
+        let write = WriteId(request as u32);
+        let mut coroutine = request_code(self.scenario.strategy, spec.op, write, key, value);
         let first = coroutine.resume(Input {
             reply: None,
             now: at,
@@ -826,17 +841,7 @@ impl Simulation {
     /// Starts a background job running `coroutine`, whose first operation
     /// is issued now.
     fn spawn(&mut self, kind: ActorKind, key: KeyId, coroutine: Coroutine<Served>) {
-        let run = ActorRun {
-            kind,
-            app: None,
-            key,
-            started_ms: Some(self.now),
-            finished: None,
-            coroutine: None,
-            aborting: false,
-            pending: None,
-            aborted: false,
-        };
+        let run = ActorRun::new(kind, None, key, Some(self.now));
         self.start_actor(run, coroutine);
     }
 
