@@ -259,10 +259,7 @@ struct BusState {
     next_partition: u32,
     /// Events the next publications lose (`bus_drop`).
     drop_next: u64,
-    published: u64,
-    delivered: u64,
-    lost: u64,
-    duplicated: u64,
+    counters: BusCounters,
 }
 
 /// One ordered partition and its consumer.
@@ -276,8 +273,8 @@ struct PartitionState {
     busy: bool,
 }
 
-/// Bus counters for the report.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Bus counters (the report's `bus`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct BusCounters {
     /// Events published.
     pub published: u64,
@@ -577,12 +574,7 @@ impl Simulation {
 
     /// The bus's counters.
     pub fn bus(&self) -> BusCounters {
-        BusCounters {
-            published: self.bus.published,
-            delivered: self.bus.delivered,
-            lost: self.bus.lost,
-            duplicated: self.bus.duplicated,
-        }
+        self.bus.counters
     }
 
     /// What the generated requests of a workload did.
@@ -1012,14 +1004,14 @@ impl Simulation {
     /// the partition, or `None` if lost.
     fn publish(&mut self, event: BusEvent) -> Option<u32> {
         let bus = &self.scenario.bus;
-        self.bus.published += 1;
+        self.bus.counters.published += 1;
         if self.bus.drop_next > 0 {
             self.bus.drop_next -= 1;
-            self.bus.lost += 1;
+            self.bus.counters.lost += 1;
             return None;
         }
         if bus.loss > 0.0 && self.rng.unit_open_closed() <= bus.loss {
-            self.bus.lost += 1;
+            self.bus.counters.lost += 1;
             return None;
         }
         let partition = if bus.keyed {
@@ -1044,7 +1036,7 @@ impl Simulation {
         state.last_delivery_ms = at;
         let duplicate = bus.duplicate > 0.0 && self.rng.unit_open_closed() <= bus.duplicate;
         if duplicate {
-            self.bus.duplicated += 1;
+            self.bus.counters.duplicated += 1;
             self.schedule(
                 at,
                 Event::Deliver {
@@ -1100,7 +1092,7 @@ impl Simulation {
             self.schedule(to_ms, Event::Deliver { partition, event });
             return;
         }
-        self.bus.delivered += 1;
+        self.bus.counters.delivered += 1;
         self.bus.partitions[partition as usize]
             .queue
             .push_back(event);

@@ -4,11 +4,11 @@
 //! uncommitted and phantom reads, divergence windows, lost and unflushed
 //! writes, DB and cache counters, latency percentiles and the trace.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::engine::{DivergenceKind, Simulation, TraceEvent};
+use super::engine::{BusCounters, DivergenceKind, Simulation, TraceEvent};
 use super::ops::{Stamp, Version, Versioned, WriteId};
 use super::scenario::{Millis, RequestOp};
 use super::strategy::{Served, Source};
@@ -143,19 +143,6 @@ pub struct RequestCounts {
     pub unfinished: u64,
 }
 
-/// Bus counters.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct BusReport {
-    /// Events published.
-    pub published: u64,
-    /// Events delivered to the consumer (duplicates included).
-    pub delivered: u64,
-    /// Events lost.
-    pub lost: u64,
-    /// Events delivered twice.
-    pub duplicated: u64,
-}
-
 /// Database counters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DbReport {
@@ -225,7 +212,7 @@ pub struct Report {
     /// Cache counters.
     pub cache: CacheReport,
     /// Bus counters.
-    pub bus: BusReport,
+    pub bus: BusCounters,
     /// Acknowledged writes never committed that no longer can be.
     pub lost_writes: u64,
     /// Write-behind writes still waiting for their flush at the end.
@@ -261,9 +248,9 @@ impl Report {
             .collect();
         // A value that is never committed and no longer can be: lost in a
         // crash, or replaced by a later write of its dirty period.
-        let never_committed = |write: &WriteId| {
-            sim.lost_writes().contains(write) || sim.coalesced_writes().contains(write)
-        };
+        let lost: BTreeSet<WriteId> = sim.lost_writes().iter().copied().collect();
+        let coalesced: BTreeSet<WriteId> = sim.coalesced_writes().iter().copied().collect();
+        let never_committed = |write: &WriteId| lost.contains(write) || coalesced.contains(write);
         let generated = sim.generated();
         let mut read_latency = generated.read_latency.clone();
         let mut write_latency = generated.write_latency.clone();
@@ -323,7 +310,7 @@ impl Report {
                         write_latency.record(end - start);
                         let write = WriteId(index as u32);
                         report.version = db.version_of(write);
-                        report.lost = sim.lost_writes().contains(&write);
+                        report.lost = lost.contains(&write);
                     }
                 }
                 report
@@ -391,15 +378,7 @@ impl Report {
                 rejected_sets: c.rejected_sets,
                 deletes: c.cache_deletes,
             },
-            bus: {
-                let bus = sim.bus();
-                BusReport {
-                    published: bus.published,
-                    delivered: bus.delivered,
-                    lost: bus.lost,
-                    duplicated: bus.duplicated,
-                }
-            },
+            bus: sim.bus(),
             lost_writes: sim.lost_writes().len() as u64,
             unflushed_writes: sim.unflushed_writes().count() as u64,
             latency_ms: LatencyReport {

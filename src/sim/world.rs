@@ -57,11 +57,6 @@ impl Cache {
         }
     }
 
-    /// The outstanding lease on `key`, if any (expired or not).
-    pub fn lease(&self, key: KeyId) -> Option<Lease> {
-        self.leases[key.0 as usize]
-    }
-
     /// The live entry of `key` at `now`: an expired entry is as good as absent.
     pub fn live(&self, key: KeyId, now: Millis) -> Option<&CacheEntry> {
         self.entries[key.0 as usize]
