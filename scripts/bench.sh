@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Simulator throughput and memory, natively: the hot-key stampede workload at
 # 100,000 reads/s for 100,000 and 1,000,000 requests, without and with
-# leases, each in its own process (so each peak memory figure is its own).
+# leases, each in its own process (so each peak memory figure is its own);
+# then the explorer benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -10,3 +11,6 @@ for requests in 100000 1000000; do
     target/release/cachescope bench --requests "$requests" --stampede "$stampede"
   done
 done
+# The exhaustive explorer: four writers of three operations each (369,600
+# schedules), counted through memoised states.
+target/release/cachescope bench-explore

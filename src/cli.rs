@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::lessons::{self, LESSONS};
-use crate::sim::{Report, Scenario, Simulation};
+use crate::sim::{Report, Scenario, Simulation, explore};
 
 /// Simulate caches drifting from their database under concurrency.
 ///
@@ -30,6 +30,23 @@ enum Command {
         #[arg(long)]
         no_trace: bool,
     },
+    /// Follow every schedule of a scenario's scripted requests (and the
+    /// background actors they set to work) and count those with stale
+    /// reads, a cache diverging at the end, or lost writes, with the
+    /// shortest schedule producing each. Faults that happen at an instant
+    /// are placed at every point.
+    Explore {
+        /// The scenario (JSON, see the README).
+        file: PathBuf,
+        /// Refuse beyond this many distinct states.
+        #[arg(long, default_value_t = explore::DEFAULT_MAX_STATES)]
+        max_states: usize,
+        /// Instead of the counts, print the scenario with the shortest
+        /// schedule showing this anomaly (`stale`, `divergent_at_end` or
+        /// `lost_writes`), ready for `cachescope run`.
+        #[arg(long, value_name = "ANOMALY")]
+        example: Option<String>,
+    },
     /// List the built-in lessons, one name a line.
     Presets,
     /// Print a built-in lesson's scenario as JSON (it runs as is).
@@ -48,6 +65,9 @@ enum Command {
         #[arg(long, default_value = "none")]
         stampede: String,
     },
+    /// Measure the explorer on four concurrent writers of three operations
+    /// each (369,600 schedules). Prints one line of figures.
+    BenchExplore,
 }
 
 /// Exit code for bad input (spec section 5).
@@ -82,10 +102,7 @@ pub fn main() -> i32 {
 fn execute(command: Command) -> Result<String, String> {
     match command {
         Command::Run { file, no_trace } => {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
-            let scenario =
-                Scenario::from_json(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+            let scenario = load(&file)?;
             let mut sim =
                 Simulation::new(&scenario).map_err(|e| format!("{}: {e}", file.display()))?;
             if no_trace {
@@ -95,7 +112,43 @@ fn execute(command: Command) -> Result<String, String> {
             sim.run();
             Ok(Report::of(&sim, !no_trace).to_json())
         }
+        Command::Explore {
+            file,
+            max_states,
+            example,
+        } => {
+            let scenario = load(&file)?;
+            let anomaly = example
+                .map(|name| {
+                    explore::Anomaly::named(&name).ok_or_else(|| {
+                        format!(
+                            "--example: expected one of {}, got {name:?}",
+                            explore::Anomaly::ALL.map(|a| a.name()).join(", ")
+                        )
+                    })
+                })
+                .transpose()?;
+            let limits = explore::Limits { max_states };
+            let exploration = explore::explore(&scenario, limits, &mut progress_on_stderr())
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            match anomaly {
+                None => Ok(exploration.to_json()),
+                Some(anomaly) => {
+                    let schedule = exploration.shortest(anomaly).ok_or_else(|| {
+                        format!(
+                            "{}: no schedule shows {} (0 of {})",
+                            file.display(),
+                            anomaly.name(),
+                            exploration.schedules()
+                        )
+                    })?;
+                    let replay = exploration.scenario_with(schedule);
+                    Ok(serde_json::to_string_pretty(&replay).expect("a scenario serialises"))
+                }
+            }
+        }
         Command::Bench { requests, stampede } => bench(requests, &stampede),
+        Command::BenchExplore => bench_explore(),
         Command::Presets => Ok(LESSONS
             .iter()
             .map(|lesson| lesson.name)
@@ -114,6 +167,64 @@ fn execute(command: Command) -> Result<String, String> {
                 )
             }),
     }
+}
+
+/// Reads and parses a scenario file.
+fn load(file: &std::path::Path) -> Result<Scenario, String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
+    Scenario::from_json(&text).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+/// A progress line on stderr about once a second, once an exploration has
+/// run for a second (short ones stay quiet).
+fn progress_on_stderr() -> impl FnMut(explore::Progress) {
+    let started = std::time::Instant::now();
+    let mut last_line = started;
+    move |progress| {
+        let now = std::time::Instant::now();
+        if now.duration_since(started).as_secs() >= 1
+            && now.duration_since(last_line).as_secs() >= 1
+        {
+            last_line = now;
+            eprintln!(
+                "explore: {} distinct states, {} revisits, depth {} ({:.0} s)",
+                progress.states,
+                progress.revisits,
+                progress.depth,
+                now.duration_since(started).as_secs_f64()
+            );
+        }
+    }
+}
+
+/// Explores four concurrent writers (invalidate-on-write with a delayed
+/// double delete: commit, delete, delete again later; three operations
+/// each, so 12!/(3!^4) = 369,600 schedules) and describes the run.
+fn bench_explore() -> Result<String, String> {
+    let writer = |id: &str, value: &str| serde_json::json!({ "id": id, "op": "write", "key": "k", "value": value, "at_ms": 0 });
+    let scenario = serde_json::json!({
+        "name": "bench: four writers, three operations each",
+        "keys": { "k": "v0" },
+        "latency_ms": { "cache": 1, "db_read": 10, "db_write": 20 },
+        "strategy": { "write": "invalidate", "double_delete_ms": 50, "ttl_ms": 300000 },
+        "requests": [writer("W1", "a"), writer("W2", "b"), writer("W3", "c"), writer("W4", "d")]
+    });
+    let scenario = Scenario::from_json(&scenario.to_string()).map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let exploration = explore::explore(&scenario, explore::Limits::default(), &mut |_| {})
+        .map_err(|e| e.to_string())?;
+    let seconds = started.elapsed().as_secs_f64();
+    let schedules = exploration.schedules();
+    Ok(format!(
+        "explore schedules={schedules} states={} revisits={} wall_s={seconds:.3} \
+         schedules_per_s={:.0} states_per_s={:.0} peak_rss_kib={}",
+        exploration.states(),
+        exploration.revisits(),
+        schedules as f64 / seconds,
+        exploration.states() as f64 / seconds,
+        peak_rss_kib().map_or("unknown".to_string(), |k| k.to_string()),
+    ))
 }
 
 /// Runs the benchmark workload and describes the run in one line.

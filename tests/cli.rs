@@ -156,3 +156,102 @@ fn an_unknown_argument_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(stderr.contains("--frobnicate"), "{stderr}");
 }
+
+/// `explore` prints the spec's counts; each example, pasted into the
+/// scenario as its `schedule` (with its timed faults removed: the example
+/// carries them as schedule entries), runs to that anomaly.
+#[test]
+fn explore_counts_schedules_and_each_example_replays_with_run() {
+    for lesson in ["update-on-write-race", "write-behind-crash"] {
+        let (_, scenario, _) = cachescope(&["preset", lesson]);
+        let path = scenario_file(&format!("{lesson}.json"), &scenario);
+        let (code, stdout, stderr) = cachescope(&["explore", &path]);
+        assert_eq!(code, 0, "{stderr}");
+        let out: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        for field in ["schedules", "stale", "divergent_at_end", "lost_writes"] {
+            assert!(out[field].is_u64(), "{lesson}: {field} in {stdout}");
+        }
+        let examples = out["examples"].as_object().unwrap();
+        assert!(!examples.is_empty(), "{lesson}");
+        for (anomaly, example) in examples {
+            let mut replay: serde_json::Value = serde_json::from_str(&scenario).unwrap();
+            replay["schedule"] = example["schedule"].clone();
+            replay.as_object_mut().unwrap().remove("faults");
+            let path = scenario_file(&format!("{lesson}-{anomaly}.json"), &replay.to_string());
+            let (code, report, stderr) = cachescope(&["run", &path]);
+            assert_eq!(code, 0, "{stderr}");
+            let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+            let shows = match anomaly.as_str() {
+                "stale" => report["stale_reads"].as_u64() > Some(0),
+                "lost_writes" => report["lost_writes"].as_u64() > Some(0),
+                "divergent_at_end" => report["divergence"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|w| w["to_ms"].is_null()),
+                other => panic!("unknown anomaly {other}"),
+            };
+            assert!(shows, "{lesson}: the {anomaly} example does not reproduce");
+        }
+    }
+    let (_, stdout, _) = cachescope(&[
+        "explore",
+        &scenario_file(
+            "uow.json",
+            &cachescope(&["preset", "update-on-write-race"]).1,
+        ),
+    ]);
+    let out: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (out["schedules"].as_u64(), out["divergent_at_end"].as_u64()),
+        (Some(188), Some(64))
+    );
+}
+
+#[test]
+fn explore_refuses_what_it_cannot_explore_with_exit_2() {
+    let (_, scenario, _) = cachescope(&["preset", "stampede"]);
+    let path = scenario_file("stampede.json", &scenario);
+    let (code, stdout, stderr) = cachescope(&["explore", &path, "--max-states", "1000"]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert!(
+        stderr.contains("explore: more than 1000 distinct states"),
+        "{stderr}"
+    );
+    let workload =
+        r#"{"name":"w","keys":{"k":"v"},"workload":{"duration_ms":10,"reads_per_s":100}}"#;
+    let path = scenario_file("workload.json", workload);
+    let (code, _, stderr) = cachescope(&["explore", &path]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("workload: explore follows scripted requests"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn explore_example_prints_a_scenario_that_run_reproduces() {
+    let (_, scenario, _) = cachescope(&["preset", "write-behind-crash"]);
+    let path = scenario_file("wbc.json", &scenario);
+    let (code, replay, stderr) = cachescope(&["explore", &path, "--example", "lost_writes"]);
+    assert_eq!(code, 0, "{stderr}");
+    let replay_path = scenario_file("wbc-lost.json", &replay);
+    let (code, report, stderr) = cachescope(&["run", &replay_path]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert!(report["lost_writes"].as_u64() > Some(0), "{report}");
+    let (code, _, stderr) = cachescope(&["explore", &path, "--example", "phantom"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--example: expected one of stale, divergent_at_end, lost_writes"),
+        "{stderr}"
+    );
+    let (_, basics, _) = cachescope(&["preset", "cache-aside-basics"]);
+    let path = scenario_file("basics.json", &basics);
+    let (code, _, stderr) = cachescope(&["explore", &path, "--example", "stale"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("no schedule shows stale (0 of 20)"),
+        "{stderr}"
+    );
+}

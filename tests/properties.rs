@@ -1,6 +1,8 @@
 //! Invariants over random small scripted scenarios (proptest).
 #![cfg(not(target_arch = "wasm32"))]
 
+mod support;
+
 use cachescope::sim::scenario::WriteStrategy;
 use cachescope::sim::{Report, Scenario, Simulation};
 use proptest::prelude::*;
@@ -42,14 +44,7 @@ fn scenarios() -> impl Strategy<Value = Scenario> {
         any::<u64>(),
         1..=3usize,
         1..=3u32,
-        prop::sample::select(vec![
-            "invalidate",
-            "update",
-            "delete_first",
-            "ttl_only",
-            "write_through",
-            "write_behind",
-        ]),
+        prop::sample::select(support::WRITE_STRATEGIES.to_vec()),
         (1u64..200, 0u64..50, 0u64..6),
         any::<bool>(),
         prop::collection::vec(request, 1..=8),

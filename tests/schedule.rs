@@ -99,7 +99,8 @@ fn naming_an_actor_with_nothing_pending_is_rejected_with_the_schedule_index() {
     );
     assert_eq!(
         rejection(&one_reader(json!(["R", "Q"]))),
-        "schedule[1]: expected a request id or a background actor, got \"Q\""
+        "schedule[1]: expected a request id, a background actor (consumer, flusher, relay, \
+         refresher) or consumer:P for a partition P below bus.partitions, got \"Q\""
     );
     assert_eq!(
         rejection(&one_reader(json!(["R", {"wait": 3}]))),
@@ -120,6 +121,14 @@ fn a_request_may_not_take_a_background_actors_name() {
     assert!(rejection(&scenario).starts_with(
         "requests[0].id: expected a unique, non-empty id that is not a background actor's name"
     ));
+    let scenario = json!({
+        "keys": {"k": "v"},
+        "requests": [{"id": "consumer:0", "op": "read", "key": "k"}]
+    });
+    assert!(
+        rejection(&scenario)
+            .ends_with("(consumer, flusher, relay, refresher, consumer:P), got \"consumer:0\"")
+    );
 }
 
 #[test]
@@ -202,4 +211,70 @@ fn a_run_is_finished_exactly_when_stepping_has_nothing_left_to_do() {
             "stepping to the end = running to the end"
         );
     }
+}
+
+fn two_event_writers(schedule: Value) -> Value {
+    json!({
+        "keys": {"k": "v1"},
+        "latency_ms": {"cache": 1, "db_read": 10, "db_write": 20, "publish": 1},
+        "strategy": {"write": "update", "channel": "event"},
+        "bus": {"delay_ms": 50, "partitions": 2, "keyed": false, "partition_lag_ms": [100, 0]},
+        "requests": [
+            {"id": "W1", "op": "write", "key": "k", "value": "A", "at_ms": 0},
+            {"id": "W2", "op": "write", "key": "k", "value": "B", "at_ms": 0}
+        ],
+        "schedule": schedule
+    })
+}
+
+#[test]
+fn the_consumer_is_an_actor_whose_operation_is_issued_at_the_delivery_instant() {
+    // W1 commits at 20 and publishes at 21 to partition 0 (round robin),
+    // which delivers at 21 + 50 + 100 lag = 171; its consumer's set then
+    // completes at 172. W2 commits at max(21, 20) = 21, publishes at 22 to
+    // partition 1, delivered at 72, applied at 73.
+    let report = run(&two_event_writers(json!([
+        "W1", "W1", "W2", "W2", "consumer", "consumer"
+    ])));
+    assert_eq!(
+        trace_lines(&report)[4..],
+        [
+            "72-73 consumer cache.set k stored until 300073 ms",
+            "171-172 consumer cache.set k stored until 300172 ms",
+        ]
+    );
+    // `consumer` takes the job that completes first: B, then A, so the
+    // cache ends with A (version 2) while the DB holds B (version 3).
+    assert_eq!(report["keys"]["k"]["cache"]["value"], "A");
+}
+
+#[test]
+fn consumer_p_names_one_partition_s_consumer() {
+    // Naming partition 0 first applies A before B: the cache ends right.
+    // B's set was issued at its delivery (72) and lands after A's, at 172.
+    let report = run(&two_event_writers(json!([
+        "W1",
+        "W1",
+        "W2",
+        "W2",
+        "consumer:0",
+        "consumer:1"
+    ])));
+    assert_eq!(
+        trace_lines(&report)[4..],
+        [
+            "171-172 consumer cache.set k stored until 300172 ms",
+            "72-172 consumer cache.set k stored until 300172 ms",
+        ]
+    );
+    assert_eq!(report["keys"]["k"]["cache"]["value"], "B");
+    assert_eq!(
+        rejection(&two_event_writers(json!(["W1", "consumer:2"]))),
+        "schedule[1]: expected a request id, a background actor (consumer, flusher, relay, \
+         refresher) or consumer:P for a partition P below bus.partitions, got \"consumer:2\""
+    );
+    assert_eq!(
+        rejection(&two_event_writers(json!(["W1", "W1", "consumer:1"]))),
+        "schedule[2]: \"consumer:1\" has nothing pending at this point"
+    );
 }

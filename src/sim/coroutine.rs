@@ -315,7 +315,7 @@ pub enum Resume<T> {
 }
 
 /// What the engine hands a coroutine when it resumes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Input {
     /// The reply to the operation it waited on (`None` after a sleep and on
     /// the first resume).
@@ -381,6 +381,11 @@ impl<T: 'static> Coroutine<T> {
         }
     }
 
+    /// Every input received so far (the coroutine's whole state).
+    pub fn inputs(&self) -> &[Input] {
+        &self.inputs
+    }
+
     /// The acknowledgement the code sent its client during the last resume.
     pub fn take_response(&mut self) -> Option<Served> {
         self.io.mailbox.borrow_mut().response.take()
@@ -402,6 +407,45 @@ impl<T: 'static> Coroutine<T> {
             copy.take_refresh();
         }
         copy
+    }
+}
+
+/// A coroutine that clones of a simulation share until one of them resumes
+/// it: cloning is a reference count, and only the clone that moves the
+/// actor on pays for a replay. (Exploring schedules clones a simulation per
+/// choice, and each choice moves one actor.)
+pub struct SharedCoroutine<T>(Rc<Coroutine<T>>);
+
+impl<T: 'static> SharedCoroutine<T> {
+    /// Wraps a coroutine nobody shares yet.
+    pub fn new(coroutine: Coroutine<T>) -> Self {
+        SharedCoroutine(Rc::new(coroutine))
+    }
+
+    /// The coroutine, to look at.
+    pub fn get(&self) -> &Coroutine<T> {
+        &self.0
+    }
+
+    /// The coroutine, to resume: a private copy (made by replay) if it is
+    /// shared.
+    pub fn get_mut(&mut self) -> &mut Coroutine<T> {
+        if Rc::get_mut(&mut self.0).is_none() {
+            self.0 = Rc::new(self.0.replay());
+        }
+        Rc::get_mut(&mut self.0).expect("just made unique")
+    }
+}
+
+impl<T> Clone for SharedCoroutine<T> {
+    fn clone(&self) -> Self {
+        SharedCoroutine(Rc::clone(&self.0))
+    }
+}
+
+impl<T> fmt::Debug for SharedCoroutine<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
     }
 }
 

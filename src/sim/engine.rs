@@ -8,11 +8,12 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 use serde::Serialize;
 
-use super::coroutine::{Coroutine, Input, Resume};
+use super::coroutine::{Coroutine, Input, Resume, SharedCoroutine};
 use super::ops::Cached;
 use super::ops::{KeyId, LeaseGrant, Op, Reply, Resource, SetOutcome, Stamp, Value, WriteId};
 use super::rng::SimRng;
@@ -70,7 +71,7 @@ pub struct Counters {
 }
 
 /// What kind of disagreement a divergence window is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum DivergenceKind {
     /// The cache holds an older committed version than the database.
@@ -105,7 +106,7 @@ struct OpenWindow {
 
 /// A key's write-behind dirty period: from its first dirty set until the
 /// flush (or a crash).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct DirtyPeriod {
     id: u64,
     /// The acknowledged writes the period holds, oldest first.
@@ -113,7 +114,7 @@ struct DirtyPeriod {
 }
 
 /// Who an actor is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ActorKind {
     /// Scripted request `0` (its index in the scenario's `requests`).
     Request(usize),
@@ -150,8 +151,9 @@ pub struct GeneratedStats {
     pub uncommitted_reads: std::collections::BTreeMap<WriteId, u64>,
 }
 
-/// How an actor (a request, or a background job) is getting on.
-#[derive(Debug)]
+/// How an actor (a request, or a background job) is getting on. Cloning
+/// shares its coroutine until one of the copies moves it on.
+#[derive(Clone, Debug)]
 pub struct ActorRun {
     /// Who it is.
     pub kind: ActorKind,
@@ -164,7 +166,7 @@ pub struct ActorRun {
     /// When it finished and what it returned.
     pub finished: Option<(Millis, Served)>,
     /// Its strategy code while it runs.
-    coroutine: Option<Coroutine<Served>>,
+    coroutine: Option<SharedCoroutine<Served>>,
     /// Its app instance crashed: it stops after its pending operation.
     aborting: bool,
     /// The operation it waits on, and when it issued it.
@@ -207,23 +209,7 @@ fn request_code(
     }
 }
 
-impl Clone for ActorRun {
-    fn clone(&self) -> Self {
-        ActorRun {
-            kind: self.kind,
-            app: self.app,
-            key: self.key,
-            started_ms: self.started_ms,
-            finished: self.finished.clone(),
-            coroutine: self.coroutine.as_ref().map(Coroutine::replay),
-            aborting: self.aborting,
-            aborted: self.aborted,
-            pending: self.pending.clone(),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Event {
     /// A client sends scripted request `0`.
     Arrive(usize),
@@ -243,7 +229,7 @@ enum Event {
 }
 
 /// An event on the bus.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct BusEvent {
     /// The key it is about.
     pub key: KeyId,
@@ -263,12 +249,13 @@ struct BusState {
 }
 
 /// One ordered partition and its consumer.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Hash)]
 struct PartitionState {
     /// Deliveries keep publication order within a partition.
     last_delivery_ms: Millis,
-    /// Delivered events waiting for the consumer.
-    queue: std::collections::VecDeque<BusEvent>,
+    /// Delivered events waiting for the consumer, with the instant each
+    /// reached the partition.
+    queue: std::collections::VecDeque<(Millis, BusEvent)>,
     /// Whether the consumer is applying an event of this partition.
     busy: bool,
 }
@@ -357,7 +344,7 @@ pub struct Simulation {
 }
 
 /// One singleflight DB read: its leader and the actors sharing its result.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Flight {
     leader: usize,
     followers: Vec<usize>,
@@ -689,7 +676,10 @@ impl Simulation {
                     return true;
                 }
                 Event::Generate(stream) => self.generate(stream),
-                Event::Deliver { partition, event } => self.deliver(partition, *event),
+                Event::Deliver { partition, event } => {
+                    let at = self.now;
+                    self.deliver(partition, *event, at);
+                }
             }
         }
         // With until_ms the run lasts exactly that long.
@@ -723,10 +713,82 @@ impl Simulation {
             key,
             Some(self.now),
         );
-        self.start_actor(run, coroutine);
+        self.start_actor(run, coroutine, self.now);
         if self.streams[stream].advance(&mut self.rng) {
             let at = self.streams[stream].next_ms();
             self.schedule(at, Event::Generate(stream));
+        }
+    }
+
+    /// Feeds `state` everything that decides how this (scheduled-mode) run
+    /// can go on, and nothing that only records how it got here, so that
+    /// two runs that feed the same data continue identically under every
+    /// schedule. The explorer memoises on it.
+    ///
+    /// Left out, as history: the trace, counters, closed divergence windows,
+    /// lost and coalesced writes (the explorer notes those as they happen),
+    /// sequence numbers (only their order matters: background jobs are fed
+    /// in queue order), which actor slots are free, and the scenario's
+    /// constants.
+    pub fn hash_state<H: Hasher>(&self, state: &mut H) {
+        let mut effects: Vec<&Scheduled> = self.queue.iter().map(|Reverse(s)| s).collect();
+        effects.sort_unstable();
+        self.now.hash(state);
+        self.rng.position().hash(state);
+        for run in self.requests() {
+            if run.coroutine.is_none() && run.started_ms.is_some() {
+                // Finished or aborted: its outcome is settled, its past does
+                // not matter any more.
+                0u8.hash(state);
+                continue;
+            }
+            1u8.hash(state);
+            run.started_ms.hash(state);
+            run.coroutine.as_ref().map(|c| c.get().inputs()).hash(state);
+            run.finished.is_some().hash(state);
+            run.aborting.hash(state);
+            run.pending.hash(state);
+        }
+        // When each pending operation takes effect (a request's is found by
+        // its slot; ties between requests do not matter, as each is named
+        // on its own), and background jobs in the order their effects would
+        // be chosen.
+        let mut request_effects = vec![None; self.scenario.requests.len()];
+        for scheduled in &effects {
+            match scheduled.event {
+                Event::Effect { actor } if actor < request_effects.len() => {
+                    request_effects[actor] = Some(scheduled.at);
+                }
+                Event::Effect { actor } => {
+                    scheduled.at.hash(state);
+                    let run = &self.actors[actor];
+                    run.kind.hash(state);
+                    run.key.hash(state);
+                    run.coroutine.as_ref().map(|c| c.get().inputs()).hash(state);
+                    run.aborting.hash(state);
+                    run.pending.hash(state);
+                }
+                // Only effects are queued in scheduled mode; anything else
+                // is fed in full rather than assumed away.
+                ref other => (scheduled.at, other).hash(state),
+            }
+        }
+        request_effects.hash(state);
+        self.world.cache.hash(state);
+        self.world.db.hash(state);
+        self.flights.hash(state);
+        self.refreshing.hash(state);
+        self.dirty.hash(state);
+        self.next_period.hash(state);
+        self.unacknowledged_writes.hash(state);
+        for window in &self.open_windows {
+            window.map(|w| (w.kind, w.expires_ms)).hash(state);
+        }
+        self.relay_running.hash(state);
+        self.bus.next_partition.hash(state);
+        self.bus.drop_next.hash(state);
+        for partition in &self.bus.partitions {
+            partition.hash(state);
         }
     }
 
@@ -734,71 +796,115 @@ impl Simulation {
     /// next; it takes effect at the later of the previous effect and its
     /// natural completion time.
     fn step_scheduled(&mut self) -> Result<bool, ScenarioError> {
-        let schedule = Rc::clone(&self.scenario);
-        let schedule = schedule.schedule.as_deref().unwrap_or_default();
+        let scenario = Rc::clone(&self.scenario);
+        let schedule = scenario.schedule.as_deref().unwrap_or_default();
         while let Some(entry) = schedule.get(self.schedule_pos) {
             let position = self.schedule_pos;
             self.schedule_pos += 1;
-            let name = match entry {
-                ScheduleEntry::Wait(ms) => {
-                    self.now += ms;
-                    continue;
-                }
-                ScheduleEntry::Fault(kind) => {
-                    self.inject(*kind);
-                    return Ok(true);
-                }
-                ScheduleEntry::Actor(name) => name,
-            };
-            let nothing_pending = || ScenarioError {
-                path: format!("schedule[{position}]"),
-                message: format!("{name:?} has nothing pending at this point"),
-            };
-            let actors: Vec<usize> = match self.request_ids.get(name) {
-                Some(&request) => {
-                    if self.actors[request].started_ms.is_none() {
-                        let at = self.scenario.requests[request].at_ms;
-                        self.start_request(request, at);
-                    }
-                    vec![request]
-                }
-                None => (self.scenario.requests.len()..self.actors.len())
-                    .filter(|&a| {
-                        let kind = self.actors[a].kind;
-                        let named = match name.as_str() {
-                            "flusher" => kind == ActorKind::Flusher,
-                            "refresher" => kind == ActorKind::Refresher,
-                            "consumer" => matches!(kind, ActorKind::Consumer(_)),
-                            "relay" => kind == ActorKind::Relay,
-                            _ => false,
-                        };
-                        named && self.actors[a].coroutine.is_some()
-                    })
-                    .collect(),
-            };
-            // The named actor's pending operation; for a background actor
-            // with several jobs, the one that would complete first.
-            let pending = self
-                .queue
-                .iter()
-                .map(|Reverse(s)| s)
-                .filter(|s| matches!(s.event, Event::Effect { actor } if actors.contains(&actor)))
-                .min()
-                .cloned()
-                .ok_or_else(nothing_pending)?;
-            self.queue.retain(|Reverse(s)| s.seq != pending.seq);
-            self.now = self.now.max(pending.at);
-            let Event::Effect { actor } = pending.event else {
-                unreachable!("found by matching an effect")
-            };
-            let (op, issued_ms) = self.actors[actor]
-                .pending
-                .take()
-                .expect("an effect event has its actor's pending operation");
-            self.take_effect(actor, op, issued_ms);
-            return Ok(true);
+            if self.apply_entry(entry, position)? {
+                return Ok(true);
+            }
         }
         Ok(false)
+    }
+
+    /// Applies one schedule entry (scheduled mode) as if it stood at
+    /// `position` of the schedule (which only names it in errors). Returns
+    /// whether something took effect (a wait only moves the clock).
+    ///
+    /// This is how the explorer drives a run: it applies the entries it
+    /// chooses, one at a time, to a simulation created with an empty
+    /// schedule.
+    pub fn apply_entry(
+        &mut self,
+        entry: &ScheduleEntry,
+        position: usize,
+    ) -> Result<bool, ScenarioError> {
+        let name = match entry {
+            ScheduleEntry::Wait(ms) => {
+                self.now += ms;
+                return Ok(false);
+            }
+            ScheduleEntry::Fault(kind) => {
+                self.inject(*kind);
+                return Ok(true);
+            }
+            ScheduleEntry::Actor(name) => name,
+        };
+        let nothing_pending = || ScenarioError {
+            path: format!("schedule[{position}]"),
+            message: format!("{name:?} has nothing pending at this point"),
+        };
+        let actors: Vec<usize> = match self.request_ids.get(name) {
+            Some(&request) => {
+                if self.actors[request].started_ms.is_none() {
+                    let at = self.scenario.requests[request].at_ms;
+                    self.start_request(request, at);
+                }
+                vec![request]
+            }
+            None => (self.scenario.requests.len()..self.actors.len())
+                .filter(|&a| {
+                    self.actors[a].coroutine.is_some()
+                        && background_name_matches(name, self.actors[a].kind)
+                })
+                .collect(),
+        };
+        // The named actor's pending operation; for a background actor
+        // with several jobs, the one that would complete first.
+        let pending = self
+            .queue
+            .iter()
+            .map(|Reverse(s)| s)
+            .filter(|s| matches!(s.event, Event::Effect { actor } if actors.contains(&actor)))
+            .min()
+            .cloned()
+            .ok_or_else(nothing_pending)?;
+        self.queue.retain(|Reverse(s)| s.seq != pending.seq);
+        self.now = self.now.max(pending.at);
+        let Event::Effect { actor } = pending.event else {
+            unreachable!("found by matching an effect")
+        };
+        let (op, issued_ms) = self.actors[actor]
+            .pending
+            .take()
+            .expect("an effect event has its actor's pending operation");
+        self.take_effect(actor, op, issued_ms);
+        Ok(true)
+    }
+
+    /// The actor names a schedule could name next (scheduled mode): every
+    /// request not yet started or with an operation pending, in the
+    /// scenario's order, then each background actor with work pending
+    /// (`consumer`, or `consumer:P` per partition when the bus has several;
+    /// `flusher`, `relay`, `refresher`).
+    pub fn schedulable(&self) -> Vec<String> {
+        let requests = self.scenario.requests.len();
+        let mut names: Vec<String> = (0..requests)
+            .filter(|&r| self.actors[r].started_ms.is_none() || self.actors[r].pending.is_some())
+            .map(|r| self.scenario.requests[r].id.clone())
+            .collect();
+        let background = &self.actors[requests..];
+        let busy = |wanted: &dyn Fn(ActorKind) -> bool| {
+            background
+                .iter()
+                .any(|run| run.coroutine.is_some() && run.pending.is_some() && wanted(run.kind))
+        };
+        if self.scenario.bus.partitions > 1 {
+            for p in 0..self.scenario.bus.partitions {
+                if busy(&|kind| kind == ActorKind::Consumer(p)) {
+                    names.push(format!("consumer:{p}"));
+                }
+            }
+        } else if busy(&|kind| matches!(kind, ActorKind::Consumer(_))) {
+            names.push("consumer".to_string());
+        }
+        for name in ["flusher", "relay", "refresher"] {
+            if busy(&|kind| background_name_matches(name, kind)) {
+                names.push(name.to_string());
+            }
+        }
+        names
     }
 
     /// Runs to the end.
@@ -826,23 +932,28 @@ impl Simulation {
             reply: None,
             now: at,
         });
-        self.actors[request].coroutine = Some(coroutine);
+        self.actors[request].coroutine = Some(SharedCoroutine::new(coroutine));
         self.advance(request, first, at);
     }
 
     /// Starts a background job running `coroutine`, whose first operation
     /// is issued now.
     fn spawn(&mut self, kind: ActorKind, key: KeyId, coroutine: Coroutine<Served>) {
-        let run = ActorRun::new(kind, None, key, Some(self.now));
-        self.start_actor(run, coroutine);
+        let run = ActorRun::new(kind, None, key, None);
+        self.start_actor(run, coroutine, self.now);
     }
 
     /// Places `run` in a free slot (or a new one) and starts `coroutine`
-    /// there now.
-    fn start_actor(&mut self, mut run: ActorRun, mut coroutine: Coroutine<Served>) {
-        let now = self.now;
+    /// there, issuing its first operation at `now` (the present, or a later
+    /// delivery instant in scheduled mode).
+    ///
+    /// Invariant the explorer relies on: a background job's behaviour is a
+    /// function of its kind, key, inputs and pending operation (whatever
+    /// else its code captures shows in its first pending operation).
+    fn start_actor(&mut self, mut run: ActorRun, mut coroutine: Coroutine<Served>, now: Millis) {
+        run.started_ms = run.started_ms.or(Some(now));
         let first = coroutine.resume(Input { reply: None, now });
-        run.coroutine = Some(coroutine);
+        run.coroutine = Some(SharedCoroutine::new(coroutine));
         let actor = match self.free_slots.pop() {
             Some(slot) => {
                 self.actors[slot] = run;
@@ -867,15 +978,11 @@ impl Simulation {
             match served {
                 Served::Read { value, .. } => {
                     self.generated.read_latency.record(latency);
-                    match value.stamp {
-                        Stamp::Committed(version) => {
-                            if version < self.world.db.committed_before(run.key, start) {
-                                self.generated.stale_reads += 1;
-                            }
-                        }
-                        Stamp::Uncommitted(write) => {
-                            *self.generated.uncommitted_reads.entry(write).or_default() += 1;
-                        }
+                    if self.world.db.is_stale(run.key, start, value) {
+                        self.generated.stale_reads += 1;
+                    }
+                    if let Stamp::Uncommitted(write) = value.stamp {
+                        *self.generated.uncommitted_reads.entry(write).or_default() += 1;
                     }
                 }
                 Served::Write { .. } => self.generated.write_latency.record(latency),
@@ -1035,23 +1142,23 @@ impl Simulation {
         let at = (self.now + bus.delay_ms + jitter + lag).max(state.last_delivery_ms);
         state.last_delivery_ms = at;
         let duplicate = bus.duplicate > 0.0 && self.rng.unit_open_closed() <= bus.duplicate;
-        if duplicate {
+        let copies = if duplicate {
             self.bus.counters.duplicated += 1;
-            self.schedule(
-                at,
-                Event::Deliver {
-                    partition,
-                    event: Box::new(event.clone()),
-                },
-            );
+            2
+        } else {
+            1
+        };
+        for _ in 0..copies {
+            if self.scenario.schedule.is_some() {
+                // Scheduled mode has no clock to wait for: the event reaches
+                // its partition now, and the consumer's operation is issued
+                // at the delivery instant, like any delayed operation.
+                self.deliver(partition, event.clone(), at);
+            } else {
+                let event = Box::new(event.clone());
+                self.schedule(at, Event::Deliver { partition, event });
+            }
         }
-        self.schedule(
-            at,
-            Event::Deliver {
-                partition,
-                event: Box::new(event),
-            },
-        );
         Some(partition)
     }
 
@@ -1079,10 +1186,11 @@ impl Simulation {
         self.note("cdc", "bus.publish", Some(key), result);
     }
 
-    /// An event reaches its partition's consumer (or waits out a pause).
-    fn deliver(&mut self, partition: u32, event: BusEvent) {
+    /// An event reaches its partition's consumer at `at` (or waits out a
+    /// pause).
+    fn deliver(&mut self, partition: u32, event: BusEvent, at: Millis) {
         let paused_until = self.scenario.faults.iter().find_map(|f| match f.kind {
-            FaultKind::ConsumerPause { from_ms, to_ms } if (from_ms..to_ms).contains(&self.now) => {
+            FaultKind::ConsumerPause { from_ms, to_ms } if (from_ms..to_ms).contains(&at) => {
                 Some(to_ms)
             }
             _ => None,
@@ -1095,7 +1203,7 @@ impl Simulation {
         self.bus.counters.delivered += 1;
         self.bus.partitions[partition as usize]
             .queue
-            .push_back(event);
+            .push_back((at, event));
         self.consume_next(partition);
     }
 
@@ -1105,12 +1213,13 @@ impl Simulation {
         if state.busy {
             return;
         }
-        let Some(BusEvent { key, payload }) = state.queue.pop_front() else {
+        let Some((delivered_ms, BusEvent { key, payload })) = state.queue.pop_front() else {
             return;
         };
         state.busy = true;
         let job = Coroutine::new(move |io| strategy::apply_event(io, key, payload.clone()));
-        self.spawn(ActorKind::Consumer(partition), key, job);
+        let run = ActorRun::new(ActorKind::Consumer(partition), None, key, None);
+        self.start_actor(run, job, self.now.max(delivered_ms));
     }
 
     fn take_effect(&mut self, actor: usize, op: Op, issued_ms: Millis) {
@@ -1197,7 +1306,8 @@ impl Simulation {
         let coroutine = self.actors[actor]
             .coroutine
             .as_mut()
-            .expect("only a running actor waits for a reply");
+            .expect("only a running actor waits for a reply")
+            .get_mut();
         let next = coroutine.resume(Input {
             reply: Some(reply),
             now,
@@ -1373,7 +1483,11 @@ impl Simulation {
     fn advance(&mut self, actor: usize, mut resume: Resume<Served>, mut issued_ms: Millis) {
         loop {
             let run = &mut self.actors[actor];
-            let coroutine = run.coroutine.as_mut().expect("advancing a running request");
+            let coroutine = run
+                .coroutine
+                .as_mut()
+                .expect("advancing a running request")
+                .get_mut();
             if let Some(served) = coroutine.take_response()
                 && run.finished.is_none()
             {
@@ -1494,6 +1608,23 @@ impl Simulation {
             // `writes` counts commits of keys; marking outbox rows is not one.
             Reply::Flush { version: None } | Reply::Publish { .. } | Reply::MarkedSent => {}
         }
+    }
+}
+
+/// Whether schedule name `name` (`flusher`, `refresher`, `relay`,
+/// `consumer`, or `consumer:P` for partition P's consumer) names a
+/// background actor of `kind`.
+fn background_name_matches(name: &str, kind: ActorKind) -> bool {
+    match (name, kind) {
+        ("flusher", ActorKind::Flusher)
+        | ("refresher", ActorKind::Refresher)
+        | ("relay", ActorKind::Relay)
+        | ("consumer", ActorKind::Consumer(_)) => true,
+        (name, ActorKind::Consumer(p)) => name
+            .strip_prefix("consumer:")
+            .and_then(|n| n.parse::<u32>().ok())
+            .is_some_and(|n| n == p),
+        _ => false,
     }
 }
 

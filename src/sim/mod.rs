@@ -15,12 +15,14 @@
 //! - [`strategy`]: the cache-aside read path and the write strategies, written
 //!   the way a service author would write them.
 //! - [`engine`]: the event queue that decides when each operation takes effect.
+//! - [`explore`]: every schedule of a scripted scenario, counted exactly.
 //! - [`report`]: the run's outcome (spec section 4), computed from the run.
 //! - [`rng`]: the seeded RNG and the few distributions the model draws from.
 //! - [`workload`]: generated arrivals, key popularity, latency histograms.
 
 pub mod coroutine;
 pub mod engine;
+pub mod explore;
 pub mod ops;
 pub mod report;
 pub mod rng;

@@ -18,7 +18,7 @@ pub type Value = Rc<str>;
 pub type Version = u64;
 
 /// A value together with the DB version it was committed as.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Versioned {
     /// The value.
     pub value: Value,
@@ -32,7 +32,7 @@ pub struct Versioned {
 pub struct WriteId(pub u32);
 
 /// Where a cached value stands relative to the database.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Stamp {
     /// A committed version (read from the DB, or written after the commit).
     Committed(Version),
@@ -42,7 +42,7 @@ pub enum Stamp {
 }
 
 /// A value as the cache holds it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Cached {
     /// The value.
     pub value: Value,
@@ -70,7 +70,7 @@ impl Cached {
 }
 
 /// One operation against the cache or the database.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
     /// Look a key up in the cache.
     CacheGet { key: KeyId },
@@ -218,7 +218,7 @@ pub enum Resource {
 }
 
 /// The result of an operation, handed back to the actor that asked for it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Reply {
     /// `CacheGet`: the live entry, if any.
     CacheGet(Option<Cached>),
@@ -304,7 +304,7 @@ impl Reply {
 }
 
 /// A row of the transactional outbox.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OutboxRow {
     /// Its id (insertion order).
     pub id: u64,
@@ -321,7 +321,7 @@ pub struct OutboxRow {
 pub struct LeaseToken(pub u64);
 
 /// What a lease get hands out.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum LeaseGrant {
     /// The key is cached.
     Hit(Cached),
@@ -332,7 +332,7 @@ pub enum LeaseGrant {
 }
 
 /// Whether a cache set was applied.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SetOutcome {
     /// Stored; the entry expires then.
     Stored { expires_ms: Millis },
@@ -341,7 +341,7 @@ pub enum SetOutcome {
 }
 
 /// Why the cache refused a set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Rejection {
     /// Versioned sets: the cache holds a newer version than the set's.
     OlderThanCached { cached: Version },

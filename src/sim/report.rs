@@ -291,11 +291,8 @@ impl Report {
                         report.source = Some(*source);
                         match value.stamp {
                             Stamp::Committed(version) => {
-                                // Stale: older than what was committed before
-                                // the read started (spec section 3).
-                                let committed = db.committed_before(run.key, start);
                                 report.version = Some(version);
-                                report.stale = Some(version < committed);
+                                report.stale = Some(db.is_stale(run.key, start, value));
                                 report.uncommitted = Some(false);
                             }
                             Stamp::Uncommitted(write) => {

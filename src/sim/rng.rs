@@ -18,6 +18,12 @@ impl SimRng {
         SimRng(ChaCha8Rng::seed_from_u64(seed))
     }
 
+    /// How far into its stream the generator is (with the seed, its whole
+    /// state).
+    pub fn position(&self) -> u128 {
+        self.0.get_word_pos()
+    }
+
     /// A uniformly distributed integer in `0..=max`, without modulo bias.
     pub fn up_to(&mut self, max: u64) -> u64 {
         if max == 0 {

@@ -419,7 +419,7 @@ pub const MAX_RATE_PER_S: f64 = 10_000_000.0;
 pub const BACKGROUND_ACTORS: [&str; 4] = ["consumer", "flusher", "relay", "refresher"];
 
 /// What a request does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum RequestOp {
     /// Read one key.
@@ -476,7 +476,7 @@ impl fmt::Display for ScenarioError {
 impl std::error::Error for ScenarioError {}
 
 impl ScenarioError {
-    fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
         ScenarioError {
             path: path.into(),
             message: message.into(),
@@ -665,12 +665,13 @@ impl Scenario {
             let path = |field: &str| format!("requests[{i}].{field}");
             if request.id.is_empty()
                 || BACKGROUND_ACTORS.contains(&request.id.as_str())
+                || request.id.starts_with("consumer:")
                 || !ids.insert(request.id.as_str())
             {
                 return Err(ScenarioError::at(
                     path("id"),
                     format!(
-                        "expected a unique, non-empty id that is not a background actor's name ({}), got {:?}",
+                        "expected a unique, non-empty id that is not a background actor's name ({}, consumer:P), got {:?}",
                         BACKGROUND_ACTORS.join(", "),
                         request.id
                     ),
@@ -750,11 +751,16 @@ impl Scenario {
                 match entry {
                     ScheduleEntry::Actor(name)
                         if !ids.contains(name.as_str())
-                            && !BACKGROUND_ACTORS.contains(&name.as_str()) =>
+                            && !BACKGROUND_ACTORS.contains(&name.as_str())
+                            && !self.names_a_partition_consumer(name) =>
                     {
                         return Err(ScenarioError::at(
                             format!("schedule[{i}]"),
-                            format!("expected a request id or a background actor, got {name:?}"),
+                            format!(
+                                "expected a request id, a background actor ({}) or \
+                                 consumer:P for a partition P below bus.partitions, got {name:?}",
+                                BACKGROUND_ACTORS.join(", ")
+                            ),
                         ));
                     }
                     ScheduleEntry::Wait(ms) => {
@@ -789,6 +795,15 @@ impl Scenario {
 }
 
 impl Scenario {
+    /// Whether `name` is `consumer:P` for a partition P of the bus (an
+    /// extension: the consumer of one partition, so that schedules can order
+    /// the partitions' consumers against each other).
+    fn names_a_partition_consumer(&self, name: &str) -> bool {
+        name.strip_prefix("consumer:")
+            .and_then(|p| p.parse::<u32>().ok())
+            .is_some_and(|p| p < self.bus.partitions)
+    }
+
     fn validate_workload(&self, workload: &Workload) -> Result<(), ScenarioError> {
         if !self.requests.is_empty() {
             return Err(ScenarioError::at(

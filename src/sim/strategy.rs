@@ -8,7 +8,7 @@ use super::ops::{Cached, KeyId, LeaseGrant, Stamp, Value, Version, WriteId};
 use super::scenario::{Channel, Millis, Stampede, Strategy, WriteStrategy};
 
 /// Where a read's value came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// A cache hit.
@@ -18,7 +18,7 @@ pub enum Source {
 }
 
 /// What a finished request returned to its client.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Served {
     /// A read returned this value.
     Read {

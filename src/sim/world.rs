@@ -10,7 +10,7 @@ use super::rng::SimRng;
 use super::scenario::Millis;
 
 /// One cache entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CacheEntry {
     /// The cached value and its standing against the DB.
     pub value: Cached,
@@ -24,7 +24,7 @@ pub struct CacheEntry {
 }
 
 /// An outstanding memcache lease on a key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Lease {
     /// The token its holder must present to fill the key.
     pub token: LeaseToken,
@@ -34,7 +34,7 @@ pub struct Lease {
 }
 
 /// A Redis/memcached-like cache holding at most one entry per key.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Hash)]
 pub struct Cache {
     entries: Vec<Option<CacheEntry>>,
     leases: Vec<Option<Lease>>,
@@ -96,7 +96,7 @@ impl Cache {
 pub type Row = Versioned;
 
 /// The source of truth: every key always has a committed row.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct Database {
     rows: Vec<Row>,
     /// For each key, when each commit after the initial value took effect:
@@ -145,6 +145,16 @@ impl Database {
         let times = &self.commit_times[key.0 as usize];
         // Commit times of one key never decrease, so this is a partition.
         1 + times.partition_point(|&t| t < instant) as Version
+    }
+
+    /// Whether a read of `key` that started at `started_ms` and returned
+    /// `value` is stale: it returned a committed version older than the
+    /// highest one committed before it started (spec section 3).
+    pub fn is_stale(&self, key: KeyId, started_ms: Millis, value: &Cached) -> bool {
+        match value.stamp {
+            Stamp::Committed(version) => version < self.committed_before(key, started_ms),
+            Stamp::Uncommitted(_) => false,
+        }
     }
 
     /// The version `write` committed as, if it has.

@@ -5,6 +5,16 @@ use cachescope::lessons;
 use cachescope::sim::{Report, Scenario, Simulation};
 use serde_json::Value;
 
+/// Every write strategy's name in scenario files.
+pub const WRITE_STRATEGIES: [&str; 6] = [
+    "invalidate",
+    "update",
+    "delete_first",
+    "ttl_only",
+    "write_through",
+    "write_behind",
+];
+
 /// Runs a scenario given as JSON to the end and returns its report as JSON.
 pub fn run(scenario: &Value) -> Value {
     let scenario = Scenario::from_json(&scenario.to_string()).expect("valid scenario");
