@@ -251,3 +251,36 @@ pub fn all_reports_json() -> String {
         .collect();
     serde_json::to_string_pretty(&reports).expect("serialisable") + "\n"
 }
+
+/// The lessons `cachescope explore` takes on: all but the stampede lessons,
+/// which have more requests than it follows.
+pub fn explorable() -> impl Iterator<Item = &'static Lesson> {
+    LESSONS
+        .iter()
+        .filter(|lesson| lesson.scenario().requests.len() <= crate::sim::explore::MAX_REQUESTS)
+}
+
+/// What `cachescope explore` says of every explorable lesson, as one pretty
+/// JSON object keyed by lesson name. The golden file
+/// `tests/golden/explore.json` holds the native result; the wasm build must
+/// produce the same bytes.
+pub fn all_explorations_json() -> String {
+    use crate::sim::explore::{self, Limits};
+    explorations_json(
+        explorable()
+            .map(|lesson| {
+                let exploration =
+                    explore::explore(&lesson.scenario(), Limits::default(), &mut |_| {})
+                        .unwrap_or_else(|e| panic!("lesson {} does not explore: {e}", lesson.name));
+                (lesson.name, exploration.summary())
+            })
+            .collect(),
+    )
+}
+
+/// The golden file's format for explorations by lesson name.
+pub fn explorations_json(
+    explorations: std::collections::BTreeMap<&str, crate::sim::explore::Summary>,
+) -> String {
+    serde_json::to_string_pretty(&explorations).expect("serialisable") + "\n"
+}

@@ -210,8 +210,8 @@ fn explore_counts_schedules_and_each_example_replays_with_run() {
 
 #[test]
 fn explore_refuses_what_it_cannot_explore_with_exit_2() {
-    let (_, scenario, _) = cachescope(&["preset", "stampede"]);
-    let path = scenario_file("stampede.json", &scenario);
+    let (_, scenario, _) = cachescope(&["preset", "leases"]);
+    let path = scenario_file("leases.json", &scenario);
     let (code, stdout, stderr) = cachescope(&["explore", &path, "--max-states", "1000"]);
     assert_eq!((code, stdout.as_str()), (2, ""));
     assert!(

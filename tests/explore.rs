@@ -226,7 +226,7 @@ fn four_writers_of_three_steps_have_369600_schedules() {
 
 #[test]
 fn beyond_the_state_limit_the_explorer_refuses() {
-    let json = support::lesson("stampede");
+    let json = support::lesson("leases");
     let limits = Limits { max_states: 2_000 };
     let error = explore::explore(&scenario(&json), limits, &mut |_| {}).unwrap_err();
     assert_eq!(error, ExploreError::TooManyStates { limit: 2_000 });
@@ -271,6 +271,21 @@ fn an_explorer_advanced_in_slices_gives_the_same_counts() {
 }
 
 #[test]
+fn more_than_ten_requests_are_refused_at_once() {
+    let error = explore::explore(
+        &scenario(&support::lesson("stampede")),
+        Limits::default(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "requests: explore follows at most 10 concurrent requests, got 16: the schedules grow \
+         factorially with them (for a stampede, watch it with `run`)"
+    );
+}
+
+#[test]
 fn faults_that_span_time_and_workloads_are_refused() {
     let mut json = reader_and_writer(json!({ "write": "invalidate" }));
     json["faults"] = json!([{ "kind": "db_slow", "from_ms": 0, "to_ms": 10, "factor": 2 }]);
@@ -307,9 +322,9 @@ fn check_examples(name: &str, e: &Exploration) {
 }
 
 /// Every lesson with few enough requests explores (the stampede lessons,
-/// 16 concurrent readers, are refused with the limit's message); each
-/// example replays through `run` to its anomaly. Counts pinned here are
-/// the command line's output, so a change in the model shows up.
+/// 16 concurrent readers, are refused); each example replays through `run`
+/// to its anomaly. Counts pinned here are the command line's output, so a
+/// change in the model shows up.
 #[test]
 fn every_lesson_explores_or_is_refused_and_examples_replay() {
     let expected: &[(&str, [u128; 4])] = &[
@@ -327,11 +342,11 @@ fn every_lesson_explores_or_is_refused_and_examples_replay() {
         ("event-loss", [5804, 84, 718, 0]),
         ("kafka-partitions", [1582, 26, 542, 0]),
         ("outbox", [108874, 6827, 0, 0]),
+        ("leases", [490938, 44, 0, 0]),
     ];
     for lesson in LESSONS {
         let json = support::lesson(lesson.name);
-        let limits = Limits { max_states: 60_000 };
-        match explore::explore(&scenario(&json), limits, &mut |_| {}) {
+        match explore::explore(&scenario(&json), Limits::default(), &mut |_| {}) {
             Ok(e) => {
                 let got = [
                     e.schedules(),
@@ -343,12 +358,8 @@ fn every_lesson_explores_or_is_refused_and_examples_replay() {
                 assert_eq!(Some(got), want.map(|w| w.1), "{}", lesson.name);
                 check_examples(lesson.name, &e);
             }
-            Err(ExploreError::TooManyStates { .. }) => {
-                assert!(
-                    lesson.name.starts_with("stampede") || lesson.name == "leases",
-                    "{} refused",
-                    lesson.name
-                );
+            Err(ExploreError::Scenario(e)) if e.path == "requests" => {
+                assert!(lesson.name.starts_with("stampede"), "{}: {e}", lesson.name);
             }
             Err(other) => panic!("{}: {other}", lesson.name),
         }

@@ -81,3 +81,25 @@ fn the_wasm_core_computes_every_lessons_report_byte_for_byte_as_native() {
         "wasm reports differ from the native golden file"
     );
 }
+
+#[wasm_bindgen_test]
+async fn the_wasm_explorer_counts_every_lessons_schedules_as_native() {
+    use cachescope::sim::explore::{Explorer, Limits};
+    // tests/golden/explore.json is what the native build computes. The
+    // explorer runs in slices, yielding to the browser between them, as
+    // the page will run it.
+    let mut summaries = std::collections::BTreeMap::new();
+    for lesson in cachescope::lessons::explorable() {
+        let mut explorer = Explorer::new(&lesson.scenario(), Limits::default()).unwrap();
+        while !explorer.advance(20_000).unwrap() {
+            TimeoutFuture::new(0).await;
+        }
+        summaries.insert(lesson.name, explorer.finish().unwrap().summary());
+    }
+    let actual = cachescope::lessons::explorations_json(summaries);
+    let golden = include_str!("golden/explore.json");
+    assert!(
+        actual == golden,
+        "wasm explorations differ from the native golden file"
+    );
+}

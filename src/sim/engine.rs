@@ -775,7 +775,18 @@ impl Simulation {
         }
         request_effects.hash(state);
         self.world.cache.hash(state);
-        self.world.db.hash(state);
+        self.world.db.hash_state(state);
+        // A read still to finish is judged against the versions committed
+        // before it started. Commits from now on land at `now` or later,
+        // so what is committed before its start so far is all the past
+        // can contribute (started or not, its start is fixed: `at_ms`).
+        for (index, run) in self.requests().iter().enumerate() {
+            let spec = &self.scenario.requests[index];
+            if spec.op == RequestOp::Read && run.finished.is_none() && !run.aborted {
+                let start = run.started_ms.unwrap_or(spec.at_ms);
+                self.world.db.committed_before(run.key, start).hash(state);
+            }
+        }
         self.flights.hash(state);
         self.refreshing.hash(state);
         self.dirty.hash(state);

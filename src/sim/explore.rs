@@ -10,7 +10,7 @@
 //!
 //! Counting does not enumerate schedules. Many prefixes lead to the same
 //! state (same clock, cache, database, actors at the same point of their
-//! code); the explorer identifies states by [`Simulation::write_state`] and
+//! code); the explorer identifies states by [`Simulation::hash_state`] and
 //! computes, once per distinct state, how many ways it can be completed and
 //! with which outcomes (dynamic programming over the state graph, which has
 //! no cycles: every step moves some actor on). The work follows the number
@@ -32,13 +32,19 @@ use super::scenario::{FaultKind, Scenario, ScenarioError, ScheduleEntry};
 use super::strategy::Served;
 
 /// How many distinct states an exploration may visit by default (about
-/// 150 MB at the most; the benchmark's 369,600 schedules need 4,700).
+/// 300 MB at the most; the benchmark's 369,600 schedules need 65,209).
 pub const DEFAULT_MAX_STATES: usize = 1_000_000;
 
 /// The longest schedule the explorer follows. Every step moves an actor on
 /// and retries are bounded by lease and lock lifetimes, so only a scenario
 /// built to retry for very long reaches it.
 pub const MAX_SCHEDULE_LENGTH: usize = 5_000;
+
+/// The most scripted requests the explorer takes on. Schedules grow
+/// factorially with the requests: ten readers of three steps each already
+/// have 30!/(3!)^10, about 4 x 10^24, orders. Beyond this the answer is a
+/// refusal at once rather than after filling the state limit.
+pub const MAX_REQUESTS: usize = 10;
 
 /// What can go wrong in a schedule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -224,7 +230,7 @@ struct Choice {
 /// background actors they set to work. Faults of the scenario that happen at
 /// an instant (cache crash, app crash, bus drop, relay crash) are placed at
 /// every point of the schedule, once each. Calls `progress` every 4,096
-/// states and at the end.
+/// steps and at the end.
 pub fn explore(
     scenario: &Scenario,
     limits: Limits,
@@ -639,6 +645,16 @@ fn scheduled_form(scenario: &Scenario) -> Result<(Scenario, Vec<FaultKind>), Exp
             "explore follows scripted requests; a generated workload has too many to explore",
         ));
     }
+    if scenario.requests.len() > MAX_REQUESTS {
+        return Err(refuse(
+            "requests",
+            &format!(
+                "explore follows at most {MAX_REQUESTS} concurrent requests, got {}: the \
+                 schedules grow factorially with them (for a stampede, watch it with `run`)",
+                scenario.requests.len()
+            ),
+        ));
+    }
     let mut faults = Vec::new();
     for (i, fault) in scenario.faults.iter().enumerate() {
         match fault.kind {
@@ -745,43 +761,55 @@ impl Exploration {
         }
     }
 
-    /// The explorer's answer as JSON (spec section 5): the counts, then an
-    /// example schedule for each anomaly that occurs. Extension: `states`.
+    /// The explorer's answer as pretty JSON (see [`Exploration::summary`]).
     pub fn to_json(&self) -> String {
-        #[derive(Serialize)]
-        struct Example {
-            schedule: Vec<ScheduleEntry>,
-        }
-        #[derive(Serialize)]
-        struct Output {
-            schedules: u128,
-            stale: u128,
-            divergent_at_end: u128,
-            lost_writes: u128,
-            states: usize,
-            examples: std::collections::BTreeMap<&'static str, Example>,
-        }
+        serde_json::to_string_pretty(&self.summary()).expect("plain data serialises")
+    }
+
+    /// The explorer's answer (spec section 5): the counts, then an example
+    /// schedule for each anomaly that occurs.
+    pub fn summary(&self) -> Summary {
         let examples = Anomaly::ALL
             .into_iter()
             .filter_map(|a| {
-                Some((
-                    a.name(),
-                    Example {
-                        schedule: self.shortest(a)?,
-                    },
-                ))
+                let schedule = self.shortest(a)?;
+                Some((a.name(), Example { schedule }))
             })
             .collect();
-        let output = Output {
+        Summary {
             schedules: self.schedules(),
             stale: self.count(Anomaly::Stale),
             divergent_at_end: self.count(Anomaly::DivergentAtEnd),
             lost_writes: self.count(Anomaly::LostWrite),
             states: self.states(),
             examples,
-        };
-        serde_json::to_string_pretty(&output).expect("plain data serialises")
+        }
     }
+}
+
+/// What `cachescope explore` prints (spec section 5; `states` is an
+/// extension).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Distinct complete schedules.
+    pub schedules: u128,
+    /// Schedules with at least one stale read.
+    pub stale: u128,
+    /// Schedules that end with the cache diverging from the database.
+    pub divergent_at_end: u128,
+    /// Schedules that lose an acknowledged write.
+    pub lost_writes: u128,
+    /// Distinct states explored.
+    pub states: usize,
+    /// The shortest schedule showing each anomaly that occurs, by name.
+    pub examples: std::collections::BTreeMap<&'static str, Example>,
+}
+
+/// One example schedule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Example {
+    /// Paste it into the scenario as `schedule`.
+    pub schedule: Vec<ScheduleEntry>,
 }
 
 fn count_with(node: &Node, anomaly: Anomaly) -> u128 {

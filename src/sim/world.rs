@@ -96,7 +96,7 @@ impl Cache {
 pub type Row = Versioned;
 
 /// The source of truth: every key always has a committed row.
-#[derive(Clone, Debug, Hash)]
+#[derive(Clone, Debug)]
 pub struct Database {
     rows: Vec<Row>,
     /// For each key, when each commit after the initial value took effect:
@@ -155,6 +155,17 @@ impl Database {
             Stamp::Committed(version) => version < self.committed_before(key, started_ms),
             Stamp::Uncommitted(_) => false,
         }
+    }
+
+    /// Feeds `state` what decides the database's future behaviour: rows,
+    /// which write committed as which version, the outbox. Not the commit
+    /// times: they only judge reads, and the engine feeds what each read
+    /// still in progress needs of them (see `Simulation::hash_state`).
+    pub fn hash_state<H: std::hash::Hasher>(&self, state: &mut H) {
+        use std::hash::Hash;
+        self.rows.hash(state);
+        self.committed_writes.hash(state);
+        self.outbox.hash(state);
     }
 
     /// The version `write` committed as, if it has.
