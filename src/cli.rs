@@ -188,7 +188,8 @@ fn progress_on_stderr() -> impl FnMut(explore::Progress) {
         {
             last_line = now;
             eprintln!(
-                "explore: {} distinct states, {} revisits, depth {} ({:.0} s)",
+                "explore: about {:.0}% done: {} distinct states, {} revisits, depth {} ({:.0} s)",
+                progress.fraction * 100.0,
                 progress.states,
                 progress.revisits,
                 progress.depth,

@@ -239,8 +239,16 @@ fn progress_is_reported() {
     let json = support::lesson("write-behind-crash");
     explore::explore(&scenario(&json), Limits::default(), &mut |p| calls.push(p)).unwrap();
     assert!(calls.len() > 1);
-    assert_eq!(calls.last().unwrap().depth, 0);
+    let last = calls.last().unwrap();
+    assert_eq!((last.depth, last.fraction), (0, 1.0));
     assert!(calls.windows(2).all(|w| w[0].states <= w[1].states));
+    // The estimate only grows (up to rounding), from below 1 until the end.
+    assert!(
+        calls
+            .windows(2)
+            .all(|w| w[0].fraction <= w[1].fraction + 1e-9)
+    );
+    assert!(calls[0].fraction < 1.0 && calls[0].fraction >= 0.0);
 }
 
 /// The page advances an exploration a slice at a time (and cancels by

@@ -109,7 +109,7 @@ impl Default for Limits {
 }
 
 /// How an exploration is getting on (for a progress line or bar).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Progress {
     /// Distinct states whose completions are counted.
     pub states: usize,
@@ -117,6 +117,10 @@ pub struct Progress {
     pub revisits: u64,
     /// Length of the schedule prefix being followed.
     pub depth: usize,
+    /// An estimate of the share done, 0 to 1: the share of choices
+    /// followed at each level of the prefix, as if every choice led to as
+    /// much work (it never goes back, and is 1 at the end).
+    pub fraction: f64,
 }
 
 /// Why an exploration did not finish.
@@ -291,10 +295,21 @@ impl Explorer {
 
     /// How far it has got.
     pub fn progress(&self) -> Progress {
+        let mut fraction = 0.0;
+        let mut weight = 1.0;
+        for (level, frame) in self.stack.iter().enumerate() {
+            let choices = frame.choices.len().max(1) as f64;
+            // Below the top, the last choice started is still being followed.
+            let following_one = level + 1 < self.stack.len();
+            let followed = frame.next - usize::from(following_one);
+            fraction += weight * followed as f64 / choices;
+            weight /= choices;
+        }
         Progress {
             states: self.nodes.len(),
             revisits: self.revisits,
             depth: self.stack.len(),
+            fraction: if self.root.is_some() { 1.0 } else { fraction },
         }
     }
 
