@@ -231,6 +231,11 @@ fn beyond_the_state_limit_the_explorer_refuses() {
     let error = explore::explore(&scenario(&json), limits, &mut |_| {}).unwrap_err();
     assert_eq!(error, ExploreError::TooManyStates { limit: 2_000 });
     assert!(error.to_string().contains("more than 2000 distinct states"));
+    // A stopped explorer stays stopped, with the same reason.
+    let mut explorer = explore::Explorer::new(&scenario(&json), limits).unwrap();
+    while explorer.advance(1_000) == Ok(false) {}
+    assert_eq!(explorer.advance(1_000), Err(error));
+    assert!(explorer.finish().is_none());
 }
 
 #[test]

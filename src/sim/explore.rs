@@ -268,6 +268,8 @@ pub struct Explorer {
     stack: Vec<Frame>,
     /// The root's node, once every state is counted.
     root: Option<u32>,
+    /// Why it stopped, if it hit a limit (it stays stopped).
+    failed: Option<ExploreError>,
 }
 
 impl Explorer {
@@ -288,6 +290,7 @@ impl Explorer {
             revisits: 0,
             stack: Vec::new(),
             root: None,
+            failed: None,
         };
         explorer.push(root, 0, None);
         Ok(explorer)
@@ -313,14 +316,20 @@ impl Explorer {
         }
     }
 
-    /// Follows up to about `budget` more steps; returns whether every
-    /// schedule has been counted.
+    /// Follows up to `budget` more steps; returns whether every schedule
+    /// has been counted. Once it has hit a limit it only repeats why.
     pub fn advance(&mut self, budget: usize) -> Result<bool, ExploreError> {
+        if let Some(error) = &self.failed {
+            return Err(error.clone());
+        }
         for _ in 0..budget {
             if self.root.is_some() {
                 break;
             }
-            self.step()?;
+            if let Err(error) = self.step() {
+                self.failed = Some(error.clone());
+                return Err(error);
+            }
         }
         Ok(self.root.is_some())
     }
