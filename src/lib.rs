@@ -6,11 +6,14 @@
 //!   code runs in native tests, the command line and the browser.
 //! - [`lessons`]: built-in scenarios the playground and command line offer.
 //! - [`view`]: plain-data rows the page renders, a pure function of a run.
+//! - [`timeline`]: the timeline's lanes, spans and marks, a pure function of
+//!   a report.
 //! - `cli` (native only): the `cachescope` command line.
 //! - `web` (wasm only): the Yew playground, a thin layer over [`sim`].
 
 pub mod lessons;
 pub mod sim;
+pub mod timeline;
 pub mod view;
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -204,6 +204,10 @@ impl Op {
     }
 }
 
+/// The names (as the trace shows them) of the operations that occupy the
+/// database with a read: what the DB concurrency band counts.
+pub const DB_READ_OPS: [&str; 2] = ["db.read", "outbox.poll"];
+
 /// What an operation's latency is drawn from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Resource {
@@ -361,5 +365,21 @@ impl SetOutcome {
                 "rejected: lease invalidated".to_string()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn db_read_ops_names_exactly_the_operations_that_read_the_database() {
+        let key = KeyId(0);
+        let reads = [Op::DbRead { key }, Op::OutboxPoll];
+        for op in &reads {
+            assert_eq!(op.resource(), Resource::DbRead);
+            assert!(DB_READ_OPS.contains(&op.name()), "{}", op.name());
+        }
+        assert_eq!(reads.len(), DB_READ_OPS.len());
     }
 }

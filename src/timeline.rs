@@ -1,0 +1,361 @@
+//! The timeline's layout as a pure function of a report: one lane per
+//! actor, every operation a span from its start to its effect, marks for
+//! stale and phantom reads, lost writes and faults, divergence windows
+//! shaded on the cache lane, and the database's read concurrency as a step
+//! function (a stampede shows as a tall band). The page only draws this;
+//! what it draws is computed and tested natively.
+
+use crate::sim::engine::DivergenceKind;
+use crate::sim::ops::DB_READ_OPS;
+use crate::sim::report::{Report, Requests};
+use crate::sim::scenario::{Millis, RequestOp};
+
+/// Everything the timeline draws.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timeline {
+    /// Lanes, top to bottom.
+    pub lanes: Vec<Lane>,
+    /// Every operation of the trace, in trace order.
+    pub spans: Vec<Span>,
+    /// Anomalies and faults, in time order.
+    pub marks: Vec<Mark>,
+    /// Divergence windows, shaded on the cache lane.
+    pub windows: Vec<Shade>,
+    /// The cache lane (index into `lanes`).
+    pub cache_lane: usize,
+    /// DB reads in flight over time: consecutive, non-overlapping levels
+    /// (only where at least one read is in flight).
+    pub db_concurrency: Vec<Level>,
+    /// Where the time axis ends.
+    pub end_ms: Millis,
+}
+
+/// What a lane stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LaneKind {
+    /// A scripted client request (served by an app instance).
+    Request,
+    /// Generated requests of a workload, all on one lane per kind.
+    Generated,
+    /// A background actor: consumer, flusher, relay, refresher, or the
+    /// database's change capture.
+    Background,
+    /// The cache: where divergence windows are shaded.
+    Cache,
+    /// Faults.
+    Faults,
+}
+
+/// One lane.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lane {
+    /// Its label: a request id, `consumer`, `cache`, `faults`, ...
+    pub name: String,
+    /// What it stands for.
+    pub kind: LaneKind,
+}
+
+/// One operation, from when it was issued to when it took effect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// Its lane (index into [`Timeline::lanes`]).
+    pub lane: usize,
+    /// Its index in the trace (the step that applied it).
+    pub step: usize,
+    /// Issued.
+    pub start_ms: Millis,
+    /// Took effect.
+    pub end_ms: Millis,
+    /// `cache.get`, `db.write`, ...
+    pub op: &'static str,
+    /// The key, if it is about one.
+    pub key: Option<String>,
+    /// What it returned, in words.
+    pub result: String,
+}
+
+/// What a mark points out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkKind {
+    /// A read returned an older version than was committed when it started.
+    StaleRead,
+    /// A read returned a value that is never committed.
+    PhantomRead,
+    /// An acknowledged write that a crash lost (on the write's lane, and
+    /// on the faults lane at the crash).
+    LostWrite,
+    /// A fault happened.
+    Fault,
+}
+
+/// A point on a lane worth a symbol.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mark {
+    /// Its lane.
+    pub lane: usize,
+    /// When.
+    pub at_ms: Millis,
+    /// What it points out.
+    pub kind: MarkKind,
+    /// The trace entry it belongs to (the read that returned, the crash).
+    pub step: Option<usize>,
+    /// A short caption (`R2 read v1@1`, `cache.crash: 2 writes lost`).
+    pub label: String,
+}
+
+/// A divergence window shaded on the cache lane.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shade {
+    /// The key.
+    pub key: String,
+    /// Stale or ahead (drawn with different patterns).
+    pub kind: DivergenceKind,
+    /// When it opened.
+    pub from_ms: Millis,
+    /// When it closed, or the end of the run if it is still open.
+    pub to_ms: Millis,
+    /// Still open at the end of the run.
+    pub open: bool,
+}
+
+/// A stretch of time with a constant number of DB reads in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Level {
+    /// From.
+    pub from_ms: Millis,
+    /// Until (exclusive).
+    pub to_ms: Millis,
+    /// Reads in flight.
+    pub reads: u32,
+}
+
+/// The lane names used besides request ids and background actors.
+const CACHE_LANE: &str = "cache";
+const FAULTS_LANE: &str = "faults";
+
+/// Lays out `report`'s timeline. A report without its trace gives lanes,
+/// marks and windows but no spans.
+pub fn layout(report: &Report) -> Timeline {
+    let requests = match &report.requests {
+        Requests::Listed(requests) => requests.as_slice(),
+        Requests::Counted(_) => &[],
+    };
+    let trace = report.trace.as_deref().unwrap_or_default();
+    let mut lanes: Vec<Lane> = requests
+        .iter()
+        .map(|r| Lane {
+            name: r.id.clone(),
+            kind: LaneKind::Request,
+        })
+        .collect();
+    let lane_of = |lanes: &mut Vec<Lane>, name: &str, kind: LaneKind| {
+        lanes
+            .iter()
+            .position(|l| l.name == name)
+            .unwrap_or_else(|| {
+                lanes.push(Lane {
+                    name: name.to_string(),
+                    kind,
+                });
+                lanes.len() - 1
+            })
+    };
+    // Background actors (and generated requests) in order of first
+    // appearance, then the cache, then faults.
+    let mut actor_lanes = Vec::with_capacity(trace.len());
+    for event in trace {
+        let lane = match event.actor.as_str() {
+            "fault" => None,
+            actor if requests.iter().any(|r| r.id == actor) => {
+                Some(lane_of(&mut lanes, actor, LaneKind::Request))
+            }
+            actor => match generated_lane(actor) {
+                Some(name) => Some(lane_of(&mut lanes, name, LaneKind::Generated)),
+                None => Some(lane_of(&mut lanes, actor, LaneKind::Background)),
+            },
+        };
+        actor_lanes.push(lane);
+    }
+    let cache_lane = lane_of(&mut lanes, CACHE_LANE, LaneKind::Cache);
+    let has_faults = trace.iter().any(|e| e.actor == "fault");
+    let faults_lane = has_faults.then(|| lane_of(&mut lanes, FAULTS_LANE, LaneKind::Faults));
+
+    let spans = trace
+        .iter()
+        .enumerate()
+        .map(|(step, event)| Span {
+            lane: actor_lanes[step]
+                .or(faults_lane)
+                .expect("a fault in the trace has its lane"),
+            step,
+            start_ms: event.start_ms,
+            end_ms: event.end_ms,
+            op: event.op,
+            key: event.key.clone(),
+            result: event.result.clone(),
+        })
+        .collect();
+
+    let mut marks = Vec::new();
+    for (lane, request) in requests.iter().enumerate() {
+        let Some(end_ms) = request.end_ms else {
+            continue;
+        };
+        // The request's last operation up to its answer returned the value.
+        let step = trace
+            .iter()
+            .rposition(|e| e.actor == request.id && e.end_ms <= end_ms);
+        let value = || {
+            let value = request.value.as_deref().unwrap_or("?");
+            match request.version {
+                Some(version) => format!("{} read {value}@{version}", request.id),
+                None => format!("{} read {value} (never committed)", request.id),
+            }
+        };
+        if request.stale == Some(true) {
+            marks.push(Mark {
+                lane,
+                at_ms: end_ms,
+                kind: MarkKind::StaleRead,
+                step,
+                label: format!("stale: {}", value()),
+            });
+        }
+        if request.phantom == Some(true) {
+            marks.push(Mark {
+                lane,
+                at_ms: end_ms,
+                kind: MarkKind::PhantomRead,
+                step,
+                label: format!("phantom: {}", value()),
+            });
+        }
+        if request.op == RequestOp::Write && request.lost {
+            marks.push(Mark {
+                lane,
+                at_ms: end_ms,
+                kind: MarkKind::LostWrite,
+                step,
+                label: format!("{}: acknowledged, then lost", request.id),
+            });
+        }
+    }
+    if let Some(faults_lane) = faults_lane {
+        for (step, event) in trace.iter().enumerate() {
+            if event.actor != "fault" {
+                continue;
+            }
+            // A crash loses the acknowledged writes still unflushed at it:
+            // those lost whose answer came before it and after any earlier
+            // crash.
+            let earlier_crash = trace[..step]
+                .iter()
+                .rposition(|e| e.op == "cache.crash")
+                .map(|i| trace[i].end_ms);
+            let lost = if event.op == "cache.crash" {
+                requests
+                    .iter()
+                    .filter(|r| r.lost)
+                    .filter(|r| {
+                        r.end_ms.is_some_and(|end| {
+                            end <= event.end_ms && earlier_crash.is_none_or(|c| end > c)
+                        })
+                    })
+                    .count()
+            } else {
+                0
+            };
+            let (kind, label) = if lost > 0 {
+                (
+                    MarkKind::LostWrite,
+                    format!("{}: {lost} acknowledged write(s) lost", event.op),
+                )
+            } else {
+                (MarkKind::Fault, format!("{}: {}", event.op, event.result))
+            };
+            marks.push(Mark {
+                lane: faults_lane,
+                at_ms: event.end_ms,
+                kind,
+                step: Some(step),
+                label,
+            });
+        }
+    }
+    marks.sort_by_key(|m| (m.at_ms, m.lane));
+
+    let windows = report
+        .divergence
+        .iter()
+        .map(|w| Shade {
+            key: w.key.clone(),
+            kind: w.kind,
+            from_ms: w.from_ms,
+            to_ms: w.to_ms.unwrap_or(report.end_ms),
+            open: w.to_ms.is_none(),
+        })
+        .collect();
+    Timeline {
+        lanes,
+        spans,
+        marks,
+        windows,
+        cache_lane,
+        db_concurrency: db_concurrency(trace),
+        end_ms: report.end_ms,
+    }
+}
+
+/// The lane of a generated request (`r17` -> `reads`, `w3` -> `writes`).
+fn generated_lane(actor: &str) -> Option<&'static str> {
+    let (kind, number) = actor.split_at_checked(1)?;
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    match kind {
+        "r" => Some("reads"),
+        "w" => Some("writes"),
+        _ => None,
+    }
+}
+
+/// The number of DB reads in flight over time, from the reads' spans.
+fn db_concurrency(trace: &[crate::sim::TraceEvent]) -> Vec<Level> {
+    // +1 when a read is issued, -1 when it takes effect; at one instant,
+    // ends before starts (a read ending at t and one starting at t do not
+    // overlap).
+    let mut changes: Vec<(Millis, i32)> = trace
+        .iter()
+        .filter(|e| DB_READ_OPS.contains(&e.op) && e.end_ms > e.start_ms)
+        .flat_map(|e| [(e.start_ms, 1), (e.end_ms, -1)])
+        .collect();
+    changes.sort_unstable();
+    // A level whose end is not known yet (every read ends, so none stays
+    // open).
+    const OPEN: Millis = Millis::MAX;
+    let mut levels: Vec<Level> = Vec::new();
+    let mut reads: i32 = 0;
+    let mut index = 0;
+    while index < changes.len() {
+        let at = changes[index].0;
+        while index < changes.len() && changes[index].0 == at {
+            reads += changes[index].1;
+            index += 1;
+        }
+        let open = levels.last_mut().filter(|last| last.to_ms == OPEN);
+        match open {
+            // The same number of reads goes on (one ended as another began).
+            Some(last) if last.reads == reads as u32 => continue,
+            Some(last) => last.to_ms = at,
+            None => {}
+        }
+        if reads > 0 {
+            levels.push(Level {
+                from_ms: at,
+                to_ms: OPEN,
+                reads: reads as u32,
+            });
+        }
+    }
+    levels
+}

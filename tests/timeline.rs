@@ -1,0 +1,215 @@
+//! The timeline's layout, a pure function of the report: lanes, spans,
+//! marks, shaded windows and the DB concurrency band, derived by hand from
+//! lessons whose timelines `tests/lessons.rs` pins.
+
+mod support;
+
+use cachescope::lessons::LESSONS;
+use cachescope::sim::engine::DivergenceKind;
+use cachescope::sim::{Report, Scenario, Simulation};
+use cachescope::timeline::{self, Lane, LaneKind, Level, Mark, MarkKind, Shade, Timeline};
+
+fn report_of(lesson: &str) -> Report {
+    let json = support::lesson(lesson);
+    let scenario = Scenario::from_json(&json.to_string()).unwrap();
+    let mut sim = Simulation::new(&scenario).unwrap();
+    sim.run();
+    Report::of(&sim, true)
+}
+
+fn lane_names(t: &Timeline) -> Vec<(&str, LaneKind)> {
+    t.lanes
+        .iter()
+        .map(|Lane { name, kind }| (name.as_str(), *kind))
+        .collect()
+}
+
+/// read-write-race: R misses (0-1), reads v1 (1-11); W commits (5-25) and
+/// deletes (25-26); R sets v1 (11-26); R2 hits v1 (40-41), stale since v2
+/// committed at 25 < 40. The cache is stale from 26 to the end (41).
+#[test]
+fn the_read_write_race_shows_r2_stale_and_the_cache_stale_from_26() {
+    let t = timeline::layout(&report_of("read-write-race"));
+    assert_eq!(
+        lane_names(&t),
+        [
+            ("R", LaneKind::Request),
+            ("W", LaneKind::Request),
+            ("R2", LaneKind::Request),
+            ("cache", LaneKind::Cache),
+        ]
+    );
+    assert_eq!(t.cache_lane, 3);
+    let spans: Vec<(usize, u64, u64, &str)> = t
+        .spans
+        .iter()
+        .map(|s| (s.lane, s.start_ms, s.end_ms, s.op))
+        .collect();
+    assert_eq!(
+        spans,
+        [
+            (0, 0, 1, "cache.get"),
+            (0, 1, 11, "db.read"),
+            (1, 5, 25, "db.write"),
+            (1, 25, 26, "cache.delete"),
+            (0, 11, 26, "cache.set"),
+            (2, 40, 41, "cache.get"),
+        ]
+    );
+    assert_eq!(
+        t.marks,
+        [Mark {
+            lane: 2,
+            at_ms: 41,
+            kind: MarkKind::StaleRead,
+            step: Some(5),
+            label: "stale: R2 read v1@1".to_string(),
+        }]
+    );
+    assert_eq!(
+        t.windows,
+        [Shade {
+            key: "user:123".to_string(),
+            kind: DivergenceKind::Stale,
+            from_ms: 26,
+            to_ms: 41,
+            open: true,
+        }]
+    );
+    assert_eq!(
+        t.db_concurrency,
+        [Level {
+            from_ms: 1,
+            to_ms: 11,
+            reads: 1
+        }]
+    );
+    assert_eq!(t.end_ms, 41);
+}
+
+/// write-behind-crash: W1 and W2 are acknowledged at 1 and 11 (dirty in
+/// the cache), R reads W2's B from the cache at 21 (a phantom: B is never
+/// committed), the crash at 500 loses both writes; the flusher later finds
+/// nothing. Marks: each write's acknowledgement, R's phantom read, and the
+/// crash with its count.
+#[test]
+fn a_crash_that_loses_writes_is_marked_at_the_crash_and_on_each_write() {
+    let t = timeline::layout(&report_of("write-behind-crash"));
+    assert_eq!(
+        lane_names(&t),
+        [
+            ("W1", LaneKind::Request),
+            ("W2", LaneKind::Request),
+            ("R", LaneKind::Request),
+            ("R2", LaneKind::Request),
+            ("flusher", LaneKind::Background),
+            ("cache", LaneKind::Cache),
+            ("faults", LaneKind::Faults),
+        ]
+    );
+    let marks: Vec<(usize, u64, MarkKind, &str)> = t
+        .marks
+        .iter()
+        .map(|m| (m.lane, m.at_ms, m.kind, m.label.as_str()))
+        .collect();
+    assert_eq!(
+        marks,
+        [
+            (0, 1, MarkKind::LostWrite, "W1: acknowledged, then lost"),
+            (1, 11, MarkKind::LostWrite, "W2: acknowledged, then lost"),
+            (
+                2,
+                21,
+                MarkKind::PhantomRead,
+                "phantom: R read B (never committed)"
+            ),
+            (
+                6,
+                500,
+                MarkKind::LostWrite,
+                "cache.crash: 2 acknowledged write(s) lost"
+            ),
+        ]
+    );
+    // The crash is drawn as an instant on the faults lane.
+    let crash = &t.spans[3];
+    assert_eq!((crash.lane, crash.start_ms, crash.end_ms), (6, 500, 500));
+}
+
+/// Every lesson: one span per trace entry on its actor's lane; the band's
+/// peak is the report's peak DB concurrency; a stale mark per stale read;
+/// levels are disjoint and in order.
+#[test]
+fn every_lessons_layout_agrees_with_its_report() {
+    for lesson in LESSONS {
+        let report = report_of(lesson.name);
+        let t = timeline::layout(&report);
+        let trace = report.trace.as_deref().unwrap();
+        assert_eq!(t.spans.len(), trace.len(), "{}", lesson.name);
+        for (span, event) in t.spans.iter().zip(trace) {
+            let lane = &t.lanes[span.lane].name;
+            let expected = if event.actor == "fault" {
+                "faults"
+            } else {
+                &event.actor
+            };
+            assert_eq!(lane, expected, "{}", lesson.name);
+        }
+        let peak = t.db_concurrency.iter().map(|l| l.reads).max().unwrap_or(0);
+        assert_eq!(
+            u64::from(peak),
+            report.db.peak_concurrent_reads,
+            "{}",
+            lesson.name
+        );
+        for pair in t.db_concurrency.windows(2) {
+            assert!(pair[0].to_ms <= pair[1].from_ms, "{}", lesson.name);
+        }
+        for level in &t.db_concurrency {
+            assert!(level.from_ms < level.to_ms && level.reads > 0);
+        }
+        let stale_marks = t
+            .marks
+            .iter()
+            .filter(|m| m.kind == MarkKind::StaleRead)
+            .count();
+        assert_eq!(stale_marks as u64, report.stale_reads, "{}", lesson.name);
+        assert_eq!(t.windows.len(), report.divergence.len());
+    }
+}
+
+/// The stampede lesson: twelve readers miss at once after the expiry, so
+/// twelve DB reads are in flight together: the band shows the burst.
+#[test]
+fn a_stampede_is_a_tall_band() {
+    let report = report_of("stampede");
+    let t = timeline::layout(&report);
+    let peak = t.db_concurrency.iter().map(|l| l.reads).max().unwrap();
+    assert_eq!(u64::from(peak), report.db.peak_concurrent_reads);
+    assert!(peak >= 10, "peak {peak}");
+    let lease = timeline::layout(&report_of("stampede-lease"));
+    let lease_peak = lease.db_concurrency.iter().map(|l| l.reads).max().unwrap();
+    assert_eq!(lease_peak, 1);
+}
+
+/// A workload's requests share one lane per kind (drawing a lane per
+/// generated request would not scale); no per-request marks exist there.
+#[test]
+fn generated_requests_share_a_lane_per_kind() {
+    let json = serde_json::json!({
+        "name": "w", "keys": {"k": "v"},
+        "workload": {"duration_ms": 1000, "reads_per_s": 50, "writes_per_s": 5}
+    });
+    let scenario = Scenario::from_json(&json.to_string()).unwrap();
+    let mut sim = Simulation::new(&scenario).unwrap();
+    sim.run();
+    let t = timeline::layout(&Report::of(&sim, true));
+    let names = lane_names(&t);
+    assert!(names.contains(&("reads", LaneKind::Generated)), "{names:?}");
+    assert!(
+        names.contains(&("writes", LaneKind::Generated)),
+        "{names:?}"
+    );
+    assert_eq!(names.last(), Some(&("cache", LaneKind::Cache)));
+    assert!(t.marks.is_empty());
+}
