@@ -323,6 +323,9 @@ pub struct Simulation {
     /// Whether operations are recorded in the trace (off for large runs:
     /// memory then stays independent of the number of requests).
     record_trace: bool,
+    /// The schedule entry that names the last step (what a schedule would
+    /// say to take it), for replaying a run's prefix as a schedule.
+    last_entry: Option<ScheduleEntry>,
     /// Finished background and generated actors' slots, for reuse.
     free_slots: Vec<usize>,
     /// A workload's arrival streams (reads, writes).
@@ -337,6 +340,10 @@ pub struct Simulation {
     bus: BusState,
     /// Whether the outbox relay is running.
     relay_running: bool,
+    /// Scheduled mode: delivery instants of events already in their
+    /// partition's queue that the clock has not reached yet (they count as
+    /// delivered once it does, as in a timed run).
+    deliveries_ahead: Vec<Millis>,
     /// Writes whose app crashed before they were acknowledged: if a crash
     /// then loses them, they were never promised, so they are not lost
     /// writes.
@@ -449,6 +456,7 @@ impl Simulation {
             lost_writes: Vec::new(),
             coalesced_writes: Vec::new(),
             record_trace: true,
+            last_entry: None,
             free_slots: Vec::new(),
             streams: Vec::new(),
             key_picker: None,
@@ -460,6 +468,7 @@ impl Simulation {
                 ..BusState::default()
             },
             relay_running: false,
+            deliveries_ahead: Vec::new(),
             unacknowledged_writes: Default::default(),
         };
         if let Some(workload) = &scenario.workload {
@@ -551,6 +560,34 @@ impl Simulation {
                 n,
             } => format!("w{n}"),
         }
+    }
+
+    /// The name a schedule gives `actor`: its request id, or its background
+    /// actor's name (`consumer:P` when the bus has several partitions, so
+    /// that the very job is named).
+    fn schedule_name(&self, actor: usize) -> String {
+        match self.actors[actor].kind {
+            ActorKind::Consumer(p) if self.scenario.bus.partitions > 1 => format!("consumer:{p}"),
+            _ => self.actor_name(actor),
+        }
+    }
+
+    /// The schedule entry that names the last step: the actor whose
+    /// operation took effect, or the fault. A run's steps, named this way,
+    /// make a schedule that replays them.
+    pub fn last_entry(&self) -> Option<&ScheduleEntry> {
+        self.last_entry.as_ref()
+    }
+
+    /// A copy without the trace recorded so far, which records none from
+    /// here on: a checkpoint (the trace is kept once, elsewhere), made
+    /// without copying the trace.
+    pub fn checkpoint(&mut self) -> Self {
+        let trace = std::mem::take(&mut self.trace);
+        let mut copy = self.clone();
+        self.trace = trace;
+        copy.record_trace = false;
+        copy
     }
 
     /// Stops recording the trace (before running a large scenario).
@@ -819,6 +856,14 @@ impl Simulation {
         Ok(false)
     }
 
+    /// Scheduled mode: counts the deliveries the clock has reached.
+    fn count_deliveries(&mut self) {
+        let now = self.now;
+        let before = self.deliveries_ahead.len();
+        self.deliveries_ahead.retain(|&at| at > now);
+        self.bus.counters.delivered += (before - self.deliveries_ahead.len()) as u64;
+    }
+
     /// Applies one schedule entry (scheduled mode) as if it stood at
     /// `position` of the schedule (which only names it in errors). Returns
     /// whether something took effect (a wait only moves the clock).
@@ -827,6 +872,16 @@ impl Simulation {
     /// chooses, one at a time, to a simulation created with an empty
     /// schedule.
     pub fn apply_entry(
+        &mut self,
+        entry: &ScheduleEntry,
+        position: usize,
+    ) -> Result<bool, ScenarioError> {
+        let applied = self.apply_entry_now(entry, position);
+        self.count_deliveries();
+        applied
+    }
+
+    fn apply_entry_now(
         &mut self,
         entry: &ScheduleEntry,
         position: usize,
@@ -1017,6 +1072,7 @@ impl Simulation {
 
     /// A fault happens now.
     fn inject(&mut self, kind: FaultKind) {
+        self.last_entry = Some(ScheduleEntry::Fault(kind));
         match kind {
             FaultKind::AppCrash { app } => {
                 let mut stopped = 0;
@@ -1211,7 +1267,12 @@ impl Simulation {
             self.schedule(to_ms, Event::Deliver { partition, event });
             return;
         }
-        self.bus.counters.delivered += 1;
+        if self.scenario.schedule.is_some() {
+            self.deliveries_ahead.push(at);
+            self.count_deliveries();
+        } else {
+            self.bus.counters.delivered += 1;
+        }
         self.bus.partitions[partition as usize]
             .queue
             .push_back((at, event));
@@ -1234,6 +1295,7 @@ impl Simulation {
     }
 
     fn take_effect(&mut self, actor: usize, op: Op, issued_ms: Millis) {
+        self.last_entry = Some(ScheduleEntry::Actor(self.schedule_name(actor)));
         let key = op.key();
         let reply = match op {
             // A flush scheduled for a dirty period a crash has ended finds

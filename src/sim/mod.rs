@@ -16,6 +16,8 @@
 //!   the way a service author would write them.
 //! - [`engine`]: the event queue that decides when each operation takes effect.
 //! - [`explore`]: every schedule of a scripted scenario, counted exactly.
+//! - [`recording`]: a finished run with checkpoints, to move through it
+//!   both ways and fork it (the page's transport and be-the-scheduler).
 //! - [`report`]: the run's outcome (spec section 4), computed from the run.
 //! - [`rng`]: the seeded RNG and the few distributions the model draws from.
 //! - [`workload`]: generated arrivals, key popularity, latency histograms.
@@ -24,6 +26,7 @@ pub mod coroutine;
 pub mod engine;
 pub mod explore;
 pub mod ops;
+pub mod recording;
 pub mod report;
 pub mod rng;
 pub mod scenario;
