@@ -4,6 +4,8 @@
 //! Module map:
 //! - [`sim`]: the simulation core. Sans-IO, no browser dependency; the same
 //!   code runs in native tests, the command line and the browser.
+//! - [`explain`]: which operations caused a stale window or read, in one
+//!   sentence (a pure function of the trace).
 //! - [`lessons`]: built-in scenarios the playground and command line offer.
 //! - [`view`]: plain-data rows the page renders, a pure function of a run.
 //! - [`timeline`]: the timeline's lanes, spans and marks, a pure function of
@@ -11,6 +13,7 @@
 //! - `cli` (native only): the `cachescope` command line.
 //! - `web` (wasm only): the Yew playground, a thin layer over [`sim`].
 
+pub mod explain;
 pub mod lessons;
 pub mod sim;
 pub mod timeline;

@@ -9,13 +9,7 @@ use cachescope::sim::engine::DivergenceKind;
 use cachescope::sim::{Report, Scenario, Simulation};
 use cachescope::timeline::{self, Lane, LaneKind, Level, Mark, MarkKind, Shade, Timeline};
 
-fn report_of(lesson: &str) -> Report {
-    let json = support::lesson(lesson);
-    let scenario = Scenario::from_json(&json.to_string()).unwrap();
-    let mut sim = Simulation::new(&scenario).unwrap();
-    sim.run();
-    Report::of(&sim, true)
-}
+use support::lesson_report as report_of;
 
 fn lane_names(t: &Timeline) -> Vec<(&str, LaneKind)> {
     t.lanes

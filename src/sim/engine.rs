@@ -15,7 +15,9 @@ use serde::Serialize;
 
 use super::coroutine::{Coroutine, Input, Resume, SharedCoroutine};
 use super::ops::Cached;
-use super::ops::{KeyId, LeaseGrant, Op, Reply, Resource, SetOutcome, Stamp, Value, WriteId};
+use super::ops::{
+    KeyId, LeaseGrant, Op, Reply, Resource, SetOutcome, Stamp, Value, Version, WriteId,
+};
 use super::rng::SimRng;
 use super::scenario::{
     Channel, FaultKind, Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry, Stampede,
@@ -43,6 +45,44 @@ pub struct TraceEvent {
     pub key: Option<String>,
     /// What it returned, in words (`miss`, `hit v1@1`, `committed @2`).
     pub result: String,
+    /// What it did, in numbers (for explanations; not in the report's
+    /// JSON, which has `result`).
+    #[serde(skip)]
+    pub fact: Fact,
+}
+
+/// What an operation did to or learned about its key's versions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fact {
+    /// Nothing about versions (a fault, a publish, a lock, the outbox).
+    #[default]
+    Other,
+    /// A cache get: the committed version it returned (`None`: a miss, or
+    /// a value not committed).
+    Got {
+        /// The version.
+        version: Option<Version>,
+    },
+    /// A DB read returned this version.
+    Read {
+        /// The version.
+        version: Version,
+    },
+    /// A commit made this version.
+    Committed {
+        /// The version.
+        version: Version,
+    },
+    /// A cache set stored a value of this committed version (`None`: a
+    /// value not committed yet).
+    Stored {
+        /// The version.
+        version: Option<Version>,
+    },
+    /// The cache refused a set.
+    Refused,
+    /// A cache delete.
+    Deleted,
 }
 
 /// Counters the report is built from.
@@ -1169,6 +1209,7 @@ impl Simulation {
                 op,
                 key: key.map(|k| self.key_names[k.0 as usize].clone()),
                 result,
+                fact: Fact::Other,
             });
         }
     }
@@ -1353,6 +1394,7 @@ impl Simulation {
                 op: op.name(),
                 key: key.map(|k| self.key_names[k.0 as usize].clone()),
                 result: reply.describe(),
+                fact: fact_of(&op, &reply),
             });
         }
         if let Some(key) = key {
@@ -1681,6 +1723,47 @@ impl Simulation {
             // `writes` counts commits of keys; marking outbox rows is not one.
             Reply::Flush { version: None } | Reply::Publish { .. } | Reply::MarkedSent => {}
         }
+    }
+}
+
+/// What `op` with `reply` did to its key's versions.
+fn fact_of(op: &Op, reply: &Reply) -> Fact {
+    let committed = |value: &Cached| match value.stamp {
+        Stamp::Committed(version) => Some(version),
+        Stamp::Uncommitted(_) => None,
+    };
+    match (op, reply) {
+        (_, Reply::CacheGet(value) | Reply::CacheGetRefreshing { value, .. }) => Fact::Got {
+            version: value.as_ref().and_then(committed),
+        },
+        (_, Reply::LeaseGet(LeaseGrant::Hit(value))) => Fact::Got {
+            version: committed(value),
+        },
+        (_, Reply::LeaseGet(_)) => Fact::Got { version: None },
+        (_, Reply::DbRead(row) | Reply::SharedRead { row, .. }) => Fact::Read {
+            version: row.version,
+        },
+        (
+            _,
+            Reply::DbWrite { version }
+            | Reply::Flush {
+                version: Some(version),
+            },
+        ) => Fact::Committed { version: *version },
+        (
+            Op::CacheSet { value, .. }
+            | Op::LeaseSet { value, .. }
+            | Op::CacheSetComputed { value, .. },
+            Reply::CacheSet(SetOutcome::Stored { .. }) | Reply::LeaseSet(SetOutcome::Stored { .. }),
+        ) => Fact::Stored {
+            version: committed(value),
+        },
+        (
+            _,
+            Reply::CacheSet(SetOutcome::Rejected(_)) | Reply::LeaseSet(SetOutcome::Rejected(_)),
+        ) => Fact::Refused,
+        (_, Reply::CacheDelete { .. }) => Fact::Deleted,
+        _ => Fact::Other,
     }
 }
 

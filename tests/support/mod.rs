@@ -23,6 +23,14 @@ pub fn run(scenario: &Value) -> Value {
     serde_json::to_value(Report::of(&sim, true)).unwrap()
 }
 
+/// A built-in lesson run to its end: its report, with the trace.
+pub fn lesson_report(name: &str) -> Report {
+    let scenario = Scenario::from_json(&lesson(name).to_string()).expect("valid lesson");
+    let mut sim = Simulation::new(&scenario).expect("valid lesson");
+    sim.run();
+    Report::of(&sim, true)
+}
+
 /// A built-in lesson's scenario as JSON.
 pub fn lesson(name: &str) -> Value {
     let lesson = lessons::lesson(name).unwrap_or_else(|| panic!("no lesson {name}"));

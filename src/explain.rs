@@ -1,0 +1,273 @@
+//! Anomalies that explain themselves: for a stale divergence window or a
+//! stale read, the operations that caused it, in order, and one sentence
+//! ("R read v1 at 11 ms; W committed v2 at 25 ms and deleted at 26 ms; R set
+//! v1 at 26 ms, so the cache is stale until the entry expires"). A pure
+//! function of the trace (its `fact`s), so the page only highlights the
+//! steps and shows the sentence.
+
+use crate::sim::engine::{Fact, TraceEvent};
+use crate::sim::ops::Version;
+use crate::sim::report::RequestReport;
+use crate::sim::scenario::Millis;
+use crate::sim::strategy::Source;
+
+/// Why an anomaly happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Explanation {
+    /// The trace entries involved, in order.
+    pub steps: Vec<usize>,
+    /// The story in one sentence.
+    pub sentence: String,
+}
+
+fn on_key<'a>(
+    trace: &'a [TraceEvent],
+    key: &'a str,
+) -> impl Iterator<Item = (usize, &'a TraceEvent)> {
+    trace
+        .iter()
+        .enumerate()
+        .filter(move |(_, e)| e.key.as_deref() == Some(key))
+}
+
+/// The latest commit of `key` among `trace[..before]` newer than `than`.
+fn newer_commit(trace: &[TraceEvent], key: &str, before: usize, than: Version) -> Option<usize> {
+    on_key(&trace[..before], key)
+        .filter(|(_, e)| matches!(e.fact, Fact::Committed { version } if version > than))
+        .map(|(i, _)| i)
+        .last()
+}
+
+fn committed_version(event: &TraceEvent) -> Version {
+    match event.fact {
+        Fact::Committed { version } => version,
+        other => unreachable!("a commit's fact, not {other:?}"),
+    }
+}
+
+fn until(to_ms: Option<Millis>) -> String {
+    match to_ms {
+        Some(to) => format!("until {to} ms"),
+        None => "until the entry expires".to_string(),
+    }
+}
+
+/// Explains a stale divergence window of `key` that opened at `from_ms`
+/// (closing at `to_ms`, or open). `None` if the trace does not show how it
+/// opened (e.g. it was recorded without a trace).
+pub fn stale_window(
+    trace: &[TraceEvent],
+    key: &str,
+    from_ms: Millis,
+    to_ms: Option<Millis>,
+) -> Option<Explanation> {
+    let opening: Vec<usize> = on_key(trace, key)
+        .filter(|(_, e)| e.end_ms == from_ms)
+        .filter(|(_, e)| matches!(e.fact, Fact::Stored { .. } | Fact::Committed { .. }))
+        .map(|(i, _)| i)
+        .collect();
+    // A set of an old value (the classic race), or else a commit that left
+    // an old cached copy in place.
+    let set = opening.iter().rev().find_map(|&i| match trace[i].fact {
+        Fact::Stored {
+            version: Some(version),
+        } => Some((i, version)),
+        _ => None,
+    });
+    if let Some((set, old)) = set {
+        return Some(stale_set(trace, key, set, old, to_ms));
+    }
+    let commit = *opening
+        .iter()
+        .rev()
+        .find(|&&i| matches!(trace[i].fact, Fact::Committed { .. }))?;
+    Some(stale_commit(trace, key, commit, to_ms))
+}
+
+/// The window opened when `trace[set]` stored version `old`, older than a
+/// commit before it.
+fn stale_set(
+    trace: &[TraceEvent],
+    key: &str,
+    set: usize,
+    old: Version,
+    to_ms: Option<Millis>,
+) -> Explanation {
+    let setter = &trace[set];
+    let mut steps = Vec::new();
+    let mut parts = Vec::new();
+    // Where the setter got the old value: its own DB read or commit, or
+    // (a consumer applying an update event) the commit that made it.
+    let made_old = |e: &TraceEvent| matches!(e.fact, Fact::Read { version } | Fact::Committed { version } if version == old);
+    let source = on_key(&trace[..set], key)
+        .filter(|(_, e)| e.actor == setter.actor && made_old(e))
+        .map(|(i, _)| i)
+        .last()
+        .or_else(|| {
+            on_key(&trace[..set], key)
+                .filter(|(_, e)| matches!(e.fact, Fact::Committed { version } if version == old))
+                .map(|(i, _)| i)
+                .last()
+        });
+    if let Some(source) = source {
+        let verb = match trace[source].fact {
+            Fact::Read { .. } => "read",
+            _ => "committed",
+        };
+        steps.push(source);
+        parts.push(format!(
+            "{} {verb} v{old} at {} ms",
+            trace[source].actor, trace[source].end_ms
+        ));
+    }
+    if let Some(commit) = newer_commit(trace, key, set, old) {
+        let writer = &trace[commit];
+        steps.push(commit);
+        let mut part = format!(
+            "{} committed v{} at {} ms",
+            writer.actor,
+            committed_version(writer),
+            writer.end_ms
+        );
+        // The deletes between the commit and the set did not help: the set
+        // came after them.
+        for (delete, event) in on_key(&trace[commit + 1..set], key)
+            .map(|(i, e)| (commit + 1 + i, e))
+            .filter(|(_, e)| e.fact == Fact::Deleted)
+        {
+            steps.push(delete);
+            if event.actor == writer.actor {
+                part.push_str(&format!(" and deleted at {} ms", event.end_ms));
+            } else {
+                part.push_str(&format!("; {} deleted at {} ms", event.actor, event.end_ms));
+            }
+        }
+        parts.push(part);
+    }
+    steps.push(set);
+    parts.push(format!(
+        "{} set v{old} at {} ms, so the cache is stale {}",
+        setter.actor,
+        setter.end_ms,
+        until(to_ms)
+    ));
+    steps.sort_unstable();
+    Explanation {
+        steps,
+        sentence: parts.join("; "),
+    }
+}
+
+/// The window opened when `trace[commit]` committed while an older copy
+/// stayed cached.
+fn stale_commit(
+    trace: &[TraceEvent],
+    key: &str,
+    commit: usize,
+    to_ms: Option<Millis>,
+) -> Explanation {
+    let writer = &trace[commit];
+    let new = committed_version(writer);
+    let mut steps = Vec::new();
+    // Who put the copy there: the last store before the commit, or (none in
+    // the trace) the prewarmed initial value.
+    let cached = on_key(&trace[..commit], key)
+        .filter(|(_, e)| matches!(e.fact, Fact::Stored { .. }))
+        .last();
+    let held = match cached {
+        Some((index, event)) => {
+            steps.push(index);
+            match event.fact {
+                Fact::Stored {
+                    version: Some(version),
+                } => format!("{} cached v{version} at {} ms", event.actor, event.end_ms),
+                // Its own write, cached before its commit (write-through).
+                _ => {
+                    let own_commit = on_key(&trace[index + 1..commit], key)
+                        .map(|(i, e)| (index + 1 + i, e))
+                        .find(|(_, e)| {
+                            e.actor == event.actor && matches!(e.fact, Fact::Committed { .. })
+                        });
+                    match own_commit {
+                        Some((at, own)) => {
+                            steps.push(at);
+                            format!(
+                                "{} cached its write at {} ms and committed it as v{} at {} ms",
+                                event.actor,
+                                event.end_ms,
+                                committed_version(own),
+                                own.end_ms
+                            )
+                        }
+                        None => format!(
+                            "{} cached its write (not yet committed) at {} ms",
+                            event.actor, event.end_ms
+                        ),
+                    }
+                }
+            }
+        }
+        None => "the cache held the prewarmed v1".to_string(),
+    };
+    steps.push(commit);
+    let mut sentence = format!(
+        "{held}; {} committed v{new} at {} ms and the cached copy stayed, so the cache is stale",
+        writer.actor, writer.end_ms
+    );
+    let closer = to_ms.and_then(|to| {
+        on_key(&trace[commit + 1..], key)
+            .map(|(i, e)| (commit + 1 + i, e))
+            .find(|(_, e)| e.end_ms == to && matches!(e.fact, Fact::Deleted | Fact::Stored { .. }))
+    });
+    match (closer, to_ms) {
+        (Some((index, event)), _) => {
+            steps.push(index);
+            let what = match event.fact {
+                Fact::Deleted => "deleted it",
+                _ => "replaced it",
+            };
+            sentence.push_str(&format!(
+                " until {} {what} at {} ms",
+                event.actor, event.end_ms
+            ));
+        }
+        (None, Some(to)) => sentence.push_str(&format!(" until it expired at {to} ms")),
+        (None, None) => sentence.push_str(" until the entry expires"),
+    }
+    Explanation { steps, sentence }
+}
+
+/// Explains a stale read: which commit it missed, and how it got the old
+/// value. `None` if the read was not stale or the trace does not show it.
+pub fn stale_read(trace: &[TraceEvent], request: &RequestReport) -> Option<Explanation> {
+    if request.stale != Some(true) {
+        return None;
+    }
+    let (start, end, old) = (request.start_ms?, request.end_ms?, request.version?);
+    let answered = trace
+        .iter()
+        .rposition(|e| e.actor == request.id && e.end_ms <= end)?;
+    let commit = on_key(trace, &request.key)
+        .filter(|(_, e)| e.end_ms < start)
+        .filter(|(_, e)| matches!(e.fact, Fact::Committed { version } if version > old))
+        .map(|(i, _)| i)
+        .last()?;
+    let writer = &trace[commit];
+    let from = match request.source {
+        Some(Source::Cache) => "from the cache",
+        _ => "from the DB",
+    };
+    let mut steps = vec![commit, answered];
+    steps.sort_unstable();
+    Some(Explanation {
+        steps,
+        sentence: format!(
+            "{} started at {start} ms, after {} committed v{} at {} ms, and got v{old} {from} at \
+             {end} ms",
+            request.id,
+            writer.actor,
+            committed_version(writer),
+            writer.end_ms
+        ),
+    })
+}
