@@ -2,7 +2,7 @@
 //! a pure function of the simulation. Kept out of the browser layer so it is
 //! tested natively; the components only turn these rows into markup.
 
-use crate::sim::Simulation;
+use crate::sim::{Simulation, TraceEvent};
 
 /// One row of the operations list.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,9 +43,9 @@ pub struct PendingRow {
     pub when: String,
 }
 
-/// Every operation that has taken effect so far.
-pub fn step_rows(sim: &Simulation) -> Vec<StepRow> {
-    sim.trace()
+/// Every operation of `trace` (what has taken effect so far).
+pub fn step_rows(trace: &[TraceEvent]) -> Vec<StepRow> {
+    trace
         .iter()
         .enumerate()
         .map(|(i, e)| StepRow {
@@ -122,14 +122,14 @@ mod tests {
     fn rows_follow_the_simulation_step_by_step() {
         let scenario = lessons::lesson("cache-aside-basics").unwrap().scenario();
         let mut sim = Simulation::new(&scenario).unwrap();
-        assert!(step_rows(&sim).is_empty());
+        assert!(step_rows(sim.trace()).is_empty());
         assert_eq!(key_rows(&sim)[0].cache, "(empty)");
         // Nothing is in flight before the first request has been sent.
         assert!(pending_rows(&sim).is_empty());
 
         sim.step();
         assert_eq!(
-            step_rows(&sim),
+            step_rows(sim.trace()),
             [StepRow {
                 number: 1,
                 when: "0–1 ms".into(),
@@ -152,6 +152,6 @@ mod tests {
         assert_eq!(keys[0].cache, "v1 @1, expires 300012 ms");
         assert_eq!(keys[0].db, "v1 @1");
         assert!(!keys[0].diverged);
-        assert_eq!(step_rows(&sim).len(), 4);
+        assert_eq!(step_rows(sim.trace()).len(), 4);
     }
 }

@@ -65,9 +65,26 @@ async fn the_app_renders_the_first_lesson_and_steps_through_the_real_core() {
     assert!(text(&root, "[data-testid=clock]").ends_with("done"));
     assert!(text(&root, "[data-testid=cache-cell]").starts_with("v1 @1"));
 
+    click(&root, "[data-testid=step-back]");
+    settle().await;
+    assert_eq!(count(&root, "[data-testid=step-row]"), 3);
+    assert_eq!(
+        text(&root, "[data-testid=clock]"),
+        "t = 12 ms · step 3 of 4"
+    );
+
     click(&root, "[data-testid=reset]");
     settle().await;
     assert_eq!(count(&root, "[data-testid=step-row]"), 0);
+
+    // Be the scheduler: R2 first (its cache.get misses: nothing is cached).
+    click(&root, "[data-testid=schedule-R2]");
+    settle().await;
+    assert_eq!(
+        text(&root, "[data-testid=clock]"),
+        "t = 21 ms · step 1 of 1 · done"
+    );
+    assert!(text(&root, "[data-testid=step-row]").contains("R2"));
 }
 
 #[wasm_bindgen_test]

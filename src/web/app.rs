@@ -12,11 +12,25 @@ pub fn app() -> Html {
     let state = use_reducer(|| Playground::new(&LESSONS[0]));
     let dispatch = |action: Action| {
         let state = state.dispatcher();
-        Callback::from(move |_: MouseEvent| state.dispatch(action))
+        Callback::from(move |_: MouseEvent| state.dispatch(action.clone()))
     };
-    let sim = &state.sim;
-    let finished = sim.is_finished();
+    let sim = state.recording.current();
+    let finished = state.finished();
     let taken = state.steps_taken();
+    let total = state.total_steps();
+    let onseek = {
+        let state = state.dispatcher();
+        Callback::from(move |event: InputEvent| {
+            let input: web_sys::HtmlInputElement = event.target_unchecked_into();
+            if let Ok(step) = input.value().parse() {
+                state.dispatch(Action::Seek(step));
+            }
+        })
+    };
+    let onschedule = {
+        let state = state.dispatcher();
+        Callback::from(move |actor: String| state.dispatch(Action::Schedule(actor)))
+    };
 
     html! {
         <main class="playground">
@@ -33,8 +47,12 @@ pub fn app() -> Html {
                 <p>{ state.lesson.text }</p>
             </section>
             <div class="transport" role="toolbar" aria-label="Run controls">
-                <button data-testid="reset" onclick={dispatch(Action::Reset)} disabled={taken == 0}>
+                <button data-testid="reset" onclick={dispatch(Action::Reset)}>
                     { "Reset" }
+                </button>
+                <button data-testid="step-back" onclick={dispatch(Action::StepBack)} disabled={taken == 0}
+                    aria-label="Step back">
+                    { "◀ Back" }
                 </button>
                 <button data-testid="step" class="primary" onclick={dispatch(Action::Step)} disabled={finished}>
                     { "Step" }
@@ -42,16 +60,22 @@ pub fn app() -> Html {
                 <button data-testid="run" onclick={dispatch(Action::RunToEnd)} disabled={finished}>
                     { "Run to end" }
                 </button>
+                <input type="range" class="scrubber" data-testid="scrubber" aria-label="Position in the run (steps)"
+                    min="0" max={total.to_string()} value={taken.to_string()} oninput={onseek} />
                 <span class="clock" data-testid="clock" aria-live="polite">
-                    { format!("t = {} ms · step {} of {}", sim.now_ms(), taken, state.total_steps) }
+                    { format!("t = {} ms · step {} of {}", sim.now_ms(), taken, total) }
                     if finished { { " · done" } }
                 </span>
             </div>
+            if let Some(message) = &state.message {
+                <p class="message" role="alert" data-testid="message">{ message }</p>
+            }
+            <SchedulerPanel actors={sim.schedulable()} onschedule={onschedule} />
             <div class="panels">
                 <KeysPanel rows={view::key_rows(sim)} />
                 <PendingPanel rows={view::pending_rows(sim)} />
             </div>
-            <StepsPanel rows={view::step_rows(sim)} />
+            <StepsPanel rows={view::step_rows(state.recording.trace())} />
         </main>
     }
 }
@@ -84,6 +108,42 @@ fn lesson_picker(props: &LessonPickerProps) -> Html {
                 }) }
             </select>
         </label>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct SchedulerProps {
+    actors: Vec<String>,
+    onschedule: Callback<String>,
+}
+
+/// Be the scheduler: every actor that could go next is a button; pressing
+/// one makes its pending operation take effect next (forking the run here).
+#[function_component(SchedulerPanel)]
+fn scheduler_panel(props: &SchedulerProps) -> Html {
+    html! {
+        <section class="panel scheduler" aria-labelledby="scheduler-title">
+            <h3 id="scheduler-title">{ "Be the scheduler: who goes next?" }</h3>
+            if props.actors.is_empty() {
+                <p class="empty">{ "Nobody has anything pending." }</p>
+            } else {
+                <div class="choices" data-testid="scheduler">
+                    { for props.actors.iter().map(|actor| {
+                        let onclick = {
+                            let onschedule = props.onschedule.clone();
+                            let actor = actor.clone();
+                            Callback::from(move |_: MouseEvent| onschedule.emit(actor.clone()))
+                        };
+                        html! {
+                            <button data-testid={format!("schedule-{actor}")} {onclick}
+                                title={format!("Make {actor}'s pending operation take effect next")}>
+                                { actor }
+                            </button>
+                        }
+                    }) }
+                </div>
+            }
+        </section>
     }
 }
 
