@@ -62,6 +62,10 @@ async fn the_app_renders_the_first_lesson_and_steps_through_the_real_core() {
     click(&root, "[data-testid=run]");
     settle().await;
     assert_eq!(count(&root, "[data-testid=step-row]"), 4);
+    // The timeline draws every operation, and no anomaly here.
+    assert_eq!(count(&root, "[data-testid=span]"), 4);
+    assert_eq!(count(&root, "[data-testid=mark-stale]"), 0);
+    assert_eq!(count(&root, "[data-testid=db-level]"), 1);
     assert!(text(&root, "[data-testid=clock]").ends_with("done"));
     assert!(text(&root, "[data-testid=cache-cell]").starts_with("v1 @1"));
 

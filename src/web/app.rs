@@ -3,7 +3,9 @@
 use yew::prelude::*;
 
 use super::state::{Action, Playground};
+use super::timeline::TimelineView;
 use crate::lessons::LESSONS;
+use crate::sim::Report;
 use crate::view::{self, KeyRow, PendingRow, StepRow};
 
 /// The whole playground.
@@ -27,6 +29,14 @@ pub fn app() -> Html {
             }
         })
     };
+    let timeline = {
+        // The layout is a pure function of the report; the recording keeps
+        // the trace (the simulation at the cursor records none).
+        let mut report = Report::of(sim, false);
+        report.trace = Some(state.recording.trace().to_vec());
+        crate::timeline::layout(&report)
+    };
+    let axis_end_ms = state.recording.full_trace().last().map_or(0, |e| e.end_ms);
     let onschedule = {
         let state = state.dispatcher();
         Callback::from(move |actor: String| state.dispatch(Action::Schedule(actor)))
@@ -71,6 +81,7 @@ pub fn app() -> Html {
                 <p class="message" role="alert" data-testid="message">{ message }</p>
             }
             <SchedulerPanel actors={sim.schedulable()} onschedule={onschedule} />
+            <TimelineView {timeline} {axis_end_ms} now_ms={sim.now_ms()} />
             <div class="panels">
                 <KeysPanel rows={view::key_rows(sim)} />
                 <PendingPanel rows={view::pending_rows(sim)} />

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod state;
+pub mod timeline;
 
 pub use app::App;
 

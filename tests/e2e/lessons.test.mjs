@@ -48,6 +48,18 @@ test('every lesson ends in the page as the command line reports it', async () =>
     // leaves a divergence window open.
     const open = report.divergence.filter((w) => w.to_ms === null).length;
     assert.equal(await page.locator('tr.diverged').count(), open, `${name} diverged rows`);
+    // The timeline marks what the report counts: a triangle per stale
+    // read, a ring per phantom read, a hatched (stale) or dotted (ahead)
+    // shade per divergence window.
+    const marks = async (id) => page.getByTestId(id).count();
+    assert.equal(await marks('mark-stale'), report.stale_reads, `${name} stale marks`);
+    assert.equal(await marks('mark-phantom'), report.phantom_reads, `${name} phantom marks`);
+    const windows = (kind) => report.divergence.filter((w) => w.kind === kind).length;
+    assert.equal(await marks('shade-stale'), windows('stale'), `${name} stale shades`);
+    assert.equal(await marks('shade-ahead'), windows('ahead'), `${name} ahead shades`);
+    if (report.lost_writes > 0) {
+      assert.ok(await marks('mark-lost') > report.lost_writes, `${name} lost marks (writes and crash)`);
+    }
     await screenshot(page, `lesson-${name}`);
   }
   assert.deepEqual(errors, []);
