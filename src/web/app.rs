@@ -3,9 +3,12 @@
 use yew::prelude::*;
 
 use super::state::{Action, Playground};
-use super::timeline::TimelineView;
+use super::timeline::{Selection, TimelineView};
+use crate::explain::{self, Explanation};
 use crate::lessons::LESSONS;
 use crate::sim::Report;
+use crate::sim::engine::DivergenceKind;
+use crate::sim::report::Requests;
 use crate::view::{self, KeyRow, PendingRow, StepRow};
 
 /// The whole playground.
@@ -29,12 +32,19 @@ pub fn app() -> Html {
             }
         })
     };
-    let timeline = {
-        // The layout is a pure function of the report; the recording keeps
-        // the trace (the simulation at the cursor records none).
+    // The report at the cursor; the recording keeps the trace (the
+    // simulation at the cursor records none).
+    let report = {
         let mut report = Report::of(sim, false);
         report.trace = Some(state.recording.trace().to_vec());
-        crate::timeline::layout(&report)
+        report
+    };
+    let timeline = crate::timeline::layout(&report);
+    let selected = use_state(|| None::<Selection>);
+    let explanation = (*selected).and_then(|selection| explain_selection(&report, selection));
+    let onselect = {
+        let selected = selected.clone();
+        Callback::from(move |selection| selected.set(Some(selection)))
     };
     let axis_end_ms = state.recording.full_trace().last().map_or(0, |e| e.end_ms);
     let onschedule = {
@@ -81,7 +91,13 @@ pub fn app() -> Html {
                 <p class="message" role="alert" data-testid="message">{ message }</p>
             }
             <SchedulerPanel actors={sim.schedulable()} onschedule={onschedule} />
-            <TimelineView {timeline} {axis_end_ms} now_ms={sim.now_ms()} />
+            <TimelineView {timeline} {axis_end_ms} now_ms={sim.now_ms()}
+                highlight={explanation.as_ref().map(|e| e.steps.clone()).unwrap_or_default()} {onselect} />
+            if let Some(explanation) = &explanation {
+                <p class="explanation" data-testid="explanation" aria-live="polite">{ &explanation.sentence }</p>
+            } else {
+                <p class="explanation hint">{ "Click a stale read (triangle) or a hatched window to see what caused it." }</p>
+            }
             <div class="panels">
                 <KeysPanel rows={view::key_rows(sim)} />
                 <PendingPanel rows={view::pending_rows(sim)} />
@@ -233,5 +249,25 @@ fn steps_panel(props: &StepsProps) -> Html {
                 </ol>
             }
         </section>
+    }
+}
+
+/// The explanation of a clicked anomaly, if it still exists at the cursor
+/// and can be explained.
+fn explain_selection(report: &Report, selection: Selection) -> Option<Explanation> {
+    let trace = report.trace.as_deref()?;
+    match selection {
+        Selection::Window(index) => {
+            // Only stale windows are explained so far (not ahead ones).
+            let window = report
+                .divergence
+                .get(index)
+                .filter(|w| w.kind == DivergenceKind::Stale)?;
+            explain::stale_window(trace, &window.key, window.from_ms, window.to_ms)
+        }
+        Selection::Read(index) => match &report.requests {
+            Requests::Listed(requests) => explain::stale_read(trace, requests.get(index)?),
+            Requests::Counted(_) => None,
+        },
     }
 }

@@ -17,6 +17,15 @@ const BAR: f64 = 16.0;
 /// The DB band's height.
 const BAND: f64 = 40.0;
 
+/// An anomaly a person clicked, to be explained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Selection {
+    /// The divergence window at this index of the report's `divergence`.
+    Window(usize),
+    /// The stale read of the scripted request at this index.
+    Read(usize),
+}
+
 #[derive(Properties, PartialEq)]
 pub struct TimelineProps {
     /// What to draw (up to the cursor).
@@ -26,6 +35,10 @@ pub struct TimelineProps {
     pub axis_end_ms: Millis,
     /// The cursor's time.
     pub now_ms: Millis,
+    /// Trace entries to highlight (an explained anomaly's causes).
+    pub highlight: Vec<usize>,
+    /// A stale read or a window was clicked.
+    pub onselect: Callback<Selection>,
 }
 
 /// The space-time diagram.
@@ -70,15 +83,16 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                         </text>
                     </g>
                 }) }
-                { for t.windows.iter().map(|w| {
+                { for t.windows.iter().enumerate().map(|(index, w)| {
                     let (fill, testid) = match w.kind {
                         DivergenceKind::Stale => ("url(#stale-hatch)", "shade-stale"),
                         DivergenceKind::Ahead => ("url(#ahead-dots)", "shade-ahead"),
                     };
+                    let onclick = props.onselect.reform(move |_: MouseEvent| Selection::Window(index));
                     html! {
                         <rect data-testid={testid} x={x(w.from_ms).to_string()} y={(cache_y + 3.0).to_string()}
                             width={(x(w.to_ms) - x(w.from_ms)).max(2.0).to_string()} height={(LANE - 6.0).to_string()}
-                            fill={fill} class="shade">
+                            fill={fill} class="shade" {onclick}>
                             <title>{ format!("{} {} {}–{} ms{}", w.key, kind_name(w.kind), w.from_ms, w.to_ms,
                                 if w.open { " (still open)" } else { "" }) }</title>
                         </rect>
@@ -87,7 +101,8 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                 { for t.spans.iter().map(|s| {
                     let y = lane_y(s.lane) + (LANE - BAR) / 2.0;
                     html! {
-                        <rect data-testid="span" class={classes!("span", op_class(s.op))}
+                        <rect data-testid="span"
+                            class={classes!("span", op_class(s.op), props.highlight.contains(&s.step).then_some("highlight"))}
                             x={x(s.start_ms).to_string()} y={y.to_string()}
                             width={(x(s.end_ms) - x(s.start_ms)).max(2.0).to_string()} height={BAR.to_string()}>
                             <title>{ format!("{} {} → {} ({}–{} ms)", s.op, s.key.as_deref().unwrap_or(""),
@@ -99,8 +114,12 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                     let cx = x(m.at_ms);
                     let cy = lane_y(m.lane) + LANE / 2.0;
                     let (testid, shape) = mark_shape(m.kind, cx, cy);
+                    // A stale read's lane is its request's (requests come first).
+                    let lane = m.lane;
+                    let onclick = (m.kind == MarkKind::StaleRead)
+                        .then(|| props.onselect.reform(move |_: MouseEvent| Selection::Read(lane)));
                     html! {
-                        <g data-testid={testid} class={classes!("mark", testid)}>
+                        <g data-testid={testid} class={classes!("mark", testid)} {onclick}>
                             { shape }
                             <title>{ &m.label }</title>
                         </g>

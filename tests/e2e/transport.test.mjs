@@ -79,3 +79,31 @@ test('clicking pending actors builds the update-on-write race by hand', async ()
   assert.match(await page.getByTestId('step-row').last().textContent(), /R.*hit B@3/);
   assert.deepEqual(errors, [], 'no errors in the page');
 });
+
+test('clicking an anomaly explains it and highlights its causes', async () => {
+  const { page, errors } = await openPlayground(context.browser, context.server.url);
+  await page.getByTestId('lesson').selectOption({ label: 'read-write-race' });
+  await page.getByTestId('run').click();
+  await page.getByTestId('clock').filter({ hasText: 'done' }).waitFor();
+
+  await page.getByTestId('shade-stale').click();
+  const explanation = page.getByTestId('explanation');
+  await explanation.waitFor();
+  assert.equal(
+    await explanation.textContent(),
+    'R read v1 at 11 ms; W committed v2 at 25 ms and deleted at 26 ms; R set v1 at 26 ms, ' +
+      'so the cache is stale until the entry expires',
+  );
+  // R's DB read, W's commit and delete, R's set.
+  assert.equal(await page.locator('rect.span.highlight').count(), 4);
+
+  await page.getByTestId('mark-stale').click();
+  await explanation.filter({ hasText: 'R2 started' }).waitFor();
+  assert.equal(
+    await explanation.textContent(),
+    'R2 started at 40 ms, after W committed v2 at 25 ms, and got v1 from the cache at 41 ms',
+  );
+  assert.equal(await page.locator('rect.span.highlight').count(), 2);
+  await screenshot(page, 'explained-read-write-race');
+  assert.deepEqual(errors, [], 'no errors in the page');
+});
