@@ -19,6 +19,7 @@ pub fn app() -> Html {
         let state = state.dispatcher();
         Callback::from(move |_: MouseEvent| state.dispatch(action.clone()))
     };
+    use_keyboard(state.dispatcher());
     let sim = state.recording.current();
     let finished = state.finished();
     let taken = state.steps_taken();
@@ -270,4 +271,51 @@ fn explain_selection(report: &Report, selection: Selection) -> Option<Explanatio
             Requests::Counted(_) => None,
         },
     }
+}
+
+/// Keyboard shortcuts for the transport, anywhere on the page except in a
+/// form field (which keeps its own keys): right arrow or `.` steps, left
+/// arrow steps back, Home goes to the start, End to the end.
+#[hook]
+fn use_keyboard(dispatcher: UseReducerDispatcher<Playground>) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    use_effect_with((), move |_| {
+        let listener =
+            Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(move |event: web_sys::KeyboardEvent| {
+                let in_field = event
+                    .target()
+                    .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+                    .is_some_and(|element| {
+                        matches!(element.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA")
+                    });
+                if in_field || event.ctrl_key() || event.meta_key() || event.alt_key() {
+                    return;
+                }
+                let action = match event.key().as_str() {
+                    "ArrowRight" | "." => Action::Step,
+                    "ArrowLeft" => Action::StepBack,
+                    "Home" => Action::Seek(0),
+                    "End" => Action::RunToEnd,
+                    _ => return,
+                };
+                event.prevent_default();
+                dispatcher.dispatch(action);
+            });
+        let document = web_sys::window().and_then(|w| w.document());
+        if let Some(document) = &document {
+            // Registration only fails for a non-function, which this is not.
+            let _ = document
+                .add_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
+        }
+        move || {
+            if let Some(document) = &document {
+                let _ = document.remove_event_listener_with_callback(
+                    "keydown",
+                    listener.as_ref().unchecked_ref(),
+                );
+            }
+            drop(listener);
+        }
+    });
 }

@@ -107,3 +107,23 @@ test('clicking an anomaly explains it and highlights its causes', async () => {
   await screenshot(page, 'explained-read-write-race');
   assert.deepEqual(errors, [], 'no errors in the page');
 });
+
+test('the keyboard drives the transport, but not inside a form field', async () => {
+  const { page, errors } = await openPlayground(context.browser, context.server.url);
+  const clock = page.getByTestId('clock');
+  await page.locator('h1').click();
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('.');
+  await clock.filter({ hasText: 'step 2 of 4' }).waitFor();
+  await page.keyboard.press('ArrowLeft');
+  await clock.filter({ hasText: 'step 1 of 4' }).waitFor();
+  await page.keyboard.press('End');
+  await clock.filter({ hasText: 'done' }).waitFor();
+  await page.keyboard.press('Home');
+  await clock.filter({ hasText: 'step 0 of 4' }).waitFor();
+  // In the lesson picker the arrows belong to the picker.
+  await page.getByTestId('lesson').focus();
+  await page.keyboard.press('ArrowRight');
+  assert.match(await clock.textContent(), /step 0 of/);
+  assert.deepEqual(errors, [], 'no errors in the page');
+});
