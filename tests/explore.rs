@@ -308,6 +308,17 @@ fn faults_that_span_time_and_workloads_are_refused() {
             .to_string()
             .starts_with("faults[0]: this fault spans time")
     );
+    let workload = json!({
+        "name": "w", "keys": { "k": "v" },
+        "workload": { "duration_ms": 10, "reads_per_s": 100 }
+    });
+    let error = explore::explore(&scenario(&workload), Limits::default(), &mut |_| {}).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("workload: explore follows scripted requests"),
+        "{error}"
+    );
 }
 
 /// Explores a lesson and checks each example: it is complete, as short as

@@ -5,32 +5,30 @@
 //! `CACHESCOPE_UPDATE_GOLDEN=1 cargo test --test golden` and review the diff.
 #![cfg(not(target_arch = "wasm32"))]
 
-#[test]
-fn every_lessons_report_matches_the_golden_file() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/lessons.json");
-    let actual = cachescope::lessons::all_reports_json();
+/// Holds `actual` to the golden file `tests/golden/{file}` (or rewrites
+/// the file when asked to).
+fn matches_golden(file: &str, actual: &str) {
+    let path = format!("{}/tests/golden/{file}", env!("CARGO_MANIFEST_DIR"));
     if std::env::var_os("CACHESCOPE_UPDATE_GOLDEN").is_some() {
-        std::fs::write(path, &actual).unwrap();
+        std::fs::write(&path, actual).unwrap();
     }
-    let expected = std::fs::read_to_string(path).unwrap_or_default();
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         actual == expected,
-        "lesson reports differ from {path}; if the change is intended, regenerate it \
+        "the output differs from {path}; if the change is intended, regenerate it \
          (CACHESCOPE_UPDATE_GOLDEN=1 cargo test --test golden) and review the diff"
     );
 }
 
 #[test]
+fn every_lessons_report_matches_the_golden_file() {
+    matches_golden("lessons.json", &cachescope::lessons::all_reports_json());
+}
+
+#[test]
 fn every_lessons_exploration_matches_the_golden_file() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/explore.json");
-    let actual = cachescope::lessons::all_explorations_json();
-    if std::env::var_os("CACHESCOPE_UPDATE_GOLDEN").is_some() {
-        std::fs::write(path, &actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        actual == expected,
-        "lesson explorations differ from {path}; if the change is intended, regenerate it \
-         (CACHESCOPE_UPDATE_GOLDEN=1 cargo test --test golden) and review the diff"
+    matches_golden(
+        "explore.json",
+        &cachescope::lessons::all_explorations_json(),
     );
 }

@@ -413,39 +413,73 @@ impl<T: 'static> Coroutine<T> {
 /// A coroutine that clones of a simulation share until one of them resumes
 /// it: cloning is a reference count, and only the clone that moves the
 /// actor on pays for a replay. (Exploring schedules clones a simulation per
-/// choice, and each choice moves one actor.)
-pub struct SharedCoroutine<T>(Rc<Coroutine<T>>);
+/// choice, and each choice moves one actor.) A coroutine nobody has cloned
+/// stays owned, so a run that never clones pays no extra allocation.
+pub struct SharedCoroutine<T>(RefCell<Holding<T>>);
+
+/// How a [`SharedCoroutine`] holds its coroutine.
+enum Holding<T> {
+    /// Nobody else has it.
+    Owned(Coroutine<T>),
+    /// Shared with clones (possibly no longer).
+    Shared(Rc<Coroutine<T>>),
+    /// Only while switching from owned to shared.
+    Moving,
+}
 
 impl<T: 'static> SharedCoroutine<T> {
     /// Wraps a coroutine nobody shares yet.
     pub fn new(coroutine: Coroutine<T>) -> Self {
-        SharedCoroutine(Rc::new(coroutine))
+        SharedCoroutine(RefCell::new(Holding::Owned(coroutine)))
     }
 
     /// The coroutine, to look at.
-    pub fn get(&self) -> &Coroutine<T> {
-        &self.0
+    pub fn get(&self) -> std::cell::Ref<'_, Coroutine<T>> {
+        std::cell::Ref::map(self.0.borrow(), |holding| match holding {
+            Holding::Owned(coroutine) => coroutine,
+            Holding::Shared(shared) => shared,
+            Holding::Moving => unreachable!("only between two statements of clone"),
+        })
     }
 
     /// The coroutine, to resume: a private copy (made by replay) if it is
-    /// shared.
+    /// still shared.
     pub fn get_mut(&mut self) -> &mut Coroutine<T> {
-        if Rc::get_mut(&mut self.0).is_none() {
-            self.0 = Rc::new(self.0.replay());
+        let holding = self.0.get_mut();
+        if let Holding::Shared(_) = holding {
+            let Holding::Shared(shared) = std::mem::replace(holding, Holding::Moving) else {
+                unreachable!("just matched")
+            };
+            let own = Rc::try_unwrap(shared).unwrap_or_else(|shared| shared.replay());
+            *holding = Holding::Owned(own);
         }
-        Rc::get_mut(&mut self.0).expect("just made unique")
+        match holding {
+            Holding::Owned(coroutine) => coroutine,
+            _ => unreachable!("made owned above"),
+        }
     }
 }
 
 impl<T> Clone for SharedCoroutine<T> {
     fn clone(&self) -> Self {
-        SharedCoroutine(Rc::clone(&self.0))
+        let mut holding = self.0.borrow_mut();
+        let shared = match std::mem::replace(&mut *holding, Holding::Moving) {
+            Holding::Owned(coroutine) => Rc::new(coroutine),
+            Holding::Shared(shared) => shared,
+            Holding::Moving => unreachable!("only between two statements of clone"),
+        };
+        *holding = Holding::Shared(Rc::clone(&shared));
+        SharedCoroutine(RefCell::new(Holding::Shared(shared)))
     }
 }
 
 impl<T> fmt::Debug for SharedCoroutine<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        match &*self.0.borrow() {
+            Holding::Owned(coroutine) => coroutine.fmt(f),
+            Holding::Shared(shared) => shared.fmt(f),
+            Holding::Moving => f.write_str("Coroutine(moving)"),
+        }
     }
 }
 
@@ -536,5 +570,33 @@ mod tests {
             co.resume(input(Some(Reply::DbRead(row("v1", 1))), 11)),
             Resume::SleepUntil(16)
         );
+    }
+
+    #[test]
+    fn shared_copies_part_when_one_moves_on() {
+        let mut original = SharedCoroutine::new(read_then_set());
+        original.get_mut().resume(input(None, 0));
+        original
+            .get_mut()
+            .resume(input(Some(Reply::CacheGet(None)), 1));
+        let mut copy = original.clone();
+        assert_eq!(copy.get().inputs(), original.get().inputs());
+        // The copy moves on with its own reply; the original is untouched.
+        assert_eq!(
+            copy.get_mut()
+                .resume(input(Some(Reply::DbRead(row("v9", 9))), 11)),
+            Resume::SleepUntil(16)
+        );
+        assert_eq!(copy.get().inputs().len(), 3);
+        assert_eq!(original.get().inputs().len(), 2);
+        drop(copy);
+        // Alone again, the original goes on from where it was.
+        assert_eq!(
+            original
+                .get_mut()
+                .resume(input(Some(Reply::DbRead(row("v1", 1))), 11)),
+            Resume::SleepUntil(16)
+        );
+        assert!(format!("{original:?}").contains("inputs"));
     }
 }

@@ -363,9 +363,9 @@ pub struct Simulation {
     /// Whether operations are recorded in the trace (off for large runs:
     /// memory then stays independent of the number of requests).
     record_trace: bool,
-    /// The schedule entry that names the last step (what a schedule would
-    /// say to take it), for replaying a run's prefix as a schedule.
-    last_entry: Option<ScheduleEntry>,
+    /// What the last step was (a schedule entry naming it is built only
+    /// when asked for: stepping must not pay for a name nobody reads).
+    last_step: Option<LastStep>,
     /// Finished background and generated actors' slots, for reuse.
     free_slots: Vec<usize>,
     /// A workload's arrival streams (reads, writes).
@@ -388,6 +388,13 @@ pub struct Simulation {
     /// then loses them, they were never promised, so they are not lost
     /// writes.
     unacknowledged_writes: std::collections::BTreeSet<WriteId>,
+}
+
+/// What a step was: an actor's operation taking effect, or a fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LastStep {
+    Effect(ActorKind),
+    Fault(FaultKind),
 }
 
 /// One singleflight DB read: its leader and the actors sharing its result.
@@ -496,7 +503,7 @@ impl Simulation {
             lost_writes: Vec::new(),
             coalesced_writes: Vec::new(),
             record_trace: true,
-            last_entry: None,
+            last_step: None,
             free_slots: Vec::new(),
             streams: Vec::new(),
             key_picker: None,
@@ -585,7 +592,12 @@ impl Simulation {
 
     /// An actor's name as the trace shows it.
     pub fn actor_name(&self, actor: usize) -> String {
-        match self.actors[actor].kind {
+        self.kind_name(self.actors[actor].kind)
+    }
+
+    /// The name of an actor of `kind` as the trace shows it.
+    fn kind_name(&self, kind: ActorKind) -> String {
+        match kind {
             ActorKind::Request(index) => self.scenario.requests[index].id.clone(),
             ActorKind::Flusher => "flusher".to_string(),
             ActorKind::Refresher => "refresher".to_string(),
@@ -602,21 +614,18 @@ impl Simulation {
         }
     }
 
-    /// The name a schedule gives `actor`: its request id, or its background
-    /// actor's name (`consumer:P` when the bus has several partitions, so
-    /// that the very job is named).
-    fn schedule_name(&self, actor: usize) -> String {
-        match self.actors[actor].kind {
-            ActorKind::Consumer(p) if self.scenario.bus.partitions > 1 => format!("consumer:{p}"),
-            _ => self.actor_name(actor),
-        }
-    }
-
     /// The schedule entry that names the last step: the actor whose
-    /// operation took effect, or the fault. A run's steps, named this way,
-    /// make a schedule that replays them.
-    pub fn last_entry(&self) -> Option<&ScheduleEntry> {
-        self.last_entry.as_ref()
+    /// operation took effect (`consumer:P` when the bus has several
+    /// partitions, so that the very job is named), or the fault. A run's
+    /// steps, named this way, make a schedule that replays them.
+    pub fn last_entry(&self) -> Option<ScheduleEntry> {
+        Some(match self.last_step? {
+            LastStep::Fault(kind) => ScheduleEntry::Fault(kind),
+            LastStep::Effect(ActorKind::Consumer(p)) if self.scenario.bus.partitions > 1 => {
+                ScheduleEntry::Actor(format!("consumer:{p}"))
+            }
+            LastStep::Effect(kind) => ScheduleEntry::Actor(self.kind_name(kind)),
+        })
     }
 
     /// A copy without the trace recorded so far, which records none from
@@ -821,7 +830,10 @@ impl Simulation {
             }
             1u8.hash(state);
             run.started_ms.hash(state);
-            run.coroutine.as_ref().map(|c| c.get().inputs()).hash(state);
+            match &run.coroutine {
+                Some(coroutine) => Some(coroutine.get().inputs()).hash(state),
+                None => None::<&[Input]>.hash(state),
+            }
             run.finished.is_some().hash(state);
             run.aborting.hash(state);
             run.pending.hash(state);
@@ -841,7 +853,10 @@ impl Simulation {
                     let run = &self.actors[actor];
                     run.kind.hash(state);
                     run.key.hash(state);
-                    run.coroutine.as_ref().map(|c| c.get().inputs()).hash(state);
+                    match &run.coroutine {
+                        Some(coroutine) => Some(coroutine.get().inputs()).hash(state),
+                        None => None::<&[Input]>.hash(state),
+                    }
                     run.aborting.hash(state);
                     run.pending.hash(state);
                 }
@@ -1112,7 +1127,7 @@ impl Simulation {
 
     /// A fault happens now.
     fn inject(&mut self, kind: FaultKind) {
-        self.last_entry = Some(ScheduleEntry::Fault(kind));
+        self.last_step = Some(LastStep::Fault(kind));
         match kind {
             FaultKind::AppCrash { app } => {
                 let mut stopped = 0;
@@ -1336,7 +1351,7 @@ impl Simulation {
     }
 
     fn take_effect(&mut self, actor: usize, op: Op, issued_ms: Millis) {
-        self.last_entry = Some(ScheduleEntry::Actor(self.schedule_name(actor)));
+        self.last_step = Some(LastStep::Effect(self.actors[actor].kind));
         let key = op.key();
         let reply = match op {
             // A flush scheduled for a dirty period a crash has ended finds

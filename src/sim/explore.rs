@@ -21,7 +21,7 @@
 //! write. Stale reads and lost writes happen at a step (and are noted on
 //! that edge of the graph); divergence is a property of the final state.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
@@ -217,6 +217,9 @@ struct Frame {
     /// Faults of the scenario already placed (bit i: fault choice i).
     placed: u32,
     key: u128,
+    /// The anomalies its run has shown so far (a step's own are what it
+    /// adds to these).
+    marks: Marks,
     choices: Vec<Choice>,
     next: usize,
     edges: Vec<Edge>,
@@ -262,7 +265,6 @@ pub struct Explorer {
     entry_ids: HashMap<String, u16>,
     nodes: Vec<Node>,
     memo: HashMap<u128, u32, DigestIsHash>,
-    on_path: HashSet<u128, DigestIsHash>,
     revisits: u64,
     /// The states on the way down from the root.
     stack: Vec<Frame>,
@@ -286,7 +288,6 @@ impl Explorer {
             entry_ids: HashMap::new(),
             nodes: Vec::new(),
             memo: HashMap::default(),
-            on_path: HashSet::default(),
             revisits: 0,
             stack: Vec::new(),
             root: None,
@@ -348,7 +349,7 @@ impl Explorer {
     /// Puts a newly reached state on the stack, with its choices.
     fn push(&mut self, sim: Simulation, placed: u32, key: Option<u128>) {
         let key = key.unwrap_or_else(|| state_key(&sim, placed));
-        self.on_path.insert(key);
+        let marks = Marks::of(&sim);
         let mut choices: Vec<Choice> = Vec::new();
         for name in sim.schedulable() {
             let entries = &mut self.entries;
@@ -373,6 +374,7 @@ impl Explorer {
             sim: Some(sim),
             placed,
             key,
+            marks,
             choices,
             next: 0,
             edges: Vec::new(),
@@ -402,10 +404,9 @@ impl Explorer {
                     .expect("a frame keeps its state until done")
             };
             let placed = frame.placed | choice.fault.map_or(0, |bit| 1 << bit);
-            let before = Marks::of(&sim);
             sim.apply_entry(&self.entries[choice.entry as usize], depth - 1)
                 .expect("the explorer only chooses entries that are pending");
-            let gained = Marks::of(&sim).gained_since(&before);
+            let gained = Marks::of(&sim).gained_since(&frame.marks);
             let key = state_key(&sim, placed);
             if let Some(&child) = self.memo.get(&key) {
                 self.revisits += 1;
@@ -416,9 +417,8 @@ impl Explorer {
                 });
                 return Ok(());
             }
-            if self.on_path.contains(&key) {
-                unreachable!("a step always moves an actor on, so no state repeats on a path");
-            }
+            // Every step moves an actor on, so no state repeats on a path;
+            // were one to, the length limit would stop it.
             if depth >= MAX_SCHEDULE_LENGTH {
                 return Err(ExploreError::TooLong);
             }
@@ -442,7 +442,6 @@ impl Explorer {
         let index = self.nodes.len() as u32;
         self.nodes.push(node);
         self.memo.insert(frame.key, index);
-        self.on_path.remove(&frame.key);
         match self.stack.last_mut() {
             Some(parent) => {
                 let edge = parent

@@ -59,7 +59,7 @@ impl Recording {
             if matches!(entry, ScheduleEntry::Fault(_)) && walker.now_ms() > previous_ms {
                 entries.push(ScheduleEntry::Wait(walker.now_ms() - previous_ms));
             }
-            entries.push(entry.clone());
+            entries.push(entry);
             entries_len_after.push(entries.len());
             previous_ms = walker.now_ms();
             let steps = entries_len_after.len();
