@@ -10,6 +10,7 @@ use crate::sim::ops::Version;
 use crate::sim::report::RequestReport;
 use crate::sim::scenario::Millis;
 use crate::sim::strategy::Source;
+use crate::timeline::next_crash;
 
 /// Why an anomaly happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -270,4 +271,151 @@ pub fn stale_read(trace: &[TraceEvent], request: &RequestReport) -> Option<Expla
             writer.end_ms
         ),
     })
+}
+
+/// The last store of a value not yet committed on `key` among
+/// `trace[..before]` that ended at or before `at_ms`.
+fn uncommitted_store(
+    trace: &[TraceEvent],
+    key: &str,
+    before: usize,
+    at_ms: Millis,
+) -> Option<usize> {
+    on_key(&trace[..before], key)
+        .filter(|(_, e)| e.end_ms <= at_ms && e.fact == Fact::Stored { version: None })
+        .map(|(i, _)| i)
+        .last()
+}
+
+/// How a write's cached value waits for the database: its own commit
+/// (write-through) or the flusher (write-behind).
+fn awaiting(event: &TraceEvent) -> &'static str {
+    if event.op == "cache.set_dirty" {
+        "before the flusher wrote it to the database"
+    } else {
+        "before committing it"
+    }
+}
+
+/// Explains an ahead window of `key` from `from_ms` (to `to_ms`, or open):
+/// which write cached its value before the database had it, and what ended
+/// it (a commit, a delete, a crash).
+pub fn ahead_window(
+    trace: &[TraceEvent],
+    key: &str,
+    from_ms: Millis,
+    to_ms: Option<Millis>,
+) -> Option<Explanation> {
+    let store = uncommitted_store(trace, key, trace.len(), from_ms)
+        .filter(|&i| trace[i].end_ms == from_ms)?;
+    let writer = &trace[store];
+    let mut steps = vec![store];
+    let mut sentence = format!(
+        "{} cached its value at {} ms {}, so the cache was ahead of the database",
+        writer.actor,
+        writer.end_ms,
+        awaiting(writer)
+    );
+    let Some(to) = to_ms else {
+        sentence.push_str(" and still is");
+        return Some(Explanation { steps, sentence });
+    };
+    let closer = trace[store + 1..]
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (store + 1 + i, e))
+        .find(|(_, e)| {
+            e.end_ms == to
+                && (e.key.as_deref() == Some(key) || (e.actor == "fault" && e.op == "cache.crash"))
+        });
+    match closer {
+        Some((index, event)) => {
+            steps.push(index);
+            let what = match event.fact {
+                Fact::Committed { version } => format!("{} committed v{version}", event.actor),
+                Fact::Deleted => format!("{} deleted it", event.actor),
+                Fact::Stored { .. } => format!("{} replaced it", event.actor),
+                _ if event.actor == "fault" => "the cache crashed".to_string(),
+                _ => format!("{} {}", event.actor, event.op),
+            };
+            sentence.push_str(&format!(" until {what} at {to} ms"));
+        }
+        None => sentence.push_str(&format!(" until {to} ms")),
+    }
+    Some(Explanation { steps, sentence })
+}
+
+/// Explains a phantom read: the read returned a write's value from the
+/// cache before the database had it, and a crash then lost that write, so
+/// the value never existed in the database.
+pub fn phantom_read(trace: &[TraceEvent], request: &RequestReport) -> Option<Explanation> {
+    if request.phantom != Some(true) {
+        return None;
+    }
+    let end = request.end_ms?;
+    let answered = trace
+        .iter()
+        .rposition(|e| e.actor == request.id && e.end_ms <= end)?;
+    let store = uncommitted_store(trace, &request.key, answered, end)?;
+    let crash = next_crash(trace, answered)?;
+    let (writer, crashed) = (&trace[store], &trace[crash]);
+    Some(Explanation {
+        steps: vec![store, answered, crash],
+        sentence: format!(
+            "{} cached its value at {} ms {}; {} read it from the cache at {end} ms; {} at {} ms \
+             lost it, so {} read a value the database never had",
+            writer.actor,
+            writer.end_ms,
+            awaiting(writer),
+            request.id,
+            crashed.op,
+            crashed.end_ms,
+            request.id
+        ),
+    })
+}
+
+/// Explains lost writes: the acknowledged write-behind writes still
+/// unflushed when a crash hit. `step` is the crash, or a lost write's
+/// answer (then the first crash after it is explained).
+pub fn lost_writes(trace: &[TraceEvent], step: usize) -> Option<Explanation> {
+    let crash = next_crash(trace, step)?;
+    let crashed = &trace[crash];
+    // The dirty sets since the key's last flush (or ever): acknowledged,
+    // and only in the cache.
+    let mut steps: Vec<usize> = Vec::new();
+    for (i, event) in trace[..crash].iter().enumerate() {
+        if event.op == "flush" && matches!(event.fact, Fact::Committed { .. }) {
+            steps.retain(|&s| trace[s].key != event.key);
+        } else if event.actor == "fault" && event.op == "cache.crash" {
+            steps.clear();
+        } else if event.op == "cache.set_dirty" {
+            steps.push(i);
+        }
+    }
+    if steps.is_empty() {
+        return None;
+    }
+    let writes: Vec<String> = steps.iter().map(|&s| describe(&trace[s])).collect();
+    steps.push(crash);
+    let them = if writes.len() == 1 {
+        "it is"
+    } else {
+        "all are"
+    };
+    Some(Explanation {
+        steps,
+        sentence: format!(
+            "{} acknowledged once the cache held the value (dirty, not yet flushed); {} at {} ms \
+             came before the flush, so {them} lost",
+            writes.join(" and "),
+            crashed.op,
+            crashed.end_ms
+        ),
+    })
+}
+
+/// `W1 at 1 ms`.
+fn describe(event: &TraceEvent) -> String {
+    format!("{} at {} ms", event.actor, event.end_ms)
 }

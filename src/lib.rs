@@ -15,6 +15,8 @@
 
 pub mod explain;
 pub mod lessons;
+pub mod narration;
+pub mod playback;
 pub mod sim;
 pub mod timeline;
 pub mod view;

@@ -99,6 +99,11 @@ pub struct Mark {
     pub kind: MarkKind,
     /// The trace entry it belongs to (the read that returned, the crash).
     pub step: Option<usize>,
+    /// The trace entry from which it is true: its own step, or for a lost
+    /// write and a phantom read the crash that made them so (a read of an
+    /// uncommitted value is only a phantom once its write is lost). The
+    /// page shows the mark once the cursor has passed this entry.
+    pub known_at: Option<usize>,
     /// A short caption (`R2 read v1@1`, `cache.crash: 2 writes lost`).
     pub label: String,
 }
@@ -116,6 +121,9 @@ pub struct Shade {
     pub to_ms: Millis,
     /// Still open at the end of the run.
     pub open: bool,
+    /// The trace entry that opened it, so that a page at an earlier entry
+    /// of the same instant does not show it yet.
+    pub opened_by: Option<usize>,
 }
 
 /// A stretch of time with a constant number of DB reads in flight.
@@ -218,15 +226,18 @@ pub fn layout(report: &Report) -> Timeline {
                 at_ms: end_ms,
                 kind: MarkKind::StaleRead,
                 step,
+                known_at: step,
                 label: format!("stale: {}", value()),
             });
         }
+        let crash_after = || step.and_then(|step| next_crash(trace, step));
         if request.phantom == Some(true) {
             marks.push(Mark {
                 lane,
                 at_ms: end_ms,
                 kind: MarkKind::PhantomRead,
                 step,
+                known_at: crash_after(),
                 label: format!("phantom: {}", value()),
             });
         }
@@ -236,6 +247,7 @@ pub fn layout(report: &Report) -> Timeline {
                 at_ms: end_ms,
                 kind: MarkKind::LostWrite,
                 step,
+                known_at: crash_after(),
                 label: format!("{}: acknowledged, then lost", request.id),
             });
         }
@@ -278,6 +290,7 @@ pub fn layout(report: &Report) -> Timeline {
                 at_ms: event.end_ms,
                 kind,
                 step: Some(step),
+                known_at: Some(step),
                 label,
             });
         }
@@ -293,6 +306,8 @@ pub fn layout(report: &Report) -> Timeline {
             from_ms: w.from_ms,
             to_ms: w.to_ms.unwrap_or(report.end_ms),
             open: w.to_ms.is_none(),
+            // Without a trace there is nothing to show it after.
+            opened_by: (!trace.is_empty()).then_some(w.opened_by),
         })
         .collect();
     Timeline {
@@ -304,6 +319,47 @@ pub fn layout(report: &Report) -> Timeline {
         db_concurrency: db_concurrency(trace),
         end_ms: report.end_ms,
     }
+}
+
+impl Timeline {
+    /// The marks true once `entries` trace entries have happened, with
+    /// their indices.
+    pub fn marks_known(&self, entries: usize) -> impl Iterator<Item = (usize, &Mark)> {
+        self.marks
+            .iter()
+            .enumerate()
+            .filter(move |(_, m)| m.known_at.is_none_or(|k| k < entries))
+    }
+
+    /// The windows as they stand once `entries` trace entries have
+    /// happened at `now_ms`: those opened by then, cut at `now_ms`, with
+    /// their indices. `open` then says "still open at the cursor".
+    pub fn windows_at(
+        &self,
+        entries: usize,
+        now_ms: Millis,
+    ) -> impl Iterator<Item = (usize, Shade)> {
+        self.windows
+            .iter()
+            .enumerate()
+            .filter(move |(_, w)| w.from_ms <= now_ms && w.opened_by.is_none_or(|o| o < entries))
+            .map(move |(i, w)| {
+                let open = w.open || w.to_ms > now_ms;
+                (
+                    i,
+                    Shade {
+                        to_ms: w.to_ms.min(now_ms),
+                        open,
+                        ..w.clone()
+                    },
+                )
+            })
+    }
+}
+
+/// The first crash at or after trace entry `from`.
+pub fn next_crash(trace: &[crate::sim::TraceEvent], from: usize) -> Option<usize> {
+    (from..trace.len()).find(|&i| trace[i].actor == "fault" && trace[i].op.ends_with(".crash"))
 }
 
 /// The lane of a generated request (`r17` -> `reads`, `w3` -> `writes`).

@@ -2,6 +2,10 @@
 //! a pure function of the simulation. Kept out of the browser layer so it is
 //! tested natively; the components only turn these rows into markup.
 
+use crate::sim::engine::BusEvent;
+use crate::sim::ops::Cached;
+use crate::sim::scenario::Channel;
+use crate::sim::world::World;
 use crate::sim::{Simulation, TraceEvent};
 
 /// One row of the operations list.
@@ -17,19 +21,6 @@ pub struct StepRow {
     pub operation: String,
     /// What it returned.
     pub result: String,
-}
-
-/// One row of the state table: a key in the cache and the database.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeyRow {
-    /// The key.
-    pub key: String,
-    /// The live cache entry (`v1 @1, expires 300012 ms`) or `(empty)`.
-    pub cache: String,
-    /// The committed row (`v1 @1`).
-    pub db: String,
-    /// Whether the cache holds another version than the database's.
-    pub diverged: bool,
 }
 
 /// An operation issued but not yet taken effect.
@@ -64,40 +55,6 @@ pub fn step_rows(trace: &[TraceEvent]) -> Vec<StepRow> {
         .collect()
 }
 
-/// The cache and database side by side, one row per key, at the current time.
-pub fn key_rows(sim: &Simulation) -> Vec<KeyRow> {
-    let now = sim.now_ms();
-    let world = sim.world();
-    sim.keys()
-        .map(|key| {
-            let row = world.db.row(key);
-            let entry = world.cache.live(key, now);
-            KeyRow {
-                key: sim.key_name(key).to_string(),
-                cache: entry.map_or_else(
-                    || "(empty)".to_string(),
-                    |e| {
-                        let value = match world.db.resolve(e.value.stamp) {
-                            Some(version) => format!("{} @{version}", e.value.value),
-                            None => format!("{} (uncommitted)", e.value.value),
-                        };
-                        if e.dirty {
-                            format!("{value}, dirty")
-                        } else {
-                            format!("{value}, expires {} ms", e.expires_ms)
-                        }
-                    },
-                ),
-                db: format!("{} @{}", row.value, row.version),
-                // The core's definition: a live entry of another version, or
-                // of a value not yet committed.
-                diverged: entry
-                    .is_some_and(|e| world.db.resolve(e.value.stamp) != Some(row.version)),
-            }
-        })
-        .collect()
-}
-
 /// Operations in flight, soonest first.
 pub fn pending_rows(sim: &Simulation) -> Vec<PendingRow> {
     sim.in_flight()
@@ -113,6 +70,276 @@ pub fn pending_rows(sim: &Simulation) -> Vec<PendingRow> {
         .collect()
 }
 
+/// The state inspector at the cursor: everything a person may want to
+/// look inside, with what the last step changed flagged.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Inspector {
+    /// One row per key.
+    pub cache: Vec<CacheRow>,
+    /// One row per key.
+    pub db: Vec<DbRow>,
+    /// One row per bus partition (empty when writes reach the cache inline).
+    pub partitions: Vec<PartitionRow>,
+    /// The transactional outbox (empty unless the channel is `outbox`).
+    pub outbox: Vec<OutboxLine>,
+}
+
+/// A key's cache entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheRow {
+    /// The key.
+    pub key: String,
+    /// `v2 @2`, `v2 (uncommitted)`, `(empty)`, or `v1 @1 (expired)`.
+    pub value: String,
+    /// `expires in 12 ms`, `never (dirty)`, `expired 3 ms ago`, or empty.
+    pub ttl: String,
+    /// A write-behind value not flushed yet.
+    pub dirty: bool,
+    /// `lease #3, 40 ms left` / `lock, 40 ms left`, or empty.
+    pub hold: String,
+    /// The live entry holds another version than the DB's.
+    pub diverged: bool,
+    /// The last step changed this row (a countdown ticking is no change).
+    pub changed: bool,
+}
+
+/// A key's committed row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DbRow {
+    /// The key.
+    pub key: String,
+    /// The committed value.
+    pub value: String,
+    /// Its version.
+    pub version: u64,
+    /// The last step committed to it.
+    pub changed: bool,
+}
+
+/// One bus partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionRow {
+    /// Its number.
+    pub index: usize,
+    /// Events on their way (`delete user:1, arrives 40 ms`).
+    pub in_transit: Vec<String>,
+    /// Events waiting for the consumer.
+    pub queued: Vec<String>,
+    /// The consumer is applying an event.
+    pub busy: bool,
+    /// The last step changed this partition.
+    pub changed: bool,
+}
+
+/// One outbox row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxLine {
+    /// `#1 delete user:1`.
+    pub event: String,
+    /// The relay marked it sent.
+    pub sent: bool,
+    /// The last step inserted or marked it.
+    pub changed: bool,
+}
+
+/// The inspector at `sim`, flagging what differs from `before` (the state
+/// one step earlier; `None` at the start).
+pub fn inspect(sim: &Simulation, before: Option<&Simulation>) -> Inspector {
+    let now = inspect_unflagged(sim);
+    let Some(before) = before.map(inspect_unflagged) else {
+        return now;
+    };
+    let flag = |changed: bool, differs: bool| changed || differs;
+    Inspector {
+        cache: now
+            .cache
+            .into_iter()
+            .zip(&before.cache)
+            .map(|(row, old)| {
+                // The countdown moves with the clock; only what the entry
+                // holds counts as a change.
+                let differs = (&row.value, row.dirty, hold_kind(&row.hold))
+                    != (&old.value, old.dirty, hold_kind(&old.hold));
+                CacheRow {
+                    changed: flag(row.changed, differs),
+                    ..row
+                }
+            })
+            .collect(),
+        db: now
+            .db
+            .into_iter()
+            .zip(&before.db)
+            .map(|(row, old)| DbRow {
+                changed: row.version != old.version,
+                ..row
+            })
+            .collect(),
+        partitions: now
+            .partitions
+            .into_iter()
+            .map(|row| {
+                let differs = before.partitions.get(row.index).is_none_or(|old| {
+                    (&old.in_transit, &old.queued, old.busy)
+                        != (&row.in_transit, &row.queued, row.busy)
+                });
+                PartitionRow {
+                    changed: differs,
+                    ..row
+                }
+            })
+            .collect(),
+        outbox: now
+            .outbox
+            .into_iter()
+            .enumerate()
+            .map(|(i, line)| OutboxLine {
+                changed: before.outbox.get(i) != Some(&line),
+                ..line
+            })
+            .collect(),
+    }
+}
+
+/// What a hold is, without its countdown (`lease #3`, `lock`).
+fn hold_kind(hold: &str) -> &str {
+    hold.split(',').next().unwrap_or("")
+}
+
+fn inspect_unflagged(sim: &Simulation) -> Inspector {
+    let now = sim.now_ms();
+    let world = sim.world();
+    let scenario = sim.scenario();
+    let key_names: Vec<String> = sim.keys().map(|k| sim.key_name(k).to_string()).collect();
+    let event_text = |event: &BusEvent| {
+        let key = &key_names[event.key.0 as usize];
+        match &event.payload {
+            None => format!("delete {key}"),
+            Some(cached) => format!("set {key} = {}", cached_text(world, cached)),
+        }
+    };
+    let cache = sim
+        .keys()
+        .map(|key| {
+            let row = world.db.row(key);
+            let stored = world.cache.stored(key);
+            let live = world.cache.live(key, now);
+            let (value, ttl) = match stored {
+                None => ("(empty)".to_string(), String::new()),
+                Some(entry) if entry.dirty => {
+                    (cached_text(world, &entry.value), "never (dirty)".into())
+                }
+                Some(entry) if now < entry.expires_ms => (
+                    cached_text(world, &entry.value),
+                    format!("expires in {} ms", entry.expires_ms - now),
+                ),
+                Some(entry) if live.is_some() => (
+                    cached_text(world, &entry.value),
+                    format!(
+                        "expired {} ms ago, served while revalidating",
+                        now - entry.expires_ms
+                    ),
+                ),
+                Some(entry) => (
+                    format!("{} (expired)", cached_text(world, &entry.value)),
+                    format!("expired {} ms ago", now - entry.expires_ms),
+                ),
+            };
+            let hold = match (world.cache.lease(key), world.cache.lock(key)) {
+                (Some(lease), _) if lease.expires_ms > now => format!(
+                    "lease #{}, {} ms left",
+                    lease.token.0,
+                    lease.expires_ms - now
+                ),
+                (_, Some(until)) if until > now => format!("lock, {} ms left", until - now),
+                _ => String::new(),
+            };
+            CacheRow {
+                key: sim.key_name(key).to_string(),
+                value,
+                ttl,
+                dirty: stored.is_some_and(|e| e.dirty),
+                hold,
+                diverged: live
+                    .is_some_and(|e| world.db.resolve(e.value.stamp) != Some(row.version)),
+                changed: false,
+            }
+        })
+        .collect();
+    let db = sim
+        .keys()
+        .map(|key| {
+            let row = world.db.row(key);
+            DbRow {
+                key: sim.key_name(key).to_string(),
+                value: row.value.to_string(),
+                version: row.version,
+                changed: false,
+            }
+        })
+        .collect();
+    let partitions = if scenario.strategy.channel == Channel::Inline {
+        Vec::new()
+    } else {
+        sim.partitions()
+            .into_iter()
+            .enumerate()
+            .map(|(index, p)| PartitionRow {
+                index,
+                in_transit: p
+                    .in_transit
+                    .iter()
+                    .map(|(at, e)| format!("{}, arrives {at} ms", event_text(e)))
+                    .collect(),
+                queued: p
+                    .queued
+                    .iter()
+                    .map(|(at, e)| {
+                        if *at > now {
+                            format!("{}, arrives {at} ms", event_text(e))
+                        } else {
+                            format!("{}, since {at} ms", event_text(e))
+                        }
+                    })
+                    .collect(),
+                busy: p.busy,
+                changed: false,
+            })
+            .collect()
+    };
+    let outbox = world
+        .db
+        .outbox
+        .iter()
+        .map(|row| OutboxLine {
+            event: format!(
+                "#{} {}",
+                row.id,
+                event_text(&BusEvent {
+                    key: row.key,
+                    payload: row.payload.clone()
+                })
+            ),
+            sent: row.sent,
+            changed: false,
+        })
+        .collect();
+    Inspector {
+        cache,
+        db,
+        partitions,
+        outbox,
+    }
+}
+
+/// A cached value with its standing: `v2 @2` or `v2 (uncommitted)`.
+fn cached_text(world: &World, cached: &Cached) -> String {
+    match world.db.resolve(cached.stamp) {
+        Some(version) => format!("{} @{version}", cached.value),
+        None => format!("{} (uncommitted)", cached.value),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,7 +350,7 @@ mod tests {
         let scenario = lessons::lesson("cache-aside-basics").unwrap().scenario();
         let mut sim = Simulation::new(&scenario).unwrap();
         assert!(step_rows(sim.trace()).is_empty());
-        assert_eq!(key_rows(&sim)[0].cache, "(empty)");
+        assert_eq!(inspect(&sim, None).cache[0].value, "(empty)");
         // Nothing is in flight before the first request has been sent.
         assert!(pending_rows(&sim).is_empty());
 
@@ -148,10 +375,11 @@ mod tests {
         );
 
         sim.run();
-        let keys = key_rows(&sim);
-        assert_eq!(keys[0].cache, "v1 @1, expires 300012 ms");
-        assert_eq!(keys[0].db, "v1 @1");
-        assert!(!keys[0].diverged);
+        let inspector = inspect(&sim, None);
+        assert_eq!(inspector.cache[0].value, "v1 @1");
+        assert_eq!(inspector.cache[0].ttl, "expires in 299991 ms");
+        assert_eq!(inspector.db[0].value, "v1");
+        assert!(!inspector.cache[0].diverged);
         assert_eq!(step_rows(sim.trace()).len(), 4);
     }
 }

@@ -135,3 +135,109 @@ fn every_stale_window_and_read_of_every_lesson_is_explained() {
         }
     }
 }
+
+/// write-through (trace: 0 W1 caches A at 1, 1 W2 caches B at 1, 2 R0 gets
+/// B at 6, 3 W2 commits B as @2 at 21, 4 W1 commits A as @3 at 21, 5 R).
+#[test]
+fn an_ahead_window_names_the_write_that_led_and_what_ended_it() {
+    let report = report_of("write-through");
+    let trace = report.trace.as_deref().unwrap();
+    let w = &report.divergence[0];
+    assert_eq!(w.kind, DivergenceKind::Ahead);
+    assert_eq!(
+        explain::ahead_window(trace, &w.key, w.from_ms, w.to_ms),
+        Some(Explanation {
+            steps: vec![1, 3],
+            sentence: "W2 cached its value at 1 ms before committing it, so the cache was ahead \
+                       of the database until W2 committed v2 at 21 ms"
+                .to_string(),
+        })
+    );
+}
+
+/// write-behind-crash (trace: 0 W1 dirty A at 1, 1 W2 dirty B at 11, 2 R
+/// gets B at 21, 3 the cache crashes at 500, ...).
+#[test]
+fn a_phantom_read_and_the_lost_writes_explain_themselves() {
+    let report = report_of("write-behind-crash");
+    let trace = report.trace.as_deref().unwrap();
+    let Requests::Listed(requests) = &report.requests else {
+        panic!("scripted")
+    };
+    let read = requests.iter().find(|r| r.id == "R").unwrap();
+    assert_eq!(
+        explain::phantom_read(trace, read),
+        Some(Explanation {
+            steps: vec![1, 2, 3],
+            sentence: "W2 cached its value at 11 ms before the flusher wrote it to the database; \
+                       R read it from the cache at 21 ms; cache.crash at 500 ms lost it, so R \
+                       read a value the database never had"
+                .to_string(),
+        })
+    );
+    let lost = Explanation {
+        steps: vec![0, 1, 3],
+        sentence: "W1 at 1 ms and W2 at 11 ms acknowledged once the cache held the value (dirty, \
+                   not yet flushed); cache.crash at 500 ms came before the flush, so all are lost"
+            .to_string(),
+    };
+    // From the crash, and from either lost write's answer.
+    assert_eq!(explain::lost_writes(trace, 3), Some(lost.clone()));
+    assert_eq!(explain::lost_writes(trace, 0), Some(lost));
+    // The ahead window the dirty values opened ends at the crash.
+    let w = &report.divergence[0];
+    let ahead = explain::ahead_window(trace, &w.key, w.from_ms, w.to_ms).unwrap();
+    assert!(
+        ahead
+            .sentence
+            .ends_with("until the cache crashed at 500 ms"),
+        "{}",
+        ahead.sentence
+    );
+}
+
+/// Every ahead window, phantom read and lost write of every lesson has an
+/// explanation.
+#[test]
+fn every_other_anomaly_of_every_lesson_is_explained() {
+    let mut explained = 0;
+    for lesson in LESSONS {
+        let report = report_of(lesson.name);
+        let trace = report.trace.as_deref().unwrap();
+        for w in report
+            .divergence
+            .iter()
+            .filter(|w| w.kind == DivergenceKind::Ahead)
+        {
+            assert!(
+                explain::ahead_window(trace, &w.key, w.from_ms, w.to_ms).is_some(),
+                "{}",
+                lesson.name
+            );
+            explained += 1;
+        }
+        let Requests::Listed(requests) = &report.requests else {
+            continue;
+        };
+        for request in requests {
+            if request.phantom == Some(true) {
+                assert!(
+                    explain::phantom_read(trace, request).is_some(),
+                    "{}",
+                    lesson.name
+                );
+                explained += 1;
+            }
+        }
+        if report.lost_writes > 0 {
+            let crash = trace.iter().position(|e| e.op == "cache.crash").unwrap();
+            assert!(
+                explain::lost_writes(trace, crash).is_some(),
+                "{}",
+                lesson.name
+            );
+            explained += 1;
+        }
+    }
+    assert!(explained >= 4, "{explained}");
+}

@@ -57,6 +57,7 @@ fn the_read_write_race_shows_r2_stale_and_the_cache_stale_from_26() {
             at_ms: 41,
             kind: MarkKind::StaleRead,
             step: Some(5),
+            known_at: Some(5),
             label: "stale: R2 read v1@1".to_string(),
         }]
     );
@@ -68,6 +69,8 @@ fn the_read_write_race_shows_r2_stale_and_the_cache_stale_from_26() {
             from_ms: 26,
             to_ms: 41,
             open: true,
+            // R's set (entry 4), not W's delete (entry 3) at the same 26 ms.
+            opened_by: Some(4),
         }]
     );
     assert_eq!(
@@ -125,6 +128,14 @@ fn a_crash_that_loses_writes_is_marked_at_the_crash_and_on_each_write() {
             ),
         ]
     );
+    // Each is only known to be lost (or a phantom) once the crash, trace
+    // entry 3, has happened: the page shows them from there on.
+    assert!(
+        t.marks.iter().all(|m| m.known_at == Some(3)),
+        "{:?}",
+        t.marks
+    );
+    assert_eq!(t.marks[0].step, Some(0));
     // The crash is drawn as an instant on the faults lane.
     let crash = &t.spans[3];
     assert_eq!((crash.lane, crash.start_ms, crash.end_ms), (6, 500, 500));
@@ -206,4 +217,57 @@ fn generated_requests_share_a_lane_per_kind() {
     );
     assert_eq!(names.last(), Some(&("cache", LaneKind::Cache)));
     assert!(t.marks.is_empty());
+}
+
+/// The page lays out the whole run once and shows, at each cursor position,
+/// the marks known and the windows opened by then, cut at the cursor's time.
+/// That is exactly what the report at the cursor says, at every position of
+/// every lesson.
+#[test]
+fn the_whole_runs_layout_seen_at_any_cursor_matches_the_report_at_that_cursor() {
+    use cachescope::sim::recording::Recording;
+    for lesson in cachescope::lessons::LESSONS {
+        let recording = Recording::new(&lesson.scenario()).unwrap();
+        let whole = {
+            let sim = recording.simulation_at(recording.len());
+            let mut report = cachescope::sim::Report::of(&sim, false);
+            report.trace = Some(recording.full_trace().to_vec());
+            timeline::layout(&report)
+        };
+        let mut cursor = recording.clone();
+        cursor.seek(0);
+        loop {
+            let sim = cursor.current();
+            let mut report = cachescope::sim::Report::of(sim, false);
+            report.trace = Some(cursor.trace().to_vec());
+            let here = timeline::layout(&report);
+            let entries = cursor.trace().len();
+            let at = cursor.cursor();
+            // Lanes are compared by name: the whole run has every lane from
+            // the start (a background actor's lane before it first acts).
+            let seen: Vec<_> = whole
+                .marks_known(entries)
+                .map(|(_, m)| (&whole.lanes[m.lane].name, m.at_ms, m.kind))
+                .collect();
+            let expected: Vec<_> = here
+                .marks
+                .iter()
+                .map(|m| (&here.lanes[m.lane].name, m.at_ms, m.kind))
+                .collect();
+            assert_eq!(seen, expected, "{} marks at step {at}", lesson.name);
+            let seen: Vec<_> = whole
+                .windows_at(entries, sim.now_ms())
+                .map(|(_, w)| (w.key, w.kind, w.from_ms, w.to_ms))
+                .collect();
+            let expected: Vec<_> = here
+                .windows
+                .iter()
+                .map(|w| (w.key.clone(), w.kind, w.from_ms, w.to_ms.min(sim.now_ms())))
+                .collect();
+            assert_eq!(seen, expected, "{} windows at step {at}", lesson.name);
+            if !cursor.step_forward() {
+                break;
+            }
+        }
+    }
 }

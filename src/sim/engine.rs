@@ -134,6 +134,9 @@ pub struct DivergenceWindow {
     /// When it closed; `None` while open. An open window may still close by
     /// expiry: see [`Simulation::divergence`].
     pub to_ms: Option<Millis>,
+    /// The trace entry whose effect opened it (with the trace recorded;
+    /// several entries may share its instant).
+    pub opened_by: usize,
 }
 
 /// The window currently open for a key, and when its entry expires.
@@ -300,6 +303,19 @@ struct PartitionState {
     busy: bool,
 }
 
+/// One bus partition as the inspector shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionView {
+    /// Events on their way, with the instant each will reach the partition
+    /// (a consumer pause holds them back).
+    pub in_transit: Vec<(Millis, BusEvent)>,
+    /// Events that reached the partition and wait for its consumer, with
+    /// the instant each arrived (in scheduled mode, an instant still ahead).
+    pub queued: Vec<(Millis, BusEvent)>,
+    /// Whether the consumer is applying an event now.
+    pub busy: bool,
+}
+
 /// Bus counters (the report's `bus`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct BusCounters {
@@ -388,6 +404,10 @@ pub struct Simulation {
     /// then loses them, they were never promised, so they are not lost
     /// writes.
     unacknowledged_writes: std::collections::BTreeSet<WriteId>,
+    /// How many trace entries the run has made, recorded or not (so a
+    /// run without its trace can still say which entry did what). Not
+    /// part of the state: it does not affect the future.
+    entries: usize,
 }
 
 /// What a step was: an actor's operation taking effect, or a fault.
@@ -517,6 +537,7 @@ impl Simulation {
             relay_running: false,
             deliveries_ahead: Vec::new(),
             unacknowledged_writes: Default::default(),
+            entries: 0,
         };
         if let Some(workload) = &scenario.workload {
             let keys = workload.keys.unwrap_or(key_count);
@@ -716,6 +737,32 @@ impl Simulation {
                 }
             })
             .collect()
+    }
+
+    /// The bus at this instant, one entry per partition: events still
+    /// travelling to it, events waiting for its consumer, and whether the
+    /// consumer is applying one (the inspector's view).
+    pub fn partitions(&self) -> Vec<PartitionView> {
+        let mut views: Vec<PartitionView> = self
+            .bus
+            .partitions
+            .iter()
+            .map(|p| PartitionView {
+                in_transit: Vec::new(),
+                queued: p.queue.iter().cloned().collect(),
+                busy: p.busy,
+            })
+            .collect();
+        let mut travelling: Vec<&Scheduled> = self.queue.iter().map(|Reverse(s)| s).collect();
+        travelling.sort();
+        for scheduled in travelling {
+            if let Event::Deliver { partition, event } = &scheduled.event {
+                views[*partition as usize]
+                    .in_transit
+                    .push((scheduled.at, (**event).clone()));
+            }
+        }
+        views
     }
 
     /// Advances to the next operation (or fault) taking effect and applies
@@ -1215,6 +1262,7 @@ impl Simulation {
     /// Records an instantaneous happening that is not an actor's operation
     /// (a fault, a CDC publication) in the trace.
     fn note(&mut self, actor: &str, op: &'static str, key: Option<KeyId>, result: String) {
+        self.entries += 1;
         if self.record_trace {
             self.trace.push(TraceEvent {
                 start_ms: self.now,
@@ -1400,6 +1448,7 @@ impl Simulation {
             self.track_divergence(key);
         }
         self.counters.effects += 1;
+        self.entries += 1;
         if self.record_trace {
             self.trace.push(TraceEvent {
                 start_ms: issued_ms,
@@ -1595,6 +1644,8 @@ impl Simulation {
                     kind,
                     from_ms: now,
                     to_ms: None,
+                    // The step being applied is entered right after this.
+                    opened_by: self.entries,
                 });
             }
             (Some((_, expires_ms)), Some(open)) => {

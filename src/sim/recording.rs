@@ -10,7 +10,7 @@
 //! had there.
 
 use super::engine::{Simulation, TraceEvent};
-use super::scenario::{FaultKind, Scenario, ScenarioError, ScheduleEntry};
+use super::scenario::{FaultKind, Millis, Scenario, ScenarioError, ScheduleEntry};
 
 /// Steps between checkpoints at first. When there would be more than
 /// [`MAX_CHECKPOINTS`], every other one is dropped and the interval doubles,
@@ -34,6 +34,8 @@ pub struct Recording {
     /// step (a step is one entry, or a wait and then a fault).
     entries: Vec<ScheduleEntry>,
     entries_len_after: Vec<usize>,
+    /// The clock after each step.
+    time_after: Vec<Millis>,
     /// The simulation at the cursor (records no trace).
     current: Simulation,
     cursor: usize,
@@ -50,6 +52,7 @@ impl Recording {
         let mut trace_len_after = Vec::new();
         let mut entries = Vec::new();
         let mut entries_len_after = Vec::new();
+        let mut time_after = Vec::new();
         let mut previous_ms = walker.now_ms();
         while walker.step() {
             trace_len_after.push(walker.trace().len());
@@ -61,6 +64,7 @@ impl Recording {
             }
             entries.push(entry);
             entries_len_after.push(entries.len());
+            time_after.push(walker.now_ms());
             previous_ms = walker.now_ms();
             let steps = entries_len_after.len();
             if steps.is_multiple_of(interval) {
@@ -87,6 +91,7 @@ impl Recording {
             trace_len_after,
             entries,
             entries_len_after,
+            time_after,
             current,
             cursor: 0,
             steps_applied: 0,
@@ -106,6 +111,14 @@ impl Recording {
     /// How many steps have been taken at the cursor.
     pub fn cursor(&self) -> usize {
         self.cursor
+    }
+
+    /// The clock after step `step` (0: the start).
+    pub fn time_after(&self, step: usize) -> Millis {
+        match step.checked_sub(1) {
+            None => self.checkpoints[0].now_ms(),
+            Some(last) => self.time_after[last.min(self.time_after.len() - 1)],
+        }
     }
 
     /// The simulation at the cursor.
@@ -142,6 +155,22 @@ impl Recording {
     /// checkpoint interval of them).
     pub fn steps_applied(&self) -> u64 {
         self.steps_applied
+    }
+
+    /// The simulation after step `step` (clamped to the run's end), leaving
+    /// the cursor where it is: from the nearest checkpoint, so it costs at
+    /// most one checkpoint interval of steps.
+    pub fn simulation_at(&self, step: usize) -> Simulation {
+        let step = step.min(self.len());
+        if step == self.cursor {
+            return self.current.clone();
+        }
+        let checkpoint = step / self.interval;
+        let mut sim = self.checkpoints[checkpoint].clone();
+        for _ in checkpoint * self.interval..step {
+            sim.step();
+        }
+        sim
     }
 
     /// Moves the cursor to after step `step` (clamped to the run's end).

@@ -117,6 +117,11 @@ pub struct WindowReport {
     pub from_ms: Millis,
     /// When it closed; `null` if still open at `end_ms`.
     pub to_ms: Option<Millis>,
+    /// The trace entry that opened it (not printed: the timeline uses it to
+    /// show a window from that entry, not from an earlier one at the same
+    /// instant).
+    #[serde(skip)]
+    pub opened_by: usize,
 }
 
 /// The requests of a run: listed when scripted, counted when generated.
@@ -332,6 +337,7 @@ impl Report {
                 kind: w.kind,
                 from_ms: w.from_ms,
                 to_ms: w.to_ms,
+                opened_by: w.opened_by,
             })
             .collect();
         let time_in = |kind: DivergenceKind| -> Millis {

@@ -77,6 +77,22 @@ impl Cache {
         dirty
     }
 
+    /// The entry of `key` as stored, expired or not (the inspector shows
+    /// an expired entry as such; reads use [`Cache::live`]).
+    pub fn stored(&self, key: KeyId) -> Option<&CacheEntry> {
+        self.entries[key.0 as usize].as_ref()
+    }
+
+    /// The outstanding lease on `key`, if any (expired or not).
+    pub fn lease(&self, key: KeyId) -> Option<&Lease> {
+        self.leases[key.0 as usize].as_ref()
+    }
+
+    /// Until when `key`'s lock entry is held, if it was ever taken.
+    pub fn lock(&self, key: KeyId) -> Option<Millis> {
+        self.locks[key.0 as usize]
+    }
+
     /// Stores an entry, replacing any other.
     pub fn set(&mut self, key: KeyId, entry: CacheEntry) {
         self.entries[key.0 as usize] = Some(entry);

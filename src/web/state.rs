@@ -5,6 +5,8 @@ use std::rc::Rc;
 use yew::Reducible;
 
 use crate::lessons::{LESSONS, Lesson};
+use crate::narration;
+use crate::playback::Playback;
 use crate::sim::recording::Recording;
 use crate::sim::scenario::ScheduleEntry;
 
@@ -18,6 +20,10 @@ pub struct Playground {
     pub recording: Recording,
     /// Why the last action was refused; the state stays as it was.
     pub message: Option<String>,
+    /// Play/pause and speed.
+    pub playback: Playback,
+    /// Where each of the lesson's narration beats is reached in this run.
+    pub beats_at: Vec<Option<usize>>,
 }
 
 /// What a person can do.
@@ -38,16 +44,36 @@ pub enum Action {
     Schedule(String),
     /// Switch to the lesson at this index of [`LESSONS`].
     SelectLesson(usize),
+    /// Play, or pause when playing.
+    TogglePlay,
+    /// Stop playing (dragging the scrubber, hiding the tab).
+    Pause,
+    /// Set the speed notch (see [`crate::playback`]).
+    SetSpeed(i32),
+    /// This many milliseconds of real time passed while playing.
+    Tick(f64),
+    /// Go to where the next narration beat is reached.
+    NextBeat,
+    /// Go back to where the previous narration beat was reached.
+    PreviousBeat,
 }
 
 impl Playground {
     /// A fresh run of `lesson`.
     pub fn new(lesson: &'static Lesson) -> Self {
+        let recording = Recording::new(&lesson.scenario()).expect("built-in lessons are valid");
         Playground {
             lesson,
-            recording: Recording::new(&lesson.scenario()).expect("built-in lessons are valid"),
+            beats_at: narration::positions(narration::beats(lesson.name), &recording),
+            recording,
             message: None,
+            playback: Playback::default(),
         }
+    }
+
+    /// The narration beat showing at the cursor.
+    pub fn beat(&self) -> usize {
+        narration::current(&self.beats_at, self.steps_taken())
     }
 
     /// How many steps have been taken.
@@ -72,6 +98,13 @@ impl Reducible for Playground {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut next = Rc::unwrap_or_clone(self);
         next.message = None;
+        // Moving by hand stops playback; the clock ticking does not.
+        if !matches!(
+            action,
+            Action::Tick(_) | Action::TogglePlay | Action::SetSpeed(_)
+        ) {
+            next.playback.pause();
+        }
         match action {
             Action::Step => {
                 next.recording.step_forward();
@@ -86,14 +119,57 @@ impl Reducible for Playground {
             Action::Reset => next = Playground::new(next.lesson),
             Action::Seek(step) => next.recording.seek(step),
             Action::Schedule(actor) => match next.recording.fork(ScheduleEntry::Actor(actor)) {
-                Ok(forked) => next.recording = forked,
+                Ok(forked) => {
+                    next.beats_at =
+                        narration::positions(narration::beats(next.lesson.name), &forked);
+                    next.recording = forked;
+                }
                 Err(error) => next.message = Some(error.to_string()),
             },
             Action::SelectLesson(index) => {
                 // An index from outside the list keeps the current lesson.
                 if let Some(lesson) = LESSONS.get(index) {
+                    let speed = next.playback.speed;
                     next = Playground::new(lesson);
+                    next.playback.set_speed(speed);
                 }
+            }
+            Action::TogglePlay => {
+                if next.playback.playing {
+                    next.playback.pause();
+                } else {
+                    next.playback.play(&mut next.recording);
+                }
+            }
+            Action::Pause => {}
+            Action::SetSpeed(notch) => next.playback.set_speed(notch),
+            Action::Tick(wall_ms) => {
+                next.playback.tick(&mut next.recording, wall_ms);
+            }
+            Action::NextBeat => {
+                let target = next.beats_at.get(next.beat() + 1).copied().flatten();
+                match target {
+                    Some(step) => next.recording.seek(step),
+                    None => {
+                        next.message = Some(
+                            "This run does not reach the next part of the lesson; press Reset to \
+                             replay the lesson's own schedule."
+                                .to_string(),
+                        )
+                    }
+                }
+            }
+            Action::PreviousBeat => {
+                let beat = next.beat();
+                // From part-way through a beat, back to its start; from its
+                // start, back to the one before.
+                let here = next.beats_at[beat].unwrap_or(0);
+                let target = if next.steps_taken() > here || beat == 0 {
+                    here
+                } else {
+                    next.beats_at[beat - 1].unwrap_or(0)
+                };
+                next.recording.seek(target);
             }
         }
         Rc::new(next)
