@@ -13,6 +13,7 @@
 //! - `cli` (native only): the `cachescope` command line.
 //! - `web` (wasm only): the Yew playground, a thin layer over [`sim`].
 
+pub mod architecture;
 pub mod explain;
 pub mod lessons;
 pub mod narration;

@@ -60,6 +60,12 @@ impl Playback {
         }
     }
 
+    /// The simulated instant the clock has reached (fractional; between
+    /// steps while playing, so motion can be drawn smoothly).
+    pub fn clock_ms(&self) -> f64 {
+        self.clock_ms
+    }
+
     /// Sets the speed notch, clamped to the range.
     pub fn set_speed(&mut self, notch: i32) {
         self.speed = notch.clamp(SLOWEST, FASTEST);

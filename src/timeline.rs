@@ -321,27 +321,53 @@ pub fn layout(report: &Report) -> Timeline {
     }
 }
 
+/// The layout of a recorded run as a whole (every lane, span, mark and
+/// window up to its end); the page lays this out once per run and shows it
+/// at the cursor with [`Timeline::marks_known`] and [`Timeline::windows_at`].
+pub fn of_recording(recording: &crate::sim::recording::Recording) -> Timeline {
+    let end = recording.simulation_at(recording.len());
+    let mut report = Report::of(&end, false);
+    report.trace = Some(recording.full_trace().to_vec());
+    layout(&report)
+}
+
 impl Timeline {
-    /// The marks true once `entries` trace entries have happened, with
-    /// their indices.
-    pub fn marks_known(&self, entries: usize) -> impl Iterator<Item = (usize, &Mark)> {
-        self.marks
+    /// How many trace entries have happened by `ms` (entries take effect
+    /// in time order): the one-column-per-step view's column for an instant.
+    pub fn entries_by(&self, ms: Millis) -> usize {
+        self.spans.partition_point(|s| s.end_ms <= ms)
+    }
+
+    /// The marks among `marks[range]` true once `entries` trace entries
+    /// have happened, with their indices.
+    pub fn marks_known(
+        &self,
+        range: std::ops::Range<usize>,
+        entries: usize,
+    ) -> impl Iterator<Item = (usize, &Mark)> {
+        let start = range.start;
+        self.marks[range]
             .iter()
             .enumerate()
+            .map(move |(i, m)| (start + i, m))
             .filter(move |(_, m)| m.known_at.is_none_or(|k| k < entries))
     }
 
-    /// The windows as they stand once `entries` trace entries have
-    /// happened at `now_ms`: those opened by then, cut at `now_ms`, with
-    /// their indices. `open` then says "still open at the cursor".
+    /// The windows among `windows[range]` as they stand once `entries`
+    /// trace entries have happened at `now_ms`: those opened by then, cut
+    /// at `now_ms`, with their indices. `open` then says "still open at the
+    /// cursor".
     pub fn windows_at(
         &self,
+        range: std::ops::Range<usize>,
         entries: usize,
         now_ms: Millis,
     ) -> impl Iterator<Item = (usize, Shade)> {
-        self.windows
+        let start = range.start;
+        self.windows[range]
             .iter()
             .enumerate()
+            .map(move |(i, w)| (start + i, w))
             .filter(move |(_, w)| w.from_ms <= now_ms && w.opened_by.is_none_or(|o| o < entries))
             .map(move |(i, w)| {
                 let open = w.open || w.to_ms > now_ms;

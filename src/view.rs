@@ -34,13 +34,14 @@ pub struct PendingRow {
     pub when: String,
 }
 
-/// Every operation of `trace` (what has taken effect so far).
-pub fn step_rows(trace: &[TraceEvent]) -> Vec<StepRow> {
+/// Every operation of `trace` (what has taken effect so far), numbered as
+/// the run's entries from `first` (0: `trace` is the run's beginning).
+pub fn step_rows(trace: &[TraceEvent], first: usize) -> Vec<StepRow> {
     trace
         .iter()
         .enumerate()
         .map(|(i, e)| StepRow {
-            number: i + 1,
+            number: first + i + 1,
             when: format!("{}–{} ms", e.start_ms, e.end_ms),
             actor: match e.app {
                 Some(app) => format!("{} (app {app})", e.actor),
@@ -349,14 +350,14 @@ mod tests {
     fn rows_follow_the_simulation_step_by_step() {
         let scenario = lessons::lesson("cache-aside-basics").unwrap().scenario();
         let mut sim = Simulation::new(&scenario).unwrap();
-        assert!(step_rows(sim.trace()).is_empty());
+        assert!(step_rows(sim.trace(), 0).is_empty());
         assert_eq!(inspect(&sim, None).cache[0].value, "(empty)");
         // Nothing is in flight before the first request has been sent.
         assert!(pending_rows(&sim).is_empty());
 
         sim.step();
         assert_eq!(
-            step_rows(sim.trace()),
+            step_rows(sim.trace(), 0),
             [StepRow {
                 number: 1,
                 when: "0–1 ms".into(),
@@ -380,6 +381,6 @@ mod tests {
         assert_eq!(inspector.cache[0].ttl, "expires in 299991 ms");
         assert_eq!(inspector.db[0].value, "v1");
         assert!(!inspector.cache[0].diverged);
-        assert_eq!(step_rows(sim.trace()).len(), 4);
+        assert_eq!(step_rows(sim.trace(), 0).len(), 4);
     }
 }

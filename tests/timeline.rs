@@ -228,12 +228,7 @@ fn the_whole_runs_layout_seen_at_any_cursor_matches_the_report_at_that_cursor() 
     use cachescope::sim::recording::Recording;
     for lesson in cachescope::lessons::LESSONS {
         let recording = Recording::new(&lesson.scenario()).unwrap();
-        let whole = {
-            let sim = recording.simulation_at(recording.len());
-            let mut report = cachescope::sim::Report::of(&sim, false);
-            report.trace = Some(recording.full_trace().to_vec());
-            timeline::layout(&report)
-        };
+        let whole = timeline::of_recording(&recording);
         let mut cursor = recording.clone();
         cursor.seek(0);
         loop {
@@ -246,7 +241,7 @@ fn the_whole_runs_layout_seen_at_any_cursor_matches_the_report_at_that_cursor() 
             // Lanes are compared by name: the whole run has every lane from
             // the start (a background actor's lane before it first acts).
             let seen: Vec<_> = whole
-                .marks_known(entries)
+                .marks_known(0..whole.marks.len(), entries)
                 .map(|(_, m)| (&whole.lanes[m.lane].name, m.at_ms, m.kind))
                 .collect();
             let expected: Vec<_> = here
@@ -256,7 +251,7 @@ fn the_whole_runs_layout_seen_at_any_cursor_matches_the_report_at_that_cursor() 
                 .collect();
             assert_eq!(seen, expected, "{} marks at step {at}", lesson.name);
             let seen: Vec<_> = whole
-                .windows_at(entries, sim.now_ms())
+                .windows_at(0..whole.windows.len(), entries, sim.now_ms())
                 .map(|(_, w)| (w.key, w.kind, w.from_ms, w.to_ms))
                 .collect();
             let expected: Vec<_> = here

@@ -124,3 +124,108 @@ async fn the_wasm_explorer_counts_every_lessons_schedules_as_native() {
         "wasm explorations differ from the native golden file"
     );
 }
+
+/// The playground's reducer, driven as the page drives it.
+mod reducer {
+    use std::rc::Rc;
+
+    use cachescope::lessons;
+    use cachescope::web::state::{Action, Playground};
+    use wasm_bindgen_test::*;
+    use yew::Reducible;
+
+    fn playground(lesson: &str) -> Rc<Playground> {
+        Rc::new(Playground::new(lessons::lesson(lesson).unwrap()))
+    }
+
+    fn apply(state: Rc<Playground>, actions: impl IntoIterator<Item = Action>) -> Rc<Playground> {
+        actions
+            .into_iter()
+            .fold(state, |state, action| state.reduce(action))
+    }
+
+    #[wasm_bindgen_test]
+    fn playing_advances_with_real_time_and_any_move_by_hand_pauses() {
+        let state = apply(
+            playground("cache-aside-basics"),
+            [
+                Action::SetSpeed(-10),
+                Action::TogglePlay,
+                Action::Tick(10.0),
+            ],
+        );
+        // 0.1x: 10 ms of real time is 1 simulated ms: R1's miss.
+        assert!(state.playback.playing);
+        assert_eq!(state.steps_taken(), 1);
+        let state = apply(state, [Action::StepBack]);
+        assert!(!state.playback.playing);
+        assert_eq!(state.steps_taken(), 0);
+        // Ticks while paused move nothing.
+        let state = apply(state, [Action::Tick(1e6)]);
+        assert_eq!(state.steps_taken(), 0);
+    }
+
+    #[wasm_bindgen_test]
+    fn next_and_previous_go_where_the_narration_is_reached() {
+        let state = apply(playground("read-write-race"), [Action::NextBeat]);
+        assert_eq!((state.beat(), state.steps_taken()), (1, 2));
+        let state = apply(
+            state,
+            [Action::NextBeat, Action::NextBeat, Action::NextBeat],
+        );
+        assert_eq!((state.beat(), state.steps_taken()), (4, 6));
+        let state = apply(state, [Action::NextBeat]);
+        assert_eq!(state.beat(), 4, "no beat after the last");
+        let state = apply(state, [Action::PreviousBeat]);
+        assert_eq!((state.beat(), state.steps_taken()), (3, 5));
+    }
+
+    #[wasm_bindgen_test]
+    fn a_bad_scenario_is_refused_with_one_message_and_the_state_is_kept() {
+        let state = apply(playground("leases"), [Action::Step, Action::Step]);
+        let whole = state.whole.clone();
+        for bad in [
+            "",
+            "{",
+            "[1, 2]",
+            r#"{"keys": {}}"#,
+            r#"{"keys": {"k": "v"}, "requests": [{"id": "R", "op": "read", "key": "nope"}]}"#,
+        ] {
+            let after = apply(state.clone(), [Action::LoadScenario(bad.to_string())]);
+            let message = after.message.clone().unwrap_or_default();
+            assert!(
+                message.starts_with("This scenario was not loaded: "),
+                "{bad:?}: {message}"
+            );
+            assert_eq!(after.steps_taken(), 2);
+            assert!(after.whole == whole && after.custom.is_none());
+        }
+        // Too big for the page: refused before anything is simulated.
+        let big =
+            r#"{"keys": {"k": "v"}, "workload": {"duration_ms": 100000, "reads_per_s": 10000}}"#;
+        let after = apply(state, [Action::LoadScenario(big.to_string())]);
+        assert!(
+            after
+                .message
+                .as_deref()
+                .unwrap_or_default()
+                .contains("more than the 20000")
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn a_loaded_scenario_replaces_the_lesson_until_another_lesson_is_chosen() {
+        let json = lessons::lesson("ttl-only").unwrap().scenario_json;
+        let state = apply(
+            playground("cache-aside-basics"),
+            [Action::LoadScenario(json.to_string())],
+        );
+        assert!(state.custom.is_some() && state.message.is_none());
+        assert_eq!(state.recording.scenario().name, "TTL only");
+        let state = apply(state, [Action::RunToEnd, Action::Reset]);
+        assert_eq!(state.steps_taken(), 0);
+        assert!(state.custom.is_some(), "reset replays the loaded scenario");
+        let state = apply(state, [Action::SelectLesson(0)]);
+        assert!(state.custom.is_none());
+    }
+}

@@ -9,6 +9,8 @@
 //! replay from the start, and the state reached is exactly the one the run
 //! had there.
 
+use std::rc::Rc;
+
 use super::engine::{Simulation, TraceEvent};
 use super::scenario::{FaultKind, Millis, Scenario, ScenarioError, ScheduleEntry};
 
@@ -24,18 +26,20 @@ pub const MAX_CHECKPOINTS: usize = 256;
 #[derive(Clone, Debug)]
 pub struct Recording {
     scenario: Scenario,
-    /// The simulation after step `i * interval`.
-    checkpoints: Vec<Simulation>,
+    /// The simulation after step `i * interval`. The run's record never
+    /// changes once made, so it is shared: cloning a recording (the page
+    /// does on every action) costs the simulation at the cursor, not the run.
+    checkpoints: Rc<[Simulation]>,
     interval: usize,
     /// The whole run's trace, and how long it was after each step.
-    trace: Vec<TraceEvent>,
-    trace_len_after: Vec<usize>,
+    trace: Rc<[TraceEvent]>,
+    trace_len_after: Rc<[usize]>,
     /// The schedule that replays the run, and how long it is after each
     /// step (a step is one entry, or a wait and then a fault).
-    entries: Vec<ScheduleEntry>,
-    entries_len_after: Vec<usize>,
+    entries: Rc<[ScheduleEntry]>,
+    entries_len_after: Rc<[usize]>,
     /// The clock after each step.
-    time_after: Vec<Millis>,
+    time_after: Rc<[Millis]>,
     /// The simulation at the cursor (records no trace).
     current: Simulation,
     cursor: usize,
@@ -85,13 +89,13 @@ impl Recording {
         let current = checkpoints[0].clone();
         Ok(Recording {
             scenario: scenario.clone(),
-            checkpoints,
+            checkpoints: checkpoints.into(),
             interval,
-            trace: walker.trace().to_vec(),
-            trace_len_after,
-            entries,
-            entries_len_after,
-            time_after,
+            trace: walker.trace().into(),
+            trace_len_after: trace_len_after.into(),
+            entries: entries.into(),
+            entries_len_after: entries_len_after.into(),
+            time_after: time_after.into(),
             current,
             cursor: 0,
             steps_applied: 0,

@@ -2,14 +2,25 @@
 
 use yew::prelude::*;
 
+use super::panels::{InspectorPanel, NarrationPanel, ScenarioLoader, StepsPanel};
 use super::state::{Action, Playground};
+use super::strip::ArchitectureStrip;
 use super::timeline::{Selection, TimelineView};
 use crate::explain::{self, Explanation};
 use crate::lessons::LESSONS;
-use crate::sim::Report;
+use crate::narration;
+use crate::playback::{FASTEST, SLOWEST};
 use crate::sim::engine::DivergenceKind;
 use crate::sim::report::Requests;
-use crate::view::{self, KeyRow, PendingRow, StepRow};
+use crate::sim::{Report, TraceEvent};
+use crate::view;
+
+/// The operations list shows this many of the latest (the timeline shows
+/// them all); fewer while playing, when rows change every frame and nobody
+/// reads more than the last few (laying out a long list each frame costs
+/// more than drawing the timeline).
+const RECENT_STEPS: usize = 40;
+const RECENT_STEPS_PLAYING: usize = 8;
 
 /// The whole playground.
 #[function_component(App)]
@@ -20,10 +31,28 @@ pub fn app() -> Html {
         Callback::from(move |_: MouseEvent| state.dispatch(action.clone()))
     };
     use_keyboard(state.dispatcher());
+    use_play_clock(state.playback.playing, state.dispatcher());
+    let reduced_motion = *use_memo((), |_| prefers_reduced_motion());
+    let selected = use_state(|| None::<Selection>);
+    // A new run (lesson, reset, fork, loaded scenario) forgets the clicked
+    // anomaly: its indices were the old run's.
+    {
+        let selected = selected.setter();
+        use_effect_with(state.whole.clone(), move |_| selected.set(None));
+    }
+    let onselect = {
+        let selected = selected.setter();
+        use_callback((), move |selection: Selection, _| {
+            selected.set(Some(selection))
+        })
+    };
+
     let sim = state.recording.current();
+    let trace = state.recording.trace();
     let finished = state.finished();
     let taken = state.steps_taken();
     let total = state.total_steps();
+    let playing = state.playback.playing;
     let onseek = {
         let state = state.dispatcher();
         Callback::from(move |event: InputEvent| {
@@ -33,25 +62,45 @@ pub fn app() -> Html {
             }
         })
     };
-    // The report at the cursor; the recording keeps the trace (the
-    // simulation at the cursor records none).
-    let report = {
-        let mut report = Report::of(sim, false);
-        report.trace = Some(state.recording.trace().to_vec());
-        report
+    let onspeed = {
+        let state = state.dispatcher();
+        Callback::from(move |event: InputEvent| {
+            let input: web_sys::HtmlInputElement = event.target_unchecked_into();
+            if let Ok(notch) = input.value().parse() {
+                state.dispatch(Action::SetSpeed(notch));
+            }
+        })
     };
-    let timeline = crate::timeline::layout(&report);
-    let selected = use_state(|| None::<Selection>);
-    let explanation = (*selected).and_then(|selection| explain_selection(&report, selection));
-    let onselect = {
-        let selected = selected.clone();
-        Callback::from(move |selection| selected.set(Some(selection)))
-    };
-    let axis_end_ms = state.recording.full_trace().last().map_or(0, |e| e.end_ms);
+    let explanation = (*selected).and_then(|selection| explain_selection(&state, selection));
     let onschedule = {
         let state = state.dispatcher();
         Callback::from(move |actor: String| state.dispatch(Action::Schedule(actor)))
     };
+    // Tokens move with the playback clock while playing, unless motion is
+    // unwelcome; otherwise they sit where the last step left them.
+    let clock = if playing && !reduced_motion {
+        state.playback.clock_ms()
+    } else {
+        sim.now_ms() as f64
+    };
+    let strip = crate::architecture::architecture(sim, clock);
+    let previous = taken
+        .checked_sub(1)
+        .map(|step| state.recording.simulation_at(step));
+    let inspector = view::inspect(sim, previous.as_ref());
+    let recent = if playing {
+        RECENT_STEPS_PLAYING
+    } else {
+        RECENT_STEPS
+    };
+    let recent_from = trace.len().saturating_sub(recent);
+    let beats = if state.custom.is_some() {
+        &[][..]
+    } else {
+        narration::beats(state.lesson.name)
+    };
+    let scenario_json =
+        serde_json::to_string_pretty(state.recording.scenario()).unwrap_or_default();
 
     html! {
         <main class="playground">
@@ -64,25 +113,35 @@ pub fn app() -> Html {
                     let state = state.dispatcher();
                     Callback::from(move |index| state.dispatch(Action::SelectLesson(index)))
                 } />
-                <h2 id="lesson-title" data-testid="lesson-title">{ state.lesson.title }</h2>
-                <p>{ state.lesson.text }</p>
+                if state.custom.is_some() {
+                    <h2 id="lesson-title" data-testid="lesson-title">{ format!("Your scenario: {}", state.recording.scenario().name) }</h2>
+                } else {
+                    <h2 id="lesson-title" data-testid="lesson-title">{ state.lesson.title }</h2>
+                    <p>{ state.lesson.text }</p>
+                }
             </section>
+            <NarrationPanel {beats} positions={state.beats_at.clone()} current={state.beat()}
+                onnext={dispatch(Action::NextBeat)} onprevious={dispatch(Action::PreviousBeat)} />
             <div class="transport" role="toolbar" aria-label="Run controls">
-                <button data-testid="reset" onclick={dispatch(Action::Reset)}>
-                    { "Reset" }
-                </button>
+                <button data-testid="reset" onclick={dispatch(Action::Reset)}>{ "Reset" }</button>
                 <button data-testid="step-back" onclick={dispatch(Action::StepBack)} disabled={taken == 0}
-                    aria-label="Step back">
-                    { "◀ Back" }
+                    aria-label="Step back">{ "◀ Back" }</button>
+                <button data-testid="play" class="primary" onclick={dispatch(Action::TogglePlay)}
+                    aria-pressed={playing.to_string()} disabled={total == 0}>
+                    { if playing { "❚❚ Pause" } else { "▶ Play" } }
                 </button>
-                <button data-testid="step" class="primary" onclick={dispatch(Action::Step)} disabled={finished}>
-                    { "Step" }
-                </button>
-                <button data-testid="run" onclick={dispatch(Action::RunToEnd)} disabled={finished}>
-                    { "Run to end" }
-                </button>
+                <button data-testid="step" onclick={dispatch(Action::Step)} disabled={finished}>{ "Step ▶" }</button>
+                <button data-testid="run" onclick={dispatch(Action::RunToEnd)} disabled={finished}>{ "Run to end" }</button>
+                <label class="speed">
+                    <span>{ "Speed " }</span>
+                    <input type="range" data-testid="speed" min={SLOWEST.to_string()} max={FASTEST.to_string()} step="1"
+                        value={state.playback.speed.to_string()} oninput={onspeed}
+                        aria-valuetext={format!("{} real time", state.playback.label())} />
+                    <output data-testid="speed-label">{ state.playback.label() }</output>
+                </label>
                 <input type="range" class="scrubber" data-testid="scrubber" aria-label="Position in the run (steps)"
-                    min="0" max={total.to_string()} value={taken.to_string()} oninput={onseek} />
+                    min="0" max={total.to_string()} value={taken.to_string()} oninput={onseek}
+                    onpointerdown={{ let state = state.dispatcher(); Callback::from(move |_: PointerEvent| state.dispatch(Action::Pause)) }} />
                 <span class="clock" data-testid="clock" aria-live="polite">
                     { format!("t = {} ms · step {} of {}", sim.now_ms(), taken, total) }
                     if finished { { " · done" } }
@@ -91,19 +150,27 @@ pub fn app() -> Html {
             if let Some(message) = &state.message {
                 <p class="message" role="alert" data-testid="message">{ message }</p>
             }
-            <SchedulerPanel actors={sim.schedulable()} onschedule={onschedule} />
-            <TimelineView {timeline} {axis_end_ms} now_ms={sim.now_ms()}
-                highlight={explanation.as_ref().map(|e| e.steps.clone()).unwrap_or_default()} {onselect} />
-            if let Some(explanation) = &explanation {
-                <p class="explanation" data-testid="explanation" aria-live="polite">{ &explanation.sentence }</p>
-            } else {
-                <p class="explanation hint">{ "Click a stale read (triangle) or a hatched window to see what caused it." }</p>
-            }
-            <div class="panels">
-                <KeysPanel rows={view::key_rows(sim)} />
-                <PendingPanel rows={view::pending_rows(sim)} />
+            <div class="stage">
+                <div class="stage-main">
+                    <ArchitectureStrip {strip} />
+                    <SchedulerPanel actors={sim.schedulable()} onschedule={onschedule} />
+                    <TimelineView whole={state.whole.clone()} entries={trace.len()} now_ms={sim.now_ms()}
+                        highlight={explanation.as_ref().map(|e| e.steps.clone()).unwrap_or_default()} {onselect} />
+                    if let Some(explanation) = &explanation {
+                        <p class="explanation" data-testid="explanation" aria-live="polite">{ &explanation.sentence }</p>
+                    } else {
+                        <p class="explanation hint">{ "Click an operation for its details, or an anomaly (triangle, ring, cross, patterned window) to see what caused it." }</p>
+                    }
+                </div>
+                <div class="stage-side">
+                    <InspectorPanel {inspector} pending={view::pending_rows(sim)} />
+                    <StepsPanel rows={view::step_rows(&trace[recent_from..], recent_from)} earlier={recent_from} />
+                </div>
             </div>
-            <StepsPanel rows={view::step_rows(state.recording.trace())} />
+            <ScenarioLoader current={scenario_json} onload={
+                let state = state.dispatcher();
+                Callback::from(move |json| state.dispatch(Action::LoadScenario(json)))
+            } />
         </main>
     }
 }
@@ -163,7 +230,7 @@ fn scheduler_panel(props: &SchedulerProps) -> Html {
                             Callback::from(move |_: MouseEvent| onschedule.emit(actor.clone()))
                         };
                         html! {
-                            <button data-testid={format!("schedule-{actor}")} {onclick}
+                            <button key={actor.clone()} data-testid={format!("schedule-{actor}")} {onclick}
                                 title={format!("Make {actor}'s pending operation take effect next")}>
                                 { actor }
                             </button>
@@ -175,107 +242,120 @@ fn scheduler_panel(props: &SchedulerProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-struct KeysProps {
-    rows: Vec<KeyRow>,
-}
-
-#[function_component(KeysPanel)]
-fn keys_panel(props: &KeysProps) -> Html {
-    html! {
-        <section class="panel" aria-labelledby="keys-title">
-            <h3 id="keys-title">{ "Cache and database now" }</h3>
-            <table data-testid="keys">
-                <thead><tr><th scope="col">{ "key" }</th><th scope="col">{ "cache" }</th><th scope="col">{ "database" }</th></tr></thead>
-                <tbody>
-                    { for props.rows.iter().map(|row| html! {
-                        <tr class={classes!(row.diverged.then_some("diverged"))}>
-                            <th scope="row">{ &row.key }</th>
-                            <td data-testid="cache-cell">{ &row.cache }</td>
-                            <td data-testid="db-cell">{ &row.db }</td>
-                        </tr>
-                    }) }
-                </tbody>
-            </table>
-        </section>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-struct PendingProps {
-    rows: Vec<PendingRow>,
-}
-
-#[function_component(PendingPanel)]
-fn pending_panel(props: &PendingProps) -> Html {
-    html! {
-        <section class="panel" aria-labelledby="pending-title">
-            <h3 id="pending-title">{ "In flight" }</h3>
-            if props.rows.is_empty() {
-                <p class="empty">{ "Nothing in flight." }</p>
-            } else {
-                <ul data-testid="pending">
-                    { for props.rows.iter().map(|row| html! {
-                        <li><strong>{ &row.actor }</strong>{ " " }<code>{ &row.operation }</code>{ " — " }{ &row.when }</li>
-                    }) }
-                </ul>
-            }
-        </section>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-struct StepsProps {
-    rows: Vec<StepRow>,
-}
-
-#[function_component(StepsPanel)]
-fn steps_panel(props: &StepsProps) -> Html {
-    let last = props.rows.len();
-    html! {
-        <section class="panel steps" aria-labelledby="steps-title">
-            <h3 id="steps-title">{ "Operations, in the order they took effect" }</h3>
-            if props.rows.is_empty() {
-                <p class="empty">{ "Nothing has happened yet. Press Step." }</p>
-            } else {
-                <ol data-testid="steps">
-                    { for props.rows.iter().map(|row| html! {
-                        <li data-testid="step-row" class={classes!((row.number == last).then_some("latest"))}>
-                            <span class="when">{ &row.when }</span>
-                            <span class="actor">{ &row.actor }</span>
-                            <code class="op">{ &row.operation }</code>
-                            <span class="result">{ &row.result }</span>
-                        </li>
-                    }) }
-                </ol>
-            }
-        </section>
-    }
-}
-
-/// The explanation of a clicked anomaly, if it still exists at the cursor
-/// and can be explained.
-fn explain_selection(report: &Report, selection: Selection) -> Option<Explanation> {
-    let trace = report.trace.as_deref()?;
+/// What a click on the timeline explains, at the cursor (from the trace so
+/// far: an explanation never tells the future).
+fn explain_selection(state: &Playground, selection: Selection) -> Option<Explanation> {
+    let trace = state.recording.trace();
+    let now = state.recording.current().now_ms();
+    let whole = &*state.whole.0;
     match selection {
         Selection::Window(index) => {
-            // Only stale windows are explained so far (not ahead ones).
-            let window = report
-                .divergence
-                .get(index)
-                .filter(|w| w.kind == DivergenceKind::Stale)?;
-            explain::stale_window(trace, &window.key, window.from_ms, window.to_ms)
+            if index >= whole.windows.len() {
+                return None;
+            }
+            let (_, w) = whole
+                .windows_at(index..index + 1, trace.len(), now)
+                .next()?;
+            let to = (!w.open).then_some(w.to_ms);
+            match w.kind {
+                DivergenceKind::Stale => explain::stale_window(trace, &w.key, w.from_ms, to),
+                DivergenceKind::Ahead => explain::ahead_window(trace, &w.key, w.from_ms, to),
+            }
         }
-        Selection::Read(index) => match &report.requests {
-            Requests::Listed(requests) => explain::stale_read(trace, requests.get(index)?),
-            Requests::Counted(_) => None,
-        },
+        Selection::Read(index) => {
+            let report = Report::of(state.recording.current(), false);
+            let Requests::Listed(requests) = &report.requests else {
+                return None;
+            };
+            let request = requests.get(index)?;
+            explain::stale_read(trace, request).or_else(|| explain::phantom_read(trace, request))
+        }
+        Selection::Lost(step) => explain::lost_writes(trace, step),
+        Selection::Op(step) => trace.get(step).map(|event| Explanation {
+            steps: vec![step],
+            sentence: describe_operation(event),
+        }),
     }
 }
 
-/// Keyboard shortcuts for the transport, anywhere on the page except in a
-/// form field (which keeps its own keys): right arrow or `.` steps, left
-/// arrow steps back, Home goes to the start, End to the end.
+/// `W (app 0) db.write user:123: issued at 5 ms, took effect at 25 ms:
+/// committed @2`.
+fn describe_operation(event: &TraceEvent) -> String {
+    let who = match event.app {
+        Some(app) => format!("{} (app {app})", event.actor),
+        None => event.actor.clone(),
+    };
+    let what = match &event.key {
+        Some(key) => format!("{} {key}", event.op),
+        None => event.op.to_string(),
+    };
+    if event.start_ms == event.end_ms {
+        format!("{who} {what} at {} ms: {}", event.end_ms, event.result)
+    } else {
+        format!(
+            "{who} {what}: issued at {} ms, took effect at {} ms: {}",
+            event.start_ms, event.end_ms, event.result
+        )
+    }
+}
+
+/// Whether the person asked for less motion.
+fn prefers_reduced_motion() -> bool {
+    web_sys::window()
+        .and_then(|w| {
+            w.match_media("(prefers-reduced-motion: reduce)")
+                .ok()
+                .flatten()
+        })
+        .is_some_and(|query| query.matches())
+}
+
+/// While playing, tells the playground once per animation frame how much
+/// real time passed: one render per frame, in step with the display (a
+/// timer would sometimes land two renders in one frame).
+#[hook]
+fn use_play_clock(playing: bool, dispatcher: UseReducerDispatcher<Playground>) {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use_effect_with(playing, move |&playing| {
+        let running = Rc::new(Cell::new(playing));
+        if playing {
+            next_frame(running.clone(), dispatcher, now_ms());
+        }
+        move || running.set(false)
+    });
+
+    /// Asks for the next frame with a one-shot callback (freed once called),
+    /// which ticks and asks again while still playing.
+    fn next_frame(
+        running: Rc<Cell<bool>>,
+        dispatcher: UseReducerDispatcher<Playground>,
+        last: f64,
+    ) {
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::closure::Closure;
+        let callback = Closure::once_into_js(move |now: f64| {
+            if running.get() {
+                dispatcher.dispatch(Action::Tick(now - last));
+                next_frame(running, dispatcher, now);
+            }
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = window.request_animation_frame(callback.unchecked_ref());
+        }
+    }
+}
+
+/// The page's monotonic clock.
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+/// Keyboard shortcuts, anywhere on the page except in a form field (which
+/// keeps its own keys): space plays or pauses, right arrow or `.` steps,
+/// left arrow steps back, Home goes to the start, End to the end.
 #[hook]
 fn use_keyboard(dispatcher: UseReducerDispatcher<Playground>) {
     use wasm_bindgen::JsCast;
@@ -283,16 +363,18 @@ fn use_keyboard(dispatcher: UseReducerDispatcher<Playground>) {
     use_effect_with((), move |_| {
         let listener =
             Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(move |event: web_sys::KeyboardEvent| {
-                let in_field = event
+                let tag = event
                     .target()
                     .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
-                    .is_some_and(|element| {
-                        matches!(element.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA")
-                    });
+                    .map(|element| element.tag_name())
+                    .unwrap_or_default();
+                let in_field = matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA");
                 if in_field || event.ctrl_key() || event.meta_key() || event.alt_key() {
                     return;
                 }
                 let action = match event.key().as_str() {
+                    // On a focused button, space presses that button.
+                    " " if tag != "BUTTON" && tag != "SUMMARY" => Action::TogglePlay,
                     "ArrowRight" | "." => Action::Step,
                     "ArrowLeft" => Action::StepBack,
                     "Home" => Action::Seek(0),

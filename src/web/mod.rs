@@ -3,7 +3,9 @@
 //! ([`crate::view`]) into markup; the simulation itself never sees the browser.
 
 pub mod app;
+pub mod panels;
 pub mod state;
+pub mod strip;
 pub mod timeline;
 
 pub use app::App;

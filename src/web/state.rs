@@ -7,8 +7,10 @@ use yew::Reducible;
 use crate::lessons::{LESSONS, Lesson};
 use crate::narration;
 use crate::playback::Playback;
+use crate::sim::Scenario;
 use crate::sim::recording::Recording;
 use crate::sim::scenario::ScheduleEntry;
+use crate::timeline::{self, Timeline};
 
 /// Everything the page shows is derived from this.
 #[derive(Clone, Debug)]
@@ -24,10 +26,26 @@ pub struct Playground {
     pub playback: Playback,
     /// Where each of the lesson's narration beats is reached in this run.
     pub beats_at: Vec<Option<usize>>,
+    /// The whole run's timeline, laid out once per run (the page shows it
+    /// up to the cursor).
+    pub whole: WholeTimeline,
+    /// A scenario loaded by hand instead of the lesson's, if any.
+    pub custom: Option<String>,
+}
+
+/// The whole run's layout, shared between renders; compared by identity
+/// (a new run makes a new one), never element by element.
+#[derive(Clone, Debug)]
+pub struct WholeTimeline(pub Rc<Timeline>);
+
+impl PartialEq for WholeTimeline {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// What a person can do.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// Apply the next operation.
     Step,
@@ -56,6 +74,9 @@ pub enum Action {
     NextBeat,
     /// Go back to where the previous narration beat was reached.
     PreviousBeat,
+    /// Run this scenario (JSON, as the command line reads it) instead of
+    /// the lesson's; refused with a message if it is not valid.
+    LoadScenario(String),
 }
 
 impl Playground {
@@ -65,10 +86,24 @@ impl Playground {
         Playground {
             lesson,
             beats_at: narration::positions(narration::beats(lesson.name), &recording),
+            whole: WholeTimeline(Rc::new(timeline::of_recording(&recording))),
             recording,
             message: None,
             playback: Playback::default(),
+            custom: None,
         }
+    }
+
+    /// Switches to `recording` (a fork, or a loaded scenario's run),
+    /// keeping the lesson, speed and any loaded scenario.
+    fn show(&mut self, recording: Recording) {
+        self.beats_at = if self.custom.is_some() {
+            Vec::new()
+        } else {
+            narration::positions(narration::beats(self.lesson.name), &recording)
+        };
+        self.whole = WholeTimeline(Rc::new(timeline::of_recording(&recording)));
+        self.recording = recording;
     }
 
     /// The narration beat showing at the cursor.
@@ -91,6 +126,28 @@ impl Playground {
         self.steps_taken() == self.total_steps()
     }
 }
+
+/// A scenario from a person, run to its end; or one message saying what is
+/// wrong with it.
+fn load(json: &str) -> Result<Recording, String> {
+    let scenario = Scenario::from_json(json)
+        .map_err(|error| format!("This scenario was not loaded: {error}"))?;
+    if let Some(workload) = &scenario.workload {
+        let expected =
+            (workload.reads_per_s + workload.writes_per_s) * workload.duration_ms as f64 / 1000.0;
+        if expected > MAX_PAGE_REQUESTS {
+            return Err(format!(
+                "This scenario was not loaded: about {expected:.0} requests is more than the \
+                 {MAX_PAGE_REQUESTS} the page records operation by operation (run it with the \
+                 command line, or shorten workload.duration_ms)"
+            ));
+        }
+    }
+    Recording::new(&scenario).map_err(|error| format!("This scenario was not loaded: {error}"))
+}
+
+/// The most generated requests the page records operation by operation.
+const MAX_PAGE_REQUESTS: f64 = 20_000.0;
 
 impl Reducible for Playground {
     type Action = Action;
@@ -116,14 +173,27 @@ impl Reducible for Playground {
                 let end = next.recording.len();
                 next.recording.seek(end);
             }
-            Action::Reset => next = Playground::new(next.lesson),
+            Action::Reset => {
+                let (speed, custom) = (next.playback.speed, next.custom.take());
+                match custom {
+                    Some(json) => {
+                        // A loaded scenario was valid when loaded.
+                        let scenario = Scenario::from_json(&json).expect("validated on load");
+                        match Recording::new(&scenario) {
+                            Ok(recording) => {
+                                next.custom = Some(json);
+                                next.show(recording);
+                            }
+                            Err(error) => next.message = Some(error.to_string()),
+                        }
+                    }
+                    None => next = Playground::new(next.lesson),
+                }
+                next.playback.set_speed(speed);
+            }
             Action::Seek(step) => next.recording.seek(step),
             Action::Schedule(actor) => match next.recording.fork(ScheduleEntry::Actor(actor)) {
-                Ok(forked) => {
-                    next.beats_at =
-                        narration::positions(narration::beats(next.lesson.name), &forked);
-                    next.recording = forked;
-                }
+                Ok(forked) => next.show(forked),
                 Err(error) => next.message = Some(error.to_string()),
             },
             Action::SelectLesson(index) => {
@@ -146,6 +216,13 @@ impl Reducible for Playground {
             Action::Tick(wall_ms) => {
                 next.playback.tick(&mut next.recording, wall_ms);
             }
+            Action::LoadScenario(json) => match load(&json) {
+                Ok(recording) => {
+                    next.custom = Some(json);
+                    next.show(recording);
+                }
+                Err(message) => next.message = Some(message),
+            },
             Action::NextBeat => {
                 let target = next.beats_at.get(next.beat() + 1).copied().flatten();
                 match target {

@@ -1,64 +1,174 @@
-//! The timeline, drawn: an SVG of [`crate::timeline::Timeline`] (a lane per
-//! actor, every operation from start to effect, anomaly marks told apart by
-//! shape, divergence windows hatched on the cache lane, the DB read band).
-//! Everything it draws is computed natively by `crate::timeline::layout`.
+//! The timeline, drawn: an SVG of the whole run's [`crate::timeline::Timeline`]
+//! shown up to the cursor (a lane per actor, every operation from issue to
+//! effect, anomaly marks told apart by shape, divergence windows patterned
+//! on the cache lane, the DB read band). Two axes: real time (with zoom and
+//! pan) and one column per step. Everything drawn is computed natively.
+//!
+//! Speed: the whole run is laid out once; spans are drawn in chunks whose
+//! properties only change when the cursor enters them or the view moves, so
+//! a frame while playing re-renders one chunk plus the few marks and
+//! windows, whatever the run's length.
 
 use yew::prelude::*;
 
+use super::state::WholeTimeline;
 use crate::sim::engine::DivergenceKind;
 use crate::sim::scenario::Millis;
-use crate::timeline::{MarkKind, Timeline};
+use crate::timeline::{MarkKind, Span, Timeline};
 
 /// Drawing geometry (SVG user units; the SVG scales to its box).
 const WIDTH: f64 = 1000.0;
 const LABELS: f64 = 110.0;
+const RIGHT: f64 = 10.0;
 const LANE: f64 = 30.0;
 const BAR: f64 = 16.0;
 /// The DB band's height.
 const BAND: f64 = 40.0;
+/// Spans per chunk.
+const CHUNK: usize = 256;
+/// Runs up to this many operations get a hover tooltip on every span.
+const TITLED_SPANS: usize = 2_000;
 
-/// An anomaly a person clicked, to be explained.
+/// Something a person clicked, to be explained.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Selection {
-    /// The divergence window at this index of the report's `divergence`.
+    /// The divergence window at this index of the whole run's windows.
     Window(usize),
-    /// The stale read of the scripted request at this index.
+    /// The read of the scripted request at this index (stale or phantom).
     Read(usize),
+    /// The lost write(s) of the crash at or after this trace entry.
+    Lost(usize),
+    /// The operation at this trace entry.
+    Op(usize),
+}
+
+/// Which x axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Axis {
+    /// Simulated milliseconds (TTLs and delays read true).
+    Time,
+    /// One column per operation, in the order they took effect (races read
+    /// clearly even when everything happens within a millisecond).
+    Steps,
+}
+
+/// The x mapping: which axis, and the visible range of it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Scale {
+    axis: Axis,
+    lo: f64,
+    hi: f64,
+}
+
+impl Scale {
+    fn x(&self, unit: f64) -> f64 {
+        LABELS + (WIDTH - LABELS - RIGHT) * (unit - self.lo) / (self.hi - self.lo).max(1e-9)
+    }
+
+    /// A span's extent in axis units.
+    fn span(&self, span: &Span) -> (f64, f64) {
+        match self.axis {
+            Axis::Time => (span.start_ms as f64, span.end_ms as f64),
+            Axis::Steps => (span.step as f64 + 0.1, span.step as f64 + 0.9),
+        }
+    }
+
+    /// An instant in axis units (in the step view: the column after the
+    /// entries that happened by then).
+    fn at(&self, timeline: &Timeline, ms: Millis) -> f64 {
+        match self.axis {
+            Axis::Time => ms as f64,
+            Axis::Steps => timeline.entries_by(ms) as f64,
+        }
+    }
 }
 
 #[derive(Properties, PartialEq)]
 pub struct TimelineProps {
-    /// What to draw (up to the cursor).
-    pub timeline: Timeline,
-    /// The time axis ends here (the whole run's end, so it stays put while
-    /// stepping).
-    pub axis_end_ms: Millis,
+    /// The whole run.
+    pub whole: WholeTimeline,
+    /// Trace entries up to the cursor.
+    pub entries: usize,
     /// The cursor's time.
     pub now_ms: Millis,
     /// Trace entries to highlight (an explained anomaly's causes).
     pub highlight: Vec<usize>,
-    /// A stale read or a window was clicked.
+    /// Something was clicked.
     pub onselect: Callback<Selection>,
 }
 
-/// The space-time diagram.
+/// The space-time diagram, its axis switch and zoom controls.
 #[function_component(TimelineView)]
 pub fn timeline_view(props: &TimelineProps) -> Html {
-    let t = &props.timeline;
-    let end = props.axis_end_ms.max(t.end_ms).max(1) as f64;
-    let x = |ms: Millis| LABELS + (WIDTH - LABELS - 10.0) * ms as f64 / end;
+    let t = &*props.whole.0;
+    let axis = use_state(|| Axis::Time);
+    // The visible range, or `None` for the whole run.
+    let view = use_state(|| None::<(f64, f64)>);
+    let full = match *axis {
+        Axis::Time => (0.0, t.end_ms.max(1) as f64),
+        Axis::Steps => (0.0, t.spans.len().max(1) as f64),
+    };
+    let (lo, hi) = view.unwrap_or(full);
+    let scale = Scale {
+        axis: *axis,
+        lo,
+        hi,
+    };
+    let cursor = match *axis {
+        Axis::Time => props.now_ms as f64,
+        Axis::Steps => props.entries as f64,
+    };
+    let set_axis = |to: Axis| {
+        let (axis, view) = (axis.clone(), view.clone());
+        Callback::from(move |_: MouseEvent| {
+            axis.set(to);
+            view.set(None);
+        })
+    };
+    // Zoom keeps the cursor in view; pan moves by a quarter of the view.
+    let zoom = |factor: f64| {
+        let view = view.clone();
+        Callback::from(move |_: MouseEvent| {
+            let width = ((hi - lo) * factor).clamp(4.0_f64.min(full.1), full.1);
+            let lo = (cursor - width / 2.0).clamp(0.0, full.1 - width);
+            view.set((width < full.1).then_some((lo, lo + width)));
+        })
+    };
+    let pan = |direction: f64| {
+        let view = view.clone();
+        Callback::from(move |_: MouseEvent| {
+            let width = hi - lo;
+            let lo = (lo + direction * width / 4.0).clamp(0.0, full.1 - width);
+            view.set((width < full.1).then_some((lo, lo + width)));
+        })
+    };
+    let zoomed = view.is_some();
+
     let lane_y = |lane: usize| 20.0 + lane as f64 * LANE;
     let band_y = lane_y(t.lanes.len()) + 6.0;
     let height = band_y + BAND + 24.0;
-    let peak = t.db_concurrency.iter().map(|l| l.reads).max().unwrap_or(0);
-    let cache_y = lane_y(t.cache_lane);
+    let plot_width = WIDTH - LABELS - RIGHT;
+    let chunks = t.spans.len().div_ceil(CHUNK);
 
     html! {
         <figure class="timeline" aria-labelledby="timeline-title">
-            <figcaption id="timeline-title">
-                { "Timeline: each operation from when it was issued to when it took effect" }
+            <figcaption>
+                <span id="timeline-title">{ "Timeline: each operation from when it was issued to when it took effect" }</span>
+                <span class="timeline-controls" role="group" aria-label="Timeline view">
+                    <button data-testid="axis-time" aria-pressed={(*axis == Axis::Time).to_string()}
+                        onclick={set_axis(Axis::Time)}>{ "Real time" }</button>
+                    <button data-testid="axis-steps" aria-pressed={(*axis == Axis::Steps).to_string()}
+                        onclick={set_axis(Axis::Steps)}>{ "One column per step" }</button>
+                    <button data-testid="zoom-in" aria-label="Zoom in (around the cursor)" onclick={zoom(0.5)}>{ "+" }</button>
+                    <button data-testid="zoom-out" aria-label="Zoom out" onclick={zoom(2.0)} disabled={!zoomed}>{ "−" }</button>
+                    <button data-testid="pan-left" aria-label="Pan left" onclick={pan(-1.0)} disabled={!zoomed || lo <= 0.0}>{ "◀" }</button>
+                    <button data-testid="pan-right" aria-label="Pan right" onclick={pan(1.0)} disabled={!zoomed || hi >= full.1}>{ "▶" }</button>
+                    <button data-testid="zoom-fit" onclick={{ let view = view.clone(); Callback::from(move |_: MouseEvent| view.set(None)) }}
+                        disabled={!zoomed}>{ "Fit" }</button>
+                </span>
             </figcaption>
-            <svg data-testid="timeline" viewBox={format!("0 0 {WIDTH} {height}")} role="img"
+            <svg data-testid="timeline" data-axis={match *axis { Axis::Time => "time", Axis::Steps => "steps" }}
+                viewBox={format!("0 0 {WIDTH} {height}")} role="img"
                 aria-label="Space-time diagram of the run">
                 <defs>
                     // Stale: diagonal hatching; ahead: dots. Told apart by
@@ -72,9 +182,15 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                         <rect width="8" height="8" class="ahead-bg" />
                         <circle cx="4" cy="4" r="1.6" class="ahead-dot" />
                     </pattern>
+                    <clipPath id="plot-area">
+                        <rect x={(LABELS - 8.0).to_string()} y="0" width={(plot_width + 16.0).to_string()} height={height.to_string()} />
+                    </clipPath>
                 </defs>
+                // Each list has a group of its own: siblings of one list are
+                // reconciled by key, and keys of different lists must not meet.
+                <g class="lanes">
                 { for t.lanes.iter().enumerate().map(|(i, lane)| html! {
-                    <g class="lane">
+                    <g class="lane" key={i}>
                         <line x1={LABELS.to_string()} x2={WIDTH.to_string()}
                             y1={(lane_y(i) + LANE / 2.0).to_string()} y2={(lane_y(i) + LANE / 2.0).to_string()}
                             class="lane-line" />
@@ -83,67 +199,243 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                         </text>
                     </g>
                 }) }
-                { for t.windows.iter().enumerate().map(|(index, w)| {
-                    let (fill, testid) = match w.kind {
-                        DivergenceKind::Stale => ("url(#stale-hatch)", "shade-stale"),
-                        DivergenceKind::Ahead => ("url(#ahead-dots)", "shade-ahead"),
-                    };
-                    let onclick = props.onselect.reform(move |_: MouseEvent| Selection::Window(index));
-                    html! {
-                        <rect data-testid={testid} x={x(w.from_ms).to_string()} y={(cache_y + 3.0).to_string()}
-                            width={(x(w.to_ms) - x(w.from_ms)).max(2.0).to_string()} height={(LANE - 6.0).to_string()}
-                            fill={fill} class="shade" {onclick}>
-                            <title>{ format!("{} {} {}–{} ms{}", w.key, kind_name(w.kind), w.from_ms, w.to_ms,
-                                if w.open { " (still open)" } else { "" }) }</title>
-                        </rect>
-                    }
-                }) }
-                { for t.spans.iter().map(|s| {
-                    let y = lane_y(s.lane) + (LANE - BAR) / 2.0;
-                    html! {
-                        <rect data-testid="span"
-                            class={classes!("span", op_class(s.op), props.highlight.contains(&s.step).then_some("highlight"))}
-                            x={x(s.start_ms).to_string()} y={y.to_string()}
-                            width={(x(s.end_ms) - x(s.start_ms)).max(2.0).to_string()} height={BAR.to_string()}>
-                            <title>{ format!("{} {} → {} ({}–{} ms)", s.op, s.key.as_deref().unwrap_or(""),
-                                s.result, s.start_ms, s.end_ms) }</title>
-                        </rect>
-                    }
-                }) }
-                { for t.marks.iter().map(|m| {
-                    let cx = x(m.at_ms);
-                    let cy = lane_y(m.lane) + LANE / 2.0;
-                    let (testid, shape) = mark_shape(m.kind, cx, cy);
-                    // A stale read's lane is its request's (requests come first).
-                    let lane = m.lane;
-                    let onclick = (m.kind == MarkKind::StaleRead)
-                        .then(|| props.onselect.reform(move |_: MouseEvent| Selection::Read(lane)));
-                    html! {
-                        <g data-testid={testid} class={classes!("mark", testid)} {onclick}>
-                            { shape }
-                            <title>{ &m.label }</title>
-                        </g>
-                    }
-                }) }
+                </g>
+                <g clip-path="url(#plot-area)">
+                    <g class="windows">
+                    { for layer_chunks(t.windows.len()).map(|(from, to)| {
+                        let windows = &t.windows[from..to];
+                        // The cursor, clamped to what can change this
+                        // chunk: outside that range the chunk looks the
+                        // same, so its properties stay equal and it is not
+                        // drawn again.
+                        let entries = props.entries.clamp(
+                            windows.iter().filter_map(|w| w.opened_by).min().unwrap_or(0),
+                            windows.iter().filter_map(|w| w.opened_by).max().map_or(0, |o| o + 1),
+                        );
+                        let now_ms = props.now_ms.clamp(
+                            windows.iter().map(|w| w.from_ms).min().unwrap_or(0).saturating_sub(1),
+                            windows.iter().map(|w| w.to_ms).max().unwrap_or(0),
+                        );
+                        html! { <LayerChunk key={from} layer={Layer::Windows} whole={props.whole.clone()} {from} {to}
+                            {entries} {now_ms} {scale} onselect={props.onselect.clone()} /> }
+                    }) }
+                    </g>
+                    <g class="chunks">
+                    { for (0..chunks).map(|chunk| {
+                        let from = chunk * CHUNK;
+                        let to = (from + CHUNK).min(t.spans.len());
+                        html! {
+                            <SpanChunk key={chunk} whole={props.whole.clone()} {from} {to}
+                                shown={props.entries.clamp(from, to)} {scale}
+                                highlight={props.highlight.iter().copied().filter(|s| (from..to).contains(s)).collect::<Vec<_>>()}
+                                onselect={props.onselect.clone()} />
+                        }
+                    }) }
+                    </g>
+                    <g class="marks">
+                    { for layer_chunks(t.marks.len()).map(|(from, to)| {
+                        let known = || t.marks[from..to].iter().map(|m| m.known_at.unwrap_or(0));
+                        let entries = props.entries.clamp(
+                            known().min().unwrap_or(0),
+                            known().max().map_or(0, |k| k + 1),
+                        );
+                        html! { <LayerChunk key={from} layer={Layer::Marks} whole={props.whole.clone()} {from} {to}
+                            {entries} now_ms={0} {scale} onselect={props.onselect.clone()} /> }
+                    }) }
+                    </g>
+                    <g class="levels">
+                    { for layer_chunks(t.db_concurrency.len()).map(|(from, to)| {
+                        let levels = &t.db_concurrency[from..to];
+                        let now_ms = props.now_ms.clamp(
+                            levels.first().map_or(0, |l| l.from_ms),
+                            levels.last().map_or(0, |l| l.to_ms),
+                        );
+                        html! { <LayerChunk key={from} layer={Layer::Levels} whole={props.whole.clone()} {from} {to}
+                            entries={0} {now_ms} {scale} onselect={props.onselect.clone()} /> }
+                    }) }
+                    </g>
+                    <line class="cursor" x1={scale.x(cursor).to_string()} x2={scale.x(cursor).to_string()}
+                        y1="10" y2={(band_y + BAND).to_string()} />
+                </g>
                 <text x="4" y={(band_y + BAND / 2.0 + 4.0).to_string()} class="lane-label">{ "DB reads" }</text>
-                { for t.db_concurrency.iter().map(|level| {
-                    let h = BAND * f64::from(level.reads) / f64::from(peak.max(1));
+                <g class="ticks">
+                { for (0..=4).map(|i| {
+                    let unit = lo + (hi - lo) * f64::from(i) / 4.0;
+                    let anchor = match i { 0 => "start", 4 => "end", _ => "middle" };
+                    let label = match scale.axis {
+                        Axis::Time => format!("{} ms", unit.round() as u64),
+                        Axis::Steps => format!("step {}", unit.round() as u64),
+                    };
                     html! {
-                        <rect data-testid="db-level" class="db-level" x={x(level.from_ms).to_string()}
-                            y={(band_y + BAND - h).to_string()}
-                            width={(x(level.to_ms) - x(level.from_ms)).max(1.0).to_string()} height={h.to_string()}>
-                            <title>{ format!("{} DB read(s) in flight, {}–{} ms", level.reads, level.from_ms, level.to_ms) }</title>
-                        </rect>
+                        <text class="axis" x={scale.x(unit).to_string()} y={(height - 6.0).to_string()} text-anchor={anchor}>
+                            { label }
+                        </text>
                     }
                 }) }
-                <line class="cursor" x1={x(props.now_ms).to_string()} x2={x(props.now_ms).to_string()}
-                    y1="10" y2={(band_y + BAND).to_string()} />
-                <text class="axis" x={LABELS.to_string()} y={(height - 6.0).to_string()}>{ "0 ms" }</text>
-                <text class="axis" x={(WIDTH - 10.0).to_string()} y={(height - 6.0).to_string()} text-anchor="end">
-                    { format!("{} ms", end as u64) }
-                </text>
+                </g>
             </svg>
         </figure>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ChunkProps {
+    whole: WholeTimeline,
+    from: usize,
+    to: usize,
+    /// Spans `from..shown` have taken effect at the cursor.
+    shown: usize,
+    scale: Scale,
+    highlight: Vec<usize>,
+    onselect: Callback<Selection>,
+}
+
+/// Spans `from..to`, those up to the cursor drawn. Unchanged properties
+/// (the cursor elsewhere, the same view) skip re-rendering.
+#[function_component(SpanChunk)]
+fn span_chunk(props: &ChunkProps) -> Html {
+    let t = &*props.whole.0;
+    let scale = props.scale;
+    let titled = t.spans.len() <= TITLED_SPANS;
+    html! {
+        <g class="chunk">
+            { for t.spans[props.from..props.shown].iter().map(|s| {
+                let y = 20.0 + s.lane as f64 * LANE + (LANE - BAR) / 2.0;
+                let (from, to) = scale.span(s);
+                let step = s.step;
+                let onclick = props.onselect.reform(move |_: MouseEvent| Selection::Op(step));
+                html! {
+                    <rect key={step} data-testid="span"
+                        class={classes!("span", op_class(s.op), props.highlight.contains(&s.step).then_some("highlight"))}
+                        x={scale.x(from).to_string()} y={y.to_string()}
+                        width={(scale.x(to) - scale.x(from)).max(2.0).to_string()} height={BAR.to_string()} {onclick}>
+                        // A tooltip per operation triples the elements the
+                        // browser lays out; big runs show details on click.
+                        if titled {
+                            <title>{ format!("{} {} → {} ({}–{} ms)", s.op, s.key.as_deref().unwrap_or(""),
+                                s.result, s.start_ms, s.end_ms) }</title>
+                        }
+                    </rect>
+                }
+            }) }
+        </g>
+    }
+}
+
+/// Elements per chunk of the windows, marks and DB band layers.
+const LAYER_CHUNK: usize = 128;
+
+/// The `(from, to)` index ranges of a layer's chunks.
+fn layer_chunks(len: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..len.div_ceil(LAYER_CHUNK)).map(move |c| (c * LAYER_CHUNK, ((c + 1) * LAYER_CHUNK).min(len)))
+}
+
+/// Which layer a [`LayerChunk`] draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layer {
+    /// Divergence windows, on the cache lane.
+    Windows,
+    /// Anomaly and fault marks.
+    Marks,
+    /// The DB read band.
+    Levels,
+}
+
+#[derive(Properties, PartialEq)]
+struct LayerProps {
+    whole: WholeTimeline,
+    layer: Layer,
+    from: usize,
+    to: usize,
+    /// Trace entries at the cursor (clamped by the caller).
+    entries: usize,
+    /// The cursor's time (clamped by the caller).
+    now_ms: Millis,
+    scale: Scale,
+    onselect: Callback<Selection>,
+}
+
+/// Elements `from..to` of one layer, as they stand at the cursor.
+#[function_component(LayerChunk)]
+fn layer_chunk(props: &LayerProps) -> Html {
+    let t = &*props.whole.0;
+    let scale = props.scale;
+    let lane_y = |lane: usize| 20.0 + lane as f64 * LANE;
+    let range = props.from..props.to;
+    match props.layer {
+        Layer::Windows => {
+            let cache_y = lane_y(t.cache_lane);
+            html! { <g> { for t.windows_at(range, props.entries, props.now_ms).map(|(index, w)| {
+                let (fill, testid) = match w.kind {
+                    DivergenceKind::Stale => ("url(#stale-hatch)", "shade-stale"),
+                    DivergenceKind::Ahead => ("url(#ahead-dots)", "shade-ahead"),
+                };
+                let from = match scale.axis {
+                    Axis::Time => w.from_ms as f64,
+                    Axis::Steps => w.opened_by.unwrap_or_else(|| t.entries_by(w.from_ms)) as f64,
+                };
+                let to = scale.at(t, w.to_ms);
+                let onclick = props.onselect.reform(move |_: MouseEvent| Selection::Window(index));
+                html! {
+                    <rect key={index} data-testid={testid} x={scale.x(from).to_string()} y={(cache_y + 3.0).to_string()}
+                        width={(scale.x(to) - scale.x(from)).max(2.0).to_string()} height={(LANE - 6.0).to_string()}
+                        fill={fill} class="shade" {onclick}>
+                        <title>{ format!("{} {} {}–{} ms{}", w.key, kind_name(w.kind), w.from_ms, w.to_ms,
+                            if w.open { " (still open)" } else { "" }) }</title>
+                    </rect>
+                }
+            }) } </g> }
+        }
+        Layer::Marks => html! { <g> { for t.marks_known(range, props.entries).map(|(index, m)| {
+            let unit = match (scale.axis, m.step) {
+                (Axis::Steps, Some(step)) => step as f64 + 0.5,
+                _ => scale.at(t, m.at_ms),
+            };
+            let cx = scale.x(unit);
+            let cy = lane_y(m.lane) + LANE / 2.0;
+            let (testid, shape) = mark_shape(m.kind, cx, cy);
+            // A read's lane is its request's (requests come first).
+            let lane = m.lane;
+            let step = m.step.unwrap_or(0);
+            let onclick = match m.kind {
+                MarkKind::StaleRead | MarkKind::PhantomRead =>
+                    props.onselect.reform(move |_: MouseEvent| Selection::Read(lane)),
+                MarkKind::LostWrite => props.onselect.reform(move |_: MouseEvent| Selection::Lost(step)),
+                MarkKind::Fault => props.onselect.reform(move |_: MouseEvent| Selection::Op(step)),
+            };
+            html! {
+                <g key={index} data-testid={testid} class={classes!("mark", testid)} {onclick}>
+                    // The whole disc takes the click, not only the ring's
+                    // or the cross's strokes.
+                    <circle class="hit" cx={cx.to_string()} cy={cy.to_string()} r="10" fill="transparent" />
+                    { shape }
+                    <title>{ &m.label }</title>
+                </g>
+            }
+        }) } </g> },
+        Layer::Levels => {
+            let band_y = lane_y(t.lanes.len()) + 6.0;
+            let peak = t
+                .db_concurrency
+                .iter()
+                .map(|l| l.reads)
+                .max()
+                .unwrap_or(1)
+                .max(1);
+            html! { <g> { for t.db_concurrency[range].iter().enumerate()
+            .filter(|(_, level)| level.from_ms < props.now_ms)
+            .map(|(i, level)| {
+                let h = BAND * f64::from(level.reads) / f64::from(peak);
+                let (from, to) = (scale.at(t, level.from_ms), scale.at(t, level.to_ms.min(props.now_ms)));
+                html! {
+                    <rect key={props.from + i} data-testid="db-level" class="db-level" x={scale.x(from).to_string()}
+                        y={(band_y + BAND - h).to_string()}
+                        width={(scale.x(to) - scale.x(from)).max(1.0).to_string()} height={h.to_string()}>
+                        <title>{ format!("{} DB read(s) in flight, {}–{} ms", level.reads, level.from_ms, level.to_ms) }</title>
+                    </rect>
+                }
+            }) } </g> }
+        }
     }
 }
 

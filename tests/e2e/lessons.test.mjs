@@ -33,16 +33,25 @@ test('every lesson ends in the page as the command line reports it', async () =>
     assert.match(clock, new RegExp(`^t = ${report.end_ms} ms`), `${name}: ${clock}`);
     const keys = Object.keys(report.keys);
     const cacheCells = await page.getByTestId('cache-cell').allTextContents();
+    const ttlCells = await page.getByTestId('cache-ttl').allTextContents();
     const dbCells = await page.getByTestId('db-cell').allTextContents();
     keys.forEach((key, i) => {
       const { db, cache } = report.keys[key];
       assert.equal(dbCells[i], `${db.value} @${db.version}`, `${name} ${key} db`);
-      let expected = '(empty)';
-      if (cache) {
-        const value = cache.version === null ? `${cache.value} (uncommitted)` : `${cache.value} @${cache.version}`;
-        expected = cache.dirty ? `${value}, dirty` : `${value}, expires ${cache.expires_ms} ms`;
+      if (!cache) {
+        // No live entry: none at all, or one past its expiry.
+        assert.match(cacheCells[i], /^\(empty\)$|\(expired\)$/, `${name} ${key} cache`);
+        return;
       }
-      assert.equal(cacheCells[i], expected, `${name} ${key} cache`);
+      const value = cache.version === null ? `${cache.value} (uncommitted)` : `${cache.value} @${cache.version}`;
+      assert.equal(cacheCells[i], value, `${name} ${key} cache`);
+      if (cache.dirty) {
+        assert.equal(ttlCells[i], 'never (dirty)', `${name} ${key} ttl`);
+      } else if (cache.expires_ms > report.end_ms) {
+        assert.equal(ttlCells[i], `expires in ${cache.expires_ms - report.end_ms} ms`, `${name} ${key} ttl`);
+      } else {
+        assert.match(ttlCells[i], /served while revalidating/, `${name} ${key} ttl`);
+      }
     });
     // A key left stale is flagged in the page exactly when the report
     // leaves a divergence window open.

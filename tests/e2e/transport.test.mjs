@@ -23,8 +23,13 @@ async function snapshot(page) {
     cache: await text('cache-cell'),
     db: await text('db-cell'),
     steps: await text('step-row'),
-    pending: await page.locator('section[aria-labelledby=pending-title]').textContent(),
     scheduler: await page.locator('section[aria-labelledby=scheduler-title]').textContent(),
+    // Exactly what is drawn: the inspector (with its change highlights),
+    // the timeline, the architecture strip, the narration.
+    inspector: await page.getByTestId('inspector').innerHTML(),
+    timeline: await page.getByTestId('timeline').innerHTML(),
+    strip: await page.getByTestId('strip').innerHTML(),
+    narration: await page.getByTestId('narration').innerHTML(),
   };
 }
 
@@ -121,6 +126,12 @@ test('the keyboard drives the transport, but not inside a form field', async () 
   await clock.filter({ hasText: 'done' }).waitFor();
   await page.keyboard.press('Home');
   await clock.filter({ hasText: 'step 0 of 4' }).waitFor();
+  // Space plays and pauses.
+  await page.keyboard.press(' ');
+  await page.locator('[data-testid=play][aria-pressed=true]').waitFor();
+  await page.keyboard.press(' ');
+  await page.locator('[data-testid=play][aria-pressed=false]').waitFor();
+  await page.keyboard.press('Home');
   // In the lesson picker the arrows belong to the picker.
   await page.getByTestId('lesson').focus();
   await page.keyboard.press('ArrowRight');

@@ -1,0 +1,159 @@
+//! The architecture strip, drawn: the boxes the scenario uses and the
+//! operations in flight as tokens moving along their arrows (the model is
+//! [`crate::architecture`]). While playing, tokens move with the playback
+//! clock; under `prefers-reduced-motion` they stay where the last step put
+//! them.
+
+use yew::prelude::*;
+
+use crate::architecture::{Architecture, Node};
+
+/// A box's rectangle: x, y, width, height.
+fn rect(node: Node) -> (f64, f64, f64, f64) {
+    match node {
+        Node::Clients => (20.0, 95.0, 120.0, 60.0),
+        Node::App => (190.0, 95.0, 130.0, 60.0),
+        Node::Cache => (420.0, 20.0, 130.0, 60.0),
+        Node::Database => (420.0, 170.0, 130.0, 60.0),
+        Node::Bus => (650.0, 170.0, 130.0, 60.0),
+        Node::Relay => (650.0, 95.0, 130.0, 50.0),
+        Node::Consumer => (850.0, 20.0, 130.0, 60.0),
+        Node::Flusher => (190.0, 190.0, 130.0, 45.0),
+        Node::Refresher => (190.0, 15.0, 130.0, 45.0),
+    }
+}
+
+/// The path an arrow takes, as points (start, optional bends, end).
+fn route(from: Node, to: Node) -> Vec<(f64, f64)> {
+    match (from, to) {
+        (Node::Clients, Node::App) => vec![(140.0, 125.0), (190.0, 125.0)],
+        (Node::App, Node::Cache) => vec![(320.0, 110.0), (420.0, 60.0)],
+        (Node::App, Node::Database) => vec![(320.0, 140.0), (420.0, 190.0)],
+        // Around the database, not through it.
+        (Node::App, Node::Bus) => vec![
+            (300.0, 155.0),
+            (380.0, 248.0),
+            (715.0, 248.0),
+            (715.0, 230.0),
+        ],
+        (Node::Database, Node::Bus) => vec![(550.0, 200.0), (650.0, 200.0)],
+        (Node::Relay, Node::Database) => vec![(650.0, 130.0), (550.0, 185.0)],
+        (Node::Relay, Node::Bus) => vec![(715.0, 145.0), (715.0, 170.0)],
+        (Node::Bus, Node::Consumer) => vec![(780.0, 180.0), (900.0, 80.0)],
+        (Node::Consumer, Node::Cache) => vec![(850.0, 50.0), (550.0, 50.0)],
+        (Node::Flusher, Node::Database) => vec![(320.0, 212.0), (420.0, 212.0)],
+        (Node::Refresher, Node::Cache) => vec![(320.0, 37.0), (420.0, 40.0)],
+        (Node::Refresher, Node::Database) => vec![(300.0, 60.0), (370.0, 80.0), (430.0, 170.0)],
+        // Not drawn (no such arrow); a straight line between centres.
+        (a, b) => {
+            let centre = |n| {
+                let (x, y, w, h) = rect(n);
+                (x + w / 2.0, y + h / 2.0)
+            };
+            vec![centre(a), centre(b)]
+        }
+    }
+}
+
+/// The point a fraction `progress` along a route.
+fn along(points: &[(f64, f64)], progress: f64) -> (f64, f64) {
+    let lengths: Vec<f64> = points
+        .windows(2)
+        .map(|w| ((w[1].0 - w[0].0).powi(2) + (w[1].1 - w[0].1).powi(2)).sqrt())
+        .collect();
+    let mut left = lengths.iter().sum::<f64>() * progress.clamp(0.0, 1.0);
+    for (segment, length) in points.windows(2).zip(&lengths) {
+        if left <= *length || *length == 0.0 {
+            let f = if *length == 0.0 { 0.0 } else { left / length };
+            return (
+                segment[0].0 + (segment[1].0 - segment[0].0) * f,
+                segment[0].1 + (segment[1].1 - segment[0].1) * f,
+            );
+        }
+        left -= length;
+    }
+    *points.last().expect("a route has two points")
+}
+
+#[derive(Properties, PartialEq)]
+pub struct StripProps {
+    /// What to draw.
+    pub strip: Architecture,
+}
+
+/// Clients -> app -> cache / database -> bus -> consumer, with operations
+/// in flight on their arrows.
+#[function_component(ArchitectureStrip)]
+pub fn architecture_strip(props: &StripProps) -> Html {
+    let strip = &props.strip;
+    let points = |route: &[(f64, f64)]| {
+        route
+            .iter()
+            .map(|(x, y)| format!("{x},{y}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    html! {
+        <figure class="strip" aria-labelledby="strip-title">
+            <figcaption id="strip-title" class="visually-hidden">{ "Architecture, with the operations in flight" }</figcaption>
+            <svg data-testid="strip" viewBox="0 0 1000 260" role="img"
+                aria-label={format!("Architecture: {}; {} operation(s) in flight",
+                    strip.nodes.iter().map(|n| n.label()).collect::<Vec<_>>().join(", "), strip.tokens.len())}>
+                <defs>
+                    <marker id="arrow-head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                        <path d="M0 0 L10 5 L0 10 z" class="arrow-head" />
+                    </marker>
+                </defs>
+                // One group per list (see the timeline).
+                <g class="arrows">
+                { for strip.arrows.iter().map(|&(from, to)| html! {
+                    <polyline key={format!("{from:?}-{to:?}")} class="arrow" points={points(&route(from, to))} fill="none" marker-end="url(#arrow-head)" />
+                }) }
+                </g>
+                <g class="nodes">
+                { for strip.nodes.iter().map(|&node| {
+                    let (x, y, w, h) = rect(node);
+                    let label = match node {
+                        Node::App if strip.instances > 1 => format!("App ×{}", strip.instances),
+                        Node::Bus if strip.events_in_transit > 0 => format!("Event bus ({} on the way)", strip.events_in_transit),
+                        _ => node.label().to_string(),
+                    };
+                    html! {
+                        <g key={node.label()} class={classes!("node", format!("node-{}", node.label().to_lowercase().replace(' ', "-")))}
+                            data-testid="strip-node">
+                            <rect x={x.to_string()} y={y.to_string()} width={w.to_string()} height={h.to_string()} rx="8" />
+                            <text x={(x + w / 2.0).to_string()} y={(y + h / 2.0 + 5.0).to_string()} text-anchor="middle">{ label }</text>
+                        </g>
+                    }
+                }) }
+                </g>
+                <g class="tokens">
+                { for strip.tokens.iter().enumerate().map(|(i, token)| {
+                    // An actor has one operation in flight; consumers of
+                    // several partitions share a name, hence the position
+                    // among those of the same name.
+                    let same = strip.tokens[..i].iter().filter(|t| t.actor == token.actor).count();
+                    let (x, y) = along(&route(token.from, token.to), token.progress);
+                    // Tokens sharing a spot stack their captions.
+                    let dy = -10.0 - 12.0 * (i % 3) as f64;
+                    html! {
+                        <g key={format!("{}#{same}", token.actor)} class={classes!("token", token_class(token.op))} data-testid="token">
+                            <circle cx={x.to_string()} cy={y.to_string()} r="7" />
+                            <text x={(x + 9.0).to_string()} y={(y + dy).to_string()}>{ format!("{} {}", token.actor, token.op) }</text>
+                            <title>{ format!("{} {} ({:.0}% of the way)", token.actor, token.op, token.progress * 100.0) }</title>
+                        </g>
+                    }
+                }) }
+                </g>
+            </svg>
+        </figure>
+    }
+}
+
+fn token_class(op: &str) -> &'static str {
+    match op.split('.').next() {
+        Some("cache") => "op-cache",
+        Some("bus") => "op-bus",
+        _ => "op-db",
+    }
+}

@@ -1,0 +1,113 @@
+// Page benchmarks (print numbers, assert nothing): time to first render from
+// a local server in headless Chromium, and frame times while playing a
+// 10,000-operation run (benches/page-10k-operations.json). Run by
+// `make bench` after the native benchmarks.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { serveDist, launchBrowser, repoRoot } from './harness.mjs';
+
+const server = await serveDist();
+const browser = await launchBrowser();
+
+function stats(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { n: sorted.length, median: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1] };
+}
+const ms = (v) => `${v.toFixed(1)} ms`;
+
+try {
+  // First render: navigation start to the timeline in the DOM, recorded by
+  // the page itself (a mutation observer installed before any script).
+  const firsts = [];
+  for (let i = 0; i < 7; i++) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.addInitScript(() => {
+      new MutationObserver((_, observer) => {
+        if (document.querySelector('[data-testid=timeline]')) {
+          window.__firstRender = performance.now();
+          observer.disconnect();
+        }
+      }).observe(document, { childList: true, subtree: true });
+    });
+    await page.goto(server.url);
+    await page.waitForFunction(() => window.__firstRender !== undefined);
+    firsts.push(await page.evaluate(() => window.__firstRender));
+    await page.close();
+  }
+  const first = stats(firsts.slice(1)); // the first load also warms the disk cache
+  console.log(`page first render (navigation -> timeline drawn), ${first.n} loads: median ${ms(first.median)}, max ${ms(first.max)}`);
+
+  // Frame time while playing 10,000 operations.
+  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  await page.goto(server.url);
+  await page.getByTestId('step').waitFor();
+  const scenario = readFileSync(join(repoRoot, 'benches', 'page-10k-operations.json'), 'utf8');
+  await page.locator('details.loader summary').click();
+  await page.getByTestId('scenario-json').fill(scenario);
+  const loadStart = Date.now();
+  await page.getByTestId('scenario-load').click();
+  await page.getByTestId('lesson-title').filter({ hasText: 'Your scenario' }).waitFor();
+  const loadMs = Date.now() - loadStart;
+  const clock = await page.getByTestId('clock').textContent();
+  console.log(`page load of the 10k-operation scenario (simulate, record, lay out, draw): ${loadMs} ms (${clock})`);
+  // 20 s of simulated time at 2x: ~10 s of wall time to play it all; we
+  // sample 6 s of it, from the start (few spans drawn) into the middle.
+  await page.getByTestId('speed').evaluate((input) => {
+    input.value = '3';
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  const measure = (seconds) =>
+    page.evaluate(
+      (seconds) =>
+        new Promise((done) => {
+          const frames = [];
+          let last = performance.now();
+          const end = last + seconds * 1000;
+          // Only frames while playing count (the run may end first).
+          const playing = () => document.querySelector('[data-testid=play]').getAttribute('aria-pressed') === 'true';
+          const frame = (now) => {
+            frames.push(now - last);
+            last = now;
+            if (now < end && playing()) requestAnimationFrame(frame);
+            else done(frames);
+          };
+          requestAnimationFrame(frame);
+        }),
+      seconds,
+    );
+  await page.getByTestId('play').click();
+  const early = stats(await measure(6));
+  const stepAfter = await page.getByTestId('clock').textContent();
+  console.log(`page frame time playing 10k operations at 2x (first 6 s, to "${stepAfter}"): median ${ms(early.median)}, p95 ${ms(early.p95)}, max ${ms(early.max)}, ${early.n} frames`);
+  // Near the end: every span drawn.
+  await page.getByTestId('play').click();
+  await page.getByTestId('scrubber').evaluate((input) => {
+    input.value = String(Number(input.max) - 2000);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  await page.getByTestId('play').click();
+  const late = stats(await measure(4));
+  console.log(`page frame time playing 10k operations at 2x (last steps, all spans drawn): median ${ms(late.median)}, p95 ${ms(late.p95)}, max ${ms(late.max)}, ${late.n} frames`);
+  // One step with everything drawn (a click on Step to the next paint).
+  await page.getByTestId('play').click();
+  const stepTimes = [];
+  for (let i = 0; i < 20; i++) {
+    stepTimes.push(
+      await page.evaluate(
+        () =>
+          new Promise((done) => {
+            const start = performance.now();
+            document.querySelector('[data-testid=step]').click();
+            requestAnimationFrame(() => done(performance.now() - start));
+          }),
+      ),
+    );
+  }
+  const step = stats(stepTimes);
+  console.log(`page one step with 10k operations drawn (click -> next frame): median ${ms(step.median)}, max ${ms(step.max)}`);
+  await page.close();
+} finally {
+  await browser.close();
+  await server.close();
+}

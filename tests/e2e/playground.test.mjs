@@ -1,0 +1,197 @@
+// The rest of watching a run, end to end in headless Chromium: play and
+// pause at a chosen speed, the scrubber pausing playback, lesson narration
+// following the model, the inspector's contents, the timeline's zoom, pan
+// and step view, the architecture strip, explanations of phantom reads, lost
+// writes and ahead windows, and a scenario loaded by hand (a bad one is
+// refused with a message, keeping what was on screen).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { usePlayground, openPlayground, screenshot } from './harness.mjs';
+
+const context = usePlayground();
+
+/** Sets a range input as a drag does (an input event). */
+async function slide(page, testid, value) {
+  await page.getByTestId(testid).evaluate((input, v) => {
+    input.value = String(v);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  }, value);
+}
+
+async function open(lesson) {
+  const { page, errors } = await openPlayground(context.browser, context.server.url);
+  await page.getByTestId('lesson').selectOption({ label: lesson });
+  return { page, errors, clock: page.getByTestId('clock') };
+}
+
+test('play runs the lesson at the chosen speed and stops at the end; the scrubber pauses', async () => {
+  const { page, errors, clock } = await open('read-write-race');
+  await slide(page, 'speed', 20);
+  assert.equal(await page.getByTestId('speed-label').textContent(), '100x');
+  await slide(page, 'speed', -20);
+  assert.equal(await page.getByTestId('speed-label').textContent(), '0.010x');
+  // At 1/100x the run's 41 ms take about 4 s: it is still playing after
+  // its first step, until the scrubber is touched.
+  await page.getByTestId('play').click();
+  await clock.filter({ hasText: 'step 1 of' }).waitFor();
+  assert.equal(await page.getByTestId('play').getAttribute('aria-pressed'), 'true');
+  await page.getByTestId('scrubber').dispatchEvent('pointerdown');
+  await page.locator('[data-testid=play][aria-pressed=false]').waitFor();
+  const paused = await clock.textContent();
+  await page.waitForTimeout(300);
+  assert.equal(await clock.textContent(), paused, 'paused: the cursor stays');
+  // Fast: plays to the end by itself and stops there.
+  await slide(page, 'speed', 20);
+  await page.getByTestId('play').click();
+  await clock.filter({ hasText: 'done' }).waitFor();
+  await page.locator('[data-testid=play][aria-pressed=false]').waitFor();
+  assert.deepEqual(errors, []);
+});
+
+test('the narration follows the model, and next / previous go where each part is reached', async () => {
+  const { page, errors, clock } = await open('read-write-race');
+  const beat = page.getByTestId('beat');
+  const count = page.getByTestId('beat-count');
+  assert.equal(await count.textContent(), '1 of 5');
+  // Stepping by hand advances the narration when the model gets there.
+  for (let i = 0; i < 2; i++) await page.getByTestId('step').click();
+  await clock.filter({ hasText: 'step 2 of' }).waitFor();
+  assert.match(await beat.textContent(), /^R missed and read v1/);
+  // Next: to where W's delete has happened (step 4), then the stale set (5).
+  await page.getByTestId('beat-next').click();
+  await clock.filter({ hasText: 'step 4 of' }).waitFor();
+  assert.equal(await count.textContent(), '3 of 5');
+  await page.getByTestId('beat-next').click();
+  await clock.filter({ hasText: 'step 5 of' }).waitFor();
+  assert.match(await beat.textContent(), /stale until the TTL/);
+  await page.getByTestId('beat-previous').click();
+  await clock.filter({ hasText: 'step 4 of' }).waitFor();
+  assert.equal(await count.textContent(), '3 of 5');
+  assert.deepEqual(errors, []);
+});
+
+test('the inspector shows leases, bus partitions and the outbox, and flags what changed', async () => {
+  let { page, errors, clock } = await open('leases');
+  await page.getByTestId('step').click();
+  await clock.filter({ hasText: 'step 1 of' }).waitFor();
+  assert.equal(await page.getByTestId('cache-hold').textContent(), 'lease #1, 500 ms left');
+  assert.equal(await page.locator('[data-testid=cache-table] tr.changed').count(), 1);
+  await page.getByTestId('step').click();
+  await clock.filter({ hasText: 'step 2 of' }).waitFor();
+  assert.equal(await page.getByTestId('cache-hold').textContent(), 'lease #1, 490 ms left');
+  assert.equal(await page.locator('[data-testid=cache-table] tr.changed').count(), 0, 'a countdown is no change');
+  assert.deepEqual(errors, []);
+
+  ({ page, errors, clock } = await open('outbox'));
+  for (let i = 0; i < 4; i++) await page.getByTestId('step').click();
+  await clock.filter({ hasText: 'step 4 of' }).waitFor();
+  assert.match(await page.getByTestId('partition').textContent(), /on the way: delete user:123, arrives 161 ms/);
+  assert.match(await page.getByTestId('outbox').textContent(), /#0 delete user:123\s*not sent/);
+  await page.getByTestId('run').click();
+  await clock.filter({ hasText: 'done' }).waitFor();
+  assert.match(await page.getByTestId('outbox').textContent(), /#0 delete user:123\s*sent/);
+  await screenshot(page, 'inspector-outbox');
+  assert.deepEqual(errors, []);
+});
+
+test('the timeline zooms, pans and switches to one column per step', async () => {
+  const { page, errors } = await open('delayed-double-delete');
+  await page.getByTestId('run').click();
+  await page.getByTestId('clock').filter({ hasText: 'done' }).waitFor();
+  const firstX = async () => Number(await page.getByTestId('span').first().getAttribute('x'));
+  const fitted = await firstX();
+  assert.equal(await page.getByTestId('zoom-out').isDisabled(), true);
+  await page.getByTestId('zoom-in').click();
+  await page.getByTestId('zoom-in').click();
+  assert.equal(await page.getByTestId('zoom-fit').isDisabled(), false);
+  assert.notEqual(await firstX(), fitted, 'zoomed: the spans moved');
+  await page.getByTestId('pan-left').click();
+  await page.getByTestId('zoom-fit').click();
+  assert.equal(await firstX(), fitted);
+  // One column per step: every span the same width, in trace order.
+  await page.getByTestId('axis-steps').click();
+  assert.equal(await page.getByTestId('timeline').getAttribute('data-axis'), 'steps');
+  const widths = await page
+    .getByTestId('span')
+    .evaluateAll((spans) => spans.map((s) => Number(s.getAttribute('width')).toFixed(3)));
+  assert.equal(new Set(widths).size, 1, `widths ${widths}`);
+  const xs = await page.getByTestId('span').evaluateAll((spans) => spans.map((s) => Number(s.getAttribute('x'))));
+  assert.deepEqual(xs, [...xs].sort((a, b) => a - b));
+  assert.equal(await page.getByTestId('shade-stale').count(), 1);
+  await screenshot(page, 'timeline-steps-view');
+  assert.deepEqual(errors, []);
+});
+
+test('the architecture strip shows the boxes in use and operations on their arrows', async () => {
+  const { page, errors, clock } = await open('event-invalidation');
+  const nodes = await page.getByTestId('strip-node').allTextContents();
+  assert.deepEqual(nodes, ['Clients', 'App', 'Cache', 'Database', 'Event bus', 'Consumer']);
+  await page.getByTestId('step').click();
+  await clock.filter({ hasText: 'step 1 of' }).waitFor();
+  assert.match(await page.getByTestId('token').first().textContent(), /W bus\.publish/);
+  await page.getByTestId('step').click();
+  await clock.filter({ hasText: 'step 2 of' }).waitFor();
+  assert.match((await page.getByTestId('strip-node').allTextContents()).join(), /Event bus \(1 on the way\)/);
+  assert.deepEqual(errors, []);
+});
+
+test('phantom reads, lost writes and ahead windows explain themselves', async () => {
+  let { page, errors, clock } = await open('write-behind-crash');
+  await page.getByTestId('run').click();
+  await clock.filter({ hasText: 'done' }).waitFor();
+  const explanation = page.getByTestId('explanation');
+  await page.getByTestId('mark-phantom').click();
+  await explanation.filter({ hasText: 'never had' }).waitFor();
+  assert.match(await explanation.textContent(), /^W2 cached its value at 11 ms .* R read it from the cache at 21 ms/);
+  assert.equal(await page.locator('rect.span.highlight').count(), 3);
+  await page.getByTestId('mark-lost').first().click();
+  await explanation.filter({ hasText: 'lost' }).waitFor();
+  assert.match(await explanation.textContent(), /^W1 at 1 ms and W2 at 11 ms acknowledged/);
+  // Before the crash the marks are not there: nothing is lost yet.
+  await page.getByTestId('scrubber').evaluate((input) => {
+    input.value = '3';
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  await clock.filter({ hasText: 'step 3 of' }).waitFor();
+  assert.equal(await page.getByTestId('mark-lost').count(), 0);
+  assert.equal(await page.getByTestId('mark-phantom').count(), 0);
+  assert.deepEqual(errors, []);
+
+  ({ page, errors, clock } = await open('write-through'));
+  await page.getByTestId('run').click();
+  await clock.filter({ hasText: 'done' }).waitFor();
+  await page.getByTestId('shade-ahead').click();
+  await page.getByTestId('explanation').filter({ hasText: 'ahead' }).waitFor();
+  assert.match(await page.getByTestId('explanation').textContent(), /^W2 cached its value at 1 ms before committing it/);
+  // Any operation: its details.
+  await page.getByTestId('span').first().click();
+  await page.getByTestId('explanation').filter({ hasText: 'issued at' }).waitFor();
+  assert.match(await page.getByTestId('explanation').textContent(), /^W1 \(app 0\) cache\.set user:123: issued at 0 ms, took effect at 1 ms/);
+  assert.deepEqual(errors, []);
+});
+
+test('a scenario loaded by hand runs; a bad one is refused with a message and the page keeps its state', async () => {
+  const { page, errors, clock } = await open('cache-aside-basics');
+  await page.getByTestId('step').click();
+  await clock.filter({ hasText: 'step 1 of 4' }).waitFor();
+  await page.locator('details.loader summary').click();
+  await page.getByTestId('scenario-json').fill('{"name": "broken", "keys": 3}');
+  await page.getByTestId('scenario-load').click();
+  const message = page.getByTestId('message');
+  await message.waitFor();
+  assert.match(await message.textContent(), /^This scenario was not loaded: /);
+  assert.match(await clock.textContent(), /step 1 of 4/, 'the last good state is kept');
+
+  await page.getByTestId('scenario-edit-current').click();
+  const json = JSON.parse(await page.getByTestId('scenario-json').inputValue());
+  assert.equal(json.name, 'cache-aside basics');
+  json.name = 'mine';
+  json.requests.push({ id: 'R3', op: 'read', key: 'user:123', at_ms: 30 });
+  await page.getByTestId('scenario-json').fill(JSON.stringify(json));
+  await page.getByTestId('scenario-load').click();
+  await page.getByTestId('lesson-title').filter({ hasText: 'Your scenario: mine' }).waitFor();
+  await page.getByTestId('run').click();
+  await clock.filter({ hasText: 'step 5 of 5 · done' }).waitFor();
+  assert.equal(await page.getByTestId('message').count(), 0);
+  assert.deepEqual(errors, []);
+});
