@@ -115,14 +115,21 @@ pub fn architecture_strip(props: &StripProps) -> Html {
                     let (x, y, w, h) = rect(node);
                     let label = match node {
                         Node::App if strip.instances > 1 => format!("App ×{}", strip.instances),
-                        Node::Bus if strip.events_in_transit > 0 => format!("Event bus ({} on the way)", strip.events_in_transit),
                         _ => node.label().to_string(),
                     };
+                    // A second line under the label, inside the box.
+                    let note = (node == Node::Bus && strip.events_in_transit > 0)
+                        .then(|| format!("{} on the way", strip.events_in_transit));
                     html! {
                         <g key={node.label()} class={classes!("node", format!("node-{}", node.label().to_lowercase().replace(' ', "-")))}
                             data-testid="strip-node">
                             <rect x={x.to_string()} y={y.to_string()} width={w.to_string()} height={h.to_string()} rx="8" />
-                            <text x={(x + w / 2.0).to_string()} y={(y + h / 2.0 + 5.0).to_string()} text-anchor="middle">{ label }</text>
+                            <text x={(x + w / 2.0).to_string()} y={(y + h / 2.0 + if note.is_some() { -3.0 } else { 5.0 }).to_string()}
+                                text-anchor="middle">{ label }</text>
+                            if let Some(note) = note {
+                                <text class="node-note" x={(x + w / 2.0).to_string()} y={(y + h / 2.0 + 15.0).to_string()}
+                                    text-anchor="middle">{ note }</text>
+                            }
                         </g>
                     }
                 }) }
