@@ -149,6 +149,7 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
     let height = band_y + BAND + 24.0;
     let plot_width = WIDTH - LABELS - RIGHT;
     let chunks = t.spans.len().div_ceil(CHUNK);
+    let cursor_x = scale.x(cursor);
 
     html! {
         <figure class="timeline" aria-labelledby="timeline-title">
@@ -167,6 +168,7 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                         disabled={!zoomed}>{ "Fit" }</button>
                 </span>
             </figcaption>
+            <div class="timeline-plot">
             <svg data-testid="timeline" data-axis={match *axis { Axis::Time => "time", Axis::Steps => "steps" }}
                 viewBox={format!("0 0 {WIDTH} {height}")} role="img"
                 aria-label="Space-time diagram of the run">
@@ -220,29 +222,6 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                             {entries} {now_ms} {scale} onselect={props.onselect.clone()} /> }
                     }) }
                     </g>
-                    <g class="chunks">
-                    { for (0..chunks).map(|chunk| {
-                        let from = chunk * CHUNK;
-                        let to = (from + CHUNK).min(t.spans.len());
-                        html! {
-                            <SpanChunk key={chunk} whole={props.whole.clone()} {from} {to}
-                                shown={props.entries.clamp(from, to)} {scale}
-                                highlight={props.highlight.iter().copied().filter(|s| (from..to).contains(s)).collect::<Vec<_>>()}
-                                onselect={props.onselect.clone()} />
-                        }
-                    }) }
-                    </g>
-                    <g class="marks">
-                    { for layer_chunks(t.marks.len()).map(|(from, to)| {
-                        let known = || t.marks[from..to].iter().map(|m| m.known_at.unwrap_or(0));
-                        let entries = props.entries.clamp(
-                            known().min().unwrap_or(0),
-                            known().max().map_or(0, |k| k + 1),
-                        );
-                        html! { <LayerChunk key={from} layer={Layer::Marks} whole={props.whole.clone()} {from} {to}
-                            {entries} now_ms={0} {scale} onselect={props.onselect.clone()} /> }
-                    }) }
-                    </g>
                     <g class="levels">
                     { for layer_chunks(t.db_concurrency.len()).map(|(from, to)| {
                         let levels = &t.db_concurrency[from..to];
@@ -254,8 +233,6 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                             entries={0} {now_ms} {scale} onselect={props.onselect.clone()} /> }
                     }) }
                     </g>
-                    <line class="cursor" x1={scale.x(cursor).to_string()} x2={scale.x(cursor).to_string()}
-                        y1="10" y2={(band_y + BAND).to_string()} />
                 </g>
                 <text x="4" y={(band_y + BAND / 2.0 + 4.0).to_string()} class="lane-label">{ "DB reads" }</text>
                 <g class="ticks">
@@ -274,6 +251,43 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                 }) }
                 </g>
             </svg>
+            // Spans and marks are drawn in SVGs of their own stacked over
+            // the base one (same coordinates): the browser repaints only the
+            // layers that changed, not ten thousand spans every frame.
+                    { for (0..chunks).map(|chunk| {
+                        let from = chunk * CHUNK;
+                        let to = (from + CHUNK).min(t.spans.len());
+                        html! {
+                            <SpanChunk key={chunk} whole={props.whole.clone()} {from} {to} {height}
+                                shown={props.entries.clamp(from, to)} {scale}
+                                highlight={props.highlight.iter().copied().filter(|s| (from..to).contains(s)).collect::<Vec<_>>()}
+                                onselect={props.onselect.clone()} />
+                        }
+                    }) }
+            <svg class="layer" viewBox={format!("0 0 {WIDTH} {height}")} aria-hidden="true">
+                <g clip-path="url(#plot-area)">
+                    <g class="marks">
+                    { for layer_chunks(t.marks.len()).map(|(from, to)| {
+                        let known = || t.marks[from..to].iter().map(|m| m.known_at.unwrap_or(0));
+                        let entries = props.entries.clamp(
+                            known().min().unwrap_or(0),
+                            known().max().map_or(0, |k| k + 1),
+                        );
+                        html! { <LayerChunk key={from} layer={Layer::Marks} whole={props.whole.clone()} {from} {to}
+                            {entries} now_ms={0} {scale} onselect={props.onselect.clone()} /> }
+                    }) }
+                    </g>
+                </g>
+            </svg>
+            // The cursor is an element over the SVG, not in it: moving it
+            // every frame then does not make the browser paint the whole
+            // diagram again.
+            if (LABELS - 1.0..=WIDTH - RIGHT + 1.0).contains(&cursor_x) {
+                <div class="cursor" data-testid="cursor" aria-hidden="true"
+                    style={format!("left: {:.3}%; top: {:.3}%; height: {:.3}%", cursor_x / WIDTH * 100.0,
+                        10.0 / height * 100.0, (band_y + BAND - 10.0) / height * 100.0)} />
+            }
+            </div>
         </figure>
     }
 }
@@ -281,6 +295,8 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
 #[derive(Properties, PartialEq)]
 struct ChunkProps {
     whole: WholeTimeline,
+    /// The diagram's height (SVG units), for this layer's viewBox.
+    height: f64,
     from: usize,
     to: usize,
     /// Spans `from..shown` have taken effect at the cursor.
@@ -298,7 +314,8 @@ fn span_chunk(props: &ChunkProps) -> Html {
     let scale = props.scale;
     let titled = t.spans.len() <= TITLED_SPANS;
     html! {
-        <g class="chunk">
+        <svg class="layer chunk" viewBox={format!("0 0 {WIDTH} {}", props.height)} aria-hidden="true">
+        <g clip-path="url(#plot-area)">
             { for t.spans[props.from..props.shown].iter().map(|s| {
                 let y = 20.0 + s.lane as f64 * LANE + (LANE - BAR) / 2.0;
                 let (from, to) = scale.span(s);
@@ -319,6 +336,7 @@ fn span_chunk(props: &ChunkProps) -> Html {
                 }
             }) }
         </g>
+        </svg>
     }
 }
 

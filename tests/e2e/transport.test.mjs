@@ -72,6 +72,9 @@ test('clicking pending actors builds the update-on-write race by hand', async ()
   assert.match(await page.getByTestId('cache-cell').textContent(), /^A @2/);
   assert.equal(await page.getByTestId('db-cell').textContent(), 'B @3');
   assert.match(await page.locator('tr.diverged').textContent(), /user:123/);
+  // The stale window opened by W1's late set is on the timeline.
+  assert.equal(await page.getByTestId('shade-stale').count(), 1);
+  assert.equal(await page.getByTestId('mark-stale').count(), 1);
   assert.match(await page.getByTestId('step-row').last().textContent(), /R.*hit A@2/);
   await screenshot(page, 'scheduler-update-on-write-race');
 
