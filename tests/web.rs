@@ -229,3 +229,79 @@ mod reducer {
         assert!(state.custom.is_none());
     }
 }
+
+/// The explorer panel's reducer: counting in slices, as the page does.
+mod exploring {
+    use std::rc::Rc;
+
+    use cachescope::lessons;
+    use cachescope::sim::explore::Anomaly;
+    use cachescope::sim::scenario::ScheduleEntry;
+    use cachescope::web::state::{Action, Exploring, Playground};
+    use wasm_bindgen_test::*;
+    use yew::Reducible;
+
+    fn explored(lesson: &str) -> Rc<Playground> {
+        let mut state =
+            Rc::new(Playground::new(lessons::lesson(lesson).unwrap())).reduce(Action::Explore);
+        let mut slices = 0;
+        while matches!(state.exploring, Exploring::Running { .. }) {
+            state = state.reduce(Action::ExploreSlice);
+            slices += 1;
+            assert!(slices < 10_000);
+        }
+        state
+    }
+
+    #[wasm_bindgen_test]
+    fn the_update_on_write_race_is_counted_and_a_failing_schedule_opens() {
+        let state = explored("update-on-write-race");
+        let Exploring::Done { summary, .. } = &state.exploring else {
+            panic!("{:?}", state.exploring)
+        };
+        // As `cachescope explore` counts it (tests/golden/explore.json).
+        assert_eq!(
+            (summary.schedules, summary.stale, summary.divergent_at_end),
+            (188, 6, 64)
+        );
+        let shortest = summary.examples["stale"].schedule.clone();
+        let state = state.reduce(Action::ShowFailing(Anomaly::Stale, 0));
+        assert_eq!(
+            state.recording.scenario().schedule.as_ref(),
+            Some(&shortest)
+        );
+        assert!(
+            state.finished(),
+            "opened at its end, where the stale read is"
+        );
+        let report = cachescope::sim::Report::of(state.recording.current(), false);
+        assert!(report.stale_reads > 0);
+        // Another one: the explorer's first stale schedule.
+        let state = state.reduce(Action::ShowFailing(Anomaly::Stale, 1));
+        let schedule: &Vec<ScheduleEntry> = state.recording.scenario().schedule.as_ref().unwrap();
+        assert!(!schedule.is_empty());
+        assert!(matches!(
+            state.exploring,
+            Exploring::Done {
+                shown: Some((Anomaly::Stale, 1)),
+                ..
+            }
+        ));
+    }
+
+    #[wasm_bindgen_test]
+    fn a_stampede_lesson_is_refused_at_once_and_cancel_stops_counting() {
+        let state =
+            Rc::new(Playground::new(lessons::lesson("stampede").unwrap())).reduce(Action::Explore);
+        assert!(
+            matches!(&state.exploring, Exploring::Refused(why) if why.contains("requests")),
+            "{:?}",
+            state.exploring
+        );
+        let state = Rc::new(Playground::new(lessons::lesson("outbox").unwrap()))
+            .reduce(Action::Explore)
+            .reduce(Action::ExploreSlice)
+            .reduce(Action::CancelExplore);
+        assert!(matches!(state.exploring, Exploring::Idle));
+    }
+}

@@ -336,12 +336,20 @@ impl Explorer {
     }
 
     /// The result, once [`Explorer::advance`] has returned `true`.
-    pub fn finish(self) -> Option<Exploration> {
+    pub fn finish(mut self) -> Option<Exploration> {
+        self.take_result()
+    }
+
+    /// The result, once [`Explorer::advance`] has returned `true`, taken
+    /// out of a shared explorer (which is left empty: `None` from then on).
+    pub fn take_result(&mut self) -> Option<Exploration> {
+        let root = self.root.take()?;
+        self.memo.clear();
         Some(Exploration {
-            root: self.root?,
-            scenario: self.scenario,
-            entries: self.entries,
-            nodes: self.nodes,
+            root,
+            scenario: self.scenario.clone(),
+            entries: std::mem::take(&mut self.entries),
+            nodes: std::mem::take(&mut self.nodes),
             revisits: self.revisits,
         })
     }

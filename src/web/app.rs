@@ -2,8 +2,9 @@
 
 use yew::prelude::*;
 
+use super::explorer::ExplorerPanel;
 use super::panels::{InspectorPanel, NarrationPanel, ScenarioLoader, StepsPanel};
-use super::state::{Action, Playground};
+use super::state::{Action, Exploring, Playground};
 use super::strip::ArchitectureStrip;
 use super::timeline::{Selection, TimelineView};
 use crate::explain::{self, Explanation};
@@ -31,7 +32,12 @@ pub fn app() -> Html {
         Callback::from(move |_: MouseEvent| state.dispatch(action.clone()))
     };
     use_keyboard(state.dispatcher());
-    use_play_clock(state.playback.playing, state.dispatcher());
+    use_every_frame(state.playback.playing, state.dispatcher(), Action::Tick);
+    use_every_frame(
+        matches!(state.exploring, Exploring::Running { .. }),
+        state.dispatcher(),
+        |_| Action::ExploreSlice,
+    );
     let reduced_motion = *use_memo((), |_| prefers_reduced_motion());
     let selected = use_state(|| None::<Selection>);
     // A new run (lesson, reset, fork, loaded scenario) forgets the clicked
@@ -167,6 +173,11 @@ pub fn app() -> Html {
                     <StepsPanel rows={view::step_rows(&trace[recent_from..], recent_from)} earlier={recent_from} />
                 </div>
             </div>
+            <ExplorerPanel exploring={state.exploring.clone()} onexplore={dispatch(Action::Explore)}
+                oncancel={dispatch(Action::CancelExplore)} onshow={
+                    let state = state.dispatcher();
+                    Callback::from(move |(anomaly, k)| state.dispatch(Action::ShowFailing(anomaly, k)))
+                } />
             <ScenarioLoader current={scenario_json} onload={
                 let state = state.dispatcher();
                 Callback::from(move |json| state.dispatch(Action::LoadScenario(json)))
@@ -310,34 +321,40 @@ fn prefers_reduced_motion() -> bool {
         .is_some_and(|query| query.matches())
 }
 
-/// While playing, tells the playground once per animation frame how much
-/// real time passed: one render per frame, in step with the display (a
-/// timer would sometimes land two renders in one frame).
+/// While `active`, dispatches `action(elapsed real ms)` once per animation
+/// frame: one render per frame, in step with the display (a timer would
+/// sometimes land two renders in one frame). Playing ticks the playback
+/// clock this way; exploring counts a slice.
 #[hook]
-fn use_play_clock(playing: bool, dispatcher: UseReducerDispatcher<Playground>) {
+fn use_every_frame(
+    active: bool,
+    dispatcher: UseReducerDispatcher<Playground>,
+    action: fn(f64) -> Action,
+) {
     use std::cell::Cell;
     use std::rc::Rc;
-    use_effect_with(playing, move |&playing| {
-        let running = Rc::new(Cell::new(playing));
-        if playing {
-            next_frame(running.clone(), dispatcher, now_ms());
+    use_effect_with(active, move |&active| {
+        let running = Rc::new(Cell::new(active));
+        if active {
+            next_frame(running.clone(), dispatcher, action, now_ms());
         }
         move || running.set(false)
     });
 
     /// Asks for the next frame with a one-shot callback (freed once called),
-    /// which ticks and asks again while still playing.
+    /// which dispatches and asks again while still active.
     fn next_frame(
         running: Rc<Cell<bool>>,
         dispatcher: UseReducerDispatcher<Playground>,
+        action: fn(f64) -> Action,
         last: f64,
     ) {
         use wasm_bindgen::JsCast;
         use wasm_bindgen::closure::Closure;
         let callback = Closure::once_into_js(move |now: f64| {
             if running.get() {
-                dispatcher.dispatch(Action::Tick(now - last));
-                next_frame(running, dispatcher, now);
+                dispatcher.dispatch(action(now - last));
+                next_frame(running, dispatcher, action, now);
             }
         });
         if let Some(window) = web_sys::window() {

@@ -3,6 +3,7 @@
 //! ([`crate::view`]) into markup; the simulation itself never sees the browser.
 
 pub mod app;
+pub mod explorer;
 pub mod panels;
 pub mod state;
 pub mod strip;

@@ -7,7 +7,10 @@ use yew::Reducible;
 use crate::lessons::{LESSONS, Lesson};
 use crate::narration;
 use crate::playback::Playback;
+use std::cell::RefCell;
+
 use crate::sim::Scenario;
+use crate::sim::explore::{Anomaly, Exploration, Explorer, Limits, Progress, Summary};
 use crate::sim::recording::Recording;
 use crate::sim::scenario::ScheduleEntry;
 use crate::timeline::{self, Timeline};
@@ -31,7 +34,80 @@ pub struct Playground {
     pub whole: WholeTimeline,
     /// A scenario loaded by hand instead of the lesson's, if any.
     pub custom: Option<String>,
+    /// The exhaustive explorer's panel.
+    pub exploring: Exploring,
 }
+
+/// The explorer panel: every interleaving of the scenario on screen,
+/// counted in slices between frames.
+#[derive(Clone, Default)]
+pub enum Exploring {
+    /// Not started (or cancelled).
+    #[default]
+    Idle,
+    /// Counting; shared because the explorer itself is not cloned.
+    Running {
+        explorer: Rc<RefCell<Explorer>>,
+        progress: Progress,
+    },
+    /// Every schedule counted.
+    Done {
+        exploration: Rc<Exploration>,
+        summary: Summary,
+        /// The failing schedule on screen: which anomaly, and which of its
+        /// schedules (0: the shortest; k: the k-th in the explorer's order).
+        shown: Option<(Anomaly, usize)>,
+    },
+    /// Why it could not be done.
+    Refused(String),
+}
+
+impl std::fmt::Debug for Exploring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exploring::Idle => write!(f, "Idle"),
+            Exploring::Running { progress, .. } => write!(f, "Running({progress:?})"),
+            Exploring::Done { summary, shown, .. } => write!(f, "Done({summary:?}, {shown:?})"),
+            Exploring::Refused(why) => write!(f, "Refused({why})"),
+        }
+    }
+}
+
+impl PartialEq for Exploring {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Exploring::Idle, Exploring::Idle) => true,
+            (
+                Exploring::Running {
+                    explorer: a,
+                    progress: p,
+                },
+                Exploring::Running {
+                    explorer: b,
+                    progress: q,
+                },
+            ) => Rc::ptr_eq(a, b) && p == q,
+            (
+                Exploring::Done {
+                    exploration: a,
+                    shown: s,
+                    ..
+                },
+                Exploring::Done {
+                    exploration: b,
+                    shown: t,
+                    ..
+                },
+            ) => Rc::ptr_eq(a, b) && s == t,
+            (Exploring::Refused(a), Exploring::Refused(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// Explorer steps per slice (one slice per animation frame): a few
+/// milliseconds of work, so the page stays responsive.
+const EXPLORE_SLICE: usize = 2_000;
 
 /// The whole run's layout, shared between renders; compared by identity
 /// (a new run makes a new one), never element by element.
@@ -77,6 +153,15 @@ pub enum Action {
     /// Run this scenario (JSON, as the command line reads it) instead of
     /// the lesson's; refused with a message if it is not valid.
     LoadScenario(String),
+    /// Start counting every interleaving of the scenario on screen.
+    Explore,
+    /// Count one more slice (sent once per frame while counting).
+    ExploreSlice,
+    /// Stop counting.
+    CancelExplore,
+    /// Show a failing schedule on the timeline: the shortest (0) or the
+    /// k-th with this anomaly.
+    ShowFailing(Anomaly, usize),
 }
 
 impl Playground {
@@ -91,7 +176,17 @@ impl Playground {
             message: None,
             playback: Playback::default(),
             custom: None,
+            exploring: Exploring::Idle,
         }
+    }
+
+    /// The scenario the lesson (or the loaded scenario) defines, before any
+    /// fork: what the explorer explores.
+    pub fn base_scenario(&self) -> Scenario {
+        self.custom
+            .as_deref()
+            .and_then(|json| Scenario::from_json(json).ok())
+            .unwrap_or_else(|| self.lesson.scenario())
     }
 
     /// Switches to `recording` (a fork, or a loaded scenario's run),
@@ -124,6 +219,27 @@ impl Playground {
     /// Whether the cursor is at the run's end.
     pub fn finished(&self) -> bool {
         self.steps_taken() == self.total_steps()
+    }
+}
+
+/// The explorer's result, once it has counted everything.
+fn finished(explorer: &Rc<RefCell<Explorer>>) -> Exploring {
+    match explorer.borrow_mut().take_result() {
+        Some(exploration) => Exploring::Done {
+            summary: exploration.summary(),
+            exploration: Rc::new(exploration),
+            shown: None,
+        },
+        None => Exploring::Refused("the exploration did not finish".to_string()),
+    }
+}
+
+/// `a stale read`, ... (for messages).
+pub fn anomaly_words(anomaly: Anomaly) -> &'static str {
+    match anomaly {
+        Anomaly::Stale => "a stale read",
+        Anomaly::DivergentAtEnd => "the cache diverged at the end",
+        Anomaly::LostWrite => "a lost write",
     }
 }
 
@@ -175,6 +291,8 @@ impl Reducible for Playground {
             }
             Action::Reset => {
                 let (speed, custom) = (next.playback.speed, next.custom.take());
+                // The same scenario: what the explorer found still holds.
+                let exploring = std::mem::take(&mut next.exploring);
                 match custom {
                     Some(json) => {
                         // A loaded scenario was valid when loaded.
@@ -190,6 +308,7 @@ impl Reducible for Playground {
                     None => next = Playground::new(next.lesson),
                 }
                 next.playback.set_speed(speed);
+                next.exploring = exploring;
             }
             Action::Seek(step) => next.recording.seek(step),
             Action::Schedule(actor) => match next.recording.fork(ScheduleEntry::Actor(actor)) {
@@ -219,10 +338,61 @@ impl Reducible for Playground {
             Action::LoadScenario(json) => match load(&json) {
                 Ok(recording) => {
                     next.custom = Some(json);
+                    next.exploring = Exploring::Idle;
                     next.show(recording);
                 }
                 Err(message) => next.message = Some(message),
             },
+            Action::Explore => {
+                next.exploring = match Explorer::new(&next.base_scenario(), Limits::default()) {
+                    Ok(explorer) => Exploring::Running {
+                        progress: explorer.progress(),
+                        explorer: Rc::new(RefCell::new(explorer)),
+                    },
+                    Err(error) => Exploring::Refused(error.to_string()),
+                }
+            }
+            Action::ExploreSlice => {
+                if let Exploring::Running { explorer, .. } = &next.exploring {
+                    let advanced = explorer.borrow_mut().advance(EXPLORE_SLICE);
+                    next.exploring = match advanced {
+                        Ok(false) => Exploring::Running {
+                            progress: explorer.borrow().progress(),
+                            explorer: explorer.clone(),
+                        },
+                        Ok(true) => finished(explorer),
+                        Err(error) => Exploring::Refused(error.to_string()),
+                    };
+                }
+            }
+            Action::CancelExplore => next.exploring = Exploring::Idle,
+            Action::ShowFailing(anomaly, k) => {
+                if let Exploring::Done {
+                    exploration, shown, ..
+                } = &mut next.exploring
+                {
+                    let schedule = if k == 0 {
+                        exploration.shortest(anomaly)
+                    } else {
+                        exploration.schedules_with(Some(anomaly)).nth(k - 1)
+                    };
+                    match schedule.map(|s| Recording::new(&exploration.scenario_with(s))) {
+                        Some(Ok(mut recording)) => {
+                            *shown = Some((anomaly, k));
+                            // At the end, where the anomaly is.
+                            recording.seek(recording.len());
+                            next.show(recording);
+                        }
+                        Some(Err(error)) => next.message = Some(error.to_string()),
+                        None => {
+                            next.message = Some(format!(
+                                "No more schedules with {} to show.",
+                                anomaly_words(anomaly)
+                            ))
+                        }
+                    }
+                }
+            }
             Action::NextBeat => {
                 let target = next.beats_at.get(next.beat() + 1).copied().flatten();
                 match target {

@@ -216,3 +216,28 @@ test('the page fits a phone and a projector, in light and dark', async () => {
     assert.deepEqual(errors, []);
   }
 });
+
+test('the explorer panel counts every interleaving and opens a failing schedule', async () => {
+  const { page, errors, clock } = await open('update-on-write-race');
+  await page.getByTestId('explore').click();
+  const total = page.getByTestId('explore-total');
+  await total.waitFor();
+  // As `cachescope explore` counts it (tests/golden/explore.json).
+  assert.equal(await total.textContent(), '188 schedules (288 distinct states).');
+  assert.match(await page.getByTestId('explore-stale').textContent(), /^6 of 188 schedules: a stale read/);
+  assert.match(await page.getByTestId('explore-divergent_at_end').textContent(), /^64 of 188 schedules/);
+  assert.match(await page.getByTestId('explore-lost_writes').textContent(), /^0 of 188 schedules/);
+  await page.getByTestId('show-stale').click();
+  await page.getByTestId('explore-shown').filter({ hasText: 'shortest' }).waitFor();
+  await clock.filter({ hasText: 'done' }).waitFor();
+  assert.ok((await page.getByTestId('mark-stale').count()) >= 1, 'the stale read is on the timeline');
+  await page.getByTestId('show-next-stale').click();
+  await page.getByTestId('explore-shown').filter({ hasText: 'schedule 1 with a stale read' }).waitFor();
+  assert.ok((await page.getByTestId('mark-stale').count()) >= 1);
+  await screenshot(page, 'explorer-update-on-write-race');
+  // A lesson with 16 readers is refused at once, with the reason.
+  await page.getByTestId('lesson').selectOption({ label: 'stampede' });
+  await page.getByTestId('explore').click();
+  assert.match(await page.getByTestId('explore-refused').textContent(), /at most 10 concurrent requests/);
+  assert.deepEqual(errors, []);
+});

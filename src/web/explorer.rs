@@ -1,0 +1,90 @@
+//! The explorer panel: every interleaving of the scenario on screen,
+//! counted exactly in slices between frames (a progress bar and Cancel),
+//! then "k of N schedules ..." for each anomaly, with buttons that open a
+//! failing schedule on the timeline.
+
+use yew::prelude::*;
+
+use super::state::{Exploring, anomaly_words};
+use crate::sim::explore::Anomaly;
+
+#[derive(Properties, PartialEq)]
+pub struct ExplorerProps {
+    /// The panel's state.
+    pub exploring: Exploring,
+    /// Start, cancel, show a failing schedule.
+    pub onexplore: Callback<MouseEvent>,
+    pub oncancel: Callback<MouseEvent>,
+    pub onshow: Callback<(Anomaly, usize)>,
+}
+
+/// "Explore all interleavings".
+#[function_component(ExplorerPanel)]
+pub fn explorer_panel(props: &ExplorerProps) -> Html {
+    let body = match &props.exploring {
+        Exploring::Idle => html! {
+            <p class="empty">{ "Counts every order in which this scenario's operations could take effect, \
+                and how many of those orders go wrong." }</p>
+        },
+        Exploring::Running { progress, .. } => html! {
+            <div class="explore-progress">
+                <progress data-testid="explore-progress" max="1" value={progress.fraction.to_string()}
+                    aria-label="Share of the interleavings counted" />
+                <span>{ format!("{:.0}% · {} states", progress.fraction * 100.0, progress.states) }</span>
+                <button data-testid="explore-cancel" onclick={props.oncancel.clone()}>{ "Cancel" }</button>
+            </div>
+        },
+        Exploring::Refused(why) => html! {
+            <p class="message" role="alert" data-testid="explore-refused">{ format!("Not explored: {why}") }</p>
+        },
+        Exploring::Done { summary, shown, .. } => {
+            let counts = [
+                (Anomaly::Stale, summary.stale),
+                (Anomaly::DivergentAtEnd, summary.divergent_at_end),
+                (Anomaly::LostWrite, summary.lost_writes),
+            ];
+            html! {
+                <div>
+                    <p data-testid="explore-total">{ format!("{} schedules ({} distinct states).", summary.schedules, summary.states) }</p>
+                    <ul class="explore-counts">
+                        { for counts.into_iter().map(|(anomaly, count)| {
+                            let k = match shown { Some((a, k)) if *a == anomaly => *k + 1, _ => 0 };
+                            let show = |k: usize| props.onshow.reform(move |_: MouseEvent| (anomaly, k));
+                            html! {
+                                <li key={anomaly.name()} data-testid={format!("explore-{}", anomaly.name())}>
+                                    <span class="count">{ format!("{count} of {} schedules: {}", summary.schedules, anomaly_words(anomaly)) }</span>
+                                    if count > 0 {
+                                        <button data-testid={format!("show-{}", anomaly.name())} onclick={show(0)}>
+                                            { "Show the shortest" }
+                                        </button>
+                                        if count > 1 {
+                                            <button data-testid={format!("show-next-{}", anomaly.name())} onclick={show(k.max(1))}>
+                                                { "Show another" }
+                                            </button>
+                                        }
+                                    }
+                                </li>
+                            }
+                        }) }
+                    </ul>
+                    if let Some((anomaly, k)) = shown {
+                        <p class="empty" data-testid="explore-shown">{ match k {
+                            0 => format!("On the timeline: the shortest schedule with {}.", anomaly_words(*anomaly)),
+                            k => format!("On the timeline: schedule {k} with {}.", anomaly_words(*anomaly)),
+                        } }</p>
+                    }
+                </div>
+            }
+        }
+    };
+    let running = matches!(props.exploring, Exploring::Running { .. });
+    html! {
+        <section class="panel explorer" aria-labelledby="explorer-title" data-testid="explorer">
+            <h3 id="explorer-title">{ "Every interleaving" }</h3>
+            <button data-testid="explore" class="primary" onclick={props.onexplore.clone()} disabled={running}>
+                { "Explore all interleavings" }
+            </button>
+            { body }
+        </section>
+    }
+}
