@@ -113,7 +113,7 @@ pub fn architecture(sim: &Simulation, clock_ms: f64) -> Architecture {
             (Node::Refresher, Node::Cache),
         ]);
     }
-    let tokens = sim
+    let mut tokens: Vec<Token> = sim
         .in_flight()
         .into_iter()
         .map(|(actor, op, issued_ms, effect_ms)| {
@@ -146,11 +146,41 @@ pub fn architecture(sim: &Simulation, clock_ms: f64) -> Architecture {
             }
         })
         .collect();
-    let events_in_transit = if bus {
-        sim.partitions().iter().map(|p| p.in_transit.len()).sum()
-    } else {
-        0
-    };
+
+    let mut events_in_transit = 0;
+    if bus {
+        // Events travelling the bus: placed by the partition's nominal
+        // delay (delay plus its lag; jitter is not known per event), so a
+        // token reaches the consumer exactly when the event arrives.
+        let settings = &sim.scenario().bus;
+        for (partition, view) in sim.partitions().iter().enumerate() {
+            let trip = settings.delay_ms
+                + settings
+                    .partition_lag_ms
+                    .get(partition)
+                    .copied()
+                    .unwrap_or(0);
+            for (arrives_ms, event) in &view.in_transit {
+                events_in_transit += 1;
+                let left = (*arrives_ms as f64 - clock_ms).max(0.0);
+                tokens.push(Token {
+                    actor: format!("event {}", sim.key_name(event.key)),
+                    op: if event.payload.is_some() {
+                        "bus.update"
+                    } else {
+                        "bus.delete"
+                    },
+                    from: Node::Bus,
+                    to: Node::Consumer,
+                    progress: if trip == 0 {
+                        1.0
+                    } else {
+                        (1.0 - left / trip as f64).clamp(0.0, 1.0)
+                    },
+                });
+            }
+        }
+    }
     Architecture {
         nodes,
         arrows,
@@ -222,5 +252,15 @@ mod tests {
                 .any(|t| t.from == Node::App && t.to == Node::Bus && t.op == "bus.publish");
         }
         assert!(seen_publish && seen_transit);
+        // W publishes at 21 ms; the event arrives at 71 ms (bus delay 50).
+        let mut sim = sim_of("event-invalidation");
+        sim.step();
+        sim.step();
+        let strip = architecture(&sim, 46.0);
+        let event = strip.tokens.iter().find(|t| t.from == Node::Bus).unwrap();
+        assert_eq!(
+            (event.actor.as_str(), event.op, event.progress),
+            ("event user:123", "bus.delete", 0.5)
+        );
     }
 }
