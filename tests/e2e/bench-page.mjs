@@ -1,7 +1,8 @@
 // Page benchmarks (print numbers, assert nothing): time to first render from
-// a local server in headless Chromium, and frame times while playing a
-// 10,000-operation run (benches/page-10k-operations.json). Run by
-// `make bench` after the native benchmarks.
+// a local server in headless Chromium, frame times while playing a
+// 10,000-operation run (benches/page-10k-operations.json), and the explorer
+// panel on the leases lesson. Run by `make bench` after the native
+// benchmarks.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveDist, launchBrowser, repoRoot } from './harness.mjs';
@@ -107,6 +108,33 @@ try {
   const step = stats(stepTimes);
   console.log(`page one step with 10k operations drawn (click -> next frame): median ${ms(step.median)}, max ${ms(step.max)}`);
   await page.close();
+
+  // The explorer panel on the largest explorable lesson (leases: 490,938
+  // schedules, 136,123 states; natively `cachescope explore` takes ~1.6 s):
+  // wall time to the answer, and frame times while it counts.
+  const explorerPage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await explorerPage.goto(server.url);
+  await explorerPage.getByTestId('lesson').selectOption({ label: 'leases' });
+  const exploreStart = Date.now();
+  await explorerPage.getByTestId('explore').click();
+  const exploreFrames = await explorerPage.evaluate(
+    () =>
+      new Promise((done) => {
+        const frames = [];
+        let last = performance.now();
+        const frame = (now) => {
+          frames.push(now - last);
+          last = now;
+          if (document.querySelector('[data-testid=explore-total]')) done(frames);
+          else requestAnimationFrame(frame);
+        };
+        requestAnimationFrame(frame);
+      }),
+  );
+  const exploreMs = Date.now() - exploreStart;
+  const during = stats(exploreFrames);
+  console.log(`page explorer, leases lesson (${await explorerPage.getByTestId('explore-total').textContent()}): ${exploreMs} ms; frames while counting: median ${ms(during.median)}, p95 ${ms(during.p95)}, max ${ms(during.max)}, ${during.n} frames`);
+  await explorerPage.close();
 } finally {
   await browser.close();
   await server.close();
