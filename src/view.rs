@@ -4,7 +4,7 @@
 
 use crate::sim::engine::BusEvent;
 use crate::sim::ops::Cached;
-use crate::sim::scenario::Channel;
+use crate::sim::scenario::{Channel, Fault, FaultKind, Millis};
 use crate::sim::world::World;
 use crate::sim::{Simulation, TraceEvent};
 
@@ -341,10 +341,123 @@ fn cached_text(world: &World, cached: &Cached) -> String {
     }
 }
 
+/// The kinds of fault a person can add, with their names in the scenario.
+pub const FAULT_KINDS: [(&str, &str); 6] = [
+    ("cache_crash", "cache crash"),
+    ("app_crash", "app crash"),
+    ("bus_drop", "event dropped"),
+    ("consumer_pause", "consumer paused"),
+    ("db_slow", "slow database"),
+    ("relay_crash", "relay crash"),
+];
+
+/// A fault of kind `name` (a [`FAULT_KINDS`] name) at `at_ms` (or from
+/// `at_ms` for `span_ms`, for the kinds that last), with the other settings
+/// at their usual values (instance 0, one event, 10x slower).
+pub fn new_fault(name: &str, at_ms: Millis, span_ms: Millis) -> Option<Fault> {
+    let lasting = |kind| Fault { at_ms: None, kind };
+    let instant = |kind| Fault {
+        at_ms: Some(at_ms),
+        kind,
+    };
+    Some(match name {
+        "cache_crash" => instant(FaultKind::CacheCrash),
+        "app_crash" => instant(FaultKind::AppCrash { app: 0 }),
+        "bus_drop" => instant(FaultKind::BusDrop { count: 1 }),
+        "relay_crash" => instant(FaultKind::RelayCrash),
+        "consumer_pause" => lasting(FaultKind::ConsumerPause {
+            from_ms: at_ms,
+            to_ms: at_ms.saturating_add(span_ms),
+        }),
+        "db_slow" => lasting(FaultKind::DbSlow {
+            from_ms: at_ms,
+            to_ms: at_ms.saturating_add(span_ms),
+            factor: 10,
+        }),
+        _ => return None,
+    })
+}
+
+/// `fault` moved so that it starts at `at_ms` (a lasting one keeps its
+/// length).
+pub fn move_fault(fault: &Fault, at_ms: Millis) -> Fault {
+    let kind = match fault.kind {
+        FaultKind::ConsumerPause { from_ms, to_ms } => FaultKind::ConsumerPause {
+            from_ms: at_ms,
+            to_ms: at_ms.saturating_add(to_ms.saturating_sub(from_ms)),
+        },
+        FaultKind::DbSlow {
+            from_ms,
+            to_ms,
+            factor,
+        } => FaultKind::DbSlow {
+            from_ms: at_ms,
+            to_ms: at_ms.saturating_add(to_ms.saturating_sub(from_ms)),
+            factor,
+        },
+        other => other,
+    };
+    Fault {
+        at_ms: fault.at_ms.map(|_| at_ms),
+        kind,
+    }
+}
+
+/// `cache crash at 500 ms`, `consumer paused 100–300 ms`.
+pub fn fault_text(fault: &Fault) -> String {
+    let at = fault
+        .at_ms
+        .map_or(String::new(), |at| format!(" at {at} ms"));
+    match fault.kind {
+        FaultKind::CacheCrash => format!("cache crash{at}"),
+        FaultKind::RelayCrash => format!("relay crash{at}"),
+        FaultKind::AppCrash { app } => format!("app {app} crash{at}"),
+        FaultKind::BusDrop { count } => format!("next {count} event(s) dropped{at}"),
+        FaultKind::ConsumerPause { from_ms, to_ms } => {
+            format!("consumer paused {from_ms}–{to_ms} ms")
+        }
+        FaultKind::DbSlow {
+            from_ms,
+            to_ms,
+            factor,
+        } => format!("database {factor}x slower {from_ms}–{to_ms} ms"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::lessons;
+
+    #[test]
+    fn faults_are_made_moved_and_described() {
+        for (name, _) in FAULT_KINDS {
+            let fault = new_fault(name, 100, 50).unwrap();
+            assert_eq!(fault.starts_ms(), Some(100), "{name}");
+            let moved = move_fault(&fault, 300);
+            assert_eq!(moved.starts_ms(), Some(300), "{name}");
+            assert_eq!(
+                move_fault(&moved, 100),
+                fault,
+                "{name}: moving back restores it"
+            );
+        }
+        assert!(new_fault("meteor", 1, 1).is_none());
+        let pause = new_fault("consumer_pause", 100, 200).unwrap();
+        assert_eq!(fault_text(&pause), "consumer paused 100–300 ms");
+        assert_eq!(
+            fault_text(&move_fault(&pause, 0)),
+            "consumer paused 0–200 ms"
+        );
+        assert_eq!(
+            fault_text(&new_fault("cache_crash", 500, 0).unwrap()),
+            "cache crash at 500 ms"
+        );
+        assert_eq!(
+            fault_text(&new_fault("db_slow", 5, 10).unwrap()),
+            "database 10x slower 5–15 ms"
+        );
+    }
 
     #[test]
     fn rows_follow_the_simulation_step_by_step() {

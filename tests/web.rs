@@ -214,6 +214,36 @@ mod reducer {
     }
 
     #[wasm_bindgen_test]
+    fn faults_rerun_the_same_seed_and_bad_ones_keep_the_state() {
+        use cachescope::view::new_fault;
+        let state = apply(playground("write-behind-crash"), [Action::RunToEnd]);
+        assert_eq!(
+            cachescope::sim::Report::of(state.recording.current(), false).lost_writes,
+            2
+        );
+        // No faults: nothing lost; the lesson's seed and requests are kept.
+        let state = apply(state, [Action::SetFaults(Vec::new()), Action::RunToEnd]);
+        let report = cachescope::sim::Report::of(state.recording.current(), false);
+        assert_eq!((report.lost_writes, report.seed), (0, 1));
+        // A crash of app instance 5 in a one-instance scenario is refused;
+        // the run on screen stays.
+        let bad = cachescope::sim::scenario::Fault {
+            at_ms: Some(5),
+            kind: cachescope::sim::scenario::FaultKind::AppCrash { app: 5 },
+        };
+        assert!(new_fault("app_crash", 5, 0).is_some());
+        let after = apply(state.clone(), [Action::SetFaults(vec![bad])]);
+        assert!(
+            after
+                .message
+                .as_deref()
+                .unwrap_or_default()
+                .starts_with("This scenario was not loaded: faults[0]")
+        );
+        assert!(after.whole == state.whole);
+    }
+
+    #[wasm_bindgen_test]
     fn a_loaded_scenario_replaces_the_lesson_until_another_lesson_is_chosen() {
         let json = lessons::lesson("ttl-only").unwrap().scenario_json;
         let state = apply(

@@ -3,6 +3,7 @@
 use yew::prelude::*;
 
 use super::explorer::ExplorerPanel;
+use super::faults::FaultsPanel;
 use super::panels::{InspectorPanel, NarrationPanel, ScenarioLoader, StepsPanel};
 use super::state::{Action, Exploring, Playground};
 use super::strip::ArchitectureStrip;
@@ -173,6 +174,10 @@ pub fn app() -> Html {
                     <StepsPanel rows={view::step_rows(&trace[recent_from..], recent_from)} earlier={recent_from} />
                 </div>
             </div>
+            <FaultsPanel faults={state.base_scenario().faults} onchange={
+                let state = state.dispatcher();
+                Callback::from(move |faults| state.dispatch(Action::SetFaults(faults)))
+            } />
             <ExplorerPanel exploring={state.exploring.clone()} onexplore={dispatch(Action::Explore)}
                 oncancel={dispatch(Action::CancelExplore)} onshow={
                     let state = state.dispatcher();

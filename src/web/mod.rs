@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod explorer;
+pub mod faults;
 pub mod panels;
 pub mod state;
 pub mod strip;

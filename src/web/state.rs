@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use crate::sim::Scenario;
 use crate::sim::explore::{Anomaly, Exploration, Explorer, Limits, Progress, Summary};
 use crate::sim::recording::Recording;
-use crate::sim::scenario::ScheduleEntry;
+use crate::sim::scenario::{Fault, ScheduleEntry};
 use crate::timeline::{self, Timeline};
 
 /// Everything the page shows is derived from this.
@@ -162,6 +162,9 @@ pub enum Action {
     /// Show a failing schedule on the timeline: the shortest (0) or the
     /// k-th with this anomaly.
     ShowFailing(Anomaly, usize),
+    /// Run the scenario on screen again with these faults instead of its
+    /// own (same seed); refused with a message if they are not valid.
+    SetFaults(Vec<Fault>),
 }
 
 impl Playground {
@@ -343,6 +346,23 @@ impl Reducible for Playground {
                 }
                 Err(message) => next.message = Some(message),
             },
+            Action::SetFaults(faults) => {
+                let scenario = Scenario {
+                    faults,
+                    ..next.base_scenario()
+                };
+                match serde_json::to_string_pretty(&scenario) {
+                    Ok(json) => match load(&json) {
+                        Ok(recording) => {
+                            next.custom = Some(json);
+                            next.exploring = Exploring::Idle;
+                            next.show(recording);
+                        }
+                        Err(message) => next.message = Some(message),
+                    },
+                    Err(error) => next.message = Some(error.to_string()),
+                }
+            }
             Action::Explore => {
                 next.exploring = match Explorer::new(&next.base_scenario(), Limits::default()) {
                     Ok(explorer) => Exploring::Running {

@@ -241,3 +241,46 @@ test('the explorer panel counts every interleaving and opens a failing schedule'
   assert.match(await page.getByTestId('explore-refused').textContent(), /at most 10 concurrent requests/);
   assert.deepEqual(errors, []);
 });
+
+test('faults: a cache crash placed on a write-behind run loses the writes; moved after the flush, none', async () => {
+  const { page, errors, clock } = await open('write-behind-crash');
+  const faults = page.getByTestId('fault');
+  assert.equal(await faults.count(), 1);
+  assert.match(await faults.first().textContent(), /cache crash at 500 ms/);
+  // Without the crash the flusher writes B at 1,001 ms: nothing is lost.
+  await page.getByTestId('fault-remove').click();
+  await page.getByTestId('lesson-title').filter({ hasText: 'Your scenario' }).waitFor();
+  await page.getByTestId('run').click();
+  await clock.filter({ hasText: 'done' }).waitFor();
+  assert.equal(await page.getByTestId('mark-lost').count(), 0);
+  assert.equal(await page.getByTestId('db-cell').textContent(), 'B @2');
+  // A crash at 15 ms, after both acknowledged writes: both are lost.
+  await page.getByTestId('fault-kind').selectOption('cache_crash');
+  await page.getByTestId('fault-at').fill('15');
+  await page.getByTestId('fault-add').click();
+  await faults.first().waitFor();
+  assert.match(await faults.first().textContent(), /cache crash at 15 ms/);
+  await page.getByTestId('run').click();
+  await clock.filter({ hasText: 'done' }).waitFor();
+  assert.equal(await page.getByTestId('mark-lost').count(), 3, 'two writes and the crash');
+  assert.equal(await page.getByTestId('db-cell').textContent(), 'v1 @1');
+  // Moved to 2,000 ms, after the flush: nothing lost again.
+  await page.getByTestId('fault-start').fill('2000');
+  await page.getByTestId('fault-start').dispatchEvent('change');
+  await faults.filter({ hasText: 'at 2000 ms' }).waitFor();
+  await page.getByTestId('run').click();
+  await clock.filter({ hasText: 'done' }).waitFor();
+  assert.equal(await page.getByTestId('mark-lost').count(), 0);
+  // Not a number: one message, nothing changes.
+  await page.getByTestId('fault-at').fill('');
+  await page.getByTestId('fault-add').click();
+  assert.match(await page.getByTestId('fault-error').textContent(), /expected a whole number of milliseconds/);
+  assert.equal(await faults.count(), 1);
+  // A timed fault in a scheduled lesson is refused with the reason.
+  await page.getByTestId('lesson').selectOption({ label: 'update-on-write-race' });
+  await page.getByTestId('fault-at').fill('10');
+  await page.getByTestId('fault-add').click();
+  assert.match(await page.getByTestId('message').textContent(), /in scheduled mode, put faults in the schedule/);
+  assert.equal(await page.getByTestId('fault').count(), 0);
+  assert.deepEqual(errors, []);
+});
