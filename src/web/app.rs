@@ -106,6 +106,7 @@ pub fn app() -> Html {
     } else {
         narration::beats(state.lesson.name)
     };
+    let base = state.base_scenario();
     let scenario_json =
         serde_json::to_string_pretty(state.recording.scenario()).unwrap_or_default();
 
@@ -162,7 +163,16 @@ pub fn app() -> Html {
                     <ArchitectureStrip {strip} />
                     <SchedulerPanel actors={sim.schedulable()} onschedule={onschedule} />
                     <TimelineView whole={state.whole.clone()} entries={trace.len()} now_ms={sim.now_ms()}
-                        highlight={explanation.as_ref().map(|e| e.steps.clone()).unwrap_or_default()} {onselect} />
+                        highlight={explanation.as_ref().map(|e| e.steps.clone()).unwrap_or_default()} {onselect}
+                        fault_starts={base.faults.iter().map(|f| f.starts_ms().unwrap_or(0)).collect::<Vec<_>>()}
+                        onmovefault={{
+                            let (state, faults) = (state.dispatcher(), base.faults.clone());
+                            Callback::from(move |(index, at_ms): (usize, crate::sim::scenario::Millis)| {
+                                let mut faults = faults.clone();
+                                faults[index] = view::move_fault(&faults[index], at_ms);
+                                state.dispatch(Action::SetFaults(faults));
+                            })
+                        }} />
                     if let Some(explanation) = &explanation {
                         <p class="explanation" data-testid="explanation" aria-live="polite">{ &explanation.sentence }</p>
                     } else {
@@ -174,7 +184,7 @@ pub fn app() -> Html {
                     <StepsPanel rows={view::step_rows(&trace[recent_from..], recent_from)} earlier={recent_from} />
                 </div>
             </div>
-            <FaultsPanel faults={state.base_scenario().faults} onchange={
+            <FaultsPanel faults={base.faults.clone()} onchange={
                 let state = state.dispatcher();
                 Callback::from(move |faults| state.dispatch(Action::SetFaults(faults)))
             } />

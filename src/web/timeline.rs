@@ -14,7 +14,7 @@ use yew::prelude::*;
 use super::state::WholeTimeline;
 use crate::sim::engine::DivergenceKind;
 use crate::sim::scenario::Millis;
-use crate::timeline::{MarkKind, Span, Timeline};
+use crate::timeline::{LaneKind, MarkKind, Span, Timeline};
 
 /// Drawing geometry (SVG user units; the SVG scales to its box).
 const WIDTH: f64 = 1000.0;
@@ -95,6 +95,13 @@ pub struct TimelineProps {
     pub highlight: Vec<usize>,
     /// Something was clicked.
     pub onselect: Callback<Selection>,
+    /// The start of each of the scenario's faults (drag handles on the
+    /// faults lane, in real time).
+    #[prop_or_default]
+    pub fault_starts: Vec<Millis>,
+    /// A fault's handle was dragged: (its index, its new start).
+    #[prop_or_default]
+    pub onmovefault: Callback<(usize, Millis)>,
 }
 
 /// The space-time diagram, its axis switch and zoom controls.
@@ -102,6 +109,9 @@ pub struct TimelineProps {
 pub fn timeline_view(props: &TimelineProps) -> Html {
     let t = &*props.whole.0;
     let axis = use_state(|| Axis::Time);
+    let svg = use_node_ref();
+    // A fault handle being dragged: (which fault, where it is now, ms).
+    let dragging = use_state(|| None::<(usize, Millis)>);
     // The visible range, or `None` for the whole run.
     let view = use_state(|| None::<(f64, f64)>);
     let full = match *axis {
@@ -150,6 +160,7 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
     let plot_width = WIDTH - LABELS - RIGHT;
     let chunks = t.spans.len().div_ceil(CHUNK);
     let cursor_x = scale.x(cursor);
+    let faults_lane = t.lanes.iter().position(|l| l.kind == LaneKind::Faults);
 
     html! {
         <figure class="timeline" aria-labelledby="timeline-title">
@@ -169,7 +180,7 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                 </span>
             </figcaption>
             <div class="timeline-plot">
-            <svg data-testid="timeline" data-axis={match *axis { Axis::Time => "time", Axis::Steps => "steps" }}
+            <svg ref={svg.clone()} data-testid="timeline" data-axis={match *axis { Axis::Time => "time", Axis::Steps => "steps" }}
                 viewBox={format!("0 0 {WIDTH} {height}")} role="img"
                 aria-label="Space-time diagram of the run">
                 <defs>
@@ -233,6 +244,61 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                             entries={0} {now_ms} {scale} onselect={props.onselect.clone()} /> }
                     }) }
                     </g>
+                    if let (Axis::Time, Some(lane)) = (scale.axis, faults_lane) {
+                        <g class="fault-handles">
+                        { for props.fault_starts.iter().enumerate().map(|(index, &start)| {
+                            let at = match *dragging { Some((i, ms)) if i == index => ms, _ => start };
+                            let (cx, cy) = (scale.x(at as f64), lane_y(lane) + 4.0);
+                            // Drag: the pointer is captured by the handle, so
+                            // moves and the release reach it wherever they are.
+                            let to_ms = {
+                                let svg = svg.clone();
+                                move |event: &PointerEvent| -> Option<Millis> {
+                                    let rect = svg.cast::<web_sys::Element>()?.get_bounding_client_rect();
+                                    let user_x = (f64::from(event.client_x()) - rect.left()) / rect.width() * WIDTH;
+                                    let unit = lo + (user_x - LABELS) / (WIDTH - LABELS - RIGHT) * (hi - lo);
+                                    Some(unit.clamp(0.0, full.1).round() as Millis)
+                                }
+                            };
+                            let onpointerdown = {
+                                let dragging = dragging.clone();
+                                Callback::from(move |event: PointerEvent| {
+                                    if let Some(target) = event.target_dyn_into::<web_sys::Element>() {
+                                        let _ = target.set_pointer_capture(event.pointer_id());
+                                    }
+                                    event.prevent_default();
+                                    dragging.set(Some((index, start)));
+                                })
+                            };
+                            let onpointermove = {
+                                let (dragging, to_ms) = (dragging.clone(), to_ms.clone());
+                                Callback::from(move |event: PointerEvent| {
+                                    if let (Some((i, _)), Some(ms)) = (*dragging, to_ms(&event)) {
+                                        dragging.set(Some((i, ms)));
+                                    }
+                                })
+                            };
+                            let onpointerup = {
+                                let (dragging, onmove) = (dragging.clone(), props.onmovefault.clone());
+                                Callback::from(move |event: PointerEvent| {
+                                    if let (Some((i, _)), Some(ms)) = (*dragging, to_ms(&event)) {
+                                        if ms != start {
+                                            onmove.emit((i, ms));
+                                        }
+                                    }
+                                    dragging.set(None);
+                                })
+                            };
+                            html! {
+                                <g key={index} class="fault-handle" data-testid="fault-handle"
+                                    {onpointerdown} {onpointermove} {onpointerup}>
+                                    <polygon points={format!("{},{} {},{} {},{}", cx - 7.0, cy - 12.0, cx + 7.0, cy - 12.0, cx, cy)} />
+                                    <title>{ format!("Fault {}: starts at {at} ms (drag to move)", index + 1) }</title>
+                                </g>
+                            }
+                        }) }
+                        </g>
+                    }
                 </g>
                 <text x="4" y={(band_y + BAND / 2.0 + 4.0).to_string()} class="lane-label">{ "DB reads" }</text>
                 <g class="ticks">

@@ -284,3 +284,32 @@ test('faults: a cache crash placed on a write-behind run loses the writes; moved
   assert.equal(await page.getByTestId('fault').count(), 0);
   assert.deepEqual(errors, []);
 });
+
+test('a fault is moved by dragging its handle on the timeline', async () => {
+  const { page, errors, clock } = await open('write-behind-crash');
+  const handle = page.getByTestId('fault-handle');
+  await handle.waitFor();
+  await handle.scrollIntoViewIfNeeded();
+  const box = await handle.boundingBox();
+  // The axis runs 0 ms (x of the first tick) to the run's end (1021 ms).
+  const ticks = await page.locator('.ticks text').evaluateAll((ts) =>
+    ts.map((t) => { const r = t.getBoundingClientRect(); return { text: t.textContent, left: r.left, right: r.right }; }),
+  );
+  const x0 = ticks[0].left;
+  const x1 = ticks[ticks.length - 1].right;
+  const end = Number(ticks[ticks.length - 1].text.replace(' ms', ''));
+  const target = x0 + ((x1 - x0) * 250) / end;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(target, box.y + box.height / 2, { steps: 8 });
+  await page.mouse.up();
+  const fault = page.getByTestId('fault');
+  await fault.filter({ hasNotText: 'at 500 ms' }).waitFor();
+  const at = Number((await fault.textContent()).match(/at (\d+) ms/)[1]);
+  assert.ok(Math.abs(at - 250) <= 15, `dropped at ${at} ms`);
+  // Still before the flush: both writes are still lost.
+  await page.getByTestId('run').click();
+  await clock.filter({ hasText: 'done' }).waitFor();
+  assert.equal(await page.getByTestId('mark-lost').count(), 3);
+  assert.deepEqual(errors, []);
+});
