@@ -10,7 +10,7 @@ use crate::sim::ops::Version;
 use crate::sim::report::RequestReport;
 use crate::sim::scenario::Millis;
 use crate::sim::strategy::Source;
-use crate::timeline::next_crash;
+use crate::timeline::{answering_entry, next_cache_crash};
 
 /// Why an anomaly happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -245,9 +245,7 @@ pub fn stale_read(trace: &[TraceEvent], request: &RequestReport) -> Option<Expla
         return None;
     }
     let (start, end, old) = (request.start_ms?, request.end_ms?, request.version?);
-    let answered = trace
-        .iter()
-        .rposition(|e| e.actor == request.id && e.end_ms <= end)?;
+    let answered = answering_entry(trace, &request.id, end)?;
     let commit = on_key(trace, &request.key)
         .filter(|(_, e)| e.end_ms < start)
         .filter(|(_, e)| matches!(e.fact, Fact::Committed { version } if version > old))
@@ -353,11 +351,9 @@ pub fn phantom_read(trace: &[TraceEvent], request: &RequestReport) -> Option<Exp
         return None;
     }
     let end = request.end_ms?;
-    let answered = trace
-        .iter()
-        .rposition(|e| e.actor == request.id && e.end_ms <= end)?;
+    let answered = answering_entry(trace, &request.id, end)?;
     let store = uncommitted_store(trace, &request.key, answered, end)?;
-    let crash = next_crash(trace, answered)?;
+    let crash = next_cache_crash(trace, answered)?;
     let (writer, crashed) = (&trace[store], &trace[crash]);
     Some(Explanation {
         steps: vec![store, answered, crash],
@@ -379,7 +375,7 @@ pub fn phantom_read(trace: &[TraceEvent], request: &RequestReport) -> Option<Exp
 /// unflushed when a crash hit. `step` is the crash, or a lost write's
 /// answer (then the first crash after it is explained).
 pub fn lost_writes(trace: &[TraceEvent], step: usize) -> Option<Explanation> {
-    let crash = next_crash(trace, step)?;
+    let crash = next_cache_crash(trace, step)?;
     let crashed = &trace[crash];
     // The dirty sets since the key's last flush (or ever): acknowledged,
     // and only in the cache.

@@ -209,10 +209,7 @@ pub fn layout(report: &Report) -> Timeline {
         let Some(end_ms) = request.end_ms else {
             continue;
         };
-        // The request's last operation up to its answer returned the value.
-        let step = trace
-            .iter()
-            .rposition(|e| e.actor == request.id && e.end_ms <= end_ms);
+        let step = answering_entry(trace, &request.id, end_ms);
         let value = || {
             let value = request.value.as_deref().unwrap_or("?");
             match request.version {
@@ -230,7 +227,7 @@ pub fn layout(report: &Report) -> Timeline {
                 label: format!("stale: {}", value()),
             });
         }
-        let crash_after = || step.and_then(|step| next_crash(trace, step));
+        let crash_after = || step.and_then(|step| next_cache_crash(trace, step));
         if request.phantom == Some(true) {
             marks.push(Mark {
                 lane,
@@ -383,9 +380,22 @@ impl Timeline {
     }
 }
 
-/// The first crash at or after trace entry `from`.
-pub fn next_crash(trace: &[crate::sim::TraceEvent], from: usize) -> Option<usize> {
-    (from..trace.len()).find(|&i| trace[i].actor == "fault" && trace[i].op.ends_with(".crash"))
+/// The trace entry that answered request `id` at `end_ms`: its last
+/// operation up to then (which returned the value, for a read).
+pub fn answering_entry(
+    trace: &[crate::sim::TraceEvent],
+    id: &str,
+    end_ms: Millis,
+) -> Option<usize> {
+    trace
+        .iter()
+        .rposition(|e| e.actor == id && e.end_ms <= end_ms)
+}
+
+/// The first cache crash at or after trace entry `from`: the only fault
+/// that loses acknowledged writes (an app or relay crash does not).
+pub fn next_cache_crash(trace: &[crate::sim::TraceEvent], from: usize) -> Option<usize> {
+    (from..trace.len()).find(|&i| trace[i].actor == "fault" && trace[i].op == "cache.crash")
 }
 
 /// The lane of a generated request (`r17` -> `reads`, `w3` -> `writes`).

@@ -150,7 +150,6 @@ pub fn inspect(sim: &Simulation, before: Option<&Simulation>) -> Inspector {
     let Some(before) = before.map(inspect_unflagged) else {
         return now;
     };
-    let flag = |changed: bool, differs: bool| changed || differs;
     Inspector {
         cache: now
             .cache
@@ -159,12 +158,9 @@ pub fn inspect(sim: &Simulation, before: Option<&Simulation>) -> Inspector {
             .map(|(row, old)| {
                 // The countdown moves with the clock; only what the entry
                 // holds counts as a change.
-                let differs = (&row.value, row.dirty, hold_kind(&row.hold))
+                let changed = (&row.value, row.dirty, hold_kind(&row.hold))
                     != (&old.value, old.dirty, hold_kind(&old.hold));
-                CacheRow {
-                    changed: flag(row.changed, differs),
-                    ..row
-                }
+                CacheRow { changed, ..row }
             })
             .collect(),
         db: now
@@ -180,14 +176,11 @@ pub fn inspect(sim: &Simulation, before: Option<&Simulation>) -> Inspector {
             .partitions
             .into_iter()
             .map(|row| {
-                let differs = before.partitions.get(row.index).is_none_or(|old| {
+                let changed = before.partitions.get(row.index).is_none_or(|old| {
                     (&old.in_transit, &old.queued, old.busy)
                         != (&row.in_transit, &row.queued, row.busy)
                 });
-                PartitionRow {
-                    changed: differs,
-                    ..row
-                }
+                PartitionRow { changed, ..row }
             })
             .collect(),
         outbox: now

@@ -266,3 +266,27 @@ fn the_whole_runs_layout_seen_at_any_cursor_matches_the_report_at_that_cursor() 
         }
     }
 }
+
+/// Only a cache crash loses acknowledged writes: with an app crash between
+/// the writes and the cache crash, the lost writes and the phantom read are
+/// known from the cache crash (entry 4), not from the app crash (entry 3).
+#[test]
+fn losses_are_known_from_the_cache_crash_not_an_earlier_app_crash() {
+    let mut scenario = support::lesson("write-behind-crash");
+    scenario["faults"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({ "at_ms": 300, "kind": "app_crash", "app": 0 }));
+    let scenario = Scenario::from_json(&scenario.to_string()).unwrap();
+    let recording = cachescope::sim::recording::Recording::new(&scenario).unwrap();
+    let t = timeline::of_recording(&recording);
+    let ops: Vec<&str> = recording.full_trace().iter().map(|e| e.op).collect();
+    assert_eq!(&ops[3..5], ["app.crash", "cache.crash"]);
+    let losses: Vec<_> = t
+        .marks
+        .iter()
+        .filter(|m| matches!(m.kind, MarkKind::LostWrite | MarkKind::PhantomRead))
+        .collect();
+    assert_eq!(losses.len(), 4, "{losses:?}");
+    assert!(losses.iter().all(|m| m.known_at == Some(4)), "{losses:?}");
+}

@@ -198,7 +198,7 @@ mod reducer {
                 "{bad:?}: {message}"
             );
             assert_eq!(after.steps_taken(), 2);
-            assert!(after.whole == whole && after.custom.is_none());
+            assert!(after.whole == whole && !after.custom);
         }
         // Too big for the page: refused before anything is simulated.
         let big =
@@ -250,13 +250,13 @@ mod reducer {
             playground("cache-aside-basics"),
             [Action::LoadScenario(json.to_string())],
         );
-        assert!(state.custom.is_some() && state.message.is_none());
+        assert!(state.custom && state.message.is_none());
         assert_eq!(state.recording.scenario().name, "TTL only");
         let state = apply(state, [Action::RunToEnd, Action::Reset]);
         assert_eq!(state.steps_taken(), 0);
-        assert!(state.custom.is_some(), "reset replays the loaded scenario");
+        assert!(state.custom, "reset replays the loaded scenario");
         let state = apply(state, [Action::SelectLesson(0)]);
-        assert!(state.custom.is_none());
+        assert!(!state.custom);
     }
 }
 

@@ -117,11 +117,11 @@ impl Recording {
         self.cursor
     }
 
-    /// The clock after step `step` (0: the start).
+    /// The clock after step `step` (0: the start; clamped to the end).
     pub fn time_after(&self, step: usize) -> Millis {
-        match step.checked_sub(1) {
+        match step.min(self.len()).checked_sub(1) {
             None => self.checkpoints[0].now_ms(),
-            Some(last) => self.time_after[last.min(self.time_after.len() - 1)],
+            Some(last) => self.time_after[last],
         }
     }
 
@@ -165,16 +165,10 @@ impl Recording {
     /// the cursor where it is: from the nearest checkpoint, so it costs at
     /// most one checkpoint interval of steps.
     pub fn simulation_at(&self, step: usize) -> Simulation {
-        let step = step.min(self.len());
-        if step == self.cursor {
-            return self.current.clone();
-        }
-        let checkpoint = step / self.interval;
-        let mut sim = self.checkpoints[checkpoint].clone();
-        for _ in checkpoint * self.interval..step {
-            sim.step();
-        }
-        sim
+        // A clone shares the run's record; only the cursor's state is copied.
+        let mut moved = self.clone();
+        moved.seek(step);
+        moved.current
     }
 
     /// Moves the cursor to after step `step` (clamped to the run's end).

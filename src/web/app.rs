@@ -60,24 +60,8 @@ pub fn app() -> Html {
     let taken = state.steps_taken();
     let total = state.total_steps();
     let playing = state.playback.playing;
-    let onseek = {
-        let state = state.dispatcher();
-        Callback::from(move |event: InputEvent| {
-            let input: web_sys::HtmlInputElement = event.target_unchecked_into();
-            if let Ok(step) = input.value().parse() {
-                state.dispatch(Action::Seek(step));
-            }
-        })
-    };
-    let onspeed = {
-        let state = state.dispatcher();
-        Callback::from(move |event: InputEvent| {
-            let input: web_sys::HtmlInputElement = event.target_unchecked_into();
-            if let Ok(notch) = input.value().parse() {
-                state.dispatch(Action::SetSpeed(notch));
-            }
-        })
-    };
+    let onseek = on_slider(state.dispatcher(), Action::Seek);
+    let onspeed = on_slider(state.dispatcher(), Action::SetSpeed);
     let explanation = (*selected).and_then(|selection| explain_selection(&state, selection));
     let onschedule = {
         let state = state.dispatcher();
@@ -101,12 +85,12 @@ pub fn app() -> Html {
         RECENT_STEPS
     };
     let recent_from = trace.len().saturating_sub(recent);
-    let beats = if state.custom.is_some() {
+    let beats = if state.custom {
         &[][..]
     } else {
         narration::beats(state.lesson.name)
     };
-    let base = state.base_scenario();
+    let base = &state.base;
     let scenario_json =
         serde_json::to_string_pretty(state.recording.scenario()).unwrap_or_default();
 
@@ -121,7 +105,7 @@ pub fn app() -> Html {
                     let state = state.dispatcher();
                     Callback::from(move |index| state.dispatch(Action::SelectLesson(index)))
                 } />
-                if state.custom.is_some() {
+                if state.custom {
                     <h2 id="lesson-title" data-testid="lesson-title">{ format!("Your scenario: {}", state.recording.scenario().name) }</h2>
                 } else {
                     <h2 id="lesson-title" data-testid="lesson-title">{ state.lesson.title }</h2>
@@ -266,6 +250,20 @@ fn scheduler_panel(props: &SchedulerProps) -> Html {
             }
         </section>
     }
+}
+
+/// A slider's input events as actions: its value parsed, and `action` of
+/// it dispatched (a value that does not parse is ignored).
+fn on_slider<T: std::str::FromStr + 'static>(
+    dispatcher: UseReducerDispatcher<Playground>,
+    action: fn(T) -> Action,
+) -> Callback<InputEvent> {
+    Callback::from(move |event: InputEvent| {
+        let input: web_sys::HtmlInputElement = event.target_unchecked_into();
+        if let Ok(value) = input.value().parse() {
+            dispatcher.dispatch(action(value));
+        }
+    })
 }
 
 /// What a click on the timeline explains, at the cursor (from the trace so

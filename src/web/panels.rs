@@ -144,7 +144,7 @@ pub fn narration_panel(props: &NarrationProps) -> Html {
             <p class="beat" data-testid="beat" aria-live="polite">{ beat.text }</p>
             <div class="beat-nav">
                 <button data-testid="beat-previous" onclick={props.onprevious.clone()}
-                    disabled={props.current == 0 && props.positions.first() == Some(&Some(0))}>
+                    disabled={props.current == 0}>
                     { "◀ Previous" }
                 </button>
                 <button data-testid="beat-next" onclick={props.onnext.clone()}

@@ -32,8 +32,11 @@ pub struct Playground {
     /// The whole run's timeline, laid out once per run (the page shows it
     /// up to the cursor).
     pub whole: WholeTimeline,
-    /// A scenario loaded by hand instead of the lesson's, if any.
-    pub custom: Option<String>,
+    /// The scenario on screen before any fork: the lesson's, or one loaded
+    /// or edited by hand (what Reset replays and the explorer explores).
+    pub base: Rc<Scenario>,
+    /// Whether `base` was loaded or edited by hand (no narration then).
+    pub custom: bool,
     /// The exhaustive explorer's panel.
     pub exploring: Exploring,
 }
@@ -170,7 +173,8 @@ pub enum Action {
 impl Playground {
     /// A fresh run of `lesson`.
     pub fn new(lesson: &'static Lesson) -> Self {
-        let recording = Recording::new(&lesson.scenario()).expect("built-in lessons are valid");
+        let base = lesson.scenario();
+        let recording = Recording::new(&base).expect("built-in lessons are valid");
         Playground {
             lesson,
             beats_at: narration::positions(narration::beats(lesson.name), &recording),
@@ -178,24 +182,27 @@ impl Playground {
             recording,
             message: None,
             playback: Playback::default(),
-            custom: None,
+            base: Rc::new(base),
+            custom: false,
             exploring: Exploring::Idle,
         }
     }
 
-    /// The scenario the lesson (or the loaded scenario) defines, before any
-    /// fork: what the explorer explores.
-    pub fn base_scenario(&self) -> Scenario {
-        self.custom
-            .as_deref()
-            .and_then(|json| Scenario::from_json(json).ok())
-            .unwrap_or_else(|| self.lesson.scenario())
+    /// Runs `scenario` (loaded or edited by hand) in place of the one on
+    /// screen; or says why not, keeping the state.
+    fn run_own(&mut self, scenario: Scenario) -> Result<(), String> {
+        let recording = record(&scenario)?;
+        self.base = Rc::new(scenario);
+        self.custom = true;
+        self.exploring = Exploring::Idle;
+        self.show(recording);
+        Ok(())
     }
 
     /// Switches to `recording` (a fork, or a loaded scenario's run),
     /// keeping the lesson, speed and any loaded scenario.
     fn show(&mut self, recording: Recording) {
-        self.beats_at = if self.custom.is_some() {
+        self.beats_at = if self.custom {
             Vec::new()
         } else {
             narration::positions(narration::beats(self.lesson.name), &recording)
@@ -248,9 +255,7 @@ pub fn anomaly_words(anomaly: Anomaly) -> &'static str {
 
 /// A scenario from a person, run to its end; or one message saying what is
 /// wrong with it.
-fn load(json: &str) -> Result<Recording, String> {
-    let scenario = Scenario::from_json(json)
-        .map_err(|error| format!("This scenario was not loaded: {error}"))?;
+fn record(scenario: &Scenario) -> Result<Recording, String> {
     if let Some(workload) = &scenario.workload {
         let expected =
             (workload.reads_per_s + workload.writes_per_s) * workload.duration_ms as f64 / 1000.0;
@@ -262,7 +267,7 @@ fn load(json: &str) -> Result<Recording, String> {
             ));
         }
     }
-    Recording::new(&scenario).map_err(|error| format!("This scenario was not loaded: {error}"))
+    Recording::new(scenario).map_err(|error| format!("This scenario was not loaded: {error}"))
 }
 
 /// The most generated requests the page records operation by operation.
@@ -293,22 +298,15 @@ impl Reducible for Playground {
                 next.recording.seek(end);
             }
             Action::Reset => {
-                let (speed, custom) = (next.playback.speed, next.custom.take());
                 // The same scenario: what the explorer found still holds.
-                let exploring = std::mem::take(&mut next.exploring);
-                match custom {
-                    Some(json) => {
-                        // A loaded scenario was valid when loaded.
-                        let scenario = Scenario::from_json(&json).expect("validated on load");
-                        match Recording::new(&scenario) {
-                            Ok(recording) => {
-                                next.custom = Some(json);
-                                next.show(recording);
-                            }
-                            Err(error) => next.message = Some(error.to_string()),
-                        }
+                let (speed, exploring) = (next.playback.speed, next.exploring.clone());
+                if next.custom {
+                    match record(&next.base) {
+                        Ok(recording) => next.show(recording),
+                        Err(message) => next.message = Some(message),
                     }
-                    None => next = Playground::new(next.lesson),
+                } else {
+                    next = Playground::new(next.lesson);
                 }
                 next.playback.set_speed(speed);
                 next.exploring = exploring;
@@ -338,33 +336,25 @@ impl Reducible for Playground {
             Action::Tick(wall_ms) => {
                 next.playback.tick(&mut next.recording, wall_ms);
             }
-            Action::LoadScenario(json) => match load(&json) {
-                Ok(recording) => {
-                    next.custom = Some(json);
-                    next.exploring = Exploring::Idle;
-                    next.show(recording);
+            Action::LoadScenario(json) => {
+                let loaded = Scenario::from_json(&json)
+                    .map_err(|error| format!("This scenario was not loaded: {error}"))
+                    .and_then(|scenario| next.run_own(scenario));
+                if let Err(message) = loaded {
+                    next.message = Some(message);
                 }
-                Err(message) => next.message = Some(message),
-            },
+            }
             Action::SetFaults(faults) => {
                 let scenario = Scenario {
                     faults,
-                    ..next.base_scenario()
+                    ..(*next.base).clone()
                 };
-                match serde_json::to_string_pretty(&scenario) {
-                    Ok(json) => match load(&json) {
-                        Ok(recording) => {
-                            next.custom = Some(json);
-                            next.exploring = Exploring::Idle;
-                            next.show(recording);
-                        }
-                        Err(message) => next.message = Some(message),
-                    },
-                    Err(error) => next.message = Some(error.to_string()),
+                if let Err(message) = next.run_own(scenario) {
+                    next.message = Some(message);
                 }
             }
             Action::Explore => {
-                next.exploring = match Explorer::new(&next.base_scenario(), Limits::default()) {
+                next.exploring = match Explorer::new(&next.base, Limits::default()) {
                     Ok(explorer) => Exploring::Running {
                         progress: explorer.progress(),
                         explorer: Rc::new(RefCell::new(explorer)),
