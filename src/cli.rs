@@ -64,6 +64,10 @@ enum Command {
         /// The stampede protection (`none` or `lease`).
         #[arg(long, default_value = "none")]
         stampede: String,
+        /// Measure this scenario file instead (the page's benchmark runs
+        /// the same file in wasm, to compare the two).
+        #[arg(long)]
+        scenario: Option<std::path::PathBuf>,
     },
     /// Measure the explorer on four concurrent writers of three operations
     /// each (369,600 schedules). Prints one line of figures.
@@ -147,7 +151,11 @@ fn execute(command: Command) -> Result<String, String> {
                 }
             }
         }
-        Command::Bench { requests, stampede } => bench(requests, &stampede),
+        Command::Bench {
+            requests,
+            stampede,
+            scenario,
+        } => bench(requests, &stampede, scenario.as_deref()),
         Command::BenchExplore => bench_explore(),
         Command::Presets => Ok(LESSONS
             .iter()
@@ -228,8 +236,44 @@ fn bench_explore() -> Result<String, String> {
     ))
 }
 
-/// Runs the benchmark workload and describes the run in one line.
-fn bench(requests: u64, stampede: &str) -> Result<String, String> {
+/// Runs the benchmark workload (or the scenario in `file`) without trace
+/// and describes the run in one line.
+fn bench(requests: u64, stampede: &str, file: Option<&std::path::Path>) -> Result<String, String> {
+    let scenario = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            Scenario::from_json(&text).map_err(|e| e.to_string())?
+        }
+        None => hot_key_stampede(requests, stampede)?,
+    };
+    let mut sim = Simulation::new(&scenario)
+        .map_err(|e| e.to_string())?
+        .without_trace();
+    // The command line may read the wall clock; the core never does.
+    let started = std::time::Instant::now();
+    sim.run();
+    let seconds = started.elapsed().as_secs_f64();
+    let report = Report::of(&sim, false);
+    let ops = sim.counters().effects;
+    Ok(format!(
+        "stampede={} requests={} simulated_ops={ops} wall_s={seconds:.3} \
+         ops_per_s={:.0} db_reads={} peak_db_concurrency={} peak_rss_kib={}",
+        serde_json::to_value(scenario.strategy.stampede)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        sim.generated().reads + sim.generated().writes,
+        ops as f64 / seconds,
+        report.db.reads,
+        report.db.peak_concurrent_reads,
+        peak_rss_kib().map_or("unknown".to_string(), |k| k.to_string()),
+    ))
+}
+
+/// The default benchmark: a hot key read 100,000 times a second by four
+/// instances, for as long as `requests` reads take.
+fn hot_key_stampede(requests: u64, stampede: &str) -> Result<Scenario, String> {
     // A fixed rate, so that more requests means a longer run, not more
     // concurrency: peak memory should then not grow with `requests`.
     let reads_per_s = 100_000.0;
@@ -247,25 +291,7 @@ fn bench(requests: u64, stampede: &str) -> Result<String, String> {
             "arrival": "poisson"
         }
     });
-    let scenario = Scenario::from_json(&scenario.to_string()).map_err(|e| e.to_string())?;
-    let mut sim = Simulation::new(&scenario)
-        .map_err(|e| e.to_string())?
-        .without_trace();
-    // The command line may read the wall clock; the core never does.
-    let started = std::time::Instant::now();
-    sim.run();
-    let seconds = started.elapsed().as_secs_f64();
-    let report = Report::of(&sim, false);
-    let ops = sim.counters().effects;
-    Ok(format!(
-        "stampede={stampede} requests={} simulated_ops={ops} wall_s={seconds:.3} \
-         ops_per_s={:.0} db_reads={} peak_db_concurrency={} peak_rss_kib={}",
-        sim.generated().reads,
-        ops as f64 / seconds,
-        report.db.reads,
-        report.db.peak_concurrent_reads,
-        peak_rss_kib().map_or("unknown".to_string(), |k| k.to_string()),
-    ))
+    Scenario::from_json(&scenario.to_string()).map_err(|e| e.to_string())
 }
 
 /// The process's peak resident memory (Linux), in KiB.

@@ -23,6 +23,7 @@ use super::scenario::{
     Channel, FaultKind, Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry, Stampede,
     Strategy, WriteStrategy,
 };
+use super::series::Series;
 use super::strategy::{self, Served};
 use super::workload::{ArrivalStream, Histogram, KeyPicker};
 use super::world::{Cache, CacheEntry, Database, World};
@@ -373,6 +374,8 @@ pub struct Simulation {
     next_period: u64,
     /// Acknowledged writes a crash lost before they were flushed.
     lost_writes: Vec<WriteId>,
+    /// Metrics per bucket of time (kept with or without the trace).
+    series: Series,
     /// Write-behind writes that a later write of their period replaced
     /// before the flush: never committed, by design.
     coalesced_writes: Vec<WriteId>,
@@ -521,6 +524,7 @@ impl Simulation {
             dirty: vec![None; key_count],
             next_period: 0,
             lost_writes: Vec::new(),
+            series: Series::default(),
             coalesced_writes: Vec::new(),
             record_trace: true,
             last_step: None,
@@ -664,6 +668,11 @@ impl Simulation {
     pub fn without_trace(mut self) -> Self {
         self.record_trace = false;
         self
+    }
+
+    /// Metrics per bucket of time, up to now.
+    pub fn series(&self) -> &Series {
+        &self.series
     }
 
     /// The bus's counters.
@@ -1139,6 +1148,25 @@ impl Simulation {
     /// and free its slot.
     fn retire(&mut self, actor: usize) {
         let run = &self.actors[actor];
+        if let (
+            ActorKind::Generated { .. } | ActorKind::Request(_),
+            Some(start),
+            Some((end, served)),
+        ) = (run.kind, run.started_ms, &run.finished)
+        {
+            let latency = end - start;
+            let bucket = self.series.at(*end);
+            bucket.answered += 1;
+            match served {
+                Served::Read { value, .. } => {
+                    bucket.read_latency.record(latency);
+                    if self.world.db.is_stale(run.key, start, value) {
+                        bucket.stale_reads += 1;
+                    }
+                }
+                Served::Write { .. } => bucket.write_latency.record(latency),
+            }
+        }
         if let (ActorKind::Generated { .. }, Some(start), Some((end, served))) =
             (run.kind, run.started_ms, &run.finished)
         {
@@ -1250,6 +1278,7 @@ impl Simulation {
                     self.track_divergence(key);
                 }
                 let lost = self.lost_writes.len() - lost_before;
+                self.series.at(self.now).lost_writes += lost as u64;
                 let result = format!(
                     "all entries lost; {} dirty key(s), {lost} unflushed write(s) lost",
                     dirty_keys.len()
@@ -1443,6 +1472,11 @@ impl Simulation {
             (other, _) => (other, Vec::new()),
         };
         self.count(&reply);
+        match op.resource() {
+            Resource::Cache => self.series.at(self.now).cache_ops += 1,
+            Resource::Publish => self.series.at(self.now).bus_ops += 1,
+            Resource::DbRead | Resource::DbWrite => {}
+        }
         self.track_write_behind(&op, &reply);
         if let Some(key) = key {
             self.track_divergence(key);
@@ -1516,6 +1550,8 @@ impl Simulation {
         {
             // A dropped read is no longer in flight.
             self.counters.db_reads_in_flight -= 1;
+            let level = self.counters.db_reads_in_flight;
+            self.series.db_reads_in_flight(self.now, level);
         }
         for flight in self.flights.values_mut() {
             flight.followers.retain(|&f| f != actor);
@@ -1715,6 +1751,8 @@ impl Simulation {
                         c.db_reads_in_flight += 1;
                         c.peak_concurrent_db_reads =
                             c.peak_concurrent_db_reads.max(c.db_reads_in_flight);
+                        let level = c.db_reads_in_flight;
+                        self.series.db_reads_in_flight(self.now, level);
                     }
                     let at = issued_ms + self.latency(op.resource(), issued_ms);
                     self.actors[actor].pending = Some((op, issued_ms));
@@ -1765,6 +1803,20 @@ impl Simulation {
 
     fn count(&mut self, reply: &Reply) {
         let c = &mut self.counters;
+        let bucket = self.series.at(self.now);
+        match reply {
+            Reply::CacheGet(Some(_))
+            | Reply::LeaseGet(LeaseGrant::Hit(_))
+            | Reply::CacheGetRefreshing { value: Some(_), .. } => bucket.hits += 1,
+            Reply::CacheGet(None)
+            | Reply::LeaseGet(_)
+            | Reply::CacheGetRefreshing { value: None, .. } => bucket.misses += 1,
+            Reply::DbRead(_) | Reply::SharedRead { .. } | Reply::OutboxRows(_) => {
+                bucket.db_reads += 1;
+            }
+            Reply::DbWrite { .. } | Reply::Flush { version: Some(_) } => bucket.db_writes += 1,
+            _ => {}
+        }
         match reply {
             Reply::CacheGet(Some(_))
             | Reply::LeaseGet(LeaseGrant::Hit(_))
@@ -1784,6 +1836,8 @@ impl Simulation {
             Reply::DbRead(_) | Reply::SharedRead { .. } | Reply::OutboxRows(_) => {
                 c.db_reads += 1;
                 c.db_reads_in_flight -= 1;
+                self.series
+                    .db_reads_in_flight(self.now, c.db_reads_in_flight);
             }
             Reply::DbWrite { .. } | Reply::Flush { version: Some(_) } => c.db_writes += 1,
             // `writes` counts commits of keys; marking outbox rows is not one.

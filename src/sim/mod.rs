@@ -19,6 +19,8 @@
 //! - [`recording`]: a finished run with checkpoints, to move through it
 //!   both ways and fork it (the page's transport and be-the-scheduler).
 //! - [`report`]: the run's outcome (spec section 4), computed from the run.
+//! - [`series`]: metrics per bucket of time (the page's charts), kept by
+//!   the engine whether or not it records the trace.
 //! - [`rng`]: the seeded RNG and the few distributions the model draws from.
 //! - [`workload`]: generated arrivals, key popularity, latency histograms.
 
@@ -30,6 +32,7 @@ pub mod recording;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod series;
 pub mod strategy;
 pub mod workload;
 pub mod world;

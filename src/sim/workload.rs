@@ -93,7 +93,7 @@ impl KeyPicker {
 
 /// Latencies in whole milliseconds, counted per value: exact percentiles in
 /// memory that does not grow with the number of requests.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Histogram {
     counts: std::collections::BTreeMap<Millis, u64>,
     total: u64,
@@ -117,6 +117,14 @@ impl Histogram {
             seen += count;
             (seen >= rank).then_some(ms)
         })
+    }
+
+    /// Adds every latency `other` recorded.
+    pub fn merge(&mut self, other: &Histogram) {
+        for (&ms, &count) in &other.counts {
+            *self.counts.entry(ms).or_default() += count;
+        }
+        self.total += other.total;
     }
 
     /// How many latencies were recorded.

@@ -2,10 +2,16 @@
 
 use yew::prelude::*;
 
+use std::rc::Rc;
+
+use super::aggregated::AggregatedView;
+use super::charts::ChartView;
+use super::compare::ComparePanel;
 use super::explorer::ExplorerPanel;
 use super::faults::FaultsPanel;
+use super::knobs::KnobsPanel;
 use super::panels::{InspectorPanel, NarrationPanel, ScenarioLoader, StepsPanel};
-use super::state::{Action, Exploring, Playground};
+use super::state::{Action, Exploring, Playground, Purpose};
 use super::strip::ArchitectureStrip;
 use super::timeline::{Selection, TimelineView};
 use crate::explain::{self, Explanation};
@@ -39,6 +45,9 @@ pub fn app() -> Html {
         state.dispatcher(),
         |_| Action::ExploreSlice,
     );
+    use_every_frame(state.work.is_some(), state.dispatcher(), |_| {
+        Action::WorkSlice
+    });
     let reduced_motion = *use_memo((), |_| prefers_reduced_motion());
     let selected = use_state(|| None::<Selection>);
     // A new run (lesson, reset, fork, loaded scenario) forgets the clicked
@@ -91,8 +100,14 @@ pub fn app() -> Html {
         narration::beats(state.lesson.name)
     };
     let base = &state.base;
-    let scenario_json =
-        serde_json::to_string_pretty(state.recording.scenario()).unwrap_or_default();
+    let charts = charts_of(&state);
+    // What the loader starts from: the run on screen (with its schedule if
+    // it was forked), or the aggregated run's scenario.
+    let on_screen = match &state.aggregated {
+        Some(_) => &**base,
+        None => state.recording.scenario(),
+    };
+    let scenario_json = serde_json::to_string_pretty(on_screen).unwrap_or_default();
 
     html! {
         <main class="playground">
@@ -114,6 +129,7 @@ pub fn app() -> Html {
             </section>
             <NarrationPanel {beats} positions={state.beats_at.clone()} current={state.beat()}
                 onnext={dispatch(Action::NextBeat)} onprevious={dispatch(Action::PreviousBeat)} />
+            if state.aggregated.is_none() {
             <div class="transport" role="toolbar" aria-label="Run controls">
                 <button data-testid="reset" onclick={dispatch(Action::Reset)}>{ "Reset" }</button>
                 <button data-testid="step-back" onclick={dispatch(Action::StepBack)} disabled={taken == 0}
@@ -139,9 +155,29 @@ pub fn app() -> Html {
                     if finished { { " · done" } }
                 </span>
             </div>
+            }
             if let Some(message) = &state.message {
                 <p class="message" role="alert" data-testid="message">{ message }</p>
             }
+            if let Some(work) = &state.work {
+                <div class="work" role="status" data-testid="work">
+                    <span>{ match work.purpose {
+                        Purpose::Show => "Simulating the workload (too large to record: it will be shown aggregated)… ".to_string(),
+                        Purpose::Compare => format!("Comparing {} configurations… ", work.total),
+                    } }</span>
+                    <progress data-testid="work-progress" max="1" value={work.progress.to_string()}
+                        aria-label="Progress">{ format!("{:.0}%", work.progress * 100.0) }</progress>
+                    <span>{ format!(" {:.0}%", work.progress * 100.0) }</span>
+                    <button data-testid="work-cancel" onclick={dispatch(Action::CancelWork)}>{ "Cancel" }</button>
+                </div>
+            }
+            if let Some(aggregated) = &state.aggregated {
+                <AggregatedView outcome={aggregated.outcome.clone()} busy_ms={aggregated.busy_ms}
+                    cursor_ms={state.aggregated_cursor_ms} onseek={{
+                        let state = state.dispatcher();
+                        Callback::from(move |ms| state.dispatch(Action::SeekTime(ms)))
+                    }} />
+            } else {
             <div class="stage">
                 <div class="stage-main">
                     <ArchitectureStrip {strip} />
@@ -168,10 +204,28 @@ pub fn app() -> Html {
                     <StepsPanel rows={view::step_rows(&trace[recent_from..], recent_from)} earlier={recent_from} />
                 </div>
             </div>
+            }
+            <section class="panel charts" aria-labelledby="charts-title" data-testid="charts">
+                <h3 id="charts-title">{ "Metrics" }</h3>
+                <div class="chart-grid">
+                    { for charts.charts.iter().map(|chart| html! {
+                        <ChartView chart={chart.clone()} end_ms={charts.end_ms} cursor_ms={Some(charts.cursor_ms)} version={charts.version} />
+                    }) }
+                </div>
+            </section>
+            <KnobsPanel scenario={base.clone()} ontune={
+                let state = state.dispatcher();
+                Callback::from(move |scenario| state.dispatch(Action::Tune(Box::new(scenario))))
+            } />
             <FaultsPanel faults={base.faults.clone()} onchange={
                 let state = state.dispatcher();
                 Callback::from(move |faults| state.dispatch(Action::SetFaults(faults)))
             } />
+            <ComparePanel outcomes={state.comparison.clone()}
+                busy={state.work.as_ref().is_some_and(|w| w.purpose == Purpose::Compare)}
+                oncompare={{ let state = state.dispatcher(); Callback::from(move |v| state.dispatch(Action::Compare(v))) }}
+                onclear={{ let state = state.dispatcher(); Callback::from(move |_| state.dispatch(Action::ClearComparison)) }}
+                onopen={{ let state = state.dispatcher(); Callback::from(move |i| state.dispatch(Action::OpenCompared(i))) }} />
             <ExplorerPanel exploring={state.exploring.clone()} onexplore={dispatch(Action::Explore)}
                 oncancel={dispatch(Action::CancelExplore)} onshow={
                     let state = state.dispatcher();
@@ -249,6 +303,58 @@ fn scheduler_panel(props: &SchedulerProps) -> Html {
                 </div>
             }
         </section>
+    }
+}
+
+/// The charts on screen: the run's metrics up to the cursor on the whole
+/// run's axis, or an aggregated run's whole series.
+struct ChartsOnScreen {
+    charts: Vec<Rc<crate::charts::Chart>>,
+    end_ms: u64,
+    cursor_ms: u64,
+    version: u64,
+}
+
+fn charts_of(state: &Playground) -> ChartsOnScreen {
+    use crate::charts::{Metric, chart};
+    use crate::sim::series::Series;
+    let (series, end_ms, cursor_ms, version) = match &state.aggregated {
+        Some(aggregated) => {
+            let outcome = &aggregated.outcome;
+            let identity = Rc::as_ptr(outcome) as u64;
+            (
+                &outcome.series,
+                outcome.report.end_ms,
+                state.aggregated_cursor_ms,
+                identity,
+            )
+        }
+        None => {
+            let sim = state.recording.current();
+            let end_ms = state.whole.0.end_ms;
+            let identity = Rc::as_ptr(&state.whole.0) as u64;
+            // While playing, drawing once per bucket is enough; paused,
+            // every step shows.
+            let moment = if state.playback.playing {
+                sim.now_ms() / Series::width_for(end_ms)
+            } else {
+                state.steps_taken() as u64
+            };
+            let version = identity
+                .wrapping_mul(1_000_003)
+                .wrapping_add(moment * 2 + u64::from(state.playback.playing));
+            (sim.series(), end_ms, sim.now_ms(), version)
+        }
+    };
+    let width = Series::width_for(end_ms);
+    ChartsOnScreen {
+        charts: Metric::ALL
+            .into_iter()
+            .map(|metric| Rc::new(chart(metric, series, width)))
+            .collect(),
+        end_ms,
+        cursor_ms,
+        version,
     }
 }
 

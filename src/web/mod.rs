@@ -2,9 +2,13 @@
 //! here only turns user input into [`state::Action`]s and plain-data views
 //! ([`crate::view`]) into markup; the simulation itself never sees the browser.
 
+pub mod aggregated;
 pub mod app;
+pub mod charts;
+pub mod compare;
 pub mod explorer;
 pub mod faults;
+pub mod knobs;
 pub mod panels;
 pub mod state;
 pub mod strip;

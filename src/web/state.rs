@@ -9,6 +9,7 @@ use crate::narration;
 use crate::playback::Playback;
 use std::cell::RefCell;
 
+use crate::compare::{self, Batch, Outcome};
 use crate::sim::Scenario;
 use crate::sim::explore::{Anomaly, Exploration, Explorer, Limits, Progress, Summary};
 use crate::sim::recording::Recording;
@@ -39,6 +40,73 @@ pub struct Playground {
     pub custom: bool,
     /// The exhaustive explorer's panel.
     pub exploring: Exploring,
+    /// Runs without their trace going on between frames (a large
+    /// workload, or the configurations of a comparison).
+    pub work: Option<Work>,
+    /// A run too large to record operation by operation, shown aggregated
+    /// (it replaces the recording on screen while set).
+    pub aggregated: Option<Aggregated>,
+    /// Where the cursor is in the aggregated run.
+    pub aggregated_cursor_ms: u64,
+    /// Configurations compared side by side (same seed).
+    pub comparison: Vec<Rc<Outcome>>,
+}
+
+/// Runs going on in slices between frames.
+#[derive(Clone, Debug)]
+pub struct Work {
+    /// What their outcomes are for.
+    pub purpose: Purpose,
+    /// The runs not yet finished, the first one running; shared because
+    /// they are not cloned with the state.
+    pub queue: Rc<RefCell<Vec<Batch>>>,
+    /// The finished ones.
+    pub done: Vec<Rc<Outcome>>,
+    /// How many runs in all.
+    pub total: usize,
+    /// How far all of them are, 0 to 1.
+    pub progress: f64,
+    /// Milliseconds of the page's time spent simulating so far.
+    pub busy_ms: f64,
+}
+
+impl PartialEq for Work {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.queue, &other.queue)
+            && self.progress == other.progress
+            && self.done.len() == other.done.len()
+    }
+}
+
+/// What a [`Work`] is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// A large scenario to show aggregated.
+    Show,
+    /// Configurations to add to the comparison.
+    Compare,
+}
+
+/// A large run, shown as density and charts instead of operation by
+/// operation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Aggregated {
+    /// Its outcome.
+    pub outcome: Rc<Outcome>,
+    /// Milliseconds of the page's time spent simulating it (for the
+    /// operations-per-second figure).
+    pub busy_ms: f64,
+}
+
+/// Which configurations a one-click comparison runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variants {
+    /// Every write strategy.
+    WriteStrategies,
+    /// Every stampede protection.
+    StampedeProtections,
+    /// Only the configuration on screen.
+    Current,
 }
 
 /// The explorer panel: every interleaving of the scenario on screen,
@@ -168,7 +236,28 @@ pub enum Action {
     /// Run the scenario on screen again with these faults instead of its
     /// own (same seed); refused with a message if they are not valid.
     SetFaults(Vec<Fault>),
+    /// Run this scenario (a knob changed: same seed) instead of the one on
+    /// screen.
+    Tune(Box<Scenario>),
+    /// Simulate one more slice of the work going on (once per frame).
+    WorkSlice,
+    /// Stop the work going on; the page keeps what it showed.
+    CancelWork,
+    /// Run these configurations of the scenario on screen and compare them.
+    Compare(Variants),
+    /// Empty the comparison.
+    ClearComparison,
+    /// Show the compared configuration at this index as the run on screen.
+    OpenCompared(usize),
+    /// Move the aggregated run's cursor to this instant.
+    SeekTime(u64),
 }
+
+/// Milliseconds of simulation per frame while work goes on: the rest of a
+/// 16.7 ms frame is left for drawing and input.
+const WORK_BUDGET_MS: f64 = 10.0;
+/// Steps between looks at the clock.
+const WORK_STEPS: usize = 256;
 
 impl Playground {
     /// A fresh run of `lesson`.
@@ -185,18 +274,61 @@ impl Playground {
             base: Rc::new(base),
             custom: false,
             exploring: Exploring::Idle,
+            work: None,
+            aggregated: None,
+            aggregated_cursor_ms: 0,
+            comparison: Vec::new(),
         }
     }
 
     /// Runs `scenario` (loaded or edited by hand) in place of the one on
     /// screen; or says why not, keeping the state.
+    /// A workload too large to record is simulated in slices and shown
+    /// aggregated once done (until then the page keeps what it showed).
     fn run_own(&mut self, scenario: Scenario) -> Result<(), String> {
+        // A newer scenario supersedes a large one still being simulated.
+        if self
+            .work
+            .as_ref()
+            .is_some_and(|w| w.purpose == Purpose::Show)
+        {
+            self.work = None;
+        }
+        if expected_requests(&scenario) > MAX_PAGE_REQUESTS {
+            let batch = Batch::new(scenario.name.clone(), &scenario)
+                .map_err(|error| format!("This scenario was not loaded: {error}"))?;
+            self.work = Some(Work::new(Purpose::Show, vec![batch]));
+            return Ok(());
+        }
         let recording = record(&scenario)?;
         self.base = Rc::new(scenario);
         self.custom = true;
         self.exploring = Exploring::Idle;
+        self.aggregated = None;
         self.show(recording);
         Ok(())
+    }
+
+    /// Shows a large run aggregated, at its end.
+    fn show_aggregated(&mut self, outcome: Rc<Outcome>, busy_ms: f64) {
+        self.base = Rc::new(outcome.scenario.clone());
+        self.custom = true;
+        self.exploring = Exploring::Idle;
+        self.beats_at = Vec::new();
+        self.aggregated_cursor_ms = outcome.report.end_ms;
+        self.aggregated = Some(Aggregated { outcome, busy_ms });
+    }
+
+    /// Takes the finished outcomes of the work going on.
+    fn finish_work(&mut self, work: Work) {
+        match work.purpose {
+            Purpose::Show => {
+                if let Some(outcome) = work.done.into_iter().next() {
+                    self.show_aggregated(outcome, work.busy_ms);
+                }
+            }
+            Purpose::Compare => self.comparison.extend(work.done),
+        }
     }
 
     /// Switches to `recording` (a fork, or a loaded scenario's run),
@@ -256,34 +388,89 @@ pub fn anomaly_words(anomaly: Anomaly) -> &'static str {
 /// A scenario from a person, run to its end; or one message saying what is
 /// wrong with it.
 fn record(scenario: &Scenario) -> Result<Recording, String> {
-    if let Some(workload) = &scenario.workload {
-        let expected =
-            (workload.reads_per_s + workload.writes_per_s) * workload.duration_ms as f64 / 1000.0;
-        if expected > MAX_PAGE_REQUESTS {
-            return Err(format!(
-                "This scenario was not loaded: about {expected:.0} requests is more than the \
-                 {MAX_PAGE_REQUESTS} the page records operation by operation (run it with the \
-                 command line, or shorten workload.duration_ms)"
-            ));
-        }
-    }
     Recording::new(scenario).map_err(|error| format!("This scenario was not loaded: {error}"))
 }
 
-/// The most generated requests the page records operation by operation.
-const MAX_PAGE_REQUESTS: f64 = 20_000.0;
+/// About how many requests a scenario makes.
+pub fn expected_requests(scenario: &Scenario) -> f64 {
+    match &scenario.workload {
+        Some(w) => (w.reads_per_s + w.writes_per_s) * w.duration_ms as f64 / 1000.0,
+        None => scenario.requests.len() as f64,
+    }
+}
+
+/// The most generated requests the page records operation by operation;
+/// larger workloads are shown aggregated.
+pub const MAX_PAGE_REQUESTS: f64 = 20_000.0;
+
+impl Work {
+    fn new(purpose: Purpose, batches: Vec<Batch>) -> Work {
+        Work {
+            purpose,
+            total: batches.len(),
+            queue: Rc::new(RefCell::new(batches)),
+            done: Vec::new(),
+            progress: 0.0,
+            busy_ms: 0.0,
+        }
+    }
+
+    /// Simulates for about `budget_ms`; `true` once every run is done.
+    fn slice(&mut self, budget_ms: f64) -> bool {
+        let now = || {
+            web_sys::window()
+                .and_then(|w| w.performance())
+                .map_or(0.0, |p| p.now())
+        };
+        let started = now();
+        let mut queue = self.queue.borrow_mut();
+        while let Some(batch) = queue.first_mut() {
+            if batch.advance(WORK_STEPS) {
+                self.done.push(Rc::new(batch.outcome()));
+                queue.remove(0);
+            }
+            if now() - started >= budget_ms {
+                break;
+            }
+        }
+        self.busy_ms += now() - started;
+        let running = queue.first().map_or(0.0, Batch::fraction);
+        self.progress = (self.done.len() as f64 + running) / self.total.max(1) as f64;
+        queue.is_empty()
+    }
+}
+
+/// A short label for a configuration: its strategy and TTL.
+fn configuration_label(scenario: &Scenario) -> String {
+    let name = |v: serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let s = &scenario.strategy;
+    let mut label = format!(
+        "{} / {} / TTL {} ms",
+        name(serde_json::json!(s.write)),
+        name(serde_json::json!(s.stampede)),
+        s.ttl_ms
+    );
+    if s.channel != crate::sim::scenario::Channel::Inline {
+        label += &format!(" / {}", name(serde_json::json!(s.channel)));
+    }
+    label
+}
 
 impl Reducible for Playground {
     type Action = Action;
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut next = Rc::unwrap_or_clone(self);
-        next.message = None;
-        // Moving by hand stops playback; the clock ticking does not.
-        if !matches!(
+        // Work between frames neither clears a message nor stops playback;
+        // moving by hand does both (the clock ticking does neither).
+        let background = matches!(
             action,
-            Action::Tick(_) | Action::TogglePlay | Action::SetSpeed(_)
-        ) {
+            Action::Tick(_) | Action::WorkSlice | Action::ExploreSlice
+        );
+        if !background {
+            next.message = None;
+        }
+        if !background && !matches!(action, Action::TogglePlay | Action::SetSpeed(_)) {
             next.playback.pause();
         }
         match action {
@@ -300,7 +487,9 @@ impl Reducible for Playground {
             Action::Reset => {
                 // The same scenario: what the explorer found still holds.
                 let (speed, exploring) = (next.playback.speed, next.exploring.clone());
-                if next.custom {
+                if next.aggregated.is_some() {
+                    next.aggregated_cursor_ms = 0;
+                } else if next.custom {
                     match record(&next.base) {
                         Ok(recording) => next.show(recording),
                         Err(message) => next.message = Some(message),
@@ -351,6 +540,58 @@ impl Reducible for Playground {
                 };
                 if let Err(message) = next.run_own(scenario) {
                     next.message = Some(message);
+                }
+            }
+            Action::Tune(scenario) => {
+                if let Err(message) = next.run_own(*scenario) {
+                    next.message = Some(message);
+                }
+            }
+            Action::WorkSlice => {
+                if let Some(mut work) = next.work.take() {
+                    if work.slice(WORK_BUDGET_MS) {
+                        next.finish_work(work);
+                    } else {
+                        next.work = Some(work);
+                    }
+                }
+            }
+            Action::CancelWork => next.work = None,
+            Action::Compare(variants) => {
+                let base = &*next.base;
+                let configurations = match variants {
+                    Variants::WriteStrategies => compare::write_strategies(base),
+                    Variants::StampedeProtections => compare::stampede_protections(base),
+                    Variants::Current => vec![(configuration_label(base), base.clone())],
+                };
+                let batches: Result<Vec<Batch>, String> = configurations
+                    .iter()
+                    .map(|(label, scenario)| Batch::new(label.clone(), scenario))
+                    .collect();
+                match batches {
+                    Ok(batches) => {
+                        if variants != Variants::Current {
+                            next.comparison.clear();
+                        }
+                        next.work = Some(Work::new(Purpose::Compare, batches));
+                    }
+                    Err(message) => next.message = Some(message),
+                }
+            }
+            Action::ClearComparison => next.comparison.clear(),
+            Action::OpenCompared(index) => {
+                if let Some(outcome) = next.comparison.get(index).cloned() {
+                    if expected_requests(&outcome.scenario) > MAX_PAGE_REQUESTS {
+                        // Already simulated: shown as it is.
+                        next.show_aggregated(outcome, 0.0);
+                    } else if let Err(message) = next.run_own(outcome.scenario.clone()) {
+                        next.message = Some(message);
+                    }
+                }
+            }
+            Action::SeekTime(at_ms) => {
+                if let Some(aggregated) = &next.aggregated {
+                    next.aggregated_cursor_ms = at_ms.min(aggregated.outcome.report.end_ms);
                 }
             }
             Action::Explore => {

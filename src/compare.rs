@@ -1,0 +1,190 @@
+//! Running whole scenarios without their trace — a large workload the page
+//! shows aggregated, or the configurations of a comparison — in slices, so
+//! the page can draw between them; and the variants a one-click comparison
+//! runs (every write strategy, every stampede protection) on the same seed.
+
+use crate::sim::engine::DivergenceWindow;
+use crate::sim::scenario::{Channel, Stampede, WriteStrategy};
+use crate::sim::series::Series;
+use crate::sim::{Report, Scenario, Simulation};
+
+/// A scenario being run without its trace, a slice at a time.
+#[derive(Clone, Debug)]
+pub struct Batch {
+    /// What it is called in a comparison.
+    pub label: String,
+    sim: Simulation,
+}
+
+/// A finished batch: what a chart, the comparison table and the aggregated
+/// timeline need.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// Its label.
+    pub label: String,
+    /// The scenario it ran.
+    pub scenario: Scenario,
+    /// The report, without the trace.
+    pub report: Report,
+    /// Metrics over time.
+    pub series: Series,
+    /// Every divergence window.
+    pub windows: Vec<DivergenceWindow>,
+    /// Operations that took effect.
+    pub operations: u64,
+}
+
+impl Batch {
+    /// A batch of `scenario`, or why it cannot run.
+    pub fn new(label: impl Into<String>, scenario: &Scenario) -> Result<Batch, String> {
+        let sim = Simulation::new(scenario).map_err(|e| e.to_string())?;
+        Ok(Batch {
+            label: label.into(),
+            sim: sim.without_trace(),
+        })
+    }
+
+    /// Takes up to `steps` more steps; `true` once the run is over.
+    pub fn advance(&mut self, steps: usize) -> bool {
+        for _ in 0..steps {
+            if !self.sim.step() {
+                return true;
+            }
+        }
+        self.sim.is_finished()
+    }
+
+    /// How far the run is, from 0 to 1, by virtual time against the time
+    /// its requests stop arriving (a guess: the tail after that is short).
+    pub fn fraction(&self) -> f64 {
+        let scenario = self.sim.scenario();
+        let end = scenario
+            .until_ms
+            .or(scenario.workload.as_ref().map(|w| w.duration_ms))
+            .unwrap_or_else(|| scenario.requests.iter().map(|r| r.at_ms).max().unwrap_or(0));
+        if self.sim.is_finished() {
+            1.0
+        } else if end == 0 {
+            0.0
+        } else {
+            (self.sim.now_ms() as f64 / end as f64).min(0.99)
+        }
+    }
+
+    /// Operations that took effect so far.
+    pub fn operations(&self) -> u64 {
+        self.sim.counters().effects
+    }
+
+    /// The outcome (of the run so far: call it once `advance` says done).
+    pub fn outcome(&self) -> Outcome {
+        Outcome {
+            label: self.label.clone(),
+            scenario: self.sim.scenario().clone(),
+            report: Report::of(&self.sim, false),
+            series: self.sim.series().clone(),
+            windows: self.sim.divergence(),
+            operations: self.operations(),
+        }
+    }
+
+    /// Runs to the end at once.
+    pub fn run(mut self) -> Outcome {
+        while !self.advance(usize::MAX) {}
+        self.outcome()
+    }
+}
+
+/// `base` with each write strategy (invalidate and update keep the channel;
+/// the others are inline; a double delete stays only with invalidate), the
+/// valid ones, labelled by strategy.
+pub fn write_strategies(base: &Scenario) -> Vec<(String, Scenario)> {
+    use WriteStrategy::*;
+    [
+        Invalidate,
+        Update,
+        DeleteFirst,
+        TtlOnly,
+        WriteThrough,
+        WriteBehind,
+    ]
+    .into_iter()
+    .filter_map(|write| {
+        let mut scenario = base.clone();
+        scenario.strategy.write = write;
+        if !matches!(write, Invalidate | Update) {
+            scenario.strategy.channel = Channel::Inline;
+        }
+        if write != Invalidate {
+            scenario.strategy.double_delete_ms = None;
+        }
+        labelled(scenario, &write)
+    })
+    .collect()
+}
+
+/// `base` with each stampede protection, the valid ones.
+pub fn stampede_protections(base: &Scenario) -> Vec<(String, Scenario)> {
+    use Stampede::*;
+    [None, Lock, Singleflight, Lease, Xfetch, Swr]
+        .into_iter()
+        .filter_map(|stampede| {
+            let mut scenario = base.clone();
+            scenario.strategy.stampede = stampede;
+            labelled(scenario, &stampede)
+        })
+        .collect()
+}
+
+/// `scenario` labelled with `choice` as the scenario file spells it, if
+/// the scenario is valid. A scripted race's schedule names the operations
+/// of its own strategy; a variant whose operations do not fit it runs by
+/// its latencies instead, and its label says so (" (timed)").
+fn labelled<T: serde::Serialize>(mut scenario: Scenario, choice: &T) -> Option<(String, Scenario)> {
+    scenario.validate().ok()?;
+    let mut label = serde_json::to_value(choice)
+        .ok()?
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if scenario.schedule.is_some() && Simulation::new(&scenario).is_err() {
+        scenario.schedule = None;
+        scenario.validate().ok()?;
+        label += TIMED;
+    }
+    Some((label, scenario))
+}
+
+/// What a variant's label ends with when it could not follow the schedule.
+pub const TIMED: &str = " (timed)";
+
+/// A figure of a report, as the table shows it.
+pub type Figure = fn(&Report) -> String;
+
+/// The comparison table's columns: heading, and the figure of a report.
+pub const COLUMNS: &[(&str, Figure)] = &[
+    ("stale reads", |r| r.stale_reads.to_string()),
+    ("stale ms", |r| r.stale_ms.to_string()),
+    ("ahead ms", |r| r.ahead_ms.to_string()),
+    ("lost writes", |r| r.lost_writes.to_string()),
+    ("DB reads", |r| r.db.reads.to_string()),
+    ("peak DB reads", |r| r.db.peak_concurrent_reads.to_string()),
+    ("hit ratio", |r| hit_ratio(r)),
+    ("read p50", |r| millis(r.latency_ms.read_p50)),
+    ("read p99", |r| millis(r.latency_ms.read_p99)),
+    ("write p50", |r| millis(r.latency_ms.write_p50)),
+    ("write p99", |r| millis(r.latency_ms.write_p99)),
+];
+
+fn millis(ms: Option<u64>) -> String {
+    ms.map_or("-".to_string(), |ms| ms.to_string())
+}
+
+/// Hits over lookups, as a percentage with one decimal.
+pub fn hit_ratio(report: &Report) -> String {
+    let lookups = report.cache.hits + report.cache.misses;
+    if lookups == 0 {
+        return "-".to_string();
+    }
+    format!("{:.1}%", report.cache.hits as f64 * 100.0 / lookups as f64)
+}

@@ -1,0 +1,201 @@
+//! Metrics over time, recorded by the engine as it runs (not derived from
+//! the trace), so a run without its trace — a 100,000-request workload in
+//! the page — still has its charts.
+//!
+//! Time is cut into at most [`MAX_BUCKETS`] buckets of equal width. The
+//! width starts at 1 ms and doubles (merging neighbours) whenever the run
+//! outgrows the buckets, so memory stays fixed however long the run, and
+//! every width is a power of two: any series can be re-binned to the
+//! coarser width of a longer run of the same scenario ([`Series::rebinned`]),
+//! which is how a chart at the cursor shares the whole run's axis.
+
+use super::scenario::Millis;
+use super::workload::Histogram;
+
+/// The most buckets a series holds before its width doubles.
+pub const MAX_BUCKETS: usize = 256;
+
+/// What happened during one bucket of time.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Bucket {
+    /// DB reads (relay polls included) that took effect.
+    pub db_reads: u64,
+    /// DB commits.
+    pub db_writes: u64,
+    /// The most DB reads in flight at once during the bucket.
+    pub peak_db_reads: u64,
+    /// Cache gets that found a live entry.
+    pub hits: u64,
+    /// Cache gets that found none.
+    pub misses: u64,
+    /// Cache operations (gets, sets, deletes, locks) that took effect.
+    pub cache_ops: u64,
+    /// Publications and deliveries on the bus, and outbox work.
+    pub bus_ops: u64,
+    /// Requests (scripted or generated) answered.
+    pub answered: u64,
+    /// Reads answered with a stale value.
+    pub stale_reads: u64,
+    /// Acknowledged writes lost (at the cache crash that lost them).
+    pub lost_writes: u64,
+    /// Latencies of reads answered in the bucket.
+    pub read_latency: Histogram,
+    /// Latencies of writes answered in the bucket.
+    pub write_latency: Histogram,
+}
+
+impl Bucket {
+    fn absorb(&mut self, other: &Bucket) {
+        self.db_reads += other.db_reads;
+        self.db_writes += other.db_writes;
+        self.peak_db_reads = self.peak_db_reads.max(other.peak_db_reads);
+        self.hits += other.hits;
+        self.misses += other.misses;
+        self.cache_ops += other.cache_ops;
+        self.bus_ops += other.bus_ops;
+        self.answered += other.answered;
+        self.stale_reads += other.stale_reads;
+        self.lost_writes += other.lost_writes;
+        self.read_latency.merge(&other.read_latency);
+        self.write_latency.merge(&other.write_latency);
+    }
+
+    /// Hits over cache lookups, or `None` when there were none.
+    pub fn hit_ratio(&self) -> Option<f64> {
+        let lookups = self.hits + self.misses;
+        (lookups > 0).then(|| self.hits as f64 / lookups as f64)
+    }
+}
+
+/// Metrics per bucket of time, from 0 ms.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    width_ms: Millis,
+    buckets: Vec<Bucket>,
+    /// DB reads in flight since the last change, and the bucket it was
+    /// last noted in (a level persists through buckets with no change).
+    in_flight: u64,
+    in_flight_bucket: usize,
+}
+
+impl Default for Series {
+    fn default() -> Self {
+        Series {
+            width_ms: 1,
+            buckets: Vec::new(),
+            in_flight: 0,
+            in_flight_bucket: 0,
+        }
+    }
+}
+
+impl Series {
+    /// The width of a bucket.
+    pub fn width_ms(&self) -> Millis {
+        self.width_ms
+    }
+
+    /// The buckets, from 0 ms up to the last one anything happened in.
+    pub fn buckets(&self) -> &[Bucket] {
+        &self.buckets
+    }
+
+    /// The width a run reaching `end_ms` ends up with.
+    pub fn width_for(end_ms: Millis) -> Millis {
+        let mut width: Millis = 1;
+        while end_ms >= width * MAX_BUCKETS as Millis {
+            width *= 2;
+        }
+        width
+    }
+
+    /// This series at the coarser `width_ms` (a power of two, not below its
+    /// own width); the same series when it is not coarser.
+    pub fn rebinned(&self, width_ms: Millis) -> Series {
+        if width_ms <= self.width_ms {
+            return self.clone();
+        }
+        let factor = (width_ms / self.width_ms) as usize;
+        let mut buckets: Vec<Bucket> = Vec::with_capacity(self.buckets.len() / factor + 1);
+        for (i, bucket) in self.buckets.iter().enumerate() {
+            if i % factor == 0 {
+                buckets.push(Bucket::default());
+            }
+            buckets.last_mut().expect("pushed above").absorb(bucket);
+        }
+        Series {
+            width_ms,
+            buckets,
+            in_flight: self.in_flight,
+            in_flight_bucket: self.in_flight_bucket / factor,
+        }
+    }
+
+    /// The bucket holding instant `at_ms`, grown (and coarsened) to hold it.
+    pub(crate) fn at(&mut self, at_ms: Millis) -> &mut Bucket {
+        let width = Series::width_for(at_ms).max(self.width_ms);
+        if width > self.width_ms {
+            *self = self.rebinned(width);
+        }
+        let index = (at_ms / self.width_ms) as usize;
+        if self.buckets.len() <= index {
+            self.buckets.resize_with(index + 1, Bucket::default);
+        }
+        &mut self.buckets[index]
+    }
+
+    /// The number of DB reads in flight changed to `level` at `at_ms`.
+    pub(crate) fn db_reads_in_flight(&mut self, at_ms: Millis, level: u64) {
+        let previous = self.in_flight;
+        let since = self.in_flight_bucket;
+        self.at(at_ms);
+        let index = (at_ms / self.width_ms) as usize;
+        // The previous level held through every bucket up to this instant.
+        let since = since.min(index);
+        for bucket in &mut self.buckets[since..=index] {
+            bucket.peak_db_reads = bucket.peak_db_reads.max(previous);
+        }
+        let bucket = &mut self.buckets[index];
+        bucket.peak_db_reads = bucket.peak_db_reads.max(level);
+        self.in_flight = level;
+        self.in_flight_bucket = index;
+    }
+
+    /// Every bucket's figures added up (peaks: the highest).
+    pub fn total(&self) -> Bucket {
+        let mut total = Bucket::default();
+        for bucket in &self.buckets {
+            total.absorb(bucket);
+        }
+        total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_double_and_keep_their_sums() {
+        let mut series = Series::default();
+        for at in 0..10_000 {
+            series.at(at).db_reads += 1;
+        }
+        assert_eq!(series.width_ms(), 64);
+        assert!(series.buckets().len() <= MAX_BUCKETS);
+        assert_eq!(series.total().db_reads, 10_000);
+        assert_eq!(series.buckets()[0].db_reads, 64);
+        let coarser = series.rebinned(256);
+        assert_eq!(coarser.total().db_reads, 10_000);
+        assert_eq!(coarser.buckets()[1].db_reads, 256);
+    }
+
+    #[test]
+    fn a_level_of_reads_in_flight_holds_through_quiet_buckets() {
+        let mut series = Series::default();
+        series.db_reads_in_flight(2, 3);
+        series.db_reads_in_flight(7, 0);
+        let peaks: Vec<u64> = series.buckets().iter().map(|b| b.peak_db_reads).collect();
+        assert_eq!(peaks, vec![0, 0, 3, 3, 3, 3, 3, 3]);
+    }
+}

@@ -1,0 +1,125 @@
+//! The comparison panel: configurations of the scenario on screen run on
+//! the same seed, their figures in one table and one metric of each
+//! overlaid in one chart; any of them opens as the run on screen.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use super::charts::ChartView;
+use super::state::Variants;
+use crate::charts::{self, Metric};
+use crate::compare::{COLUMNS, Outcome};
+
+#[derive(Properties, PartialEq)]
+pub struct CompareProps {
+    /// The configurations compared so far.
+    pub outcomes: Vec<Rc<Outcome>>,
+    /// Whether a comparison is being run.
+    pub busy: bool,
+    /// Run these configurations.
+    pub oncompare: Callback<Variants>,
+    /// Empty the table.
+    pub onclear: Callback<()>,
+    /// Show the configuration at this index as the run on screen.
+    pub onopen: Callback<usize>,
+}
+
+#[function_component(ComparePanel)]
+pub fn compare_panel(props: &CompareProps) -> Html {
+    let metric = use_state(|| Metric::StaleReads);
+    let button = |label: &'static str, id: &'static str, variants: Variants| {
+        let oncompare = props.oncompare.clone();
+        html! {
+            <button data-testid={id} disabled={props.busy}
+                onclick={Callback::from(move |_: MouseEvent| oncompare.emit(variants))}>{ label }</button>
+        }
+    };
+    let onmetric = {
+        let metric = metric.clone();
+        Callback::from(move |event: Event| {
+            let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
+            if let Some(m) = Metric::ALL.into_iter().find(|m| m.id() == select.value()) {
+                metric.set(m);
+            }
+        })
+    };
+    let runs: Vec<(&str, &crate::sim::series::Series)> = props
+        .outcomes
+        .iter()
+        .map(|o| (o.label.as_str(), &o.series))
+        .collect();
+    let overlay = Rc::new(charts::overlay(*metric, &runs));
+    // The runs compared (by identity) and the metric picked.
+    let version = props
+        .outcomes
+        .iter()
+        .fold(metric.id().len() as u64, |v, o| {
+            v.wrapping_mul(31).wrapping_add(Rc::as_ptr(o) as u64)
+        })
+        ^ Metric::ALL.iter().position(|m| *m == *metric).unwrap_or(0) as u64;
+    let end_ms = props
+        .outcomes
+        .iter()
+        .map(|o| o.report.end_ms)
+        .max()
+        .unwrap_or(0);
+    html! {
+        <section class="panel compare" aria-labelledby="compare-title" data-testid="compare">
+            <h3 id="compare-title">{ "Compare configurations (same seed)" }</h3>
+            <div class="choices">
+                { button("Compare write strategies", "compare-writes", Variants::WriteStrategies) }
+                { button("Compare stampede protections", "compare-stampede", Variants::StampedeProtections) }
+                { button("Add this configuration", "compare-add", Variants::Current) }
+                <button data-testid="compare-clear" disabled={props.outcomes.is_empty()}
+                    onclick={{ let onclear = props.onclear.clone(); Callback::from(move |_: MouseEvent| onclear.emit(())) }}>
+                    { "Clear" }
+                </button>
+            </div>
+            if props.outcomes.is_empty() {
+                <p class="empty">{ "Run the scenario on screen with every write strategy or every stampede protection, or add configurations one by one (change the settings between them)." }</p>
+            } else {
+                <div class="table-scroll">
+                    <table class="metrics" data-testid="compare-table">
+                        <thead>
+                            <tr>
+                                <th scope="col">{ "configuration" }</th>
+                                { for COLUMNS.iter().map(|(name, _)| html! { <th scope="col">{ *name }</th> }) }
+                                <th scope="col"><span class="visually-hidden">{ "open" }</span></th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            { for props.outcomes.iter().enumerate().map(|(index, outcome)| {
+                                let onopen = props.onopen.clone();
+                                html! {
+                                    <tr data-label={outcome.label.clone()}>
+                                        <th scope="row">{ &outcome.label }</th>
+                                        { for COLUMNS.iter().map(|(name, figure)| html! {
+                                            <td data-column={*name}>{ figure(&outcome.report) }</td>
+                                        }) }
+                                        <td>
+                                            <button data-testid={format!("compare-open-{index}")}
+                                                onclick={Callback::from(move |_: MouseEvent| onopen.emit(index))}
+                                                aria-label={format!("Open {} on the timeline", outcome.label)}>
+                                                { "Open" }
+                                            </button>
+                                        </td>
+                                    </tr>
+                                }
+                            }) }
+                        </tbody>
+                    </table>
+                </div>
+                <label class="overlay-metric">
+                    { "Overlay " }
+                    <select data-testid="compare-metric" onchange={onmetric}>
+                        { for Metric::ALL.into_iter().map(|m| html! {
+                            <option value={m.id()} selected={m == *metric}>{ m.overlay_name() }</option>
+                        }) }
+                    </select>
+                </label>
+                <ChartView chart={overlay} {end_ms} cursor_ms={None::<u64>} prefix="overlay" {version} />
+            }
+        </section>
+    }
+}

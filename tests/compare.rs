@@ -1,0 +1,182 @@
+//! Runs without the trace, in slices (the page's large workloads and
+//! comparisons), and the charts drawn from them, against the report of
+//! the same scenario run at once.
+
+use cachescope::charts::{self, Metric};
+use cachescope::compare::{self, Batch};
+use cachescope::knobs;
+use cachescope::lessons;
+use cachescope::sim::{Report, Scenario, Simulation};
+
+fn report(scenario: &Scenario) -> Report {
+    let mut sim = Simulation::new(scenario).unwrap().without_trace();
+    sim.run();
+    Report::of(&sim, false)
+}
+
+fn workload() -> Scenario {
+    let lesson = lessons::lesson("write-behind-crash").unwrap().scenario();
+    knobs::with_generated_workload(&lesson).unwrap()
+}
+
+#[test]
+fn a_batch_run_in_slices_reports_what_one_run_at_once_does() {
+    let scenario = workload();
+    let mut batch = Batch::new("x", &scenario).unwrap();
+    let mut slices = 0;
+    while !batch.advance(20) {
+        slices += 1;
+        assert!(batch.fraction() < 1.0);
+    }
+    assert!(slices > 10);
+    assert_eq!(batch.fraction(), 1.0);
+    let outcome = batch.outcome();
+    assert_eq!(outcome.report, report(&scenario));
+    let mut sim = Simulation::new(&scenario).unwrap().without_trace();
+    sim.run();
+    assert_eq!(outcome.operations, sim.counters().effects);
+}
+
+#[test]
+fn comparing_write_strategies_runs_each_valid_one_on_the_same_seed() {
+    let scenario = workload();
+    let variants = compare::write_strategies(&scenario);
+    let labels: Vec<&str> = variants.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "invalidate",
+            "update",
+            "delete_first",
+            "ttl_only",
+            "write_through",
+            "write_behind"
+        ]
+    );
+    let outcomes: Vec<_> = variants
+        .iter()
+        .map(|(label, s)| Batch::new(label.clone(), s).unwrap().run())
+        .collect();
+    for (outcome, (_, s)) in outcomes.iter().zip(&variants) {
+        assert_eq!(s.seed, scenario.seed);
+        assert_eq!(outcome.report, report(s), "{}", outcome.label);
+    }
+    // The trade-off the seed lists: only write-behind loses writes here.
+    let lost: Vec<u64> = outcomes.iter().map(|o| o.report.lost_writes).collect();
+    assert_eq!(lost[..5], [0, 0, 0, 0, 0]);
+    assert!(lost[5] > 0, "{lost:?}");
+    // A bus channel keeps invalidate and update only on the bus.
+    let on_bus = knobs::set(
+        &scenario,
+        knobs::knob("/strategy/write").unwrap(),
+        "invalidate",
+    )
+    .and_then(|s| knobs::set(&s, knobs::knob("/strategy/channel").unwrap(), "cdc"))
+    .unwrap();
+    let variants = compare::write_strategies(&on_bus);
+    assert_eq!(variants.len(), 6);
+    assert!(variants.iter().all(|(l, s)| (s.strategy.channel
+        == cachescope::sim::scenario::Channel::Cdc)
+        == (l == "invalidate" || l == "update")));
+}
+
+#[test]
+fn comparing_stampede_protections_cuts_db_reads_of_the_stampede_lesson() {
+    let scenario = lessons::lesson("stampede").unwrap().scenario();
+    let outcomes: Vec<_> = compare::stampede_protections(&scenario)
+        .into_iter()
+        .map(|(label, s)| Batch::new(label, &s).unwrap().run())
+        .collect();
+    let reads: Vec<(String, u64)> = outcomes
+        .iter()
+        .map(|o| (o.label.clone(), o.report.db.reads))
+        .collect();
+    assert_eq!(reads[0], ("none".to_string(), 12));
+    assert_eq!(reads[3], ("lease".to_string(), 1));
+    let chart = charts::overlay(
+        Metric::DbReads,
+        &outcomes
+            .iter()
+            .map(|o| (o.label.as_str(), &o.series))
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(chart.lines.len(), outcomes.len());
+    for (line, o) in chart.lines.iter().zip(&outcomes) {
+        let sum: f64 = line.points.iter().map(|p| p.1).sum();
+        assert_eq!(sum, o.report.db.reads as f64, "{}", o.label);
+    }
+}
+
+#[test]
+fn charts_and_density_match_the_report() {
+    let mut scenario = workload();
+    scenario.strategy.ttl_ms = 200;
+    let outcome = Batch::new("x", &scenario).unwrap().run();
+    let r = &outcome.report;
+    let width = outcome.series.width_ms();
+    let chart = |m| charts::chart(m, &outcome.series, width);
+    assert_eq!(chart(Metric::DbReads).sum(), r.db.reads as f64);
+    assert_eq!(
+        chart(Metric::DbConcurrency).max(),
+        r.db.peak_concurrent_reads as f64
+    );
+    let last = |m| chart(m).lines[0].points.last().unwrap().1;
+    assert_eq!(last(Metric::StaleReads), r.stale_reads as f64);
+    assert_eq!(last(Metric::LostWrites), r.lost_writes as f64);
+    assert!(r.lost_writes > 0);
+    assert_eq!(chart(Metric::Latency).lines.len(), 4);
+    let ratio = chart(Metric::HitRatio);
+    assert!(
+        ratio.lines[0]
+            .points
+            .iter()
+            .all(|p| (0.0..=1.0).contains(&p.1))
+    );
+    let lanes = charts::density(&outcome.series, &outcome.windows, r.end_ms);
+    let lane = |name: &str| {
+        lanes
+            .iter()
+            .find(|l| l.name == name)
+            .unwrap()
+            .values
+            .iter()
+            .sum::<f64>()
+    };
+    assert_eq!(lane("DB reads"), r.db.reads as f64);
+    assert_eq!(lane("lost writes"), r.lost_writes as f64);
+    assert!((lane("keys stale") * width as f64 - r.stale_ms as f64).abs() < 1e-6);
+    // Re-binned to a coarser axis, the sums stay.
+    assert_eq!(
+        charts::chart(Metric::DbReads, &outcome.series, width * 4).sum(),
+        r.db.reads as f64
+    );
+    let hover = chart(Metric::DbReads).describe_at(0);
+    assert!(
+        hover.starts_with(&format!("0-{width} ms: DB reads ")),
+        "{hover}"
+    );
+}
+
+#[test]
+fn a_variant_that_does_not_fit_a_scripted_schedule_runs_timed_and_says_so() {
+    let scenario = lessons::lesson("read-write-race").unwrap().scenario();
+    assert!(scenario.schedule.is_some());
+    let variants = compare::write_strategies(&scenario);
+    assert_eq!(variants.len(), 6);
+    for (label, s) in &variants {
+        let timed = label.ends_with(compare::TIMED);
+        assert_eq!(timed, s.schedule.is_none(), "{label}");
+        Batch::new(label.clone(), s).unwrap().run();
+    }
+    // The lesson's own strategy follows its schedule: the race happens.
+    assert_eq!(variants[0].0, "invalidate");
+    assert!(
+        Batch::new("x", &variants[0].1)
+            .unwrap()
+            .run()
+            .report
+            .stale_ms
+            > 0
+    );
+    assert!(variants.iter().any(|(l, _)| l.ends_with(compare::TIMED)));
+}
