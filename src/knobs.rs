@@ -432,10 +432,23 @@ pub fn in_group(group: Group) -> impl Iterator<Item = &'static Knob> {
 
 /// A knob's current value as the page shows it in its field.
 pub fn value(scenario: &Scenario, knob: &Knob) -> String {
+    let json = serde_json::to_value(scenario).expect("a scenario serialises");
+    shown(scenario, &json, knob)
+}
+
+/// Every knob's value, in [`KNOBS`] order (the scenario serialised once).
+pub fn values(scenario: &Scenario) -> Vec<String> {
+    let json = serde_json::to_value(scenario).expect("a scenario serialises");
+    KNOBS
+        .iter()
+        .map(|knob| shown(scenario, &json, knob))
+        .collect()
+}
+
+fn shown(scenario: &Scenario, json: &Value, knob: &Knob) -> String {
     if knob.path == KEY_COUNT {
         return scenario.keys.len().to_string();
     }
-    let json = serde_json::to_value(scenario).expect("a scenario serialises");
     match json.pointer(knob.path) {
         // An optional setting that is off, or a section the scenario lacks.
         None | Some(Value::Null) => String::new(),

@@ -200,17 +200,98 @@ mod reducer {
             assert_eq!(after.steps_taken(), 2);
             assert!(after.whole == whole && !after.custom);
         }
-        // Too big for the page: refused before anything is simulated.
-        let big =
-            r#"{"keys": {"k": "v"}, "workload": {"duration_ms": 100000, "reads_per_s": 10000}}"#;
-        let after = apply(state, [Action::LoadScenario(big.to_string())]);
+        // Too big even to aggregate: refused before anything is simulated.
+        let huge =
+            r#"{"keys": {"k": "v"}, "workload": {"duration_ms": 1000000, "reads_per_s": 10000}}"#;
+        let after = apply(state.clone(), [Action::LoadScenario(huge.to_string())]);
         assert!(
             after
                 .message
                 .as_deref()
                 .unwrap_or_default()
-                .contains("more than the 20000")
+                .contains("more than the 5000000")
         );
+        assert!(after.work.is_none() && after.whole == whole);
+        // Large: simulated in slices; cancelled, the lesson stays.
+        let big =
+            r#"{"keys": {"k": "v"}, "workload": {"duration_ms": 100000, "reads_per_s": 10000}}"#;
+        let after = apply(state, [Action::LoadScenario(big.to_string())]);
+        assert!(after.message.is_none() && after.work.is_some());
+        let after = apply(after, [Action::WorkSlice, Action::CancelWork]);
+        assert!(after.work.is_none() && after.aggregated.is_none());
+        assert!(after.whole == whole && !after.custom && after.steps_taken() == 2);
+    }
+
+    /// Sends work slices until the work is done (or a bound is reached).
+    fn finish_work(mut state: Rc<Playground>) -> Rc<Playground> {
+        for _ in 0..10_000 {
+            if state.work.is_none() {
+                return state;
+            }
+            state = state.reduce(Action::WorkSlice);
+        }
+        panic!("the work did not finish");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_knob_reruns_the_same_seed_and_a_large_workload_is_shown_aggregated() {
+        use cachescope::compare::Batch;
+        use cachescope::knobs;
+        let state = playground("stampede");
+        let lease = knobs::set(
+            &state.base,
+            knobs::knob("/strategy/stampede").unwrap(),
+            "lease",
+        )
+        .unwrap();
+        let tuned = apply(
+            state.clone(),
+            [Action::Tune(Box::new(lease.clone())), Action::RunToEnd],
+        );
+        assert_eq!(*tuned.base, lease);
+        assert_eq!(tuned.recording.current().counters().db_reads, 1);
+        assert_eq!(tuned.base.seed, state.base.seed);
+        // 30,000 requests: more than the page records one by one.
+        let generated = knobs::with_generated_workload(&state.base).unwrap();
+        let big = knobs::set(
+            &generated,
+            knobs::knob("/workload/reads_per_s").unwrap(),
+            "15000",
+        )
+        .unwrap();
+        let running = apply(tuned, [Action::Tune(Box::new(big.clone()))]);
+        assert!(running.aggregated.is_none() && running.work.is_some());
+        let done = finish_work(running);
+        let aggregated = done.aggregated.clone().expect("shown aggregated");
+        assert!(aggregated.busy_ms > 0.0);
+        assert_eq!(*done.base, big);
+        let expected = Batch::new("x", &big).unwrap().run();
+        assert_eq!(aggregated.outcome.report, expected.report);
+        assert_eq!(aggregated.outcome.series, expected.series);
+        // A small scenario again: back to the run recorded step by step.
+        let back = apply(done, [Action::Tune(Box::new(lease))]);
+        assert!(back.aggregated.is_none());
+    }
+
+    #[wasm_bindgen_test]
+    fn comparing_write_strategies_runs_six_configurations_and_any_opens() {
+        use cachescope::sim::scenario::WriteStrategy;
+        use cachescope::web::state::Variants;
+        let state = apply(
+            playground("read-write-race"),
+            [Action::Compare(Variants::WriteStrategies)],
+        );
+        let done = finish_work(state);
+        assert_eq!(done.comparison.len(), 6);
+        assert_eq!(done.comparison[0].label, "invalidate");
+        assert!(done.comparison[0].report.stale_ms > 0);
+        let added = finish_work(apply(done, [Action::Compare(Variants::Current)]));
+        assert_eq!(added.comparison.len(), 7);
+        let opened = apply(added, [Action::OpenCompared(4)]);
+        assert_eq!(opened.base.strategy.write, WriteStrategy::WriteThrough);
+        assert!(opened.custom && opened.aggregated.is_none());
+        let cleared = apply(opened, [Action::ClearComparison]);
+        assert!(cleared.comparison.is_empty());
     }
 
     #[wasm_bindgen_test]

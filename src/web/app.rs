@@ -100,7 +100,35 @@ pub fn app() -> Html {
         narration::beats(state.lesson.name)
     };
     let base = &state.base;
-    let charts = charts_of(&state);
+    let charts = {
+        let version = charts_version(&state);
+        let state = state.clone();
+        use_memo(version, move |_| charts_of(&state, version))
+    };
+    let ontune = {
+        let dispatcher = state.dispatcher();
+        use_callback((), move |scenario: crate::sim::Scenario, _| {
+            dispatcher.dispatch(Action::Tune(Box::new(scenario)))
+        })
+    };
+    let oncompare = {
+        let dispatcher = state.dispatcher();
+        use_callback((), move |variants, _| {
+            dispatcher.dispatch(Action::Compare(variants))
+        })
+    };
+    let onclearcomparison = {
+        let dispatcher = state.dispatcher();
+        use_callback((), move |_: (), _| {
+            dispatcher.dispatch(Action::ClearComparison)
+        })
+    };
+    let onopencompared = {
+        let dispatcher = state.dispatcher();
+        use_callback((), move |index, _| {
+            dispatcher.dispatch(Action::OpenCompared(index))
+        })
+    };
     // What the loader starts from: the run on screen (with its schedule if
     // it was forked), or the aggregated run's scenario.
     let on_screen = match &state.aggregated {
@@ -213,19 +241,14 @@ pub fn app() -> Html {
                     }) }
                 </div>
             </section>
-            <KnobsPanel scenario={base.clone()} ontune={
-                let state = state.dispatcher();
-                Callback::from(move |scenario| state.dispatch(Action::Tune(Box::new(scenario))))
-            } />
+            <KnobsPanel scenario={base.clone()} {ontune} />
             <FaultsPanel faults={base.faults.clone()} onchange={
                 let state = state.dispatcher();
                 Callback::from(move |faults| state.dispatch(Action::SetFaults(faults)))
             } />
             <ComparePanel outcomes={state.comparison.clone()}
                 busy={state.work.as_ref().is_some_and(|w| w.purpose == Purpose::Compare)}
-                oncompare={{ let state = state.dispatcher(); Callback::from(move |v| state.dispatch(Action::Compare(v))) }}
-                onclear={{ let state = state.dispatcher(); Callback::from(move |_| state.dispatch(Action::ClearComparison)) }}
-                onopen={{ let state = state.dispatcher(); Callback::from(move |i| state.dispatch(Action::OpenCompared(i))) }} />
+                {oncompare} onclear={onclearcomparison} onopen={onopencompared} />
             <ExplorerPanel exploring={state.exploring.clone()} onexplore={dispatch(Action::Explore)}
                 oncancel={dispatch(Action::CancelExplore)} onshow={
                     let state = state.dispatcher();
@@ -315,35 +338,49 @@ struct ChartsOnScreen {
     version: u64,
 }
 
-fn charts_of(state: &Playground) -> ChartsOnScreen {
+/// When the charts must be computed and drawn again: a new run, or the
+/// cursor moved (while playing, once per bucket is enough; paused, every
+/// step shows).
+fn charts_version(state: &Playground) -> u64 {
+    use crate::sim::series::Series;
+    match &state.aggregated {
+        Some(aggregated) => (Rc::as_ptr(&aggregated.outcome) as u64)
+            .wrapping_mul(1_000_003)
+            .wrapping_add(state.aggregated_cursor_ms),
+        None => {
+            let sim = state.recording.current();
+            let identity = Rc::as_ptr(&state.whole.0) as u64;
+            // While playing, a chart is drawn again at most 32 times over
+            // the run (drawing six canvases costs most of a frame with
+            // software raster); paused, at every step.
+            let moment = if state.playback.playing {
+                let end = state.whole.0.end_ms;
+                sim.now_ms() / Series::width_for(end).max(end / 32).max(1)
+            } else {
+                state.steps_taken() as u64
+            };
+            identity
+                .wrapping_mul(1_000_003)
+                .wrapping_add(moment * 2 + u64::from(state.playback.playing))
+        }
+    }
+}
+
+fn charts_of(state: &Playground, version: u64) -> ChartsOnScreen {
     use crate::charts::{Metric, chart};
     use crate::sim::series::Series;
-    let (series, end_ms, cursor_ms, version) = match &state.aggregated {
+    let (series, end_ms, cursor_ms) = match &state.aggregated {
         Some(aggregated) => {
             let outcome = &aggregated.outcome;
-            let identity = Rc::as_ptr(outcome) as u64;
             (
                 &outcome.series,
                 outcome.report.end_ms,
                 state.aggregated_cursor_ms,
-                identity,
             )
         }
         None => {
             let sim = state.recording.current();
-            let end_ms = state.whole.0.end_ms;
-            let identity = Rc::as_ptr(&state.whole.0) as u64;
-            // While playing, drawing once per bucket is enough; paused,
-            // every step shows.
-            let moment = if state.playback.playing {
-                sim.now_ms() / Series::width_for(end_ms)
-            } else {
-                state.steps_taken() as u64
-            };
-            let version = identity
-                .wrapping_mul(1_000_003)
-                .wrapping_add(moment * 2 + u64::from(state.playback.playing));
-            (sim.series(), end_ms, sim.now_ms(), version)
+            (sim.series(), state.whole.0.end_ms, sim.now_ms())
         }
     };
     let width = Series::width_for(end_ms);

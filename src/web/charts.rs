@@ -41,8 +41,22 @@ pub struct ChartProps {
     pub version: u64,
 }
 
-/// Draws `chart` on `canvas`.
+/// Room around the plot for the axis labels.
+const LEFT: u32 = 48;
+const RIGHT: u32 = 8;
+const TOP: u32 = 8;
+const BOTTOM: u32 = 22;
+
+/// Draws `chart` on `canvas`: plotters draws the grid, bars, lines and
+/// cursor; the labels are written with the canvas's own `fillText`.
+/// (plotters' browser text measures each label by adding an element to
+/// the page and reading its size, which forces a layout of the whole page
+/// per label: with a 10,000-operation timeline on the page that cost more
+/// than a frame.)
 fn draw(canvas: web_sys::HtmlCanvasElement, props: &ChartProps) -> Option<()> {
+    use wasm_bindgen::JsCast;
+    let context: web_sys::CanvasRenderingContext2d =
+        canvas.get_context("2d").ok()??.dyn_into().ok()?;
     let backend = CanvasBackend::with_canvas_object(canvas)?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE).ok()?;
@@ -52,26 +66,23 @@ fn draw(canvas: web_sys::HtmlCanvasElement, props: &ChartProps) -> Option<()> {
         crate::charts::Metric::HitRatio => 1.0,
         _ => (chart.max() * 1.1).max(1.0),
     };
-    let mut plot = ChartBuilder::on(&root)
-        .margin(6)
-        .x_label_area_size(22)
-        .y_label_area_size(42)
+    let area = root.margin(TOP, BOTTOM, LEFT, RIGHT);
+    let mut plot = ChartBuilder::on(&area)
         .build_cartesian_2d(0f64..x_end, 0f64..y_end)
         .ok()?;
-    plot.configure_mesh()
-        .x_labels(5)
-        .y_labels(4)
-        .x_label_formatter(&|x| format!("{x:.0} ms"))
-        .y_label_formatter(&|y| {
-            if y_end > 5.0 {
-                format!("{y:.0}")
-            } else {
-                format!("{y:.2}")
-            }
-        })
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .ok()?;
+    let grid = RGBColor(225, 225, 225);
+    const X_TICKS: u32 = 5;
+    const Y_TICKS: u32 = 4;
+    for i in 0..=Y_TICKS {
+        let y = y_end * f64::from(i) / f64::from(Y_TICKS);
+        plot.draw_series(LineSeries::new([(0.0, y), (x_end, y)], grid))
+            .ok()?;
+    }
+    for i in 0..=X_TICKS {
+        let x = x_end * f64::from(i) / f64::from(X_TICKS);
+        plot.draw_series(LineSeries::new([(x, 0.0), (x, y_end)], grid))
+            .ok()?;
+    }
     let width = chart.width_ms as f64;
     for (index, line) in chart.lines.iter().enumerate() {
         let colour = PALETTE[index % PALETTE.len()];
@@ -81,45 +92,29 @@ fn draw(canvas: web_sys::HtmlCanvasElement, props: &ChartProps) -> Option<()> {
                 Rectangle::new([(x, 0.0), (x + width, y)], colour.mix(0.8).filled())
             }))
             .ok()?;
-        } else {
-            // Each value sits in the middle of its bucket; buckets with no
-            // value (no lookups, no reads answered) break the line rather
-            // than being bridged by a made-up slope.
-            let centred: Vec<(f64, f64)> = points.map(|(x, y)| (x + width / 2.0, y)).collect();
-            let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
-            for point in centred {
-                match runs.last_mut() {
-                    Some(run) if run.last().is_some_and(|p| point.0 - p.0 <= width * 1.5) => {
-                        run.push(point)
-                    }
-                    _ => runs.push(vec![point]),
-                }
-            }
-            for run in &runs {
-                if let [only] = run.as_slice() {
-                    plot.draw_series([Circle::new(*only, 2, colour.filled())])
-                        .ok()?;
-                } else {
-                    plot.draw_series(LineSeries::new(run.clone(), colour.stroke_width(2)))
-                        .ok()?;
-                }
-            }
-            // The legend entry (an empty series carries it).
-            plot.draw_series(LineSeries::new(std::iter::empty::<(f64, f64)>(), colour))
-                .ok()?
-                .label(line.name.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 14, y)], colour.stroke_width(2))
-                });
+            continue;
         }
-    }
-    if chart.lines.len() > 1 {
-        plot.configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(180, 180, 180))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .ok()?;
+        // Each value sits in the middle of its bucket; buckets with no
+        // value (no lookups, no reads answered) break the line rather
+        // than being bridged by a made-up slope.
+        let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+        for point in points.map(|(x, y)| (x + width / 2.0, y)) {
+            match runs.last_mut() {
+                Some(run) if run.last().is_some_and(|p| point.0 - p.0 <= width * 1.5) => {
+                    run.push(point)
+                }
+                _ => runs.push(vec![point]),
+            }
+        }
+        for run in runs {
+            if let [only] = run.as_slice() {
+                plot.draw_series([Circle::new(*only, 2, colour.filled())])
+                    .ok()?;
+            } else {
+                plot.draw_series(LineSeries::new(run, colour.stroke_width(2)))
+                    .ok()?;
+            }
+        }
     }
     if let Some(cursor) = props.cursor_ms {
         let x = cursor as f64;
@@ -129,7 +124,54 @@ fn draw(canvas: web_sys::HtmlCanvasElement, props: &ChartProps) -> Option<()> {
         ))
         .ok()?;
     }
-    root.present().ok()
+    root.present().ok()?;
+
+    // Labels and legend.
+    let (plot_w, plot_h) = (
+        f64::from(WIDTH - LEFT - RIGHT),
+        f64::from(HEIGHT - TOP - BOTTOM),
+    );
+    context.set_font("11px sans-serif");
+    context.set_fill_style_str("#444");
+    context.set_text_baseline("middle");
+    context.set_text_align("right");
+    for i in 0..=Y_TICKS {
+        let y = y_end * f64::from(i) / f64::from(Y_TICKS);
+        let label = if y_end > 5.0 {
+            format!("{y:.0}")
+        } else {
+            format!("{y:.2}")
+        };
+        let py = f64::from(TOP) + plot_h * (1.0 - f64::from(i) / f64::from(Y_TICKS));
+        context.fill_text(&label, f64::from(LEFT) - 4.0, py).ok()?;
+    }
+    context.set_text_baseline("top");
+    for i in 0..=X_TICKS {
+        let x = x_end * f64::from(i) / f64::from(X_TICKS);
+        let px = f64::from(LEFT) + plot_w * f64::from(i) / f64::from(X_TICKS);
+        context.set_text_align(match i {
+            0 => "left",
+            X_TICKS => "right",
+            _ => "center",
+        });
+        context
+            .fill_text(&format!("{x:.0} ms"), px, f64::from(HEIGHT - BOTTOM) + 5.0)
+            .ok()?;
+    }
+    if chart.lines.len() > 1 {
+        context.set_text_align("left");
+        context.set_text_baseline("middle");
+        for (index, line) in chart.lines.iter().enumerate() {
+            let RGBColor(r, g, b) = PALETTE[index % PALETTE.len()];
+            let y = f64::from(TOP) + 8.0 + 13.0 * index as f64;
+            let x = f64::from(LEFT) + 6.0;
+            context.set_fill_style_str(&format!("rgb({r},{g},{b})"));
+            context.fill_rect(x, y - 2.0, 14.0, 4.0);
+            context.set_fill_style_str("#222");
+            context.fill_text(&line.name, x + 18.0, y).ok()?;
+        }
+    }
+    Some(())
 }
 
 #[function_component(ChartView)]
@@ -164,8 +206,8 @@ pub fn chart_view(props: &ChartProps) -> Html {
             // The plot spans the canvas minus the y labels and margins
             // (scaled with the canvas's drawn width).
             let scale = bounds.width() / WIDTH as f64;
-            let left = bounds.left() + (6.0 + 42.0) * scale;
-            let right = bounds.right() - 6.0 * scale;
+            let left = bounds.left() + f64::from(LEFT) * scale;
+            let right = bounds.right() - f64::from(RIGHT) * scale;
             let fraction = (event.client_x() as f64 - left) / (right - left);
             if !(0.0..=1.0).contains(&fraction) {
                 hover.set(None);

@@ -57,12 +57,17 @@ pub fn knobs_panel(props: &KnobsProps) -> Html {
         }
     };
     let scenario = &props.scenario;
+    let values = use_memo(scenario.clone(), |scenario| knobs::values(scenario));
     let group_html = |group: Group| {
         let fields = knobs::in_group(group).map(|knob| {
             let id = field_id(knob);
+            let index = knobs::KNOBS
+                .iter()
+                .position(|k| k.path == knob.path)
+                .expect("a knob of the list");
             let (text, error) = match refused.get(knob.path) {
                 Some((text, message)) => (text.clone(), Some(message.clone())),
-                None => (knobs::value(scenario, knob), None),
+                None => (values[index].clone(), None),
             };
             let used = (knob.used)(scenario);
             let onchange = {

@@ -294,7 +294,15 @@ impl Playground {
         {
             self.work = None;
         }
-        if expected_requests(&scenario) > MAX_PAGE_REQUESTS {
+        let expected = expected_requests(&scenario);
+        if expected > MAX_AGGREGATED_REQUESTS {
+            return Err(format!(
+                "This scenario was not loaded: about {expected:.0} requests is more than the \
+                 {MAX_AGGREGATED_REQUESTS} the page simulates (run it with the command line, \
+                 or shorten workload.duration_ms)"
+            ));
+        }
+        if expected > MAX_PAGE_REQUESTS {
             let batch = Batch::new(scenario.name.clone(), &scenario)
                 .map_err(|error| format!("This scenario was not loaded: {error}"))?;
             self.work = Some(Work::new(Purpose::Show, vec![batch]));
@@ -402,6 +410,10 @@ pub fn expected_requests(scenario: &Scenario) -> f64 {
 /// The most generated requests the page records operation by operation;
 /// larger workloads are shown aggregated.
 pub const MAX_PAGE_REQUESTS: f64 = 20_000.0;
+
+/// The most generated requests the page simulates at all (a few seconds of
+/// work in the page; the command line takes up to 50 million).
+pub const MAX_AGGREGATED_REQUESTS: f64 = 5_000_000.0;
 
 impl Work {
     fn new(purpose: Purpose, batches: Vec<Batch>) -> Work {

@@ -1,9 +1,13 @@
 // Page benchmarks (print numbers, assert nothing): time to first render from
 // a local server in headless Chromium, frame times while playing a
 // 10,000-operation run (benches/page-10k-operations.json), and the explorer
-// panel on the leases lesson. Run by `make bench` after the native
-// benchmarks.
+// panel on the leases lesson; a 100,000-request workload simulated in
+// slices and drawn aggregated (wall time, frames meanwhile), and its
+// simulated operations per second in wasm against the native command line
+// on the same file, in the same run. Run by `make bench` after the native
+// benchmarks (which build target/release/cachescope).
 import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { serveDist, launchBrowser, repoRoot } from './harness.mjs';
 
@@ -135,6 +139,58 @@ try {
   const during = stats(exploreFrames);
   console.log(`page explorer, leases lesson (${await explorerPage.getByTestId('explore-total').textContent()}): ${exploreMs} ms; frames while counting: median ${ms(during.median)}, p95 ${ms(during.p95)}, max ${ms(during.max)}, ${during.n} frames`);
   await explorerPage.close();
+
+  // 100,000 requests: simulated in slices between frames, then drawn
+  // aggregated. Wall time from "Run" to the density drawn; frames while
+  // simulating; operations per second in wasm (the page's own time spent
+  // in the simulator) against the native command line on the same file.
+  const bigFile = join(repoRoot, 'benches', 'page-100k-requests.json');
+  const nativeRuns = [];
+  for (let i = 0; i < 5; i++) {
+    const line = execFileSync(join(repoRoot, 'target', 'release', 'cachescope'), ['bench', '--scenario', bigFile], { encoding: 'utf8' });
+    nativeRuns.push(Number(/ops_per_s=(\d+)/.exec(line)[1]));
+  }
+  const wasmRuns = [];
+  const wallRuns = [];
+  const bigFrames = [];
+  let bigSummary = '';
+  for (let i = 0; i < 5; i++) {
+    const bigPage = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+    await bigPage.goto(server.url);
+    await bigPage.getByTestId('step').waitFor();
+    await bigPage.locator('details.loader summary').click();
+    await bigPage.getByTestId('scenario-json').fill(readFileSync(bigFile, 'utf8'));
+    const framesDone = bigPage.evaluate(
+      () =>
+        new Promise((done) => {
+          const frames = [];
+          let last = performance.now();
+          let start = null;
+          const frame = (now) => {
+            if (start === null && document.querySelector('[data-testid=work]')) start = now;
+            if (start !== null) frames.push(now - last);
+            last = now;
+            if (document.querySelector('[data-testid=density]')) done({ frames, ms: now - start });
+            else requestAnimationFrame(frame);
+          };
+          requestAnimationFrame(frame);
+        }),
+    );
+    await bigPage.getByTestId('scenario-load').click();
+    const { frames, ms: wall } = await framesDone;
+    const aggregated = bigPage.getByTestId('aggregated');
+    wasmRuns.push(Number(await aggregated.getAttribute('data-ops-per-s')));
+    wallRuns.push(wall);
+    bigFrames.push(...frames);
+    bigSummary = `${await aggregated.getAttribute('data-requests')} requests, ${await aggregated.getAttribute('data-operations')} operations`;
+    await bigPage.close();
+  }
+  const wall = stats(wallRuns);
+  const frames = stats(bigFrames);
+  console.log(`page 100k-request workload (${bigSummary}), simulate in slices + draw aggregated, 5 runs: median ${ms(wall.median)}, max ${ms(wall.max)}; frames meanwhile: median ${ms(frames.median)}, p95 ${ms(frames.p95)}, max ${ms(frames.max)}`);
+  const nativeOps = stats(nativeRuns).median;
+  const wasmOps = stats(wasmRuns).median;
+  console.log(`simulated operations per second on benches/page-100k-requests.json (median of 5 each): native ${nativeOps.toFixed(0)}, wasm in the page ${wasmOps.toFixed(0)}, wasm/native ${(wasmOps / nativeOps).toFixed(2)}x`);
 } finally {
   await browser.close();
   await server.close();
