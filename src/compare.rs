@@ -99,34 +99,25 @@ impl Batch {
 /// the others are inline; a double delete stays only with invalidate), the
 /// valid ones, labelled by strategy.
 pub fn write_strategies(base: &Scenario) -> Vec<(String, Scenario)> {
-    use WriteStrategy::*;
-    [
-        Invalidate,
-        Update,
-        DeleteFirst,
-        TtlOnly,
-        WriteThrough,
-        WriteBehind,
-    ]
-    .into_iter()
-    .filter_map(|write| {
-        let mut scenario = base.clone();
-        scenario.strategy.write = write;
-        if !matches!(write, Invalidate | Update) {
-            scenario.strategy.channel = Channel::Inline;
-        }
-        if write != Invalidate {
-            scenario.strategy.double_delete_ms = None;
-        }
-        labelled(scenario, &write)
-    })
-    .collect()
+    WriteStrategy::ALL
+        .into_iter()
+        .filter_map(|write| {
+            let mut scenario = base.clone();
+            scenario.strategy.write = write;
+            if !matches!(write, WriteStrategy::Invalidate | WriteStrategy::Update) {
+                scenario.strategy.channel = Channel::Inline;
+            }
+            if write != WriteStrategy::Invalidate {
+                scenario.strategy.double_delete_ms = None;
+            }
+            labelled(scenario, &write)
+        })
+        .collect()
 }
 
 /// `base` with each stampede protection, the valid ones.
 pub fn stampede_protections(base: &Scenario) -> Vec<(String, Scenario)> {
-    use Stampede::*;
-    [None, Lock, Singleflight, Lease, Xfetch, Swr]
+    Stampede::ALL
         .into_iter()
         .filter_map(|stampede| {
             let mut scenario = base.clone();

@@ -92,16 +92,9 @@ pub struct Knob {
 /// The pseudo-path of "how many keys the database holds".
 pub const KEY_COUNT: &str = "#keys";
 
-const WRITES: &[&str] = &[
-    "invalidate",
-    "update",
-    "delete_first",
-    "ttl_only",
-    "write_through",
-    "write_behind",
-];
+const WRITES: &[&str] = &WriteStrategy::NAMES;
 const CHANNELS: &[&str] = &["inline", "event", "cdc", "outbox"];
-const STAMPEDES: &[&str] = &["none", "lock", "singleflight", "lease", "xfetch", "swr"];
+const STAMPEDES: &[&str] = &Stampede::NAMES;
 const ARRIVALS: &[&str] = &["poisson", "uniform"];
 
 fn always(_: &Scenario) -> bool {

@@ -1801,29 +1801,23 @@ impl Simulation {
         base + jitter
     }
 
+    /// Counts an effect in the run's counters and in its bucket of time.
     fn count(&mut self, reply: &Reply) {
         let c = &mut self.counters;
         let bucket = self.series.at(self.now);
         match reply {
             Reply::CacheGet(Some(_))
             | Reply::LeaseGet(LeaseGrant::Hit(_))
-            | Reply::CacheGetRefreshing { value: Some(_), .. } => bucket.hits += 1,
-            Reply::CacheGet(None)
-            | Reply::LeaseGet(_)
-            | Reply::CacheGetRefreshing { value: None, .. } => bucket.misses += 1,
-            Reply::DbRead(_) | Reply::SharedRead { .. } | Reply::OutboxRows(_) => {
-                bucket.db_reads += 1;
+            | Reply::CacheGetRefreshing { value: Some(_), .. } => {
+                c.cache_hits += 1;
+                bucket.hits += 1;
             }
-            Reply::DbWrite { .. } | Reply::Flush { version: Some(_) } => bucket.db_writes += 1,
-            _ => {}
-        }
-        match reply {
-            Reply::CacheGet(Some(_))
-            | Reply::LeaseGet(LeaseGrant::Hit(_))
-            | Reply::CacheGetRefreshing { value: Some(_), .. } => c.cache_hits += 1,
             Reply::CacheGet(None)
             | Reply::LeaseGet(_)
-            | Reply::CacheGetRefreshing { value: None, .. } => c.cache_misses += 1,
+            | Reply::CacheGetRefreshing { value: None, .. } => {
+                c.cache_misses += 1;
+                bucket.misses += 1;
+            }
             Reply::LockAdd { .. } | Reply::Unlock => {}
             Reply::CacheSet(outcome) | Reply::LeaseSet(outcome) => {
                 c.cache_sets += 1;
@@ -1835,11 +1829,15 @@ impl Simulation {
             // A relay poll is a DB read too (it occupies the database).
             Reply::DbRead(_) | Reply::SharedRead { .. } | Reply::OutboxRows(_) => {
                 c.db_reads += 1;
+                bucket.db_reads += 1;
                 c.db_reads_in_flight -= 1;
-                self.series
-                    .db_reads_in_flight(self.now, c.db_reads_in_flight);
+                let level = c.db_reads_in_flight;
+                self.series.db_reads_in_flight(self.now, level);
             }
-            Reply::DbWrite { .. } | Reply::Flush { version: Some(_) } => c.db_writes += 1,
+            Reply::DbWrite { .. } | Reply::Flush { version: Some(_) } => {
+                c.db_writes += 1;
+                bucket.db_writes += 1;
+            }
             // `writes` counts commits of keys; marking outbox rows is not one.
             Reply::Flush { version: None } | Reply::Publish { .. } | Reply::MarkedSent => {}
         }

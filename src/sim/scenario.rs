@@ -123,6 +123,27 @@ pub enum WriteStrategy {
     WriteBehind,
 }
 
+impl WriteStrategy {
+    /// Every write strategy, in the spec's order.
+    pub const ALL: [WriteStrategy; 6] = [
+        WriteStrategy::Invalidate,
+        WriteStrategy::Update,
+        WriteStrategy::DeleteFirst,
+        WriteStrategy::TtlOnly,
+        WriteStrategy::WriteThrough,
+        WriteStrategy::WriteBehind,
+    ];
+    /// Their names in scenario files, in the same order.
+    pub const NAMES: [&'static str; 6] = [
+        "invalidate",
+        "update",
+        "delete_first",
+        "ttl_only",
+        "write_through",
+        "write_behind",
+    ];
+}
+
 /// How `invalidate` / `update` reach the cache (spec: `strategy.channel`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -196,6 +217,20 @@ pub enum Stampede {
     /// Stale-while-revalidate: serve the expired entry for `swr_ms` while
     /// one background refresh runs.
     Swr,
+}
+
+impl Stampede {
+    /// Every stampede protection, in the spec's order.
+    pub const ALL: [Stampede; 6] = [
+        Stampede::None,
+        Stampede::Lock,
+        Stampede::Singleflight,
+        Stampede::Lease,
+        Stampede::Xfetch,
+        Stampede::Swr,
+    ];
+    /// Their names in scenario files, in the same order.
+    pub const NAMES: [&'static str; 6] = ["none", "lock", "singleflight", "lease", "xfetch", "swr"];
 }
 
 /// The caching strategy.

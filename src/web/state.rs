@@ -472,6 +472,23 @@ impl Reducible for Playground {
     type Action = Action;
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        // An aggregated run has no operations to step through: the keys and
+        // buttons of the (hidden) transport do nothing then.
+        if self.aggregated.is_some()
+            && matches!(
+                action,
+                Action::Step
+                    | Action::StepBack
+                    | Action::RunToEnd
+                    | Action::Seek(_)
+                    | Action::Schedule(_)
+                    | Action::TogglePlay
+                    | Action::NextBeat
+                    | Action::PreviousBeat
+            )
+        {
+            return self;
+        }
         let mut next = Rc::unwrap_or_clone(self);
         // Work between frames neither clears a message nor stops playback;
         // moving by hand does both (the clock ticking does neither).
