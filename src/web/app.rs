@@ -220,6 +220,16 @@ pub fn app() -> Html {
                                 faults[index] = view::move_fault(&faults[index], at_ms);
                                 state.dispatch(Action::SetFaults(faults));
                             })
+                        }}
+                        onremovefault={{
+                            let (state, faults) = (state.dispatcher(), base.faults.clone());
+                            Callback::from(move |index: usize| {
+                                let mut faults = faults.clone();
+                                if index < faults.len() {
+                                    faults.remove(index);
+                                }
+                                state.dispatch(Action::SetFaults(faults));
+                            })
                         }} />
                     if let Some(explanation) = &explanation {
                         <p class="explanation" data-testid="explanation" aria-live="polite">{ &explanation.sentence }</p>

@@ -102,6 +102,9 @@ pub struct TimelineProps {
     /// A fault's handle was dragged: (its index, its new start).
     #[prop_or_default]
     pub onmovefault: Callback<(usize, Millis)>,
+    /// A fault's handle was deleted (Delete or Backspace on it).
+    #[prop_or_default]
+    pub onremovefault: Callback<usize>,
 }
 
 /// The space-time diagram, its axis switch and zoom controls.
@@ -289,11 +292,34 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                                     dragging.set(None);
                                 })
                             };
+                            // The keyboard way: arrows move it by a hundredth
+                            // of the visible range (Shift: a tenth), Delete
+                            // removes it.
+                            let onkeydown = {
+                                let (onmove, onremove) = (props.onmovefault.clone(), props.onremovefault.clone());
+                                let step = ((hi - lo) / 100.0).max(1.0);
+                                let end = full.1;
+                                Callback::from(move |event: KeyboardEvent| {
+                                    let step = if event.shift_key() { step * 10.0 } else { step };
+                                    let moved = |by: f64| ((start as f64 + by).clamp(0.0, end)).round() as Millis;
+                                    match event.key().as_str() {
+                                        "ArrowLeft" | "ArrowDown" => onmove.emit((index, moved(-step))),
+                                        "ArrowRight" | "ArrowUp" => onmove.emit((index, moved(step))),
+                                        "Delete" | "Backspace" => onremove.emit(index),
+                                        _ => return,
+                                    }
+                                    event.prevent_default();
+                                    event.stop_propagation();
+                                })
+                            };
                             html! {
                                 <g key={index} class="fault-handle" data-testid="fault-handle"
-                                    {onpointerdown} {onpointermove} {onpointerup}>
+                                    tabindex="0" role="slider" aria-valuemin="0" aria-valuemax={(full.1 as u64).to_string()}
+                                    aria-valuenow={at.to_string()} aria-valuetext={format!("starts at {at} ms")}
+                                    aria-label={format!("Fault {} (arrows move it, Delete removes it)", index + 1)}
+                                    {onkeydown} {onpointerdown} {onpointermove} {onpointerup}>
                                     <polygon points={format!("{},{} {},{} {},{}", cx - 7.0, cy - 12.0, cx + 7.0, cy - 12.0, cx, cy)} />
-                                    <title>{ format!("Fault {}: starts at {at} ms (drag to move)", index + 1) }</title>
+                                    <title>{ format!("Fault {}: starts at {at} ms (drag or arrows to move, Delete to remove)", index + 1) }</title>
                                 </g>
                             }
                         }) }

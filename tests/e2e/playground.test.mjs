@@ -313,3 +313,24 @@ test('a fault is moved by dragging its handle on the timeline', async () => {
   assert.equal(await page.getByTestId('mark-lost').count(), 3);
   assert.deepEqual(errors, []);
 });
+
+test('a fault handle moves with the arrow keys and Delete removes it', async () => {
+  const { page, errors } = await open('write-behind-crash');
+  const handle = page.getByTestId('fault-handle');
+  await handle.waitFor();
+  assert.equal(await handle.getAttribute('aria-valuenow'), '500');
+  await handle.focus();
+  // A hundredth of the visible range (the run's 1,021 ms): about 10 ms.
+  await page.keyboard.press('ArrowRight');
+  const fault = page.getByTestId('fault');
+  await fault.filter({ hasNotText: 'at 500 ms' }).waitFor();
+  const at = Number((await fault.textContent()).match(/at (\d+) ms/)[1]);
+  assert.ok(at > 500 && at <= 515, `moved to ${at} ms`);
+  // The arrow moved the fault, not the transport.
+  assert.match(await page.getByTestId('clock').textContent(), /step 0 of/);
+  await page.getByTestId('fault-handle').focus();
+  await page.keyboard.press('Delete');
+  await page.getByTestId('fault').waitFor({ state: 'detached' });
+  assert.equal(await page.getByTestId('fault-handle').count(), 0);
+  assert.deepEqual(errors, []);
+});
