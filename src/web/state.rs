@@ -176,9 +176,10 @@ impl PartialEq for Exploring {
     }
 }
 
-/// Explorer steps per slice (one slice per animation frame): a few
-/// milliseconds of work, so the page stays responsive.
-const EXPLORE_SLICE: usize = 2_000;
+/// Explorer steps between looks at the clock; a slice (one per animation
+/// frame) takes steps for [`WORK_BUDGET_MS`], so the page stays responsive
+/// however costly a step or a frame is.
+const EXPLORE_STEPS: usize = 500;
 
 /// The whole run's layout, shared between renders; compared by identity
 /// (a new run makes a new one), never element by element.
@@ -255,7 +256,7 @@ pub enum Action {
 
 /// Milliseconds of simulation per frame while work goes on: the rest of a
 /// 16.7 ms frame is left for drawing and input.
-const WORK_BUDGET_MS: f64 = 10.0;
+const WORK_BUDGET_MS: f64 = 12.0;
 /// Steps between looks at the clock.
 const WORK_STEPS: usize = 256;
 
@@ -429,11 +430,7 @@ impl Work {
 
     /// Simulates for about `budget_ms`; `true` once every run is done.
     fn slice(&mut self, budget_ms: f64) -> bool {
-        let now = || {
-            web_sys::window()
-                .and_then(|w| w.performance())
-                .map_or(0.0, |p| p.now())
-        };
+        let now = page_now;
         let started = now();
         let mut queue = self.queue.borrow_mut();
         while let Some(batch) = queue.first_mut() {
@@ -450,6 +447,13 @@ impl Work {
         self.progress = (self.done.len() as f64 + running) / self.total.max(1) as f64;
         queue.is_empty()
     }
+}
+
+/// The page's clock (milliseconds), to bound the work done per frame.
+fn page_now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
 }
 
 /// A short label for a configuration: its strategy and TTL.
@@ -634,7 +638,13 @@ impl Reducible for Playground {
             }
             Action::ExploreSlice => {
                 if let Exploring::Running { explorer, .. } = &next.exploring {
-                    let advanced = explorer.borrow_mut().advance(EXPLORE_SLICE);
+                    let started = page_now();
+                    let advanced = loop {
+                        match explorer.borrow_mut().advance(EXPLORE_STEPS) {
+                            Ok(false) if page_now() - started < WORK_BUDGET_MS => continue,
+                            other => break other,
+                        }
+                    };
                     next.exploring = match advanced {
                         Ok(false) => Exploring::Running {
                             progress: explorer.borrow().progress(),
