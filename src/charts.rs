@@ -67,8 +67,7 @@ impl Metric {
         }
     }
 
-    /// Whether values add up over time (drawn as a line) rather than
-    /// being per bucket (drawn as bars).
+    /// Whether it is drawn as bars (a count per bucket) rather than lines.
     pub fn bars(self) -> bool {
         matches!(self, Metric::DbReads | Metric::DbConcurrency)
     }

@@ -259,10 +259,7 @@ fn bench(requests: u64, stampede: &str, file: Option<&std::path::Path>) -> Resul
     Ok(format!(
         "stampede={} requests={} simulated_ops={ops} wall_s={seconds:.3} \
          ops_per_s={:.0} db_reads={} peak_db_concurrency={} peak_rss_kib={}",
-        serde_json::to_value(scenario.strategy.stampede)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
+        scenario.strategy.stampede.name(),
         sim.generated().reads + sim.generated().writes,
         ops as f64 / seconds,
         report.db.reads,

@@ -110,7 +110,7 @@ pub fn write_strategies(base: &Scenario) -> Vec<(String, Scenario)> {
             if write != WriteStrategy::Invalidate {
                 scenario.strategy.double_delete_ms = None;
             }
-            labelled(scenario, &write)
+            labelled(scenario, write.name())
         })
         .collect()
 }
@@ -122,22 +122,18 @@ pub fn stampede_protections(base: &Scenario) -> Vec<(String, Scenario)> {
         .filter_map(|stampede| {
             let mut scenario = base.clone();
             scenario.strategy.stampede = stampede;
-            labelled(scenario, &stampede)
+            labelled(scenario, stampede.name())
         })
         .collect()
 }
 
-/// `scenario` labelled with `choice` as the scenario file spells it, if
+/// `scenario` labelled with `name` (as the scenario file spells it), if
 /// the scenario is valid. A scripted race's schedule names the operations
 /// of its own strategy; a variant whose operations do not fit it runs by
 /// its latencies instead, and its label says so (" (timed)").
-fn labelled<T: serde::Serialize>(mut scenario: Scenario, choice: &T) -> Option<(String, Scenario)> {
+fn labelled(mut scenario: Scenario, name: &str) -> Option<(String, Scenario)> {
     scenario.validate().ok()?;
-    let mut label = serde_json::to_value(choice)
-        .ok()?
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let mut label = name.to_string();
     if scenario.schedule.is_some() && Simulation::new(&scenario).is_err() {
         scenario.schedule = None;
         scenario.validate().ok()?;

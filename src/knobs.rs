@@ -93,7 +93,7 @@ pub struct Knob {
 pub const KEY_COUNT: &str = "#keys";
 
 const WRITES: &[&str] = &WriteStrategy::NAMES;
-const CHANNELS: &[&str] = &["inline", "event", "cdc", "outbox"];
+const CHANNELS: &[&str] = &Channel::NAMES;
 const STAMPEDES: &[&str] = &Stampede::NAMES;
 const ARRIVALS: &[&str] = &["poisson", "uniform"];
 
@@ -416,17 +416,6 @@ pub const KNOBS: &[Knob] = &[
 /// The knob at `path`.
 pub fn knob(path: &str) -> Option<&'static Knob> {
     KNOBS.iter().find(|k| k.path == path)
-}
-
-/// The knobs of `group`.
-pub fn in_group(group: Group) -> impl Iterator<Item = &'static Knob> {
-    KNOBS.iter().filter(move |k| k.group == group)
-}
-
-/// A knob's current value as the page shows it in its field.
-pub fn value(scenario: &Scenario, knob: &Knob) -> String {
-    let json = serde_json::to_value(scenario).expect("a scenario serialises");
-    shown(scenario, &json, knob)
 }
 
 /// Every knob's value, in [`KNOBS`] order (the scenario serialised once).

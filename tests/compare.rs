@@ -6,13 +6,11 @@ use cachescope::charts::{self, Metric};
 use cachescope::compare::{self, Batch};
 use cachescope::knobs;
 use cachescope::lessons;
-use cachescope::sim::{Report, Scenario, Simulation};
+use cachescope::sim::{Scenario, Simulation};
 
-fn report(scenario: &Scenario) -> Report {
-    let mut sim = Simulation::new(scenario).unwrap().without_trace();
-    sim.run();
-    Report::of(&sim, false)
-}
+mod support;
+
+use support::report_without_trace as report;
 
 fn workload() -> Scenario {
     let lesson = lessons::lesson("write-behind-crash").unwrap().scenario();

@@ -3,13 +3,11 @@
 
 use cachescope::knobs::{self, Control, KNOBS};
 use cachescope::lessons;
-use cachescope::sim::{Report, Scenario, Simulation};
+use cachescope::sim::Scenario;
 
-fn report(scenario: &Scenario) -> Report {
-    let mut sim = Simulation::new(scenario).unwrap().without_trace();
-    sim.run();
-    Report::of(&sim, false)
-}
+mod support;
+
+use support::report_without_trace as report;
 
 fn workload_lesson() -> Scenario {
     let lesson = lessons::lesson("stampede").unwrap().scenario();
@@ -43,8 +41,7 @@ fn a_scripted_lesson_becomes_a_generated_workload_with_the_same_setup() {
 fn every_knob_reads_back_its_value_unchanged_on_every_lesson() {
     for lesson in lessons::LESSONS {
         let scenario = lesson.scenario();
-        for knob in KNOBS {
-            let shown = knobs::value(&scenario, knob);
+        for (knob, shown) in KNOBS.iter().zip(knobs::values(&scenario)) {
             if knob.group == knobs::Group::Workload && scenario.workload.is_none() {
                 assert!(knobs::set(&scenario, knob, &shown).is_err());
                 continue;
@@ -122,10 +119,11 @@ fn a_changed_knob_changes_the_report_of_the_same_seed() {
 
 #[test]
 fn bad_values_are_refused_with_a_message() {
-    let scenario = workload_lesson();
-    let refuse = |path: &str, text: &str| {
-        knobs::set(&scenario, knobs::knob(path).unwrap(), text).unwrap_err()
+    let set = |scenario: &Scenario, path: &str, text: &str| {
+        knobs::set(scenario, knobs::knob(path).unwrap(), text)
     };
+    let scenario = workload_lesson();
+    let refuse = |path: &str, text: &str| set(&scenario, path, text).unwrap_err();
     assert!(refuse("/strategy/ttl_ms", "abc").contains("whole number"));
     assert!(refuse("/strategy/ttl_ms", "-5").contains("whole number"));
     assert!(refuse("/strategy/ttl_ms", "0").contains("at least 1 ms"));
@@ -136,26 +134,11 @@ fn bad_values_are_refused_with_a_message() {
     assert!(refuse("/workload/zipf_s", "NaN").contains("number"));
     assert!(refuse(knobs::KEY_COUNT, "0").contains("1 to"));
     // Channel and write strategy must agree (the validator's own rule).
-    let with_event = knobs::set(
-        &scenario,
-        knobs::knob("/strategy/channel").unwrap(),
-        "event",
-    )
-    .unwrap();
-    let err = knobs::set(
-        &with_event,
-        knobs::knob("/strategy/write").unwrap(),
-        "write_behind",
-    )
-    .unwrap_err();
+    let with_event = set(&scenario, "/strategy/channel", "event").unwrap();
+    let err = set(&with_event, "/strategy/write", "write_behind").unwrap_err();
     assert!(err.contains("channel"), "{err}");
     let scripted = lessons::lesson("update-on-write-race").unwrap().scenario();
-    let err = knobs::set(
-        &scripted,
-        knobs::knob("/workload/reads_per_s").unwrap(),
-        "10",
-    )
-    .unwrap_err();
+    let err = set(&scripted, "/workload/reads_per_s", "10").unwrap_err();
     assert!(err.contains("scripted"), "{err}");
 }
 
@@ -170,4 +153,19 @@ fn every_control_kind_is_used() {
     assert!(has(|c| matches!(c, Control::Choice(_))));
     assert!(has(|c| matches!(c, Control::Toggle)));
     assert!(has(|c| matches!(c, Control::MillisList)));
+}
+
+#[test]
+fn choice_names_are_the_scenario_files_own() {
+    use cachescope::sim::scenario::{Channel, Stampede, WriteStrategy};
+    let serde_name = |v: serde_json::Value| v.as_str().unwrap().to_string();
+    for w in WriteStrategy::ALL {
+        assert_eq!(w.name(), serde_name(serde_json::json!(w)));
+    }
+    for s in Stampede::ALL {
+        assert_eq!(s.name(), serde_name(serde_json::json!(s)));
+    }
+    for c in Channel::ALL {
+        assert_eq!(c.name(), serde_name(serde_json::json!(c)));
+    }
 }

@@ -1148,6 +1148,8 @@ impl Simulation {
     /// and free its slot.
     fn retire(&mut self, actor: usize) {
         let run = &self.actors[actor];
+        // An answered request counts in its bucket of time; a generated one
+        // also in the run's totals (a scripted one is reported one by one).
         if let (
             ActorKind::Generated { .. } | ActorKind::Request(_),
             Some(start),
@@ -1155,33 +1157,29 @@ impl Simulation {
         ) = (run.kind, run.started_ms, &run.finished)
         {
             let latency = end - start;
+            let generated = matches!(run.kind, ActorKind::Generated { .. });
             let bucket = self.series.at(*end);
             bucket.answered += 1;
             match served {
                 Served::Read { value, .. } => {
+                    let stale = self.world.db.is_stale(run.key, start, value);
                     bucket.read_latency.record(latency);
-                    if self.world.db.is_stale(run.key, start, value) {
-                        bucket.stale_reads += 1;
+                    bucket.stale_reads += u64::from(stale);
+                    if generated {
+                        let totals = &mut self.generated;
+                        totals.read_latency.record(latency);
+                        totals.stale_reads += u64::from(stale);
+                        if let Stamp::Uncommitted(write) = value.stamp {
+                            *totals.uncommitted_reads.entry(write).or_default() += 1;
+                        }
                     }
                 }
-                Served::Write { .. } => bucket.write_latency.record(latency),
-            }
-        }
-        if let (ActorKind::Generated { .. }, Some(start), Some((end, served))) =
-            (run.kind, run.started_ms, &run.finished)
-        {
-            let latency = end - start;
-            match served {
-                Served::Read { value, .. } => {
-                    self.generated.read_latency.record(latency);
-                    if self.world.db.is_stale(run.key, start, value) {
-                        self.generated.stale_reads += 1;
-                    }
-                    if let Stamp::Uncommitted(write) = value.stamp {
-                        *self.generated.uncommitted_reads.entry(write).or_default() += 1;
+                Served::Write { .. } => {
+                    bucket.write_latency.record(latency);
+                    if generated {
+                        self.generated.write_latency.record(latency);
                     }
                 }
-                Served::Write { .. } => self.generated.write_latency.record(latency),
             }
         }
         match run.kind {

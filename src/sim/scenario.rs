@@ -142,6 +142,11 @@ impl WriteStrategy {
         "write_through",
         "write_behind",
     ];
+
+    /// Its name in scenario files.
+    pub fn name(self) -> &'static str {
+        name_of(self, &Self::ALL, &Self::NAMES)
+    }
 }
 
 /// How `invalidate` / `update` reach the cache (spec: `strategy.channel`).
@@ -159,6 +164,23 @@ pub enum Channel {
     /// The app inserts an outbox row in the write's transaction; the relay
     /// polls, publishes and marks rows sent (at least once).
     Outbox,
+}
+
+impl Channel {
+    /// Every channel, in the spec's order.
+    pub const ALL: [Channel; 4] = [
+        Channel::Inline,
+        Channel::Event,
+        Channel::Cdc,
+        Channel::Outbox,
+    ];
+    /// Their names in scenario files, in the same order.
+    pub const NAMES: [&'static str; 4] = ["inline", "event", "cdc", "outbox"];
+
+    /// Its name in scenario files.
+    pub fn name(self) -> &'static str {
+        name_of(self, &Self::ALL, &Self::NAMES)
+    }
 }
 
 /// The event bus (spec: `bus`).
@@ -231,6 +253,17 @@ impl Stampede {
     ];
     /// Their names in scenario files, in the same order.
     pub const NAMES: [&'static str; 6] = ["none", "lock", "singleflight", "lease", "xfetch", "swr"];
+
+    /// Its name in scenario files.
+    pub fn name(self) -> &'static str {
+        name_of(self, &Self::ALL, &Self::NAMES)
+    }
+}
+
+/// The name of `choice` in scenario files, from its enum's parallel lists.
+fn name_of<T: PartialEq + Copy>(choice: T, all: &[T], names: &[&'static str]) -> &'static str {
+    let index = all.iter().position(|c| *c == choice);
+    names[index.expect("every variant is in its enum's ALL")]
 }
 
 /// The caching strategy.

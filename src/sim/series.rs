@@ -133,9 +133,10 @@ impl Series {
 
     /// The bucket holding instant `at_ms`, grown (and coarsened) to hold it.
     pub(crate) fn at(&mut self, at_ms: Millis) -> &mut Bucket {
-        let width = Series::width_for(at_ms).max(self.width_ms);
-        if width > self.width_ms {
-            *self = self.rebinned(width);
+        // (Called for every operation: the width is worked out again only
+        // when the run outgrows it.)
+        if at_ms >= self.width_ms * MAX_BUCKETS as Millis {
+            *self = self.rebinned(Series::width_for(at_ms));
         }
         let index = (at_ms / self.width_ms) as usize;
         if self.buckets.len() <= index {

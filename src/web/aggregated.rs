@@ -20,8 +20,9 @@ pub struct AggregatedProps {
     pub busy_ms: f64,
     /// The cursor.
     pub cursor_ms: Millis,
-    /// Move the cursor.
-    pub onseek: Callback<Millis>,
+    /// The time cursor's input events (the page parses and dispatches them
+    /// as it does for its other sliders).
+    pub onseek: Callback<InputEvent>,
 }
 
 const LANE_HEIGHT: f64 = 22.0;
@@ -47,15 +48,6 @@ pub fn aggregated_view(props: &AggregatedProps) -> Html {
         0.0
     };
     let height = LANE_HEIGHT * lanes.len() as f64 + 24.0;
-    let onseek = {
-        let onseek = props.onseek.clone();
-        Callback::from(move |event: InputEvent| {
-            let input: web_sys::HtmlInputElement = event.target_unchecked_into();
-            if let Ok(ms) = input.value().parse() {
-                onseek.emit(ms);
-            }
-        })
-    };
     let at_cursor = (props.cursor_ms / width_ms) as usize;
     let cursor_values: Vec<String> = lanes
         .iter()
@@ -105,7 +97,7 @@ pub fn aggregated_view(props: &AggregatedProps) -> Html {
             <label class="time-cursor">
                 { "Time " }
                 <input type="range" data-testid="time-cursor" min="0" max={report.end_ms.to_string()}
-                    value={props.cursor_ms.to_string()} oninput={onseek} aria-label="Cursor in the run (ms)" />
+                    value={props.cursor_ms.to_string()} oninput={props.onseek.clone()} aria-label="Cursor in the run (ms)" />
                 <output>{ format!("{} ms", props.cursor_ms) }</output>
             </label>
             <p class="cursor-values" data-testid="cursor-values" aria-live="polite">

@@ -105,30 +105,13 @@ pub fn app() -> Html {
         let state = state.clone();
         use_memo(version, move |_| charts_of(&state, version))
     };
-    let ontune = {
-        let dispatcher = state.dispatcher();
-        use_callback((), move |scenario: crate::sim::Scenario, _| {
-            dispatcher.dispatch(Action::Tune(Box::new(scenario)))
-        })
-    };
-    let oncompare = {
-        let dispatcher = state.dispatcher();
-        use_callback((), move |variants, _| {
-            dispatcher.dispatch(Action::Compare(variants))
-        })
-    };
-    let onclearcomparison = {
-        let dispatcher = state.dispatcher();
-        use_callback((), move |_: (), _| {
-            dispatcher.dispatch(Action::ClearComparison)
-        })
-    };
-    let onopencompared = {
-        let dispatcher = state.dispatcher();
-        use_callback((), move |index, _| {
-            dispatcher.dispatch(Action::OpenCompared(index))
-        })
-    };
+    // Memoised, so the panels they go to do not re-render every frame.
+    let ontune = use_action(state.dispatcher(), |scenario| {
+        Action::Tune(Box::new(scenario))
+    });
+    let oncompare = use_action(state.dispatcher(), Action::Compare);
+    let onclearcomparison = use_action(state.dispatcher(), |()| Action::ClearComparison);
+    let onopencompared = use_action(state.dispatcher(), Action::OpenCompared);
     // What the loader starts from: the run on screen (with its schedule if
     // it was forked), or the aggregated run's scenario.
     let on_screen = match &state.aggregated {
@@ -191,7 +174,7 @@ pub fn app() -> Html {
                 <div class="work" role="status" data-testid="work">
                     <span>{ match work.purpose {
                         Purpose::Show => "Simulating the workload (too large to record: it will be shown aggregated)… ".to_string(),
-                        Purpose::Compare => format!("Comparing {} configurations… ", work.total),
+                        Purpose::Compare => format!("Comparing {} configurations… ", work.total()),
                     } }</span>
                     <progress data-testid="work-progress" max="1" value={work.progress.to_string()}
                         aria-label="Progress">{ format!("{:.0}%", work.progress * 100.0) }</progress>
@@ -201,10 +184,8 @@ pub fn app() -> Html {
             }
             if let Some(aggregated) = &state.aggregated {
                 <AggregatedView outcome={aggregated.outcome.clone()} busy_ms={aggregated.busy_ms}
-                    cursor_ms={state.aggregated_cursor_ms} onseek={{
-                        let state = state.dispatcher();
-                        Callback::from(move |ms| state.dispatch(Action::SeekTime(ms)))
-                    }} />
+                    cursor_ms={state.aggregated_cursor_ms}
+                    onseek={on_slider(state.dispatcher(), Action::SeekTime)} />
             } else {
             <div class="stage">
                 <div class="stage-main">
@@ -403,6 +384,16 @@ fn charts_of(state: &Playground, version: u64) -> ChartsOnScreen {
         cursor_ms,
         version,
     }
+}
+
+/// A callback dispatching `action` of its value, made once (the same
+/// callback on every render).
+#[hook]
+fn use_action<T: 'static>(
+    dispatcher: UseReducerDispatcher<Playground>,
+    action: fn(T) -> Action,
+) -> Callback<T> {
+    use_callback((), move |value: T, _| dispatcher.dispatch(action(value)))
 }
 
 /// A slider's input events as actions: its value parsed, and `action` of

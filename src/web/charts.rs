@@ -41,6 +41,12 @@ pub struct ChartProps {
     pub version: u64,
 }
 
+/// Where the x axis ends: the run's end plus one bucket, so the last
+/// bucket's bar fits (the drawing and the hover both use it).
+fn x_end(chart: &Chart, end_ms: Millis) -> f64 {
+    (end_ms.max(1) + chart.width_ms) as f64
+}
+
 /// Room around the plot for the axis labels.
 const LEFT: u32 = 48;
 const RIGHT: u32 = 8;
@@ -53,15 +59,19 @@ const BOTTOM: u32 = 22;
 /// the page and reading its size, which forces a layout of the whole page
 /// per label: with a 10,000-operation timeline on the page that cost more
 /// than a frame.)
-fn draw(canvas: web_sys::HtmlCanvasElement, props: &ChartProps) -> Option<()> {
+fn draw(
+    canvas: web_sys::HtmlCanvasElement,
+    chart: &Chart,
+    end_ms: Millis,
+    cursor_ms: Option<Millis>,
+) -> Option<()> {
     use wasm_bindgen::JsCast;
     let context: web_sys::CanvasRenderingContext2d =
         canvas.get_context("2d").ok()??.dyn_into().ok()?;
     let backend = CanvasBackend::with_canvas_object(canvas)?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE).ok()?;
-    let chart = &props.chart;
-    let x_end = (props.end_ms.max(1) + chart.width_ms) as f64;
+    let x_end = x_end(chart, end_ms);
     let y_end = match chart.metric {
         crate::charts::Metric::HitRatio => 1.0,
         _ => (chart.max() * 1.1).max(1.0),
@@ -116,7 +126,7 @@ fn draw(canvas: web_sys::HtmlCanvasElement, props: &ChartProps) -> Option<()> {
             }
         }
     }
-    if let Some(cursor) = props.cursor_ms {
+    if let Some(cursor) = cursor_ms {
         let x = cursor as f64;
         plot.draw_series(LineSeries::new(
             [(x, 0.0), (x, y_end)],
@@ -184,14 +194,7 @@ pub fn chart_view(props: &ChartProps) -> Html {
         let (end_ms, cursor_ms) = (props.end_ms, props.cursor_ms);
         use_effect_with((props.version, props.end_ms, props.cursor_ms), move |_| {
             if let Some(element) = canvas.cast::<web_sys::HtmlCanvasElement>() {
-                let props = ChartProps {
-                    chart,
-                    end_ms,
-                    cursor_ms,
-                    prefix: AttrValue::default(),
-                    version: 0,
-                };
-                draw(element, &props);
+                draw(element, &chart, end_ms, cursor_ms);
             }
         });
     }
@@ -213,8 +216,8 @@ pub fn chart_view(props: &ChartProps) -> Html {
                 hover.set(None);
                 return;
             }
-            let x_end = (end_ms.max(1) + chart.width_ms) as f64;
-            hover.set(Some(chart.describe_at((fraction * x_end) as Millis)));
+            let at = fraction * x_end(&chart, end_ms);
+            hover.set(Some(chart.describe_at(at as Millis)));
         })
     };
     let onpointerleave = {

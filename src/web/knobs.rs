@@ -59,15 +59,15 @@ pub fn knobs_panel(props: &KnobsProps) -> Html {
     let scenario = &props.scenario;
     let values = use_memo(scenario.clone(), |scenario| knobs::values(scenario));
     let group_html = |group: Group| {
-        let fields = knobs::in_group(group).map(|knob| {
+        let in_group = knobs::KNOBS
+            .iter()
+            .zip(values.iter())
+            .filter(move |(k, _)| k.group == group);
+        let fields = in_group.map(|(knob, value)| {
             let id = field_id(knob);
-            let index = knobs::KNOBS
-                .iter()
-                .position(|k| k.path == knob.path)
-                .expect("a knob of the list");
             let (text, error) = match refused.get(knob.path) {
                 Some((text, message)) => (text.clone(), Some(message.clone())),
-                None => (values[index].clone(), None),
+                None => (value.clone(), None),
             };
             let used = (knob.used)(scenario);
             let onchange = {

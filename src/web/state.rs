@@ -62,8 +62,6 @@ pub struct Work {
     pub queue: Rc<RefCell<Vec<Batch>>>,
     /// The finished ones.
     pub done: Vec<Rc<Outcome>>,
-    /// How many runs in all.
-    pub total: usize,
     /// How far all of them are, 0 to 1.
     pub progress: f64,
     /// Milliseconds of the page's time spent simulating so far.
@@ -417,10 +415,14 @@ pub const MAX_PAGE_REQUESTS: f64 = 20_000.0;
 pub const MAX_AGGREGATED_REQUESTS: f64 = 5_000_000.0;
 
 impl Work {
+    /// How many runs in all.
+    pub fn total(&self) -> usize {
+        self.done.len() + self.queue.borrow().len()
+    }
+
     fn new(purpose: Purpose, batches: Vec<Batch>) -> Work {
         Work {
             purpose,
-            total: batches.len(),
             queue: Rc::new(RefCell::new(batches)),
             done: Vec::new(),
             progress: 0.0,
@@ -430,21 +432,21 @@ impl Work {
 
     /// Simulates for about `budget_ms`; `true` once every run is done.
     fn slice(&mut self, budget_ms: f64) -> bool {
-        let now = page_now;
-        let started = now();
+        let started = page_now();
         let mut queue = self.queue.borrow_mut();
         while let Some(batch) = queue.first_mut() {
             if batch.advance(WORK_STEPS) {
                 self.done.push(Rc::new(batch.outcome()));
                 queue.remove(0);
             }
-            if now() - started >= budget_ms {
+            if page_now() - started >= budget_ms {
                 break;
             }
         }
-        self.busy_ms += now() - started;
+        self.busy_ms += page_now() - started;
         let running = queue.first().map_or(0.0, Batch::fraction);
-        self.progress = (self.done.len() as f64 + running) / self.total.max(1) as f64;
+        self.progress =
+            (self.done.len() as f64 + running) / (self.done.len() + queue.len()).max(1) as f64;
         queue.is_empty()
     }
 }
@@ -458,16 +460,15 @@ fn page_now() -> f64 {
 
 /// A short label for a configuration: its strategy and TTL.
 fn configuration_label(scenario: &Scenario) -> String {
-    let name = |v: serde_json::Value| v.as_str().unwrap_or_default().to_string();
     let s = &scenario.strategy;
     let mut label = format!(
         "{} / {} / TTL {} ms",
-        name(serde_json::json!(s.write)),
-        name(serde_json::json!(s.stampede)),
+        s.write.name(),
+        s.stampede.name(),
         s.ttl_ms
     );
     if s.channel != crate::sim::scenario::Channel::Inline {
-        label += &format!(" / {}", name(serde_json::json!(s.channel)));
+        label += &format!(" / {}", s.channel.name());
     }
     label
 }

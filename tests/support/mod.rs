@@ -16,6 +16,16 @@ pub fn run(scenario: &Value) -> Value {
     serde_json::to_value(Report::of(&sim, true)).unwrap()
 }
 
+/// `scenario` run to its end at once without its trace: its report (what
+/// a run in slices, or the page, is held to).
+pub fn report_without_trace(scenario: &Scenario) -> Report {
+    let mut sim = Simulation::new(scenario)
+        .expect("valid scenario")
+        .without_trace();
+    sim.run();
+    Report::of(&sim, false)
+}
+
 /// A built-in lesson run to its end: its report, with the trace.
 pub fn lesson_report(name: &str) -> Report {
     let scenario = Scenario::from_json(&lesson(name).to_string()).expect("valid lesson");
