@@ -2,7 +2,8 @@
 # Installs what building (and, with `test`, testing) cachescope needs, and
 # skips whatever is already present. Safe to run again and again.
 #
-#   scripts/setup.sh build   wasm toolchain, wasm-bindgen-cli, trunk
+#   scripts/setup.sh build   wasm toolchain, wasm-bindgen-cli, trunk, Node.js
+#                            and wasm-opt (binaryen from npm)
 #   scripts/setup.sh test    all of the above, plus Chromium, ChromeDriver and
 #                            the end-to-end test's npm packages
 #
@@ -108,6 +109,29 @@ else
   ok "$(trunk --version)"
 fi
 
+step "Node.js (wasm-opt for the build; the end-to-end tests)"
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  apt_install nodejs npm
+fi
+node_major="$(node --version | sed 's/^v\([0-9]*\).*/\1/')"
+[ "$node_major" -ge 20 ] || fail "the build and the end-to-end tests need Node.js 20 or newer (found $(node --version))"
+ok "node $(node --version)"
+
+# npm ci in $1 unless its packages are already installed from its lock file.
+npm_packages() {
+  step "npm packages of $1"
+  if [ -f "$1/node_modules/.package-lock.json" ] &&
+    [ "$1/node_modules/.package-lock.json" -nt "$1/package-lock.json" ]; then
+    ok "up to date"
+  else
+    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci in $1"
+    ok "installed"
+  fi
+}
+
+# binaryen's wasm-opt shrinks the release wasm (scripts/post_build.py).
+npm_packages tools
+
 if [ "$purpose" = test ]; then
   step "Chromium and ChromeDriver"
   missing=()
@@ -117,22 +141,7 @@ if [ "$purpose" = test ]; then
   ok "$(/usr/bin/chromium --version 2>/dev/null | head -n1)"
   ok "$(/usr/bin/chromedriver --version 2>/dev/null | head -n1)"
 
-  step "Node.js for the end-to-end tests"
-  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-    apt_install nodejs npm
-  fi
-  node_major="$(node --version | sed 's/^v\([0-9]*\).*/\1/')"
-  [ "$node_major" -ge 20 ] || fail "the end-to-end tests need Node.js 20 or newer (found $(node --version))"
-  ok "node $(node --version)"
-
-  step "npm packages of tests/e2e"
-  if [ -f tests/e2e/node_modules/playwright-core/package.json ] &&
-    [ tests/e2e/node_modules/.package-lock.json -nt tests/e2e/package-lock.json ]; then
-    ok "up to date"
-  else
-    (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci in tests/e2e"
-    ok "installed"
-  fi
+  npm_packages tests/e2e
 fi
 
 printf '==> setup complete in %ss\n' "$SECONDS"

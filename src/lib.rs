@@ -24,6 +24,7 @@ pub mod compare;
 pub mod explain;
 pub mod knobs;
 pub mod lessons;
+pub mod link;
 pub mod narration;
 pub mod playback;
 pub mod sim;

@@ -183,3 +183,28 @@ fn a_fork_replays_the_steps_before_it_exactly() {
         }
     }
 }
+
+/// The page's "Report JSON" is what `cachescope run` prints for the page's
+/// "Scenario JSON", byte for byte: for every lesson, and for a fork.
+#[test]
+fn a_recordings_report_is_the_command_lines_for_its_scenario() {
+    let run = |scenario: &Scenario| {
+        let mut sim = Simulation::new(scenario).unwrap();
+        sim.run();
+        Report::of(&sim, true).to_json()
+    };
+    for lesson in LESSONS {
+        let recording = Recording::new(&lesson.scenario()).unwrap();
+        assert_eq!(
+            recording.report().to_json(),
+            run(recording.scenario()),
+            "{}",
+            lesson.name
+        );
+    }
+    let mut recording = Recording::new(&scenario_of("write-behind-crash")).unwrap();
+    recording.step_forward();
+    let actor = recording.current().schedulable().pop().unwrap();
+    let forked = recording.fork(ScheduleEntry::Actor(actor)).unwrap();
+    assert_eq!(forked.report().to_json(), run(forked.scenario()));
+}

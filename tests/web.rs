@@ -233,6 +233,78 @@ mod reducer {
         panic!("the work did not finish");
     }
 
+    /// What a link must bring back: the same run at the same place.
+    fn same_place(a: &Playground, b: &Playground) {
+        assert_eq!(a.lesson.name, b.lesson.name);
+        assert_eq!(a.custom, b.custom);
+        assert_eq!(*a.base, *b.base);
+        assert_eq!(a.recording.scenario(), b.recording.scenario());
+        assert_eq!(a.steps_taken(), b.steps_taken());
+        assert_eq!(a.playback.speed, b.playback.speed);
+        assert_eq!(a.aggregated_cursor_ms, b.aggregated_cursor_ms);
+        assert_eq!(a.link(), b.link());
+    }
+
+    #[wasm_bindgen_test]
+    fn a_link_opens_the_same_run_at_the_same_place() {
+        use cachescope::link;
+        // A lesson part-way, a fork of it, an edited scenario forked too.
+        let at_step = apply(
+            playground("read-write-race"),
+            [Action::Step, Action::Step, Action::SetSpeed(4)],
+        );
+        let actor = at_step.recording.current().schedulable().pop().unwrap();
+        let forked = apply(at_step.clone(), [Action::Schedule(actor), Action::Step]);
+        let mut edited = (*forked.base).clone();
+        edited.strategy.ttl_ms = 777;
+        let edited = apply(forked.clone(), [Action::Tune(Box::new(edited))]);
+        let actor = edited.recording.current().schedulable().remove(0);
+        let edited_fork = apply(edited, [Action::Schedule(actor), Action::StepBack]);
+        for page in [&at_step, &forked, &edited_fork] {
+            let text = link::encode(&page.link());
+            let opened = Playground::from_link(&link::decode(&text).unwrap()).unwrap();
+            same_place(page, &opened);
+        }
+        assert!(forked.link().schedule.is_some() && forked.link().scenario.is_none());
+        assert!(edited_fork.link().scenario.is_some());
+        // A link past the run's end, or naming no lesson, is refused.
+        let mut past = at_step.link();
+        past.step = 10_000;
+        assert!(
+            Playground::from_link(&past)
+                .unwrap_err()
+                .contains("past the end of the run")
+        );
+        past.lesson = "nope".into();
+        assert!(
+            Playground::from_link(&past)
+                .unwrap_err()
+                .contains("names a lesson this page does not have")
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn a_link_to_a_large_run_opens_it_aggregated_at_its_instant() {
+        let large: serde_json::Value =
+            serde_json::from_str(include_str!("../benches/page-100k-requests.json")).unwrap();
+        let mut link = cachescope::link::LinkState {
+            lesson: "stampede".into(),
+            scenario: Some(large),
+            time_ms: Some(1234),
+            ..Default::default()
+        };
+        let opened = finish_work(Rc::new(Playground::from_link(&link).unwrap()));
+        assert!(opened.aggregated.is_some());
+        assert_eq!(opened.aggregated_cursor_ms, 1234);
+        // Its link again: the same scenario (written out in full), the same
+        // instant.
+        let again = opened.link();
+        assert_eq!(again.time_ms, Some(1234));
+        assert_eq!(again.parsed_scenario(), link.parsed_scenario());
+        link.scenario = again.scenario.clone();
+        assert_eq!(again, link);
+    }
+
     #[wasm_bindgen_test]
     fn a_knob_reruns_the_same_seed_and_a_large_workload_is_shown_aggregated() {
         use cachescope::compare::Batch;

@@ -171,6 +171,14 @@ impl Recording {
         moved.current
     }
 
+    /// The whole run's report, trace included: what `cachescope run` prints
+    /// for [`Recording::scenario`] (the page's "Report JSON").
+    pub fn report(&self) -> super::Report {
+        let mut report = super::Report::of(&self.simulation_at(self.len()), false);
+        report.trace = Some(self.trace.to_vec());
+        report
+    }
+
     /// Moves the cursor to after step `step` (clamped to the run's end).
     pub fn seek(&mut self, step: usize) {
         let step = step.min(self.len());

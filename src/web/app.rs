@@ -11,9 +11,11 @@ use super::explorer::ExplorerPanel;
 use super::faults::FaultsPanel;
 use super::knobs::KnobsPanel;
 use super::panels::{InspectorPanel, NarrationPanel, ScenarioLoader, StepsPanel};
+use super::share::{self, Opening};
+use super::sharing::{EmbedDialog, Export, ShareBar, ShortcutsOverlay};
 use super::state::{Action, Exploring, Playground, Purpose};
 use super::strip::ArchitectureStrip;
-use super::timeline::{Selection, TimelineView};
+use super::timeline::{Axis, Selection, TimelineView};
 use crate::explain::{self, Explanation};
 use crate::lessons::LESSONS;
 use crate::narration;
@@ -33,12 +35,34 @@ const RECENT_STEPS_PLAYING: usize = 8;
 /// The whole playground.
 #[function_component(App)]
 pub fn app() -> Html {
-    let state = use_reducer(|| Playground::new(&LESSONS[0]));
+    // The address: a link's state, embed and presenter flags.
+    let opening = use_memo((), |_| Opening::from_location());
+    let linked = opening.link.clone().ok().flatten().unwrap_or_default();
+    let state = use_reducer({
+        let opening = opening.clone();
+        move || opening.playground()
+    });
     let dispatch = |action: Action| {
         let state = state.dispatcher();
         Callback::from(move |_: MouseEvent| state.dispatch(action.clone()))
     };
-    use_keyboard(state.dispatcher());
+    let presenting = use_state(|| opening.present);
+    let help = use_state(|| false);
+    let embedding = use_state(|| false);
+    let axis = use_state(|| Axis::from_name(linked.axis.as_deref().unwrap_or_default()));
+    use_keyboard(state.dispatcher(), help.setter(), embedding.setter());
+    use_pause_when_hidden(state.dispatcher());
+    {
+        let (opening, state) = (opening.clone(), state.dispatcher());
+        use_effect_with((), move |_| {
+            if opening.panic {
+                panic!("a deliberate panic, asked for by ?panic=1 (to check the error banner)");
+            }
+            if opening.autoplay {
+                state.dispatch(Action::TogglePlay);
+            }
+        });
+    }
     use_every_frame(state.playback.playing, state.dispatcher(), Action::Tick);
     use_every_frame(
         matches!(state.exploring, Exploring::Running { .. }),
@@ -49,12 +73,18 @@ pub fn app() -> Html {
         Action::WorkSlice
     });
     let reduced_motion = *use_memo((), |_| prefers_reduced_motion());
-    let selected = use_state(|| None::<Selection>);
+    let selected = use_state(|| linked.selected.as_deref().and_then(Selection::from_link));
     // A new run (lesson, reset, fork, loaded scenario) forgets the clicked
-    // anomaly: its indices were the old run's.
+    // anomaly: its indices were the old run's. (Not the first run: a link
+    // may have selected something in it.)
     {
         let selected = selected.setter();
-        use_effect_with(state.whole.clone(), move |_| selected.set(None));
+        let first = use_mut_ref(|| true);
+        use_effect_with(state.whole.clone(), move |_| {
+            if !std::mem::replace(&mut *first.borrow_mut(), false) {
+                selected.set(None);
+            }
+        });
     }
     let onselect = {
         let selected = selected.setter();
@@ -120,26 +150,65 @@ pub fn app() -> Html {
     };
     let scenario_json = serde_json::to_string_pretty(on_screen).unwrap_or_default();
 
-    html! {
-        <main class="playground">
-            <header class="masthead">
-                <h1>{ "cachescope" }</h1>
-                <p class="tagline">{ "How caches drift from their database, one operation at a time." }</p>
-            </header>
-            <section class="lesson" aria-labelledby="lesson-title">
-                <LessonPicker current={state.lesson.name} onselect={
-                    let state = state.dispatcher();
-                    Callback::from(move |index| state.dispatch(Action::SelectLesson(index)))
-                } />
-                if state.custom {
-                    <h2 id="lesson-title" data-testid="lesson-title">{ format!("Your scenario: {}", state.recording.scenario().name) }</h2>
-                } else {
-                    <h2 id="lesson-title" data-testid="lesson-title">{ state.lesson.title }</h2>
-                    <p>{ state.lesson.text }</p>
-                }
-            </section>
-            <NarrationPanel {beats} positions={state.beats_at.clone()} current={state.beat()}
-                onnext={dispatch(Action::NextBeat)} onprevious={dispatch(Action::PreviousBeat)} />
+    // The state as a link: written again when it changes (while playing,
+    // only once paused: a link per frame would be wasted work).
+    let fragment = {
+        let state = state.clone();
+        let key = (
+            Rc::as_ptr(&state.whole.0) as usize,
+            Rc::as_ptr(&state.base) as usize,
+            if playing { usize::MAX } else { taken },
+            state.aggregated.is_some(),
+            state.aggregated_cursor_ms,
+            state.playback.speed,
+            *axis,
+            *selected,
+        );
+        use_memo(key, move |&(.., axis, selected)| {
+            let mut link = state.link();
+            link.axis = (axis != Axis::default()).then(|| axis.name().to_string());
+            link.selected = selected.map(Selection::to_link);
+            crate::link::encode(&link)
+        })
+    };
+    use_effect_with(fragment.clone(), |fragment| {
+        share::replace_address(fragment)
+    });
+    let onexport = {
+        let state = state.clone();
+        Callback::from(move |what: Export| {
+            if let Err(why) = export(&state, what, state.dispatcher()) {
+                state.dispatch(Action::Notice(why));
+            }
+        })
+    };
+    let onaxis = {
+        let axis = axis.setter();
+        Callback::from(move |to: Axis| axis.set(to))
+    };
+    let toggle = |flag: &UseStateHandle<bool>| {
+        let flag = flag.clone();
+        Callback::from(move |()| flag.set(!*flag))
+    };
+    let overlays = html! {
+        <>
+            if *help {
+                <ShortcutsOverlay onclose={{ let help = help.setter(); Callback::from(move |()| help.set(false)) }} />
+            }
+            if *embedding {
+                <EmbedDialog fragment={fragment.clone()} lesson={state.lesson.name}
+                    onclose={{ let embedding = embedding.setter(); Callback::from(move |()| embedding.set(false)) }} />
+            }
+        </>
+    };
+    let title = if state.custom {
+        format!("Your scenario: {}", state.recording.scenario().name)
+    } else {
+        state.lesson.title.to_string()
+    };
+
+    let transport = html! {
+        <>
             if state.aggregated.is_none() {
             <div class="transport" role="toolbar" aria-label="Run controls">
                 <button data-testid="reset" onclick={dispatch(Action::Reset)}>{ "Reset" }</button>
@@ -167,6 +236,10 @@ pub fn app() -> Html {
                 </span>
             </div>
             }
+        </>
+    };
+    let status = html! {
+        <>
             if let Some(message) = &state.message {
                 <p class="message" role="alert" data-testid="message">{ message }</p>
             }
@@ -182,16 +255,11 @@ pub fn app() -> Html {
                     <button data-testid="work-cancel" onclick={dispatch(Action::CancelWork)}>{ "Cancel" }</button>
                 </div>
             }
-            if let Some(aggregated) = &state.aggregated {
-                <AggregatedView outcome={aggregated.outcome.clone()} busy_ms={aggregated.busy_ms}
-                    cursor_ms={state.aggregated_cursor_ms}
-                    onseek={on_slider(state.dispatcher(), Action::SeekTime)} />
-            } else {
-            <div class="stage">
-                <div class="stage-main">
-                    <ArchitectureStrip {strip} />
-                    <SchedulerPanel actors={sim.schedulable()} onschedule={onschedule} />
+        </>
+    };
+    let timeline = html! {
                     <TimelineView whole={state.whole.clone()} entries={trace.len()} now_ms={sim.now_ms()}
+                        axis={*axis} onaxis={onaxis.clone()}
                         highlight={explanation.as_ref().map(|e| e.steps.clone()).unwrap_or_default()} {onselect}
                         fault_starts={base.faults.iter().map(|f| f.starts_ms().unwrap_or(0)).collect::<Vec<_>>()}
                         onmovefault={{
@@ -212,6 +280,68 @@ pub fn app() -> Html {
                                 state.dispatch(Action::SetFaults(faults));
                             })
                         }} />
+    };
+    // A run too large to record, in place of the stage.
+    let aggregated_view = state.aggregated.as_ref().map(|aggregated| {
+        html! {
+            <AggregatedView outcome={aggregated.outcome.clone()} busy_ms={aggregated.busy_ms}
+                cursor_ms={state.aggregated_cursor_ms}
+                onseek={on_slider(state.dispatcher(), Action::SeekTime)} />
+        }
+    });
+    let class = classes!(
+        "playground",
+        presenting.then_some("presenting"),
+        opening.embed.then_some("embed")
+    );
+    if opening.embed {
+        // Transport and timeline only, for an iframe of any size.
+        return html! {
+            <main {class}>
+                <div class="embed-head">
+                    <h1 class="embed-title" data-testid="lesson-title">{ &title }</h1>
+                    <a data-testid="open-full" href={share::address(&[], Some(&fragment))} target="_blank" rel="noopener">
+                        { "Open in full playground ↗" }
+                    </a>
+                </div>
+                { transport }
+                { status }
+                { aggregated_view.unwrap_or(timeline) }
+                { overlays }
+            </main>
+        };
+    }
+
+    html! {
+        <main {class}>
+            <header class="masthead">
+                <h1>{ "cachescope" }</h1>
+                <p class="tagline">{ "How caches drift from their database, one operation at a time." }</p>
+            </header>
+            <ShareBar fragment={fragment.clone()} presenting={*presenting} onpresent={toggle(&presenting)}
+                onhelp={toggle(&help)} onembed={toggle(&embedding)} {onexport} />
+            <section class="lesson" aria-labelledby="lesson-title">
+                <LessonPicker current={state.lesson.name} onselect={
+                    let state = state.dispatcher();
+                    Callback::from(move |index| state.dispatch(Action::SelectLesson(index)))
+                } />
+                <h2 id="lesson-title" data-testid="lesson-title">{ &title }</h2>
+                if !state.custom {
+                    <p>{ state.lesson.text }</p>
+                }
+            </section>
+            <NarrationPanel {beats} positions={state.beats_at.clone()} current={state.beat()}
+                onnext={dispatch(Action::NextBeat)} onprevious={dispatch(Action::PreviousBeat)} />
+            { transport }
+            { status }
+            if let Some(aggregated_view) = aggregated_view {
+                { aggregated_view }
+            } else {
+            <div class="stage">
+                <div class="stage-main">
+                    <ArchitectureStrip {strip} />
+                    <SchedulerPanel actors={sim.schedulable()} onschedule={onschedule} />
+                    { timeline }
                     if let Some(explanation) = &explanation {
                         <p class="explanation" data-testid="explanation" aria-live="polite">{ &explanation.sentence }</p>
                     } else {
@@ -248,7 +378,11 @@ pub fn app() -> Html {
             <ScenarioLoader current={scenario_json} onload={
                 let state = state.dispatcher();
                 Callback::from(move |json| state.dispatch(Action::LoadScenario(json)))
+            } onerror={
+                let state = state.dispatcher();
+                Callback::from(move |why| state.dispatch(Action::Notice(why)))
             } />
+            { overlays }
         </main>
     }
 }
@@ -527,11 +661,18 @@ fn now_ms() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
-/// Keyboard shortcuts, anywhere on the page except in a form field (which
-/// keeps its own keys): space plays or pauses, right arrow or `.` steps,
-/// left arrow steps back, Home goes to the start, End to the end.
+/// Keyboard shortcuts (listed for people in [`super::sharing::SHORTCUTS`]),
+/// anywhere on the page except in a form field (which keeps its own keys):
+/// space or `.` plays or pauses, the arrows step, Home and End go to the
+/// start and the end, PageDown/PageUp move by lesson part (a presentation
+/// remote's keys), `?` lists the shortcuts and Escape closes the list or
+/// the embed dialog.
 #[hook]
-fn use_keyboard(dispatcher: UseReducerDispatcher<Playground>) {
+fn use_keyboard(
+    dispatcher: UseReducerDispatcher<Playground>,
+    help: UseStateSetter<bool>,
+    embedding: UseStateSetter<bool>,
+) {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
     use_effect_with((), move |_| {
@@ -543,35 +684,147 @@ fn use_keyboard(dispatcher: UseReducerDispatcher<Playground>) {
                     .map(|element| element.tag_name())
                     .unwrap_or_default();
                 let in_field = matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA");
+                if event.key() == "Escape" {
+                    help.set(false);
+                    embedding.set(false);
+                    return;
+                }
                 if in_field || event.ctrl_key() || event.meta_key() || event.alt_key() {
                     return;
                 }
                 let action = match event.key().as_str() {
                     // On a focused button, space presses that button.
                     " " if tag != "BUTTON" && tag != "SUMMARY" => Action::TogglePlay,
-                    "ArrowRight" | "." => Action::Step,
+                    "." => Action::TogglePlay,
+                    "ArrowRight" => Action::Step,
                     "ArrowLeft" => Action::StepBack,
+                    "PageDown" => Action::Advance,
+                    "PageUp" => Action::Retreat,
                     "Home" => Action::Seek(0),
                     "End" => Action::RunToEnd,
+                    "?" => {
+                        event.prevent_default();
+                        help.set(true);
+                        return;
+                    }
                     _ => return,
                 };
                 event.prevent_default();
                 dispatcher.dispatch(action);
             });
-        let document = web_sys::window().and_then(|w| w.document());
-        if let Some(document) = &document {
-            // Registration only fails for a non-function, which this is not.
-            let _ = document
-                .add_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
-        }
-        move || {
-            if let Some(document) = &document {
-                let _ = document.remove_event_listener_with_callback(
-                    "keydown",
-                    listener.as_ref().unchecked_ref(),
-                );
-            }
-            drop(listener);
-        }
+        let cleanup = listen(document_target(), "keydown", listener);
+        move || drop(cleanup)
     });
+}
+
+/// Pauses playback when the tab is hidden (a presenter switching slides
+/// comes back to the step they left, not to the end of the run).
+#[hook]
+fn use_pause_when_hidden(dispatcher: UseReducerDispatcher<Playground>) {
+    use wasm_bindgen::closure::Closure;
+    use_effect_with((), move |_| {
+        let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| {
+            let hidden = web_sys::window()
+                .and_then(|w| w.document())
+                .is_some_and(|d| d.hidden());
+            if hidden {
+                dispatcher.dispatch(Action::Pause);
+            }
+        });
+        let cleanup = listen(document_target(), "visibilitychange", listener);
+        move || drop(cleanup)
+    });
+}
+
+fn document_target() -> Option<web_sys::EventTarget> {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .map(web_sys::EventTarget::from)
+}
+
+/// A listener registered on `target` until this is dropped.
+struct Listening<E: ?Sized> {
+    target: Option<web_sys::EventTarget>,
+    event: &'static str,
+    listener: wasm_bindgen::closure::Closure<E>,
+}
+
+impl<E: ?Sized> Drop for Listening<E> {
+    fn drop(&mut self) {
+        use wasm_bindgen::JsCast;
+        if let Some(target) = &self.target {
+            let _ = target.remove_event_listener_with_callback(
+                self.event,
+                self.listener.as_ref().unchecked_ref(),
+            );
+        }
+    }
+}
+
+fn listen<E: ?Sized>(
+    target: Option<web_sys::EventTarget>,
+    event: &'static str,
+    listener: wasm_bindgen::closure::Closure<E>,
+) -> Listening<E> {
+    use wasm_bindgen::JsCast;
+    if let Some(target) = &target {
+        // Registration only fails for a non-function, which this is not.
+        let _ = target.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
+    }
+    Listening {
+        target,
+        event,
+        listener,
+    }
+}
+
+/// Exports `what` as a download; or why it could not be.
+fn export(
+    state: &Playground,
+    what: Export,
+    dispatcher: UseReducerDispatcher<Playground>,
+) -> Result<(), String> {
+    let scenario = match &state.aggregated {
+        Some(aggregated) => &aggregated.outcome.scenario,
+        None => state.recording.scenario(),
+    };
+    // A file name from the scenario's name: letters, digits, dashes.
+    let stem: String = scenario
+        .name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let stem = if stem.trim_matches('-').is_empty() {
+        "scenario".to_string()
+    } else {
+        stem
+    };
+    let json = "application/json";
+    match what {
+        Export::Scenario => share::download(&format!("{stem}.json"), json, &scenario.to_json()),
+        Export::Report => {
+            let report = match &state.aggregated {
+                // Too large to have been recorded: as `cachescope run --no-trace`.
+                Some(aggregated) => aggregated.outcome.report.to_json(),
+                None => state.recording.report().to_json(),
+            };
+            share::download(&format!("{stem}.report.json"), json, &report)
+        }
+        Export::TimelineSvg => share::download(
+            &format!("{stem}.timeline.svg"),
+            "image/svg+xml",
+            &share::timeline_svg()?,
+        ),
+        Export::TimelinePng => {
+            // Checked now, so a refusal is immediate; drawn asynchronously.
+            share::timeline_svg()?;
+            let name = format!("{stem}.timeline.png");
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(why) = share::download_timeline_png(name).await {
+                    dispatcher.dispatch(Action::Notice(why));
+                }
+            });
+            Ok(())
+        }
+    }
 }

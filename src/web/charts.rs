@@ -222,7 +222,12 @@ pub fn chart_view(props: &ChartProps) -> Html {
     };
     let onpointerleave = {
         let hover = hover.clone();
-        Callback::from(move |_: PointerEvent| hover.set(None))
+        // A finger lifting also "leaves": the values it tapped stay shown.
+        Callback::from(move |event: PointerEvent| {
+            if event.pointer_type() == "mouse" {
+                hover.set(None);
+            }
+        })
     };
     let chart = &props.chart;
     let id = format!("{}-{}", props.prefix, chart.metric.id());
@@ -240,7 +245,7 @@ pub fn chart_view(props: &ChartProps) -> Html {
                 data-sum={chart.sum().to_string()} data-max={chart.max().to_string()}
                 data-last={chart.lines.first().and_then(|l| l.points.last()).map_or(0.0, |p| p.1).to_string()}
                 data-lines={chart.lines.len().to_string()}
-                {onpointermove} {onpointerleave} />
+                onpointerdown={onpointermove.clone()} {onpointermove} {onpointerleave} />
             <output class="chart-hover" data-testid={format!("{id}-hover")}>
                 { (*hover).clone().unwrap_or_else(|| "Point at the chart for a bucket's values.".to_string()) }
             </output>

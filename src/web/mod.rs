@@ -10,6 +10,8 @@ pub mod explorer;
 pub mod faults;
 pub mod knobs;
 pub mod panels;
+pub mod share;
+pub mod sharing;
 pub mod state;
 pub mod strip;
 pub mod timeline;
@@ -23,21 +25,53 @@ pub fn start() {
 }
 
 /// A panic is a bug; make it visible in the page (not only in the console)
-/// so a person can report it rather than stare at a frozen page.
+/// so a person can report it rather than stare at a frozen page. The
+/// banner's "Copy details" button is handled by static/error-banner.js:
+/// after a panic this module has stopped and runs no handler.
 fn install_panic_banner() {
-    std::panic::set_hook(Box::new(|info| {
+    // Through Yew: its renderer replaces any hook set with std's own
+    // set_hook by a console-only one.
+    yew::set_custom_panic_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
-        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let Some(document) = window.document() else {
             return;
         };
         let Some(body) = document.body() else { return };
-        if let Ok(banner) = document.create_element("div") {
-            banner.set_id("panic-banner");
-            banner.set_attribute("role", "alert").ok();
-            banner.set_text_content(Some(&format!(
-                "cachescope hit an internal error and stopped. Please reload the page and report this: {info}"
-            )));
-            body.prepend_with_node_1(&banner).ok();
+        let details = format!(
+            "cachescope {}\n{info}\npage: {}\nbrowser: {}",
+            env!("CARGO_PKG_VERSION"),
+            window.location().href().unwrap_or_default(),
+            window.navigator().user_agent().unwrap_or_default()
+        );
+        let element = |tag: &str, class: &str, text: &str| {
+            let element = document.create_element(tag).ok()?;
+            element.set_class_name(class);
+            element.set_text_content(Some(text));
+            Some(element)
+        };
+        let (Some(banner), Some(message), Some(area), Some(button)) = (
+            element("div", "", ""),
+            element(
+                "p",
+                "",
+                "cachescope hit an internal error and stopped. Reload the page to start again, and please report this with the details below.",
+            ),
+            element("textarea", "panic-details", &details),
+            element("button", "panic-copy", "Copy details"),
+        ) else {
+            return;
+        };
+        banner.set_id("panic-banner");
+        let _ = banner.set_attribute("role", "alert");
+        let _ = area.set_attribute("readonly", "");
+        let _ = area.set_attribute("aria-label", "Error details");
+        let _ = area.set_attribute("rows", "4");
+        for child in [&message, &area, &button] {
+            let _ = banner.append_child(child);
         }
+        let _ = body.prepend_with_node_1(&banner);
     }));
 }

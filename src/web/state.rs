@@ -5,6 +5,7 @@ use std::rc::Rc;
 use yew::Reducible;
 
 use crate::lessons::{LESSONS, Lesson};
+use crate::link::LinkState;
 use crate::narration;
 use crate::playback::Playback;
 use std::cell::RefCell;
@@ -50,6 +51,9 @@ pub struct Playground {
     pub aggregated_cursor_ms: u64,
     /// Configurations compared side by side (same seed).
     pub comparison: Vec<Rc<Outcome>>,
+    /// Where to put the aggregated cursor once the large run being
+    /// simulated is shown (a link opened at that instant).
+    pub pending_time_ms: Option<u64>,
 }
 
 /// Runs going on in slices between frames.
@@ -250,6 +254,14 @@ pub enum Action {
     OpenCompared(usize),
     /// Move the aggregated run's cursor to this instant.
     SeekTime(u64),
+    /// Forward, for a presentation remote: to the lesson's next part if
+    /// the run reaches one, else one step.
+    Advance,
+    /// Back, for a presentation remote: to the start of this part of the
+    /// lesson (or the previous one), else one step.
+    Retreat,
+    /// Say this (something the page could not do); the state stays.
+    Notice(String),
 }
 
 /// Milliseconds of simulation per frame while work goes on: the rest of a
@@ -277,6 +289,76 @@ impl Playground {
             aggregated: None,
             aggregated_cursor_ms: 0,
             comparison: Vec::new(),
+            pending_time_ms: None,
+        }
+    }
+
+    /// The page a link restores; or why it cannot (the end of the sentence
+    /// "This link could not be opened: …").
+    pub fn from_link(link: &LinkState) -> Result<Playground, String> {
+        let lesson = LESSONS
+            .iter()
+            .find(|lesson| lesson.name == link.lesson)
+            .ok_or_else(|| {
+                format!(
+                    "it names a lesson this page does not have ({:.40})",
+                    link.lesson
+                )
+            })?;
+        let mut page = Playground::new(lesson);
+        if let Some(speed) = link.speed {
+            page.playback.set_speed(speed);
+        }
+        if let Some(scenario) = link.parsed_scenario()? {
+            page.run_own(scenario).map_err(|why| {
+                why.replace(
+                    "This scenario was not loaded: ",
+                    "its scenario cannot run: ",
+                )
+            })?;
+            page.pending_time_ms = link.time_ms;
+        }
+        if let Some(schedule) = &link.schedule {
+            let forked = Scenario {
+                schedule: Some(schedule.clone()),
+                ..(*page.base).clone()
+            };
+            let recording = Recording::new(&forked)
+                .map_err(|error| format!("its schedule cannot be followed: {error}"))?;
+            page.show(recording);
+        }
+        if link.step > page.total_steps() {
+            return Err(format!(
+                "its cursor (step {}) is past the end of the run ({} steps)",
+                link.step,
+                page.total_steps()
+            ));
+        }
+        page.recording.seek(link.step);
+        Ok(page)
+    }
+
+    /// The link to this page as it is (the view settings the page keeps
+    /// outside this state, axis and selection, are added by the page).
+    pub fn link(&self) -> LinkState {
+        let aggregated = self.aggregated.is_some();
+        let schedule = &self.recording.scenario().schedule;
+        LinkState {
+            lesson: self.lesson.name.to_string(),
+            scenario: self
+                .custom
+                .then(|| serde_json::to_value(&*self.base).expect("a scenario serialises")),
+            schedule: if aggregated || *schedule == self.base.schedule {
+                None
+            } else {
+                schedule.clone()
+            },
+            step: if aggregated { 0 } else { self.steps_taken() },
+            time_ms: aggregated.then_some(self.aggregated_cursor_ms),
+            speed: (self.playback.speed != Playback::default().speed)
+                .then_some(self.playback.speed),
+            axis: None,
+            selected: None,
         }
     }
 
@@ -322,7 +404,8 @@ impl Playground {
         self.custom = true;
         self.exploring = Exploring::Idle;
         self.beats_at = Vec::new();
-        self.aggregated_cursor_ms = outcome.report.end_ms;
+        let end = outcome.report.end_ms;
+        self.aggregated_cursor_ms = self.pending_time_ms.take().map_or(end, |at| at.min(end));
         self.aggregated = Some(Aggregated { outcome, busy_ms });
     }
 
@@ -490,6 +573,8 @@ impl Reducible for Playground {
                     | Action::TogglePlay
                     | Action::NextBeat
                     | Action::PreviousBeat
+                    | Action::Advance
+                    | Action::Retreat
             )
         {
             return self;
@@ -501,7 +586,8 @@ impl Reducible for Playground {
             action,
             Action::Tick(_) | Action::WorkSlice | Action::ExploreSlice
         );
-        if !background {
+        // Pausing (a hidden tab, a grabbed scrubber) keeps a message too.
+        if !background && action != Action::Pause {
             next.message = None;
         }
         if !background && !matches!(action, Action::TogglePlay | Action::SetSpeed(_)) {
@@ -590,7 +676,10 @@ impl Reducible for Playground {
                     }
                 }
             }
-            Action::CancelWork => next.work = None,
+            Action::CancelWork => {
+                next.work = None;
+                next.pending_time_ms = None;
+            }
             Action::Compare(variants) => {
                 let base = &*next.base;
                 let configurations = match variants {
@@ -682,6 +771,23 @@ impl Reducible for Playground {
                             ))
                         }
                     }
+                }
+            }
+            Action::Notice(message) => next.message = Some(message),
+            Action::Advance => {
+                let target = next.beats_at.get(next.beat() + 1).copied().flatten();
+                match target {
+                    Some(step) => next.recording.seek(step),
+                    None => {
+                        next.recording.step_forward();
+                    }
+                }
+            }
+            Action::Retreat => {
+                if next.beats_at.is_empty() {
+                    next.recording.step_back();
+                } else {
+                    return Rc::new(next).reduce(Action::PreviousBeat);
                 }
             }
             Action::NextBeat => {

@@ -42,14 +42,60 @@ pub enum Selection {
     Op(usize),
 }
 
+impl Selection {
+    /// As a link writes it: `window:0`, `read:2`, `lost:14`, `op:3`.
+    pub fn to_link(self) -> String {
+        let (kind, index) = match self {
+            Selection::Window(i) => ("window", i),
+            Selection::Read(i) => ("read", i),
+            Selection::Lost(i) => ("lost", i),
+            Selection::Op(i) => ("op", i),
+        };
+        format!("{kind}:{index}")
+    }
+
+    /// From a link (`None` for anything else: nothing is selected then).
+    pub fn from_link(text: &str) -> Option<Selection> {
+        let (kind, index) = text.split_once(':')?;
+        let index = index.parse().ok()?;
+        Some(match kind {
+            "window" => Selection::Window(index),
+            "read" => Selection::Read(index),
+            "lost" => Selection::Lost(index),
+            "op" => Selection::Op(index),
+            _ => return None,
+        })
+    }
+}
+
 /// Which x axis.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Axis {
     /// Simulated milliseconds (TTLs and delays read true).
+    #[default]
     Time,
     /// One column per operation, in the order they took effect (races read
     /// clearly even when everything happens within a millisecond).
     Steps,
+}
+
+impl Axis {
+    /// Its name in links.
+    pub fn name(self) -> &'static str {
+        match self {
+            Axis::Time => "time",
+            Axis::Steps => "steps",
+        }
+    }
+
+    /// From its name (anything else is the default).
+    pub fn from_name(name: &str) -> Axis {
+        if name == "steps" {
+            Axis::Steps
+        } else {
+            Axis::Time
+        }
+    }
 }
 
 /// The x mapping: which axis, and the visible range of it.
@@ -95,6 +141,12 @@ pub struct TimelineProps {
     pub highlight: Vec<usize>,
     /// Something was clicked.
     pub onselect: Callback<Selection>,
+    /// The x axis.
+    #[prop_or_default]
+    pub axis: Axis,
+    /// The x axis was switched.
+    #[prop_or_default]
+    pub onaxis: Callback<Axis>,
     /// The start of each of the scenario's faults (drag handles on the
     /// faults lane, in real time).
     #[prop_or_default]
@@ -111,7 +163,7 @@ pub struct TimelineProps {
 #[function_component(TimelineView)]
 pub fn timeline_view(props: &TimelineProps) -> Html {
     let t = &*props.whole.0;
-    let axis = use_state(|| Axis::Time);
+    let axis = &props.axis;
     let svg = use_node_ref();
     // A fault handle being dragged: (which fault, where it is now, ms).
     let dragging = use_state(|| None::<(usize, Millis)>);
@@ -132,9 +184,9 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
         Axis::Steps => props.entries as f64,
     };
     let set_axis = |to: Axis| {
-        let (axis, view) = (axis.clone(), view.clone());
+        let (onaxis, view) = (props.onaxis.clone(), view.clone());
         Callback::from(move |_: MouseEvent| {
-            axis.set(to);
+            onaxis.emit(to);
             view.set(None);
         })
     };
@@ -183,8 +235,9 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                 </span>
             </figcaption>
             <div class="timeline-plot">
-            <svg ref={svg.clone()} data-testid="timeline" data-axis={match *axis { Axis::Time => "time", Axis::Steps => "steps" }}
-                viewBox={format!("0 0 {WIDTH} {height}")} role="img"
+            <svg ref={svg.clone()} data-testid="timeline" data-axis={axis.name()}
+                data-cursor-x={format!("{cursor_x:.2}")} data-cursor-to={format!("{:.2}", band_y + BAND)}
+                viewBox={format!("0 0 {WIDTH} {height}")} role="group"
                 aria-label="Space-time diagram of the run">
                 <defs>
                     // Stale: diagonal hatching; ahead: dots. Told apart by

@@ -6,7 +6,8 @@
 // simulated operations per second in wasm against the native command line
 // on the same file, in the same run. Run by `make bench` after the native
 // benchmarks (which build target/release/cachescope).
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { serveDist, launchBrowser, repoRoot } from './harness.mjs';
@@ -42,6 +43,41 @@ try {
   }
   const first = stats(firsts.slice(1)); // the first load also warms the disk cache
   console.log(`page first render (navigation -> timeline drawn), ${first.n} loads: median ${ms(first.median)}, max ${ms(first.max)}`);
+
+  // Time to interactive: navigation start to the page's answer to its first
+  // input (Step pressed as soon as it exists, until the clock says step 1).
+  const interactives = [];
+  for (let i = 0; i < 7; i++) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.addInitScript(() => {
+      const press = () => {
+        const clock = document.querySelector('[data-testid=clock]');
+        if (clock && clock.textContent.includes('step 1 of')) {
+          window.__interactive = performance.now();
+          return;
+        }
+        document.querySelector('[data-testid=step]')?.click();
+        setTimeout(press, 1);
+      };
+      press();
+    });
+    await page.goto(server.url);
+    await page.waitForFunction(() => window.__interactive !== undefined);
+    interactives.push(await page.evaluate(() => window.__interactive));
+    await page.close();
+  }
+  const interactive = stats(interactives.slice(1));
+  console.log(`page time to interactive (navigation -> first Step answered), ${interactive.n} loads: median ${ms(interactive.median)}, max ${ms(interactive.max)}`);
+
+  // What a visitor downloads: every file of the build, gzip -9.
+  const dist = process.env.CACHESCOPE_DIST ?? join(repoRoot, 'dist');
+  const sizes = readdirSync(dist).map((name) => {
+    const raw = readFileSync(join(dist, name));
+    return { name, raw: raw.length, gzip: gzipSync(raw, { level: 9 }).length };
+  });
+  const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
+  const total = sizes.reduce((sum, f) => sum + f.gzip, 0);
+  console.log(`page transfer (every file of dist/, gzip -9): ${kb(total)} (${sizes.map((f) => `${f.name.replace(/-[0-9a-f]{15,16}/, '')} ${kb(f.gzip)}`).join(', ')})`);
 
   // Frame time while playing 10,000 operations.
   const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });

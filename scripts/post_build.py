@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Trunk's post-build hook: shrinks the release wasm and seals the page.
+
+Run by trunk (Trunk.toml [[hooks]]) in its staging directory, before the
+build is copied to dist/:
+
+1. Release builds only: binaryen's wasm-opt -Oz over the wasm (from
+   tools/node_modules, installed by scripts/setup.sh; Debian's binaryen 108
+   cannot read the reference-types code our rustc emits), then the wasm's
+   integrity hash in index.html is written again (trunk hashed the
+   unoptimised file).
+2. Every build: a Content-Security-Policy <meta> that allows only the
+   page's own files, WebAssembly compilation, and the one inline module
+   script trunk writes (by its hash): no other origin, no inline code.
+"""
+
+import base64
+import glob
+import hashlib
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WASM_OPT = os.path.join(ROOT, "tools", "node_modules", "binaryen", "bin", "wasm-opt")
+# The features rustc enables for wasm32-unknown-unknown; wasm-opt must keep
+# them (and may use no others: every browser we support has these).
+FEATURES = [
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+]
+
+
+def digest(algorithm, data):
+    return base64.b64encode(hashlib.new(algorithm, data).digest()).decode()
+
+
+def optimise(staging, html):
+    (wasm,) = glob.glob(os.path.join(staging, "*_bg.wasm"))
+    before = os.path.getsize(wasm)
+    if not os.path.exists(WASM_OPT):
+        sys.exit(f"post_build: {WASM_OPT} is missing: run scripts/setup.sh build")
+    subprocess.run(
+        [WASM_OPT, "-Oz", "--strip-debug", "--strip-producers", *FEATURES, wasm, "-o", wasm],
+        check=True,
+    )
+    after = os.path.getsize(wasm)
+    print(f"post_build: wasm-opt -Oz {before} -> {after} bytes")
+    with open(wasm, "rb") as f:
+        integrity = "sha384-" + digest("sha384", f.read())
+    name = re.escape(os.path.basename(wasm))
+    html, count = re.subn(
+        r'(href="[^"]*' + name + r'"[^>]*integrity=")[^"]*(")', r"\g<1>" + integrity + r"\2", html
+    )
+    if count != 1:
+        sys.exit(f"post_build: expected one integrity attribute for {wasm}, found {count}")
+    return html
+
+
+def seal(html):
+    scripts = re.findall(r"<script type=\"module\">(.*?)</script>", html, re.S)
+    hashes = " ".join(f"'sha256-{digest('sha256', s.encode())}'" for s in scripts)
+    policy = "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src 'self' 'wasm-unsafe-eval' {hashes}",
+            # Yew writes style attributes (positions, widths).
+            "style-src 'self' 'unsafe-inline'",
+            # data: and blob: for the timeline's PNG export.
+            "img-src 'self' data: blob:",
+            "connect-src 'self'",
+            # The embed dialog's live preview is the page itself.
+            "frame-src 'self'",
+            "manifest-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+        ]
+    )
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}" />'
+    if "Content-Security-Policy" in html:
+        sys.exit("post_build: index.html already has a Content-Security-Policy")
+    return html.replace("<meta charset=\"utf-8\" />", "<meta charset=\"utf-8\" />\n    " + meta, 1)
+
+
+def main():
+    staging = os.environ["TRUNK_STAGING_DIR"]
+    index = os.path.join(staging, "index.html")
+    with open(index) as f:
+        html = f.read()
+    if os.environ.get("TRUNK_PROFILE") == "release":
+        html = optimise(staging, html)
+    html = seal(html)
+    with open(index, "w") as f:
+        f.write(html)
+
+
+if __name__ == "__main__":
+    main()
