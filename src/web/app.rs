@@ -165,10 +165,16 @@ pub fn app() -> Html {
             *selected,
         );
         use_memo(key, move |&(.., axis, selected)| {
-            let mut link = state.link();
-            link.axis = (axis != Axis::default()).then(|| axis.name().to_string());
-            link.selected = selected.map(Selection::to_link);
-            crate::link::encode(&link)
+            link_fragment(&state, axis, selected)
+        })
+    };
+    // Copy link: the run as it is this instant (the address bar lags while
+    // playing), and paused there.
+    let onlink = {
+        let (state, axis, selected) = (state.clone(), *axis, *selected);
+        Callback::from(move |()| {
+            state.dispatch(Action::Pause);
+            link_fragment(&state, axis, selected)
         })
     };
     use_effect_with(fragment.clone(), |fragment| {
@@ -189,6 +195,15 @@ pub fn app() -> Html {
     let toggle = |flag: &UseStateHandle<bool>| {
         let flag = flag.clone();
         Callback::from(move |()| flag.set(!*flag))
+    };
+    // Opening a dialog pauses (nobody reads a list while the run moves on;
+    // the embed dialog embeds the run where it stopped).
+    let open = |flag: &UseStateHandle<bool>| {
+        let (flag, state) = (flag.clone(), state.dispatcher());
+        Callback::from(move |()| {
+            state.dispatch(Action::Pause);
+            flag.set(true);
+        })
     };
     let overlays = html! {
         <>
@@ -318,8 +333,8 @@ pub fn app() -> Html {
                 <h1>{ "cachescope" }</h1>
                 <p class="tagline">{ "How caches drift from their database, one operation at a time." }</p>
             </header>
-            <ShareBar fragment={fragment.clone()} presenting={*presenting} onpresent={toggle(&presenting)}
-                onhelp={toggle(&help)} onembed={toggle(&embedding)} {onexport} />
+            <ShareBar {onlink} presenting={*presenting} onpresent={toggle(&presenting)}
+                onhelp={open(&help)} onembed={open(&embedding)} {onexport} />
             <section class="lesson" aria-labelledby="lesson-title">
                 <LessonPicker current={state.lesson.name} onselect={
                     let state = state.dispatcher();
@@ -704,6 +719,7 @@ fn use_keyboard(
                     "End" => Action::RunToEnd,
                     "?" => {
                         event.prevent_default();
+                        dispatcher.dispatch(Action::Pause);
                         help.set(true);
                         return;
                     }
@@ -776,6 +792,14 @@ fn listen<E: ?Sized>(
         event,
         listener,
     }
+}
+
+/// The link fragment holding `state` as the page shows it.
+fn link_fragment(state: &Playground, axis: Axis, selected: Option<Selection>) -> String {
+    let mut link = state.link();
+    link.axis = (axis != Axis::default()).then(|| axis.name().to_string());
+    link.selected = selected.map(Selection::to_link);
+    crate::link::encode(&link)
 }
 
 /// Exports `what` as a download; or why it could not be.

@@ -21,8 +21,8 @@ pub enum Export {
 
 #[derive(Properties, PartialEq)]
 pub struct ShareBarProps {
-    /// The state on screen as a link fragment.
-    pub fragment: std::rc::Rc<String>,
+    /// The state on screen as a link fragment, this instant.
+    pub onlink: Callback<(), String>,
     /// Whether presenter mode is on.
     pub presenting: bool,
     pub onpresent: Callback<()>,
@@ -37,11 +37,10 @@ pub fn share_bar(props: &ShareBarProps) -> Html {
     // The link last copied, and whether the clipboard took it.
     let copied = use_state(|| None::<(String, bool)>);
     let oncopy = {
-        let (copied, fragment, presenting) =
-            (copied.clone(), props.fragment.clone(), props.presenting);
+        let (copied, onlink, presenting) = (copied.clone(), props.onlink.clone(), props.presenting);
         Callback::from(move |_: MouseEvent| {
             let params: &[(&str, &str)] = if presenting { &[("present", "1")] } else { &[] };
-            let url = share::address(params, Some(&fragment));
+            let url = share::address(params, Some(&onlink.emit(())));
             let copied = copied.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let ok = share::copy(url.clone()).await;

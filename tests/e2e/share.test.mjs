@@ -90,6 +90,15 @@ test('a link restores the exact state: lesson, fork, cursor, axis, selection, sp
   assert.equal(await page.getByTestId('link-text').inputValue(), url);
   assert.match(await page.getByTestId('link-status').textContent(), /Link copied/);
 
+  // Copied while playing: the instant of the click, and playing stops there.
+  await page.getByTestId('reset').click();
+  await page.getByTestId('play').click();
+  await page.getByTestId('clock').filter({ hasText: /step [1-9]/ }).waitFor();
+  await page.getByTestId('copy-link').click();
+  await page.locator('[data-testid=play][aria-pressed=false]').waitFor();
+  const copiedWhilePlaying = await page.getByTestId('link-text').inputValue();
+  await page.waitForFunction((copied) => location.href === copied, copiedWhilePlaying);
+
   const { page: again, errors: againErrors } = await openPlayground(context.browser, url);
   assert.deepEqual(await snapshot(again), before);
   assert.equal(again.url(), url, 'the restored page writes the same link');
