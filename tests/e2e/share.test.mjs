@@ -237,8 +237,7 @@ test('embedded from another origin: transport and timeline only, fits small fram
     await page.goto(host.url);
     const frame = page.frameLocator('#lesson');
     await frame.getByTestId('step').waitFor();
-    assert.equal(await frame.getByTestId('lesson-title').textContent(), (await frame.getByTestId('lesson-title').textContent()));
-    assert.match(await frame.getByTestId('lesson-title').textContent(), /./);
+    assert.match(await frame.getByTestId('lesson-title').textContent(), /a slow reader refills the old value/);
     await frame.getByTestId('timeline').waitFor();
     for (const hidden of ['charts', 'inspector', 'lesson', 'copy-link', 'narration']) {
       assert.equal(await frame.getByTestId(hidden).count(), 0, `${hidden} is not in the embed`);
