@@ -18,18 +18,9 @@
 //! - `cli` (native only): the `cachescope` command line.
 //! - `web` (wasm only): the Yew playground, a thin layer over [`sim`].
 
-pub mod architecture;
-pub mod charts;
-pub mod compare;
-pub mod explain;
-pub mod knobs;
 pub mod lessons;
-pub mod link;
-pub mod narration;
-pub mod playback;
+pub mod model;
 pub mod sim;
-pub mod timeline;
-pub mod view;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;

@@ -2,10 +2,10 @@
 //! comparisons), and the charts drawn from them, against the report of
 //! the same scenario run at once.
 
-use cachescope::charts::{self, Metric};
-use cachescope::compare::{self, Batch};
-use cachescope::knobs;
 use cachescope::lessons;
+use cachescope::model::charts::{self, Metric};
+use cachescope::model::compare::{self, Batch};
+use cachescope::model::knobs;
 use cachescope::sim::{Scenario, Simulation};
 
 mod support;

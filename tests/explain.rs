@@ -4,8 +4,8 @@
 
 mod support;
 
-use cachescope::explain::{self, Explanation};
 use cachescope::lessons::LESSONS;
+use cachescope::model::explain::{self, Explanation};
 use cachescope::sim::Report;
 use cachescope::sim::engine::DivergenceKind;
 use cachescope::sim::report::Requests;

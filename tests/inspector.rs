@@ -4,8 +4,8 @@
 //! Expected states are read off each lesson's scenario by hand.
 
 use cachescope::lessons::LESSONS;
+use cachescope::model::view::{Inspector, inspect};
 use cachescope::sim::recording::Recording;
-use cachescope::view::{Inspector, inspect};
 
 /// The inspector after every step of `lesson` (index 0: before any).
 fn walk(lesson: &str) -> Vec<Inspector> {

@@ -1,8 +1,8 @@
 //! The page's knobs, natively: each reads back what it set, a change is a
 //! change to the run (same seed), and a bad value is refused with a message.
 
-use cachescope::knobs::{self, Control, KNOBS};
 use cachescope::lessons;
+use cachescope::model::knobs::{self, Control, KNOBS};
 use cachescope::sim::Scenario;
 
 mod support;

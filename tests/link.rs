@@ -4,7 +4,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use cachescope::lessons::LESSONS;
-use cachescope::link::{self, LinkState};
+use cachescope::model::link::{self, LinkState};
 use cachescope::sim::Scenario;
 use cachescope::sim::recording::Recording;
 use cachescope::sim::scenario::ScheduleEntry;

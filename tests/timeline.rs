@@ -5,9 +5,9 @@
 mod support;
 
 use cachescope::lessons::LESSONS;
+use cachescope::model::timeline::{self, Lane, LaneKind, Level, Mark, MarkKind, Shade, Timeline};
 use cachescope::sim::engine::DivergenceKind;
 use cachescope::sim::{Report, Scenario, Simulation};
-use cachescope::timeline::{self, Lane, LaneKind, Level, Mark, MarkKind, Shade, Timeline};
 
 use support::lesson_report as report_of;
 

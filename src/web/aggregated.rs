@@ -7,8 +7,8 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::charts;
-use crate::compare::{COLUMNS, Outcome};
+use crate::model::charts;
+use crate::model::compare::{COLUMNS, Outcome};
 use crate::sim::report::Requests;
 use crate::sim::scenario::Millis;
 

@@ -13,17 +13,17 @@ use super::knobs::KnobsPanel;
 use super::panels::{InspectorPanel, NarrationPanel, ScenarioLoader, StepsPanel};
 use super::share::{self, Opening};
 use super::sharing::{EmbedDialog, Export, ShareBar, ShortcutsOverlay};
-use super::state::{Action, Exploring, Playground, Purpose};
 use super::strip::ArchitectureStrip;
 use super::timeline::{Axis, Selection, TimelineView};
-use crate::explain::{self, Explanation};
 use crate::lessons::LESSONS;
-use crate::narration;
-use crate::playback::{FASTEST, SLOWEST};
+use crate::model::explain::{self, Explanation};
+use crate::model::narration;
+use crate::model::playback::{FASTEST, SLOWEST};
+use crate::model::playground::{Action, Exploring, Playground, Purpose};
+use crate::model::view;
 use crate::sim::engine::DivergenceKind;
 use crate::sim::report::Requests;
 use crate::sim::{Report, TraceEvent};
-use crate::view;
 
 /// The operations list shows this many of the latest (the timeline shows
 /// them all); fewer while playing, when rows change every frame and nobody
@@ -113,7 +113,7 @@ pub fn app() -> Html {
     } else {
         sim.now_ms() as f64
     };
-    let strip = crate::architecture::architecture(sim, clock);
+    let strip = crate::model::architecture::architecture(sim, clock);
     let previous = taken
         .checked_sub(1)
         .map(|step| state.recording.simulation_at(step));
@@ -472,7 +472,7 @@ fn scheduler_panel(props: &SchedulerProps) -> Html {
 /// The charts on screen: the run's metrics up to the cursor on the whole
 /// run's axis, or an aggregated run's whole series.
 struct ChartsOnScreen {
-    charts: Vec<Rc<crate::charts::Chart>>,
+    charts: Vec<Rc<crate::model::charts::Chart>>,
     end_ms: u64,
     cursor_ms: u64,
     version: u64,
@@ -507,7 +507,7 @@ fn charts_version(state: &Playground) -> u64 {
 }
 
 fn charts_of(state: &Playground, version: u64) -> ChartsOnScreen {
-    use crate::charts::{Metric, chart};
+    use crate::model::charts::{Metric, chart};
     use crate::sim::series::Series;
     let (series, end_ms, cursor_ms) = match &state.aggregated {
         Some(aggregated) => {
@@ -799,7 +799,7 @@ fn link_fragment(state: &Playground, axis: Axis, selected: Option<Selection>) ->
     let mut link = state.link();
     link.axis = (axis != Axis::default()).then(|| axis.name().to_string());
     link.selected = selected.map(Selection::to_link);
-    crate::link::encode(&link)
+    crate::model::link::encode(&link)
 }
 
 /// Exports `what` as a download; or why it could not be.

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use yew::prelude::*;
 
-use crate::charts::Chart;
+use crate::model::charts::Chart;
 use crate::sim::scenario::Millis;
 
 /// Line colours (a colour-blind-safe set), in legend order.
@@ -73,7 +73,7 @@ fn draw(
     root.fill(&WHITE).ok()?;
     let x_end = x_end(chart, end_ms);
     let y_end = match chart.metric {
-        crate::charts::Metric::HitRatio => 1.0,
+        crate::model::charts::Metric::HitRatio => 1.0,
         _ => (chart.max() * 1.1).max(1.0),
     };
     let area = root.margin(TOP, BOTTOM, LEFT, RIGHT);

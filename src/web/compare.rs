@@ -7,9 +7,9 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::charts::ChartView;
-use super::state::Variants;
-use crate::charts::{self, Metric};
-use crate::compare::{COLUMNS, Outcome};
+use crate::model::charts::{self, Metric};
+use crate::model::compare::{COLUMNS, Outcome};
+use crate::model::playground::Variants;
 
 #[derive(Properties, PartialEq)]
 pub struct CompareProps {

@@ -5,7 +5,7 @@
 
 use yew::prelude::*;
 
-use super::state::{Exploring, anomaly_words};
+use crate::model::playground::{Exploring, anomaly_words};
 use crate::sim::explore::Anomaly;
 
 #[derive(Properties, PartialEq)]

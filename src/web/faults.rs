@@ -5,8 +5,8 @@
 
 use yew::prelude::*;
 
+use crate::model::view::{FAULT_KINDS, fault_text, move_fault, new_fault};
 use crate::sim::scenario::Fault;
-use crate::view::{FAULT_KINDS, fault_text, move_fault, new_fault};
 
 #[derive(Properties, PartialEq)]
 pub struct FaultsProps {

@@ -1,4 +1,4 @@
-//! The settings panel: every knob of [`crate::knobs`], grouped, each with
+//! The settings panel: every knob of [`crate::model::knobs`], grouped, each with
 //! its one-line hint. A change runs the scenario again with the same seed;
 //! a value the scenario's validator refuses stays in its field with the
 //! message beside it, and the run on screen stays as it was.
@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::knobs::{self, Control, Group, Knob};
+use crate::model::knobs::{self, Control, Group, Knob};
 use crate::sim::Scenario;
 
 #[derive(Properties, PartialEq)]

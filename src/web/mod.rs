@@ -1,6 +1,6 @@
 //! The browser playground: a thin Yew layer over [`crate::sim`]. Everything
 //! here only turns user input into [`state::Action`]s and plain-data views
-//! ([`crate::view`]) into markup; the simulation itself never sees the browser.
+//! ([`crate::model::view`]) into markup; the simulation itself never sees the browser.
 
 pub mod aggregated;
 pub mod app;

@@ -4,8 +4,8 @@
 
 use yew::prelude::*;
 
-use crate::narration::Beat;
-use crate::view::{Inspector, PendingRow, StepRow};
+use crate::model::narration::Beat;
+use crate::model::view::{Inspector, PendingRow, StepRow};
 
 #[derive(Properties, PartialEq)]
 pub struct InspectorProps {

@@ -1,14 +1,14 @@
 //! The page and the browser around it: the address bar (links that hold
 //! the state), downloads, the clipboard, imported files, and the timeline
-//! as a picture. The link format itself is [`crate::link`] (native, fuzzed).
+//! as a picture. The link format itself is [`crate::model::link`] (native, fuzzed).
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
-use super::state::Playground;
 use crate::lessons::LESSONS;
-use crate::link::{self, LinkState};
+use crate::model::link::{self, LinkState};
+use crate::model::playground::Playground;
 
 /// What the address asked for when the page opened.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,12 +1,12 @@
 //! The architecture strip, drawn: the boxes the scenario uses and the
 //! operations in flight as tokens moving along their arrows (the model is
-//! [`crate::architecture`]). While playing, tokens move with the playback
+//! [`crate::model::architecture`]). While playing, tokens move with the playback
 //! clock; under `prefers-reduced-motion` they stay where the last step put
 //! them.
 
 use yew::prelude::*;
 
-use crate::architecture::{Architecture, Node};
+use crate::model::architecture::{Architecture, Node};
 
 /// A box's rectangle: x, y, width, height.
 fn rect(node: Node) -> (f64, f64, f64, f64) {

@@ -1,4 +1,4 @@
-//! The timeline, drawn: an SVG of the whole run's [`crate::timeline::Timeline`]
+//! The timeline, drawn: an SVG of the whole run's [`crate::model::timeline::Timeline`]
 //! shown up to the cursor (a lane per actor, every operation from issue to
 //! effect, anomaly marks told apart by shape, divergence windows patterned
 //! on the cache lane, the DB read band). Two axes: real time (with zoom and
@@ -11,10 +11,10 @@
 
 use yew::prelude::*;
 
-use super::state::WholeTimeline;
+use crate::model::playground::WholeTimeline;
+use crate::model::timeline::{LaneKind, MarkKind, Span, Timeline};
 use crate::sim::engine::DivergenceKind;
 use crate::sim::scenario::Millis;
-use crate::timeline::{LaneKind, MarkKind, Span, Timeline};
 
 /// Drawing geometry (SVG user units; the SVG scales to its box).
 const WIDTH: f64 = 1000.0;

@@ -5,12 +5,12 @@
 //! function of the trace (its `fact`s), so the page only highlights the
 //! steps and shows the sentence.
 
+use crate::model::timeline::{answering_entry, next_cache_crash};
 use crate::sim::engine::{Fact, TraceEvent};
 use crate::sim::ops::Version;
 use crate::sim::report::RequestReport;
 use crate::sim::scenario::Millis;
 use crate::sim::strategy::Source;
-use crate::timeline::{answering_entry, next_cache_crash};
 
 /// Why an anomaly happened.
 #[derive(Clone, Debug, PartialEq, Eq)]

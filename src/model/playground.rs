@@ -1,0 +1,820 @@
+//! The playground's state and the actions that change it.
+
+use std::rc::Rc;
+
+use crate::lessons::{LESSONS, Lesson};
+use crate::model::link::LinkState;
+use crate::model::narration;
+use crate::model::playback::Playback;
+use std::cell::RefCell;
+
+use crate::model::compare::{self, Batch, Outcome};
+use crate::model::timeline::{self, Timeline};
+use crate::sim::Scenario;
+use crate::sim::explore::{Anomaly, Exploration, Explorer, Limits, Progress, Summary};
+use crate::sim::recording::Recording;
+use crate::sim::scenario::{Fault, ScheduleEntry};
+
+/// Everything the page shows is derived from this.
+#[derive(Clone, Debug)]
+pub struct Playground {
+    /// The lesson on screen.
+    pub lesson: &'static Lesson,
+    /// The run (followed to its end once) and the cursor in it: stepping
+    /// back and seeking restore checkpoints, never replay from the start.
+    pub recording: Recording,
+    /// Why the last action was refused; the state stays as it was.
+    pub message: Option<String>,
+    /// Play/pause and speed.
+    pub playback: Playback,
+    /// Where each of the lesson's narration beats is reached in this run.
+    pub beats_at: Vec<Option<usize>>,
+    /// The whole run's timeline, laid out once per run (the page shows it
+    /// up to the cursor).
+    pub whole: WholeTimeline,
+    /// The scenario on screen before any fork: the lesson's, or one loaded
+    /// or edited by hand (what Reset replays and the explorer explores).
+    pub base: Rc<Scenario>,
+    /// Whether `base` was loaded or edited by hand (no narration then).
+    pub custom: bool,
+    /// The exhaustive explorer's panel.
+    pub exploring: Exploring,
+    /// Runs without their trace going on between frames (a large
+    /// workload, or the configurations of a comparison).
+    pub work: Option<Work>,
+    /// A run too large to record operation by operation, shown aggregated
+    /// (it replaces the recording on screen while set).
+    pub aggregated: Option<Aggregated>,
+    /// Where the cursor is in the aggregated run.
+    pub aggregated_cursor_ms: u64,
+    /// Configurations compared side by side (same seed).
+    pub comparison: Vec<Rc<Outcome>>,
+    /// Where to put the aggregated cursor once the large run being
+    /// simulated is shown (a link opened at that instant).
+    pub pending_time_ms: Option<u64>,
+}
+
+/// Runs going on in slices between frames.
+#[derive(Clone, Debug)]
+pub struct Work {
+    /// What their outcomes are for.
+    pub purpose: Purpose,
+    /// The runs not yet finished, the first one running; shared because
+    /// they are not cloned with the state.
+    pub queue: Rc<RefCell<Vec<Batch>>>,
+    /// The finished ones.
+    pub done: Vec<Rc<Outcome>>,
+    /// How far all of them are, 0 to 1.
+    pub progress: f64,
+    /// Milliseconds of the page's time spent simulating so far.
+    pub busy_ms: f64,
+}
+
+impl PartialEq for Work {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.queue, &other.queue)
+            && self.progress == other.progress
+            && self.done.len() == other.done.len()
+    }
+}
+
+/// What a [`Work`] is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// A large scenario to show aggregated.
+    Show,
+    /// Configurations to add to the comparison.
+    Compare,
+}
+
+/// A large run, shown as density and charts instead of operation by
+/// operation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Aggregated {
+    /// Its outcome.
+    pub outcome: Rc<Outcome>,
+    /// Milliseconds of the page's time spent simulating it (for the
+    /// operations-per-second figure).
+    pub busy_ms: f64,
+}
+
+/// Which configurations a one-click comparison runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variants {
+    /// Every write strategy.
+    WriteStrategies,
+    /// Every stampede protection.
+    StampedeProtections,
+    /// Only the configuration on screen.
+    Current,
+}
+
+/// The explorer panel: every interleaving of the scenario on screen,
+/// counted in slices between frames.
+#[derive(Clone, Default)]
+pub enum Exploring {
+    /// Not started (or cancelled).
+    #[default]
+    Idle,
+    /// Counting; shared because the explorer itself is not cloned.
+    Running {
+        explorer: Rc<RefCell<Explorer>>,
+        progress: Progress,
+    },
+    /// Every schedule counted.
+    Done {
+        exploration: Rc<Exploration>,
+        summary: Summary,
+        /// The failing schedule on screen: which anomaly, and which of its
+        /// schedules (0: the shortest; k: the k-th in the explorer's order).
+        shown: Option<(Anomaly, usize)>,
+    },
+    /// Why it could not be done.
+    Refused(String),
+}
+
+impl std::fmt::Debug for Exploring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exploring::Idle => write!(f, "Idle"),
+            Exploring::Running { progress, .. } => write!(f, "Running({progress:?})"),
+            Exploring::Done { summary, shown, .. } => write!(f, "Done({summary:?}, {shown:?})"),
+            Exploring::Refused(why) => write!(f, "Refused({why})"),
+        }
+    }
+}
+
+impl PartialEq for Exploring {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Exploring::Idle, Exploring::Idle) => true,
+            (
+                Exploring::Running {
+                    explorer: a,
+                    progress: p,
+                },
+                Exploring::Running {
+                    explorer: b,
+                    progress: q,
+                },
+            ) => Rc::ptr_eq(a, b) && p == q,
+            (
+                Exploring::Done {
+                    exploration: a,
+                    shown: s,
+                    ..
+                },
+                Exploring::Done {
+                    exploration: b,
+                    shown: t,
+                    ..
+                },
+            ) => Rc::ptr_eq(a, b) && s == t,
+            (Exploring::Refused(a), Exploring::Refused(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// Explorer steps between looks at the clock; a slice (one per animation
+/// frame) takes steps for [`WORK_BUDGET_MS`], so the page stays responsive
+/// however costly a step or a frame is.
+const EXPLORE_STEPS: usize = 500;
+
+/// The whole run's layout, shared between renders; compared by identity
+/// (a new run makes a new one), never element by element.
+#[derive(Clone, Debug)]
+pub struct WholeTimeline(pub Rc<Timeline>);
+
+impl PartialEq for WholeTimeline {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// What a person can do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Apply the next operation.
+    Step,
+    /// Undo the last operation (exactly: the state is the one before it).
+    StepBack,
+    /// Run every remaining operation.
+    RunToEnd,
+    /// Back to the lesson's start (dropping any run made by hand).
+    Reset,
+    /// Move the cursor to after this many steps (the scrubber).
+    Seek(usize),
+    /// Be the scheduler: this actor's pending operation takes effect next;
+    /// the run is forked here and its old future dropped.
+    Schedule(String),
+    /// Switch to the lesson at this index of [`LESSONS`].
+    SelectLesson(usize),
+    /// Play, or pause when playing.
+    TogglePlay,
+    /// Stop playing (dragging the scrubber, hiding the tab).
+    Pause,
+    /// Set the speed notch (see [`crate::model::playback`]).
+    SetSpeed(i32),
+    /// This many milliseconds of real time passed while playing.
+    Tick(f64),
+    /// Go to where the next narration beat is reached.
+    NextBeat,
+    /// Go back to where the previous narration beat was reached.
+    PreviousBeat,
+    /// Run this scenario (JSON, as the command line reads it) instead of
+    /// the lesson's; refused with a message if it is not valid.
+    LoadScenario(String),
+    /// Start counting every interleaving of the scenario on screen.
+    Explore,
+    /// Count one more slice (sent once per frame while counting).
+    ExploreSlice,
+    /// Stop counting.
+    CancelExplore,
+    /// Show a failing schedule on the timeline: the shortest (0) or the
+    /// k-th with this anomaly.
+    ShowFailing(Anomaly, usize),
+    /// Run the scenario on screen again with these faults instead of its
+    /// own (same seed); refused with a message if they are not valid.
+    SetFaults(Vec<Fault>),
+    /// Run this scenario (a knob changed: same seed) instead of the one on
+    /// screen.
+    Tune(Box<Scenario>),
+    /// Simulate one more slice of the work going on (once per frame).
+    WorkSlice,
+    /// Stop the work going on; the page keeps what it showed.
+    CancelWork,
+    /// Run these configurations of the scenario on screen and compare them.
+    Compare(Variants),
+    /// Empty the comparison.
+    ClearComparison,
+    /// Show the compared configuration at this index as the run on screen.
+    OpenCompared(usize),
+    /// Move the aggregated run's cursor to this instant.
+    SeekTime(u64),
+    /// Forward, for a presentation remote: to the lesson's next part if
+    /// the run reaches one, else one step.
+    Advance,
+    /// Back, for a presentation remote: to the start of this part of the
+    /// lesson (or the previous one), else one step.
+    Retreat,
+    /// Say this (something the page could not do); the state stays.
+    Notice(String),
+}
+
+/// Milliseconds of simulation per frame while work goes on: the rest of a
+/// 16.7 ms frame is left for drawing and input.
+const WORK_BUDGET_MS: f64 = 12.0;
+/// Steps between looks at the clock.
+const WORK_STEPS: usize = 256;
+
+impl Playground {
+    /// A fresh run of `lesson`.
+    pub fn new(lesson: &'static Lesson) -> Self {
+        let base = lesson.scenario();
+        let recording = Recording::new(&base).expect("built-in lessons are valid");
+        Playground {
+            lesson,
+            beats_at: narration::positions(narration::beats(lesson.name), &recording),
+            whole: WholeTimeline(Rc::new(timeline::of_recording(&recording))),
+            recording,
+            message: None,
+            playback: Playback::default(),
+            base: Rc::new(base),
+            custom: false,
+            exploring: Exploring::Idle,
+            work: None,
+            aggregated: None,
+            aggregated_cursor_ms: 0,
+            comparison: Vec::new(),
+            pending_time_ms: None,
+        }
+    }
+
+    /// The page a link restores; or why it cannot (the end of the sentence
+    /// "This link could not be opened: …").
+    pub fn from_link(link: &LinkState) -> Result<Playground, String> {
+        let lesson = LESSONS
+            .iter()
+            .find(|lesson| lesson.name == link.lesson)
+            .ok_or_else(|| {
+                format!(
+                    "it names a lesson this page does not have ({:.40})",
+                    link.lesson
+                )
+            })?;
+        let mut page = Playground::new(lesson);
+        if let Some(speed) = link.speed {
+            page.playback.set_speed(speed);
+        }
+        if let Some(scenario) = link.parsed_scenario()? {
+            page.run_own(scenario).map_err(|why| {
+                why.replace(
+                    "This scenario was not loaded: ",
+                    "its scenario cannot run: ",
+                )
+            })?;
+            page.pending_time_ms = link.time_ms;
+        }
+        if let Some(schedule) = &link.schedule {
+            let forked = Scenario {
+                schedule: Some(schedule.clone()),
+                ..(*page.base).clone()
+            };
+            let recording = Recording::new(&forked)
+                .map_err(|error| format!("its schedule cannot be followed: {error}"))?;
+            page.show(recording);
+        }
+        if link.step > page.total_steps() {
+            return Err(format!(
+                "its cursor (step {}) is past the end of the run ({} steps)",
+                link.step,
+                page.total_steps()
+            ));
+        }
+        page.recording.seek(link.step);
+        Ok(page)
+    }
+
+    /// The link to this page as it is (the view settings the page keeps
+    /// outside this state, axis and selection, are added by the page).
+    pub fn link(&self) -> LinkState {
+        let aggregated = self.aggregated.is_some();
+        let schedule = &self.recording.scenario().schedule;
+        LinkState {
+            lesson: self.lesson.name.to_string(),
+            scenario: self
+                .custom
+                .then(|| serde_json::to_value(&*self.base).expect("a scenario serialises")),
+            schedule: if aggregated || *schedule == self.base.schedule {
+                None
+            } else {
+                schedule.clone()
+            },
+            step: if aggregated { 0 } else { self.steps_taken() },
+            time_ms: aggregated.then_some(self.aggregated_cursor_ms),
+            speed: (self.playback.speed != Playback::default().speed)
+                .then_some(self.playback.speed),
+            axis: None,
+            selected: None,
+        }
+    }
+
+    /// Runs `scenario` (loaded or edited by hand) in place of the one on
+    /// screen; or says why not, keeping the state.
+    /// A workload too large to record is simulated in slices and shown
+    /// aggregated once done (until then the page keeps what it showed).
+    fn run_own(&mut self, scenario: Scenario) -> Result<(), String> {
+        // A newer scenario supersedes a large one still being simulated.
+        if self
+            .work
+            .as_ref()
+            .is_some_and(|w| w.purpose == Purpose::Show)
+        {
+            self.work = None;
+        }
+        let expected = expected_requests(&scenario);
+        if expected > MAX_AGGREGATED_REQUESTS {
+            return Err(format!(
+                "This scenario was not loaded: about {expected:.0} requests is more than the \
+                 {MAX_AGGREGATED_REQUESTS} the page simulates (run it with the command line, \
+                 or shorten workload.duration_ms)"
+            ));
+        }
+        if expected > MAX_PAGE_REQUESTS {
+            let batch = Batch::new(scenario.name.clone(), &scenario)
+                .map_err(|error| format!("This scenario was not loaded: {error}"))?;
+            self.work = Some(Work::new(Purpose::Show, vec![batch]));
+            return Ok(());
+        }
+        let recording = record(&scenario)?;
+        self.base = Rc::new(scenario);
+        self.custom = true;
+        self.exploring = Exploring::Idle;
+        self.aggregated = None;
+        self.show(recording);
+        Ok(())
+    }
+
+    /// Shows a large run aggregated, at its end.
+    fn show_aggregated(&mut self, outcome: Rc<Outcome>, busy_ms: f64) {
+        self.base = Rc::new(outcome.scenario.clone());
+        self.custom = true;
+        self.exploring = Exploring::Idle;
+        self.beats_at = Vec::new();
+        let end = outcome.report.end_ms;
+        self.aggregated_cursor_ms = self.pending_time_ms.take().map_or(end, |at| at.min(end));
+        self.aggregated = Some(Aggregated { outcome, busy_ms });
+    }
+
+    /// Takes the finished outcomes of the work going on.
+    fn finish_work(&mut self, work: Work) {
+        match work.purpose {
+            Purpose::Show => {
+                if let Some(outcome) = work.done.into_iter().next() {
+                    self.show_aggregated(outcome, work.busy_ms);
+                }
+            }
+            Purpose::Compare => self.comparison.extend(work.done),
+        }
+    }
+
+    /// Switches to `recording` (a fork, or a loaded scenario's run),
+    /// keeping the lesson, speed and any loaded scenario.
+    fn show(&mut self, recording: Recording) {
+        self.beats_at = if self.custom {
+            Vec::new()
+        } else {
+            narration::positions(narration::beats(self.lesson.name), &recording)
+        };
+        self.whole = WholeTimeline(Rc::new(timeline::of_recording(&recording)));
+        self.recording = recording;
+    }
+
+    /// The narration beat showing at the cursor.
+    pub fn beat(&self) -> usize {
+        narration::current(&self.beats_at, self.steps_taken())
+    }
+
+    /// How many steps have been taken.
+    pub fn steps_taken(&self) -> usize {
+        self.recording.cursor()
+    }
+
+    /// How many steps the run has.
+    pub fn total_steps(&self) -> usize {
+        self.recording.len()
+    }
+
+    /// Whether the cursor is at the run's end.
+    pub fn finished(&self) -> bool {
+        self.steps_taken() == self.total_steps()
+    }
+}
+
+/// The explorer's result, once it has counted everything.
+fn finished(explorer: &Rc<RefCell<Explorer>>) -> Exploring {
+    match explorer.borrow_mut().take_result() {
+        Some(exploration) => Exploring::Done {
+            summary: exploration.summary(),
+            exploration: Rc::new(exploration),
+            shown: None,
+        },
+        None => Exploring::Refused("the exploration did not finish".to_string()),
+    }
+}
+
+/// `a stale read`, ... (for messages).
+pub fn anomaly_words(anomaly: Anomaly) -> &'static str {
+    match anomaly {
+        Anomaly::Stale => "a stale read",
+        Anomaly::DivergentAtEnd => "the cache diverged at the end",
+        Anomaly::LostWrite => "a lost write",
+    }
+}
+
+/// A scenario from a person, run to its end; or one message saying what is
+/// wrong with it.
+fn record(scenario: &Scenario) -> Result<Recording, String> {
+    Recording::new(scenario).map_err(|error| format!("This scenario was not loaded: {error}"))
+}
+
+/// About how many requests a scenario makes.
+pub fn expected_requests(scenario: &Scenario) -> f64 {
+    match &scenario.workload {
+        Some(w) => (w.reads_per_s + w.writes_per_s) * w.duration_ms as f64 / 1000.0,
+        None => scenario.requests.len() as f64,
+    }
+}
+
+/// The most generated requests the page records operation by operation;
+/// larger workloads are shown aggregated.
+pub const MAX_PAGE_REQUESTS: f64 = 20_000.0;
+
+/// The most generated requests the page simulates at all (a few seconds of
+/// work in the page; the command line takes up to 50 million).
+pub const MAX_AGGREGATED_REQUESTS: f64 = 5_000_000.0;
+
+impl Work {
+    /// How many runs in all.
+    pub fn total(&self) -> usize {
+        self.done.len() + self.queue.borrow().len()
+    }
+
+    fn new(purpose: Purpose, batches: Vec<Batch>) -> Work {
+        Work {
+            purpose,
+            queue: Rc::new(RefCell::new(batches)),
+            done: Vec::new(),
+            progress: 0.0,
+            busy_ms: 0.0,
+        }
+    }
+
+    /// Simulates for about `budget_ms`; `true` once every run is done.
+    fn slice(&mut self, budget_ms: f64, clock: &dyn Clock) -> bool {
+        let started = clock.now_ms();
+        let mut queue = self.queue.borrow_mut();
+        while let Some(batch) = queue.first_mut() {
+            if batch.advance(WORK_STEPS) {
+                self.done.push(Rc::new(batch.outcome()));
+                queue.remove(0);
+            }
+            if clock.now_ms() - started >= budget_ms {
+                break;
+            }
+        }
+        self.busy_ms += clock.now_ms() - started;
+        let running = queue.first().map_or(0.0, Batch::fraction);
+        self.progress =
+            (self.done.len() as f64 + running) / (self.done.len() + queue.len()).max(1) as f64;
+        queue.is_empty()
+    }
+}
+
+/// A monotonic clock in milliseconds. The reducer reads it only to bound
+/// the work one frame does; the page passes the browser's
+/// `performance.now()`, tests a clock they move themselves.
+pub trait Clock {
+    /// Milliseconds since an arbitrary origin, never decreasing.
+    fn now_ms(&self) -> f64;
+}
+
+/// A short label for a configuration: its strategy and TTL.
+fn configuration_label(scenario: &Scenario) -> String {
+    let s = &scenario.strategy;
+    let mut label = format!(
+        "{} / {} / TTL {} ms",
+        s.write.name(),
+        s.stampede.name(),
+        s.ttl_ms
+    );
+    if s.channel != crate::sim::scenario::Channel::Inline {
+        label += &format!(" / {}", s.channel.name());
+    }
+    label
+}
+
+impl Playground {
+    /// The state after `action`: the page's reducer. `clock` bounds the
+    /// work of the actions that simulate or explore in slices.
+    pub fn apply(self: Rc<Self>, action: Action, clock: &dyn Clock) -> Rc<Self> {
+        // An aggregated run has no operations to step through: the keys and
+        // buttons of the (hidden) transport do nothing then.
+        if self.aggregated.is_some()
+            && matches!(
+                action,
+                Action::Step
+                    | Action::StepBack
+                    | Action::RunToEnd
+                    | Action::Seek(_)
+                    | Action::Schedule(_)
+                    | Action::TogglePlay
+                    | Action::NextBeat
+                    | Action::PreviousBeat
+                    | Action::Advance
+                    | Action::Retreat
+            )
+        {
+            return self;
+        }
+        let mut next = Rc::unwrap_or_clone(self);
+        // Work between frames neither clears a message nor stops playback;
+        // moving by hand does both (the clock ticking does neither).
+        let background = matches!(
+            action,
+            Action::Tick(_) | Action::WorkSlice | Action::ExploreSlice
+        );
+        // Pausing (a hidden tab, a grabbed scrubber) keeps a message too.
+        if !background && action != Action::Pause {
+            next.message = None;
+        }
+        if !background && !matches!(action, Action::TogglePlay | Action::SetSpeed(_)) {
+            next.playback.pause();
+        }
+        match action {
+            Action::Step => {
+                next.recording.step_forward();
+            }
+            Action::StepBack => {
+                next.recording.step_back();
+            }
+            Action::RunToEnd => {
+                let end = next.recording.len();
+                next.recording.seek(end);
+            }
+            Action::Reset => {
+                // The same scenario: what the explorer found still holds.
+                let (speed, exploring) = (next.playback.speed, next.exploring.clone());
+                if next.aggregated.is_some() {
+                    next.aggregated_cursor_ms = 0;
+                } else if next.custom {
+                    match record(&next.base) {
+                        Ok(recording) => next.show(recording),
+                        Err(message) => next.message = Some(message),
+                    }
+                } else {
+                    next = Playground::new(next.lesson);
+                }
+                next.playback.set_speed(speed);
+                next.exploring = exploring;
+            }
+            Action::Seek(step) => next.recording.seek(step),
+            Action::Schedule(actor) => match next.recording.fork(ScheduleEntry::Actor(actor)) {
+                Ok(forked) => next.show(forked),
+                Err(error) => next.message = Some(error.to_string()),
+            },
+            Action::SelectLesson(index) => {
+                // An index from outside the list keeps the current lesson.
+                if let Some(lesson) = LESSONS.get(index) {
+                    let speed = next.playback.speed;
+                    next = Playground::new(lesson);
+                    next.playback.set_speed(speed);
+                }
+            }
+            Action::TogglePlay => {
+                if next.playback.playing {
+                    next.playback.pause();
+                } else {
+                    next.playback.play(&mut next.recording);
+                }
+            }
+            Action::Pause => {}
+            Action::SetSpeed(notch) => next.playback.set_speed(notch),
+            Action::Tick(wall_ms) => {
+                next.playback.tick(&mut next.recording, wall_ms);
+            }
+            Action::LoadScenario(json) => {
+                let loaded = Scenario::from_json(&json)
+                    .map_err(|error| format!("This scenario was not loaded: {error}"))
+                    .and_then(|scenario| next.run_own(scenario));
+                if let Err(message) = loaded {
+                    next.message = Some(message);
+                }
+            }
+            Action::SetFaults(faults) => {
+                let scenario = Scenario {
+                    faults,
+                    ..(*next.base).clone()
+                };
+                if let Err(message) = next.run_own(scenario) {
+                    next.message = Some(message);
+                }
+            }
+            Action::Tune(scenario) => {
+                if let Err(message) = next.run_own(*scenario) {
+                    next.message = Some(message);
+                }
+            }
+            Action::WorkSlice => {
+                if let Some(mut work) = next.work.take() {
+                    if work.slice(WORK_BUDGET_MS, clock) {
+                        next.finish_work(work);
+                    } else {
+                        next.work = Some(work);
+                    }
+                }
+            }
+            Action::CancelWork => {
+                next.work = None;
+                next.pending_time_ms = None;
+            }
+            Action::Compare(variants) => {
+                let base = &*next.base;
+                let configurations = match variants {
+                    Variants::WriteStrategies => compare::write_strategies(base),
+                    Variants::StampedeProtections => compare::stampede_protections(base),
+                    Variants::Current => vec![(configuration_label(base), base.clone())],
+                };
+                let batches: Result<Vec<Batch>, String> = configurations
+                    .iter()
+                    .map(|(label, scenario)| Batch::new(label.clone(), scenario))
+                    .collect();
+                match batches {
+                    Ok(batches) => {
+                        if variants != Variants::Current {
+                            next.comparison.clear();
+                        }
+                        next.work = Some(Work::new(Purpose::Compare, batches));
+                    }
+                    Err(message) => next.message = Some(message),
+                }
+            }
+            Action::ClearComparison => next.comparison.clear(),
+            Action::OpenCompared(index) => {
+                if let Some(outcome) = next.comparison.get(index).cloned() {
+                    if expected_requests(&outcome.scenario) > MAX_PAGE_REQUESTS {
+                        // Already simulated: shown as it is.
+                        next.show_aggregated(outcome, 0.0);
+                    } else if let Err(message) = next.run_own(outcome.scenario.clone()) {
+                        next.message = Some(message);
+                    }
+                }
+            }
+            Action::SeekTime(at_ms) => {
+                if let Some(aggregated) = &next.aggregated {
+                    next.aggregated_cursor_ms = at_ms.min(aggregated.outcome.report.end_ms);
+                }
+            }
+            Action::Explore => {
+                next.exploring = match Explorer::new(&next.base, Limits::default()) {
+                    Ok(explorer) => Exploring::Running {
+                        progress: explorer.progress(),
+                        explorer: Rc::new(RefCell::new(explorer)),
+                    },
+                    Err(error) => Exploring::Refused(error.to_string()),
+                }
+            }
+            Action::ExploreSlice => {
+                if let Exploring::Running { explorer, .. } = &next.exploring {
+                    let started = clock.now_ms();
+                    let advanced = loop {
+                        match explorer.borrow_mut().advance(EXPLORE_STEPS) {
+                            Ok(false) if clock.now_ms() - started < WORK_BUDGET_MS => continue,
+                            other => break other,
+                        }
+                    };
+                    next.exploring = match advanced {
+                        Ok(false) => Exploring::Running {
+                            progress: explorer.borrow().progress(),
+                            explorer: explorer.clone(),
+                        },
+                        Ok(true) => finished(explorer),
+                        Err(error) => Exploring::Refused(error.to_string()),
+                    };
+                }
+            }
+            Action::CancelExplore => next.exploring = Exploring::Idle,
+            Action::ShowFailing(anomaly, k) => {
+                if let Exploring::Done {
+                    exploration, shown, ..
+                } = &mut next.exploring
+                {
+                    let schedule = if k == 0 {
+                        exploration.shortest(anomaly)
+                    } else {
+                        exploration.schedules_with(Some(anomaly)).nth(k - 1)
+                    };
+                    match schedule.map(|s| Recording::new(&exploration.scenario_with(s))) {
+                        Some(Ok(mut recording)) => {
+                            *shown = Some((anomaly, k));
+                            // At the end, where the anomaly is.
+                            recording.seek(recording.len());
+                            next.show(recording);
+                        }
+                        Some(Err(error)) => next.message = Some(error.to_string()),
+                        None => {
+                            next.message = Some(format!(
+                                "No more schedules with {} to show.",
+                                anomaly_words(anomaly)
+                            ))
+                        }
+                    }
+                }
+            }
+            Action::Notice(message) => next.message = Some(message),
+            Action::Advance => {
+                let target = next.beats_at.get(next.beat() + 1).copied().flatten();
+                match target {
+                    Some(step) => next.recording.seek(step),
+                    None => {
+                        next.recording.step_forward();
+                    }
+                }
+            }
+            Action::Retreat => {
+                if next.beats_at.is_empty() {
+                    next.recording.step_back();
+                } else {
+                    return Rc::new(next).apply(Action::PreviousBeat, clock);
+                }
+            }
+            Action::NextBeat => {
+                let target = next.beats_at.get(next.beat() + 1).copied().flatten();
+                match target {
+                    Some(step) => next.recording.seek(step),
+                    None => {
+                        next.message = Some(
+                            "This run does not reach the next part of the lesson; press Reset to \
+                             replay the lesson's own schedule."
+                                .to_string(),
+                        )
+                    }
+                }
+            }
+            Action::PreviousBeat => {
+                let beat = next.beat();
+                // From part-way through a beat, back to its start; from its
+                // start, back to the one before.
+                let here = next.beats_at[beat].unwrap_or(0);
+                let target = if next.steps_taken() > here || beat == 0 {
+                    here
+                } else {
+                    next.beats_at[beat - 1].unwrap_or(0)
+                };
+                next.recording.seek(target);
+            }
+        }
+        Rc::new(next)
+    }
+}

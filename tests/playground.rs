@@ -1,0 +1,396 @@
+//! The page's reducer, driven natively as the page drives it: every action
+//! from a lesson's start, links, knobs, comparisons, faults and the
+//! explorer panel. The clock that bounds work per frame is a test clock
+//! that moves one millisecond each time it is read, so slices are
+//! deterministic.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use cachescope::model::playground::{Action, Clock, Playground};
+
+/// A clock one millisecond later at every reading.
+#[derive(Default)]
+struct TestClock(Cell<f64>);
+
+impl Clock for TestClock {
+    fn now_ms(&self) -> f64 {
+        let now = self.0.get() + 1.0;
+        self.0.set(now);
+        now
+    }
+}
+
+/// The reducer with the test clock, as the page calls it with its own.
+trait Reduce {
+    fn reduce(self, action: Action) -> Self;
+}
+
+impl Reduce for Rc<Playground> {
+    fn reduce(self, action: Action) -> Self {
+        self.apply(action, &TestClock::default())
+    }
+}
+
+/// The playground's reducer, driven as the page drives it.
+mod reducer {
+    use std::rc::Rc;
+
+    use super::Reduce;
+    use cachescope::lessons;
+    use cachescope::model::playground::{Action, Playground};
+
+    fn playground(lesson: &str) -> Rc<Playground> {
+        Rc::new(Playground::new(lessons::lesson(lesson).unwrap()))
+    }
+
+    fn apply(state: Rc<Playground>, actions: impl IntoIterator<Item = Action>) -> Rc<Playground> {
+        actions
+            .into_iter()
+            .fold(state, |state, action| state.reduce(action))
+    }
+
+    #[test]
+    fn playing_advances_with_real_time_and_any_move_by_hand_pauses() {
+        let state = apply(
+            playground("cache-aside-basics"),
+            [
+                Action::SetSpeed(-10),
+                Action::TogglePlay,
+                Action::Tick(10.0),
+            ],
+        );
+        // 0.1x: 10 ms of real time is 1 simulated ms: R1's miss.
+        assert!(state.playback.playing);
+        assert_eq!(state.steps_taken(), 1);
+        let state = apply(state, [Action::StepBack]);
+        assert!(!state.playback.playing);
+        assert_eq!(state.steps_taken(), 0);
+        // Ticks while paused move nothing.
+        let state = apply(state, [Action::Tick(1e6)]);
+        assert_eq!(state.steps_taken(), 0);
+    }
+
+    #[test]
+    fn next_and_previous_go_where_the_narration_is_reached() {
+        let state = apply(playground("read-write-race"), [Action::NextBeat]);
+        assert_eq!((state.beat(), state.steps_taken()), (1, 2));
+        let state = apply(
+            state,
+            [Action::NextBeat, Action::NextBeat, Action::NextBeat],
+        );
+        assert_eq!((state.beat(), state.steps_taken()), (4, 6));
+        let state = apply(state, [Action::NextBeat]);
+        assert_eq!(state.beat(), 4, "no beat after the last");
+        let state = apply(state, [Action::PreviousBeat]);
+        assert_eq!((state.beat(), state.steps_taken()), (3, 5));
+    }
+
+    #[test]
+    fn a_bad_scenario_is_refused_with_one_message_and_the_state_is_kept() {
+        let state = apply(playground("leases"), [Action::Step, Action::Step]);
+        let whole = state.whole.clone();
+        for bad in [
+            "",
+            "{",
+            "[1, 2]",
+            r#"{"keys": {}}"#,
+            r#"{"keys": {"k": "v"}, "requests": [{"id": "R", "op": "read", "key": "nope"}]}"#,
+        ] {
+            let after = apply(state.clone(), [Action::LoadScenario(bad.to_string())]);
+            let message = after.message.clone().unwrap_or_default();
+            assert!(
+                message.starts_with("This scenario was not loaded: "),
+                "{bad:?}: {message}"
+            );
+            assert_eq!(after.steps_taken(), 2);
+            assert!(after.whole == whole && !after.custom);
+        }
+        // Too big even to aggregate: refused before anything is simulated.
+        let huge =
+            r#"{"keys": {"k": "v"}, "workload": {"duration_ms": 1000000, "reads_per_s": 10000}}"#;
+        let after = apply(state.clone(), [Action::LoadScenario(huge.to_string())]);
+        assert!(
+            after
+                .message
+                .as_deref()
+                .unwrap_or_default()
+                .contains("more than the 5000000")
+        );
+        assert!(after.work.is_none() && after.whole == whole);
+        // Large: simulated in slices; cancelled, the lesson stays.
+        let big =
+            r#"{"keys": {"k": "v"}, "workload": {"duration_ms": 100000, "reads_per_s": 10000}}"#;
+        let after = apply(state, [Action::LoadScenario(big.to_string())]);
+        assert!(after.message.is_none() && after.work.is_some());
+        let after = apply(after, [Action::WorkSlice, Action::CancelWork]);
+        assert!(after.work.is_none() && after.aggregated.is_none());
+        assert!(after.whole == whole && !after.custom && after.steps_taken() == 2);
+    }
+
+    /// Sends work slices until the work is done (or a bound is reached).
+    fn finish_work(mut state: Rc<Playground>) -> Rc<Playground> {
+        for _ in 0..10_000 {
+            if state.work.is_none() {
+                return state;
+            }
+            state = state.reduce(Action::WorkSlice);
+        }
+        panic!("the work did not finish");
+    }
+
+    /// What a link must bring back: the same run at the same place.
+    fn same_place(a: &Playground, b: &Playground) {
+        assert_eq!(a.lesson.name, b.lesson.name);
+        assert_eq!(a.custom, b.custom);
+        assert_eq!(*a.base, *b.base);
+        assert_eq!(a.recording.scenario(), b.recording.scenario());
+        assert_eq!(a.steps_taken(), b.steps_taken());
+        assert_eq!(a.playback.speed, b.playback.speed);
+        assert_eq!(a.aggregated_cursor_ms, b.aggregated_cursor_ms);
+        assert_eq!(a.link(), b.link());
+    }
+
+    #[test]
+    fn a_link_opens_the_same_run_at_the_same_place() {
+        use cachescope::model::link;
+        // A lesson part-way, a fork of it, an edited scenario forked too.
+        let at_step = apply(
+            playground("read-write-race"),
+            [Action::Step, Action::Step, Action::SetSpeed(4)],
+        );
+        let actor = at_step.recording.current().schedulable().pop().unwrap();
+        let forked = apply(at_step.clone(), [Action::Schedule(actor), Action::Step]);
+        let mut edited = (*forked.base).clone();
+        edited.strategy.ttl_ms = 777;
+        let edited = apply(forked.clone(), [Action::Tune(Box::new(edited))]);
+        let actor = edited.recording.current().schedulable().remove(0);
+        let edited_fork = apply(edited, [Action::Schedule(actor), Action::StepBack]);
+        for page in [&at_step, &forked, &edited_fork] {
+            let text = link::encode(&page.link());
+            let opened = Playground::from_link(&link::decode(&text).unwrap()).unwrap();
+            same_place(page, &opened);
+        }
+        assert!(forked.link().schedule.is_some() && forked.link().scenario.is_none());
+        assert!(edited_fork.link().scenario.is_some());
+        // A link past the run's end, or naming no lesson, is refused.
+        let mut past = at_step.link();
+        past.step = 10_000;
+        assert!(
+            Playground::from_link(&past)
+                .unwrap_err()
+                .contains("past the end of the run")
+        );
+        past.lesson = "nope".into();
+        assert!(
+            Playground::from_link(&past)
+                .unwrap_err()
+                .contains("names a lesson this page does not have")
+        );
+    }
+
+    #[test]
+    fn a_link_to_a_large_run_opens_it_aggregated_at_its_instant() {
+        let large: serde_json::Value =
+            serde_json::from_str(include_str!("../benches/page-100k-requests.json")).unwrap();
+        let mut link = cachescope::model::link::LinkState {
+            lesson: "stampede".into(),
+            scenario: Some(large),
+            time_ms: Some(1234),
+            ..Default::default()
+        };
+        let opened = finish_work(Rc::new(Playground::from_link(&link).unwrap()));
+        assert!(opened.aggregated.is_some());
+        assert_eq!(opened.aggregated_cursor_ms, 1234);
+        // Its link again: the same scenario (written out in full), the same
+        // instant.
+        let again = opened.link();
+        assert_eq!(again.time_ms, Some(1234));
+        assert_eq!(again.parsed_scenario(), link.parsed_scenario());
+        link.scenario = again.scenario.clone();
+        assert_eq!(again, link);
+    }
+
+    #[test]
+    fn a_knob_reruns_the_same_seed_and_a_large_workload_is_shown_aggregated() {
+        use cachescope::model::compare::Batch;
+        use cachescope::model::knobs;
+        let state = playground("stampede");
+        let lease = knobs::set(
+            &state.base,
+            knobs::knob("/strategy/stampede").unwrap(),
+            "lease",
+        )
+        .unwrap();
+        let tuned = apply(
+            state.clone(),
+            [Action::Tune(Box::new(lease.clone())), Action::RunToEnd],
+        );
+        assert_eq!(*tuned.base, lease);
+        assert_eq!(tuned.recording.current().counters().db_reads, 1);
+        assert_eq!(tuned.base.seed, state.base.seed);
+        // 30,000 requests: more than the page records one by one.
+        let generated = knobs::with_generated_workload(&state.base).unwrap();
+        let big = knobs::set(
+            &generated,
+            knobs::knob("/workload/reads_per_s").unwrap(),
+            "15000",
+        )
+        .unwrap();
+        let running = apply(tuned, [Action::Tune(Box::new(big.clone()))]);
+        assert!(running.aggregated.is_none() && running.work.is_some());
+        let done = finish_work(running);
+        let aggregated = done.aggregated.clone().expect("shown aggregated");
+        assert!(aggregated.busy_ms > 0.0);
+        assert_eq!(*done.base, big);
+        let expected = Batch::new("x", &big).unwrap().run();
+        assert_eq!(aggregated.outcome.report, expected.report);
+        assert_eq!(aggregated.outcome.series, expected.series);
+        // A small scenario again: back to the run recorded step by step.
+        let back = apply(done, [Action::Tune(Box::new(lease))]);
+        assert!(back.aggregated.is_none());
+    }
+
+    #[test]
+    fn comparing_write_strategies_runs_six_configurations_and_any_opens() {
+        use cachescope::model::playground::Variants;
+        use cachescope::sim::scenario::WriteStrategy;
+        let state = apply(
+            playground("read-write-race"),
+            [Action::Compare(Variants::WriteStrategies)],
+        );
+        let done = finish_work(state);
+        assert_eq!(done.comparison.len(), 6);
+        assert_eq!(done.comparison[0].label, "invalidate");
+        assert!(done.comparison[0].report.stale_ms > 0);
+        let added = finish_work(apply(done, [Action::Compare(Variants::Current)]));
+        assert_eq!(added.comparison.len(), 7);
+        let opened = apply(added, [Action::OpenCompared(4)]);
+        assert_eq!(opened.base.strategy.write, WriteStrategy::WriteThrough);
+        assert!(opened.custom && opened.aggregated.is_none());
+        let cleared = apply(opened, [Action::ClearComparison]);
+        assert!(cleared.comparison.is_empty());
+    }
+
+    #[test]
+    fn faults_rerun_the_same_seed_and_bad_ones_keep_the_state() {
+        use cachescope::model::view::new_fault;
+        let state = apply(playground("write-behind-crash"), [Action::RunToEnd]);
+        assert_eq!(
+            cachescope::sim::Report::of(state.recording.current(), false).lost_writes,
+            2
+        );
+        // No faults: nothing lost; the lesson's seed and requests are kept.
+        let state = apply(state, [Action::SetFaults(Vec::new()), Action::RunToEnd]);
+        let report = cachescope::sim::Report::of(state.recording.current(), false);
+        assert_eq!((report.lost_writes, report.seed), (0, 1));
+        // A crash of app instance 5 in a one-instance scenario is refused;
+        // the run on screen stays.
+        let bad = cachescope::sim::scenario::Fault {
+            at_ms: Some(5),
+            kind: cachescope::sim::scenario::FaultKind::AppCrash { app: 5 },
+        };
+        assert!(new_fault("app_crash", 5, 0).is_some());
+        let after = apply(state.clone(), [Action::SetFaults(vec![bad])]);
+        assert!(
+            after
+                .message
+                .as_deref()
+                .unwrap_or_default()
+                .starts_with("This scenario was not loaded: faults[0]")
+        );
+        assert!(after.whole == state.whole);
+    }
+
+    #[test]
+    fn a_loaded_scenario_replaces_the_lesson_until_another_lesson_is_chosen() {
+        let json = lessons::lesson("ttl-only").unwrap().scenario_json;
+        let state = apply(
+            playground("cache-aside-basics"),
+            [Action::LoadScenario(json.to_string())],
+        );
+        assert!(state.custom && state.message.is_none());
+        assert_eq!(state.recording.scenario().name, "TTL only");
+        let state = apply(state, [Action::RunToEnd, Action::Reset]);
+        assert_eq!(state.steps_taken(), 0);
+        assert!(state.custom, "reset replays the loaded scenario");
+        let state = apply(state, [Action::SelectLesson(0)]);
+        assert!(!state.custom);
+    }
+}
+
+/// The explorer panel's reducer: counting in slices, as the page does.
+mod exploring {
+    use std::rc::Rc;
+
+    use super::Reduce;
+    use cachescope::lessons;
+    use cachescope::model::playground::{Action, Exploring, Playground};
+    use cachescope::sim::explore::Anomaly;
+    use cachescope::sim::scenario::ScheduleEntry;
+
+    fn explored(lesson: &str) -> Rc<Playground> {
+        let mut state =
+            Rc::new(Playground::new(lessons::lesson(lesson).unwrap())).reduce(Action::Explore);
+        let mut slices = 0;
+        while matches!(state.exploring, Exploring::Running { .. }) {
+            state = state.reduce(Action::ExploreSlice);
+            slices += 1;
+            assert!(slices < 10_000);
+        }
+        state
+    }
+
+    #[test]
+    fn the_update_on_write_race_is_counted_and_a_failing_schedule_opens() {
+        let state = explored("update-on-write-race");
+        let Exploring::Done { summary, .. } = &state.exploring else {
+            panic!("{:?}", state.exploring)
+        };
+        // As `cachescope explore` counts it (tests/golden/explore.json).
+        assert_eq!(
+            (summary.schedules, summary.stale, summary.divergent_at_end),
+            (188, 6, 64)
+        );
+        let shortest = summary.examples["stale"].schedule.clone();
+        let state = state.reduce(Action::ShowFailing(Anomaly::Stale, 0));
+        assert_eq!(
+            state.recording.scenario().schedule.as_ref(),
+            Some(&shortest)
+        );
+        assert!(
+            state.finished(),
+            "opened at its end, where the stale read is"
+        );
+        let report = cachescope::sim::Report::of(state.recording.current(), false);
+        assert!(report.stale_reads > 0);
+        // Another one: the explorer's first stale schedule.
+        let state = state.reduce(Action::ShowFailing(Anomaly::Stale, 1));
+        let schedule: &Vec<ScheduleEntry> = state.recording.scenario().schedule.as_ref().unwrap();
+        assert!(!schedule.is_empty());
+        assert!(matches!(
+            state.exploring,
+            Exploring::Done {
+                shown: Some((Anomaly::Stale, 1)),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_stampede_lesson_is_refused_at_once_and_cancel_stops_counting() {
+        let state =
+            Rc::new(Playground::new(lessons::lesson("stampede").unwrap())).reduce(Action::Explore);
+        assert!(
+            matches!(&state.exploring, Exploring::Refused(why) if why.contains("requests")),
+            "{:?}",
+            state.exploring
+        );
+        let state = Rc::new(Playground::new(lessons::lesson("outbox").unwrap()))
+            .reduce(Action::Explore)
+            .reduce(Action::ExploreSlice)
+            .reduce(Action::CancelExplore);
+        assert!(matches!(state.exploring, Exploring::Idle));
+    }
+}
