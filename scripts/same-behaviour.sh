@@ -5,6 +5,8 @@
 # benchmark workloads' reports, are compared byte for byte.
 #
 #   scripts/same-behaviour.sh [REV]
+#   CACHESCOPE_BEFORE=path/to/cachescope scripts/same-behaviour.sh
+#                                    (compares with that binary instead)
 #
 # Use it around a change that must not change behaviour (a refactoring):
 # it prints one line per output compared and exits non-zero on the first
@@ -16,14 +18,19 @@ rev="${1:-HEAD}"
 work="$(mktemp -d)"
 trap 'git worktree remove --force "$work/before" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
-echo "==> building $rev (before) and the working tree (after)"
-git worktree add --detach --quiet "$work/before" "$rev"
-# The before side has a target folder of its own, kept between runs so
-# rebuilding it is cheap.
-CARGO_TARGET_DIR=target/same-behaviour-before cargo build --release --quiet \
-  --manifest-path "$work/before/Cargo.toml"
+if [ -n "${CACHESCOPE_BEFORE:-}" ]; then
+  before="$CACHESCOPE_BEFORE"
+  echo "==> building the working tree (after); before: $before"
+else
+  echo "==> building $rev (before) and the working tree (after)"
+  git worktree add --detach --quiet "$work/before" "$rev"
+  # The before side has a target folder of its own, kept between runs so
+  # rebuilding it is cheap.
+  CARGO_TARGET_DIR=target/same-behaviour-before cargo build --release --quiet \
+    --manifest-path "$work/before/Cargo.toml"
+  before=target/same-behaviour-before/release/cachescope
+fi
 cargo build --release --quiet
-before=target/same-behaviour-before/release/cachescope
 after=target/release/cachescope
 
 compared=0
@@ -36,8 +43,10 @@ outputs() {
   for side in before after; do
     local binary="${!side}"
     set +e
-    "$binary" "$@" >"$work/$side.out" 2>"$work/$side.err"
-    echo "exit $?" >>"$work/$side.err"
+    "$binary" "$@" >"$work/$side.out" 2>"$work/$side.raw-err"
+    echo "exit $?" >>"$work/$side.raw-err"
+    # Progress lines depend on the machine's speed, not on behaviour.
+    grep -v '^explore: about ' "$work/$side.raw-err" >"$work/$side.err" || true
     set -e
   done
   if ! cmp -s "$work/before.out" "$work/after.out" || ! cmp -s "$work/before.err" "$work/after.err"; then

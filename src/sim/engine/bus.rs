@@ -1,0 +1,271 @@
+//! The event bus and its consumers: publication (loss, duplication,
+//! partition, delay), delivery to a partition's queue (a consumer pause
+//! holds it back), and one consumer job per partition applying events in
+//! order. Also change data capture, which publishes every commit.
+
+use std::hash::{Hash, Hasher};
+
+use super::actors::{ActorKind, ActorRun};
+use super::faults::consumer_paused_until;
+use super::queue::Event;
+use super::{Simulation, strategy};
+use crate::sim::coroutine::Coroutine;
+use crate::sim::ops::{Cached, KeyId, Reply, Stamp};
+use crate::sim::scenario::{Channel, Millis, WriteStrategy};
+use serde::Serialize;
+
+/// An event on the bus.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BusEvent {
+    /// The key it is about.
+    pub key: KeyId,
+    /// `None`: delete the key; `Some`: set it to this committed value.
+    pub payload: Option<Cached>,
+}
+
+/// The bus and its consumers.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Bus {
+    partitions: Vec<PartitionState>,
+    /// Round-robin cursor (unkeyed bus).
+    next_partition: u32,
+    /// Events the next publications lose (`bus_drop`).
+    drop_next: u64,
+    counters: BusCounters,
+    /// Scheduled mode: delivery instants of events already in their
+    /// partition's queue that the clock has not reached yet (they count as
+    /// delivered once it does, as in a timed run).
+    deliveries_ahead: Vec<Millis>,
+}
+
+/// One ordered partition and its consumer.
+#[derive(Clone, Debug, Default, Hash)]
+pub(super) struct PartitionState {
+    /// Deliveries keep publication order within a partition.
+    last_delivery_ms: Millis,
+    /// Delivered events waiting for the consumer, with the instant each
+    /// reached the partition.
+    queue: std::collections::VecDeque<(Millis, BusEvent)>,
+    /// Whether the consumer is applying an event of this partition.
+    busy: bool,
+}
+
+/// One bus partition as the inspector shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionView {
+    /// Events on their way, with the instant each will reach the partition
+    /// (a consumer pause holds them back).
+    pub in_transit: Vec<(Millis, BusEvent)>,
+    /// Events that reached the partition and wait for its consumer, with
+    /// the instant each arrived (in scheduled mode, an instant still ahead).
+    pub queued: Vec<(Millis, BusEvent)>,
+    /// Whether the consumer is applying an event now.
+    pub busy: bool,
+}
+
+/// Bus counters (the report's `bus`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BusCounters {
+    /// Events published.
+    pub published: u64,
+    /// Events delivered to the consumer (duplicates included).
+    pub delivered: u64,
+    /// Events lost (loss probability or `bus_drop`).
+    pub lost: u64,
+    /// Events delivered twice.
+    pub duplicated: u64,
+}
+
+impl Bus {
+    pub(super) fn new(partitions: u32) -> Self {
+        Bus {
+            partitions: vec![PartitionState::default(); partitions as usize],
+            ..Bus::default()
+        }
+    }
+
+    /// The counters so far.
+    pub(super) fn counters(&self) -> BusCounters {
+        self.counters
+    }
+
+    /// What decides how the bus goes on: the round-robin cursor, the drops
+    /// to come and each partition (counters and deliveries the clock has
+    /// not reached are history, or counted as it gets there).
+    pub(super) fn hash_state<H: Hasher>(&self, state: &mut H) {
+        self.next_partition.hash(state);
+        self.drop_next.hash(state);
+        for partition in &self.partitions {
+            partition.hash(state);
+        }
+    }
+
+    /// The consumer of `partition` finished applying its event.
+    pub(super) fn release(&mut self, partition: u32) {
+        self.partitions[partition as usize].busy = false;
+    }
+
+    /// A `bus_drop` fault: the next `count` publications are lost.
+    pub(super) fn drop_next(&mut self, count: u64) {
+        self.drop_next += count;
+    }
+}
+
+impl Simulation {
+    /// The bus at this instant, one entry per partition: events still
+    /// travelling to it, events waiting for its consumer, and whether the
+    /// consumer is applying one (the inspector's view).
+    pub fn partitions(&self) -> Vec<PartitionView> {
+        let mut views: Vec<PartitionView> = self
+            .bus
+            .partitions
+            .iter()
+            .map(|p| PartitionView {
+                in_transit: Vec::new(),
+                queued: p.queue.iter().cloned().collect(),
+                busy: p.busy,
+            })
+            .collect();
+        for scheduled in self.queue.sorted() {
+            if let Event::Deliver { partition, event } = &scheduled.event {
+                views[*partition as usize]
+                    .in_transit
+                    .push((scheduled.at, (**event).clone()));
+            }
+        }
+        views
+    }
+
+    /// Scheduled mode: counts the deliveries the clock has reached.
+    pub(super) fn count_deliveries(&mut self) {
+        let now = self.now;
+        let bus = &mut self.bus;
+        let before = bus.deliveries_ahead.len();
+        bus.deliveries_ahead.retain(|&at| at > now);
+        bus.counters.delivered += (before - bus.deliveries_ahead.len()) as u64;
+    }
+
+    /// Puts an event on the bus now: lost, or delivered to its partition's
+    /// consumer after the bus delay (once or, duplicated, twice). Returns
+    /// the partition, or `None` if lost.
+    pub(super) fn publish(&mut self, event: BusEvent) -> Option<u32> {
+        let bus = &self.scenario.bus;
+        self.bus.counters.published += 1;
+        if self.bus.drop_next > 0 {
+            self.bus.drop_next -= 1;
+            self.bus.counters.lost += 1;
+            return None;
+        }
+        if bus.loss > 0.0 && self.rng.unit_open_closed() <= bus.loss {
+            self.bus.counters.lost += 1;
+            return None;
+        }
+        let partition = if bus.keyed {
+            key_partition(&self.key_names[event.key.0 as usize], bus.partitions)
+        } else {
+            let p = self.bus.next_partition;
+            self.bus.next_partition = (p + 1) % bus.partitions;
+            p
+        };
+        let jitter = if bus.jitter_ms > 0 {
+            self.rng.up_to(bus.jitter_ms)
+        } else {
+            0
+        };
+        let lag = bus
+            .partition_lag_ms
+            .get(partition as usize)
+            .copied()
+            .unwrap_or(0);
+        let state = &mut self.bus.partitions[partition as usize];
+        let at = (self.now + bus.delay_ms + jitter + lag).max(state.last_delivery_ms);
+        state.last_delivery_ms = at;
+        let duplicate = bus.duplicate > 0.0 && self.rng.unit_open_closed() <= bus.duplicate;
+        let copies = if duplicate {
+            self.bus.counters.duplicated += 1;
+            2
+        } else {
+            1
+        };
+        for _ in 0..copies {
+            if self.scenario.schedule.is_some() {
+                // Scheduled mode has no clock to wait for: the event reaches
+                // its partition now, and the consumer's operation is issued
+                // at the delivery instant, like any delayed operation.
+                self.deliver(partition, event.clone(), at);
+            } else {
+                let event = Box::new(event.clone());
+                self.queue.push(at, Event::Deliver { partition, event });
+            }
+        }
+        Some(partition)
+    }
+
+    /// Change data capture: with the `cdc` channel, every commit is read
+    /// from the database's log and published, with no app involved.
+    pub(super) fn capture_change(&mut self, reply: &Reply, key: KeyId) {
+        let Reply::DbWrite { version } = *reply else {
+            return;
+        };
+        if self.scenario.strategy.channel != Channel::Cdc {
+            return;
+        }
+        let payload = match self.scenario.strategy.write {
+            WriteStrategy::Update => Some(Cached {
+                value: self.world.db.row(key).value.clone(),
+                stamp: Stamp::Committed(version),
+            }),
+            _ => None,
+        };
+        let partition = self.publish(BusEvent { key, payload });
+        let result = match partition {
+            Some(p) => format!("commit @{version} sent to partition {p}"),
+            None => format!("commit @{version} lost"),
+        };
+        self.note("cdc", "bus.publish", Some(key), result);
+    }
+
+    /// An event reaches its partition's consumer at `at` (or waits out a
+    /// pause).
+    pub(super) fn deliver(&mut self, partition: u32, event: BusEvent, at: Millis) {
+        if let Some(to_ms) = consumer_paused_until(&self.scenario.faults, at) {
+            let event = Box::new(event);
+            self.queue.push(to_ms, Event::Deliver { partition, event });
+            return;
+        }
+        if self.scenario.schedule.is_some() {
+            self.bus.deliveries_ahead.push(at);
+            self.count_deliveries();
+        } else {
+            self.bus.counters.delivered += 1;
+        }
+        self.bus.partitions[partition as usize]
+            .queue
+            .push_back((at, event));
+        self.consume_next(partition);
+    }
+
+    /// Starts the partition's consumer on its next event, unless it is busy.
+    pub(super) fn consume_next(&mut self, partition: u32) {
+        let state = &mut self.bus.partitions[partition as usize];
+        if state.busy {
+            return;
+        }
+        let Some((delivered_ms, BusEvent { key, payload })) = state.queue.pop_front() else {
+            return;
+        };
+        state.busy = true;
+        let job = Coroutine::new(move |io| strategy::apply_event(io, key, payload.clone()));
+        let run = ActorRun::new(ActorKind::Consumer(partition), None, key, None);
+        self.start_actor(run, job, self.now.max(delivered_ms));
+    }
+}
+
+/// The partition of a key on a keyed bus: FNV-1a of the key's name, so the
+/// assignment is stable across runs and platforms.
+fn key_partition(key: &str, partitions: u32) -> u32 {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    (hash % u64::from(partitions)) as u32
+}

@@ -1,0 +1,716 @@
+//! The discrete-event engine: it decides when each operation takes effect.
+//!
+//! An actor (a client request served by an app instance, or a background
+//! job) issues an operation at the instant its previous one took effect;
+//! the operation takes effect one latency later, atomically, and the actor
+//! continues from there. In scheduled mode a schedule names whose pending
+//! operation takes effect next instead.
+//!
+//! Each part owns its state, its share of [`Simulation::hash_state`] and its
+//! reaction to a crash:
+//! - [`queue`]: the timed events, in order of (time, sequence number);
+//! - [`actors`]: requests and background jobs, their coroutines' lifecycle;
+//! - [`generated`]: a workload's arrival streams and statistics;
+//! - [`bus`]: the event bus, its partitions and consumers, CDC;
+//! - [`faults`]: what each fault does;
+//! - [`divergence`]: the stale and ahead windows per key;
+//! - [`write_behind`]: dirty periods and lost or coalesced writes;
+//! - [`flights`]: singleflight reads;
+//! - [`counters`] and [`trace`]: what the report is built from.
+
+mod actors;
+mod bus;
+mod counters;
+mod divergence;
+mod faults;
+mod flights;
+mod generated;
+mod queue;
+mod trace;
+mod write_behind;
+
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
+
+use super::coroutine::Coroutine;
+use super::ops::{KeyId, Op, Reply, Resource, SetOutcome, Stamp, Value, WriteId};
+use super::rng::SimRng;
+use super::scenario::{
+    FaultKind, Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry, Stampede,
+};
+use super::series::Series;
+use super::strategy;
+use super::world::{Cache, CacheEntry, Database, World};
+
+pub use actors::{ActorKind, ActorRun};
+pub use bus::{BusCounters, BusEvent, PartitionView};
+pub use counters::Counters;
+pub use divergence::{DivergenceKind, DivergenceWindow};
+pub use generated::GeneratedStats;
+pub use trace::{Fact, TraceEvent};
+
+use actors::{Actors, Jobs, background_name_matches, flight_app};
+use bus::Bus;
+use divergence::Divergence;
+use flights::Flights;
+use generated::Generator;
+use queue::{Event, EventQueue};
+use trace::{Trace, fact_of};
+use write_behind::WriteBehind;
+
+/// A running simulation of one scenario. Cloning it is exact: the clone
+/// continues exactly as the original would.
+#[derive(Clone, Debug)]
+pub struct Simulation {
+    scenario: Rc<Scenario>,
+    key_names: Rc<[String]>,
+    now: Millis,
+    queue: EventQueue,
+    world: World,
+    rng: SimRng,
+    actors: Actors,
+    jobs: Jobs,
+    generator: Generator,
+    trace: Trace,
+    counters: Counters,
+    /// The next schedule entry to apply (scheduled mode).
+    schedule_pos: usize,
+    /// What the last step was (a schedule entry naming it is built only
+    /// when asked for: stepping must not pay for a name nobody reads).
+    last_step: Option<LastStep>,
+    /// Metrics per bucket of time (kept with or without the trace).
+    series: Series,
+    divergence: Divergence,
+    write_behind: WriteBehind,
+    flights: Flights,
+    bus: Bus,
+}
+
+/// What a step was: an actor's operation taking effect, or a fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LastStep {
+    Effect(ActorKind),
+    Fault(FaultKind),
+}
+
+impl Simulation {
+    /// A simulation of `scenario` at time 0, or why the scenario is invalid.
+    pub fn new(scenario: &Scenario) -> Result<Self, ScenarioError> {
+        scenario.validate()?;
+        let sim = Self::new_validated(scenario);
+        if sim.scenario.schedule.is_some() {
+            // A schedule can only be checked by following it: an entry may
+            // name an actor that has nothing pending at that point.
+            let mut dry_run = sim.clone();
+            while dry_run.step_scheduled()? {}
+        }
+        Ok(sim)
+    }
+
+    fn new_validated(scenario: &Scenario) -> Self {
+        let key_names: Rc<[String]> = scenario.keys.keys().cloned().collect();
+        let key_id = |name: &str| {
+            let index = key_names
+                .binary_search_by(|k| k.as_str().cmp(name))
+                .expect("validated scenario: every request names a declared key");
+            KeyId(index as u32)
+        };
+        let db = Database::new(scenario.keys.values().map(|v| Value::from(v.as_str())));
+        let mut rng = SimRng::new(scenario.seed);
+        let mut cache = Cache::new(key_names.len());
+        if scenario.strategy.stampede == Stampede::Swr {
+            cache.grace_ms = scenario.strategy.swr_ms;
+        }
+        if scenario.prewarm {
+            for index in 0..key_names.len() {
+                let key = KeyId(index as u32);
+                let jitter = if scenario.strategy.ttl_jitter_ms > 0 {
+                    rng.up_to(scenario.strategy.ttl_jitter_ms)
+                } else {
+                    0
+                };
+                cache.set(
+                    key,
+                    CacheEntry {
+                        value: db.row(key).clone().into(),
+                        expires_ms: scenario.strategy.ttl_ms + jitter,
+                        dirty: false,
+                        // Counts as computed by one DB read (spec: XFetch).
+                        cost_ms: scenario.latency_ms.db_read,
+                    },
+                );
+            }
+        }
+        let actors: Vec<ActorRun> = scenario
+            .requests
+            .iter()
+            .enumerate()
+            .map(|(index, spec)| {
+                let app = spec.app.unwrap_or(index as u32 % scenario.apps);
+                ActorRun::new(
+                    ActorKind::Request(index),
+                    Some(app),
+                    key_id(&spec.key),
+                    None,
+                )
+            })
+            .collect();
+        let key_count = key_names.len();
+        let (generator, first_arrivals) = Generator::new(scenario, key_count, &mut rng);
+        let mut sim = Simulation {
+            scenario: Rc::new(scenario.clone()),
+            key_names,
+            now: 0,
+            queue: EventQueue::default(),
+            world: World {
+                cache,
+                db,
+                ttl_ms: scenario.strategy.ttl_ms,
+                ttl_jitter_ms: scenario.strategy.ttl_jitter_ms,
+                versioned_sets: scenario.strategy.versioned_sets,
+                lease_ttl_ms: scenario.strategy.lock_ttl_ms,
+                xfetch_beta: (scenario.strategy.stampede == Stampede::Xfetch)
+                    .then_some(scenario.strategy.xfetch_beta),
+            },
+            rng,
+            actors: Actors::new(actors, scenario.requests.iter().map(|r| r.id.clone())),
+            jobs: Jobs::new(key_count),
+            generator,
+            trace: Trace::default(),
+            counters: Counters::default(),
+            schedule_pos: 0,
+            last_step: None,
+            series: Series::default(),
+            divergence: Divergence::new(key_count),
+            write_behind: WriteBehind::new(key_count),
+            flights: Flights::default(),
+            bus: Bus::new(scenario.bus.partitions),
+        };
+        for (stream, at) in first_arrivals.into_iter().enumerate() {
+            sim.queue.push(at, Event::Generate(stream));
+        }
+        // In scheduled mode a request starts when the schedule first names
+        // it, and faults are schedule entries.
+        if scenario.schedule.is_none() {
+            for (index, spec) in scenario.requests.iter().enumerate() {
+                sim.queue.push(spec.at_ms, Event::Arrive(index));
+            }
+            for (index, fault) in scenario.faults.iter().enumerate() {
+                sim.queue
+                    .push(fault.starts_ms().unwrap_or_default(), Event::Fault(index));
+            }
+        }
+        sim
+    }
+
+    /// The scenario being simulated.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The current virtual time.
+    pub fn now_ms(&self) -> Millis {
+        self.now
+    }
+
+    /// Every operation that has taken effect, in order.
+    pub fn trace(&self) -> &[TraceEvent] {
+        &self.trace.events
+    }
+
+    /// The counters so far.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// The scripted requests and how far each has got.
+    pub fn requests(&self) -> &[ActorRun] {
+        self.actors.requests()
+    }
+
+    /// Acknowledged writes a crash lost before they were flushed.
+    pub fn lost_writes(&self) -> &[WriteId] {
+        &self.write_behind.lost
+    }
+
+    /// Write-behind writes replaced by a later write of the same dirty
+    /// period before the flush (so never committed themselves).
+    pub fn coalesced_writes(&self) -> &[WriteId] {
+        &self.write_behind.coalesced
+    }
+
+    /// Write-behind writes still waiting for their flush.
+    pub fn unflushed_writes(&self) -> impl Iterator<Item = WriteId> + '_ {
+        self.write_behind.unflushed()
+    }
+
+    /// The schedule entry that names the last step: the actor whose
+    /// operation took effect (`consumer:P` when the bus has several
+    /// partitions, so that the very job is named), or the fault. A run's
+    /// steps, named this way, make a schedule that replays them.
+    pub fn last_entry(&self) -> Option<ScheduleEntry> {
+        Some(match self.last_step? {
+            LastStep::Fault(kind) => ScheduleEntry::Fault(kind),
+            LastStep::Effect(ActorKind::Consumer(p)) if self.scenario.bus.partitions > 1 => {
+                ScheduleEntry::Actor(format!("consumer:{p}"))
+            }
+            LastStep::Effect(kind) => ScheduleEntry::Actor(self.kind_name(kind)),
+        })
+    }
+
+    /// A copy without the trace recorded so far, which records none from
+    /// here on: a checkpoint (the trace is kept once, elsewhere), made
+    /// without copying the trace.
+    pub fn checkpoint(&mut self) -> Self {
+        let events = std::mem::take(&mut self.trace.events);
+        let mut copy = self.clone();
+        self.trace.events = events;
+        copy.trace.record = false;
+        copy
+    }
+
+    /// Stops recording the trace (before running a large scenario).
+    pub fn without_trace(mut self) -> Self {
+        self.trace.record = false;
+        self
+    }
+
+    /// Metrics per bucket of time, up to now.
+    pub fn series(&self) -> &Series {
+        &self.series
+    }
+
+    /// The bus's counters.
+    pub fn bus(&self) -> BusCounters {
+        self.bus.counters()
+    }
+
+    /// What the generated requests of a workload did.
+    pub fn generated(&self) -> &GeneratedStats {
+        &self.generator.stats
+    }
+
+    /// The cache and the database.
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// The name of a key.
+    pub fn key_name(&self, key: KeyId) -> &str {
+        &self.key_names[key.0 as usize]
+    }
+
+    /// All keys, in order.
+    pub fn keys(&self) -> impl Iterator<Item = KeyId> + '_ {
+        (0..self.key_names.len()).map(|i| KeyId(i as u32))
+    }
+
+    /// Whether nothing is left to happen.
+    pub fn is_finished(&self) -> bool {
+        match &self.scenario.schedule {
+            Some(schedule) => self.schedule_pos >= schedule.len(),
+            None => {
+                let until = self.scenario.until_ms.unwrap_or(Millis::MAX);
+                let more = self.queue.peek_at().is_some_and(|at| at <= until);
+                // With until_ms the clock still has to reach it.
+                !more && self.scenario.until_ms.is_none_or(|until| self.now >= until)
+            }
+        }
+    }
+
+    /// Every divergence window so far, in the order they opened, as of the
+    /// current time: an open window whose entry has expired is closed at
+    /// its expiry.
+    pub fn divergence(&self) -> Vec<DivergenceWindow> {
+        self.divergence.as_of(self.now)
+    }
+
+    /// Operations issued but not yet taken effect, soonest first, as
+    /// (actor name, operation, issued at, takes effect at).
+    pub fn in_flight(&self) -> Vec<(String, &Op, Millis, Millis)> {
+        self.queue
+            .sorted()
+            .into_iter()
+            .filter_map(|s| match s.event {
+                Event::Effect { actor } => {
+                    let (op, issued_ms) = self.actors[actor].pending.as_ref()?;
+                    Some((self.actor_name(actor), op, *issued_ms, s.at))
+                }
+                Event::Arrive(_) | Event::Fault(_) | Event::Generate(_) | Event::Deliver { .. } => {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    /// Advances to the next operation (or fault) taking effect and applies
+    /// it. Returns `false` when the run is over. With the trace on, the
+    /// step's entry is then the trace's last.
+    pub fn step(&mut self) -> bool {
+        if self.scenario.schedule.is_some() {
+            self.step_scheduled()
+                .expect("the schedule was checked when the simulation was created")
+        } else {
+            self.step_timed()
+        }
+    }
+
+    /// Timed mode: the operation with the earliest effect time goes next.
+    fn step_timed(&mut self) -> bool {
+        let until = self.scenario.until_ms.unwrap_or(Millis::MAX);
+        while let Some(next) = self.queue.pop_until(until) {
+            debug_assert!(next.at >= self.now, "time never runs backwards");
+            self.now = next.at;
+            match next.event {
+                Event::Arrive(request) => {
+                    let at = self.now;
+                    self.start_request(request, at);
+                }
+                Event::Effect { actor } => {
+                    let (op, issued_ms) = self.actors[actor]
+                        .pending
+                        .take()
+                        .expect("an effect event has its actor's pending operation");
+                    self.take_effect(actor, op, issued_ms);
+                    return true;
+                }
+                Event::Fault(index) => {
+                    let kind = self.scenario.faults[index].kind;
+                    self.inject(kind);
+                    return true;
+                }
+                Event::Generate(stream) => self.generate(stream),
+                Event::Deliver { partition, event } => {
+                    let at = self.now;
+                    self.deliver(partition, *event, at);
+                }
+            }
+        }
+        // With until_ms the run lasts exactly that long.
+        if let Some(until) = self.scenario.until_ms {
+            self.now = self.now.max(until);
+        }
+        false
+    }
+
+    /// Feeds `state` everything that decides how this (scheduled-mode) run
+    /// can go on, and nothing that only records how it got here, so that
+    /// two runs that feed the same data continue identically under every
+    /// schedule. The explorer memoises on it.
+    ///
+    /// Left out, as history: the trace, counters, closed divergence windows,
+    /// lost and coalesced writes (the explorer notes those as they happen),
+    /// sequence numbers (only their order matters: background jobs are fed
+    /// in queue order), which actor slots are free, and the scenario's
+    /// constants.
+    pub fn hash_state<H: Hasher>(&self, state: &mut H) {
+        self.now.hash(state);
+        self.rng.position().hash(state);
+        self.actors.hash_state(&self.queue, state);
+        self.world.cache.hash(state);
+        self.world.db.hash_state(state);
+        // A read still to finish is judged against the versions committed
+        // before it started. Commits from now on land at `now` or later,
+        // so what is committed before its start so far is all the past
+        // can contribute (started or not, its start is fixed: `at_ms`).
+        for (index, run) in self.requests().iter().enumerate() {
+            let spec = &self.scenario.requests[index];
+            if spec.op == RequestOp::Read && run.finished.is_none() && !run.aborted {
+                let start = run.started_ms.unwrap_or(spec.at_ms);
+                self.world.db.committed_before(run.key, start).hash(state);
+            }
+        }
+        self.jobs.hash_state(state);
+        self.flights.hash_state(state);
+        self.write_behind.hash_state(state);
+        self.divergence.hash_state(state);
+        self.bus.hash_state(state);
+    }
+
+    /// Scheduled mode: the next schedule entry says whose operation goes
+    /// next; it takes effect at the later of the previous effect and its
+    /// natural completion time.
+    fn step_scheduled(&mut self) -> Result<bool, ScenarioError> {
+        let scenario = Rc::clone(&self.scenario);
+        let schedule = scenario.schedule.as_deref().unwrap_or_default();
+        while let Some(entry) = schedule.get(self.schedule_pos) {
+            let position = self.schedule_pos;
+            self.schedule_pos += 1;
+            if self.apply_entry(entry, position)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Applies one schedule entry (scheduled mode) as if it stood at
+    /// `position` of the schedule (which only names it in errors). Returns
+    /// whether something took effect (a wait only moves the clock).
+    ///
+    /// This is how the explorer drives a run: it applies the entries it
+    /// chooses, one at a time, to a simulation created with an empty
+    /// schedule.
+    pub fn apply_entry(
+        &mut self,
+        entry: &ScheduleEntry,
+        position: usize,
+    ) -> Result<bool, ScenarioError> {
+        let applied = self.apply_entry_now(entry, position);
+        self.count_deliveries();
+        applied
+    }
+
+    fn apply_entry_now(
+        &mut self,
+        entry: &ScheduleEntry,
+        position: usize,
+    ) -> Result<bool, ScenarioError> {
+        let name = match entry {
+            ScheduleEntry::Wait(ms) => {
+                self.now += ms;
+                return Ok(false);
+            }
+            ScheduleEntry::Fault(kind) => {
+                self.inject(*kind);
+                return Ok(true);
+            }
+            ScheduleEntry::Actor(name) => name,
+        };
+        let nothing_pending = || ScenarioError {
+            path: format!("schedule[{position}]"),
+            message: format!("{name:?} has nothing pending at this point"),
+        };
+        let actors: Vec<usize> = match self.actors.request_named(name) {
+            Some(request) => {
+                if self.actors[request].started_ms.is_none() {
+                    let at = self.scenario.requests[request].at_ms;
+                    self.start_request(request, at);
+                }
+                vec![request]
+            }
+            None => self
+                .actors
+                .background()
+                .filter(|&a| {
+                    self.actors[a].is_running()
+                        && background_name_matches(name, self.actors[a].kind)
+                })
+                .collect(),
+        };
+        // The named actor's pending operation; for a background actor
+        // with several jobs, the one that would complete first.
+        let pending = self
+            .queue
+            .take_first_effect_of(&actors)
+            .ok_or_else(nothing_pending)?;
+        self.now = self.now.max(pending.at);
+        let Event::Effect { actor } = pending.event else {
+            unreachable!("found by matching an effect")
+        };
+        let (op, issued_ms) = self.actors[actor]
+            .pending
+            .take()
+            .expect("an effect event has its actor's pending operation");
+        self.take_effect(actor, op, issued_ms);
+        Ok(true)
+    }
+
+    /// The actor names a schedule could name next (scheduled mode): every
+    /// request not yet started or with an operation pending, in the
+    /// scenario's order, then each background actor with work pending
+    /// (`consumer`, or `consumer:P` per partition when the bus has several;
+    /// `flusher`, `relay`, `refresher`).
+    pub fn schedulable(&self) -> Vec<String> {
+        let requests = self.scenario.requests.len();
+        let mut names: Vec<String> = (0..requests)
+            .filter(|&r| self.actors[r].started_ms.is_none() || self.actors[r].pending.is_some())
+            .map(|r| self.scenario.requests[r].id.clone())
+            .collect();
+        let busy = |wanted: &dyn Fn(ActorKind) -> bool| {
+            self.actors.background().any(|a| {
+                let run = &self.actors[a];
+                run.is_running() && run.pending.is_some() && wanted(run.kind)
+            })
+        };
+        if self.scenario.bus.partitions > 1 {
+            for p in 0..self.scenario.bus.partitions {
+                if busy(&|kind| kind == ActorKind::Consumer(p)) {
+                    names.push(format!("consumer:{p}"));
+                }
+            }
+        } else if busy(&|kind| matches!(kind, ActorKind::Consumer(_))) {
+            names.push("consumer".to_string());
+        }
+        for name in ["flusher", "relay", "refresher"] {
+            if busy(&|kind| background_name_matches(name, kind)) {
+                names.push(name.to_string());
+            }
+        }
+        names
+    }
+
+    /// Runs to the end.
+    pub fn run(&mut self) {
+        while self.step() {}
+    }
+
+    /// Records an instantaneous happening that is not an actor's operation
+    /// (a fault, a CDC publication) in the trace.
+    fn note(&mut self, actor: &str, op: &'static str, key: Option<KeyId>, result: String) {
+        let (now, key_names) = (self.now, &self.key_names);
+        self.trace.push(|| TraceEvent {
+            start_ms: now,
+            end_ms: now,
+            actor: actor.to_string(),
+            app: None,
+            op,
+            key: key.map(|k| key_names[k.0 as usize].clone()),
+            result,
+            fact: Fact::Other,
+        });
+    }
+
+    fn take_effect(&mut self, actor: usize, op: Op, issued_ms: Millis) {
+        self.last_step = Some(LastStep::Effect(self.actors[actor].kind));
+        let key = op.key();
+        let reply = match op {
+            // A flush scheduled for a dirty period a crash has ended finds
+            // nothing of its own to write.
+            Op::Flush { key, period } if !self.write_behind.is_current(key, period) => {
+                Reply::Flush { version: None }
+            }
+            Op::Publish { key, ref payload } => Reply::Publish {
+                partition: self.publish(BusEvent {
+                    key,
+                    payload: payload.clone(),
+                }),
+            },
+            _ => self.world.apply(&op, self.now, &mut self.rng),
+        };
+        // The leader of a singleflight read shares its row with the others.
+        let (reply, sharers) = match (reply, key) {
+            (Reply::DbRead(row), Some(key)) => {
+                let app = flight_app(&self.actors[actor]);
+                self.flights.land(app, key, actor, row)
+            }
+            (other, _) => (other, Vec::new()),
+        };
+        self.counters.count(&reply, &mut self.series, self.now);
+        match op.resource() {
+            Resource::Cache => self.series.at(self.now).cache_ops += 1,
+            Resource::Publish => self.series.at(self.now).bus_ops += 1,
+            Resource::DbRead | Resource::DbWrite => {}
+        }
+        self.track_write_behind(&op, &reply);
+        if let Some(key) = key {
+            self.track_divergence(key);
+        }
+        self.counters.effects += 1;
+        let (now, key_names, run) = (self.now, &self.key_names, &self.actors[actor]);
+        let requests = &self.scenario.requests;
+        self.trace.push(|| TraceEvent {
+            start_ms: issued_ms,
+            end_ms: now,
+            actor: run.kind.name(requests),
+            app: run.app,
+            op: op.name(),
+            key: key.map(|k| key_names[k.0 as usize].clone()),
+            result: reply.describe(),
+            fact: fact_of(&op, &reply),
+        });
+        if let Some(key) = key {
+            self.capture_change(&reply, key);
+        }
+        if matches!(op, Op::DbWriteOutbox { .. }) {
+            self.ensure_relay();
+        }
+        if self.actors[actor].aborting {
+            // Its app instance crashed: it stops after this step.
+            self.abort(actor);
+        } else {
+            self.answer(actor, reply);
+        }
+        for (follower, reply) in sharers {
+            self.answer(follower, reply);
+        }
+    }
+
+    /// An actor's name as the trace shows it.
+    pub fn actor_name(&self, actor: usize) -> String {
+        self.kind_name(self.actors[actor].kind)
+    }
+
+    /// The name of an actor of `kind` as the trace shows it.
+    fn kind_name(&self, kind: ActorKind) -> String {
+        kind.name(&self.scenario.requests)
+    }
+
+    /// How long an operation on `resource` issued at `issued_ms` takes.
+    fn latency(&mut self, resource: Resource, issued_ms: Millis) -> Millis {
+        let l = &self.scenario.latency_ms;
+        let mut base = match resource {
+            Resource::Cache => l.cache,
+            Resource::DbRead => l.db_read,
+            Resource::DbWrite => l.db_write,
+            Resource::Publish => l.publish,
+        };
+        if matches!(resource, Resource::DbRead | Resource::DbWrite) {
+            base *= faults::db_slowdown(&self.scenario.faults, issued_ms);
+        }
+        let jitter = if l.jitter_ms > 0 {
+            self.rng.up_to(l.jitter_ms)
+        } else {
+            0
+        };
+        base + jitter
+    }
+
+    /// Opens or closes `key`'s divergence window after an effect on it (the
+    /// step being applied is entered in the trace right after this).
+    fn track_divergence(&mut self, key: KeyId) {
+        self.divergence
+            .track(&self.world, key, self.now, self.trace.entries);
+    }
+
+    /// Write-behind bookkeeping: a dirty set opens the key's dirty period
+    /// (and starts its flusher job) or joins it; a flush closes it.
+    fn track_write_behind(&mut self, op: &Op, reply: &Reply) {
+        match (op, reply) {
+            (
+                Op::CacheSet {
+                    key,
+                    value,
+                    dirty: true,
+                },
+                Reply::CacheSet(SetOutcome::Stored { .. }),
+            ) => {
+                let Stamp::Uncommitted(write) = value.stamp else {
+                    unreachable!("a dirty set carries its write")
+                };
+                let Some(id) = self.write_behind.dirty_set(*key, write) else {
+                    return;
+                };
+                let (key, since, delay) = (*key, self.now, self.scenario.strategy.write_behind_ms);
+                let job =
+                    Coroutine::new(move |io| strategy::flush_after(io, key, id, since, delay));
+                self.spawn(ActorKind::Flusher, key, job);
+            }
+            (Op::Flush { key, .. }, Reply::Flush { version: Some(_) }) => {
+                self.write_behind.flushed(*key);
+            }
+            _ => {}
+        }
+    }
+
+    /// Starts the outbox relay unless it is running.
+    fn ensure_relay(&mut self) {
+        if self.jobs.relay_running {
+            return;
+        }
+        self.jobs.relay_running = true;
+        let poll_ms = self.scenario.strategy.outbox_poll_ms;
+        let job = Coroutine::new(move |io| strategy::relay(io, poll_ms));
+        // The relay is not about one key; key 0 only fills the field.
+        self.spawn(ActorKind::Relay, KeyId(0), job);
+    }
+}
