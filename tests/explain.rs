@@ -9,6 +9,7 @@ use cachescope::model::explain::{self, Explanation};
 use cachescope::sim::Report;
 use cachescope::sim::engine::DivergenceKind;
 use cachescope::sim::report::Requests;
+use cachescope::sim::trace::OpName;
 
 use support::lesson_report as report_of;
 
@@ -230,7 +231,10 @@ fn every_other_anomaly_of_every_lesson_is_explained() {
             }
         }
         if report.lost_writes > 0 {
-            let crash = trace.iter().position(|e| e.op == "cache.crash").unwrap();
+            let crash = trace
+                .iter()
+                .position(|e| e.op == OpName::CacheCrash)
+                .unwrap();
             assert!(
                 explain::lost_writes(trace, crash).is_some(),
                 "{}",

@@ -3,7 +3,9 @@
 
 mod support;
 
-use cachescope::sim::scenario::WriteStrategy;
+use cachescope::sim::ops::WriteId;
+use cachescope::sim::scenario::{RequestOp, WriteStrategy};
+use cachescope::sim::trace::OpName;
 use cachescope::sim::{Report, Scenario, Simulation};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -132,16 +134,16 @@ proptest! {
             .filter(|r| r.op == cachescope::sim::scenario::RequestOp::Write)
             .map(|r| r.id.as_str())
             .collect();
-        let commits: Vec<&str> = report.trace.as_ref().unwrap().iter()
+        let commits: Vec<String> = report.trace.as_ref().unwrap().iter()
             .filter(|e| {
-                matches!(e.op, "db.write" | "db.write+outbox")
-                    || (e.op == "flush" && e.result.starts_with("committed"))
+                matches!(e.op, OpName::DbWrite | OpName::DbWriteOutbox)
+                    || (e.op == OpName::Flush && e.result.starts_with("committed"))
             })
-            .map(|e| e.actor.as_str())
+            .map(|e| e.actor.name().into_owned())
             .collect();
         // Every commit is a write request's (or the flusher's, on their
         // behalf), and no write commits twice.
-        prop_assert!(commits.iter().all(|c| writers.contains(c) || *c == "flusher"));
+        prop_assert!(commits.iter().all(|c| writers.contains(&c.as_str()) || c == "flusher"));
         prop_assert!(commits.len() <= writers.len());
         prop_assert_eq!(report.db.writes, commits.len() as u64);
         if !matches!(scenario.strategy.write, WriteStrategy::WriteBehind) {
@@ -169,8 +171,38 @@ proptest! {
             prop_assert_eq!(report.unflushed_writes, 0);
             prop_assert_eq!(report.phantom_reads, 0);
         }
-        // Every acknowledged write is committed, coalesced, lost or unflushed.
+        // The report's count of lost writes is the requests it marks lost.
         prop_assert!(report.listed_requests().iter().filter(|r| r.lost).count() as u64 == report.lost_writes);
+    }
+
+    #[test]
+    fn every_acknowledged_write_is_committed_coalesced_lost_or_unflushed(scenario in scenarios()) {
+        let mut sim = Simulation::new(&scenario).unwrap();
+        sim.run();
+        let coalesced: Vec<WriteId> = sim.coalesced_writes().to_vec();
+        let lost: Vec<WriteId> = sim.lost_writes().to_vec();
+        let unflushed: Vec<WriteId> = sim.unflushed_writes().collect();
+        for (index, request) in scenario.requests.iter().enumerate() {
+            let run = &sim.requests()[index];
+            if request.op != RequestOp::Write || run.finished.is_none() {
+                continue;
+            }
+            // Acknowledged: exactly one fate.
+            let write = WriteId(index as u32);
+            let fates = [
+                sim.world().db.version_of(write).is_some(),
+                coalesced.contains(&write),
+                lost.contains(&write),
+                unflushed.contains(&write),
+            ];
+            prop_assert_eq!(
+                fates.iter().filter(|&&f| f).count(),
+                1,
+                "{} (committed, coalesced, lost, unflushed): {:?}",
+                request.id,
+                fates
+            );
+        }
     }
 
     #[test]

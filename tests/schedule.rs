@@ -125,9 +125,82 @@ fn a_request_may_not_take_a_background_actors_name() {
         "keys": {"k": "v"},
         "requests": [{"id": "consumer:0", "op": "read", "key": "k"}]
     });
-    assert!(
-        rejection(&scenario)
-            .ends_with("(consumer, flusher, relay, refresher, consumer:P), got \"consumer:0\"")
+    assert!(rejection(&scenario).ends_with(
+        "(consumer, flusher, relay, refresher, cdc, fault, consumer:P), got \"consumer:0\""
+    ));
+    // The trace's other actors are refused too: a request called `fault`
+    // would be drawn on the faults lane.
+    for taken in ["fault", "cdc", "consumer:x", ""] {
+        let scenario = json!({
+            "keys": {"k": "v"},
+            "requests": [{"id": taken, "op": "read", "key": "k"}]
+        });
+        assert!(
+            rejection(&scenario).starts_with("requests[0].id: "),
+            "{taken:?}"
+        );
+    }
+}
+
+#[test]
+fn a_request_whose_id_starts_like_a_background_actors_is_a_request_everywhere() {
+    use cachescope::model::architecture::{Node, architecture};
+    use cachescope::model::timeline::{self, LaneKind};
+    use cachescope::sim::trace::Actor;
+    use cachescope::sim::{Scenario, Simulation};
+
+    let scenario = json!({
+        "keys": {"k": "v"},
+        "requests": [
+            {"id": "consumer2", "op": "read", "key": "k"},
+            {"id": "flusher-1", "op": "read", "key": "k", "at_ms": 1}
+        ]
+    });
+    let parsed = Scenario::from_json(&scenario.to_string()).unwrap();
+    let mut whole = Simulation::new(&parsed).unwrap();
+    whole.run();
+    let report = cachescope::sim::Report::of(&whole, true);
+    let trace = report.trace.as_deref().unwrap();
+    assert_eq!(trace[0].actor, Actor::Request("consumer2".to_string()));
+    let layout = timeline::layout(&report);
+    let kinds: Vec<_> = layout
+        .lanes
+        .iter()
+        .map(|l| (l.name.as_str(), l.kind))
+        .collect();
+    assert_eq!(
+        kinds[..2],
+        [
+            ("consumer2", LaneKind::Request),
+            ("flusher-1", LaneKind::Request)
+        ]
+    );
+    // The strip draws its operations from the app, not from a consumer.
+    let mut sim = Simulation::new(&parsed).unwrap();
+    sim.step();
+    let tokens = architecture(&sim, sim.now_ms() as f64).tokens;
+    assert!(!tokens.is_empty());
+    assert!(tokens.iter().all(|t| t.from == Node::App), "{tokens:?}");
+}
+
+#[test]
+fn an_actor_name_reads_back_as_the_actor_it_names() {
+    use cachescope::sim::trace::Actor;
+    for actor in [
+        Actor::Request("R1".to_string()),
+        Actor::Flusher,
+        Actor::Refresher,
+        Actor::Consumer(None),
+        Actor::Consumer(Some(3)),
+        Actor::Relay,
+        Actor::Cdc,
+        Actor::Fault,
+    ] {
+        assert_eq!(Actor::parse(&actor.to_string()), actor);
+    }
+    assert_eq!(
+        Actor::parse("consumer:x"),
+        Actor::Request("consumer:x".to_string())
     );
 }
 

@@ -7,6 +7,7 @@ mod support;
 use cachescope::lessons::LESSONS;
 use cachescope::model::timeline::{self, Lane, LaneKind, Level, Mark, MarkKind, Shade, Timeline};
 use cachescope::sim::engine::DivergenceKind;
+use cachescope::sim::trace::Actor;
 use cachescope::sim::{Report, Scenario, Simulation};
 
 use support::lesson_report as report_of;
@@ -37,7 +38,7 @@ fn the_read_write_race_shows_r2_stale_and_the_cache_stale_from_26() {
     let spans: Vec<(usize, u64, u64, &str)> = t
         .spans
         .iter()
-        .map(|s| (s.lane, s.start_ms, s.end_ms, s.op))
+        .map(|s| (s.lane, s.start_ms, s.end_ms, s.op.as_str()))
         .collect();
     assert_eq!(
         spans,
@@ -153,12 +154,12 @@ fn every_lessons_layout_agrees_with_its_report() {
         assert_eq!(t.spans.len(), trace.len(), "{}", lesson.name);
         for (span, event) in t.spans.iter().zip(trace) {
             let lane = &t.lanes[span.lane].name;
-            let expected = if event.actor == "fault" {
-                "faults"
+            let expected = if event.actor == Actor::Fault {
+                "faults".to_string()
             } else {
-                &event.actor
+                event.actor.to_string()
             };
-            assert_eq!(lane, expected, "{}", lesson.name);
+            assert_eq!(*lane, expected, "{}", lesson.name);
         }
         let peak = t.db_concurrency.iter().map(|l| l.reads).max().unwrap_or(0);
         assert_eq!(
@@ -280,7 +281,11 @@ fn losses_are_known_from_the_cache_crash_not_an_earlier_app_crash() {
     let scenario = Scenario::from_json(&scenario.to_string()).unwrap();
     let recording = cachescope::sim::recording::Recording::new(&scenario).unwrap();
     let t = timeline::of_recording(&recording);
-    let ops: Vec<&str> = recording.full_trace().iter().map(|e| e.op).collect();
+    let ops: Vec<&str> = recording
+        .full_trace()
+        .iter()
+        .map(|e| e.op.as_str())
+        .collect();
     assert_eq!(&ops[3..5], ["app.crash", "cache.crash"]);
     let losses: Vec<_> = t
         .marks

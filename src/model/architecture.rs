@@ -6,6 +6,7 @@
 
 use crate::sim::Simulation;
 use crate::sim::scenario::{Channel, Stampede, WriteStrategy};
+use crate::sim::trace::{Actor, Place};
 
 /// A box of the strip.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -50,10 +51,13 @@ impl Node {
 /// An operation in flight, on its way from one box to another.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Token {
-    /// Who issued it.
+    /// Who issued it, as a label.
     pub actor: String,
-    /// `db.read`, ...
+    /// What it is, as a label (`db.read`, or `bus.delete` for an event
+    /// travelling the bus).
     pub op: &'static str,
+    /// Where it goes (what colours it).
+    pub place: Place,
     /// From.
     pub from: Node,
     /// To.
@@ -117,19 +121,18 @@ pub fn architecture(sim: &Simulation, clock_ms: f64) -> Architecture {
         .in_flight()
         .into_iter()
         .map(|(actor, op, issued_ms, effect_ms)| {
-            let from = match actor.as_str() {
-                "flusher" => Node::Flusher,
-                "relay" => Node::Relay,
-                "refresher" => Node::Refresher,
-                name if name.starts_with("consumer") => Node::Consumer,
-                _ => Node::App,
+            let from = match actor {
+                Actor::Flusher => Node::Flusher,
+                Actor::Relay => Node::Relay,
+                Actor::Refresher => Node::Refresher,
+                Actor::Consumer(_) => Node::Consumer,
+                Actor::Request(_) | Actor::Cdc | Actor::Fault => Node::App,
             };
             let name = op.name();
-            let to = match name.split('.').next() {
-                Some("cache") => Node::Cache,
-                Some("bus") => Node::Bus,
-                // db.*, outbox.*, flush
-                _ => Node::Database,
+            let to = match name.place() {
+                Place::Cache => Node::Cache,
+                Place::Bus => Node::Bus,
+                Place::Db | Place::Fault => Node::Database,
             };
             let span = effect_ms.saturating_sub(issued_ms) as f64;
             let progress = if span == 0.0 {
@@ -138,8 +141,9 @@ pub fn architecture(sim: &Simulation, clock_ms: f64) -> Architecture {
                 ((clock_ms - issued_ms as f64) / span).clamp(0.0, 1.0)
             };
             Token {
-                actor,
-                op: name,
+                actor: actor.to_string(),
+                op: name.as_str(),
+                place: name.place(),
                 from,
                 to,
                 progress,
@@ -170,6 +174,7 @@ pub fn architecture(sim: &Simulation, clock_ms: f64) -> Architecture {
                     } else {
                         "bus.delete"
                     },
+                    place: Place::Bus,
                     from: Node::Bus,
                     to: Node::Consumer,
                     progress: if trip == 0 {
@@ -231,6 +236,7 @@ mod tests {
             [Token {
                 actor: "R1".into(),
                 op: "db.read",
+                place: Place::Db,
                 from: Node::App,
                 to: Node::Database,
                 progress: 0.0,

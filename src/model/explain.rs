@@ -6,11 +6,11 @@
 //! steps and shows the sentence.
 
 use crate::model::timeline::{answering_entry, next_cache_crash};
-use crate::sim::engine::{Fact, TraceEvent};
 use crate::sim::ops::Version;
 use crate::sim::report::RequestReport;
 use crate::sim::scenario::Millis;
 use crate::sim::strategy::Source;
+use crate::sim::trace::{Actor, Fact, OpName, TraceEvent};
 
 /// Why an anomaly happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -288,7 +288,7 @@ fn uncommitted_store(
 /// How a write's cached value waits for the database: its own commit
 /// (write-through) or the flusher (write-behind).
 fn awaiting(event: &TraceEvent) -> &'static str {
-    if event.op == "cache.set_dirty" {
+    if event.op == OpName::CacheSetDirty {
         "before the flusher wrote it to the database"
     } else {
         "before committing it"
@@ -324,7 +324,8 @@ pub fn ahead_window(
         .map(|(i, e)| (store + 1 + i, e))
         .find(|(_, e)| {
             e.end_ms == to
-                && (e.key.as_deref() == Some(key) || (e.actor == "fault" && e.op == "cache.crash"))
+                && (e.key.as_deref() == Some(key)
+                    || (e.actor == Actor::Fault && e.op == OpName::CacheCrash))
         });
     match closer {
         Some((index, event)) => {
@@ -333,7 +334,7 @@ pub fn ahead_window(
                 Fact::Committed { version } => format!("{} committed v{version}", event.actor),
                 Fact::Deleted => format!("{} deleted it", event.actor),
                 Fact::Stored { .. } => format!("{} replaced it", event.actor),
-                _ if event.actor == "fault" => "the cache crashed".to_string(),
+                _ if event.actor == Actor::Fault => "the cache crashed".to_string(),
                 _ => format!("{} {}", event.actor, event.op),
             };
             sentence.push_str(&format!(" until {what} at {to} ms"));
@@ -381,11 +382,11 @@ pub fn lost_writes(trace: &[TraceEvent], step: usize) -> Option<Explanation> {
     // and only in the cache.
     let mut steps: Vec<usize> = Vec::new();
     for (i, event) in trace[..crash].iter().enumerate() {
-        if event.op == "flush" && matches!(event.fact, Fact::Committed { .. }) {
+        if event.op == OpName::Flush && matches!(event.fact, Fact::Committed { .. }) {
             steps.retain(|&s| trace[s].key != event.key);
-        } else if event.actor == "fault" && event.op == "cache.crash" {
+        } else if event.actor == Actor::Fault && event.op == OpName::CacheCrash {
             steps.clear();
-        } else if event.op == "cache.set_dirty" {
+        } else if event.op == OpName::CacheSetDirty {
             steps.push(i);
         }
     }

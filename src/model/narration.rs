@@ -6,6 +6,7 @@
 
 use crate::sim::engine::DivergenceKind;
 use crate::sim::recording::Recording;
+use crate::sim::trace::OpName;
 use crate::sim::{Report, Simulation, TraceEvent};
 
 /// What a beat waits for.
@@ -14,7 +15,7 @@ pub enum Cue {
     /// Nothing: the lesson's first beat.
     Start,
     /// This actor's operation of this name has taken effect.
-    Did(&'static str, &'static str),
+    Did(&'static str, OpName),
     /// Some key's cache entry is stale now.
     StaleNow,
     /// Some key's cache entry is ahead of the database now.
@@ -50,7 +51,7 @@ impl Cue {
         };
         match self {
             Cue::Start => true,
-            Cue::Did(actor, op) => trace.iter().any(|e| e.actor == actor && e.op == op),
+            Cue::Did(actor, op) => trace.iter().any(|e| e.op == op && e.actor.name() == actor),
             Cue::StaleNow => open(DivergenceKind::Stale),
             Cue::AheadNow => open(DivergenceKind::Ahead),
             Cue::StaleRead => Report::of(sim, false).stale_reads > 0,
@@ -107,15 +108,15 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "Two readers of user:123, an empty cache. Press Step (or Play) and watch R1."
             ),
             (
-                Did("R1", "cache.get"),
+                Did("R1", OpName::CacheGet),
                 "R1 asks the cache first: a miss. It goes to the database."
             ),
             (
-                Did("R1", "cache.set"),
+                Did("R1", OpName::CacheSet),
                 "R1 read v1 and stored it in the cache, with a TTL (see the inspector's countdown)."
             ),
             (
-                Did("R2", "cache.get"),
+                Did("R2", OpName::CacheGet),
                 "R2 is served from the cache: a hit, no database read. Cache and database agree."
             ),
         ],
@@ -125,11 +126,11 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "Two writers update user:123 at the same moment; each commits, then sets the cache to its own value."
             ),
             (
-                Did("W2", "db.write"),
+                Did("W2", OpName::DbWrite),
                 "W1 committed A (@2), then W2 committed B (@3): the database ends with B."
             ),
             (
-                Did("W2", "cache.set"),
+                Did("W2", OpName::CacheSet),
                 "W2 sets the cache to B first. So far so good."
             ),
             (
@@ -147,15 +148,15 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "W will commit v2 and then delete the cached v1; readers come before and after."
             ),
             (
-                Did("W", "db.write"),
+                Did("W", OpName::DbWrite),
                 "W committed v2. For one cache operation the cache still holds v1: a short stale window."
             ),
             (
-                Did("W", "cache.delete"),
+                Did("W", OpName::CacheDelete),
                 "W deleted the key. The window closes: the next read will miss."
             ),
             (
-                Did("R2", "cache.set"),
+                Did("R2", OpName::CacheSet),
                 "R2 missed, read v2 and filled the cache. In this timing invalidation worked; try read-write-race next."
             ),
         ],
@@ -165,11 +166,11 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "Invalidate-on-write, but the reader is slow. Watch R's cache set."
             ),
             (
-                Did("R", "db.read"),
+                Did("R", OpName::DbRead),
                 "R missed and read v1 from the database. It has not stored it yet."
             ),
             (
-                Did("W", "cache.delete"),
+                Did("W", OpName::CacheDelete),
                 "Meanwhile W committed v2 and deleted the key. The cache is empty: consistent, for now."
             ),
             (
@@ -187,15 +188,15 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "The read-write race again, with memcache leases. Watch the lease in the inspector."
             ),
             (
-                Did("R", "cache.lease_get"),
+                Did("R", OpName::CacheLeaseGet),
                 "R's miss hands it lease #1: the right to fill the key once."
             ),
             (
-                Did("W", "cache.delete"),
+                Did("W", OpName::CacheDelete),
                 "W committed v2 and deleted the key, which voided lease #1."
             ),
             (
-                Did("R", "cache.lease_set"),
+                Did("R", OpName::CacheLeaseSet),
                 "R's late set of v1 presents a void lease and is refused. The cache stays empty."
             ),
             (
@@ -213,7 +214,7 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "R's late set put v1 back after W's first delete: stale, as before."
             ),
             (
-                Did("R2", "cache.get"),
+                Did("R2", OpName::CacheGet),
                 "W's second delete removed v1 at 76 ms, bounding the window to about 50 ms. R2 misses and reads v2."
             ),
             (
@@ -227,7 +228,7 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "Every set carries its DB version; the cache refuses a set older than what it holds."
             ),
             (
-                Did("W", "cache.delete"),
+                Did("W", OpName::CacheDelete),
                 "W committed v2 and deleted the key. The cache now holds nothing to compare against."
             ),
             (
@@ -245,11 +246,11 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "W deletes the cached value first, then commits (20 ms)."
             ),
             (
-                Did("W", "cache.delete"),
+                Did("W", OpName::CacheDelete),
                 "The key is gone; W's commit is still in flight."
             ),
             (
-                Did("R", "cache.set"),
+                Did("R", OpName::CacheSet),
                 "R missed, read v1 (the commit has not landed) and cached it."
             ),
             (
@@ -271,7 +272,7 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "The cache holds a value the database has not committed: ahead (dotted window)."
             ),
             (
-                Did("R0", "cache.get"),
+                Did("R0", OpName::CacheGet),
                 "R0 reads B before any commit: an uncommitted read."
             ),
             (
@@ -286,11 +287,11 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "Write-behind: a write is acknowledged once the cache holds it (dirty); a flusher writes it later."
             ),
             (
-                Did("W2", "cache.set_dirty"),
+                Did("W2", OpName::CacheSetDirty),
                 "W1 and W2 are acknowledged; their values live only in the cache (dirty, never expire)."
             ),
             (
-                Did("R", "cache.get"),
+                Did("R", OpName::CacheGet),
                 "R reads B from the cache: a value the database has never seen."
             ),
             (
@@ -298,7 +299,7 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "The cache crashes before the flush: both acknowledged writes are lost (cross), and R's read becomes a phantom (ring)."
             ),
             (
-                Did("R2", "cache.set"),
+                Did("R2", OpName::CacheSet),
                 "R2 misses and reads v1 from the database: the writes are gone for good."
             ),
         ],
@@ -316,7 +317,7 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "R reads v1: stale. The window is expiry minus commit, 880 ms."
             ),
             (
-                Did("R2", "cache.set"),
+                Did("R2", OpName::CacheSet),
                 "After the expiry R2 missed and cached v2. A shorter TTL means a shorter window and more DB reads."
             ),
         ],
@@ -326,7 +327,7 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "The writer publishes an invalidation event; a consumer applies it. Watch the bus in the inspector."
             ),
             (
-                Did("W", "bus.publish"),
+                Did("W", OpName::BusPublish),
                 "W committed v2 and published the event. It travels for 50 ms; the cache still serves v1."
             ),
             (
@@ -334,7 +335,7 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "R1 reads v1 while the event is on its way: stale."
             ),
             (
-                Did("consumer", "cache.delete"),
+                Did("consumer", OpName::CacheDelete),
                 "The consumer deletes the key: the window closes. Stale for as long as the event took."
             ),
             (
@@ -348,12 +349,12 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "The same event-driven write, but the bus will lose the event."
             ),
             (
-                Did("W", "bus.publish"),
+                Did("W", OpName::BusPublish),
                 "The event is lost. Nothing else will remove v1."
             ),
             (StaleRead, "R1 reads v1 at 500 ms: stale."),
             (
-                Did("R2", "cache.set"),
+                Did("R2", OpName::CacheSet),
                 "Only the TTL ended it: R2, after the expiry, cached v2. A TTL is the backstop for lost events."
             ),
         ],
@@ -363,10 +364,13 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "Update events over an unkeyed bus: round-robin over two partitions; partition 0 lags 100 ms."
             ),
             (
-                Did("W2", "bus.publish"),
+                Did("W2", OpName::BusPublish),
                 "W1's event (A) went to the slow partition 0, W2's (B) to partition 1."
             ),
-            (Did("consumer", "cache.set"), "B arrives first and is set."),
+            (
+                Did("consumer", OpName::CacheSet),
+                "B arrives first and is set."
+            ),
             (
                 StaleNow,
                 "A arrives last and overwrites B: the cache holds A, the database B."
@@ -382,19 +386,19 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "W commits v2 and an outbox row in one transaction. Watch the outbox in the inspector."
             ),
             (
-                Did("W", "db.write+outbox"),
+                Did("W", OpName::DbWriteOutbox),
                 "Committed together: no crash can separate the change from its event."
             ),
             (
-                Did("relay", "bus.publish"),
+                Did("relay", OpName::BusPublish),
                 "The relay polled and published the row, but has not marked it sent."
             ),
             (
-                Did("consumer", "cache.delete"),
+                Did("consumer", OpName::CacheDelete),
                 "The relay crashed before marking it; the consumer deleted the key anyway."
             ),
             (
-                Did("relay", "outbox.mark_sent"),
+                Did("relay", OpName::OutboxMarkSent),
                 "Restarted, the relay published the row again and marked it sent: delivered at least once, here twice."
             ),
             (
@@ -408,7 +412,7 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "A hot key expires at 300 ms; twelve readers arrive just after. Watch the DB band under the timeline."
             ),
             (
-                Did("R1", "cache.get"),
+                Did("R1", OpName::CacheGet),
                 "The key has expired: R1 misses and goes to the database."
             ),
             (
@@ -426,15 +430,15 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "The same burst; a miss must take the key's lock before reading the database."
             ),
             (
-                Did("R1", "cache.lock_add"),
+                Did("R1", OpName::CacheLockAdd),
                 "R1 holds the lock (see the inspector) and reads the database."
             ),
             (
-                Did("R2", "cache.lock_add"),
+                Did("R2", OpName::CacheLockAdd),
                 "The others find the lock held; they wait 10 ms and look again."
             ),
             (
-                Did("R1", "cache.set"),
+                Did("R1", OpName::CacheSet),
                 "R1 refilled the key; the waiters' next gets hit."
             ),
             (
@@ -459,15 +463,15 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
         "stampede-lease" => beats![
             (Start, "The same burst with memcache leases."),
             (
-                Did("R1", "cache.lease_get"),
+                Did("R1", OpName::CacheLeaseGet),
                 "R1's miss gets the lease and reads the database."
             ),
             (
-                Did("R2", "cache.lease_get"),
+                Did("R2", OpName::CacheLeaseGet),
                 "The others are told another reader holds the lease; they retry every 10 ms."
             ),
             (
-                Did("R1", "cache.lease_set"),
+                Did("R1", OpName::CacheLeaseSet),
                 "R1 fills the key; the retries hit."
             ),
             (End, "One DB read, on the cache server's say-so."),
@@ -478,11 +482,11 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "XFetch: a hit may recompute early, more likely the nearer the expiry."
             ),
             (
-                Did("refresher", "db.read"),
+                Did("refresher", OpName::DbRead),
                 "An early hit started a background refresh, well before 300 ms."
             ),
             (
-                Did("refresher", "cache.set"),
+                Did("refresher", OpName::CacheSet),
                 "The new value is cached before the old one expires."
             ),
             (
@@ -496,11 +500,11 @@ pub fn beats(lesson: &str) -> &'static [Beat] {
                 "Stale-while-revalidate: past its TTL an entry is still served for a grace period."
             ),
             (
-                Did("R1", "cache.get"),
+                Did("R1", OpName::CacheGet),
                 "R1 hits the expired entry, gets it at once, and starts one background refresh."
             ),
             (
-                Did("refresher", "cache.set"),
+                Did("refresher", OpName::CacheSet),
                 "The refresh read the database once and stored the new value."
             ),
             (

@@ -6,9 +6,9 @@
 //! what it draws is computed and tested natively.
 
 use crate::sim::engine::DivergenceKind;
-use crate::sim::ops::DB_READ_OPS;
 use crate::sim::report::{Report, Requests};
 use crate::sim::scenario::{Millis, RequestOp};
+use crate::sim::trace::{Actor, OpName};
 
 /// Everything the timeline draws.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,7 +67,7 @@ pub struct Span {
     /// Took effect.
     pub end_ms: Millis,
     /// `cache.get`, `db.write`, ...
-    pub op: &'static str,
+    pub op: OpName,
     /// The key, if it is about one.
     pub key: Option<String>,
     /// What it returned, in words.
@@ -172,20 +172,25 @@ pub fn layout(report: &Report) -> Timeline {
     // appearance, then the cache, then faults.
     let mut actor_lanes = Vec::with_capacity(trace.len());
     for event in trace {
-        let lane = match event.actor.as_str() {
-            "fault" => None,
-            actor if requests.iter().any(|r| r.id == actor) => {
-                Some(lane_of(&mut lanes, actor, LaneKind::Request))
+        let lane = match &event.actor {
+            Actor::Fault => None,
+            Actor::Request(id) if requests.iter().any(|r| &r.id == id) => {
+                Some(lane_of(&mut lanes, id, LaneKind::Request))
             }
-            actor => match generated_lane(actor) {
-                Some(name) => Some(lane_of(&mut lanes, name, LaneKind::Generated)),
-                None => Some(lane_of(&mut lanes, actor, LaneKind::Background)),
+            Actor::Request(name) => match generated_lane(name) {
+                Some(lane) => Some(lane_of(&mut lanes, lane, LaneKind::Generated)),
+                None => Some(lane_of(&mut lanes, name, LaneKind::Background)),
             },
+            background => Some(lane_of(
+                &mut lanes,
+                &background.name(),
+                LaneKind::Background,
+            )),
         };
         actor_lanes.push(lane);
     }
     let cache_lane = lane_of(&mut lanes, CACHE_LANE, LaneKind::Cache);
-    let has_faults = trace.iter().any(|e| e.actor == "fault");
+    let has_faults = trace.iter().any(|e| e.actor == Actor::Fault);
     let faults_lane = has_faults.then(|| lane_of(&mut lanes, FAULTS_LANE, LaneKind::Faults));
 
     let spans = trace
@@ -251,7 +256,7 @@ pub fn layout(report: &Report) -> Timeline {
     }
     if let Some(faults_lane) = faults_lane {
         for (step, event) in trace.iter().enumerate() {
-            if event.actor != "fault" {
+            if event.actor != Actor::Fault {
                 continue;
             }
             // A crash loses the acknowledged writes still unflushed at it:
@@ -259,9 +264,9 @@ pub fn layout(report: &Report) -> Timeline {
             // crash.
             let earlier_crash = trace[..step]
                 .iter()
-                .rposition(|e| e.op == "cache.crash")
+                .rposition(|e| e.op == OpName::CacheCrash)
                 .map(|i| trace[i].end_ms);
-            let lost = if event.op == "cache.crash" {
+            let lost = if event.op == OpName::CacheCrash {
                 requests
                     .iter()
                     .filter(|r| r.lost)
@@ -389,13 +394,14 @@ pub fn answering_entry(
 ) -> Option<usize> {
     trace
         .iter()
-        .rposition(|e| e.actor == id && e.end_ms <= end_ms)
+        .rposition(|e| matches!(&e.actor, Actor::Request(r) if r == id) && e.end_ms <= end_ms)
 }
 
 /// The first cache crash at or after trace entry `from`: the only fault
 /// that loses acknowledged writes (an app or relay crash does not).
 pub fn next_cache_crash(trace: &[crate::sim::TraceEvent], from: usize) -> Option<usize> {
-    (from..trace.len()).find(|&i| trace[i].actor == "fault" && trace[i].op == "cache.crash")
+    (from..trace.len())
+        .find(|&i| trace[i].actor == Actor::Fault && trace[i].op == OpName::CacheCrash)
 }
 
 /// The lane of a generated request (`r17` -> `reads`, `w3` -> `writes`).
@@ -418,7 +424,7 @@ fn db_concurrency(trace: &[crate::sim::TraceEvent]) -> Vec<Level> {
     // overlap).
     let mut changes: Vec<(Millis, i32)> = trace
         .iter()
-        .filter(|e| DB_READ_OPS.contains(&e.op) && e.end_ms > e.start_ms)
+        .filter(|e| e.op.reads_db() && e.end_ms > e.start_ms)
         .flat_map(|e| [(e.start_ms, 1), (e.end_ms, -1)])
         .collect();
     changes.sort_unstable();

@@ -45,7 +45,7 @@ pub fn step_rows(trace: &[TraceEvent], first: usize) -> Vec<StepRow> {
             when: format!("{}–{} ms", e.start_ms, e.end_ms),
             actor: match e.app {
                 Some(app) => format!("{} (app {app})", e.actor),
-                None => e.actor.clone(),
+                None => e.actor.to_string(),
             },
             operation: match &e.key {
                 Some(key) => format!("{} {key}", e.op),

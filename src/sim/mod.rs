@@ -34,9 +34,11 @@ pub mod rng;
 pub mod scenario;
 pub mod series;
 pub mod strategy;
+pub mod trace;
 pub mod workload;
 pub mod world;
 
-pub use engine::{Simulation, TraceEvent};
+pub use engine::Simulation;
 pub use report::Report;
 pub use scenario::{Scenario, ScenarioError};
+pub use trace::TraceEvent;

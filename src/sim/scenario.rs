@@ -14,6 +14,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::trace::Actor;
+
 /// Milliseconds of virtual time.
 pub type Millis = u64;
 
@@ -483,8 +485,18 @@ pub const MAX_GENERATED_REQUESTS: f64 = 50_000_000.0;
 /// The highest rate of each request kind.
 pub const MAX_RATE_PER_S: f64 = 10_000_000.0;
 
-/// Names of the background actors a schedule may name (spec section 2).
-pub const BACKGROUND_ACTORS: [&str; 4] = ["consumer", "flusher", "relay", "refresher"];
+/// The background actors a schedule may name (besides `consumer:P`).
+const SCHEDULED_BACKGROUND: [Actor; 4] = [
+    Actor::Consumer(None),
+    Actor::Flusher,
+    Actor::Relay,
+    Actor::Refresher,
+];
+
+/// The names a request id may not take, as a list for messages.
+fn not_request_names() -> Vec<String> {
+    Actor::NOT_REQUESTS.iter().map(|a| a.to_string()).collect()
+}
 
 /// What a request does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
@@ -731,16 +743,12 @@ impl Scenario {
         let mut ids = BTreeSet::new();
         for (i, request) in self.requests.iter().enumerate() {
             let path = |field: &str| format!("requests[{i}].{field}");
-            if request.id.is_empty()
-                || BACKGROUND_ACTORS.contains(&request.id.as_str())
-                || request.id.starts_with("consumer:")
-                || !ids.insert(request.id.as_str())
-            {
+            if !Actor::is_free_request_id(&request.id) || !ids.insert(request.id.as_str()) {
                 return Err(ScenarioError::at(
                     path("id"),
                     format!(
                         "expected a unique, non-empty id that is not a background actor's name ({}, consumer:P), got {:?}",
-                        BACKGROUND_ACTORS.join(", "),
+                        not_request_names().join(", "),
                         request.id
                     ),
                 ));
@@ -818,16 +826,18 @@ impl Scenario {
             for (i, entry) in schedule.iter().enumerate() {
                 match entry {
                     ScheduleEntry::Actor(name)
-                        if !ids.contains(name.as_str())
-                            && !BACKGROUND_ACTORS.contains(&name.as_str())
-                            && !self.names_a_partition_consumer(name) =>
+                        if !ids.contains(name.as_str()) && !self.schedules_as_background(name) =>
                     {
                         return Err(ScenarioError::at(
                             format!("schedule[{i}]"),
                             format!(
                                 "expected a request id, a background actor ({}) or \
                                  consumer:P for a partition P below bus.partitions, got {name:?}",
-                                BACKGROUND_ACTORS.join(", ")
+                                SCHEDULED_BACKGROUND
+                                    .iter()
+                                    .map(Actor::to_string)
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
                             ),
                         ));
                     }
@@ -866,10 +876,13 @@ impl Scenario {
     /// Whether `name` is `consumer:P` for a partition P of the bus (an
     /// extension: the consumer of one partition, so that schedules can order
     /// the partitions' consumers against each other).
-    fn names_a_partition_consumer(&self, name: &str) -> bool {
-        name.strip_prefix("consumer:")
-            .and_then(|p| p.parse::<u32>().ok())
-            .is_some_and(|p| p < self.bus.partitions)
+    /// Whether a schedule may name `name` as a background actor: one of
+    /// them, or `consumer:P` for an existing partition P.
+    fn schedules_as_background(&self, name: &str) -> bool {
+        match Actor::parse(name) {
+            Actor::Consumer(Some(p)) => p < self.bus.partitions,
+            named => SCHEDULED_BACKGROUND.contains(&named),
+        }
     }
 
     fn validate_workload(&self, workload: &Workload) -> Result<(), ScenarioError> {

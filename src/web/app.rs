@@ -600,7 +600,7 @@ fn explain_selection(state: &Playground, selection: Selection) -> Option<Explana
 fn describe_operation(event: &TraceEvent) -> String {
     let who = match event.app {
         Some(app) => format!("{} (app {app})", event.actor),
-        None => event.actor.clone(),
+        None => event.actor.to_string(),
     };
     let what = match &event.key {
         Some(key) => format!("{} {key}", event.op),

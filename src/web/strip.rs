@@ -7,6 +7,7 @@
 use yew::prelude::*;
 
 use crate::model::architecture::{Architecture, Node};
+use crate::sim::trace::Place;
 
 /// A box's rectangle: x, y, width, height.
 fn rect(node: Node) -> (f64, f64, f64, f64) {
@@ -144,7 +145,7 @@ pub fn architecture_strip(props: &StripProps) -> Html {
                     // Tokens sharing a spot stack their captions.
                     let dy = -10.0 - 12.0 * (i % 3) as f64;
                     html! {
-                        <g key={format!("{}#{same}", token.actor)} class={classes!("token", token_class(token.op))} data-testid="token">
+                        <g key={format!("{}#{same}", token.actor)} class={classes!("token", token_class(token.place))} data-testid="token">
                             <circle cx={x.to_string()} cy={y.to_string()} r="7" />
                             <text x={(x + 9.0).to_string()} y={(y + dy).to_string()}>{ format!("{} {}", token.actor, token.op) }</text>
                             <title>{ format!("{} {} ({:.0}% of the way)", token.actor, token.op, token.progress * 100.0) }</title>
@@ -157,10 +158,10 @@ pub fn architecture_strip(props: &StripProps) -> Html {
     }
 }
 
-fn token_class(op: &str) -> &'static str {
-    match op.split('.').next() {
-        Some("cache") => "op-cache",
-        Some("bus") => "op-bus",
-        _ => "op-db",
+fn token_class(place: Place) -> &'static str {
+    match place {
+        Place::Cache => "op-cache",
+        Place::Bus => "op-bus",
+        Place::Db | Place::Fault => "op-db",
     }
 }

@@ -15,6 +15,7 @@ use crate::model::playground::WholeTimeline;
 use crate::model::timeline::{LaneKind, MarkKind, Span, Timeline};
 use crate::sim::engine::DivergenceKind;
 use crate::sim::scenario::Millis;
+use crate::sim::trace::{OpName, Place};
 
 /// Drawing geometry (SVG user units; the SVG scales to its box).
 const WIDTH: f64 = 1000.0;
@@ -610,12 +611,12 @@ fn kind_name(kind: DivergenceKind) -> &'static str {
 }
 
 /// Spans are coloured by what they touch.
-fn op_class(op: &str) -> &'static str {
-    match op.split('.').next() {
-        Some("cache") => "op-cache",
-        Some("db") | Some("outbox") | Some("flush") => "op-db",
-        Some("bus") => "op-bus",
-        _ => "op-other",
+fn op_class(op: OpName) -> &'static str {
+    match op.place() {
+        Place::Cache => "op-cache",
+        Place::Db => "op-db",
+        Place::Bus => "op-bus",
+        Place::Fault => "op-other",
     }
 }
 

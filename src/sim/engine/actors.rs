@@ -9,7 +9,7 @@ use std::ops::{Index, IndexMut};
 use std::rc::Rc;
 
 use super::queue::{Event, EventQueue};
-use super::{Simulation, strategy};
+use super::{Actor, Simulation, strategy};
 use crate::sim::coroutine::{Coroutine, Input, Resume, SharedCoroutine};
 use crate::sim::ops::{KeyId, Op, Reply, Resource, Stamp, Value, WriteId};
 use crate::sim::scenario::{Millis, RequestOp, RequestSpec, Strategy};
@@ -33,22 +33,36 @@ pub enum ActorKind {
 }
 
 impl ActorKind {
-    /// Its name as the trace shows it.
-    pub fn name(self, requests: &[RequestSpec]) -> String {
+    /// Who it is in the trace.
+    pub fn actor(self, requests: &[RequestSpec]) -> Actor {
         match self {
-            ActorKind::Request(index) => requests[index].id.clone(),
-            ActorKind::Flusher => "flusher".to_string(),
-            ActorKind::Refresher => "refresher".to_string(),
-            ActorKind::Consumer(_) => "consumer".to_string(),
-            ActorKind::Relay => "relay".to_string(),
+            ActorKind::Request(index) => Actor::Request(requests[index].id.clone()),
+            ActorKind::Flusher => Actor::Flusher,
+            ActorKind::Refresher => Actor::Refresher,
+            ActorKind::Consumer(_) => Actor::Consumer(None),
+            ActorKind::Relay => Actor::Relay,
             ActorKind::Generated {
                 op: RequestOp::Read,
                 n,
-            } => format!("r{n}"),
+            } => Actor::Request(format!("r{n}")),
             ActorKind::Generated {
                 op: RequestOp::Write,
                 n,
-            } => format!("w{n}"),
+            } => Actor::Request(format!("w{n}")),
+        }
+    }
+
+    /// Whether a schedule naming `actor` names a background actor of this
+    /// kind (`consumer` names every partition's consumer, `consumer:P`
+    /// partition P's).
+    pub fn answers_to(self, actor: &Actor) -> bool {
+        match (actor, self) {
+            (Actor::Flusher, ActorKind::Flusher)
+            | (Actor::Refresher, ActorKind::Refresher)
+            | (Actor::Relay, ActorKind::Relay)
+            | (Actor::Consumer(None), ActorKind::Consumer(_)) => true,
+            (Actor::Consumer(Some(wanted)), ActorKind::Consumer(p)) => *wanted == p,
+            _ => false,
         }
     }
 }
@@ -496,21 +510,4 @@ impl Simulation {
 /// which have no instance, share a group of their own).
 pub(super) fn flight_app(run: &ActorRun) -> u32 {
     run.app.unwrap_or(u32::MAX)
-}
-
-/// Whether schedule name `name` (`flusher`, `refresher`, `relay`,
-/// `consumer`, or `consumer:P` for partition P's consumer) names a
-/// background actor of `kind`.
-pub(super) fn background_name_matches(name: &str, kind: ActorKind) -> bool {
-    match (name, kind) {
-        ("flusher", ActorKind::Flusher)
-        | ("refresher", ActorKind::Refresher)
-        | ("relay", ActorKind::Relay)
-        | ("consumer", ActorKind::Consumer(_)) => true,
-        (name, ActorKind::Consumer(p)) => name
-            .strip_prefix("consumer:")
-            .and_then(|n| n.parse::<u32>().ok())
-            .is_some_and(|n| n == p),
-        _ => false,
-    }
 }

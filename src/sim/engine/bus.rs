@@ -8,7 +8,7 @@ use std::hash::{Hash, Hasher};
 use super::actors::{ActorKind, ActorRun};
 use super::faults::consumer_paused_until;
 use super::queue::Event;
-use super::{Simulation, strategy};
+use super::{Actor, OpName, Simulation, strategy};
 use crate::sim::coroutine::Coroutine;
 use crate::sim::ops::{Cached, KeyId, Reply, Stamp};
 use crate::sim::scenario::{Channel, Millis, WriteStrategy};
@@ -222,7 +222,7 @@ impl Simulation {
             Some(p) => format!("commit @{version} sent to partition {p}"),
             None => format!("commit @{version} lost"),
         };
-        self.note("cdc", "bus.publish", Some(key), result);
+        self.note(Actor::Cdc, OpName::BusPublish, Some(key), result);
     }
 
     /// An event reaches its partition's consumer at `at` (or waits out a

@@ -3,7 +3,7 @@
 //! consults when it times an operation or a delivery.
 
 use super::actors::ActorKind;
-use super::{LastStep, Simulation};
+use super::{Actor, LastStep, OpName, Simulation};
 use crate::sim::scenario::{Fault, FaultKind, Millis};
 
 impl Simulation {
@@ -28,11 +28,11 @@ impl Simulation {
                     }
                 }
                 let result = format!("app {app} restarts; {stopped} in-flight request(s) stop");
-                self.note("fault", "app.crash", None, result);
+                self.note(Actor::Fault, OpName::AppCrash, None, result);
             }
             FaultKind::DbSlow { to_ms, factor, .. } => {
                 let result = format!("database {factor}x slower until {to_ms} ms");
-                self.note("fault", "db.slow", None, result);
+                self.note(Actor::Fault, OpName::DbSlow, None, result);
             }
             FaultKind::RelayCrash => {
                 let relays: Vec<usize> = (0..self.actors.len())
@@ -44,8 +44,8 @@ impl Simulation {
                     self.abort(relay);
                 }
                 self.note(
-                    "fault",
-                    "relay.crash",
+                    Actor::Fault,
+                    OpName::RelayCrash,
                     None,
                     "relay restarts; rows not marked sent will be published again".to_string(),
                 );
@@ -56,15 +56,15 @@ impl Simulation {
             FaultKind::BusDrop { count } => {
                 self.bus.drop_next(count);
                 self.note(
-                    "fault",
-                    "bus.drop",
+                    Actor::Fault,
+                    OpName::BusDrop,
                     None,
                     format!("the next {count} event(s) will be lost"),
                 );
             }
             FaultKind::ConsumerPause { to_ms, .. } => {
                 let result = format!("consumer paused until {to_ms} ms");
-                self.note("fault", "consumer.pause", None, result);
+                self.note(Actor::Fault, OpName::ConsumerPause, None, result);
             }
             FaultKind::CacheCrash => {
                 let dirty_keys = self.world.cache.crash();
@@ -77,7 +77,7 @@ impl Simulation {
                     "all entries lost; {} dirty key(s), {lost} unflushed write(s) lost",
                     dirty_keys.len()
                 );
-                self.note("fault", "cache.crash", None, result);
+                self.note(Actor::Fault, OpName::CacheCrash, None, result);
             }
         }
     }

@@ -16,7 +16,7 @@
 //! - [`divergence`]: the stale and ahead windows per key;
 //! - [`write_behind`]: dirty periods and lost or coalesced writes;
 //! - [`flights`]: singleflight reads;
-//! - [`counters`] and [`trace`]: what the report is built from.
+//! - [`counters`]: what the report's totals are built from.
 
 mod actors;
 mod bus;
@@ -26,7 +26,6 @@ mod faults;
 mod flights;
 mod generated;
 mod queue;
-mod trace;
 mod write_behind;
 
 use std::hash::{Hash, Hasher};
@@ -42,20 +41,20 @@ use super::series::Series;
 use super::strategy;
 use super::world::{Cache, CacheEntry, Database, World};
 
+pub use super::trace::{Actor, Fact, OpName, TraceEvent};
 pub use actors::{ActorKind, ActorRun};
 pub use bus::{BusCounters, BusEvent, PartitionView};
 pub use counters::Counters;
 pub use divergence::{DivergenceKind, DivergenceWindow};
 pub use generated::GeneratedStats;
-pub use trace::{Fact, TraceEvent};
 
-use actors::{Actors, Jobs, background_name_matches, flight_app};
+use super::trace::{Trace, fact_of};
+use actors::{Actors, Jobs, flight_app};
 use bus::Bus;
 use divergence::Divergence;
 use flights::Flights;
 use generated::Generator;
 use queue::{Event, EventQueue};
-use trace::{Trace, fact_of};
 use write_behind::WriteBehind;
 
 /// A running simulation of one scenario. Cloning it is exact: the clone
@@ -252,9 +251,9 @@ impl Simulation {
         Some(match self.last_step? {
             LastStep::Fault(kind) => ScheduleEntry::Fault(kind),
             LastStep::Effect(ActorKind::Consumer(p)) if self.scenario.bus.partitions > 1 => {
-                ScheduleEntry::Actor(format!("consumer:{p}"))
+                ScheduleEntry::Actor(Actor::Consumer(Some(p)).to_string())
             }
-            LastStep::Effect(kind) => ScheduleEntry::Actor(self.kind_name(kind)),
+            LastStep::Effect(kind) => ScheduleEntry::Actor(self.actor_of(kind).to_string()),
         })
     }
 
@@ -326,15 +325,15 @@ impl Simulation {
     }
 
     /// Operations issued but not yet taken effect, soonest first, as
-    /// (actor name, operation, issued at, takes effect at).
-    pub fn in_flight(&self) -> Vec<(String, &Op, Millis, Millis)> {
+    /// (actor, operation, issued at, takes effect at).
+    pub fn in_flight(&self) -> Vec<(Actor, &Op, Millis, Millis)> {
         self.queue
             .sorted()
             .into_iter()
             .filter_map(|s| match s.event {
                 Event::Effect { actor } => {
                     let (op, issued_ms) = self.actors[actor].pending.as_ref()?;
-                    Some((self.actor_name(actor), op, *issued_ms, s.at))
+                    Some((self.actor(actor), op, *issued_ms, s.at))
                 }
                 Event::Arrive(_) | Event::Fault(_) | Event::Generate(_) | Event::Deliver { .. } => {
                     None
@@ -488,14 +487,15 @@ impl Simulation {
                 }
                 vec![request]
             }
-            None => self
-                .actors
-                .background()
-                .filter(|&a| {
-                    self.actors[a].is_running()
-                        && background_name_matches(name, self.actors[a].kind)
-                })
-                .collect(),
+            None => {
+                let named = Actor::parse(name);
+                self.actors
+                    .background()
+                    .filter(|&a| {
+                        self.actors[a].is_running() && self.actors[a].kind.answers_to(&named)
+                    })
+                    .collect()
+            }
         };
         // The named actor's pending operation; for a background actor
         // with several jobs, the one that would complete first.
@@ -526,24 +526,23 @@ impl Simulation {
             .filter(|&r| self.actors[r].started_ms.is_none() || self.actors[r].pending.is_some())
             .map(|r| self.scenario.requests[r].id.clone())
             .collect();
-        let busy = |wanted: &dyn Fn(ActorKind) -> bool| {
+        let busy = |named: &Actor| {
             self.actors.background().any(|a| {
                 let run = &self.actors[a];
-                run.is_running() && run.pending.is_some() && wanted(run.kind)
+                run.is_running() && run.pending.is_some() && run.kind.answers_to(named)
             })
         };
-        if self.scenario.bus.partitions > 1 {
-            for p in 0..self.scenario.bus.partitions {
-                if busy(&|kind| kind == ActorKind::Consumer(p)) {
-                    names.push(format!("consumer:{p}"));
-                }
-            }
-        } else if busy(&|kind| matches!(kind, ActorKind::Consumer(_))) {
-            names.push("consumer".to_string());
-        }
-        for name in ["flusher", "relay", "refresher"] {
-            if busy(&|kind| background_name_matches(name, kind)) {
-                names.push(name.to_string());
+        let consumers: Vec<Actor> = if self.scenario.bus.partitions > 1 {
+            (0..self.scenario.bus.partitions)
+                .map(|p| Actor::Consumer(Some(p)))
+                .collect()
+        } else {
+            vec![Actor::Consumer(None)]
+        };
+        let others = [Actor::Flusher, Actor::Relay, Actor::Refresher];
+        for named in consumers.iter().chain(&others) {
+            if busy(named) {
+                names.push(named.to_string());
             }
         }
         names
@@ -556,12 +555,12 @@ impl Simulation {
 
     /// Records an instantaneous happening that is not an actor's operation
     /// (a fault, a CDC publication) in the trace.
-    fn note(&mut self, actor: &str, op: &'static str, key: Option<KeyId>, result: String) {
+    fn note(&mut self, actor: Actor, op: OpName, key: Option<KeyId>, result: String) {
         let (now, key_names) = (self.now, &self.key_names);
         self.trace.push(|| TraceEvent {
             start_ms: now,
             end_ms: now,
-            actor: actor.to_string(),
+            actor,
             app: None,
             op,
             key: key.map(|k| key_names[k.0 as usize].clone()),
@@ -611,7 +610,7 @@ impl Simulation {
         self.trace.push(|| TraceEvent {
             start_ms: issued_ms,
             end_ms: now,
-            actor: run.kind.name(requests),
+            actor: run.kind.actor(requests),
             app: run.app,
             op: op.name(),
             key: key.map(|k| key_names[k.0 as usize].clone()),
@@ -635,14 +634,14 @@ impl Simulation {
         }
     }
 
-    /// An actor's name as the trace shows it.
-    pub fn actor_name(&self, actor: usize) -> String {
-        self.kind_name(self.actors[actor].kind)
+    /// Who actor slot `actor` is, as the trace shows it.
+    pub fn actor(&self, actor: usize) -> Actor {
+        self.actor_of(self.actors[actor].kind)
     }
 
-    /// The name of an actor of `kind` as the trace shows it.
-    fn kind_name(&self, kind: ActorKind) -> String {
-        kind.name(&self.scenario.requests)
+    /// Who an actor of `kind` is, as the trace shows it.
+    fn actor_of(&self, kind: ActorKind) -> Actor {
+        kind.actor(&self.scenario.requests)
     }
 
     /// How long an operation on `resource` issued at `issued_ms` takes.

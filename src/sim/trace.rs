@@ -1,0 +1,366 @@
+//! The trace: every operation as it took effect, who performed it, and
+//! what it did to its key's versions. Actors and operations are enums;
+//! their names exist only where the trace meets text (the report's JSON,
+//! a schedule, the page's labels), and [`Actor::parse`] is the one place a
+//! name is read back.
+//!
+//! Recording the trace is optional (large runs keep memory independent of
+//! their length), but the count of entries is always kept, so a run
+//! without its trace can still say which entry did what.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+use crate::sim::ops::{Cached, LeaseGrant, Op, Reply, SetOutcome, Stamp, Version};
+use crate::sim::scenario::Millis;
+
+/// One operation as it happened: issued at `start_ms`, took effect at `end_ms`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TraceEvent {
+    /// When the actor issued the operation.
+    pub start_ms: Millis,
+    /// When it took effect.
+    pub end_ms: Millis,
+    /// Who performed it.
+    pub actor: Actor,
+    /// The app instance that performed it (`null` for background actors
+    /// and faults).
+    pub app: Option<u32>,
+    /// What it was.
+    pub op: OpName,
+    /// The key it acted on (`null` for a fault that hits every key).
+    pub key: Option<String>,
+    /// What it returned, in words (`miss`, `hit v1@1`, `committed @2`).
+    pub result: String,
+    /// What it did, in numbers (for explanations; not in the report's
+    /// JSON, which has `result`).
+    #[serde(skip)]
+    pub fact: Fact,
+}
+
+/// What an operation did to or learned about its key's versions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fact {
+    /// Nothing about versions (a fault, a publish, a lock, the outbox).
+    #[default]
+    Other,
+    /// A cache get: the committed version it returned (`None`: a miss, or
+    /// a value not committed).
+    Got {
+        /// The version.
+        version: Option<Version>,
+    },
+    /// A DB read returned this version.
+    Read {
+        /// The version.
+        version: Version,
+    },
+    /// A commit made this version.
+    Committed {
+        /// The version.
+        version: Version,
+    },
+    /// A cache set stored a value of this committed version (`None`: a
+    /// value not committed yet).
+    Stored {
+        /// The version.
+        version: Option<Version>,
+    },
+    /// The cache refused a set.
+    Refused,
+    /// A cache delete.
+    Deleted,
+}
+
+/// What `op` with `reply` did to its key's versions.
+pub(crate) fn fact_of(op: &Op, reply: &Reply) -> Fact {
+    let committed = |value: &Cached| match value.stamp {
+        Stamp::Committed(version) => Some(version),
+        Stamp::Uncommitted(_) => None,
+    };
+    match (op, reply) {
+        (_, Reply::CacheGet(value) | Reply::CacheGetRefreshing { value, .. }) => Fact::Got {
+            version: value.as_ref().and_then(committed),
+        },
+        (_, Reply::LeaseGet(LeaseGrant::Hit(value))) => Fact::Got {
+            version: committed(value),
+        },
+        (_, Reply::LeaseGet(_)) => Fact::Got { version: None },
+        (_, Reply::DbRead(row) | Reply::SharedRead { row, .. }) => Fact::Read {
+            version: row.version,
+        },
+        (
+            _,
+            Reply::DbWrite { version }
+            | Reply::Flush {
+                version: Some(version),
+            },
+        ) => Fact::Committed { version: *version },
+        (
+            Op::CacheSet { value, .. }
+            | Op::LeaseSet { value, .. }
+            | Op::CacheSetComputed { value, .. },
+            Reply::CacheSet(SetOutcome::Stored { .. }) | Reply::LeaseSet(SetOutcome::Stored { .. }),
+        ) => Fact::Stored {
+            version: committed(value),
+        },
+        (
+            _,
+            Reply::CacheSet(SetOutcome::Rejected(_)) | Reply::LeaseSet(SetOutcome::Rejected(_)),
+        ) => Fact::Refused,
+        (_, Reply::CacheDelete { .. }) => Fact::Deleted,
+        _ => Fact::Other,
+    }
+}
+
+/// The trace as a run records it.
+#[derive(Clone, Debug)]
+pub(crate) struct Trace {
+    pub(crate) events: Vec<TraceEvent>,
+    /// Whether operations are recorded (off for large runs: memory then
+    /// stays independent of the number of requests).
+    pub(crate) record: bool,
+    /// How many entries the run has made, recorded or not. Not part of the
+    /// state: it does not affect the future.
+    pub(crate) entries: usize,
+}
+
+impl Default for Trace {
+    fn default() -> Self {
+        Trace {
+            events: Vec::new(),
+            record: true,
+            entries: 0,
+        }
+    }
+}
+
+impl Trace {
+    /// Counts an entry, and records the one `make` builds if recording.
+    pub(crate) fn push(&mut self, make: impl FnOnce() -> TraceEvent) {
+        self.entries += 1;
+        if self.record {
+            self.events.push(make());
+        }
+    }
+}
+
+/// Who performed a trace entry, or whom a schedule names.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Actor {
+    /// A client request: a scripted request's id, or a generated request's
+    /// name (`r17` for the 17th request generated, a read; `w3`, a write).
+    Request(String),
+    /// The write-behind flusher.
+    Flusher,
+    /// A background refresher (XFetch, stale-while-revalidate).
+    Refresher,
+    /// A bus consumer: in the trace, of any partition (`consumer`); in a
+    /// schedule, `None` names any partition's and `Some(p)` partition p's
+    /// (`consumer:p`).
+    Consumer(Option<u32>),
+    /// The outbox relay.
+    Relay,
+    /// The database's change log, publishing a commit (CDC).
+    Cdc,
+    /// A fault.
+    Fault,
+}
+
+impl Actor {
+    /// Every actor that is not a request, as the trace names it.
+    pub const NOT_REQUESTS: [Actor; 6] = [
+        Actor::Consumer(None),
+        Actor::Flusher,
+        Actor::Relay,
+        Actor::Refresher,
+        Actor::Cdc,
+        Actor::Fault,
+    ];
+
+    /// The actor `name` names: a background actor, `consumer:P` for
+    /// partition P's consumer, `cdc`, `fault`, or else a request.
+    pub fn parse(name: &str) -> Actor {
+        if let Some(known) = Actor::NOT_REQUESTS.iter().find(|a| a.name() == name) {
+            return known.clone();
+        }
+        match name.strip_prefix("consumer:").map(str::parse::<u32>) {
+            Some(Ok(partition)) => Actor::Consumer(Some(partition)),
+            _ => Actor::Request(name.to_string()),
+        }
+    }
+
+    /// Whether a request may be called `id` without being taken for
+    /// another actor (nor for `consumer:` followed by anything).
+    pub fn is_free_request_id(id: &str) -> bool {
+        !id.is_empty()
+            && !id.starts_with("consumer:")
+            && matches!(Actor::parse(id), Actor::Request(_))
+    }
+
+    /// Its name, as the trace and schedules write it.
+    pub fn name(&self) -> std::borrow::Cow<'_, str> {
+        use std::borrow::Cow::{Borrowed, Owned};
+        match self {
+            Actor::Request(id) => Borrowed(id),
+            Actor::Flusher => Borrowed("flusher"),
+            Actor::Refresher => Borrowed("refresher"),
+            Actor::Consumer(None) => Borrowed("consumer"),
+            Actor::Consumer(Some(p)) => Owned(format!("consumer:{p}")),
+            Actor::Relay => Borrowed("relay"),
+            Actor::Cdc => Borrowed("cdc"),
+            Actor::Fault => Borrowed("fault"),
+        }
+    }
+
+    /// Whether it is a client request.
+    pub fn is_request(&self) -> bool {
+        matches!(self, Actor::Request(_))
+    }
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl Serialize for Actor {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.name())
+    }
+}
+
+/// What a trace entry was: an operation, or a fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OpName {
+    /// `cache.get`.
+    CacheGet,
+    /// `cache.set`.
+    CacheSet,
+    /// `cache.set_dirty`: a write-behind set, acknowledged before its flush.
+    CacheSetDirty,
+    /// `cache.lease_get`.
+    CacheLeaseGet,
+    /// `cache.lease_set`.
+    CacheLeaseSet,
+    /// `cache.delete`.
+    CacheDelete,
+    /// `cache.lock_add`.
+    CacheLockAdd,
+    /// `cache.unlock`.
+    CacheUnlock,
+    /// `db.read`.
+    DbRead,
+    /// `db.write`.
+    DbWrite,
+    /// `db.write+outbox`: a commit with its outbox row.
+    DbWriteOutbox,
+    /// `flush`: the flusher's commit of a dirty period.
+    Flush,
+    /// `bus.publish`.
+    BusPublish,
+    /// `outbox.poll`.
+    OutboxPoll,
+    /// `outbox.mark_sent`.
+    OutboxMarkSent,
+    /// `cache.crash` (a fault).
+    CacheCrash,
+    /// `app.crash` (a fault).
+    AppCrash,
+    /// `db.slow` (a fault).
+    DbSlow,
+    /// `consumer.pause` (a fault).
+    ConsumerPause,
+    /// `bus.drop` (a fault).
+    BusDrop,
+    /// `relay.crash` (a fault).
+    RelayCrash,
+}
+
+/// Where an operation happens, as the page colours it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Place {
+    /// The cache.
+    Cache,
+    /// The database (and its outbox).
+    Db,
+    /// The bus.
+    Bus,
+    /// Nowhere in particular: a fault.
+    Fault,
+}
+
+impl OpName {
+    /// Its name, as the trace writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpName::CacheGet => "cache.get",
+            OpName::CacheSet => "cache.set",
+            OpName::CacheSetDirty => "cache.set_dirty",
+            OpName::CacheLeaseGet => "cache.lease_get",
+            OpName::CacheLeaseSet => "cache.lease_set",
+            OpName::CacheDelete => "cache.delete",
+            OpName::CacheLockAdd => "cache.lock_add",
+            OpName::CacheUnlock => "cache.unlock",
+            OpName::DbRead => "db.read",
+            OpName::DbWrite => "db.write",
+            OpName::DbWriteOutbox => "db.write+outbox",
+            OpName::Flush => "flush",
+            OpName::BusPublish => "bus.publish",
+            OpName::OutboxPoll => "outbox.poll",
+            OpName::OutboxMarkSent => "outbox.mark_sent",
+            OpName::CacheCrash => "cache.crash",
+            OpName::AppCrash => "app.crash",
+            OpName::DbSlow => "db.slow",
+            OpName::ConsumerPause => "consumer.pause",
+            OpName::BusDrop => "bus.drop",
+            OpName::RelayCrash => "relay.crash",
+        }
+    }
+
+    /// Where it happens.
+    pub fn place(self) -> Place {
+        match self {
+            OpName::CacheGet
+            | OpName::CacheSet
+            | OpName::CacheSetDirty
+            | OpName::CacheLeaseGet
+            | OpName::CacheLeaseSet
+            | OpName::CacheDelete
+            | OpName::CacheLockAdd
+            | OpName::CacheUnlock => Place::Cache,
+            OpName::DbRead
+            | OpName::DbWrite
+            | OpName::DbWriteOutbox
+            | OpName::Flush
+            | OpName::OutboxPoll
+            | OpName::OutboxMarkSent => Place::Db,
+            OpName::BusPublish => Place::Bus,
+            OpName::CacheCrash
+            | OpName::AppCrash
+            | OpName::DbSlow
+            | OpName::ConsumerPause
+            | OpName::BusDrop
+            | OpName::RelayCrash => Place::Fault,
+        }
+    }
+
+    /// Whether it reads the database (and so occupies it).
+    pub fn reads_db(self) -> bool {
+        matches!(self, OpName::DbRead | OpName::OutboxPoll)
+    }
+}
+
+impl fmt::Display for OpName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for OpName {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
