@@ -275,7 +275,7 @@ impl Playground {
         let recording = Recording::new(&base).expect("built-in lessons are valid");
         Playground {
             lesson,
-            beats_at: narration::positions(narration::beats(lesson.name), &recording),
+            beats_at: narration::positions(lesson.narration, &recording),
             whole: WholeTimeline(Rc::new(timeline::of_recording(&recording))),
             recording,
             message: None,
@@ -425,7 +425,7 @@ impl Playground {
         self.beats_at = if self.custom {
             Vec::new()
         } else {
-            narration::positions(narration::beats(self.lesson.name), &recording)
+            narration::positions(self.lesson.narration, &recording)
         };
         self.whole = WholeTimeline(Rc::new(timeline::of_recording(&recording)));
         self.recording = recording;

@@ -127,7 +127,7 @@ pub fn app() -> Html {
     let beats = if state.custom {
         &[][..]
     } else {
-        narration::beats(state.lesson.name)
+        state.lesson.narration
     };
     let base = &state.base;
     let charts = {

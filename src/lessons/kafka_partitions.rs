@@ -1,0 +1,38 @@
+//! The `kafka-partitions` lesson: its scenario, its text and its narration.
+
+use super::Cue::*;
+use super::{Beat, Lesson};
+use crate::sim::trace::OpName;
+
+pub const LESSON: Lesson = Lesson {
+    name: "kafka-partitions",
+    title: "Update events on different partitions arrive out of order",
+    text: "Update-on-write over an unkeyed bus: events go round-robin to two \
+          partitions, and partition 0 lags 100 ms. W1's event (A) lands on the \
+          slow partition, W2's (B) on the fast one, so the consumer sets B and \
+          then A: the database holds B, the cache A, until the TTL. A keyed \
+          bus (all of a key's events on one partition) keeps them in order.",
+    scenario_json: include_str!("kafka-partitions.json"),
+    narration: beats![
+        (
+            Start,
+            "Update events over an unkeyed bus: round-robin over two partitions; partition 0 lags 100 ms."
+        ),
+        (
+            Did("W2", OpName::BusPublish),
+            "W1's event (A) went to the slow partition 0, W2's (B) to partition 1."
+        ),
+        (
+            Did("consumer", OpName::CacheSet),
+            "B arrives first and is set."
+        ),
+        (
+            StaleNow,
+            "A arrives last and overwrites B: the cache holds A, the database B."
+        ),
+        (
+            StaleRead,
+            "R reads A: stale until the TTL. A keyed bus keeps one key's events in order."
+        ),
+    ],
+};

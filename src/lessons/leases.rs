@@ -1,0 +1,38 @@
+//! The `leases` lesson: its scenario, its text and its narration.
+
+use super::Cue::*;
+use super::{Beat, Lesson};
+use crate::sim::trace::OpName;
+
+pub const LESSON: Lesson = Lesson {
+    name: "leases",
+    title: "Leases: the delete invalidates the slow reader's lease, so its old value is refused",
+    text: "The same race as read-write-race, with memcache leases. R's miss \
+          hands it lease #1; it reads v1. W commits v2 and deletes the key, \
+          which invalidates lease #1. R's set of v1 arrives with that lease and \
+          is rejected, so the cache stays empty and R2 fetches v2. No stale \
+          window at all.",
+    scenario_json: include_str!("leases.json"),
+    narration: beats![
+        (
+            Start,
+            "The read-write race again, with memcache leases. Watch the lease in the inspector."
+        ),
+        (
+            Did("R", OpName::CacheLeaseGet),
+            "R's miss hands it lease #1: the right to fill the key once."
+        ),
+        (
+            Did("W", OpName::CacheDelete),
+            "W committed v2 and deleted the key, which voided lease #1."
+        ),
+        (
+            Did("R", OpName::CacheLeaseSet),
+            "R's late set of v1 presents a void lease and is refused. The cache stays empty."
+        ),
+        (
+            End,
+            "R2 filled v2 with a fresh lease. No stale window at all: leases fix this race."
+        ),
+    ],
+};

@@ -1,0 +1,37 @@
+//! The `read-write-race` lesson: its scenario, its text and its narration.
+
+use super::Cue::*;
+use super::{Beat, Lesson};
+use crate::sim::trace::OpName;
+
+pub const LESSON: Lesson = Lesson {
+    name: "read-write-race",
+    title: "Invalidate-on-write is not always consistent: a slow reader refills the old value",
+    text: "R misses and reads v1 from the database. Before R stores it, W commits \
+          v2 and deletes the key. Then R's cache set lands, after the delete, and \
+          puts v1 back. The cache now holds v1 until the TTL, and R2 reads it: \
+          stale. Deleting instead of updating does not prevent this; leases do.",
+    scenario_json: include_str!("read-write-race.json"),
+    narration: beats![
+        (
+            Start,
+            "Invalidate-on-write, but the reader is slow. Watch R's cache set."
+        ),
+        (
+            Did("R", OpName::DbRead),
+            "R missed and read v1 from the database. It has not stored it yet."
+        ),
+        (
+            Did("W", OpName::CacheDelete),
+            "Meanwhile W committed v2 and deleted the key. The cache is empty: consistent, for now."
+        ),
+        (
+            StaleNow,
+            "R's set of v1 lands after the delete. The cache holds v1, the database v2: stale until the TTL."
+        ),
+        (
+            StaleRead,
+            "R2 reads v1: a stale read. Invalidate-on-write is not always consistent. Click the window for its cause."
+        ),
+    ],
+};

@@ -1,0 +1,33 @@
+//! The `stampede-xfetch` lesson: its scenario, its text and its narration.
+
+use super::Cue::*;
+use super::{Beat, Lesson};
+use crate::sim::trace::OpName;
+
+pub const LESSON: Lesson = Lesson {
+    name: "stampede-xfetch",
+    title: "XFetch: early recomputation, so the key never expires under load",
+    text: "Probabilistic early expiration (Vattani et al. 2015, beta 2): a hit \
+          recomputes in the background with a probability that rises as expiry \
+          nears. An early reader starts a refresh well before 300 ms; the new \
+          value is cached before the old one expires, and the burst hits.",
+    scenario_json: include_str!("stampede-xfetch.json"),
+    narration: beats![
+        (
+            Start,
+            "XFetch: a hit may recompute early, more likely the nearer the expiry."
+        ),
+        (
+            Did("refresher", OpName::DbRead),
+            "An early hit started a background refresh, well before 300 ms."
+        ),
+        (
+            Did("refresher", OpName::CacheSet),
+            "The new value is cached before the old one expires."
+        ),
+        (
+            End,
+            "The burst at 300 ms all hit: the key never expired under load."
+        ),
+    ],
+};
