@@ -318,6 +318,67 @@ mod reducer {
         let state = apply(state, [Action::SelectLesson(0)]);
         assert!(!state.custom);
     }
+    #[test]
+    fn a_remote_moves_by_lesson_part_or_by_step_without_narration() {
+        // read-write-race's parts are reached at steps 0, 2, 4, 5 and 6.
+        let state = apply(playground("read-write-race"), [Action::Advance]);
+        assert_eq!((state.beat(), state.steps_taken()), (1, 2));
+        let state = apply(state, [Action::Step, Action::Retreat]);
+        assert_eq!(state.steps_taken(), 2, "back to the start of this part");
+        let state = apply(state, [Action::Retreat]);
+        assert_eq!(state.steps_taken(), 0, "then to the previous part");
+        // From the last part Advance steps, and at the run's end (where
+        // read-write-race's last part is) it stays.
+        let end = apply(state, [const { Action::NextBeat }; 4]);
+        assert_eq!((end.beat(), end.steps_taken()), (4, 6));
+        let end = apply(end, [Action::Advance]);
+        assert_eq!(end.steps_taken(), 6);
+    }
+
+    #[test]
+    fn pausing_and_a_notice_keep_the_place_and_a_notice_is_shown() {
+        let state = apply(
+            playground("stampede"),
+            [Action::Step, Action::TogglePlay, Action::Pause],
+        );
+        assert!(!state.playback.playing);
+        assert_eq!(state.steps_taken(), 1);
+        let state = apply(state, [Action::Notice("The clipboard refused.".into())]);
+        assert_eq!(state.message.as_deref(), Some("The clipboard refused."));
+        assert_eq!(state.steps_taken(), 1);
+        // Pausing keeps a message; a move by hand clears it.
+        let state = apply(state, [Action::Pause]);
+        assert!(state.message.is_some());
+        let state = apply(state, [Action::Step]);
+        assert!(state.message.is_none());
+    }
+
+    #[test]
+    fn the_aggregated_cursor_moves_within_the_run_and_the_transport_is_inert() {
+        let big =
+            r#"{"keys": {"k": "v"}, "workload": {"duration_ms": 100000, "reads_per_s": 10000}}"#;
+        let state = finish_work(apply(
+            playground("leases"),
+            [Action::LoadScenario(big.to_string())],
+        ));
+        let end = state
+            .aggregated
+            .as_ref()
+            .expect("shown aggregated")
+            .outcome
+            .report
+            .end_ms;
+        let state = apply(state, [Action::SeekTime(40_000)]);
+        assert_eq!(state.aggregated_cursor_ms, 40_000);
+        let state = apply(state, [Action::SeekTime(u64::MAX)]);
+        assert_eq!(state.aggregated_cursor_ms, end);
+        // Stepping has nothing to step through: the state is the same one.
+        let same = apply(
+            state.clone(),
+            [Action::Step, Action::Advance, Action::TogglePlay],
+        );
+        assert!(Rc::ptr_eq(&same, &state));
+    }
 }
 
 /// The explorer panel's reducer: counting in slices, as the page does.
@@ -392,5 +453,84 @@ mod exploring {
             .reduce(Action::ExploreSlice)
             .reduce(Action::CancelExplore);
         assert!(matches!(state.exploring, Exploring::Idle));
+    }
+}
+
+/// What the page shows beside the run, computed from the state.
+mod shown {
+    use std::rc::Rc;
+
+    use super::Reduce;
+    use cachescope::lessons;
+    use cachescope::model::link;
+    use cachescope::model::playground::{Action, Playground};
+    use cachescope::model::timeline::{Axis, Selection};
+
+    fn at_end(lesson: &str) -> Rc<Playground> {
+        Rc::new(Playground::new(lessons::lesson(lesson).unwrap())).reduce(Action::RunToEnd)
+    }
+
+    #[test]
+    fn a_click_is_explained_from_the_trace_so_far() {
+        let state = at_end("read-write-race");
+        let sentence = |selection| state.explain(selection).map(|e| e.sentence);
+        assert_eq!(
+            sentence(Selection::Op(0)).as_deref(),
+            Some("R (app 0) cache.get user:123: issued at 0 ms, took effect at 1 ms: miss")
+        );
+        // The stale window, and R2's stale read (request 2).
+        assert!(sentence(Selection::Window(0)).is_some_and(|s| s.contains("R")));
+        assert!(sentence(Selection::Read(2)).is_some());
+        // Out of range: nothing to explain, no panic.
+        assert_eq!(sentence(Selection::Window(99)), None);
+        assert_eq!(sentence(Selection::Op(999)), None);
+        // At the start nothing has happened yet: the window is not known.
+        let start = at_end("read-write-race").reduce(Action::Seek(0));
+        assert!(start.explain(Selection::Window(0)).is_none());
+    }
+
+    #[test]
+    fn the_charts_are_made_again_only_when_what_they_show_changes() {
+        let state = Rc::new(Playground::new(lessons::lesson("stampede").unwrap()));
+        let version = state.charts_version();
+        assert_eq!(state.charts_version(), version);
+        let stepped = state.clone().reduce(Action::Step);
+        assert_ne!(stepped.charts_version(), version);
+        let charts = stepped.charts(stepped.charts_version());
+        assert_eq!(charts.charts.len(), 6);
+        assert_eq!(charts.end_ms, stepped.whole.0.end_ms);
+    }
+
+    #[test]
+    fn a_link_fragment_holds_the_axis_and_the_selection() {
+        let state = at_end("leases");
+        let fragment = state.link_fragment(Axis::Steps, Some(Selection::Op(3)));
+        let decoded = link::decode(&fragment).unwrap();
+        assert_eq!(decoded.axis.as_deref(), Some("steps"));
+        assert_eq!(decoded.selected.as_deref(), Some("op:3"));
+        let plain = link::decode(&state.link_fragment(Axis::Time, None)).unwrap();
+        assert_eq!((plain.axis, plain.selected), (None, None));
+    }
+
+    #[test]
+    fn exports_are_named_after_the_scenario_and_hold_what_the_command_line_prints() {
+        let state = at_end("read-write-race");
+        assert_eq!(
+            state.file_stem(),
+            "read-write-race-under-invalidate-on-write"
+        );
+        let mut sim = cachescope::sim::Simulation::new(state.shown_scenario()).unwrap();
+        sim.run();
+        assert_eq!(
+            state.report_json(),
+            cachescope::sim::Report::of(&sim, true).to_json()
+        );
+        let unnamed = Rc::new(Playground::new(lessons::lesson("leases").unwrap())).reduce(
+            Action::LoadScenario(
+                r#"{"keys": {"k": "v"}, "requests": [{"id": "R", "op": "read", "key": "k"}]}"#
+                    .into(),
+            ),
+        );
+        assert_eq!(unnamed.file_stem(), "scenario");
     }
 }

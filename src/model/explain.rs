@@ -416,3 +416,18 @@ pub fn lost_writes(trace: &[TraceEvent], step: usize) -> Option<Explanation> {
 fn describe(event: &TraceEvent) -> String {
     format!("{} at {} ms", event.actor, event.end_ms)
 }
+
+/// One operation, explained: who did what, when, and what it returned:
+/// `W (app 0) db.write user:123: issued at 5 ms, took effect at 25 ms:
+/// committed @2`.
+pub fn operation(event: &TraceEvent) -> String {
+    let (who, what) = (event.who(), event.what());
+    if event.start_ms == event.end_ms {
+        format!("{who} {what} at {} ms: {}", event.end_ms, event.result)
+    } else {
+        format!(
+            "{who} {what}: issued at {} ms, took effect at {} ms: {}",
+            event.start_ms, event.end_ms, event.result
+        )
+    }
+}

@@ -43,14 +43,8 @@ pub fn step_rows(trace: &[TraceEvent], first: usize) -> Vec<StepRow> {
         .map(|(i, e)| StepRow {
             number: first + i + 1,
             when: format!("{}–{} ms", e.start_ms, e.end_ms),
-            actor: match e.app {
-                Some(app) => format!("{} (app {app})", e.actor),
-                None => e.actor.to_string(),
-            },
-            operation: match &e.key {
-                Some(key) => format!("{} {key}", e.op),
-                None => e.op.to_string(),
-            },
+            actor: e.who(),
+            operation: e.what(),
             result: e.result.clone(),
         })
         .collect()

@@ -39,6 +39,24 @@ pub struct TraceEvent {
     pub fact: Fact,
 }
 
+impl TraceEvent {
+    /// Who performed it, with the app instance: `W (app 0)`.
+    pub fn who(&self) -> String {
+        match self.app {
+            Some(app) => format!("{} (app {app})", self.actor),
+            None => self.actor.to_string(),
+        }
+    }
+
+    /// What it was, with its key: `db.write user:123`.
+    pub fn what(&self) -> String {
+        match &self.key {
+            Some(key) => format!("{} {key}", self.op),
+            None => self.op.to_string(),
+        }
+    }
+}
+
 /// What an operation did to or learned about its key's versions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Fact {

@@ -4,26 +4,30 @@ use yew::prelude::*;
 
 use std::rc::Rc;
 
-use super::aggregated::AggregatedView;
-use super::charts::ChartView;
-use super::compare::ComparePanel;
-use super::explorer::ExplorerPanel;
-use super::faults::FaultsPanel;
-use super::knobs::KnobsPanel;
-use super::panels::{InspectorPanel, NarrationPanel, ScenarioLoader, StepsPanel};
-use super::share::{self, Opening};
-use super::sharing::{EmbedDialog, Export, ShareBar, ShortcutsOverlay};
-use super::strip::ArchitectureStrip;
-use super::timeline::{Axis, Selection, TimelineView};
-use crate::lessons::LESSONS;
-use crate::model::explain::{self, Explanation};
-use crate::model::narration;
+use super::browser::{self as share, Opening};
+use super::components::aggregated::AggregatedView;
+use super::components::charts::ChartView;
+use super::components::compare::ComparePanel;
+use super::components::explorer::ExplorerPanel;
+use super::components::faults::FaultsPanel;
+use super::components::inspector::InspectorPanel;
+use super::components::knobs::KnobsPanel;
+use super::components::lesson_picker::LessonPicker;
+use super::components::loader::ScenarioLoader;
+use super::components::narration::NarrationPanel;
+use super::components::scheduler::SchedulerPanel;
+use super::components::sharing::{EmbedDialog, Export, ShareBar, ShortcutsOverlay};
+use super::components::steps::StepsPanel;
+use super::components::strip::ArchitectureStrip;
+use super::components::timeline::TimelineView;
+use super::hooks::{
+    on_slider, prefers_reduced_motion, use_action, use_every_frame, use_keyboard,
+    use_pause_when_hidden,
+};
 use crate::model::playback::{FASTEST, SLOWEST};
 use crate::model::playground::{Action, Exploring, Playground, Purpose};
+use crate::model::timeline::{Axis, Selection};
 use crate::model::view;
-use crate::sim::engine::DivergenceKind;
-use crate::sim::report::Requests;
-use crate::sim::{Report, TraceEvent};
 
 /// The operations list shows this many of the latest (the timeline shows
 /// them all); fewer while playing, when rows change every frame and nobody
@@ -101,7 +105,7 @@ pub fn app() -> Html {
     let playing = state.playback.playing;
     let onseek = on_slider(state.dispatcher(), Action::Seek);
     let onspeed = on_slider(state.dispatcher(), Action::SetSpeed);
-    let explanation = (*selected).and_then(|selection| explain_selection(&state, selection));
+    let explanation = (*selected).and_then(|selection| state.explain(selection));
     let onschedule = {
         let state = state.dispatcher();
         Callback::from(move |actor: String| state.dispatch(Action::Schedule(actor)))
@@ -131,9 +135,9 @@ pub fn app() -> Html {
     };
     let base = &state.base;
     let charts = {
-        let version = charts_version(&state);
+        let version = state.charts_version();
         let state = state.clone();
-        use_memo(version, move |_| charts_of(&state, version))
+        use_memo(version, move |_| state.charts(version))
     };
     // Memoised, so the panels they go to do not re-render every frame.
     let ontune = use_action(state.dispatcher(), |scenario| {
@@ -165,7 +169,7 @@ pub fn app() -> Html {
             *selected,
         );
         use_memo(key, move |&(.., axis, selected)| {
-            link_fragment(&state, axis, selected)
+            state.link_fragment(axis, selected)
         })
     };
     // Copy link: the run as it is this instant (the address bar lags while
@@ -174,7 +178,7 @@ pub fn app() -> Html {
         let (state, axis, selected) = (state.clone(), *axis, *selected);
         Callback::from(move |()| {
             state.dispatch(Action::Pause);
-            link_fragment(&state, axis, selected)
+            state.link_fragment(axis, selected)
         })
     };
     use_effect_with(fragment.clone(), |fragment| {
@@ -402,437 +406,22 @@ pub fn app() -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-struct LessonPickerProps {
-    current: &'static str,
-    onselect: Callback<usize>,
-}
-
-#[function_component(LessonPicker)]
-fn lesson_picker(props: &LessonPickerProps) -> Html {
-    let onchange = {
-        let onselect = props.onselect.clone();
-        Callback::from(move |event: Event| {
-            let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
-            if let Ok(index) = select.value().parse() {
-                onselect.emit(index);
-            }
-        })
-    };
-    html! {
-        <label class="lesson-picker">
-            { "Lesson " }
-            <select data-testid="lesson" {onchange}>
-                { for LESSONS.iter().enumerate().map(|(index, lesson)| html! {
-                    <option value={index.to_string()} selected={lesson.name == props.current}>
-                        { lesson.name }
-                    </option>
-                }) }
-            </select>
-        </label>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-struct SchedulerProps {
-    actors: Vec<String>,
-    onschedule: Callback<String>,
-}
-
-/// Be the scheduler: every actor that could go next is a button; pressing
-/// one makes its pending operation take effect next (forking the run here).
-#[function_component(SchedulerPanel)]
-fn scheduler_panel(props: &SchedulerProps) -> Html {
-    html! {
-        <section class="panel scheduler" aria-labelledby="scheduler-title">
-            <h3 id="scheduler-title">{ "Be the scheduler: who goes next?" }</h3>
-            if props.actors.is_empty() {
-                <p class="empty">{ "Nobody has anything pending." }</p>
-            } else {
-                <div class="choices" data-testid="scheduler">
-                    { for props.actors.iter().map(|actor| {
-                        let onclick = {
-                            let onschedule = props.onschedule.clone();
-                            let actor = actor.clone();
-                            Callback::from(move |_: MouseEvent| onschedule.emit(actor.clone()))
-                        };
-                        html! {
-                            <button key={actor.clone()} data-testid={format!("schedule-{actor}")} {onclick}
-                                title={format!("Make {actor}'s pending operation take effect next")}>
-                                { actor }
-                            </button>
-                        }
-                    }) }
-                </div>
-            }
-        </section>
-    }
-}
-
-/// The charts on screen: the run's metrics up to the cursor on the whole
-/// run's axis, or an aggregated run's whole series.
-struct ChartsOnScreen {
-    charts: Vec<Rc<crate::model::charts::Chart>>,
-    end_ms: u64,
-    cursor_ms: u64,
-    version: u64,
-}
-
-/// When the charts must be computed and drawn again: a new run, or the
-/// cursor moved (while playing, once per bucket is enough; paused, every
-/// step shows).
-fn charts_version(state: &Playground) -> u64 {
-    use crate::sim::series::Series;
-    match &state.aggregated {
-        Some(aggregated) => (Rc::as_ptr(&aggregated.outcome) as u64)
-            .wrapping_mul(1_000_003)
-            .wrapping_add(state.aggregated_cursor_ms),
-        None => {
-            let sim = state.recording.current();
-            let identity = Rc::as_ptr(&state.whole.0) as u64;
-            // While playing, a chart is drawn again at most 32 times over
-            // the run (drawing six canvases costs most of a frame with
-            // software raster); paused, at every step.
-            let moment = if state.playback.playing {
-                let end = state.whole.0.end_ms;
-                sim.now_ms() / Series::width_for(end).max(end / 32).max(1)
-            } else {
-                state.steps_taken() as u64
-            };
-            identity
-                .wrapping_mul(1_000_003)
-                .wrapping_add(moment * 2 + u64::from(state.playback.playing))
-        }
-    }
-}
-
-fn charts_of(state: &Playground, version: u64) -> ChartsOnScreen {
-    use crate::model::charts::{Metric, chart};
-    use crate::sim::series::Series;
-    let (series, end_ms, cursor_ms) = match &state.aggregated {
-        Some(aggregated) => {
-            let outcome = &aggregated.outcome;
-            (
-                &outcome.series,
-                outcome.report.end_ms,
-                state.aggregated_cursor_ms,
-            )
-        }
-        None => {
-            let sim = state.recording.current();
-            (sim.series(), state.whole.0.end_ms, sim.now_ms())
-        }
-    };
-    let width = Series::width_for(end_ms);
-    ChartsOnScreen {
-        charts: Metric::ALL
-            .into_iter()
-            .map(|metric| Rc::new(chart(metric, series, width)))
-            .collect(),
-        end_ms,
-        cursor_ms,
-        version,
-    }
-}
-
-/// A callback dispatching `action` of its value, made once (the same
-/// callback on every render).
-#[hook]
-fn use_action<T: 'static>(
-    dispatcher: UseReducerDispatcher<Playground>,
-    action: fn(T) -> Action,
-) -> Callback<T> {
-    use_callback((), move |value: T, _| dispatcher.dispatch(action(value)))
-}
-
-/// A slider's input events as actions: its value parsed, and `action` of
-/// it dispatched (a value that does not parse is ignored).
-fn on_slider<T: std::str::FromStr + 'static>(
-    dispatcher: UseReducerDispatcher<Playground>,
-    action: fn(T) -> Action,
-) -> Callback<InputEvent> {
-    Callback::from(move |event: InputEvent| {
-        let input: web_sys::HtmlInputElement = event.target_unchecked_into();
-        if let Ok(value) = input.value().parse() {
-            dispatcher.dispatch(action(value));
-        }
-    })
-}
-
-/// What a click on the timeline explains, at the cursor (from the trace so
-/// far: an explanation never tells the future).
-fn explain_selection(state: &Playground, selection: Selection) -> Option<Explanation> {
-    let trace = state.recording.trace();
-    let now = state.recording.current().now_ms();
-    let whole = &*state.whole.0;
-    match selection {
-        Selection::Window(index) => {
-            if index >= whole.windows.len() {
-                return None;
-            }
-            let (_, w) = whole
-                .windows_at(index..index + 1, trace.len(), now)
-                .next()?;
-            let to = (!w.open).then_some(w.to_ms);
-            match w.kind {
-                DivergenceKind::Stale => explain::stale_window(trace, &w.key, w.from_ms, to),
-                DivergenceKind::Ahead => explain::ahead_window(trace, &w.key, w.from_ms, to),
-            }
-        }
-        Selection::Read(index) => {
-            let report = Report::of(state.recording.current(), false);
-            let Requests::Listed(requests) = &report.requests else {
-                return None;
-            };
-            let request = requests.get(index)?;
-            explain::stale_read(trace, request).or_else(|| explain::phantom_read(trace, request))
-        }
-        Selection::Lost(step) => explain::lost_writes(trace, step),
-        Selection::Op(step) => trace.get(step).map(|event| Explanation {
-            steps: vec![step],
-            sentence: describe_operation(event),
-        }),
-    }
-}
-
-/// `W (app 0) db.write user:123: issued at 5 ms, took effect at 25 ms:
-/// committed @2`.
-fn describe_operation(event: &TraceEvent) -> String {
-    let who = match event.app {
-        Some(app) => format!("{} (app {app})", event.actor),
-        None => event.actor.to_string(),
-    };
-    let what = match &event.key {
-        Some(key) => format!("{} {key}", event.op),
-        None => event.op.to_string(),
-    };
-    if event.start_ms == event.end_ms {
-        format!("{who} {what} at {} ms: {}", event.end_ms, event.result)
-    } else {
-        format!(
-            "{who} {what}: issued at {} ms, took effect at {} ms: {}",
-            event.start_ms, event.end_ms, event.result
-        )
-    }
-}
-
-/// Whether the person asked for less motion.
-fn prefers_reduced_motion() -> bool {
-    web_sys::window()
-        .and_then(|w| {
-            w.match_media("(prefers-reduced-motion: reduce)")
-                .ok()
-                .flatten()
-        })
-        .is_some_and(|query| query.matches())
-}
-
-/// While `active`, dispatches `action(elapsed real ms)` once per animation
-/// frame: one render per frame, in step with the display (a timer would
-/// sometimes land two renders in one frame). Playing ticks the playback
-/// clock this way; exploring counts a slice.
-#[hook]
-fn use_every_frame(
-    active: bool,
-    dispatcher: UseReducerDispatcher<Playground>,
-    action: fn(f64) -> Action,
-) {
-    use std::cell::Cell;
-    use std::rc::Rc;
-    use_effect_with(active, move |&active| {
-        let running = Rc::new(Cell::new(active));
-        if active {
-            next_frame(running.clone(), dispatcher, action, now_ms());
-        }
-        move || running.set(false)
-    });
-
-    /// Asks for the next frame with a one-shot callback (freed once called),
-    /// which dispatches and asks again while still active.
-    fn next_frame(
-        running: Rc<Cell<bool>>,
-        dispatcher: UseReducerDispatcher<Playground>,
-        action: fn(f64) -> Action,
-        last: f64,
-    ) {
-        use wasm_bindgen::JsCast;
-        use wasm_bindgen::closure::Closure;
-        let callback = Closure::once_into_js(move |now: f64| {
-            if running.get() {
-                dispatcher.dispatch(action(now - last));
-                next_frame(running, dispatcher, action, now);
-            }
-        });
-        if let Some(window) = web_sys::window() {
-            let _ = window.request_animation_frame(callback.unchecked_ref());
-        }
-    }
-}
-
-/// The page's monotonic clock.
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
-}
-
-/// Keyboard shortcuts (listed for people in [`super::sharing::SHORTCUTS`]),
-/// anywhere on the page except in a form field (which keeps its own keys):
-/// space or `.` plays or pauses, the arrows step, Home and End go to the
-/// start and the end, PageDown/PageUp move by lesson part (a presentation
-/// remote's keys), `?` lists the shortcuts and Escape closes the list or
-/// the embed dialog.
-#[hook]
-fn use_keyboard(
-    dispatcher: UseReducerDispatcher<Playground>,
-    help: UseStateSetter<bool>,
-    embedding: UseStateSetter<bool>,
-) {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen::closure::Closure;
-    use_effect_with((), move |_| {
-        let listener =
-            Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(move |event: web_sys::KeyboardEvent| {
-                let tag = event
-                    .target()
-                    .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
-                    .map(|element| element.tag_name())
-                    .unwrap_or_default();
-                let in_field = matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA");
-                if event.key() == "Escape" {
-                    help.set(false);
-                    embedding.set(false);
-                    return;
-                }
-                if in_field || event.ctrl_key() || event.meta_key() || event.alt_key() {
-                    return;
-                }
-                let action = match event.key().as_str() {
-                    // On a focused button, space presses that button.
-                    " " if tag != "BUTTON" && tag != "SUMMARY" => Action::TogglePlay,
-                    "." => Action::TogglePlay,
-                    "ArrowRight" => Action::Step,
-                    "ArrowLeft" => Action::StepBack,
-                    "PageDown" => Action::Advance,
-                    "PageUp" => Action::Retreat,
-                    "Home" => Action::Seek(0),
-                    "End" => Action::RunToEnd,
-                    "?" => {
-                        event.prevent_default();
-                        dispatcher.dispatch(Action::Pause);
-                        help.set(true);
-                        return;
-                    }
-                    _ => return,
-                };
-                event.prevent_default();
-                dispatcher.dispatch(action);
-            });
-        let cleanup = listen(document_target(), "keydown", listener);
-        move || drop(cleanup)
-    });
-}
-
-/// Pauses playback when the tab is hidden (a presenter switching slides
-/// comes back to the step they left, not to the end of the run).
-#[hook]
-fn use_pause_when_hidden(dispatcher: UseReducerDispatcher<Playground>) {
-    use wasm_bindgen::closure::Closure;
-    use_effect_with((), move |_| {
-        let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| {
-            let hidden = web_sys::window()
-                .and_then(|w| w.document())
-                .is_some_and(|d| d.hidden());
-            if hidden {
-                dispatcher.dispatch(Action::Pause);
-            }
-        });
-        let cleanup = listen(document_target(), "visibilitychange", listener);
-        move || drop(cleanup)
-    });
-}
-
-fn document_target() -> Option<web_sys::EventTarget> {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .map(web_sys::EventTarget::from)
-}
-
-/// A listener registered on `target` until this is dropped.
-struct Listening<E: ?Sized> {
-    target: Option<web_sys::EventTarget>,
-    event: &'static str,
-    listener: wasm_bindgen::closure::Closure<E>,
-}
-
-impl<E: ?Sized> Drop for Listening<E> {
-    fn drop(&mut self) {
-        use wasm_bindgen::JsCast;
-        if let Some(target) = &self.target {
-            let _ = target.remove_event_listener_with_callback(
-                self.event,
-                self.listener.as_ref().unchecked_ref(),
-            );
-        }
-    }
-}
-
-fn listen<E: ?Sized>(
-    target: Option<web_sys::EventTarget>,
-    event: &'static str,
-    listener: wasm_bindgen::closure::Closure<E>,
-) -> Listening<E> {
-    use wasm_bindgen::JsCast;
-    if let Some(target) = &target {
-        // Registration only fails for a non-function, which this is not.
-        let _ = target.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
-    }
-    Listening {
-        target,
-        event,
-        listener,
-    }
-}
-
-/// The link fragment holding `state` as the page shows it.
-fn link_fragment(state: &Playground, axis: Axis, selected: Option<Selection>) -> String {
-    let mut link = state.link();
-    link.axis = (axis != Axis::default()).then(|| axis.name().to_string());
-    link.selected = selected.map(Selection::to_link);
-    crate::model::link::encode(&link)
-}
-
 /// Exports `what` as a download; or why it could not be.
 fn export(
     state: &Playground,
     what: Export,
     dispatcher: UseReducerDispatcher<Playground>,
 ) -> Result<(), String> {
-    let scenario = match &state.aggregated {
-        Some(aggregated) => &aggregated.outcome.scenario,
-        None => state.recording.scenario(),
-    };
-    // A file name from the scenario's name: letters, digits, dashes.
-    let stem: String = scenario
-        .name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    let stem = if stem.trim_matches('-').is_empty() {
-        "scenario".to_string()
-    } else {
-        stem
-    };
+    let stem = state.file_stem();
     let json = "application/json";
     match what {
-        Export::Scenario => share::download(&format!("{stem}.json"), json, &scenario.to_json()),
+        Export::Scenario => share::download(
+            &format!("{stem}.json"),
+            json,
+            &state.shown_scenario().to_json(),
+        ),
         Export::Report => {
-            let report = match &state.aggregated {
-                // Too large to have been recorded: as `cachescope run --no-trace`.
-                Some(aggregated) => aggregated.outcome.report.to_json(),
-                None => state.recording.report().to_json(),
-            };
-            share::download(&format!("{stem}.report.json"), json, &report)
+            share::download(&format!("{stem}.report.json"), json, &state.report_json())
         }
         Export::TimelineSvg => share::download(
             &format!("{stem}.timeline.svg"),

@@ -1,20 +1,19 @@
-//! The browser playground: a thin Yew layer over [`crate::sim`]. Everything
-//! here only turns user input into [`state::Action`]s and plain-data views
-//! ([`crate::model::view`]) into markup; the simulation itself never sees the browser.
+//! The browser playground: a thin Yew layer over [`crate::model`]. Everything
+//! here only renders models into markup and turns input into
+//! [`crate::model::playground::Action`]s; what is shown is computed (and
+//! tested) natively, and the simulation never sees the browser.
+//!
+//! - [`app`]: the page, wiring the state to the components.
+//! - [`components`]: one component a file.
+//! - [`hooks`]: the frame clock, the keyboard, visibility, callbacks.
+//! - [`browser`]: the address bar, downloads, the timeline as SVG and PNG.
+//! - [`state`]: Yew's reducer over the playground, with the page's clock.
 
-pub mod aggregated;
 pub mod app;
-pub mod charts;
-pub mod compare;
-pub mod explorer;
-pub mod faults;
-pub mod knobs;
-pub mod panels;
-pub mod share;
-pub mod sharing;
+pub mod browser;
+pub mod components;
+pub mod hooks;
 pub mod state;
-pub mod strip;
-pub mod timeline;
 
 pub use app::App;
 

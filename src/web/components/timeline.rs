@@ -12,7 +12,7 @@
 use yew::prelude::*;
 
 use crate::model::playground::WholeTimeline;
-use crate::model::timeline::{LaneKind, MarkKind, Span, Timeline};
+use crate::model::timeline::{Axis, LaneKind, MarkKind, Selection, Span, Timeline};
 use crate::sim::engine::DivergenceKind;
 use crate::sim::scenario::Millis;
 use crate::sim::trace::{OpName, Place};
@@ -29,75 +29,6 @@ const BAND: f64 = 40.0;
 const CHUNK: usize = 256;
 /// Runs up to this many operations get a hover tooltip on every span.
 const TITLED_SPANS: usize = 2_000;
-
-/// Something a person clicked, to be explained.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Selection {
-    /// The divergence window at this index of the whole run's windows.
-    Window(usize),
-    /// The read of the scripted request at this index (stale or phantom).
-    Read(usize),
-    /// The lost write(s) of the crash at or after this trace entry.
-    Lost(usize),
-    /// The operation at this trace entry.
-    Op(usize),
-}
-
-impl Selection {
-    /// As a link writes it: `window:0`, `read:2`, `lost:14`, `op:3`.
-    pub fn to_link(self) -> String {
-        let (kind, index) = match self {
-            Selection::Window(i) => ("window", i),
-            Selection::Read(i) => ("read", i),
-            Selection::Lost(i) => ("lost", i),
-            Selection::Op(i) => ("op", i),
-        };
-        format!("{kind}:{index}")
-    }
-
-    /// From a link (`None` for anything else: nothing is selected then).
-    pub fn from_link(text: &str) -> Option<Selection> {
-        let (kind, index) = text.split_once(':')?;
-        let index = index.parse().ok()?;
-        Some(match kind {
-            "window" => Selection::Window(index),
-            "read" => Selection::Read(index),
-            "lost" => Selection::Lost(index),
-            "op" => Selection::Op(index),
-            _ => return None,
-        })
-    }
-}
-
-/// Which x axis.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Axis {
-    /// Simulated milliseconds (TTLs and delays read true).
-    #[default]
-    Time,
-    /// One column per operation, in the order they took effect (races read
-    /// clearly even when everything happens within a millisecond).
-    Steps,
-}
-
-impl Axis {
-    /// Its name in links.
-    pub fn name(self) -> &'static str {
-        match self {
-            Axis::Time => "time",
-            Axis::Steps => "steps",
-        }
-    }
-
-    /// From its name (anything else is the default).
-    pub fn from_name(name: &str) -> Axis {
-        if name == "steps" {
-            Axis::Steps
-        } else {
-            Axis::Time
-        }
-    }
-}
 
 /// The x mapping: which axis, and the visible range of it.
 #[derive(Clone, Copy, Debug, PartialEq)]

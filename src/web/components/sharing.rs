@@ -3,8 +3,8 @@
 
 use yew::prelude::*;
 
-use super::share;
 use crate::lessons::LESSONS;
+use crate::web::browser as share;
 
 /// What can be exported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

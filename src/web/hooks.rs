@@ -1,0 +1,209 @@
+//! The page's hooks and browser events: the animation-frame clock, the
+//! keyboard, pausing when the tab is hidden, and callbacks that dispatch
+//! actions.
+
+use yew::prelude::*;
+
+use crate::model::playground::{Action, Playground};
+
+/// A callback dispatching `action` of its value, made once (the same
+/// callback on every render).
+#[hook]
+pub fn use_action<T: 'static>(
+    dispatcher: UseReducerDispatcher<Playground>,
+    action: fn(T) -> Action,
+) -> Callback<T> {
+    use_callback((), move |value: T, _| dispatcher.dispatch(action(value)))
+}
+
+/// A slider's input events as actions: its value parsed, and `action` of
+/// it dispatched (a value that does not parse is ignored).
+pub fn on_slider<T: std::str::FromStr + 'static>(
+    dispatcher: UseReducerDispatcher<Playground>,
+    action: fn(T) -> Action,
+) -> Callback<InputEvent> {
+    Callback::from(move |event: InputEvent| {
+        let input: web_sys::HtmlInputElement = event.target_unchecked_into();
+        if let Ok(value) = input.value().parse() {
+            dispatcher.dispatch(action(value));
+        }
+    })
+}
+
+/// Whether the person asked for less motion.
+pub fn prefers_reduced_motion() -> bool {
+    web_sys::window()
+        .and_then(|w| {
+            w.match_media("(prefers-reduced-motion: reduce)")
+                .ok()
+                .flatten()
+        })
+        .is_some_and(|query| query.matches())
+}
+
+/// While `active`, dispatches `action(elapsed real ms)` once per animation
+/// frame: one render per frame, in step with the display (a timer would
+/// sometimes land two renders in one frame). Playing ticks the playback
+/// clock this way; exploring counts a slice.
+#[hook]
+pub fn use_every_frame(
+    active: bool,
+    dispatcher: UseReducerDispatcher<Playground>,
+    action: fn(f64) -> Action,
+) {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use_effect_with(active, move |&active| {
+        let running = Rc::new(Cell::new(active));
+        if active {
+            next_frame(running.clone(), dispatcher, action, now_ms());
+        }
+        move || running.set(false)
+    });
+
+    /// Asks for the next frame with a one-shot callback (freed once called),
+    /// which dispatches and asks again while still active.
+    fn next_frame(
+        running: Rc<Cell<bool>>,
+        dispatcher: UseReducerDispatcher<Playground>,
+        action: fn(f64) -> Action,
+        last: f64,
+    ) {
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::closure::Closure;
+        let callback = Closure::once_into_js(move |now: f64| {
+            if running.get() {
+                dispatcher.dispatch(action(now - last));
+                next_frame(running, dispatcher, action, now);
+            }
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = window.request_animation_frame(callback.unchecked_ref());
+        }
+    }
+}
+
+/// The page's monotonic clock.
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+/// Keyboard shortcuts (listed for people in [`super::sharing::SHORTCUTS`]),
+/// anywhere on the page except in a form field (which keeps its own keys):
+/// space or `.` plays or pauses, the arrows step, Home and End go to the
+/// start and the end, PageDown/PageUp move by lesson part (a presentation
+/// remote's keys), `?` lists the shortcuts and Escape closes the list or
+/// the embed dialog.
+#[hook]
+pub fn use_keyboard(
+    dispatcher: UseReducerDispatcher<Playground>,
+    help: UseStateSetter<bool>,
+    embedding: UseStateSetter<bool>,
+) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    use_effect_with((), move |_| {
+        let listener =
+            Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(move |event: web_sys::KeyboardEvent| {
+                let tag = event
+                    .target()
+                    .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+                    .map(|element| element.tag_name())
+                    .unwrap_or_default();
+                let in_field = matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA");
+                if event.key() == "Escape" {
+                    help.set(false);
+                    embedding.set(false);
+                    return;
+                }
+                if in_field || event.ctrl_key() || event.meta_key() || event.alt_key() {
+                    return;
+                }
+                let action = match event.key().as_str() {
+                    // On a focused button, space presses that button.
+                    " " if tag != "BUTTON" && tag != "SUMMARY" => Action::TogglePlay,
+                    "." => Action::TogglePlay,
+                    "ArrowRight" => Action::Step,
+                    "ArrowLeft" => Action::StepBack,
+                    "PageDown" => Action::Advance,
+                    "PageUp" => Action::Retreat,
+                    "Home" => Action::Seek(0),
+                    "End" => Action::RunToEnd,
+                    "?" => {
+                        event.prevent_default();
+                        dispatcher.dispatch(Action::Pause);
+                        help.set(true);
+                        return;
+                    }
+                    _ => return,
+                };
+                event.prevent_default();
+                dispatcher.dispatch(action);
+            });
+        let cleanup = listen(document_target(), "keydown", listener);
+        move || drop(cleanup)
+    });
+}
+
+/// Pauses playback when the tab is hidden (a presenter switching slides
+/// comes back to the step they left, not to the end of the run).
+#[hook]
+pub fn use_pause_when_hidden(dispatcher: UseReducerDispatcher<Playground>) {
+    use wasm_bindgen::closure::Closure;
+    use_effect_with((), move |_| {
+        let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| {
+            let hidden = web_sys::window()
+                .and_then(|w| w.document())
+                .is_some_and(|d| d.hidden());
+            if hidden {
+                dispatcher.dispatch(Action::Pause);
+            }
+        });
+        let cleanup = listen(document_target(), "visibilitychange", listener);
+        move || drop(cleanup)
+    });
+}
+
+fn document_target() -> Option<web_sys::EventTarget> {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .map(web_sys::EventTarget::from)
+}
+
+/// A listener registered on `target` until this is dropped.
+struct Listening<E: ?Sized> {
+    target: Option<web_sys::EventTarget>,
+    event: &'static str,
+    listener: wasm_bindgen::closure::Closure<E>,
+}
+
+impl<E: ?Sized> Drop for Listening<E> {
+    fn drop(&mut self) {
+        use wasm_bindgen::JsCast;
+        if let Some(target) = &self.target {
+            let _ = target.remove_event_listener_with_callback(
+                self.event,
+                self.listener.as_ref().unchecked_ref(),
+            );
+        }
+    }
+}
+
+fn listen<E: ?Sized>(
+    target: Option<web_sys::EventTarget>,
+    event: &'static str,
+    listener: wasm_bindgen::closure::Closure<E>,
+) -> Listening<E> {
+    use wasm_bindgen::JsCast;
+    if let Some(target) = &target {
+        // Registration only fails for a non-function, which this is not.
+        let _ = target.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
+    }
+    Listening {
+        target,
+        event,
+        listener,
+    }
+}
