@@ -74,7 +74,7 @@ enum Command {
     BenchExplore,
 }
 
-/// Exit code for bad input (spec section 5).
+/// Exit code for bad input.
 const BAD_INPUT: i32 = 2;
 
 /// Parses the process arguments and runs the command; returns the process

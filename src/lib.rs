@@ -1,22 +1,16 @@
 //! cachescope: a deterministic simulation of caches drifting from their
 //! database under concurrency, with a browser playground on top.
 //!
-//! Module map:
+//! Module map (ARCHITECTURE.md has the whole of it):
 //! - [`sim`]: the simulation core. Sans-IO, no browser dependency; the same
 //!   code runs in native tests, the command line and the browser.
-//! - [`compare`]: whole runs without their trace, in slices (large
-//!   workloads, comparisons), and the variants of a one-click comparison.
-//! - [`charts`]: the charts' data (lines per metric) from a run's series.
-//! - [`explain`]: which operations caused a stale window or read, in one
-//!   sentence (a pure function of the trace).
-//! - [`knobs`]: every setting the page lets a person tune, as data; set
-//!   through the scenario's JSON and validator.
-//! - [`lessons`]: built-in scenarios the playground and command line offer.
-//! - [`view`]: plain-data rows the page renders, a pure function of a run.
-//! - [`timeline`]: the timeline's lanes, spans and marks, a pure function of
-//!   a report.
+//! - [`lessons`]: the built-in lessons, each its scenario, text and
+//!   narration.
+//! - [`model`]: everything the page shows, computed natively from a run:
+//!   timeline, explanations, inspector, strip, charts, knobs, links, and
+//!   the page's state and reducer.
 //! - `cli` (native only): the `cachescope` command line.
-//! - `web` (wasm only): the Yew playground, a thin layer over [`sim`].
+//! - `web` (wasm only): the Yew playground, rendering [`model`].
 
 pub mod lessons;
 pub mod model;

@@ -157,7 +157,7 @@ fn an_unknown_argument_is_a_usage_error() {
     assert!(stderr.contains("--frobnicate"), "{stderr}");
 }
 
-/// `explore` prints the spec's counts; each example, pasted into the
+/// `explore` prints its counts; each example, pasted into the
 /// scenario as its `schedule` (with its timed faults removed: the example
 /// carries them as schedule entries), runs to that anomaly.
 #[test]

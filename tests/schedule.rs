@@ -1,4 +1,4 @@
-//! Scheduled mode (spec section 2): the schedule picks whose pending
+//! Scheduled mode: the schedule picks whose pending
 //! operation takes effect next; an effect lands at the later of the previous
 //! effect and its own natural completion.
 

@@ -1,4 +1,4 @@
-//! Generated workloads (spec section 2): arrivals, key skew, instances,
+//! Generated workloads: arrivals, key skew, instances,
 //! summary reports, and the stampede on a hot key.
 
 mod support;

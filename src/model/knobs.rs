@@ -1,5 +1,5 @@
-//! Every setting of a scenario the page lets a person tune (spec/SCENARIO.md
-//! section 2), as data: its group, label, one-line hint, kind of control,
+//! Every setting of a scenario the page lets a person tune
+//! (docs/SCENARIO.md), as data: its group, label, one-line hint, kind of control,
 //! and where it lives in the scenario's JSON. Reading and changing a knob
 //! goes through the scenario's JSON and its validator, so a value the page
 //! accepts is exactly one the command line accepts, and a refusal carries

@@ -49,7 +49,7 @@ pub const MAX_REQUESTS: usize = 10;
 /// What can go wrong in a schedule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Anomaly {
-    /// A read returned a stale value (spec section 3).
+    /// A read returned a stale value (as the report defines it).
     Stale,
     /// At the end, the cache holds a value that differs from the database.
     DivergentAtEnd,
@@ -797,7 +797,7 @@ impl Exploration {
         serde_json::to_string_pretty(&self.summary()).expect("plain data serialises")
     }
 
-    /// The explorer's answer (spec section 5): the counts, then an example
+    /// The explorer's answer (`cachescope explore`): the counts, then an example
     /// schedule for each anomaly that occurs.
     pub fn summary(&self) -> Summary {
         let examples = Anomaly::ALL
@@ -818,7 +818,7 @@ impl Exploration {
     }
 }
 
-/// What `cachescope explore` prints (spec section 5; `states` is an
+/// What `cachescope explore` prints (`states` is an
 /// extension).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Summary {

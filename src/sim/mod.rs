@@ -1,24 +1,28 @@
 //! The simulation core: a deterministic discrete-event simulation of clients,
-//! app instances, a cache and a database.
+//! app instances, a cache, a database, an event bus and background actors.
 //!
 //! This module tree is sans-IO. It never touches the browser, a wall clock, a
-//! thread or an ambient random number generator: virtual time is a number the
-//! engine advances, and all randomness comes from one RNG seeded by the
-//! scenario. The same code runs natively (tests, command line) and in the
-//! browser (wasm).
+//! file, a thread or an ambient random number generator, and knows nothing
+//! of the layers above it: virtual time is a number the engine advances, and
+//! all randomness comes from one RNG seeded by the scenario. The same code
+//! runs natively (tests, command line) and in the browser (wasm).
+//! `tests/architecture.rs` checks every file of it.
 //!
-//! - [`scenario`]: the scenario file (spec section 2) and its validation.
+//! - [`scenario`]: the scenario file (docs/SCENARIO.md) and its validation.
 //! - [`ops`]: the closed set of operations an actor can perform, and replies.
 //! - [`world`]: the state the operations act on (cache, database).
 //! - [`coroutine`]: how strategy code written as plain `async fn`s yields
 //!   operations to the engine and receives their results.
 //! - [`strategy`]: the cache-aside read path and the write strategies, written
 //!   the way a service author would write them.
-//! - [`engine`]: the event queue that decides when each operation takes effect.
+//! - [`engine`]: the discrete-event engine that decides when each operation
+//!   takes effect, in parts that own their state.
+//! - [`trace`]: every operation as it took effect, typed: who, what, and
+//!   what it did to its key's versions.
 //! - [`explore`]: every schedule of a scripted scenario, counted exactly.
 //! - [`recording`]: a finished run with checkpoints, to move through it
 //!   both ways and fork it (the page's transport and be-the-scheduler).
-//! - [`report`]: the run's outcome (spec section 4), computed from the run.
+//! - [`report`]: the run's outcome, computed from the run.
 //! - [`series`]: metrics per bucket of time (the page's charts), kept by
 //!   the engine whether or not it records the trace.
 //! - [`rng`]: the seeded RNG and the few distributions the model draws from.

@@ -1,6 +1,7 @@
-//! The report (spec section 4): what a run did, computed from the run itself.
+//! The report (docs/SCENARIO.md, "The report"): what a run did, computed
+//! from the run itself.
 //!
-//! Every field of the spec: final state, per-request results with the spec's definitions of stale,
+//! Final state, per-request results with the definitions of stale,
 //! uncommitted and phantom reads, divergence windows, lost and unflushed
 //! writes, DB and cache counters, latency percentiles and the trace.
 

@@ -1,13 +1,9 @@
-//! The scenario file (spec section 2): what is simulated.
+//! The scenario file (docs/SCENARIO.md): what is simulated.
 //!
-//! This is the subset of the contract the engine models so far: keys, app
-//! instances, operation latencies, TTL with jitter, scripted requests in
-//! timed or scheduled mode, cache-aside reads, and the write strategies that
-//! only ever cache committed values (`invalidate`, `update`, `delete_first`,
-//! `ttl_only`) over the inline channel. Field names and defaults are the
-//! spec's; fields and values the engine does not model yet are rejected as
-//! unknown rather than silently ignored, so a scenario never appears to test
-//! something it does not.
+//! Field names and defaults are those of docs/SCENARIO.md; unknown fields
+//! and values are rejected rather than silently ignored, so a scenario never
+//! appears to test something it does not. `Scenario::validate` makes every
+//! check of its "Bad input" section.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -105,7 +101,7 @@ impl Default for Latencies {
     }
 }
 
-/// How a write request runs (spec: `strategy.write`).
+/// How a write request runs (`strategy.write`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WriteStrategy {
@@ -126,7 +122,7 @@ pub enum WriteStrategy {
 }
 
 impl WriteStrategy {
-    /// Every write strategy, in the spec's order.
+    /// Every write strategy, in docs/SCENARIO.md's order.
     pub const ALL: [WriteStrategy; 6] = [
         WriteStrategy::Invalidate,
         WriteStrategy::Update,
@@ -151,7 +147,7 @@ impl WriteStrategy {
     }
 }
 
-/// How `invalidate` / `update` reach the cache (spec: `strategy.channel`).
+/// How `invalidate` / `update` reach the cache (`strategy.channel`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
@@ -169,7 +165,7 @@ pub enum Channel {
 }
 
 impl Channel {
-    /// Every channel, in the spec's order.
+    /// Every channel, in docs/SCENARIO.md's order.
     pub const ALL: [Channel; 4] = [
         Channel::Inline,
         Channel::Event,
@@ -185,7 +181,7 @@ impl Channel {
     }
 }
 
-/// The event bus (spec: `bus`).
+/// The event bus (`bus`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Bus {
@@ -223,7 +219,7 @@ impl Default for Bus {
 /// The most bus partitions.
 pub const MAX_PARTITIONS: u32 = 64;
 
-/// What a read does on a miss (spec: `strategy.stampede`).
+/// What a read does on a miss (`strategy.stampede`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stampede {
@@ -244,7 +240,7 @@ pub enum Stampede {
 }
 
 impl Stampede {
-    /// Every stampede protection, in the spec's order.
+    /// Every stampede protection, in docs/SCENARIO.md's order.
     pub const ALL: [Stampede; 6] = [
         Stampede::None,
         Stampede::Lock,
@@ -321,7 +317,7 @@ impl Default for Strategy {
     }
 }
 
-/// A kind of fault (spec section 2, `faults`).
+/// A kind of fault (`faults`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FaultKind {
@@ -454,7 +450,7 @@ pub enum Arrival {
     Uniform,
 }
 
-/// A generated workload (spec section 2, generated mode).
+/// A generated workload (`workload`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Workload {

@@ -1,4 +1,4 @@
-//! Generated workloads (spec section 2, generated mode): arrivals, key
+//! Generated workloads (`workload`): arrivals, key
 //! popularity, and the bounded-memory statistics of generated requests.
 
 use super::ops::KeyId;

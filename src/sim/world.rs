@@ -165,7 +165,7 @@ impl Database {
 
     /// Whether a read of `key` that started at `started_ms` and returned
     /// `value` is stale: it returned a committed version older than the
-    /// highest one committed before it started (spec section 3).
+    /// highest one committed before it started (the report's definition).
     pub fn is_stale(&self, key: KeyId, started_ms: Millis, value: &Cached) -> bool {
         match value.stamp {
             Stamp::Committed(version) => version < self.committed_before(key, started_ms),

@@ -1,4 +1,4 @@
-// Share, teach, embed, fail well (issue 7), end to end in headless Chromium:
+// Share, teach, embed, fail well, end to end in headless Chromium:
 // links restore the exact state; exports run with the command line and
 // imports come back; the playground embeds in another origin's page; the
 // embed dialog's snippet; presenter mode and a remote's keys; the shortcut

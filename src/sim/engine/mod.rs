@@ -134,7 +134,7 @@ impl Simulation {
                         value: db.row(key).clone().into(),
                         expires_ms: scenario.strategy.ttl_ms + jitter,
                         dirty: false,
-                        // Counts as computed by one DB read (spec: XFetch).
+                        // Counts as computed by one DB read (for XFetch's delta).
                         cost_ms: scenario.latency_ms.db_read,
                     },
                 );
