@@ -285,6 +285,8 @@ mod reducer {
         let state = apply(state, [Action::SetFaults(Vec::new()), Action::RunToEnd]);
         let report = cachescope::sim::Report::of(state.recording.current(), false);
         assert_eq!((report.lost_writes, report.seed), (0, 1));
+        let lesson = lessons::lesson("write-behind-crash").unwrap().scenario();
+        assert_eq!(state.base.requests, lesson.requests);
         // A crash of app instance 5 in a one-instance scenario is refused;
         // the run on screen stays.
         let bad = cachescope::sim::scenario::Fault {

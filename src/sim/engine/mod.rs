@@ -401,7 +401,8 @@ impl Simulation {
     /// lost and coalesced writes (the explorer notes those as they happen),
     /// sequence numbers (only their order matters: background jobs are fed
     /// in queue order), which actor slots are free, and the scenario's
-    /// constants.
+    /// constants. A workload's streams are not fed: workloads run timed
+    /// only, never explored.
     pub fn hash_state<H: Hasher>(&self, state: &mut H) {
         self.now.hash(state);
         self.rng.position().hash(state);
