@@ -1,4 +1,21 @@
-//! The playground's state and the actions that change it.
+//! The playground's state and the actions that change it: the page's
+//! reducer, [`Playground::apply`], with the clock passed in.
+//!
+//! - [`work`]: large workloads and comparisons simulated in slices;
+//! - [`exploring`]: the explorer panel's counting in slices;
+//! - [`shown`]: what the page shows beside the run (explanations, charts,
+//!   links, exports).
+
+mod exploring;
+mod shown;
+mod work;
+
+pub use exploring::{Exploring, anomaly_words};
+pub use shown::ChartsOnScreen;
+pub use work::{Aggregated, Purpose, Variants, Work};
+
+use exploring::{EXPLORE_STEPS, finished};
+use work::configuration_label;
 
 use std::rc::Rc;
 
@@ -9,13 +26,10 @@ use crate::model::playback::Playback;
 use std::cell::RefCell;
 
 use crate::model::compare::{self, Batch, Outcome};
-use crate::model::explain::{self, Explanation};
-use crate::model::timeline::{self, Axis, Selection, Timeline};
+use crate::model::timeline::{self, Timeline};
 use crate::sim::Scenario;
-use crate::sim::engine::DivergenceKind;
-use crate::sim::explore::{Anomaly, Exploration, Explorer, Limits, Progress, Summary};
+use crate::sim::explore::{Anomaly, Explorer, Limits};
 use crate::sim::recording::Recording;
-use crate::sim::report::{Report, Requests};
 use crate::sim::scenario::{Fault, ScheduleEntry};
 
 /// Everything the page shows is derived from this.
@@ -56,133 +70,6 @@ pub struct Playground {
     /// simulated is shown (a link opened at that instant).
     pub pending_time_ms: Option<u64>,
 }
-
-/// Runs going on in slices between frames.
-#[derive(Clone, Debug)]
-pub struct Work {
-    /// What their outcomes are for.
-    pub purpose: Purpose,
-    /// The runs not yet finished, the first one running; shared because
-    /// they are not cloned with the state.
-    pub queue: Rc<RefCell<Vec<Batch>>>,
-    /// The finished ones.
-    pub done: Vec<Rc<Outcome>>,
-    /// How far all of them are, 0 to 1.
-    pub progress: f64,
-    /// Milliseconds of the page's time spent simulating so far.
-    pub busy_ms: f64,
-}
-
-impl PartialEq for Work {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.queue, &other.queue)
-            && self.progress == other.progress
-            && self.done.len() == other.done.len()
-    }
-}
-
-/// What a [`Work`] is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Purpose {
-    /// A large scenario to show aggregated.
-    Show,
-    /// Configurations to add to the comparison.
-    Compare,
-}
-
-/// A large run, shown as density and charts instead of operation by
-/// operation.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Aggregated {
-    /// Its outcome.
-    pub outcome: Rc<Outcome>,
-    /// Milliseconds of the page's time spent simulating it (for the
-    /// operations-per-second figure).
-    pub busy_ms: f64,
-}
-
-/// Which configurations a one-click comparison runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Variants {
-    /// Every write strategy.
-    WriteStrategies,
-    /// Every stampede protection.
-    StampedeProtections,
-    /// Only the configuration on screen.
-    Current,
-}
-
-/// The explorer panel: every interleaving of the scenario on screen,
-/// counted in slices between frames.
-#[derive(Clone, Default)]
-pub enum Exploring {
-    /// Not started (or cancelled).
-    #[default]
-    Idle,
-    /// Counting; shared because the explorer itself is not cloned.
-    Running {
-        explorer: Rc<RefCell<Explorer>>,
-        progress: Progress,
-    },
-    /// Every schedule counted.
-    Done {
-        exploration: Rc<Exploration>,
-        summary: Summary,
-        /// The failing schedule on screen: which anomaly, and which of its
-        /// schedules (0: the shortest; k: the k-th in the explorer's order).
-        shown: Option<(Anomaly, usize)>,
-    },
-    /// Why it could not be done.
-    Refused(String),
-}
-
-impl std::fmt::Debug for Exploring {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Exploring::Idle => write!(f, "Idle"),
-            Exploring::Running { progress, .. } => write!(f, "Running({progress:?})"),
-            Exploring::Done { summary, shown, .. } => write!(f, "Done({summary:?}, {shown:?})"),
-            Exploring::Refused(why) => write!(f, "Refused({why})"),
-        }
-    }
-}
-
-impl PartialEq for Exploring {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (Exploring::Idle, Exploring::Idle) => true,
-            (
-                Exploring::Running {
-                    explorer: a,
-                    progress: p,
-                },
-                Exploring::Running {
-                    explorer: b,
-                    progress: q,
-                },
-            ) => Rc::ptr_eq(a, b) && p == q,
-            (
-                Exploring::Done {
-                    exploration: a,
-                    shown: s,
-                    ..
-                },
-                Exploring::Done {
-                    exploration: b,
-                    shown: t,
-                    ..
-                },
-            ) => Rc::ptr_eq(a, b) && s == t,
-            (Exploring::Refused(a), Exploring::Refused(b)) => a == b,
-            _ => false,
-        }
-    }
-}
-
-/// Explorer steps between looks at the clock; a slice (one per animation
-/// frame) takes steps for [`WORK_BUDGET_MS`], so the page stays responsive
-/// however costly a step or a frame is.
-const EXPLORE_STEPS: usize = 500;
 
 /// The whole run's layout, shared between renders; compared by identity
 /// (a new run makes a new one), never element by element.
@@ -455,27 +342,6 @@ impl Playground {
     }
 }
 
-/// The explorer's result, once it has counted everything.
-fn finished(explorer: &Rc<RefCell<Explorer>>) -> Exploring {
-    match explorer.borrow_mut().take_result() {
-        Some(exploration) => Exploring::Done {
-            summary: exploration.summary(),
-            exploration: Rc::new(exploration),
-            shown: None,
-        },
-        None => Exploring::Refused("the exploration did not finish".to_string()),
-    }
-}
-
-/// `a stale read`, ... (for messages).
-pub fn anomaly_words(anomaly: Anomaly) -> &'static str {
-    match anomaly {
-        Anomaly::Stale => "a stale read",
-        Anomaly::DivergentAtEnd => "the cache diverged at the end",
-        Anomaly::LostWrite => "a lost write",
-    }
-}
-
 /// A scenario from a person, run to its end; or one message saying what is
 /// wrong with it.
 fn record(scenario: &Scenario) -> Result<Recording, String> {
@@ -498,219 +364,12 @@ pub const MAX_PAGE_REQUESTS: f64 = 20_000.0;
 /// work in the page; the command line takes up to 50 million).
 pub const MAX_AGGREGATED_REQUESTS: f64 = 5_000_000.0;
 
-impl Work {
-    /// How many runs in all.
-    pub fn total(&self) -> usize {
-        self.done.len() + self.queue.borrow().len()
-    }
-
-    fn new(purpose: Purpose, batches: Vec<Batch>) -> Work {
-        Work {
-            purpose,
-            queue: Rc::new(RefCell::new(batches)),
-            done: Vec::new(),
-            progress: 0.0,
-            busy_ms: 0.0,
-        }
-    }
-
-    /// Simulates for about `budget_ms`; `true` once every run is done.
-    fn slice(&mut self, budget_ms: f64, clock: &dyn Clock) -> bool {
-        let started = clock.now_ms();
-        let mut queue = self.queue.borrow_mut();
-        while let Some(batch) = queue.first_mut() {
-            if batch.advance(WORK_STEPS) {
-                self.done.push(Rc::new(batch.outcome()));
-                queue.remove(0);
-            }
-            if clock.now_ms() - started >= budget_ms {
-                break;
-            }
-        }
-        self.busy_ms += clock.now_ms() - started;
-        let running = queue.first().map_or(0.0, Batch::fraction);
-        self.progress =
-            (self.done.len() as f64 + running) / (self.done.len() + queue.len()).max(1) as f64;
-        queue.is_empty()
-    }
-}
-
-/// The charts on screen: the run's metrics up to the cursor on the whole
-/// run's axis, or an aggregated run's whole series.
-pub struct ChartsOnScreen {
-    /// One chart per metric.
-    pub charts: Vec<Rc<crate::model::charts::Chart>>,
-    /// The whole run's end (the axis).
-    pub end_ms: u64,
-    /// The cursor.
-    pub cursor_ms: u64,
-    /// What [`Playground::charts_version`] said when they were made.
-    pub version: u64,
-}
-
-/// What the page shows beside the run, computed from the state.
-impl Playground {
-    /// What a click on the timeline explains, at the cursor (from the trace so
-    /// far: an explanation never tells the future).
-    pub fn explain(&self, selection: Selection) -> Option<Explanation> {
-        let state = self;
-        let trace = state.recording.trace();
-        let now = state.recording.current().now_ms();
-        let whole = &*state.whole.0;
-        match selection {
-            Selection::Window(index) => {
-                if index >= whole.windows.len() {
-                    return None;
-                }
-                let (_, w) = whole
-                    .windows_at(index..index + 1, trace.len(), now)
-                    .next()?;
-                let to = (!w.open).then_some(w.to_ms);
-                match w.kind {
-                    DivergenceKind::Stale => explain::stale_window(trace, &w.key, w.from_ms, to),
-                    DivergenceKind::Ahead => explain::ahead_window(trace, &w.key, w.from_ms, to),
-                }
-            }
-            Selection::Read(index) => {
-                let report = Report::of(state.recording.current(), false);
-                let Requests::Listed(requests) = &report.requests else {
-                    return None;
-                };
-                let request = requests.get(index)?;
-                explain::stale_read(trace, request)
-                    .or_else(|| explain::phantom_read(trace, request))
-            }
-            Selection::Lost(step) => explain::lost_writes(trace, step),
-            Selection::Op(step) => trace.get(step).map(|event| Explanation {
-                steps: vec![step],
-                sentence: explain::operation(event),
-            }),
-        }
-    }
-
-    /// When the charts must be computed and drawn again: a new run, or the
-    /// cursor moved (while playing, once per bucket is enough; paused, every
-    /// step shows).
-    pub fn charts_version(&self) -> u64 {
-        let state = self;
-        use crate::sim::series::Series;
-        match &state.aggregated {
-            Some(aggregated) => (Rc::as_ptr(&aggregated.outcome) as u64)
-                .wrapping_mul(1_000_003)
-                .wrapping_add(state.aggregated_cursor_ms),
-            None => {
-                let sim = state.recording.current();
-                let identity = Rc::as_ptr(&state.whole.0) as u64;
-                // While playing, a chart is drawn again at most 32 times over
-                // the run (drawing six canvases costs most of a frame with
-                // software raster); paused, at every step.
-                let moment = if state.playback.playing {
-                    let end = state.whole.0.end_ms;
-                    sim.now_ms() / Series::width_for(end).max(end / 32).max(1)
-                } else {
-                    state.steps_taken() as u64
-                };
-                identity
-                    .wrapping_mul(1_000_003)
-                    .wrapping_add(moment * 2 + u64::from(state.playback.playing))
-            }
-        }
-    }
-
-    /// The charts to show now, made for `version`.
-    pub fn charts(&self, version: u64) -> ChartsOnScreen {
-        let state = self;
-        use crate::model::charts::{Metric, chart};
-        use crate::sim::series::Series;
-        let (series, end_ms, cursor_ms) = match &state.aggregated {
-            Some(aggregated) => {
-                let outcome = &aggregated.outcome;
-                (
-                    &outcome.series,
-                    outcome.report.end_ms,
-                    state.aggregated_cursor_ms,
-                )
-            }
-            None => {
-                let sim = state.recording.current();
-                (sim.series(), state.whole.0.end_ms, sim.now_ms())
-            }
-        };
-        let width = Series::width_for(end_ms);
-        ChartsOnScreen {
-            charts: Metric::ALL
-                .into_iter()
-                .map(|metric| Rc::new(chart(metric, series, width)))
-                .collect(),
-            end_ms,
-            cursor_ms,
-            version,
-        }
-    }
-
-    /// The link fragment holding `state` as the page shows it.
-    pub fn link_fragment(&self, axis: Axis, selected: Option<Selection>) -> String {
-        let mut link = self.link();
-        link.axis = (axis != Axis::default()).then(|| axis.name().to_string());
-        link.selected = selected.map(Selection::to_link);
-        crate::model::link::encode(&link)
-    }
-
-    /// The name files exported from this run start with: the scenario's name
-    /// in letters, digits and dashes (`scenario` if it has none).
-    pub fn file_stem(&self) -> String {
-        let stem: String = self
-            .shown_scenario()
-            .name
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect();
-        if stem.trim_matches('-').is_empty() {
-            "scenario".to_string()
-        } else {
-            stem
-        }
-    }
-
-    /// The scenario on screen (an aggregated run's, or the recording's).
-    pub fn shown_scenario(&self) -> &Scenario {
-        match &self.aggregated {
-            Some(aggregated) => &aggregated.outcome.scenario,
-            None => self.recording.scenario(),
-        }
-    }
-
-    /// The report of the run on screen, as `cachescope run` prints it (an
-    /// aggregated run, too large to have been recorded, as with `--no-trace`).
-    pub fn report_json(&self) -> String {
-        match &self.aggregated {
-            Some(aggregated) => aggregated.outcome.report.to_json(),
-            None => self.recording.report().to_json(),
-        }
-    }
-}
-
 /// A monotonic clock in milliseconds. The reducer reads it only to bound
 /// the work one frame does; the page passes the browser's
 /// `performance.now()`, tests a clock they move themselves.
 pub trait Clock {
     /// Milliseconds since an arbitrary origin, never decreasing.
     fn now_ms(&self) -> f64;
-}
-
-/// A short label for a configuration: its strategy and TTL.
-fn configuration_label(scenario: &Scenario) -> String {
-    let s = &scenario.strategy;
-    let mut label = format!(
-        "{} / {} / TTL {} ms",
-        s.write.name(),
-        s.stampede.name(),
-        s.ttl_ms
-    );
-    if s.channel != crate::sim::scenario::Channel::Inline {
-        label += &format!(" / {}", s.channel.name());
-    }
-    label
 }
 
 impl Playground {
