@@ -19,10 +19,12 @@
 //!   workloads, comparisons), and the variants of a one-click comparison.
 //! - [`charts`]: the charts' lines from a run's series.
 //! - [`link`]: the whole state on screen in a link, and back.
+//! - [`embed`]: the embed dialog's options, address and snippet.
 
 pub mod architecture;
 pub mod charts;
 pub mod compare;
+pub mod embed;
 pub mod explain;
 pub mod knobs;
 pub mod link;

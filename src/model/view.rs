@@ -338,6 +338,14 @@ pub const FAULT_KINDS: [(&str, &str); 6] = [
     ("relay_crash", "relay crash"),
 ];
 
+/// Milliseconds typed in the faults panel's field `what`, or why they are
+/// not a number of milliseconds.
+pub fn typed_millis(text: &str, what: &str) -> Result<Millis, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("{what}: expected a whole number of milliseconds, got {text:?}"))
+}
+
 /// A fault of kind `name` (a [`FAULT_KINDS`] name) at `at_ms` (or from
 /// `at_ms` for `span_ms`, for the kinds that last), with the other settings
 /// at their usual values (instance 0, one event, 10x slower).
@@ -415,6 +423,16 @@ pub fn fault_text(fault: &Fault) -> String {
 mod tests {
     use super::*;
     use crate::lessons;
+
+    #[test]
+    fn a_typed_start_is_milliseconds_or_one_message() {
+        assert_eq!(typed_millis(" 250 ", "start"), Ok(250));
+        assert_eq!(
+            typed_millis("soon", "start"),
+            Err("start: expected a whole number of milliseconds, got \"soon\"".to_string())
+        );
+        assert!(typed_millis("-1", "length").is_err());
+    }
 
     #[test]
     fn faults_are_made_moved_and_described() {

@@ -5,7 +5,7 @@
 
 use yew::prelude::*;
 
-use crate::model::view::{FAULT_KINDS, fault_text, move_fault, new_fault};
+use crate::model::view::{FAULT_KINDS, fault_text, move_fault, new_fault, typed_millis};
 use crate::sim::scenario::Fault;
 
 #[derive(Properties, PartialEq)]
@@ -14,13 +14,6 @@ pub struct FaultsProps {
     pub faults: Vec<Fault>,
     /// Run again with these.
     pub onchange: Callback<Vec<Fault>>,
-}
-
-/// A number typed in a field, or why it is not one.
-fn millis(text: &str, what: &str) -> Result<u64, String> {
-    text.trim()
-        .parse()
-        .map_err(|_| format!("{what}: expected a whole number of milliseconds, got {text:?}"))
 }
 
 #[function_component(FaultsPanel)]
@@ -49,8 +42,12 @@ pub fn faults_panel(props: &FaultsProps) -> Html {
         let (kind, at, span, error) = (kind.clone(), at.clone(), span.clone(), error.clone());
         let (faults, onchange) = (props.faults.clone(), props.onchange.clone());
         Callback::from(move |_: MouseEvent| {
-            let made = millis(&at, "start").and_then(|at_ms| {
-                let span_ms = if lasting { millis(&span, "length")? } else { 0 };
+            let made = typed_millis(&at, "start").and_then(|at_ms| {
+                let span_ms = if lasting {
+                    typed_millis(&span, "length")?
+                } else {
+                    0
+                };
                 new_fault(&kind, at_ms, span_ms).ok_or_else(|| format!("unknown fault {}", *kind))
             });
             match made {
@@ -84,7 +81,7 @@ pub fn faults_panel(props: &FaultsProps) -> Html {
                             let (faults, onchange, error) = (props.faults.clone(), props.onchange.clone(), error.clone());
                             Callback::from(move |event: Event| {
                                 let input: web_sys::HtmlInputElement = event.target_unchecked_into();
-                                match millis(&input.value(), "start") {
+                                match typed_millis(&input.value(), "start") {
                                     Ok(at_ms) => {
                                         error.set(None);
                                         let mut faults = faults.clone();

@@ -4,6 +4,7 @@
 use yew::prelude::*;
 
 use crate::lessons::LESSONS;
+use crate::model::embed::{EMBED_SIZES, EmbedOptions, embed_size};
 use crate::web::browser as share;
 
 /// What can be exported.
@@ -161,66 +162,16 @@ pub struct EmbedProps {
     pub onclose: Callback<()>,
 }
 
-/// What the embed dialog's fields say.
-#[derive(Clone, Debug, PartialEq)]
-struct EmbedOptions {
-    width: u32,
-    height: u32,
-    /// `None`: exactly the run on screen; else a lesson's start.
-    lesson: Option<&'static str>,
-    autoplay: bool,
-    present: bool,
-}
-
-impl EmbedOptions {
-    fn url(&self, fragment: &str) -> String {
-        let mut params = vec![("embed", "1")];
-        if let Some(lesson) = self.lesson {
-            params.push(("lesson", lesson));
-        }
-        if self.autoplay {
-            params.push(("autoplay", "1"));
-        }
-        if self.present {
-            params.push(("present", "1"));
-        }
-        share::address(&params, self.lesson.is_none().then_some(fragment))
-    }
-
-    fn snippet(&self, fragment: &str) -> String {
-        let title = self.lesson.unwrap_or("a cache scenario");
-        format!(
-            "<iframe src=\"{}\" width=\"{}\" height=\"{}\" title=\"cachescope: {title}\" style=\"border: 1px solid #ccc; border-radius: 6px\" loading=\"lazy\"></iframe>",
-            self.url(fragment).replace('&', "&amp;"),
-            self.width,
-            self.height
-        )
-    }
-}
-
-/// The smallest and largest embed sizes offered (CSS pixels).
-const EMBED_SIZES: (u32, u32) = (240, 2000);
-
-/// A typed size, kept within [`EMBED_SIZES`]; what is not a number keeps
-/// the size it had.
-fn embed_size(typed: &str, had: u32) -> u32 {
-    typed
-        .trim()
-        .parse::<u32>()
-        .map_or(had, |v| v.clamp(EMBED_SIZES.0, EMBED_SIZES.1))
+/// The iframe's address for these options.
+fn embed_url(options: &EmbedOptions, fragment: &str) -> String {
+    share::address(&options.params(), options.fragment(fragment))
 }
 
 /// Writes the iframe snippet that embeds the playground, with a live
 /// preview of exactly what it embeds.
 #[function_component(EmbedDialog)]
 pub fn embed_dialog(props: &EmbedProps) -> Html {
-    let options = use_state(|| EmbedOptions {
-        width: 720,
-        height: 480,
-        lesson: None,
-        autoplay: false,
-        present: false,
-    });
+    let options = use_state(EmbedOptions::default);
     let copied = use_state(|| None::<bool>);
     let update = |change: fn(&mut EmbedOptions, String)| {
         let options = options.clone();
@@ -248,7 +199,7 @@ pub fn embed_dialog(props: &EmbedProps) -> Html {
             options.set(next);
         })
     };
-    let snippet = options.snippet(&props.fragment);
+    let snippet = options.snippet(&embed_url(&options, &props.fragment));
     let oncopy = {
         let (snippet, copied) = (snippet.clone(), copied.clone());
         Callback::from(move |_: MouseEvent| {
@@ -310,7 +261,7 @@ pub fn embed_dialog(props: &EmbedProps) -> Html {
                 </div>
                 <p class="hint">{ format!("Live preview, {} × {} pixels:", o.width, o.height) }</p>
                 <div class="embed-preview">
-                    <iframe data-testid="embed-preview" src={o.url(&props.fragment)} width={o.width.to_string()}
+                    <iframe data-testid="embed-preview" src={embed_url(o, &props.fragment)} width={o.width.to_string()}
                         height={o.height.to_string()} title="Preview of the embedded playground" />
                 </div>
             </div>
