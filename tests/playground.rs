@@ -504,6 +504,37 @@ mod shown {
     }
 
     #[test]
+    fn the_side_panels_follow_the_cursor_and_the_scenario_on_screen() {
+        use cachescope::model::playground::{RECENT_STEPS, RECENT_STEPS_PLAYING};
+        let state = at_end("stampede-lock");
+        let entries = state.recording.trace().len();
+        assert!(entries > RECENT_STEPS);
+        assert_eq!(state.recent_steps_from(), entries - RECENT_STEPS);
+        let playing = state
+            .clone()
+            .reduce(Action::Seek(entries - 1))
+            .reduce(Action::TogglePlay);
+        assert!(playing.playback.playing);
+        assert_eq!(
+            playing.recent_steps_from(),
+            playing.recording.trace().len() - RECENT_STEPS_PLAYING
+        );
+        // The inspector flags what the last step changed; at the start, nothing.
+        let start = state.clone().reduce(Action::Seek(0));
+        assert_eq!(
+            start.inspector(),
+            cachescope::model::view::inspect(start.recording.current(), None)
+        );
+        // A person's own scenario has no narration; the loader shows it.
+        assert!(!state.narration().is_empty());
+        let own = state.reduce(Action::LoadScenario(
+            r#"{"name": "mine", "keys": {"k": "v"}, "requests": [{"id": "R", "op": "read", "key": "k"}]}"#.into(),
+        ));
+        assert!(own.narration().is_empty());
+        assert!(own.loader_json().contains("\"name\": \"mine\""));
+    }
+
+    #[test]
     fn a_link_fragment_holds_the_axis_and_the_selection() {
         let state = at_end("leases");
         let fragment = state.link_fragment(Axis::Steps, Some(Selection::Op(3)));

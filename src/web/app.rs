@@ -29,13 +29,6 @@ use crate::model::playground::{Action, Exploring, Playground, Purpose};
 use crate::model::timeline::{Axis, Selection};
 use crate::model::view;
 
-/// The operations list shows this many of the latest (the timeline shows
-/// them all); fewer while playing, when rows change every frame and nobody
-/// reads more than the last few (laying out a long list each frame costs
-/// more than drawing the timeline).
-const RECENT_STEPS: usize = 40;
-const RECENT_STEPS_PLAYING: usize = 8;
-
 /// The whole playground.
 #[function_component(App)]
 pub fn app() -> Html {
@@ -118,21 +111,9 @@ pub fn app() -> Html {
         sim.now_ms() as f64
     };
     let strip = crate::model::architecture::architecture(sim, clock);
-    let previous = taken
-        .checked_sub(1)
-        .map(|step| state.recording.simulation_at(step));
-    let inspector = view::inspect(sim, previous.as_ref());
-    let recent = if playing {
-        RECENT_STEPS_PLAYING
-    } else {
-        RECENT_STEPS
-    };
-    let recent_from = trace.len().saturating_sub(recent);
-    let beats = if state.custom {
-        &[][..]
-    } else {
-        state.lesson.narration
-    };
+    let inspector = state.inspector();
+    let recent_from = state.recent_steps_from();
+    let beats = state.narration();
     let base = &state.base;
     let charts = {
         let version = state.charts_version();
@@ -146,13 +127,7 @@ pub fn app() -> Html {
     let oncompare = use_action(state.dispatcher(), Action::Compare);
     let onclearcomparison = use_action(state.dispatcher(), |()| Action::ClearComparison);
     let onopencompared = use_action(state.dispatcher(), Action::OpenCompared);
-    // What the loader starts from: the run on screen (with its schedule if
-    // it was forked), or the aggregated run's scenario.
-    let on_screen = match &state.aggregated {
-        Some(_) => &**base,
-        None => state.recording.scenario(),
-    };
-    let scenario_json = serde_json::to_string_pretty(on_screen).unwrap_or_default();
+    let scenario_json = state.loader_json();
 
     // The state as a link: written again when it changes (while playing,
     // only once paused: a link per frame would be wasted work).

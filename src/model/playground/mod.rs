@@ -11,7 +11,7 @@ mod shown;
 mod work;
 
 pub use exploring::{Exploring, anomaly_words};
-pub use shown::ChartsOnScreen;
+pub use shown::{ChartsOnScreen, RECENT_STEPS, RECENT_STEPS_PLAYING};
 pub use work::{Aggregated, Purpose, Variants, Work};
 
 use exploring::{EXPLORE_STEPS, finished};

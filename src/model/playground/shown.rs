@@ -4,8 +4,10 @@
 use std::rc::Rc;
 
 use super::Playground;
+use crate::lessons::Beat;
 use crate::model::explain::{self, Explanation};
 use crate::model::timeline::{Axis, Selection};
+use crate::model::view::{self, Inspector};
 use crate::sim::Scenario;
 use crate::sim::engine::DivergenceKind;
 use crate::sim::report::{Report, Requests};
@@ -23,8 +25,55 @@ pub struct ChartsOnScreen {
     pub version: u64,
 }
 
+/// The operations list shows this many of the latest (the timeline shows
+/// them all); fewer while playing, when rows change every frame and nobody
+/// reads more than the last few (laying out a long list each frame costs
+/// more than drawing the timeline).
+pub const RECENT_STEPS: usize = 40;
+/// The operations list's length while playing.
+pub const RECENT_STEPS_PLAYING: usize = 8;
+
 /// What the page shows beside the run, computed from the state.
 impl Playground {
+    /// The inspector at the cursor, with what changed in the last step.
+    pub fn inspector(&self) -> Inspector {
+        let previous = self
+            .steps_taken()
+            .checked_sub(1)
+            .map(|step| self.recording.simulation_at(step));
+        view::inspect(self.recording.current(), previous.as_ref())
+    }
+
+    /// The first trace entry the operations list shows.
+    pub fn recent_steps_from(&self) -> usize {
+        let recent = if self.playback.playing {
+            RECENT_STEPS_PLAYING
+        } else {
+            RECENT_STEPS
+        };
+        self.recording.trace().len().saturating_sub(recent)
+    }
+
+    /// The narration on screen: the lesson's, or none for a person's own
+    /// scenario.
+    pub fn narration(&self) -> &'static [Beat] {
+        if self.custom {
+            &[]
+        } else {
+            self.lesson.narration
+        }
+    }
+
+    /// What the scenario loader starts from: the run on screen (with its
+    /// schedule if it was forked), or the aggregated run's scenario.
+    pub fn loader_json(&self) -> String {
+        let on_screen = match &self.aggregated {
+            Some(_) => &*self.base,
+            None => self.recording.scenario(),
+        };
+        serde_json::to_string_pretty(on_screen).unwrap_or_default()
+    }
+
     /// What a click on the timeline explains, at the cursor (from the trace so
     /// far: an explanation never tells the future).
     pub fn explain(&self, selection: Selection) -> Option<Explanation> {
