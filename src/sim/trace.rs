@@ -231,11 +231,6 @@ impl Actor {
             Actor::Fault => Borrowed("fault"),
         }
     }
-
-    /// Whether it is a client request.
-    pub fn is_request(&self) -> bool {
-        matches!(self, Actor::Request(_))
-    }
 }
 
 impl fmt::Display for Actor {
