@@ -11,8 +11,9 @@
 
 use std::rc::Rc;
 
-use super::engine::{Simulation, TraceEvent};
+use super::engine::Simulation;
 use super::scenario::{FaultKind, Millis, Scenario, ScenarioError, ScheduleEntry};
+use super::trace::TraceEvent;
 
 /// Steps between checkpoints at first. When there would be more than
 /// [`MAX_CHECKPOINTS`], every other one is dropped and the interval doubles,

@@ -9,10 +9,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::engine::{BusCounters, DivergenceKind, Simulation, TraceEvent};
+use super::engine::{BusCounters, DivergenceKind, Simulation};
 use super::ops::{Stamp, Version, Versioned, WriteId};
 use super::scenario::{Millis, RequestOp};
 use super::strategy::{Served, Source};
+use super::trace::TraceEvent;
 
 /// A value and its DB version, as the report prints it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

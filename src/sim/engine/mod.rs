@@ -41,7 +41,7 @@ use super::series::Series;
 use super::strategy;
 use super::world::{Cache, CacheEntry, Database, World};
 
-pub use super::trace::{Actor, Fact, OpName, TraceEvent};
+use super::trace::{Actor, Fact, OpName, TraceEvent};
 pub use actors::{ActorKind, ActorRun};
 pub use bus::{BusCounters, BusEvent, PartitionView};
 pub use counters::Counters;
