@@ -2,7 +2,8 @@
 # Shows, in one run, that the working tree behaves exactly as revision REV
 # (default: the last commit) does: both command lines are built, and every
 # lesson's report, exploration and shortest example schedules, and the
-# benchmark workloads' reports, are compared byte for byte.
+# benchmark workloads' reports (with and without trace), are compared byte
+# for byte.
 #
 #   scripts/same-behaviour.sh [REV]
 #   CACHESCOPE_BEFORE=path/to/cachescope scripts/same-behaviour.sh
@@ -71,6 +72,7 @@ for lesson in $("$after" presets); do
   done
 done
 for file in benches/*.json; do
+  outputs "run $file" run "$file"
   outputs "run --no-trace $file" run --no-trace "$file"
 done
 echo "==> $compared outputs compared: all identical"

@@ -202,6 +202,14 @@ fn an_actor_name_reads_back_as_the_actor_it_names() {
         Actor::parse("consumer:x"),
         Actor::Request("consumer:x".to_string())
     );
+    // A generated request is written r17, but a schedule never names one:
+    // read back, r17 is a scripted request's id.
+    let generated = Actor::Generated {
+        op: cachescope::sim::scenario::RequestOp::Read,
+        n: 17,
+    };
+    assert_eq!(generated.to_string(), "r17");
+    assert_eq!(Actor::parse("r17"), Actor::Request("r17".to_string()));
 }
 
 #[test]

@@ -209,9 +209,26 @@ fn generated_requests_share_a_lane_per_kind() {
     let scenario = Scenario::from_json(&json.to_string()).unwrap();
     let mut sim = Simulation::new(&scenario).unwrap();
     sim.run();
-    let t = timeline::layout(&Report::of(&sim, true));
+    let report = Report::of(&sim, true);
+    let t = timeline::layout(&report);
     let names = lane_names(&t);
+    assert_eq!(names.len(), 3, "{names:?}");
     assert!(names.contains(&("reads", LaneKind::Generated)), "{names:?}");
+    // In the report they are named by kind and number: r0, w3, ...
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    let actors: Vec<&str> = json["trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
+    assert!(
+        actors.iter().all(|a| {
+            let (kind, number) = a.split_at(1);
+            (kind == "r" || kind == "w") && number.parse::<u64>().is_ok()
+        }),
+        "{actors:?}"
+    );
     assert!(
         names.contains(&("writes", LaneKind::Generated)),
         "{names:?}"

@@ -126,7 +126,9 @@ pub fn architecture(sim: &Simulation, clock_ms: f64) -> Architecture {
                 Actor::Relay => Node::Relay,
                 Actor::Refresher => Node::Refresher,
                 Actor::Consumer(_) => Node::Consumer,
-                Actor::Request(_) | Actor::Cdc | Actor::Fault => Node::App,
+                Actor::Request(_) | Actor::Generated { .. } | Actor::Cdc | Actor::Fault => {
+                    Node::App
+                }
             };
             let name = op.name();
             let to = match name.place() {

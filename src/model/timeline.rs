@@ -177,10 +177,13 @@ pub fn layout(report: &Report) -> Timeline {
             Actor::Request(id) if requests.iter().any(|r| &r.id == id) => {
                 Some(lane_of(&mut lanes, id, LaneKind::Request))
             }
-            Actor::Request(name) => match generated_lane(name) {
-                Some(lane) => Some(lane_of(&mut lanes, lane, LaneKind::Generated)),
-                None => Some(lane_of(&mut lanes, name, LaneKind::Background)),
-            },
+            Actor::Generated { op, .. } => {
+                let lane = match op {
+                    RequestOp::Read => "reads",
+                    RequestOp::Write => "writes",
+                };
+                Some(lane_of(&mut lanes, lane, LaneKind::Generated))
+            }
             background => Some(lane_of(
                 &mut lanes,
                 &background.name(),
@@ -402,19 +405,6 @@ pub fn answering_entry(
 pub fn next_cache_crash(trace: &[crate::sim::TraceEvent], from: usize) -> Option<usize> {
     (from..trace.len())
         .find(|&i| trace[i].actor == Actor::Fault && trace[i].op == OpName::CacheCrash)
-}
-
-/// The lane of a generated request (`r17` -> `reads`, `w3` -> `writes`).
-fn generated_lane(actor: &str) -> Option<&'static str> {
-    let (kind, number) = actor.split_at_checked(1)?;
-    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    match kind {
-        "r" => Some("reads"),
-        "w" => Some("writes"),
-        _ => None,
-    }
 }
 
 /// The number of DB reads in flight over time, from the reads' spans.

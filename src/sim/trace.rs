@@ -12,6 +12,8 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
+use super::scenario::RequestOp;
+
 use crate::sim::ops::{Cached, LeaseGrant, Op, Reply, SetOutcome, Stamp, Version};
 use crate::sim::scenario::Millis;
 
@@ -167,9 +169,17 @@ impl Trace {
 /// Who performed a trace entry, or whom a schedule names.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Actor {
-    /// A client request: a scripted request's id, or a generated request's
-    /// name (`r17` for the 17th request generated, a read; `w3`, a write).
+    /// A scripted client request, by its id.
     Request(String),
+    /// The `n`th request a workload generated, written `r17` for a read
+    /// and `w3` for a write. (A schedule never names one, so
+    /// [`Actor::parse`] reads `r17` as a scripted request's id.)
+    Generated {
+        /// Read or write.
+        op: RequestOp,
+        /// Its number among the generated requests.
+        n: u64,
+    },
     /// The write-behind flusher.
     Flusher,
     /// A background refresher (XFetch, stale-while-revalidate).
@@ -222,6 +232,14 @@ impl Actor {
         use std::borrow::Cow::{Borrowed, Owned};
         match self {
             Actor::Request(id) => Borrowed(id),
+            Actor::Generated {
+                op: RequestOp::Read,
+                n,
+            } => Owned(format!("r{n}")),
+            Actor::Generated {
+                op: RequestOp::Write,
+                n,
+            } => Owned(format!("w{n}")),
             Actor::Flusher => Borrowed("flusher"),
             Actor::Refresher => Borrowed("refresher"),
             Actor::Consumer(None) => Borrowed("consumer"),

@@ -41,14 +41,7 @@ impl ActorKind {
             ActorKind::Refresher => Actor::Refresher,
             ActorKind::Consumer(_) => Actor::Consumer(None),
             ActorKind::Relay => Actor::Relay,
-            ActorKind::Generated {
-                op: RequestOp::Read,
-                n,
-            } => Actor::Request(format!("r{n}")),
-            ActorKind::Generated {
-                op: RequestOp::Write,
-                n,
-            } => Actor::Request(format!("w{n}")),
+            ActorKind::Generated { op, n } => Actor::Generated { op, n },
         }
     }
 
@@ -216,6 +209,12 @@ impl Actors {
                 self.runs.len() - 1
             }
         }
+    }
+
+    /// Frees a finished background or generated actor's slot for reuse.
+    fn free(&mut self, slot: usize) {
+        debug_assert!(slot >= self.requests, "a request keeps its slot");
+        self.free_slots.push(slot);
     }
 
     /// What decides how the actors go on: each unfinished request's
@@ -458,14 +457,14 @@ impl Simulation {
             ActorKind::Relay => self.jobs.relay_running = false,
             ActorKind::Consumer(partition) => {
                 self.bus.release(partition);
-                self.actors.free_slots.push(actor);
+                self.actors.free(actor);
                 self.consume_next(partition);
                 return;
             }
             _ => {}
         }
         if !matches!(run.kind, ActorKind::Request(_)) {
-            self.actors.free_slots.push(actor);
+            self.actors.free(actor);
         }
     }
 
