@@ -312,11 +312,7 @@ impl Playground {
     /// Switches to `recording` (a fork, or a loaded scenario's run),
     /// keeping the lesson, speed and any loaded scenario.
     fn show(&mut self, recording: Recording) {
-        self.beats_at = if self.custom {
-            Vec::new()
-        } else {
-            narration::positions(self.lesson.narration, &recording)
-        };
+        self.beats_at = narration::positions(self.narration(), &recording);
         self.whole = WholeTimeline(Rc::new(timeline::of_recording(&recording)));
         self.recording = recording;
     }
