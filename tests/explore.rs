@@ -457,9 +457,17 @@ fn small_scenario() -> impl Strategy<Value = Value> {
         prop::collection::vec(request, 2..=3),
         fault,
         prop::option::of(0u64..60),
+        (
+            prop::sample::select(vec![0u64, 25, 1000]),
+            any::<bool>(),
+            prop::sample::select(vec![0u64, 40]),
+            prop::sample::select(vec![0u64, 50]),
+            any::<bool>(),
+        ),
     )
         .prop_map(
-            |(write, stampede, channel, versioned, prewarm, requests, fault, double)| {
+            |(write, stampede, channel, versioned, prewarm, requests, fault, double, waiting)| {
+                let (wait_max, unsafe_unlock, token_interval, stale_keep, accept_stale) = waiting;
                 // Only invalidate and update use a channel.
                 let channel = if matches!(write, "invalidate" | "update") {
                     channel
@@ -469,7 +477,10 @@ fn small_scenario() -> impl Strategy<Value = Value> {
                 let mut strategy = json!({
                     "write": write, "stampede": stampede, "channel": channel,
                     "versioned_sets": versioned, "ttl_ms": 60, "write_behind_ms": 30,
-                    "lock_ttl_ms": 30, "retry_ms": 10, "swr_ms": 20, "outbox_poll_ms": 25
+                    "lock_ttl_ms": 30, "retry_ms": 10, "swr_ms": 20, "outbox_poll_ms": 25,
+                    "wait_max_ms": wait_max, "unsafe_unlock": unsafe_unlock,
+                    "lease_token_interval_ms": token_interval, "lease_stale_ms": stale_keep,
+                    "accept_stale": accept_stale
                 });
                 if let (Some(ms), "invalidate") = (double, write) {
                     strategy["double_delete_ms"] = json!(ms);

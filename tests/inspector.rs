@@ -102,7 +102,10 @@ fn an_expired_entry_is_shown_as_expired_and_the_lock_holder_is_shown() {
         .position(|s| s.cache[0].hold.starts_with("lock"))
         .unwrap();
     assert!(locked > expired);
-    assert_eq!(steps[locked].cache[0].hold, "lock, 500 ms left");
+    assert_eq!(
+        steps[locked].cache[0].hold,
+        "lock #1 held by R1, 500 ms left"
+    );
 }
 
 #[test]

@@ -28,6 +28,13 @@ fn scenarios() -> impl Strategy<Value = Scenario> {
         1u64..30,
         1u64..100,
         (1u64..120, prop::option::of(0u64..150)),
+        (
+            0u64..300,
+            any::<bool>(),
+            0u64..100,
+            0u64..200,
+            any::<bool>(),
+        ),
     );
     let bus = (
         prop::sample::select(vec!["inline", "event", "cdc", "outbox"]),
@@ -56,9 +63,12 @@ fn scenarios() -> impl Strategy<Value = Scenario> {
         .prop_map(|(seed, keys, apps, write, (ttl, ttl_jitter, jitter), prewarm, requests, protection, bus)| {
             let (channel, (partitions, keyed, delay, bus_jitter), (loss, duplicate), mut lag, (drop, pause)) = bus;
             let channel = if matches!(write, "invalidate" | "update") { channel } else { "inline" };
+            // CDC and the outbox retry until the bus takes the event.
+            let loss = if matches!(channel, "cdc" | "outbox") { f64::min(loss, 0.9) } else { loss };
             lag.truncate(partitions as usize);
-            let (stampede, versioned, double_delete, retry, lease_ttl, (flush_delay, crash_at)) =
+            let (stampede, versioned, double_delete, retry, lease_ttl, (flush_delay, crash_at), waiting) =
                 protection;
+            let (wait_max, unsafe_unlock, token_interval, stale_keep, accept_stale) = waiting;
             let double_delete = if write == "invalidate" { double_delete } else { None };
             let key_names: Vec<String> = (0..keys).map(|k| format!("k{k}")).collect();
             let requests: Vec<Value> = requests
@@ -88,7 +98,9 @@ fn scenarios() -> impl Strategy<Value = Scenario> {
                     "write": write, "channel": channel, "ttl_ms": ttl, "ttl_jitter_ms": ttl_jitter,
                     "stampede": stampede, "versioned_sets": versioned,
                     "double_delete_ms": double_delete, "retry_ms": retry, "lock_ttl_ms": lease_ttl,
-                    "write_behind_ms": flush_delay
+                    "write_behind_ms": flush_delay, "wait_max_ms": wait_max,
+                    "unsafe_unlock": unsafe_unlock, "lease_token_interval_ms": token_interval,
+                    "lease_stale_ms": stale_keep, "accept_stale": accept_stale
                 },
                 "bus": {
                     "delay_ms": delay, "jitter_ms": bus_jitter, "loss": loss, "duplicate": duplicate,
@@ -116,6 +128,32 @@ fn report(scenario: &Scenario) -> Report {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn no_request_waits_without_bound(scenario in scenarios()) {
+        // Waiting is bounded: a read is refused a lease or lock at most
+        // wait_max/retry + 2 times (a look every retry_ms up to the
+        // deadline, and one at it), each look at most two operations,
+        // then at most five more (re-check, DB read, set, unlock; or a
+        // fallback read). A write is at most four operations (commit,
+        // delete or set or publish, a second delete). Background work is
+        // bounded by what the requests published and committed, and the
+        // relay by its polls up to the end of the run.
+        let mut sim = Simulation::new(&scenario).unwrap();
+        sim.run();
+        let r = Report::of(&sim, false);
+        let s = &scenario.strategy;
+        let reads = scenario.requests.iter().filter(|q| q.op == RequestOp::Read).count() as u64;
+        let writes = scenario.requests.len() as u64 - reads;
+        let per_read = 2 * (s.wait_max_ms / s.retry_ms.max(1) + 2) + 5;
+        let polls = r.end_ms / s.outbox_poll_ms.max(1) + 2;
+        let background = 2 * r.bus.published  // consumers, duplicates included
+            + polls * (writes + 2)               // relay: poll, publishes, mark
+            + writes                             // flushes
+            + 2 * (reads + writes);              // refreshes (a DB read and a set)
+        let bound = reads * per_read + 4 * writes + background;
+        prop_assert!(sim.counters().effects <= bound, "{} effects > bound {}", sim.counters().effects, bound);
+    }
 
     #[test]
     fn the_same_scenario_gives_a_byte_identical_report(scenario in scenarios()) {

@@ -11,7 +11,7 @@ pub const LESSON: Lesson = Lesson {
           partitions, and partition 0 lags 100 ms. W1's event (A) lands on the \
           slow partition, W2's (B) on the fast one, so the consumer sets B and \
           then A: the database holds B, the cache A, until the TTL. A keyed \
-          bus (all of a key's events on one partition) keeps them in order.",
+          bus (all of a key's events on one partition) keeps them in publication order.",
     scenario_json: include_str!("kafka-partitions.json"),
     narration: beats![
         (
@@ -32,7 +32,7 @@ pub const LESSON: Lesson = Lesson {
         ),
         (
             StaleRead,
-            "R reads A: stale until the TTL. A keyed bus keeps one key's events in order."
+            "R reads A: stale until the TTL. A keyed bus keeps one key's events in publication order (for events an app publishes, not always commit order)."
         ),
     ],
 };

@@ -11,8 +11,11 @@ pub const LESSON: Lesson = Lesson {
           separate them (unlike publishing after the commit). The relay polls \
           every 100 ms, publishes the row at 111 ms, and crashes at 120 ms, \
           before marking it sent. Restarted, it publishes the row again: the \
-          consumer deletes the key twice. At least once, never zero times; \
-          the stale window is the poll interval plus the bus delay.",
+          consumer deletes the key twice. At least once, never zero times: \
+          the relay marks a row sent only after the bus acknowledged its \
+          publish, so a lost publish goes again at the next poll. The stale \
+          window is the poll interval plus the bus delay (a poll interval \
+          more for each unacknowledged publish).",
     scenario_json: include_str!("outbox.json"),
     narration: beats![
         (
@@ -37,7 +40,7 @@ pub const LESSON: Lesson = Lesson {
         ),
         (
             End,
-            "The stale window was the poll interval plus the bus delay; it can never be forever."
+            "The stale window was the poll interval plus the bus delay; an unacknowledged publish adds a poll interval, and none is ever lost."
         ),
     ],
 };

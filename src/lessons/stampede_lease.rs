@@ -8,9 +8,10 @@ pub const LESSON: Lesson = Lesson {
     name: "stampede-lease",
     title: "Stampede with leases: the lease holder refills, the others wait",
     text: "memcache leases: R1's miss gets the lease and reads the database; the \
-          others' lease gets say another reader holds it, and they retry every \
-          10 ms until the value is cached. One DB read, at a single cache \
-          server's say-so.",
+          others' lease gets give no token, and they retry every 10 ms until \
+          the value is cached (for at most wait_max_ms; then a reader reads \
+          the database itself, without filling). One DB read, at a single \
+          cache server's say-so.",
     scenario_json: include_str!("stampede-lease.json"),
     narration: beats![
         (Start, "The same burst with memcache leases."),
@@ -20,7 +21,7 @@ pub const LESSON: Lesson = Lesson {
         ),
         (
             Did("R2", OpName::CacheLeaseGet),
-            "The others are told another reader holds the lease; they retry every 10 ms."
+            "The others get no token while R1 holds the lease; they retry every 10 ms."
         ),
         (
             Did("R1", OpName::CacheLeaseSet),

@@ -6,7 +6,7 @@ use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "stampede-xfetch",
-    title: "XFetch: early recomputation, so the key never expires under load",
+    title: "XFetch: early recomputation, so the key does not expire under load",
     text: "Probabilistic early expiration (Vattani et al. 2015, beta 2): a hit \
           recomputes in the background with a probability that rises as expiry \
           nears. An early reader starts a refresh well before 300 ms; the new \
@@ -27,7 +27,7 @@ pub const LESSON: Lesson = Lesson {
         ),
         (
             End,
-            "The burst at 300 ms all hit: the key never expired under load."
+            "The burst at 300 ms all hit: the key did not expire in this run."
         ),
     ],
 };

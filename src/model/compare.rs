@@ -156,6 +156,7 @@ pub const COLUMNS: &[(&str, Figure)] = &[
     ("lost writes", |r| r.lost_writes.to_string()),
     ("DB reads", |r| r.db.reads.to_string()),
     ("peak DB reads", |r| r.db.peak_concurrent_reads.to_string()),
+    ("fallback reads", |r| r.fallback_reads.to_string()),
     ("hit ratio", |r| hit_ratio(r)),
     ("read p50", |r| millis(r.latency_ms.read_p50)),
     ("read p99", |r| millis(r.latency_ms.read_p99)),

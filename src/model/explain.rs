@@ -110,18 +110,25 @@ fn stale_set(
                 .map(|(i, _)| i)
                 .last()
         });
+    let newer = newer_commit(trace, key, set, old);
     if let Some(source) = source {
-        let verb = match trace[source].fact {
-            Fact::Read { .. } => "read",
-            _ => "committed",
-        };
+        let event = &trace[source];
         steps.push(source);
-        parts.push(format!(
-            "{} {verb} v{old} at {} ms",
-            trace[source].actor, trace[source].end_ms
-        ));
+        // The read was issued before the commit and returned after it.
+        let snapshot_predates_commit = matches!(event.fact, Fact::Read { .. })
+            && newer.is_some_and(|commit| commit < source && event.start_ms < trace[commit].end_ms);
+        parts.push(match event.fact {
+            // A DB read sees the row as of its issue: a commit landing
+            // while it runs is not in what it returns.
+            Fact::Read { .. } if snapshot_predates_commit => format!(
+                "{}'s DB read, issued at {} ms, returned v{old} at {} ms (its snapshot predates the commit)",
+                event.actor, event.start_ms, event.end_ms
+            ),
+            Fact::Read { .. } => format!("{} read v{old} at {} ms", event.actor, event.end_ms),
+            _ => format!("{} committed v{old} at {} ms", event.actor, event.end_ms),
+        });
     }
-    if let Some(commit) = newer_commit(trace, key, set, old) {
+    if let Some(commit) = newer {
         let writer = &trace[commit];
         steps.push(commit);
         let mut part = format!(
@@ -267,6 +274,43 @@ pub fn stale_read(trace: &[TraceEvent], request: &RequestReport) -> Option<Expla
             writer.actor,
             committed_version(writer),
             writer.end_ms
+        ),
+    })
+}
+
+/// Explains a fallback read: how long it was refused a lease or lock,
+/// and that it then read the DB itself without filling the cache. `None`
+/// if the read did not fall back or the trace does not show it.
+pub fn fallback_read(trace: &[TraceEvent], request: &RequestReport) -> Option<Explanation> {
+    if !request.fallback {
+        return None;
+    }
+    let end = request.end_ms?;
+    let answered = answering_entry(trace, &request.id, end)?;
+    let actor = &trace[answered].actor;
+    let refusals: Vec<usize> = trace[..answered]
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| &e.actor == actor)
+        .filter(|(_, e)| matches!(e.fact, Fact::Refusal | Fact::LockRefused))
+        .map(|(i, _)| i)
+        .collect();
+    let (&first, &last) = (refusals.first()?, refusals.last()?);
+    let what = match trace[first].fact {
+        Fact::LockRefused => "the lock",
+        _ => "a lease token",
+    };
+    let mut steps = refusals.clone();
+    steps.push(answered);
+    Some(Explanation {
+        steps,
+        sentence: format!(
+            "{} was refused {what} {} time(s) from {} ms to {} ms; its wait ran out, so it read v{}              from the DB itself at {end} ms without filling the cache (a fallback read: one more DB              read, no protection for the next reader)",
+            request.id,
+            refusals.len(),
+            trace[first].end_ms,
+            trace[last].end_ms,
+            request.version?,
         ),
     })
 }
@@ -422,12 +466,20 @@ fn describe(event: &TraceEvent) -> String {
 /// committed @2`.
 pub fn operation(event: &TraceEvent) -> String {
     let (who, what) = (event.who(), event.what());
-    if event.start_ms == event.end_ms {
+    let sentence = if event.start_ms == event.end_ms {
         format!("{who} {what} at {} ms: {}", event.end_ms, event.result)
     } else {
         format!(
             "{who} {what}: issued at {} ms, took effect at {} ms: {}",
             event.start_ms, event.end_ms, event.result
         )
+    };
+    match event.fact {
+        Fact::DeletedAnothersLock => {
+            sentence
+                + ". Its own lock had expired while it worked, and the plain delete removed the next \
+               holder's lock, so a third reader can take it; compare-and-delete would have left it"
+        }
+        _ => sentence,
     }
 }

@@ -115,6 +115,9 @@ fn timed(s: &Scenario) -> bool {
 fn locking(s: &Scenario) -> bool {
     matches!(s.strategy.stampede, Stampede::Lock | Stampede::Lease)
 }
+fn leasing(s: &Scenario) -> bool {
+    s.strategy.stampede == Stampede::Lease
+}
 
 /// Every knob, grouped in [`Group::ALL`] order.
 pub const KNOBS: &[Knob] = &[
@@ -183,9 +186,49 @@ pub const KNOBS: &[Knob] = &[
         path: "/strategy/retry_ms",
         group: Group::Strategy,
         label: "Retry after (ms)",
-        hint: "How long a reader waits before retrying while another holds the lease or lock.",
+        hint: "How long a reader waits before looking again while another holds the lease or lock; with CDC, how long before an unacknowledged publish goes again.",
+        control: Control::Millis,
+        used: |s| locking(s) || s.strategy.channel == Channel::Cdc,
+    },
+    Knob {
+        path: "/strategy/wait_max_ms",
+        group: Group::Strategy,
+        label: "Wait at most (ms)",
+        hint: "How long a reader waits for another's fill; then it reads the DB itself without filling the cache (a fallback read).",
         control: Control::Millis,
         used: locking,
+    },
+    Knob {
+        path: "/strategy/unsafe_unlock",
+        group: Group::Strategy,
+        label: "Unsafe unlock",
+        hint: "Release the lock with a plain delete instead of compare-and-delete: a holder whose lock expired deletes the next holder's lock.",
+        control: Control::Toggle,
+        used: |s| s.strategy.stampede == Stampede::Lock,
+    },
+    Knob {
+        path: "/strategy/lease_token_interval_ms",
+        group: Group::Strategy,
+        label: "One lease token per (ms)",
+        hint: "At most one lease token per key this often (memcache used 10 s); 0: whenever none is outstanding.",
+        control: Control::Millis,
+        used: leasing,
+    },
+    Knob {
+        path: "/strategy/lease_stale_ms",
+        group: Group::Strategy,
+        label: "Keep deleted value (ms)",
+        hint: "A delete keeps the deleted value this long as stale; a reader refused a token is offered it. 0: not kept.",
+        control: Control::Millis,
+        used: leasing,
+    },
+    Knob {
+        path: "/strategy/accept_stale",
+        group: Group::Strategy,
+        label: "Accept stale",
+        hint: "A reader refused a token returns the kept stale value at once (a stale read) instead of waiting.",
+        control: Control::Toggle,
+        used: leasing,
     },
     Knob {
         path: "/strategy/xfetch_beta",
@@ -215,7 +258,7 @@ pub const KNOBS: &[Knob] = &[
         path: "/strategy/ttl_ms",
         group: Group::Ttl,
         label: "TTL (ms)",
-        hint: "How long a cache set lives: the bound on how long a stale entry can survive.",
+        hint: "How long a cache set lives: the bound on how long a stale entry can survive (not during a stale-while-revalidate grace period, nor for a dirty write-behind entry).",
         control: Control::Millis,
         used: always,
     },
@@ -239,7 +282,7 @@ pub const KNOBS: &[Knob] = &[
         path: "/latency_ms/db_read",
         group: Group::Latency,
         label: "DB read (ms)",
-        hint: "How long a database read takes: a slow read is what lets an old value overwrite a delete.",
+        hint: "How long a database read takes; it returns the row as of its start, so a slow read is what lets an old value overwrite a delete.",
         control: Control::Millis,
         used: timed,
     },
@@ -287,7 +330,7 @@ pub const KNOBS: &[Knob] = &[
         path: "/bus/loss",
         group: Group::Bus,
         label: "Loss",
-        hint: "The probability (0 to 1) that an event is never delivered: its invalidation never happens.",
+        hint: "The probability (0 to 1) that a publish is not taken: an app's event is lost and its invalidation never happens; CDC and the outbox relay publish it again (below 1 for them).",
         control: Control::Real,
         used: on_the_bus,
     },

@@ -233,15 +233,33 @@ fn inspect_unflagged(sim: &Simulation) -> Inspector {
                     format!("expired {} ms ago", now - entry.expires_ms),
                 ),
             };
-            let hold = match (world.cache.lease(key), world.cache.lock(key)) {
-                (Some(lease), _) if lease.expires_ms > now => format!(
+            let mut holds = Vec::new();
+            if let Some(lease) = world.cache.lease(key).filter(|l| l.expires_ms > now) {
+                holds.push(format!(
                     "lease #{}, {} ms left",
                     lease.token.0,
                     lease.expires_ms - now
-                ),
-                (_, Some(until)) if until > now => format!("lock, {} ms left", until - now),
-                _ => String::new(),
-            };
+                ));
+            }
+            if let Some(kept) = world.cache.kept_stale(key, now) {
+                holds.push(format!(
+                    "stale {} kept, {} ms left",
+                    cached_text(world, &kept.value),
+                    kept.expires_ms - now
+                ));
+            }
+            if let Some(lock) = world.cache.lock(key).filter(|l| l.expires_ms > now) {
+                let holder = sim
+                    .lock_holder(key, lock.token)
+                    .map(|actor| format!(" held by {actor}"))
+                    .unwrap_or_default();
+                holds.push(format!(
+                    "lock #{}{holder}, {} ms left",
+                    lock.token.0,
+                    lock.expires_ms - now
+                ));
+            }
+            let hold = holds.join("; ");
             CacheRow {
                 key: sim.key_name(key).to_string(),
                 value,

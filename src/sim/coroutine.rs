@@ -20,8 +20,8 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use super::ops::{
-    Cached, KeyId, LeaseGrant, LeaseToken, Op, OutboxRow, Reply, SetOutcome, Value, Version,
-    Versioned, WriteId,
+    Cached, KeyId, LeaseGrant, LeaseToken, LockToken, Op, OutboxRow, Published, Reply, SetOutcome,
+    Unlocked, Value, Version, Versioned, WriteId,
 };
 use super::scenario::Millis;
 use super::strategy::Served;
@@ -117,18 +117,25 @@ impl Io {
         }
     }
 
-    /// Add-if-absent of `key`'s lock; whether this caller got it.
-    pub async fn lock_add(&self, key: KeyId) -> bool {
+    /// Add-if-absent of `key`'s lock; the token of the lock this caller
+    /// now holds, or `None` when another holds it.
+    pub async fn lock_add(&self, key: KeyId) -> Option<LockToken> {
         match self.perform(Op::LockAdd { key }).await {
-            Reply::LockAdd { acquired } => acquired,
+            Reply::LockAdd { token } => token,
             other => mismatched("cache.lock_add", &other),
         }
     }
 
-    /// Releases `key`'s lock.
-    pub async fn unlock(&self, key: KeyId) {
-        match self.perform(Op::Unlock { key }).await {
-            Reply::Unlock => {}
+    /// Releases `key`'s lock taken with `token`: compare-and-delete, or
+    /// with `compare: false` a plain delete.
+    pub async fn unlock(&self, key: KeyId, token: LockToken, compare: bool) -> Unlocked {
+        let op = Op::Unlock {
+            key,
+            token,
+            compare,
+        };
+        match self.perform(op).await {
+            Reply::Unlock(outcome) => outcome,
             other => mismatched("cache.unlock", &other),
         }
     }
@@ -219,9 +226,19 @@ impl Io {
     }
 
     /// Publishes an event about `key` (an update if it carries a payload).
-    pub async fn publish(&self, key: KeyId, payload: Option<Cached>) {
-        match self.perform(Op::Publish { key, payload }).await {
-            Reply::Publish { .. } => {}
+    pub async fn publish(&self, key: KeyId, payload: Option<Cached>) -> Published {
+        self.publish_op(key, payload, None).await
+    }
+
+    /// The relay publishes outbox row `row`.
+    pub async fn publish_row(&self, row: &OutboxRow) -> Published {
+        self.publish_op(row.key, row.payload.clone(), Some(row.id))
+            .await
+    }
+
+    async fn publish_op(&self, key: KeyId, payload: Option<Cached>, row: Option<u64>) -> Published {
+        match self.perform(Op::Publish { key, payload, row }).await {
+            Reply::Publish(outcome) => outcome,
             other => mismatched("bus.publish", &other),
         }
     }

@@ -94,10 +94,18 @@ pub enum Op {
     },
     /// Remove a key from the cache.
     CacheDelete { key: KeyId },
-    /// Add-if-absent of the key's lock entry (which lives `lock_ttl_ms`).
+    /// Add-if-absent of the key's lock entry holding a fresh token (the
+    /// entry lives `lock_ttl_ms`; Redis `SET lock:k token NX PX`).
     LockAdd { key: KeyId },
-    /// Delete the key's lock entry.
-    Unlock { key: KeyId },
+    /// Release the key's lock taken with `token`: with `compare`,
+    /// compare-and-delete (only if the lock still holds that token, as
+    /// Redis's docs prescribe); without, a plain delete of whatever lock is
+    /// there.
+    Unlock {
+        key: KeyId,
+        token: LockToken,
+        compare: bool,
+    },
     /// A get that also says whether to refresh the entry in the background
     /// (XFetch's early recompute, or stale-while-revalidate past expiry).
     CacheGetRefreshing { key: KeyId },
@@ -128,8 +136,13 @@ pub enum Op {
     /// The relay marks these outbox rows sent.
     OutboxMarkSent { ids: Vec<u64> },
     /// Publish an event about `key` on the bus: an invalidation, or (with a
-    /// payload) an update to the committed value.
-    Publish { key: KeyId, payload: Option<Cached> },
+    /// payload) an update to the committed value. `row` is the outbox row
+    /// the relay publishes, if it is the relay.
+    Publish {
+        key: KeyId,
+        payload: Option<Cached>,
+        row: Option<u64>,
+    },
     /// Write-behind flush: commit the key's dirty cached value, if it still
     /// has one, and mark it clean. `period` names the dirty period the flush
     /// was scheduled for (a crash ends a period).
@@ -148,7 +161,7 @@ impl Op {
             | Op::LeaseSet { key, .. }
             | Op::CacheDelete { key }
             | Op::LockAdd { key }
-            | Op::Unlock { key }
+            | Op::Unlock { key, .. }
             | Op::CacheGetRefreshing { key }
             | Op::CacheSetComputed { key, .. }
             | Op::DbRead { key }
@@ -231,10 +244,11 @@ pub enum Reply {
     LeaseSet(SetOutcome),
     /// `CacheDelete`: whether a live entry was removed.
     CacheDelete { removed: bool },
-    /// `LockAdd`: whether this caller now holds the lock.
-    LockAdd { acquired: bool },
-    /// `Unlock`: done.
-    Unlock,
+    /// `LockAdd`: the token of the lock this caller now holds, or `None`
+    /// when another holds it.
+    LockAdd { token: Option<LockToken> },
+    /// `Unlock`: what the release did.
+    Unlock(Unlocked),
     /// `CacheGetRefreshing`: the entry, and whether to refresh it.
     CacheGetRefreshing {
         value: Option<Cached>,
@@ -251,8 +265,8 @@ pub enum Reply {
     OutboxRows(Vec<OutboxRow>),
     /// `OutboxMarkSent`: done.
     MarkedSent,
-    /// `Publish`: the partition the event went to, or `None` if it was lost.
-    Publish { partition: Option<u32> },
+    /// `Publish`: what became of the event.
+    Publish(Published),
     /// `Flush`: the version the dirty value committed as, or `None` when
     /// nothing was left to flush (a crash lost it).
     Flush { version: Option<Version> },
@@ -267,12 +281,25 @@ impl Reply {
             Reply::CacheSet(outcome) | Reply::LeaseSet(outcome) => outcome.describe(),
             Reply::LeaseGet(LeaseGrant::Hit(v)) => format!("hit {}", v.describe()),
             Reply::LeaseGet(LeaseGrant::Lease(token)) => format!("miss, lease #{}", token.0),
-            Reply::LeaseGet(LeaseGrant::Wait) => "miss, another reader holds the lease".to_string(),
+            Reply::LeaseGet(LeaseGrant::Wait) => "miss, wait for another reader's fill".to_string(),
+            Reply::LeaseGet(LeaseGrant::Stale(v)) => {
+                format!(
+                    "miss, stale {} kept (wait for another reader's fill)",
+                    v.describe()
+                )
+            }
             Reply::CacheDelete { removed: true } => "deleted".to_string(),
             Reply::CacheDelete { removed: false } => "absent".to_string(),
-            Reply::LockAdd { acquired: true } => "locked".to_string(),
-            Reply::LockAdd { acquired: false } => "lock held by another".to_string(),
-            Reply::Unlock => "unlocked".to_string(),
+            Reply::LockAdd { token: Some(token) } => format!("locked, token #{}", token.0),
+            Reply::LockAdd { token: None } => "lock held by another".to_string(),
+            Reply::Unlock(Unlocked::Released) => "unlocked".to_string(),
+            Reply::Unlock(Unlocked::Expired) => "lock had expired: nothing to release".to_string(),
+            Reply::Unlock(Unlocked::HeldByAnother(token)) => {
+                format!("lock expired and now held by #{}: left alone", token.0)
+            }
+            Reply::Unlock(Unlocked::DeletedAnothers(token)) => {
+                format!("deleted another holder's lock #{}", token.0)
+            }
             Reply::CacheGetRefreshing { value: None, .. } => "miss".to_string(),
             Reply::CacheGetRefreshing {
                 value: Some(v),
@@ -296,8 +323,11 @@ impl Reply {
                 version: Some(version),
             } => format!("committed @{version}"),
             Reply::Flush { version: None } => "nothing to flush".to_string(),
-            Reply::Publish { partition: Some(p) } => format!("sent to partition {p}"),
-            Reply::Publish { partition: None } => "lost".to_string(),
+            Reply::Publish(Published::To(p)) => format!("sent to partition {p}"),
+            Reply::Publish(Published::Lost) => "lost".to_string(),
+            Reply::Publish(Published::Unacknowledged) => {
+                "not acknowledged: to be published again".to_string()
+            }
             Reply::OutboxRows(rows) => format!("{} unsent row(s)", rows.len()),
             Reply::MarkedSent => "marked sent".to_string(),
         }
@@ -317,6 +347,43 @@ pub struct OutboxRow {
     pub sent: bool,
 }
 
+/// The token a lock entry holds: who took it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LockToken(pub u64);
+
+/// What releasing a lock did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Unlocked {
+    /// The lock held the caller's token and is gone.
+    Released,
+    /// No live lock was there (the caller's had expired): nothing deleted.
+    Expired,
+    /// Compare-and-delete found another holder's token and left it alone.
+    HeldByAnother(LockToken),
+    /// A plain delete removed another holder's live lock (the caller's had
+    /// expired and another reader had taken the lock since).
+    DeletedAnothers(LockToken),
+}
+
+/// What became of a publication.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Published {
+    /// The bus took it on this partition.
+    To(u32),
+    /// A fire-and-forget publish the bus lost.
+    Lost,
+    /// An at-least-once publisher's event the bus did not acknowledge: it
+    /// is published again.
+    Unacknowledged,
+}
+
+impl Published {
+    /// Whether the bus took the event.
+    pub fn acknowledged(self) -> bool {
+        matches!(self, Published::To(_))
+    }
+}
+
 /// A memcache lease token: the right to fill one key once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LeaseToken(pub u64);
@@ -328,8 +395,12 @@ pub enum LeaseGrant {
     Hit(Cached),
     /// A miss, and this reader may fill the key with this token.
     Lease(LeaseToken),
-    /// A miss while another reader holds the lease: retry later.
+    /// A miss, and no token for this reader (another holds one, or the
+    /// key's token rate limit): retry later.
     Wait,
+    /// As `Wait`, with the value a delete left behind, kept as stale: the
+    /// reader may return it at once.
+    Stale(Cached),
 }
 
 /// Whether a cache set was applied.
@@ -389,6 +460,7 @@ mod tests {
             Op::Publish {
                 key,
                 payload: Some(value),
+                row: None,
             },
         ];
         for op in &every_kind {

@@ -106,6 +106,10 @@ pub struct RequestReport {
     /// Whether a read returned a value that is never committed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phantom: Option<bool>,
+    /// Whether a read's wait for a lock or lease ran out, so it read the
+    /// DB itself without filling the cache (printed only when it did).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fallback: bool,
 }
 
 /// A divergence window as the report prints it.
@@ -220,6 +224,8 @@ pub struct Report {
     pub cache: CacheReport,
     /// Bus counters.
     pub bus: BusCounters,
+    /// Reads whose wait for a lock or lease ran out (docs/SCENARIO.md).
+    pub fallback_reads: u64,
     /// Acknowledged writes never committed that no longer can be.
     pub lost_writes: u64,
     /// Write-behind writes still waiting for their flush at the end.
@@ -282,6 +288,7 @@ impl Report {
                     stale: None,
                     uncommitted: None,
                     phantom: None,
+                    fallback: false,
                 };
                 if run.aborted {
                     report.outcome = Outcome::Aborted;
@@ -292,7 +299,12 @@ impl Report {
                 report.end_ms = Some(*end);
                 report.outcome = Outcome::Ok;
                 match served {
-                    Served::Read { value, source } => {
+                    Served::Read {
+                        value,
+                        source,
+                        fallback,
+                    } => {
+                        report.fallback = *fallback;
                         read_latency.record(end - start);
                         report.value = Some(value.value.to_string());
                         report.source = Some(*source);
@@ -384,6 +396,7 @@ impl Report {
                 deletes: c.cache_deletes,
             },
             bus: sim.bus(),
+            fallback_reads: c.fallback_reads,
             lost_writes: sim.lost_writes().len() as u64,
             unflushed_writes: sim.unflushed_writes().count() as u64,
             latency_ms: LatencyReport {

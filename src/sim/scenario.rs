@@ -179,6 +179,13 @@ impl Channel {
     pub fn name(self) -> &'static str {
         name_of(self, &Self::ALL, &Self::NAMES)
     }
+
+    /// Whether a publish the bus does not acknowledge is retried until it
+    /// is (CDC connectors and outbox relays), rather than lost (an app's
+    /// fire-and-forget publish).
+    pub fn at_least_once(self) -> bool {
+        matches!(self, Channel::Cdc | Channel::Outbox)
+    }
 }
 
 /// The event bus (`bus`).
@@ -295,6 +302,19 @@ pub struct Strategy {
     pub swr_ms: Millis,
     /// Outbox: how often the relay polls for unsent rows.
     pub outbox_poll_ms: Millis,
+    /// Leases and locks: how long a reader waits for another's fill before
+    /// it reads the DB itself, without filling (a fallback read).
+    pub wait_max_ms: Millis,
+    /// Locks: release with a plain delete instead of compare-and-delete, so
+    /// a holder whose lock expired deletes the next holder's lock.
+    pub unsafe_unlock: bool,
+    /// Leases: at most one token per key this often (0: whenever none is
+    /// outstanding).
+    pub lease_token_interval_ms: Millis,
+    /// Leases: how long a deleted value is kept as stale (0: not kept).
+    pub lease_stale_ms: Millis,
+    /// Leases: a reader refused a token returns the kept stale value at once.
+    pub accept_stale: bool,
 }
 
 impl Default for Strategy {
@@ -313,6 +333,11 @@ impl Default for Strategy {
             xfetch_beta: 1.0,
             swr_ms: 30_000,
             outbox_poll_ms: 100,
+            wait_max_ms: 1000,
+            unsafe_unlock: false,
+            lease_token_interval_ms: 0,
+            lease_stale_ms: 0,
+            accept_stale: false,
         }
     }
 }
@@ -630,6 +655,12 @@ impl Scenario {
         check_millis("strategy.write_behind_ms", self.strategy.write_behind_ms)?;
         check_millis("strategy.swr_ms", self.strategy.swr_ms)?;
         check_millis("strategy.outbox_poll_ms", self.strategy.outbox_poll_ms)?;
+        check_millis("strategy.wait_max_ms", self.strategy.wait_max_ms)?;
+        check_millis(
+            "strategy.lease_token_interval_ms",
+            self.strategy.lease_token_interval_ms,
+        )?;
+        check_millis("strategy.lease_stale_ms", self.strategy.lease_stale_ms)?;
         if self.strategy.channel == Channel::Outbox && self.strategy.outbox_poll_ms == 0 {
             return Err(ScenarioError::at(
                 "strategy.outbox_poll_ms",
@@ -665,6 +696,17 @@ impl Scenario {
                     format!("expected a probability from 0 to 1, got {p}"),
                 ));
             }
+        }
+        if self.strategy.channel.at_least_once() && self.bus.loss >= 1.0 {
+            // Every publish would go unacknowledged and be retried for ever.
+            return Err(ScenarioError::at(
+                "bus.loss",
+                format!(
+                    "expected a probability below 1 with channel \"{}\" (an unacknowledged publish is retried until the bus takes it), got {}",
+                    self.strategy.channel.name(),
+                    self.bus.loss
+                ),
+            ));
         }
         if self.bus.partitions == 0 || self.bus.partitions > MAX_PARTITIONS {
             return Err(ScenarioError::at(

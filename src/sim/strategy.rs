@@ -4,7 +4,7 @@
 //! could see is one the engine can produce.
 
 use super::coroutine::Io;
-use super::ops::{Cached, KeyId, LeaseGrant, Stamp, Value, Version, WriteId};
+use super::ops::{Cached, KeyId, LeaseGrant, Stamp, Value, Version, Versioned, WriteId};
 use super::scenario::{Channel, Millis, Stampede, Strategy, WriteStrategy};
 
 /// Where a read's value came from.
@@ -26,6 +26,9 @@ pub enum Served {
         value: Cached,
         /// Cache hit or DB.
         source: Source,
+        /// Its wait for another reader's fill (lock or lease) ran out and
+        /// it read the DB itself, without filling the cache.
+        fallback: bool,
     },
     /// A write was acknowledged.
     Write {
@@ -35,6 +38,24 @@ pub enum Served {
     },
 }
 
+/// A read answered from the cache.
+fn hit(value: Cached) -> Served {
+    Served::Read {
+        value,
+        source: Source::Cache,
+        fallback: false,
+    }
+}
+
+/// A read answered from the DB.
+fn from_db(row: Versioned) -> Served {
+    Served::Read {
+        value: row.into(),
+        source: Source::Db,
+        fallback: false,
+    }
+}
+
 /// Cache-aside read: serve a hit; on a miss read the DB and fill the cache.
 ///
 /// The fill is the read's weak point: between `db_read` and `cache_set` a
@@ -42,40 +63,83 @@ pub enum Served {
 /// back. Invalidate-on-write does not prevent that; the engine can show it.
 pub async fn cache_aside_read(io: Io, key: KeyId) -> Served {
     if let Some(value) = io.cache_get(key).await {
-        return Served::Read {
-            value,
-            source: Source::Cache,
-        };
+        return hit(value);
     }
     let row = io.db_read(key).await;
     io.cache_set(key, row.clone()).await;
-    Served::Read {
-        value: row.into(),
-        source: Source::Db,
+    from_db(row)
+}
+
+/// How long a reader waits for another reader's fill (a lease or a lock),
+/// and how often it looks again.
+#[derive(Clone, Copy, Debug)]
+pub struct Waiting {
+    /// Look again this often.
+    pub retry_ms: Millis,
+    /// Give up this long after the first refusal.
+    pub wait_max_ms: Millis,
+    /// When the first refusal came, once it has.
+    deadline: Option<Millis>,
+}
+
+impl Waiting {
+    /// A wait that has not started.
+    pub fn new(strategy: &Strategy) -> Self {
+        Waiting {
+            retry_ms: strategy.retry_ms,
+            wait_max_ms: strategy.wait_max_ms,
+            deadline: None,
+        }
+    }
+
+    /// After a refusal: sleeps until the next look and returns `true`, or
+    /// returns `false` when the wait has run out. The last look falls on
+    /// the deadline itself, so no reader waits longer than `wait_max_ms`.
+    async fn again(&mut self, io: &Io) -> bool {
+        let now = io.now();
+        let deadline = *self.deadline.get_or_insert(now + self.wait_max_ms);
+        if now >= deadline {
+            return false;
+        }
+        io.sleep_until((now + self.retry_ms).min(deadline)).await;
+        true
     }
 }
 
-/// memcache leases: a miss hands one reader a lease to fill the key; the
-/// others retry. A delete invalidates the lease, so a reader whose DB read
-/// predates a write cannot put the old value back: its set is rejected.
-pub async fn lease_read(io: Io, key: KeyId, retry_ms: Millis) -> Served {
+/// A reader whose wait ran out reads the DB itself and does not fill the
+/// cache (the fill belongs to the holder of the lease or lock).
+async fn fallback_read(io: &Io, key: KeyId) -> Served {
+    let row = io.db_read(key).await;
+    Served::Read {
+        value: row.into(),
+        source: Source::Db,
+        fallback: true,
+    }
+}
+
+/// memcache leases (Facebook, NSDI 2013, section 3.2.1): a miss hands one
+/// reader a lease to fill the key; the others wait and look again, for at
+/// most `wait_max_ms`, then read the DB without filling. A delete
+/// invalidates the lease, so a reader whose DB read predates a write cannot
+/// put the old value back: its set is rejected. While a deleted value is
+/// kept as stale, a reader refused a token may return it at once
+/// (`accept_stale`): the paper's answer to a write-heavy hot key.
+pub async fn lease_read(io: Io, key: KeyId, strategy: Strategy) -> Served {
+    let mut waiting = Waiting::new(&strategy);
     loop {
         match io.lease_get(key).await {
-            LeaseGrant::Hit(value) => {
-                return Served::Read {
-                    value,
-                    source: Source::Cache,
-                };
-            }
+            LeaseGrant::Hit(value) => return hit(value),
             LeaseGrant::Lease(token) => {
                 let row = io.db_read(key).await;
                 io.lease_set(key, row.clone(), token).await;
-                return Served::Read {
-                    value: row.into(),
-                    source: Source::Db,
-                };
+                return from_db(row);
             }
-            LeaseGrant::Wait => io.sleep(retry_ms).await,
+            LeaseGrant::Stale(value) if strategy.accept_stale => return hit(value),
+            LeaseGrant::Stale(_) | LeaseGrant::Wait => {
+                if !waiting.again(&io).await {
+                    return fallback_read(&io, key).await;
+                }
+            }
         }
     }
 }
@@ -104,7 +168,9 @@ pub async fn invalidate_on_write(
         }
         // A dual write: if the app dies between the commit and this publish,
         // the invalidation is never sent.
-        Channel::Event => io.publish(key, None).await,
+        Channel::Event => {
+            io.publish(key, None).await;
+        }
         // The commit itself emits the event (CDC), or the relay publishes
         // the outbox row committed with it.
         Channel::Cdc | Channel::Outbox => {}
@@ -142,7 +208,9 @@ pub async fn update_on_write(
         Channel::Inline => {
             io.cache_set(key, Cached { value, stamp }).await;
         }
-        Channel::Event => io.publish(key, Some(Cached { value, stamp })).await,
+        Channel::Event => {
+            io.publish(key, Some(Cached { value, stamp })).await;
+        }
         Channel::Cdc | Channel::Outbox => {}
     }
     Served::Write {
@@ -212,26 +280,34 @@ pub async fn flush_after(
     Served::Write { version }
 }
 
-/// A lock against stampedes: on a miss, the reader that adds the key's lock
-/// entry reads the DB and fills the cache; the others retry the cache.
-pub async fn lock_read(io: Io, key: KeyId, retry_ms: Millis) -> Served {
+/// A lock against stampedes (Redis `SET lock:k token NX PX`): on a miss,
+/// the reader that adds the key's lock reads the cache again (a holder
+/// before it may have filled it), then the DB, fills the cache and releases
+/// the lock with compare-and-delete, so it never deletes a lock that
+/// expired and was taken by another. The others look again every
+/// `retry_ms`, for at most `wait_max_ms`, then read the DB without filling.
+/// `unsafe_unlock` releases with a plain delete instead: the pitfall Redis's
+/// docs warn about.
+pub async fn lock_read(io: Io, key: KeyId, strategy: Strategy) -> Served {
+    let mut waiting = Waiting::new(&strategy);
     loop {
         if let Some(value) = io.cache_get(key).await {
-            return Served::Read {
-                value,
-                source: Source::Cache,
-            };
+            return hit(value);
         }
-        if io.lock_add(key).await {
+        if let Some(token) = io.lock_add(key).await {
+            let compare = !strategy.unsafe_unlock;
+            if let Some(value) = io.cache_get(key).await {
+                io.unlock(key, token, compare).await;
+                return hit(value);
+            }
             let row = io.db_read(key).await;
             io.cache_set(key, row.clone()).await;
-            io.unlock(key).await;
-            return Served::Read {
-                value: row.into(),
-                source: Source::Db,
-            };
+            io.unlock(key, token, compare).await;
+            return from_db(row);
         }
-        io.sleep(retry_ms).await;
+        if !waiting.again(&io).await {
+            return fallback_read(&io, key).await;
+        }
     }
 }
 
@@ -240,19 +316,13 @@ pub async fn lock_read(io: Io, key: KeyId, retry_ms: Millis) -> Served {
 /// Instances do not coordinate, so each can still read the DB once.
 pub async fn singleflight_read(io: Io, key: KeyId) -> Served {
     if let Some(value) = io.cache_get(key).await {
-        return Served::Read {
-            value,
-            source: Source::Cache,
-        };
+        return hit(value);
     }
     let (row, leader) = io.db_read_shared(key).await;
     if leader {
         io.cache_set(key, row.clone()).await;
     }
-    Served::Read {
-        value: row.into(),
-        source: Source::Db,
-    }
+    from_db(row)
 }
 
 /// XFetch or stale-while-revalidate: a hit may start a background refresh
@@ -265,10 +335,7 @@ pub async fn refreshing_read(io: Io, key: KeyId) -> Served {
         if refresh {
             io.refresh_in_background(key);
         }
-        return Served::Read {
-            value,
-            source: Source::Cache,
-        };
+        return hit(value);
     }
     recompute(io, key).await
 }
@@ -280,17 +347,17 @@ pub async fn recompute(io: Io, key: KeyId) -> Served {
     let row = io.db_read(key).await;
     let cost_ms = io.now() - before;
     io.cache_set_computed(key, row.clone(), cost_ms).await;
-    Served::Read {
-        value: row.into(),
-        source: Source::Db,
-    }
+    from_db(row)
 }
 
 /// The outbox relay: every `poll_ms` (on a fixed grid) it reads the unsent
-/// rows, publishes each, then marks them all sent. A crash between the
-/// publishing and the marking makes the next relay publish them again: at
-/// least once. It stops after a poll that finds nothing (a new row starts
-/// it again).
+/// rows, publishes them in order, then marks sent the ones the bus
+/// acknowledged. At the first publish the bus does not acknowledge it
+/// stops publishing (a later row of the same key must not overtake it):
+/// that row and the rest stay unsent and go again at the next poll. A crash
+/// between the publishing and the marking makes the next relay publish
+/// them again (a duplicate). At least once, never lost. It stops after a
+/// poll that finds nothing (a new row starts it again).
 pub async fn relay(io: Io, poll_ms: Millis) -> Served {
     loop {
         let next_tick = (io.now() / poll_ms + 1) * poll_ms;
@@ -299,11 +366,16 @@ pub async fn relay(io: Io, poll_ms: Millis) -> Served {
         if rows.is_empty() {
             return Served::Write { version: None };
         }
+        let mut acknowledged = Vec::with_capacity(rows.len());
         for row in &rows {
-            io.publish(row.key, row.payload.clone()).await;
+            if !io.publish_row(row).await.acknowledged() {
+                break;
+            }
+            acknowledged.push(row.id);
         }
-        io.outbox_mark_sent(rows.iter().map(|row| row.id).collect())
-            .await;
+        if !acknowledged.is_empty() {
+            io.outbox_mark_sent(acknowledged).await;
+        }
     }
 }
 
@@ -325,9 +397,9 @@ pub async fn apply_event(io: Io, key: KeyId, payload: Option<Cached>) -> Served 
 pub async fn read(io: Io, strategy: Strategy, key: KeyId) -> Served {
     match strategy.stampede {
         Stampede::None => cache_aside_read(io, key).await,
-        Stampede::Lock => lock_read(io, key, strategy.retry_ms).await,
+        Stampede::Lock => lock_read(io, key, strategy).await,
         Stampede::Singleflight => singleflight_read(io, key).await,
-        Stampede::Lease => lease_read(io, key, strategy.retry_ms).await,
+        Stampede::Lease => lease_read(io, key, strategy).await,
         Stampede::Xfetch | Stampede::Swr => refreshing_read(io, key).await,
     }
 }

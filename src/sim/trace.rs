@@ -14,7 +14,7 @@ use serde::{Serialize, Serializer};
 
 use super::scenario::RequestOp;
 
-use crate::sim::ops::{Cached, LeaseGrant, Op, Reply, SetOutcome, Stamp, Version};
+use crate::sim::ops::{Cached, LeaseGrant, Op, Reply, SetOutcome, Stamp, Unlocked, Version};
 use crate::sim::scenario::Millis;
 
 /// One operation as it happened: issued at `start_ms`, took effect at `end_ms`.
@@ -91,6 +91,14 @@ pub enum Fact {
     Refused,
     /// A cache delete.
     Deleted,
+    /// A lease get refused this reader a token (it waits, or takes the
+    /// kept stale value).
+    Refusal,
+    /// A lock add found another's lock.
+    LockRefused,
+    /// A plain-delete unlock removed another holder's lock (the caller's
+    /// own had expired).
+    DeletedAnothersLock,
 }
 
 /// What `op` with `reply` did to its key's versions.
@@ -106,7 +114,10 @@ pub(crate) fn fact_of(op: &Op, reply: &Reply) -> Fact {
         (_, Reply::LeaseGet(LeaseGrant::Hit(value))) => Fact::Got {
             version: committed(value),
         },
-        (_, Reply::LeaseGet(_)) => Fact::Got { version: None },
+        (_, Reply::LeaseGet(LeaseGrant::Lease(_))) => Fact::Got { version: None },
+        (_, Reply::LeaseGet(_)) => Fact::Refusal,
+        (_, Reply::LockAdd { token: None }) => Fact::LockRefused,
+        (_, Reply::Unlock(Unlocked::DeletedAnothers(_))) => Fact::DeletedAnothersLock,
         (_, Reply::DbRead(row) | Reply::SharedRead { row, .. }) => Fact::Read {
             version: row.version,
         },

@@ -3,8 +3,8 @@
 
 use super::ops::OutboxRow;
 use super::ops::{
-    Cached, KeyId, LeaseGrant, LeaseToken, Op, Rejection, Reply, SetOutcome, Stamp, Value, Version,
-    Versioned, WriteId,
+    Cached, KeyId, LeaseGrant, LeaseToken, LockToken, Op, Rejection, Reply, SetOutcome, Stamp,
+    Unlocked, Value, Version, Versioned, WriteId,
 };
 use super::rng::SimRng;
 use super::scenario::Millis;
@@ -33,16 +33,42 @@ pub struct Lease {
     pub expires_ms: Millis,
 }
 
+/// A key's lock entry (`SET lock:k token NX PX lock_ttl_ms`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Lock {
+    /// The token its holder put there.
+    pub token: LockToken,
+    /// When the entry expires (and another reader may take the lock).
+    pub expires_ms: Millis,
+}
+
+/// A value a delete left behind under memcache leases, kept as stale.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct KeptStale {
+    /// The deleted value.
+    pub value: Cached,
+    /// Until when it is kept.
+    pub expires_ms: Millis,
+}
+
 /// A Redis/memcached-like cache holding at most one entry per key.
 #[derive(Clone, Debug, Default, Hash)]
 pub struct Cache {
     entries: Vec<Option<CacheEntry>>,
     leases: Vec<Option<Lease>>,
     next_token: u64,
-    /// Per key: until when its lock entry is held.
-    locks: Vec<Option<Millis>>,
+    /// Per key: when the last lease token was handed out (the token rate
+    /// limit counts from there).
+    last_token_ms: Vec<Option<Millis>>,
+    /// Per key: a deleted value kept as stale (leases).
+    kept_stale: Vec<Option<KeptStale>>,
+    /// Per key: its lock entry, if it was ever taken.
+    locks: Vec<Option<Lock>>,
+    next_lock_token: u64,
     /// Stale-while-revalidate: how long past expiry an entry is still served.
     pub grace_ms: Millis,
+    /// Leases: how long a delete keeps the deleted value as stale (0: not).
+    pub stale_keep_ms: Millis,
 }
 
 impl Cache {
@@ -52,8 +78,12 @@ impl Cache {
             entries: vec![None; keys],
             leases: vec![None; keys],
             next_token: 1,
+            last_token_ms: vec![None; keys],
+            kept_stale: vec![None; keys],
             locks: vec![None; keys],
+            next_lock_token: 1,
             grace_ms: 0,
+            stale_keep_ms: 0,
         }
     }
 
@@ -73,6 +103,8 @@ impl Cache {
             .collect();
         self.entries.iter_mut().for_each(|e| *e = None);
         self.leases.iter_mut().for_each(|l| *l = None);
+        self.last_token_ms.iter_mut().for_each(|t| *t = None);
+        self.kept_stale.iter_mut().for_each(|k| *k = None);
         self.locks.iter_mut().for_each(|l| *l = None);
         dirty
     }
@@ -88,9 +120,21 @@ impl Cache {
         self.leases[key.0 as usize].as_ref()
     }
 
-    /// Until when `key`'s lock entry is held, if it was ever taken.
-    pub fn lock(&self, key: KeyId) -> Option<Millis> {
+    /// `key`'s lock entry, if it was ever taken (expired or not).
+    pub fn lock(&self, key: KeyId) -> Option<Lock> {
         self.locks[key.0 as usize]
+    }
+
+    /// `key`'s live lock entry at `now`.
+    fn live_lock(&self, key: KeyId, now: Millis) -> Option<Lock> {
+        self.lock(key).filter(|lock| now < lock.expires_ms)
+    }
+
+    /// The deleted value `key` keeps as stale at `now` (leases), if any.
+    pub fn kept_stale(&self, key: KeyId, now: Millis) -> Option<&KeptStale> {
+        self.kept_stale[key.0 as usize]
+            .as_ref()
+            .filter(|kept| now < kept.expires_ms)
     }
 
     /// Stores an entry, replacing any other.
@@ -100,8 +144,21 @@ impl Cache {
 
     /// Removes the entry of `key` and invalidates any lease on it; reports
     /// whether a live entry was there.
+    ///
+    /// Under leases with stale values, a live entry it removes is kept as
+    /// stale for `stale_keep_ms`; deleting a key with no live entry leaves
+    /// what is kept, and its expiry, as they are.
     pub fn delete(&mut self, key: KeyId, now: Millis) -> bool {
-        let was_live = self.live(key, now).is_some();
+        let live = self.live(key, now).map(|entry| entry.value.clone());
+        let was_live = live.is_some();
+        if let Some(value) = live
+            && self.stale_keep_ms > 0
+        {
+            self.kept_stale[key.0 as usize] = Some(KeptStale {
+                value,
+                expires_ms: now + self.stale_keep_ms,
+            });
+        }
         self.entries[key.0 as usize] = None;
         self.leases[key.0 as usize] = None;
         was_live
@@ -214,6 +271,8 @@ pub struct World {
     /// How long a lease (or lock) stays outstanding before another reader
     /// may take one.
     pub lease_ttl_ms: Millis,
+    /// At most one lease token per key this often (0: no limit).
+    pub lease_token_interval_ms: Millis,
     /// XFetch's beta, when reads use XFetch.
     pub xfetch_beta: Option<f64>,
 }
@@ -237,16 +296,32 @@ impl World {
                 cost_ms,
             } => Reply::CacheSet(self.store(*key, value, false, *cost_ms, now, rng)),
             Op::LockAdd { key } => {
-                let lock = &mut self.cache.locks[key.0 as usize];
-                let acquired = lock.is_none_or(|until| until <= now);
-                if acquired {
-                    *lock = Some(now + self.lease_ttl_ms);
+                if self.cache.live_lock(*key, now).is_some() {
+                    return Reply::LockAdd { token: None };
                 }
-                Reply::LockAdd { acquired }
+                let token = LockToken(self.cache.next_lock_token);
+                self.cache.next_lock_token += 1;
+                self.cache.locks[key.0 as usize] = Some(Lock {
+                    token,
+                    expires_ms: now + self.lease_ttl_ms,
+                });
+                Reply::LockAdd { token: Some(token) }
             }
-            Op::Unlock { key } => {
-                self.cache.locks[key.0 as usize] = None;
-                Reply::Unlock
+            Op::Unlock {
+                key,
+                token,
+                compare,
+            } => {
+                let outcome = match self.cache.live_lock(*key, now) {
+                    None => Unlocked::Expired,
+                    Some(held) if held.token == *token => Unlocked::Released,
+                    Some(held) if *compare => Unlocked::HeldByAnother(held.token),
+                    Some(held) => Unlocked::DeletedAnothers(held.token),
+                };
+                if matches!(outcome, Unlocked::Released | Unlocked::DeletedAnothers(_)) {
+                    self.cache.locks[key.0 as usize] = None;
+                }
+                Reply::Unlock(outcome)
             }
             Op::CacheGetRefreshing { key } => {
                 let Some(entry) = self.cache.live(*key, now) else {
@@ -397,12 +472,21 @@ impl World {
         if let Some(entry) = self.cache.live(key, now) {
             return LeaseGrant::Hit(self.as_of_now(&entry.value));
         }
-        let slot = &mut self.cache.leases[key.0 as usize];
-        if slot.is_some_and(|lease| now < lease.expires_ms) {
-            return LeaseGrant::Wait;
+        let index = key.0 as usize;
+        let outstanding = self.cache.leases[index].is_some_and(|lease| now < lease.expires_ms);
+        let rate_limited = self.lease_token_interval_ms > 0
+            && self.cache.last_token_ms[index]
+                .is_some_and(|last| now < last + self.lease_token_interval_ms);
+        if outstanding || rate_limited {
+            return match self.cache.kept_stale(key, now) {
+                Some(kept) => LeaseGrant::Stale(self.as_of_now(&kept.value)),
+                None => LeaseGrant::Wait,
+            };
         }
         let token = LeaseToken(self.cache.next_token);
         self.cache.next_token += 1;
+        self.cache.last_token_ms[index] = Some(now);
+        let slot = &mut self.cache.leases[index];
         *slot = Some(Lease {
             token,
             expires_ms: now + self.lease_ttl_ms,

@@ -103,6 +103,7 @@ impl Playground {
                 let request = requests.get(index)?;
                 explain::stale_read(trace, request)
                     .or_else(|| explain::phantom_read(trace, request))
+                    .or_else(|| explain::fallback_read(trace, request))
             }
             Selection::Lost(step) => explain::lost_writes(trace, step),
             Selection::Op(step) => trace.get(step).map(|event| Explanation {

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use super::queue::{Event, EventQueue};
 use super::{Actor, Simulation, strategy};
 use crate::sim::coroutine::{Coroutine, Input, Resume, SharedCoroutine};
-use crate::sim::ops::{KeyId, Op, Reply, Resource, Stamp, Value, WriteId};
+use crate::sim::ops::{KeyId, Op, Reply, Resource, Stamp, Value, Versioned, WriteId};
 use crate::sim::scenario::{Millis, RequestOp, RequestSpec, Strategy};
 use crate::sim::strategy::Served;
 
@@ -80,6 +80,9 @@ pub struct ActorRun {
     pub(super) aborting: bool,
     /// The operation it waits on, and when it issued it.
     pub(super) pending: Option<(Op, Millis)>,
+    /// Timed mode: the row its pending DB read sees, as of the read's
+    /// issue (a statement's snapshot under READ COMMITTED).
+    pub(super) snapshot: Option<Versioned>,
     /// It was stopped by an app crash before it answered.
     pub aborted: bool,
 }
@@ -100,6 +103,7 @@ impl ActorRun {
             coroutine: None,
             aborting: false,
             pending: None,
+            snapshot: None,
             aborted: false,
         }
     }
@@ -118,6 +122,7 @@ impl ActorRun {
         }
         self.aborting.hash(state);
         self.pending.hash(state);
+        self.snapshot.hash(state);
     }
 }
 
@@ -381,6 +386,15 @@ impl Simulation {
                     if op.resource() == Resource::DbRead {
                         self.counters.read_issued(&mut self.series, self.now);
                     }
+                    if let Op::DbRead { key } = op
+                        && self.scenario.schedule.is_none()
+                    {
+                        // Every strategy issues a DB read right after an
+                        // effect (none sleeps into one), so the database as
+                        // it is now is the database at the read's issue.
+                        debug_assert_eq!(issued_ms, self.now, "a DB read is issued now");
+                        self.actors[actor].snapshot = Some(self.world.db.row(key).clone());
+                    }
                     let at = issued_ms + self.latency(op.resource(), issued_ms);
                     self.actors[actor].pending = Some((op, issued_ms));
                     self.queue.push(at, Event::Effect { actor });
@@ -431,7 +445,10 @@ impl Simulation {
             let bucket = self.series.at(*end);
             bucket.answered += 1;
             match served {
-                Served::Read { value, .. } => {
+                Served::Read {
+                    value, fallback, ..
+                } => {
+                    self.counters.fallback_reads += u64::from(*fallback);
                     let stale = self.world.db.is_stale(run.key, start, value);
                     bucket.read_latency.record(latency);
                     bucket.stale_reads += u64::from(stale);
@@ -472,6 +489,7 @@ impl Simulation {
     /// takes effect, and a request that had not answered is `aborted`.
     pub(super) fn abort(&mut self, actor: usize) {
         self.queue.remove_effects_of(actor);
+        self.actors[actor].snapshot = None;
         if let Some((op, _)) = self.actors[actor].pending.take()
             && op.resource() == Resource::DbRead
         {

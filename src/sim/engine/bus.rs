@@ -10,7 +10,7 @@ use super::faults::consumer_paused_until;
 use super::queue::Event;
 use super::{Actor, OpName, Simulation, strategy};
 use crate::sim::coroutine::Coroutine;
-use crate::sim::ops::{Cached, KeyId, Reply, Stamp};
+use crate::sim::ops::{Cached, KeyId, Published, Reply, Stamp};
 use crate::sim::scenario::{Channel, Millis, WriteStrategy};
 use serde::Serialize;
 
@@ -36,6 +36,9 @@ pub(super) struct Bus {
     /// partition's queue that the clock has not reached yet (they count as
     /// delivered once it does, as in a timed run).
     deliveries_ahead: Vec<Millis>,
+    /// Outbox rows whose last publication went unacknowledged (publishing
+    /// one again counts as a retry). Only counts depend on it.
+    unacknowledged_rows: std::collections::BTreeSet<u64>,
 }
 
 /// One ordered partition and its consumer.
@@ -70,10 +73,12 @@ pub struct BusCounters {
     pub published: u64,
     /// Events delivered to the consumer (duplicates included).
     pub delivered: u64,
-    /// Events lost (loss probability or `bus_drop`).
+    /// Fire-and-forget events lost (loss probability or `bus_drop`).
     pub lost: u64,
     /// Events delivered twice.
     pub duplicated: u64,
+    /// Publications again after an unacknowledged one (CDC, outbox).
+    pub retried: u64,
 }
 
 impl Bus {
@@ -145,20 +150,40 @@ impl Simulation {
         bus.counters.delivered += (before - bus.deliveries_ahead.len()) as u64;
     }
 
-    /// Puts an event on the bus now: lost, or delivered to its partition's
-    /// consumer after the bus delay (once or, duplicated, twice). Returns
-    /// the partition, or `None` if lost.
-    pub(super) fn publish(&mut self, event: BusEvent) -> Option<u32> {
+    /// The relay (or, with `row: None`, an app) publishes an event now.
+    pub(super) fn publish_row(&mut self, event: BusEvent, row: Option<u64>) -> Published {
+        if let Some(row) = row
+            && self.bus.unacknowledged_rows.remove(&row)
+        {
+            self.bus.counters.retried += 1;
+        }
+        let outcome = self.publish(event, self.now);
+        if let (Some(row), Published::Unacknowledged) = (row, outcome) {
+            self.bus.unacknowledged_rows.insert(row);
+        }
+        outcome
+    }
+
+    /// Puts an event on the bus at `published_ms` (now, or a CDC retry's
+    /// instant): delivered to its partition's consumer after the bus delay
+    /// (once or, duplicated, twice), or not taken: lost (an app's
+    /// fire-and-forget publish) or unacknowledged (CDC and the outbox
+    /// relay, which publish it again).
+    pub(super) fn publish(&mut self, event: BusEvent, published_ms: Millis) -> Published {
         let bus = &self.scenario.bus;
         self.bus.counters.published += 1;
-        if self.bus.drop_next > 0 {
+        let not_taken = if self.bus.drop_next > 0 {
             self.bus.drop_next -= 1;
+            true
+        } else {
+            bus.loss > 0.0 && self.rng.unit_open_closed() <= bus.loss
+        };
+        if not_taken {
+            if self.scenario.strategy.channel.at_least_once() {
+                return Published::Unacknowledged;
+            }
             self.bus.counters.lost += 1;
-            return None;
-        }
-        if bus.loss > 0.0 && self.rng.unit_open_closed() <= bus.loss {
-            self.bus.counters.lost += 1;
-            return None;
+            return Published::Lost;
         }
         let partition = if bus.keyed {
             key_partition(&self.key_names[event.key.0 as usize], bus.partitions)
@@ -178,7 +203,7 @@ impl Simulation {
             .copied()
             .unwrap_or(0);
         let state = &mut self.bus.partitions[partition as usize];
-        let at = (self.now + bus.delay_ms + jitter + lag).max(state.last_delivery_ms);
+        let at = (published_ms + bus.delay_ms + jitter + lag).max(state.last_delivery_ms);
         state.last_delivery_ms = at;
         let duplicate = bus.duplicate > 0.0 && self.rng.unit_open_closed() <= bus.duplicate;
         let copies = if duplicate {
@@ -198,7 +223,7 @@ impl Simulation {
                 self.queue.push(at, Event::Deliver { partition, event });
             }
         }
-        Some(partition)
+        Published::To(partition)
     }
 
     /// Change data capture: with the `cdc` channel, every commit is read
@@ -217,10 +242,28 @@ impl Simulation {
             }),
             _ => None,
         };
-        let partition = self.publish(BusEvent { key, payload });
-        let result = match partition {
-            Some(p) => format!("commit @{version} sent to partition {p}"),
-            None => format!("commit @{version} lost"),
+        let event = BusEvent { key, payload };
+        // At least once: a publish the bus does not acknowledge is retried
+        // every `retry_ms` until it is. The connector publishes in commit
+        // order, so every later delivery of the partition comes after it
+        // (`publish` never delivers before the partition's last delivery).
+        let mut at = self.now;
+        let mut unacknowledged = 0;
+        let partition = loop {
+            match self.publish(event.clone(), at) {
+                Published::To(p) => break p,
+                _ => {
+                    unacknowledged += 1;
+                    self.bus.counters.retried += 1;
+                    at += self.scenario.strategy.retry_ms;
+                }
+            }
+        };
+        let result = match unacknowledged {
+            0 => format!("commit @{version} sent to partition {partition}"),
+            n => format!(
+                "commit @{version} not acknowledged {n} time(s); sent to partition {partition} at {at} ms"
+            ),
         };
         self.note(Actor::Cdc, OpName::BusPublish, Some(key), result);
     }

@@ -27,6 +27,9 @@ pub struct Counters {
     pub rejected_sets: u64,
     /// Cache deletes.
     pub cache_deletes: u64,
+    /// Reads whose wait for a lock or lease ran out and that read the DB
+    /// themselves (scripted and generated).
+    pub fallback_reads: u64,
 }
 
 impl Counters {
@@ -47,7 +50,7 @@ impl Counters {
                 c.cache_misses += 1;
                 bucket.misses += 1;
             }
-            Reply::LockAdd { .. } | Reply::Unlock => {}
+            Reply::LockAdd { .. } | Reply::Unlock(_) => {}
             Reply::CacheSet(outcome) | Reply::LeaseSet(outcome) => {
                 c.cache_sets += 1;
                 if matches!(outcome, SetOutcome::Rejected(_)) {
@@ -66,7 +69,7 @@ impl Counters {
                 bucket.db_writes += 1;
             }
             // `writes` counts commits of keys; marking outbox rows is not one.
-            Reply::Flush { version: None } | Reply::Publish { .. } | Reply::MarkedSent => {}
+            Reply::Flush { version: None } | Reply::Publish(_) | Reply::MarkedSent => {}
         }
     }
 

@@ -83,6 +83,9 @@ pub struct Simulation {
     write_behind: WriteBehind,
     flights: Flights,
     bus: Bus,
+    /// Per key: who took its current lock, with which token (for the
+    /// inspector; history, not state: the token itself is in the cache).
+    lock_holders: Vec<Option<(crate::sim::ops::LockToken, Actor)>>,
 }
 
 /// What a step was: an actor's operation taking effect, or a fault.
@@ -119,6 +122,9 @@ impl Simulation {
         let mut cache = Cache::new(key_names.len());
         if scenario.strategy.stampede == Stampede::Swr {
             cache.grace_ms = scenario.strategy.swr_ms;
+        }
+        if scenario.strategy.stampede == Stampede::Lease {
+            cache.stale_keep_ms = scenario.strategy.lease_stale_ms;
         }
         if scenario.prewarm {
             for index in 0..key_names.len() {
@@ -168,6 +174,7 @@ impl Simulation {
                 ttl_jitter_ms: scenario.strategy.ttl_jitter_ms,
                 versioned_sets: scenario.strategy.versioned_sets,
                 lease_ttl_ms: scenario.strategy.lock_ttl_ms,
+                lease_token_interval_ms: scenario.strategy.lease_token_interval_ms,
                 xfetch_beta: (scenario.strategy.stampede == Stampede::Xfetch)
                     .then_some(scenario.strategy.xfetch_beta),
             },
@@ -184,6 +191,7 @@ impl Simulation {
             write_behind: WriteBehind::new(key_count),
             flights: Flights::default(),
             bus: Bus::new(scenario.bus.partitions),
+            lock_holders: vec![None; key_count],
         };
         for (stream, at) in first_arrivals.into_iter().enumerate() {
             sim.queue.push(at, Event::Generate(stream));
@@ -292,6 +300,14 @@ impl Simulation {
     /// The cache and the database.
     pub fn world(&self) -> &World {
         &self.world
+    }
+
+    /// Who took `key`'s lock with `token`, if that is its latest lock.
+    pub fn lock_holder(&self, key: KeyId, token: crate::sim::ops::LockToken) -> Option<&Actor> {
+        match &self.lock_holders[key.0 as usize] {
+            Some((held, actor)) if *held == token => Some(actor),
+            _ => None,
+        }
     }
 
     /// The name of a key.
@@ -579,12 +595,22 @@ impl Simulation {
             Op::Flush { key, period } if !self.write_behind.is_current(key, period) => {
                 Reply::Flush { version: None }
             }
-            Op::Publish { key, ref payload } => Reply::Publish {
-                partition: self.publish(BusEvent {
+            Op::Publish {
+                key,
+                ref payload,
+                row,
+            } => Reply::Publish(self.publish_row(
+                BusEvent {
                     key,
                     payload: payload.clone(),
-                }),
-            },
+                },
+                row,
+            )),
+            // A DB read issued earlier (timed mode) returns the row as of
+            // its issue: its snapshot.
+            Op::DbRead { .. } if self.actors[actor].snapshot.is_some() => {
+                Reply::DbRead(self.actors[actor].snapshot.take().expect("checked"))
+            }
             _ => self.world.apply(&op, self.now, &mut self.rng),
         };
         // The leader of a singleflight read shares its row with the others.
@@ -623,6 +649,9 @@ impl Simulation {
         }
         if matches!(op, Op::DbWriteOutbox { .. }) {
             self.ensure_relay();
+        }
+        if let (Reply::LockAdd { token: Some(token) }, Some(key)) = (&reply, key) {
+            self.lock_holders[key.0 as usize] = Some((*token, self.actor(actor)));
         }
         if self.actors[actor].aborting {
             // Its app instance crashed: it stops after this step.
