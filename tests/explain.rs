@@ -137,11 +137,11 @@ fn every_stale_window_and_read_of_every_lesson_is_explained() {
     }
 }
 
-/// write-through (trace: 0 W1 caches A at 1, 1 W2 caches B at 1, 2 R0 gets
+/// cache-then-db (trace: 0 W1 caches A at 1, 1 W2 caches B at 1, 2 R0 gets
 /// B at 6, 3 W2 commits B as @2 at 21, 4 W1 commits A as @3 at 21, 5 R).
 #[test]
 fn an_ahead_window_names_the_write_that_led_and_what_ended_it() {
-    let report = report_of("write-through");
+    let report = report_of("cache-then-db");
     let trace = report.trace.as_deref().unwrap();
     let w = &report.divergence[0];
     assert_eq!(w.kind, DivergenceKind::Ahead);

@@ -47,6 +47,7 @@ fn states() -> impl Strategy<Value = LinkState> {
                     speed,
                     axis: axis.map(str::to_string),
                     selected: selected.map(|(kind, index)| format!("{kind}:{index}")),
+                    notice: None,
                 }
             },
         )
@@ -136,7 +137,7 @@ proptest! {
     #[test]
     fn every_state_round_trips(state in states()) {
         let text = link::encode(&state);
-        prop_assert!(text.starts_with("v1."));
+        prop_assert!(text.starts_with("v2."));
         prop_assert!(text[3..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         prop_assert_eq!(link::decode(&text).unwrap(), state.clone());
         prop_assert_eq!(link::decode(&format!("#{text}")).unwrap(), state);
@@ -146,6 +147,7 @@ proptest! {
     fn arbitrary_text_is_refused_with_a_message(text in ".{0,300}") {
         open(&text);
         open(&format!("v1.{text}"));
+        open(&format!("v2.{text}"));
     }
 
     #[test]
@@ -239,6 +241,52 @@ fn extreme_numbers_in_every_field_are_answered() {
         }
     }
     assert!(answered > 500, "only {answered} variants tried");
+}
+
+#[test]
+fn a_revision_1_link_opens_its_write_through_as_cache_then_db_and_says_so() {
+    // Revision 1's write-through lesson, and an edited scenario with its
+    // write-through, in a `v1.` link.
+    let as_revision_1 = |state: &LinkState| format!("v1.{}", &link::encode(state)[3..]);
+    let lesson = link::decode(&as_revision_1(&LinkState {
+        lesson: "write-through".to_string(),
+        step: 2,
+        ..LinkState::default()
+    }))
+    .unwrap();
+    assert_eq!(lesson.lesson, "cache-then-db");
+    assert!(lesson.notice.as_deref().unwrap().contains("cache_then_db"));
+    let mut scenario: serde_json::Value = serde_json::from_str(
+        cachescope::lessons::lesson("cache-then-db")
+            .unwrap()
+            .scenario_json,
+    )
+    .unwrap();
+    scenario["strategy"]["write"] = serde_json::json!("write_through");
+    let edited = link::decode(&as_revision_1(&LinkState {
+        lesson: "read-write-race".to_string(),
+        scenario: Some(scenario),
+        ..LinkState::default()
+    }))
+    .unwrap();
+    assert_eq!(
+        edited.scenario.as_ref().unwrap()["strategy"]["write"],
+        "cache_then_db"
+    );
+    let page = cachescope::model::playground::Playground::from_link(&edited).unwrap();
+    assert!(page.message.as_deref().unwrap().contains("cache_then_db"));
+    // A `v1.` link of anything else opens unchanged and silently; a `v2.`
+    // link's write_through is the cache tier's.
+    let other = LinkState {
+        lesson: "read-write-race".to_string(),
+        ..LinkState::default()
+    };
+    assert_eq!(link::decode(&as_revision_1(&other)).unwrap(), other);
+    let current = LinkState {
+        lesson: "write-through".to_string(),
+        ..LinkState::default()
+    };
+    assert_eq!(link::decode(&link::encode(&current)).unwrap(), current);
 }
 
 #[test]

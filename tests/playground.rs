@@ -253,7 +253,7 @@ mod reducer {
     }
 
     #[test]
-    fn comparing_write_strategies_runs_six_configurations_and_any_opens() {
+    fn comparing_write_strategies_runs_seven_configurations_and_any_opens() {
         use cachescope::model::playground::Variants;
         use cachescope::sim::scenario::WriteStrategy;
         let state = apply(
@@ -261,11 +261,11 @@ mod reducer {
             [Action::Compare(Variants::WriteStrategies)],
         );
         let done = finish_work(state);
-        assert_eq!(done.comparison.len(), 6);
+        assert_eq!(done.comparison.len(), 7);
         assert_eq!(done.comparison[0].label, "invalidate");
         assert!(done.comparison[0].report.stale_ms > 0);
         let added = finish_work(apply(done, [Action::Compare(Variants::Current)]));
-        assert_eq!(added.comparison.len(), 7);
+        assert_eq!(added.comparison.len(), 8);
         let opened = apply(added, [Action::OpenCompared(4)]);
         assert_eq!(opened.base.strategy.write, WriteStrategy::WriteThrough);
         assert!(opened.custom && opened.aggregated.is_none());

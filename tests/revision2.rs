@@ -91,7 +91,7 @@ fn the_outbox_relay_marks_a_row_sent_only_once_the_bus_acknowledged_it() {
     assert_eq!(windows(&report), ["k stale 20-262"]);
     assert_eq!(
         report["bus"],
-        json!({"published": 2, "delivered": 1, "lost": 0, "duplicated": 0, "retried": 1})
+        json!({"published": 2, "delivered": 1, "lost": 0, "duplicated": 0, "retried": 1, "redelivered": 0})
     );
 }
 
@@ -120,7 +120,7 @@ fn cdc_retries_an_unacknowledged_publish_but_an_apps_event_is_lost() {
     assert_eq!(windows(&report), ["k stale 20-81"]);
     assert_eq!(
         report["bus"],
-        json!({"published": 2, "delivered": 1, "lost": 0, "duplicated": 0, "retried": 1})
+        json!({"published": 2, "delivered": 1, "lost": 0, "duplicated": 0, "retried": 1, "redelivered": 0})
     );
 
     // The app's own publish is fire-and-forget: dropped, it is lost, and
@@ -130,7 +130,7 @@ fn cdc_retries_an_unacknowledged_publish_but_an_apps_event_is_lost() {
     let report = run(&event);
     assert_eq!(
         report["bus"],
-        json!({"published": 1, "delivered": 0, "lost": 1, "duplicated": 0, "retried": 0})
+        json!({"published": 1, "delivered": 0, "lost": 1, "duplicated": 0, "retried": 0, "redelivered": 0})
     );
     assert_eq!(windows(&report), ["k stale 20-open"]);
 }
@@ -370,5 +370,274 @@ fn the_stale_window_of_a_snapshot_read_says_the_snapshot_predates_the_commit() {
         "R's DB read, issued at 2 ms, returned v1 at 102 ms (its snapshot predates the commit); \
          W committed v2 at 20 ms and deleted at 22 ms; R set v1 at 104 ms, so the cache is stale \
          until the entry expires"
+    );
+}
+
+#[test]
+fn an_app_crash_cancels_what_was_not_yet_sent_and_lets_what_was_take_effect() {
+    // W (app 0): commit 0-20, delete 20-21 (acknowledged at 21), second
+    // delete due at 20 + 100 = 120. R (app 0): miss 30-31, DB read issued
+    // at 31, lands 41. The crash at 35: R's read was sent (31 < 35), so it
+    // takes effect at 41 and R stops there, aborted, without its set; W's
+    // second delete was not sent (due at 120), so it never happens, and W,
+    // acknowledged, stays ok.
+    let scenario = json!({
+        "keys": {"k": "v1"},
+        "prewarm": true,
+        "strategy": {"double_delete_ms": 100},
+        "requests": [
+            {"id": "W", "op": "write", "key": "k", "value": "v2", "at_ms": 0, "app": 0},
+            {"id": "R", "op": "read", "key": "k", "at_ms": 30, "app": 0}
+        ],
+        "faults": [{"at_ms": 35, "kind": "app_crash", "app": 0}]
+    });
+    let report = run(&scenario);
+    assert_eq!(
+        trace_lines(&report),
+        [
+            "0-20 W db.write k committed @2",
+            "20-21 W cache.delete k deleted",
+            "30-31 R cache.get k miss",
+            "35-35 fault app.crash * app 0 restarts; 2 in-flight request(s) stop",
+            "31-41 R db.read k v2@2",
+        ]
+    );
+    assert_eq!(report["requests"][0]["outcome"], "ok");
+    assert_eq!(report["requests"][1]["outcome"], "aborted");
+    assert_eq!(report["cache"]["deletes"], 1);
+}
+
+#[test]
+fn a_write_through_write_finishes_in_the_cache_tier_when_its_app_crashes() {
+    // W (app 0) reaches the tier at 0-1 and commits 1-21; the crash at 10
+    // cannot stop the tier's work: the set lands 21-22, and only the
+    // reply is dropped (aborted, but committed and cached).
+    let report = run(&json!({
+        "keys": {"k": "v1"},
+        "strategy": {"write": "write_through"},
+        "requests": [{"id": "W", "op": "write", "key": "k", "value": "v2", "at_ms": 0}],
+        "faults": [{"at_ms": 10, "kind": "app_crash", "app": 0}]
+    }));
+    assert!(
+        trace_lines(&report).contains(&"21-22 W cache.set k stored until 300022 ms".to_string())
+    );
+    assert_eq!(report["requests"][0]["outcome"], "aborted");
+    assert_eq!(report["keys"]["k"]["cache"]["value"], "v2");
+    assert_eq!(report["keys"]["k"]["db"]["version"], 2);
+}
+
+#[test]
+fn delete_first_with_a_double_delete_removes_the_refill() {
+    // W: delete 0-1, commit 1-21 (acknowledged), second delete due 21 + 30
+    // = 51, lands 52. R at 2: miss 2-3, reads v1 (its snapshot at 3; the
+    // commit lands at 21) 3-13, sets v1 13-14: stale from the commit (21)
+    // until the second delete (52).
+    let report = run(&json!({
+        "keys": {"k": "v1"},
+        "strategy": {"write": "delete_first", "double_delete_ms": 30},
+        "requests": [
+            {"id": "W", "op": "write", "key": "k", "value": "v2", "at_ms": 0},
+            {"id": "R", "op": "read", "key": "k", "at_ms": 2}
+        ]
+    }));
+    assert!(
+        trace_lines(&report).contains(&"51-52 W cache.delete k deleted".to_string()),
+        "{:#?}",
+        trace_lines(&report)
+    );
+    assert_eq!(windows(&report), ["k stale 21-52"]);
+    assert_eq!(report["requests"][0]["end_ms"], 21);
+}
+
+#[test]
+fn a_miss_reads_a_lagging_replica_and_refills_the_old_value_until_a_double_delete() {
+    // Replica lag 50. W: commit 0-20 (@2 on the primary; the replica
+    // applies it at 70), delete 20-21. R at 30 misses (30-31) and reads the
+    // replica (31-41): v1@1, and sets it 41-42: stale from 42 (and, with
+    // the prewarmed v1, from the commit to the delete, 20-21). R2 at 110
+    // hits v1: a stale read (v2 committed at 20).
+    let mut scenario = json!({
+        "keys": {"k": "v1"},
+        "prewarm": true,
+        "db": {"replica_lag_ms": 50},
+        "requests": [
+            {"id": "W", "op": "write", "key": "k", "value": "v2", "at_ms": 0},
+            {"id": "R", "op": "read", "key": "k", "at_ms": 30},
+            {"id": "R2", "op": "read", "key": "k", "at_ms": 110}
+        ]
+    });
+    let report = run(&scenario);
+    assert_eq!(
+        trace_lines(&report),
+        [
+            "0-20 W db.write k committed @2",
+            "20-21 W cache.delete k deleted",
+            "30-31 R cache.get k miss",
+            "31-41 R db.read k v1@1",
+            "41-42 R cache.set k stored until 300042 ms",
+            "20-70 replica replica.apply k applied v2@2",
+            "110-111 R2 cache.get k hit v1@1",
+        ]
+    );
+    assert_eq!(windows(&report), ["k stale 20-21", "k stale 42-open"]);
+    assert_eq!(report["requests"][2]["stale"], true);
+    // A double delete later than the lag (20 + 80 = 100, landing 101)
+    // removes the refill; R2 misses and reads the caught-up replica.
+    scenario["strategy"] = json!({"double_delete_ms": 80});
+    let report = run(&scenario);
+    assert_eq!(windows(&report), ["k stale 20-21", "k stale 42-101"]);
+    assert_eq!(report["requests"][2]["value"], "v2");
+    assert_eq!(report["requests"][2]["stale"], false);
+
+    // Scheduled: `replica` is an actor; named after R's read, R reads v1.
+    let mut scheduled = json!({
+        "keys": {"k": "v1"},
+        "prewarm": true,
+        "db": {"replica_lag_ms": 50},
+        "requests": [
+            {"id": "W", "op": "write", "key": "k", "value": "v2", "at_ms": 0},
+            {"id": "R", "op": "read", "key": "k", "at_ms": 30}
+        ],
+        "schedule": ["W", "W", "R", "R", "R", "replica"]
+    });
+    let report = run(&scheduled);
+    assert_eq!(report["requests"][1]["value"], "v1");
+    assert_eq!(windows(&report), ["k stale 20-21", "k stale 42-open"]);
+    // Named before R's read (the replica applies at 20 + 50 = 70), R
+    // reads v2.
+    scheduled["schedule"] = json!(["W", "W", "replica", "R", "R", "R"]);
+    let report = run(&scheduled);
+    assert_eq!(report["requests"][1]["value"], "v2");
+    assert!(
+        trace_lines(&report).contains(&"20-70 replica replica.apply k applied v2@2".to_string())
+    );
+    // Naming it with nothing to apply is an error naming the entry.
+    scheduled["schedule"] = json!(["replica"]);
+    assert!(support::rejection(&scheduled).starts_with("schedule[0]:"));
+}
+
+#[test]
+fn a_paused_instance_sees_its_reply_only_when_the_pause_ends_and_its_lock_expires() {
+    // Locks live 50 ms. R1 (app 0): miss 0-1, lock #1 1-2 (until 52),
+    // re-check 2-3, DB read 3-13; app 0 is paused 5-100, so the row waits
+    // until 100. R2 (app 1) at 60: miss 60-61, lock #2 61-62 (R1's expired
+    // at 52), re-check 62-63, read 63-73, fill 73-74, unlock 74-75. R1
+    // resumes at 100: fill 100-101, and its unlock 101-102 finds no lock.
+    let report = run(&json!({
+        "apps": 2,
+        "keys": {"k": "v1"},
+        "strategy": {"stampede": "lock", "lock_ttl_ms": 50},
+        "requests": [
+            {"id": "R1", "op": "read", "key": "k", "at_ms": 0, "app": 0},
+            {"id": "R2", "op": "read", "key": "k", "at_ms": 60, "app": 1}
+        ],
+        "faults": [{"kind": "app_pause", "app": 0, "from_ms": 5, "to_ms": 100}]
+    }));
+    let lines = trace_lines(&report);
+    for line in [
+        "3-13 R1 db.read k v1@1",
+        "61-62 R2 cache.lock_add k locked, token #2",
+        "100-101 R1 cache.set k stored until 300101 ms",
+        "101-102 R1 cache.unlock k lock had expired: nothing to release",
+    ] {
+        assert!(lines.contains(&line.to_string()), "{line} in {lines:#?}");
+    }
+    assert_eq!(report["requests"][0]["end_ms"], 102);
+    assert_eq!(report["db"]["reads"], 2);
+    // A request sent to the paused instance is taken up when it resumes.
+    let report = run(&json!({
+        "keys": {"k": "v1"},
+        "requests": [{"id": "R", "op": "read", "key": "k", "at_ms": 10}],
+        "faults": [{"kind": "app_pause", "app": 0, "from_ms": 5, "to_ms": 100}]
+    }));
+    assert!(trace_lines(&report).contains(&"100-101 R cache.get k miss".to_string()));
+    assert_eq!(report["requests"][0]["start_ms"], 10);
+}
+
+#[test]
+fn a_consumer_crash_applies_again_what_it_had_not_committed_and_the_cache_regresses() {
+    // Update events, offsets committed 100 ms after the first event applied
+    // since the last commit. W1 commits A @2 at 20, publishes 20-21; the
+    // consumer sets A at 71-72 (commit due at 172). W2 commits B @3 at 50,
+    // publishes 50-51; the consumer sets B at 101-102 (so A@2 was stale
+    // from its set at 72, the DB having @3 since 50). The crash at 150
+    // comes before the commit: both events are applied again, A at 150-151
+    // (the cache regresses to @2 while the DB holds @3), B at 151-152.
+    let mut scenario = json!({
+        "keys": {"k": "v1"},
+        "strategy": {"write": "update", "channel": "event"},
+        "bus": {"commit_interval_ms": 100},
+        "requests": [
+            {"id": "W1", "op": "write", "key": "k", "value": "A", "at_ms": 0},
+            {"id": "W2", "op": "write", "key": "k", "value": "B", "at_ms": 30}
+        ],
+        "faults": [{"at_ms": 150, "kind": "consumer_crash", "partition": null}]
+    });
+    let report = run(&scenario);
+    let lines = trace_lines(&report);
+    for line in [
+        "150-150 fault consumer.crash * every consumer restarts from its last committed offset; 2 event(s) applied again",
+        "150-151 consumer cache.set k stored until 300151 ms",
+        "151-152 consumer cache.set k stored until 300152 ms",
+    ] {
+        assert!(lines.contains(&line.to_string()), "{line} in {lines:#?}");
+    }
+    assert_eq!(windows(&report), ["k stale 72-102", "k stale 151-152"]);
+    assert_eq!(report["bus"]["redelivered"], 2);
+    // Versioned sets make the consumer idempotent: the replayed A is refused.
+    scenario["strategy"]["versioned_sets"] = json!(true);
+    let report = run(&scenario);
+    assert_eq!(windows(&report), ["k stale 72-102"]);
+    assert_eq!(report["cache"]["rejected_sets"], 1);
+    // After the commit (due at 172), a crash has nothing to apply again.
+    scenario["faults"][0]["at_ms"] = json!(200);
+    let report = run(&scenario);
+    assert_eq!(report["bus"]["redelivered"], 0);
+}
+
+/// The most DB reads that took effect in any 100 ms window, as a rate per
+/// second.
+fn peak_db_reads_per_s(report: &serde_json::Value) -> u64 {
+    let mut per_window = std::collections::BTreeMap::new();
+    for e in report["trace"].as_array().unwrap() {
+        if e["op"] == "db.read" {
+            *per_window
+                .entry(e["end_ms"].as_u64().unwrap() / 100)
+                .or_insert(0u64) += 1;
+        }
+    }
+    per_window.values().max().copied().unwrap_or(0) * 10
+}
+
+#[test]
+fn stale_values_cut_a_write_heavy_hot_keys_peak_db_load_at_least_tenfold() {
+    // Facebook's result (NSDI 2013, 3.2.1), measured on the lesson's own
+    // workload: plain leases against leases with stale values.
+    let lesson = cachescope::lessons::lesson("lease-hot-key").unwrap();
+    let plain = support::lesson("lease-hot-key");
+    let mut stale = plain.clone();
+    stale["strategy"]["lease_stale_ms"] = json!(1000);
+    stale["strategy"]["accept_stale"] = json!(true);
+    let (plain, stale) = (run(&plain), run(&stale));
+    let (plain_peak, stale_peak) = (peak_db_reads_per_s(&plain), peak_db_reads_per_s(&stale));
+    assert_eq!((plain_peak, stale_peak), (880, 70));
+    assert!(plain_peak >= 10 * stale_peak);
+    // Plain leases: nearly every read falls back after waiting; with stale
+    // values none waits, and most reads are stale.
+    assert!(plain["fallback_reads"].as_u64().unwrap() > 400);
+    assert_eq!(stale["fallback_reads"], 0);
+    assert!(stale["stale_reads"].as_u64().unwrap() > 600);
+    // The lesson says exactly these figures.
+    for figure in [
+        "880 DB reads a second",
+        "88 in the busiest 100 ms",
+        "peak 70 DB reads",
+        "12.6 times",
+    ] {
+        assert!(lesson.text.contains(figure), "{figure}");
+    }
+    assert_eq!(
+        format!("{:.1}", plain_peak as f64 / stale_peak as f64),
+        "12.6"
     );
 }

@@ -100,7 +100,7 @@ fn naming_an_actor_with_nothing_pending_is_rejected_with_the_schedule_index() {
     assert_eq!(
         rejection(&one_reader(json!(["R", "Q"]))),
         "schedule[1]: expected a request id, a background actor (consumer, flusher, relay, \
-         refresher) or consumer:P for a partition P below bus.partitions, got \"Q\""
+         refresher, replica) or consumer:P for a partition P below bus.partitions, got \"Q\""
     );
     assert_eq!(
         rejection(&one_reader(json!(["R", {"wait": 3}]))),
@@ -126,7 +126,7 @@ fn a_request_may_not_take_a_background_actors_name() {
         "requests": [{"id": "consumer:0", "op": "read", "key": "k"}]
     });
     assert!(rejection(&scenario).ends_with(
-        "(consumer, flusher, relay, refresher, cdc, fault, consumer:P), got \"consumer:0\""
+        "(consumer, flusher, relay, refresher, replica, cdc, fault, consumer:P), got \"consumer:0\""
     ));
     // The trace's other actors are refused too: a request called `fault`
     // would be drawn on the faults lane.
@@ -352,7 +352,7 @@ fn consumer_p_names_one_partition_s_consumer() {
     assert_eq!(
         rejection(&two_event_writers(json!(["W1", "consumer:2"]))),
         "schedule[1]: expected a request id, a background actor (consumer, flusher, relay, \
-         refresher) or consumer:P for a partition P below bus.partitions, got \"consumer:2\""
+         refresher, replica) or consumer:P for a partition P below bus.partitions, got \"consumer:2\""
     );
     assert_eq!(
         rejection(&two_event_writers(json!(["W1", "W1", "consumer:1"]))),

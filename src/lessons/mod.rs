@@ -72,15 +72,19 @@ macro_rules! beats {
 }
 
 mod cache_aside_basics;
+mod cache_then_db;
+mod consumer_replay;
 mod delayed_double_delete;
 mod delete_first;
 mod event_invalidation;
 mod event_loss;
 mod invalidate_on_write;
 mod kafka_partitions;
+mod lease_hot_key;
 mod leases;
 mod outbox;
 mod read_write_race;
+mod replica_lag;
 mod stampede;
 mod stampede_lease;
 mod stampede_lock;
@@ -103,17 +107,21 @@ pub const LESSONS: &[Lesson] = &[
     delayed_double_delete::LESSON,
     versioned_sets::LESSON,
     delete_first::LESSON,
+    replica_lag::LESSON,
     write_through::LESSON,
+    cache_then_db::LESSON,
     write_behind_crash::LESSON,
     ttl_only::LESSON,
     event_invalidation::LESSON,
     event_loss::LESSON,
     kafka_partitions::LESSON,
     outbox::LESSON,
+    consumer_replay::LESSON,
     stampede::LESSON,
     stampede_lock::LESSON,
     stampede_singleflight::LESSON,
     stampede_lease::LESSON,
+    lease_hot_key::LESSON,
     stampede_xfetch::LESSON,
     stampede_swr::LESSON,
 ];
@@ -143,9 +151,10 @@ pub fn all_reports_json() -> String {
 /// The lessons `cachescope explore` takes on: all but the stampede lessons,
 /// which have more requests than it follows.
 pub fn explorable() -> impl Iterator<Item = &'static Lesson> {
-    LESSONS
-        .iter()
-        .filter(|lesson| lesson.scenario().requests.len() <= crate::sim::explore::MAX_REQUESTS)
+    LESSONS.iter().filter(|lesson| {
+        let scenario = lesson.scenario();
+        scenario.workload.is_none() && scenario.requests.len() <= crate::sim::explore::MAX_REQUESTS
+    })
 }
 
 /// What `cachescope explore` says of every explorable lesson, as one pretty

@@ -126,6 +126,7 @@ pub fn architecture(sim: &Simulation, clock_ms: f64) -> Architecture {
                 Actor::Relay => Node::Relay,
                 Actor::Refresher => Node::Refresher,
                 Actor::Consumer(_) => Node::Consumer,
+                Actor::Replica => Node::Database,
                 Actor::Request(_) | Actor::Generated { .. } | Actor::Cdc | Actor::Fault => {
                     Node::App
                 }

@@ -96,8 +96,9 @@ impl Batch {
 }
 
 /// `base` with each write strategy (invalidate and update keep the channel;
-/// the others are inline; a double delete stays only with invalidate), the
-/// valid ones, labelled by strategy.
+/// the others are inline; a double delete stays only with invalidate and
+/// delete-first; write-through reads through the cache tier, its own
+/// stampede protection), the valid ones, labelled by strategy.
 pub fn write_strategies(base: &Scenario) -> Vec<(String, Scenario)> {
     WriteStrategy::ALL
         .into_iter()
@@ -107,8 +108,14 @@ pub fn write_strategies(base: &Scenario) -> Vec<(String, Scenario)> {
             if !matches!(write, WriteStrategy::Invalidate | WriteStrategy::Update) {
                 scenario.strategy.channel = Channel::Inline;
             }
-            if write != WriteStrategy::Invalidate {
+            if !matches!(
+                write,
+                WriteStrategy::Invalidate | WriteStrategy::DeleteFirst
+            ) {
                 scenario.strategy.double_delete_ms = None;
+            }
+            if write == WriteStrategy::WriteThrough {
+                scenario.strategy.stampede = Stampede::None;
             }
             labelled(scenario, write.name())
         })

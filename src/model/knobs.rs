@@ -125,7 +125,7 @@ pub const KNOBS: &[Knob] = &[
         path: "/strategy/write",
         group: Group::Strategy,
         label: "Write strategy",
-        hint: "How a write reaches the cache: delete or set it after the commit, delete first, rely on TTL, write through, or write behind.",
+        hint: "How a write reaches the cache: delete or set it after the commit, delete first, rely on TTL, write through the cache tier, set the cache then commit (an app-side dual write), or write behind.",
         control: Control::Choice(WRITES),
         used: always,
     },
@@ -162,9 +162,14 @@ pub const KNOBS: &[Knob] = &[
         path: "/strategy/double_delete_ms",
         group: Group::Strategy,
         label: "Double delete after (ms)",
-        hint: "With invalidate: delete the key again this long after the commit. Empty: off.",
+        hint: "With invalidate or delete-first: delete the key again this long after the commit. Empty: off.",
         control: Control::OptionalMillis,
-        used: |s| s.strategy.write == WriteStrategy::Invalidate,
+        used: |s| {
+            matches!(
+                s.strategy.write,
+                WriteStrategy::Invalidate | WriteStrategy::DeleteFirst
+            )
+        },
     },
     Knob {
         path: "/strategy/write_behind_ms",
@@ -413,6 +418,14 @@ pub const KNOBS: &[Knob] = &[
         hint: "Poisson (random gaps, bursts happen) or uniform (evenly spaced).",
         control: Control::Choice(ARRIVALS),
         used: with_workload,
+    },
+    Knob {
+        path: "/db/replica_lag_ms",
+        group: Group::System,
+        label: "Read replica lag (ms)",
+        hint: "A read replica applies each commit this long after the primary; cache misses read it, so a miss after an invalidation can refill the old value. Empty: no replica.",
+        control: Control::OptionalMillis,
+        used: always,
     },
     Knob {
         path: "/apps",

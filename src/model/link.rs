@@ -1,11 +1,13 @@
 //! Links that hold the page's whole state.
 //!
-//! A link's fragment is `v1.` followed by the state as JSON, compressed
+//! A link's fragment is `v2.` followed by the state as JSON, compressed
 //! (raw DEFLATE) and written in URL-safe base64 without padding. The version
-//! comes first so a later format can add a `v2.` decoder and still open
-//! every `v1.` link ever shared. Decoding never panics: anything that is
-//! not a whole, valid `v1` state is refused with one sentence saying what
-//! is wrong (tests/link.rs fuzzes it).
+//! comes first so every link ever shared still opens: a `v1.` link was made
+//! under revision 1 of the scenario format, whose `write_through` is today's
+//! `cache_then_db` (and whose `write-through` lesson is `cache-then-db`), so
+//! it is opened as that, with a notice saying so. Decoding never panics:
+//! anything that is not a whole, valid state is refused with one sentence
+//! saying what is wrong (tests/link.rs fuzzes it).
 //!
 //! The state names a lesson and, only when they differ from the lesson's
 //! own, the scenario and the forked schedule: a lesson's link stays short.
@@ -18,7 +20,10 @@ use crate::sim::Scenario;
 use crate::sim::scenario::ScheduleEntry;
 
 /// The current format's prefix.
-pub const VERSION: &str = "v1";
+pub const VERSION: &str = "v2";
+
+/// The prefix of links made under revision 1 of the scenario format.
+pub const REVISION_1: &str = "v1";
 
 /// The longest link the page accepts, in characters (far more than any
 /// scripted lesson needs; a pasted 10,000-request scenario fits).
@@ -57,6 +62,10 @@ pub struct LinkState {
     /// `read:2`, `lost:14`, `op:3`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selected: Option<String>,
+    /// What opening an older link changed, to tell the person (never
+    /// written into a link).
+    #[serde(skip)]
+    pub notice: Option<String>,
 }
 
 impl LinkState {
@@ -96,9 +105,11 @@ pub fn decode(fragment: &str) -> Result<LinkState, String> {
         ));
     }
     let Some((version, body)) = fragment.split_once('.') else {
-        return Err("it has no version (expected it to start with v1.)".to_string());
+        return Err(format!(
+            "it has no version (expected it to start with {VERSION}.)"
+        ));
     };
-    if version != VERSION {
+    if version != VERSION && version != REVISION_1 {
         return Err(
             if version.starts_with('v') && version[1..].parse::<u32>().is_ok() {
                 format!(
@@ -122,8 +133,38 @@ pub fn decode(fragment: &str) -> Result<LinkState, String> {
             }
             _ => "it is cut short or altered (its compressed data is incomplete)".to_string(),
         })?;
-    serde_json::from_slice(&json)
-        .map_err(|error| format!("it is cut short or altered (its state is not valid: {error})"))
+    let mut state: LinkState = serde_json::from_slice(&json)
+        .map_err(|error| format!("it is cut short or altered (its state is not valid: {error})"))?;
+    if version == REVISION_1 {
+        state.notice = from_revision_1(&mut state);
+    }
+    Ok(state)
+}
+
+/// Revision 1's `write_through` was an app-side dual write, today's
+/// `cache_then_db`: a `v1` link keeps showing what it showed. Returns what
+/// changed, for the person, if anything did.
+fn from_revision_1(state: &mut LinkState) -> Option<String> {
+    let mut changed = false;
+    if state.lesson == "write-through" {
+        state.lesson = "cache-then-db".to_string();
+        changed = true;
+    }
+    if let Some(write) = state
+        .scenario
+        .as_mut()
+        .and_then(|s| s.get_mut("strategy"))
+        .and_then(|s| s.get_mut("write"))
+        && write == "write_through"
+    {
+        *write = serde_json::Value::from("cache_then_db");
+        changed = true;
+    }
+    changed.then(|| {
+        "This link was made before write-through meant the cache tier's write-through: \
+         its write-through (cache set, then commit, by the app) is shown as cache_then_db."
+            .to_string()
+    })
 }
 
 /// URL-safe base64 (RFC 4648 section 5) without padding.

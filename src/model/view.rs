@@ -107,7 +107,10 @@ pub struct DbRow {
     pub value: String,
     /// Its version.
     pub version: u64,
-    /// The last step committed to it.
+    /// The read replica's row, and how far it lags (`None` without a
+    /// replica).
+    pub replica: Option<String>,
+    /// The last step committed to it (or the replica applied a commit).
     pub changed: bool,
 }
 
@@ -162,7 +165,7 @@ pub fn inspect(sim: &Simulation, before: Option<&Simulation>) -> Inspector {
             .into_iter()
             .zip(&before.db)
             .map(|(row, old)| DbRow {
-                changed: row.version != old.version,
+                changed: row.version != old.version || row.replica != old.replica,
                 ..row
             })
             .collect(),
@@ -276,10 +279,31 @@ fn inspect_unflagged(sim: &Simulation) -> Inspector {
         .keys()
         .map(|key| {
             let row = world.db.row(key);
+            let replica = world.db.replica.as_ref().map(|replica| {
+                let copy = replica.row(key);
+                let behind: Vec<String> = replica
+                    .pending()
+                    .filter(|(k, _, _)| *k == key)
+                    .map(|(_, row, committed_ms)| {
+                        format!("@{} committed at {committed_ms} ms", row.version)
+                    })
+                    .collect();
+                if behind.is_empty() {
+                    format!("{} @{}", copy.value, copy.version)
+                } else {
+                    format!(
+                        "{} @{}, behind: {}",
+                        copy.value,
+                        copy.version,
+                        behind.join(", ")
+                    )
+                }
+            });
             DbRow {
                 key: sim.key_name(key).to_string(),
                 value: row.value.to_string(),
                 version: row.version,
+                replica,
                 changed: false,
             }
         })
@@ -347,11 +371,13 @@ fn cached_text(world: &World, cached: &Cached) -> String {
 }
 
 /// The kinds of fault a person can add, with their names in the scenario.
-pub const FAULT_KINDS: [(&str, &str); 6] = [
+pub const FAULT_KINDS: [(&str, &str); 8] = [
     ("cache_crash", "cache crash"),
     ("app_crash", "app crash"),
+    ("app_pause", "app paused"),
     ("bus_drop", "event dropped"),
     ("consumer_pause", "consumer paused"),
+    ("consumer_crash", "consumer crash"),
     ("db_slow", "slow database"),
     ("relay_crash", "relay crash"),
 ];
@@ -378,6 +404,12 @@ pub fn new_fault(name: &str, at_ms: Millis, span_ms: Millis) -> Option<Fault> {
         "app_crash" => instant(FaultKind::AppCrash { app: 0 }),
         "bus_drop" => instant(FaultKind::BusDrop { count: 1 }),
         "relay_crash" => instant(FaultKind::RelayCrash),
+        "consumer_crash" => instant(FaultKind::ConsumerCrash { partition: None }),
+        "app_pause" => lasting(FaultKind::AppPause {
+            from_ms: at_ms,
+            to_ms: at_ms.saturating_add(span_ms),
+            app: 0,
+        }),
         "consumer_pause" => lasting(FaultKind::ConsumerPause {
             from_ms: at_ms,
             to_ms: at_ms.saturating_add(span_ms),
@@ -408,6 +440,15 @@ pub fn move_fault(fault: &Fault, at_ms: Millis) -> Fault {
             to_ms: at_ms.saturating_add(to_ms.saturating_sub(from_ms)),
             factor,
         },
+        FaultKind::AppPause {
+            from_ms,
+            to_ms,
+            app,
+        } => FaultKind::AppPause {
+            from_ms: at_ms,
+            to_ms: at_ms.saturating_add(to_ms.saturating_sub(from_ms)),
+            app,
+        },
         other => other,
     };
     Fault {
@@ -429,6 +470,17 @@ pub fn fault_text(fault: &Fault) -> String {
         FaultKind::ConsumerPause { from_ms, to_ms } => {
             format!("consumer paused {from_ms}–{to_ms} ms")
         }
+        FaultKind::AppPause {
+            from_ms,
+            to_ms,
+            app,
+        } => {
+            format!("app {app} paused {from_ms}–{to_ms} ms")
+        }
+        FaultKind::ConsumerCrash { partition: Some(p) } => {
+            format!("consumer of partition {p} crash{at}")
+        }
+        FaultKind::ConsumerCrash { partition: None } => format!("consumer crash{at}"),
         FaultKind::DbSlow {
             from_ms,
             to_ms,

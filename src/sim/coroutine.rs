@@ -36,6 +36,12 @@ enum Wait {
     /// A DB read shared with the other misses of the key on this app
     /// instance (singleflight).
     SharedRead(KeyId),
+    /// The cache tier's per-key lock of this key (write-through and
+    /// read-through), after a `TierLock` operation put the caller in line:
+    /// granted when the holder lets go.
+    TierLock(KeyId),
+    /// Letting go of it.
+    TierUnlock(KeyId),
 }
 
 /// The one slot through which a parked coroutine and the engine talk.
@@ -115,6 +121,32 @@ impl Io {
             Some(Reply::SharedRead { row, leader }) => (row, leader),
             other => panic!("engine bug: a shared read answered with {other:?}"),
         }
+    }
+
+    /// Takes the cache tier's per-key lock of `key` (one cache operation),
+    /// or waits in line until the holder lets go. Everything from here to [`Io::tier_unlock`] the
+    /// cache tier performs for the caller, so an app crash does not stop it.
+    pub async fn tier_lock(&self, key: KeyId) {
+        match self.perform(Op::TierLock { key }).await {
+            Reply::TierLock { granted: true } => {}
+            Reply::TierLock { granted: false } => {
+                Park {
+                    mailbox: &self.mailbox,
+                    wait: Some(Wait::TierLock(key)),
+                }
+                .await;
+            }
+            other => mismatched("cache.tier_lock", &other),
+        }
+    }
+
+    /// Lets go of the cache tier's lock of `key`: the next waiter has it.
+    pub async fn tier_unlock(&self, key: KeyId) {
+        Park {
+            mailbox: &self.mailbox,
+            wait: Some(Wait::TierUnlock(key)),
+        }
+        .await;
     }
 
     /// Add-if-absent of `key`'s lock; the token of the lock this caller
@@ -327,6 +359,10 @@ pub enum Resume<T> {
     SleepUntil(Millis),
     /// It waits for a shared DB read of this key.
     SharedRead(KeyId),
+    /// It waits for the cache tier's lock of this key.
+    TierLock(KeyId),
+    /// It lets go of the cache tier's lock of this key.
+    TierUnlock(KeyId),
     /// It has finished with this result.
     Done(T),
 }
@@ -393,6 +429,8 @@ impl<T: 'static> Coroutine<T> {
                 Some(Wait::Op(op)) => Resume::Perform(op),
                 Some(Wait::Until(instant)) => Resume::SleepUntil(instant),
                 Some(Wait::SharedRead(key)) => Resume::SharedRead(key),
+                Some(Wait::TierLock(key)) => Resume::TierLock(key),
+                Some(Wait::TierUnlock(key)) => Resume::TierUnlock(key),
                 None => panic!("strategy code awaited something other than an Io operation"),
             },
         }

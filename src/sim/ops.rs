@@ -106,6 +106,9 @@ pub enum Op {
         token: LockToken,
         compare: bool,
     },
+    /// A write-through write or read-through fill reaches the cache tier
+    /// and takes the key's tier lock, or lines up for it.
+    TierLock { key: KeyId },
     /// A get that also says whether to refresh the entry in the background
     /// (XFetch's early recompute, or stale-while-revalidate past expiry).
     CacheGetRefreshing { key: KeyId },
@@ -162,6 +165,7 @@ impl Op {
             | Op::CacheDelete { key }
             | Op::LockAdd { key }
             | Op::Unlock { key, .. }
+            | Op::TierLock { key }
             | Op::CacheGetRefreshing { key }
             | Op::CacheSetComputed { key, .. }
             | Op::DbRead { key }
@@ -183,6 +187,7 @@ impl Op {
             Op::CacheDelete { .. } => OpName::CacheDelete,
             Op::LockAdd { .. } => OpName::CacheLockAdd,
             Op::Unlock { .. } => OpName::CacheUnlock,
+            Op::TierLock { .. } => OpName::CacheTierLock,
             Op::CacheGetRefreshing { .. } => OpName::CacheGet,
             Op::CacheSetComputed { .. } => OpName::CacheSet,
             Op::DbRead { .. } => OpName::DbRead,
@@ -205,6 +210,7 @@ impl Op {
             | Op::CacheDelete { .. }
             | Op::LockAdd { .. }
             | Op::Unlock { .. }
+            | Op::TierLock { .. }
             | Op::CacheGetRefreshing { .. }
             | Op::CacheSetComputed { .. } => Resource::Cache,
             Op::DbRead { .. } => Resource::DbRead,
@@ -249,6 +255,8 @@ pub enum Reply {
     LockAdd { token: Option<LockToken> },
     /// `Unlock`: what the release did.
     Unlock(Unlocked),
+    /// `TierLock`: the caller holds the key's tier lock, or waits in line.
+    TierLock { granted: bool },
     /// `CacheGetRefreshing`: the entry, and whether to refresh it.
     CacheGetRefreshing {
         value: Option<Cached>,
@@ -293,6 +301,10 @@ impl Reply {
             Reply::LockAdd { token: Some(token) } => format!("locked, token #{}", token.0),
             Reply::LockAdd { token: None } => "lock held by another".to_string(),
             Reply::Unlock(Unlocked::Released) => "unlocked".to_string(),
+            Reply::TierLock { granted: true } => "key locked in the cache tier".to_string(),
+            Reply::TierLock { granted: false } => {
+                "in line behind another write or fill of the key".to_string()
+            }
             Reply::Unlock(Unlocked::Expired) => "lock had expired: nothing to release".to_string(),
             Reply::Unlock(Unlocked::HeldByAnother(token)) => {
                 format!("lock expired and now held by #{}: left alone", token.0)

@@ -53,6 +53,9 @@ pub struct Scenario {
     /// The event bus (used by the `event` and `cdc` channels).
     #[serde(default)]
     pub bus: Bus,
+    /// The database: optionally a read replica.
+    #[serde(default, skip_serializing_if = "Db::is_default")]
+    pub db: Db,
     /// Scripted requests (or none, with a `workload`).
     #[serde(default)]
     pub requests: Vec<RequestSpec>,
@@ -71,6 +74,22 @@ pub struct Scenario {
     /// is left to happen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until_ms: Option<Millis>,
+}
+
+/// The database (`db`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Db {
+    /// A read replica applying each commit this long after the primary
+    /// committed it; cache-aside misses (and refreshers) read it. `None`:
+    /// one database.
+    pub replica_lag_ms: Option<Millis>,
+}
+
+impl Db {
+    fn is_default(&self) -> bool {
+        *self == Db::default()
+    }
 }
 
 /// Operation latencies in milliseconds.
@@ -114,8 +133,13 @@ pub enum WriteStrategy {
     DeleteFirst,
     /// DB write only; the cache is corrected by its TTL alone.
     TtlOnly,
-    /// Cache set, then DB write; acknowledged after the DB write.
+    /// Through the cache tier: holding the key's per-key lock, the tier
+    /// commits and then updates its entry; acknowledged after both. Read
+    /// misses fill through the same lock (read-through).
     WriteThrough,
+    /// An app-orchestrated dual write: cache set, then DB write;
+    /// acknowledged after the DB write.
+    CacheThenDb,
     /// Cache set (dirty), acknowledged at once; the flusher commits it
     /// `write_behind_ms` after the key first became dirty.
     WriteBehind,
@@ -123,21 +147,23 @@ pub enum WriteStrategy {
 
 impl WriteStrategy {
     /// Every write strategy, in docs/SCENARIO.md's order.
-    pub const ALL: [WriteStrategy; 6] = [
+    pub const ALL: [WriteStrategy; 7] = [
         WriteStrategy::Invalidate,
         WriteStrategy::Update,
         WriteStrategy::DeleteFirst,
         WriteStrategy::TtlOnly,
         WriteStrategy::WriteThrough,
+        WriteStrategy::CacheThenDb,
         WriteStrategy::WriteBehind,
     ];
     /// Their names in scenario files, in the same order.
-    pub const NAMES: [&'static str; 6] = [
+    pub const NAMES: [&'static str; 7] = [
         "invalidate",
         "update",
         "delete_first",
         "ttl_only",
         "write_through",
+        "cache_then_db",
         "write_behind",
     ];
 
@@ -207,6 +233,9 @@ pub struct Bus {
     pub keyed: bool,
     /// Extra delay per partition (missing entries: 0).
     pub partition_lag_ms: Vec<Millis>,
+    /// Each partition's consumer commits its offset this long after the
+    /// first event it applied since its last commit (0: after every event).
+    pub commit_interval_ms: Millis,
 }
 
 impl Default for Bus {
@@ -219,6 +248,7 @@ impl Default for Bus {
             partitions: 1,
             keyed: true,
             partition_lag_ms: Vec::new(),
+            commit_interval_ms: 0,
         }
     }
 }
@@ -382,6 +412,25 @@ pub enum FaultKind {
     /// The outbox relay crashes and restarts: rows it published but had not
     /// marked sent are published again.
     RelayCrash,
+    /// A stop-the-world pause of an app instance (a long GC): it issues
+    /// nothing and sees no reply between these instants; operations it had
+    /// sent take effect and their replies wait (timed mode only).
+    AppPause {
+        /// From.
+        from_ms: Millis,
+        /// Until.
+        to_ms: Millis,
+        /// Which instance.
+        app: u32,
+    },
+    /// A partition's consumer (every partition's, with `null`) crashes and
+    /// restarts from its last committed offset: the events it applied
+    /// since are applied again.
+    ConsumerCrash {
+        /// Which partition's consumer.
+        #[serde(default)]
+        partition: Option<u32>,
+    },
 }
 
 fn one() -> u64 {
@@ -403,9 +452,9 @@ impl Fault {
     /// When the fault starts.
     pub fn starts_ms(&self) -> Option<Millis> {
         match self.kind {
-            FaultKind::ConsumerPause { from_ms, .. } | FaultKind::DbSlow { from_ms, .. } => {
-                Some(from_ms)
-            }
+            FaultKind::ConsumerPause { from_ms, .. }
+            | FaultKind::DbSlow { from_ms, .. }
+            | FaultKind::AppPause { from_ms, .. } => Some(from_ms),
             _ => self.at_ms,
         }
     }
@@ -507,11 +556,12 @@ pub const MAX_GENERATED_REQUESTS: f64 = 50_000_000.0;
 pub const MAX_RATE_PER_S: f64 = 10_000_000.0;
 
 /// The background actors a schedule may name (besides `consumer:P`).
-const SCHEDULED_BACKGROUND: [Actor; 4] = [
+const SCHEDULED_BACKGROUND: [Actor; 5] = [
     Actor::Consumer(None),
     Actor::Flusher,
     Actor::Relay,
     Actor::Refresher,
+    Actor::Replica,
 ];
 
 /// The names a request id may not take, as a list for messages.
@@ -656,6 +706,9 @@ impl Scenario {
         check_millis("strategy.swr_ms", self.strategy.swr_ms)?;
         check_millis("strategy.outbox_poll_ms", self.strategy.outbox_poll_ms)?;
         check_millis("strategy.wait_max_ms", self.strategy.wait_max_ms)?;
+        if let Some(lag) = self.db.replica_lag_ms {
+            check_millis("db.replica_lag_ms", lag)?;
+        }
         check_millis(
             "strategy.lease_token_interval_ms",
             self.strategy.lease_token_interval_ms,
@@ -688,6 +741,7 @@ impl Scenario {
             ));
         }
         check_millis("bus.delay_ms", self.bus.delay_ms)?;
+        check_millis("bus.commit_interval_ms", self.bus.commit_interval_ms)?;
         check_millis("bus.jitter_ms", self.bus.jitter_ms)?;
         for (field, p) in [("loss", self.bus.loss), ("duplicate", self.bus.duplicate)] {
             if !(0.0..=1.0).contains(&p) {
@@ -738,12 +792,23 @@ impl Scenario {
         }
         if let Some(delay) = self.strategy.double_delete_ms {
             check_millis("strategy.double_delete_ms", delay)?;
-            if self.strategy.write != WriteStrategy::Invalidate {
+            if !matches!(
+                self.strategy.write,
+                WriteStrategy::Invalidate | WriteStrategy::DeleteFirst
+            ) {
                 return Err(ScenarioError::at(
                     "strategy.double_delete_ms",
-                    "a delayed double delete goes with write \"invalidate\" (or null)",
+                    "a delayed double delete goes with write \"invalidate\" or \"delete_first\" (or null)",
                 ));
             }
+        }
+        if self.strategy.write == WriteStrategy::WriteThrough
+            && self.strategy.stampede != Stampede::None
+        {
+            return Err(ScenarioError::at(
+                "strategy.stampede",
+                "write-through reads through the cache tier, whose per-key lock already lets one miss fill at a time; expected \"none\"",
+            ));
         }
         if matches!(self.strategy.stampede, Stampede::Lease | Stampede::Lock) {
             // A zero retry would spin forever at one instant while another
@@ -825,7 +890,20 @@ impl Scenario {
                     format!("expected 1 to 1000, got {factor}"),
                 ));
             }
-            if let FaultKind::AppCrash { app } = fault.kind
+            if let FaultKind::ConsumerCrash {
+                partition: Some(partition),
+            } = fault.kind
+                && partition >= self.bus.partitions
+            {
+                return Err(ScenarioError::at(
+                    format!("faults[{i}].partition"),
+                    format!(
+                        "expected a partition below bus.partitions ({}), or null for all, got {partition}",
+                        self.bus.partitions
+                    ),
+                ));
+            }
+            if let FaultKind::AppCrash { app } | FaultKind::AppPause { app, .. } = fault.kind
                 && app >= self.apps
             {
                 return Err(ScenarioError::at(
@@ -834,7 +912,8 @@ impl Scenario {
                 ));
             }
             if let FaultKind::ConsumerPause { from_ms, to_ms }
-            | FaultKind::DbSlow { from_ms, to_ms, .. } = fault.kind
+            | FaultKind::DbSlow { from_ms, to_ms, .. }
+            | FaultKind::AppPause { from_ms, to_ms, .. } = fault.kind
             {
                 check_millis(&format!("faults[{i}].to_ms"), to_ms)?;
                 if from_ms > to_ms {
@@ -881,6 +960,13 @@ impl Scenario {
                     }
                     ScheduleEntry::Wait(ms) => {
                         check_millis(&format!("schedule[{i}].wait_ms"), *ms)?
+                    }
+                    ScheduleEntry::Fault(FaultKind::AppPause { .. }) => {
+                        return Err(ScenarioError::at(
+                            format!("schedule[{i}]"),
+                            "in scheduled mode an instance pauses by its requests not being named; \
+                             app_pause is for timed mode",
+                        ));
                     }
                     ScheduleEntry::Fault(FaultKind::ConsumerPause { .. }) => {
                         return Err(ScenarioError::at(

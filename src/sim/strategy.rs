@@ -219,13 +219,28 @@ pub async fn update_on_write(
 }
 
 /// Delete-first: delete the cached copy, then commit. A read that misses in
-/// between reads the old row and can put it back before the commit.
-pub async fn delete_first(io: Io, write: WriteId, key: KeyId, value: Value) -> Served {
+/// between reads the old row and can put it back before the commit. With a
+/// delayed double delete the client is answered after the commit and the
+/// key deleted again `double_delete_ms` after it, removing such a refill.
+pub async fn delete_first(
+    io: Io,
+    write: WriteId,
+    key: KeyId,
+    value: Value,
+    double_delete_ms: Option<Millis>,
+) -> Served {
     io.cache_delete(key).await;
     let version = io.db_write(key, value, write).await;
-    Served::Write {
+    let served = Served::Write {
         version: Some(version),
+    };
+    if let Some(delay) = double_delete_ms {
+        let committed_at = io.now();
+        io.respond(served.clone());
+        io.sleep_until(committed_at + delay).await;
+        io.cache_delete(key).await;
     }
+    served
 }
 
 /// TTL only: commit and leave the cache alone; a cached copy stays until it
@@ -237,10 +252,46 @@ pub async fn ttl_only(io: Io, write: WriteId, key: KeyId, value: Value) -> Serve
     }
 }
 
-/// Write-through: put the new value in the cache, then commit it; the client
-/// is answered after the commit. Until the commit the cache is ahead of the
-/// database, and two writers can still cache and commit in opposite orders.
+/// Write-through, the seed's and every cache provider's: the write goes
+/// through the cache tier, which, holding the key's per-key lock, commits
+/// and then updates its entry with the committed value; the client is
+/// answered after both. No other write or fill of the key interleaves, so
+/// writers cannot cross; the price is write latency (a commit plus a cache
+/// operation, plus any wait for the lock).
 pub async fn write_through(io: Io, write: WriteId, key: KeyId, value: Value) -> Served {
+    io.tier_lock(key).await;
+    let version = io.db_write(key, value.clone(), write).await;
+    io.cache_set(key, Versioned { value, version }).await;
+    io.tier_unlock(key).await;
+    Served::Write {
+        version: Some(version),
+    }
+}
+
+/// Read-through, write-through's read side: a miss is filled by the cache
+/// tier holding the key's lock, which looks again first (a write or fill
+/// before it may have put the key there), so a fill never interleaves with
+/// a write of the same key.
+pub async fn read_through(io: Io, key: KeyId) -> Served {
+    if let Some(value) = io.cache_get(key).await {
+        return hit(value);
+    }
+    io.tier_lock(key).await;
+    if let Some(value) = io.cache_get(key).await {
+        io.tier_unlock(key).await;
+        return hit(value);
+    }
+    let row = io.db_read(key).await;
+    io.cache_set(key, row.clone()).await;
+    io.tier_unlock(key).await;
+    from_db(row)
+}
+
+/// Cache, then DB: an app-orchestrated dual write. The app puts the new
+/// value in the cache, then commits it; the client is answered after the
+/// commit. Until the commit the cache is ahead of the database, and two
+/// writers can cache and commit in opposite orders.
+pub async fn cache_then_db(io: Io, write: WriteId, key: KeyId, value: Value) -> Served {
     let stamp = Stamp::Uncommitted(write);
     io.cache_set(
         key,
@@ -395,6 +446,9 @@ pub async fn apply_event(io: Io, key: KeyId, payload: Option<Cached>) -> Served 
 
 /// Serves a read with the scenario's stampede protection.
 pub async fn read(io: Io, strategy: Strategy, key: KeyId) -> Served {
+    if strategy.write == WriteStrategy::WriteThrough {
+        return read_through(io, key).await;
+    }
     match strategy.stampede {
         Stampede::None => cache_aside_read(io, key).await,
         Stampede::Lock => lock_read(io, key, strategy).await,
@@ -412,9 +466,12 @@ pub async fn write(io: Io, strategy: Strategy, write: WriteId, key: KeyId, value
             invalidate_on_write(io, write, key, value, strategy.channel, delay).await
         }
         WriteStrategy::Update => update_on_write(io, write, key, value, strategy.channel).await,
-        WriteStrategy::DeleteFirst => delete_first(io, write, key, value).await,
+        WriteStrategy::DeleteFirst => {
+            delete_first(io, write, key, value, strategy.double_delete_ms).await
+        }
         WriteStrategy::TtlOnly => ttl_only(io, write, key, value).await,
         WriteStrategy::WriteThrough => write_through(io, write, key, value).await,
+        WriteStrategy::CacheThenDb => cache_then_db(io, write, key, value).await,
         WriteStrategy::WriteBehind => write_behind(io, write, key, value).await,
     }
 }

@@ -203,17 +203,20 @@ pub enum Actor {
     Relay,
     /// The database's change log, publishing a commit (CDC).
     Cdc,
+    /// The read replica, applying a commit.
+    Replica,
     /// A fault.
     Fault,
 }
 
 impl Actor {
     /// Every actor that is not a request, as the trace names it.
-    pub const NOT_REQUESTS: [Actor; 6] = [
+    pub const NOT_REQUESTS: [Actor; 7] = [
         Actor::Consumer(None),
         Actor::Flusher,
         Actor::Relay,
         Actor::Refresher,
+        Actor::Replica,
         Actor::Cdc,
         Actor::Fault,
     ];
@@ -257,6 +260,7 @@ impl Actor {
             Actor::Consumer(Some(p)) => Owned(format!("consumer:{p}")),
             Actor::Relay => Borrowed("relay"),
             Actor::Cdc => Borrowed("cdc"),
+            Actor::Replica => Borrowed("replica"),
             Actor::Fault => Borrowed("fault"),
         }
     }
@@ -293,8 +297,13 @@ pub enum OpName {
     CacheLockAdd,
     /// `cache.unlock`.
     CacheUnlock,
+    /// `cache.tier_lock`: a write-through write or a read-through fill
+    /// reaches the cache tier and takes (or lines up for) the key's lock.
+    CacheTierLock,
     /// `db.read`.
     DbRead,
+    /// `replica.apply`: the read replica applies a commit.
+    ReplicaApply,
     /// `db.write`.
     DbWrite,
     /// `db.write+outbox`: a commit with its outbox row.
@@ -317,6 +326,10 @@ pub enum OpName {
     ConsumerPause,
     /// `bus.drop` (a fault).
     BusDrop,
+    /// `app.pause` (a fault).
+    AppPause,
+    /// `consumer.crash` (a fault).
+    ConsumerCrash,
     /// `relay.crash` (a fault).
     RelayCrash,
 }
@@ -346,7 +359,9 @@ impl OpName {
             OpName::CacheDelete => "cache.delete",
             OpName::CacheLockAdd => "cache.lock_add",
             OpName::CacheUnlock => "cache.unlock",
+            OpName::CacheTierLock => "cache.tier_lock",
             OpName::DbRead => "db.read",
+            OpName::ReplicaApply => "replica.apply",
             OpName::DbWrite => "db.write",
             OpName::DbWriteOutbox => "db.write+outbox",
             OpName::Flush => "flush",
@@ -358,6 +373,8 @@ impl OpName {
             OpName::DbSlow => "db.slow",
             OpName::ConsumerPause => "consumer.pause",
             OpName::BusDrop => "bus.drop",
+            OpName::AppPause => "app.pause",
+            OpName::ConsumerCrash => "consumer.crash",
             OpName::RelayCrash => "relay.crash",
         }
     }
@@ -372,8 +389,10 @@ impl OpName {
             | OpName::CacheLeaseSet
             | OpName::CacheDelete
             | OpName::CacheLockAdd
-            | OpName::CacheUnlock => Place::Cache,
+            | OpName::CacheUnlock
+            | OpName::CacheTierLock => Place::Cache,
             OpName::DbRead
+            | OpName::ReplicaApply
             | OpName::DbWrite
             | OpName::DbWriteOutbox
             | OpName::Flush
@@ -385,6 +404,8 @@ impl OpName {
             | OpName::DbSlow
             | OpName::ConsumerPause
             | OpName::BusDrop
+            | OpName::AppPause
+            | OpName::ConsumerCrash
             | OpName::RelayCrash => Place::Fault,
         }
     }

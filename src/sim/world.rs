@@ -168,6 +168,29 @@ impl Cache {
 /// A committed database row.
 pub type Row = Versioned;
 
+/// A read replica: the primary's rows as of the commits it has applied,
+/// each applied `lag_ms` after the primary committed it, in commit order.
+#[derive(Clone, Debug, Hash)]
+pub struct Replica {
+    rows: Vec<Row>,
+    /// Commits it has still to apply, oldest first, with when each was
+    /// committed on the primary.
+    pending: std::collections::VecDeque<(KeyId, Row, Millis)>,
+}
+
+impl Replica {
+    /// The replica's row of `key`.
+    pub fn row(&self, key: KeyId) -> &Row {
+        &self.rows[key.0 as usize]
+    }
+
+    /// The commits it has still to apply, oldest first, with their commit
+    /// instants on the primary.
+    pub fn pending(&self) -> impl Iterator<Item = &(KeyId, Row, Millis)> {
+        self.pending.iter()
+    }
+}
+
 /// The source of truth: every key always has a committed row.
 #[derive(Clone, Debug)]
 pub struct Database {
@@ -179,6 +202,8 @@ pub struct Database {
     committed_writes: std::collections::BTreeMap<WriteId, Version>,
     /// The transactional outbox.
     pub outbox: Vec<OutboxRow>,
+    /// The read replica, if there is one.
+    pub replica: Option<Replica>,
 }
 
 impl Database {
@@ -194,7 +219,40 @@ impl Database {
             commit_times,
             committed_writes: Default::default(),
             outbox: Vec::new(),
+            replica: None,
         }
+    }
+
+    /// Adds a read replica, in step with the primary so far.
+    pub fn with_replica(mut self) -> Self {
+        self.replica = Some(Replica {
+            rows: self.rows.clone(),
+            pending: Default::default(),
+        });
+        self
+    }
+
+    /// The row a cache-aside read of `key` sees: the replica's if there is
+    /// one, else the primary's.
+    pub fn read_row(&self, key: KeyId) -> &Row {
+        match &self.replica {
+            Some(replica) => replica.row(key),
+            None => self.row(key),
+        }
+    }
+
+    /// The replica applies the oldest commit it has not applied: which key,
+    /// its row, and when the primary committed it.
+    pub fn replicate_next(&mut self) -> Option<(KeyId, Row, Millis)> {
+        let replica = self.replica.as_mut()?;
+        let (key, row, committed_ms) = replica.pending.pop_front()?;
+        replica.rows[key.0 as usize] = row.clone();
+        Some((key, row, committed_ms))
+    }
+
+    /// When the commit the replica applies next was committed, if any.
+    pub fn next_to_replicate(&self) -> Option<Millis> {
+        self.replica.as_ref()?.pending.front().map(|c| c.2)
     }
 
     /// The committed row of `key`.
@@ -209,6 +267,9 @@ impl Database {
         row.value = value;
         self.commit_times[key.0 as usize].push(now);
         self.committed_writes.insert(write, row.version);
+        if let Some(replica) = &mut self.replica {
+            replica.pending.push_back((key, row.clone(), now));
+        }
         row.version
     }
 
@@ -239,6 +300,7 @@ impl Database {
         self.rows.hash(state);
         self.committed_writes.hash(state);
         self.outbox.hash(state);
+        self.replica.hash(state);
     }
 
     /// The version `write` committed as, if it has.
@@ -359,7 +421,7 @@ impl World {
             Op::CacheDelete { key } => Reply::CacheDelete {
                 removed: self.cache.delete(*key, now),
             },
-            Op::DbRead { key } => Reply::DbRead(self.db.row(*key).clone()),
+            Op::DbRead { key } => Reply::DbRead(self.db.read_row(*key).clone()),
             Op::DbWriteOutbox {
                 key,
                 value,
@@ -396,6 +458,9 @@ impl World {
             }
             Op::Publish { .. } => {
                 unreachable!("the engine runs the bus; publishing never reaches the world")
+            }
+            Op::TierLock { .. } => {
+                unreachable!("the engine keeps the tier's locks; they never reach the world")
             }
             Op::DbWrite { key, value, write } => Reply::DbWrite {
                 version: self.db.commit(*key, value.clone(), *write, now),

@@ -157,7 +157,7 @@ test('phantom reads, lost writes and ahead windows explain themselves', async ()
   assert.equal(await page.getByTestId('mark-phantom').count(), 0);
   assert.deepEqual(errors, []);
 
-  ({ page, errors, clock } = await open('write-through'));
+  ({ page, errors, clock } = await open('cache-then-db'));
   await page.getByTestId('run').click();
   await clock.filter({ hasText: 'done' }).waitFor();
   await page.getByTestId('shade-ahead').click();

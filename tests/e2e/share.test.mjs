@@ -79,7 +79,7 @@ test('a link restores the exact state: lesson, fork, cursor, axis, selection, sp
   // Fork: choose who goes next.
   const choice = page.getByTestId('scheduler').locator('button').last();
   await choice.click();
-  await page.waitForFunction(() => location.hash.startsWith('#v1.'));
+  await page.waitForFunction(() => location.hash.startsWith('#v2.'));
   const before = await snapshot(page);
   const url = page.url();
   assert.ok(url.length < 600, `a lesson's link stays short: ${url.length} characters`);
@@ -298,7 +298,7 @@ test('the embed dialog writes the snippet and previews exactly it', async () => 
   assert.match(await frame.getByTestId('lesson-title').textContent(), /lease/i);
   // "This run" embeds the state on screen.
   await page.getByTestId('embed-lesson').selectOption({ index: 0 });
-  assert.match(await page.getByTestId('embed-snippet').inputValue(), /\?embed=1&amp;autoplay=1#v1\./);
+  assert.match(await page.getByTestId('embed-snippet').inputValue(), /\?embed=1&amp;autoplay=1#v2\./);
   await page.keyboard.press('Escape');
   assert.equal(await dialog.count(), 0);
   assert.deepEqual(errors, []);

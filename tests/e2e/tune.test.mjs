@@ -158,10 +158,10 @@ test('comparing write strategies gives the command line figures of each, and any
   const base = await scenarioOnScreen(page);
   await page.getByTestId('compare-writes').click();
   const rows = page.getByTestId('compare-table').locator('tbody tr');
-  await rows.nth(5).waitFor();
+  await rows.nth(6).waitFor();
   await page.locator('[data-testid=work]').waitFor({ state: 'detached' });
-  assert.equal(await rows.count(), 6);
-  for (let i = 0; i < 6; i++) {
+  assert.equal(await rows.count(), 7);
+  for (let i = 0; i < 7; i++) {
     const row = rows.nth(i);
     const label = await row.getAttribute('data-label');
     // A variant whose operations do not fit the race's schedule runs timed.
@@ -186,7 +186,7 @@ test('comparing write strategies gives the command line figures of each, and any
   assert.notEqual(await rows.nth(0).locator('td[data-column="stale ms"]').textContent(), '0');
   // One chart overlays them all.
   const overlay = page.getByTestId('overlay-stale-reads').locator('canvas');
-  assert.equal(await overlay.getAttribute('data-lines'), '6');
+  assert.equal(await overlay.getAttribute('data-lines'), '7');
   // Open write_through on the timeline.
   await page.getByTestId('compare-open-4').click();
   assert.equal(await page.getByTestId('knob-strategy-write').inputValue(), 'write_through');

@@ -6,7 +6,7 @@ use cachescope::sim::{Report, Scenario, Simulation};
 use serde_json::Value;
 
 /// Every write strategy's name in scenario files.
-pub const WRITE_STRATEGIES: [&str; 6] = cachescope::sim::scenario::WriteStrategy::NAMES;
+pub const WRITE_STRATEGIES: [&str; 7] = cachescope::sim::scenario::WriteStrategy::NAMES;
 
 /// Runs a scenario given as JSON to the end and returns its report as JSON.
 pub fn run(scenario: &Value) -> Value {

@@ -223,6 +223,7 @@ impl Playground {
             ));
         }
         page.recording.seek(link.step);
+        page.message = link.notice.clone();
         Ok(page)
     }
 
@@ -247,6 +248,7 @@ impl Playground {
                 .then_some(self.playback.speed),
             axis: None,
             selected: None,
+            notice: None,
         }
     }
 

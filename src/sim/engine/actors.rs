@@ -80,6 +80,13 @@ pub struct ActorRun {
     pub(super) aborting: bool,
     /// The operation it waits on, and when it issued it.
     pub(super) pending: Option<(Op, Millis)>,
+    /// It is inside the cache tier (between asking for a key's tier lock
+    /// and letting go of it): the tier, not its app instance, performs
+    /// these steps, so an app crash lets them finish and drops the reply.
+    pub(super) server_side: bool,
+    /// A reply that reached it while its app instance was paused, held
+    /// until the pause ends.
+    pub(super) held_reply: Option<Reply>,
     /// Timed mode: the row its pending DB read sees, as of the read's
     /// issue (a statement's snapshot under READ COMMITTED).
     pub(super) snapshot: Option<Versioned>,
@@ -103,6 +110,8 @@ impl ActorRun {
             coroutine: None,
             aborting: false,
             pending: None,
+            server_side: false,
+            held_reply: None,
             snapshot: None,
             aborted: false,
         }
@@ -121,6 +130,8 @@ impl ActorRun {
             None => None::<&[Input]>.hash(state),
         }
         self.aborting.hash(state);
+        self.server_side.hash(state);
+        self.held_reply.hash(state);
         self.pending.hash(state);
         self.snapshot.hash(state);
     }
@@ -301,12 +312,17 @@ impl Simulation {
         let value = || Value::from(spec.value.as_deref().unwrap_or_default());
         let write = WriteId(request as u32);
         let mut coroutine = request_code(self.scenario.strategy, spec.op, write, key, value);
+        // A paused instance takes the request up when the pause ends.
+        let app = self.actors[request]
+            .app
+            .expect("a request runs on an instance");
+        let begin = self.resumes_at(app, at);
         let first = coroutine.resume(Input {
             reply: None,
-            now: at,
+            now: begin,
         });
         self.actors[request].coroutine = Some(SharedCoroutine::new(coroutine));
-        self.advance(request, first, at);
+        self.advance(request, first, begin);
     }
 
     /// Starts a background job running `coroutine`, whose first operation
@@ -330,6 +346,7 @@ impl Simulation {
         now: Millis,
     ) {
         run.started_ms = run.started_ms.or(Some(now));
+        let now = run.app.map_or(now, |app| self.resumes_at(app, now));
         let first = coroutine.resume(Input { reply: None, now });
         run.coroutine = Some(SharedCoroutine::new(coroutine));
         let actor = self.actors.place(run);
@@ -373,10 +390,29 @@ impl Simulation {
                     }
                     resume = Resume::Perform(Op::DbRead { key });
                 }
+                // In line behind the holder (the `TierLock` operation put
+                // it there): nothing is issued until the holder lets go.
+                Resume::TierLock(_) => return,
+                Resume::TierUnlock(key) => {
+                    run.server_side = false;
+                    resume = coroutine.resume(Input {
+                        reply: None,
+                        now: issued_ms,
+                    });
+                    if let Some(next) = self.tier.release(key) {
+                        // The next in line has the lock now.
+                        self.answer_at(next, None, issued_ms);
+                    }
+                }
                 Resume::SleepUntil(instant) => {
                     // Nothing takes effect while sleeping: the next operation
-                    // is simply issued later.
+                    // is simply issued later (after a pause of its instance).
                     issued_ms = issued_ms.max(instant);
+                    if let Some(app) = run.app {
+                        issued_ms =
+                            super::faults::app_paused_until(&self.scenario.faults, app, issued_ms)
+                                .unwrap_or(issued_ms);
+                    }
                     resume = coroutine.resume(Input {
                         reply: None,
                         now: issued_ms,
@@ -393,11 +429,17 @@ impl Simulation {
                         // effect (none sleeps into one), so the database as
                         // it is now is the database at the read's issue.
                         debug_assert_eq!(issued_ms, self.now, "a DB read is issued now");
-                        self.actors[actor].snapshot = Some(self.world.db.row(key).clone());
+                        self.actors[actor].snapshot = Some(self.world.db.read_row(key).clone());
                     }
                     let at = issued_ms + self.latency(op.resource(), issued_ms);
                     self.actors[actor].pending = Some((op, issued_ms));
                     self.queue.push(at, Event::Effect { actor });
+                    return;
+                }
+                Resume::Done(_) if run.aborting => {
+                    // Finished inside the cache tier after its app crashed:
+                    // the reply has nobody to go to.
+                    self.abort(actor);
                     return;
                 }
                 Resume::Done(served) => {
@@ -415,16 +457,44 @@ impl Simulation {
     /// Hands a waiting actor the reply to its operation, now, and lets it
     /// go on to its next one.
     pub(super) fn answer(&mut self, actor: usize, reply: Reply) {
-        let now = self.now;
+        // The cache tier's work for a request goes on through a pause of
+        // its instance.
+        if let Some(app) = self.actors[actor].app
+            && !self.actors[actor].server_side
+        {
+            let resumes = self.resumes_at(app, self.now);
+            if resumes > self.now {
+                // Its instance is paused: the reply waits for the pause.
+                self.actors[actor].held_reply = Some(reply);
+                self.queue.push(resumes, Event::Wake { actor });
+                return;
+            }
+        }
+        self.answer_at(actor, Some(reply), self.now);
+    }
+
+    /// A paused instance resumes: `actor`'s held reply reaches its code.
+    pub(super) fn wake(&mut self, actor: usize) {
+        if let Some(reply) = self.actors[actor].held_reply.take() {
+            self.answer_at(actor, Some(reply), self.now);
+        }
+    }
+
+    /// When app instance `app` can go on from `at`: then, or when a pause
+    /// in force then ends (timed mode; a scheduled run has no pauses).
+    pub(super) fn resumes_at(&self, app: u32, at: Millis) -> Millis {
+        super::faults::app_paused_until(&self.scenario.faults, app, at).unwrap_or(at)
+    }
+
+    /// Resumes a waiting actor at `now` with `reply` (`None`: what it
+    /// waited for, a tier lock, has come) and lets it go on.
+    fn answer_at(&mut self, actor: usize, reply: Option<Reply>, now: Millis) {
         let coroutine = self.actors[actor]
             .coroutine
             .as_mut()
             .expect("only a running actor waits for a reply")
             .get_mut();
-        let next = coroutine.resume(Input {
-            reply: Some(reply),
-            now,
-        });
+        let next = coroutine.resume(Input { reply, now });
         self.advance(actor, next, now);
     }
 
@@ -473,7 +543,8 @@ impl Simulation {
             ActorKind::Refresher => self.jobs.refreshing[run.key.0 as usize] = false,
             ActorKind::Relay => self.jobs.relay_running = false,
             ActorKind::Consumer(partition) => {
-                self.bus.release(partition);
+                let interval = self.scenario.bus.commit_interval_ms;
+                self.bus.release(partition, self.now, interval);
                 self.actors.free(actor);
                 self.consume_next(partition);
                 return;
@@ -490,6 +561,7 @@ impl Simulation {
     pub(super) fn abort(&mut self, actor: usize) {
         self.queue.remove_effects_of(actor);
         self.actors[actor].snapshot = None;
+        self.actors[actor].held_reply = None;
         if let Some((op, _)) = self.actors[actor].pending.take()
             && op.resource() == Resource::DbRead
         {

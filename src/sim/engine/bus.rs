@@ -49,8 +49,35 @@ pub(super) struct PartitionState {
     /// Delivered events waiting for the consumer, with the instant each
     /// reached the partition.
     queue: std::collections::VecDeque<(Millis, BusEvent)>,
-    /// Whether the consumer is applying an event of this partition.
-    busy: bool,
+    /// The event the consumer is applying, if it is applying one.
+    current: Option<BusEvent>,
+    /// Events applied since the last committed offset, oldest first (a
+    /// consumer crash applies them again).
+    uncommitted: Vec<BusEvent>,
+    /// When the pending offset commit happens (`commit_interval_ms` after
+    /// the first event applied since the last one).
+    commit_at: Option<Millis>,
+    /// Events applied in all (the consumer's offset).
+    applied: u64,
+}
+
+impl PartitionState {
+    /// A commit that was due by `now` has happened.
+    fn commit_due(&mut self, now: Millis) {
+        if self.commit_at.is_some_and(|at| at <= now) {
+            self.uncommitted.clear();
+            self.commit_at = None;
+        }
+    }
+
+    /// The last committed offset as of `now`.
+    fn committed(&self, now: Millis) -> u64 {
+        if self.commit_at.is_some_and(|at| at <= now) {
+            self.applied
+        } else {
+            self.applied - self.uncommitted.len() as u64
+        }
+    }
 }
 
 /// One bus partition as the inspector shows it.
@@ -64,6 +91,10 @@ pub struct PartitionView {
     pub queued: Vec<(Millis, BusEvent)>,
     /// Whether the consumer is applying an event now.
     pub busy: bool,
+    /// Events the consumer has applied, and its last committed offset.
+    pub applied: u64,
+    /// Its last committed offset (a crash goes back to it).
+    pub committed: u64,
 }
 
 /// Bus counters (the report's `bus`).
@@ -79,6 +110,8 @@ pub struct BusCounters {
     pub duplicated: u64,
     /// Publications again after an unacknowledged one (CDC, outbox).
     pub retried: u64,
+    /// Events applied again after a consumer crash.
+    pub redelivered: u64,
 }
 
 impl Bus {
@@ -105,9 +138,20 @@ impl Bus {
         }
     }
 
-    /// The consumer of `partition` finished applying its event.
-    pub(super) fn release(&mut self, partition: u32) {
-        self.partitions[partition as usize].busy = false;
+    /// The consumer of `partition` finished applying its event at `now`;
+    /// its offset is committed `interval` after the first event applied
+    /// since the last commit (at once with 0).
+    pub(super) fn release(&mut self, partition: u32, now: Millis, interval: Millis) {
+        let state = &mut self.partitions[partition as usize];
+        state.commit_due(now);
+        let Some(event) = state.current.take() else {
+            return;
+        };
+        state.applied += 1;
+        if interval > 0 {
+            state.uncommitted.push(event);
+            state.commit_at.get_or_insert(now + interval);
+        }
     }
 
     /// A `bus_drop` fault: the next `count` publications are lost.
@@ -128,7 +172,9 @@ impl Simulation {
             .map(|p| PartitionView {
                 in_transit: Vec::new(),
                 queued: p.queue.iter().cloned().collect(),
-                busy: p.busy,
+                busy: p.current.is_some(),
+                applied: p.applied,
+                committed: p.committed(self.now),
             })
             .collect();
         for scheduled in self.queue.sorted() {
@@ -288,16 +334,53 @@ impl Simulation {
         self.consume_next(partition);
     }
 
+    /// A consumer crash: the consumer of `partition` (of every partition
+    /// with `None`) restarts from its last committed offset. The cache
+    /// operation it had in flight is dropped, and every event from the
+    /// committed offset on is applied again, in order. Returns how many
+    /// events that had been applied are applied again.
+    pub(super) fn crash_consumers(&mut self, partition: Option<u32>) -> u64 {
+        let partitions: Vec<u32> = match partition {
+            Some(p) => vec![p],
+            None => (0..self.scenario.bus.partitions).collect(),
+        };
+        let mut again = 0;
+        for p in partitions {
+            let now = self.now;
+            let state = &mut self.bus.partitions[p as usize];
+            state.commit_due(now);
+            let mut replay: Vec<BusEvent> = std::mem::take(&mut state.uncommitted);
+            again += replay.len() as u64;
+            state.applied -= replay.len() as u64;
+            state.commit_at = None;
+            replay.extend(state.current.take());
+            for event in replay.into_iter().rev() {
+                state.queue.push_front((now, event));
+            }
+            let running = self.actors.background().find(|&a| {
+                self.actors[a].kind == ActorKind::Consumer(p) && self.actors[a].is_running()
+            });
+            match running {
+                // Its retirement starts the consumer again on the queue.
+                Some(actor) => self.abort(actor),
+                None => self.consume_next(p),
+            }
+        }
+        self.bus.counters.redelivered += again;
+        again
+    }
+
     /// Starts the partition's consumer on its next event, unless it is busy.
     pub(super) fn consume_next(&mut self, partition: u32) {
         let state = &mut self.bus.partitions[partition as usize];
-        if state.busy {
+        if state.current.is_some() {
             return;
         }
-        let Some((delivered_ms, BusEvent { key, payload })) = state.queue.pop_front() else {
+        let Some((delivered_ms, event)) = state.queue.pop_front() else {
             return;
         };
-        state.busy = true;
+        state.current = Some(event.clone());
+        let BusEvent { key, payload } = event;
         let job = Coroutine::new(move |io| strategy::apply_event(io, key, payload.clone()));
         let run = ActorRun::new(ActorKind::Consumer(partition), None, key, None);
         self.start_actor(run, job, self.now.max(delivered_ms));

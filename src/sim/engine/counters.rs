@@ -50,7 +50,7 @@ impl Counters {
                 c.cache_misses += 1;
                 bucket.misses += 1;
             }
-            Reply::LockAdd { .. } | Reply::Unlock(_) => {}
+            Reply::LockAdd { .. } | Reply::Unlock(_) | Reply::TierLock { .. } => {}
             Reply::CacheSet(outcome) | Reply::LeaseSet(outcome) => {
                 c.cache_sets += 1;
                 if matches!(outcome, SetOutcome::Rejected(_)) {

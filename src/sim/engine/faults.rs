@@ -19,16 +19,43 @@ impl Simulation {
                         continue;
                     }
                     stopped += 1;
-                    if self.queue.has_effect_of(actor) {
+                    // An operation already sent (issued strictly before the
+                    // crash, in a timed run) still takes effect at its
+                    // server; its reply is dropped. One not yet sent (a
+                    // delayed second delete, a retry after a sleep; in a
+                    // scheduled run every operation not yet named) never
+                    // happens. Waiting on another's read (singleflight),
+                    // nothing of its own is in flight.
+                    let sent = self.scenario.schedule.is_none()
+                        && self.queue.has_effect_of(actor)
+                        && run
+                            .pending
+                            .as_ref()
+                            .is_some_and(|(_, issued)| *issued < self.now);
+                    if sent || self.actors[actor].server_side {
                         self.actors[actor].aborting = true;
                     } else {
-                        // Waiting on another's read (singleflight): nothing
-                        // of its own is in flight, so it stops now.
                         self.abort(actor);
                     }
                 }
                 let result = format!("app {app} restarts; {stopped} in-flight request(s) stop");
                 self.note(Actor::Fault, OpName::AppCrash, None, result);
+            }
+            FaultKind::ConsumerCrash { partition } => {
+                let again = self.crash_consumers(partition);
+                let which = match partition {
+                    Some(p) => format!("the consumer of partition {p} restarts"),
+                    None => "every consumer restarts".to_string(),
+                };
+                let result = format!(
+                    "{which} from its last committed offset; {again} event(s) applied again"
+                );
+                self.note(Actor::Fault, OpName::ConsumerCrash, None, result);
+            }
+            FaultKind::AppPause { to_ms, app, .. } => {
+                let result =
+                    format!("app {app} paused until {to_ms} ms (issues nothing, sees no reply)");
+                self.note(Actor::Fault, OpName::AppPause, None, result);
             }
             FaultKind::DbSlow { to_ms, factor, .. } => {
                 let result = format!("database {factor}x slower until {to_ms} ms");
@@ -97,6 +124,22 @@ pub(super) fn db_slowdown(faults: &[Fault], issued_ms: Millis) -> Millis {
             _ => None,
         })
         .product()
+}
+
+/// When a pause of app instance `app` in force at `at` ends, if one is
+/// (the latest end, if pauses overlap).
+pub(super) fn app_paused_until(faults: &[Fault], app: u32, at: Millis) -> Option<Millis> {
+    faults
+        .iter()
+        .filter_map(|f| match f.kind {
+            FaultKind::AppPause {
+                from_ms,
+                to_ms,
+                app: paused,
+            } if paused == app && (from_ms..to_ms).contains(&at) => Some(to_ms),
+            _ => None,
+        })
+        .max()
 }
 
 /// When a consumer pause in force at `at` ends, if one is.

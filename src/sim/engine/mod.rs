@@ -16,6 +16,7 @@
 //! - [`divergence`]: the stale and ahead windows per key;
 //! - [`write_behind`]: dirty periods and lost or coalesced writes;
 //! - [`flights`]: singleflight reads;
+//! - [`tier`]: the cache tier's per-key locks (write-through, read-through);
 //! - [`counters`]: what the report's totals are built from.
 
 mod actors;
@@ -26,6 +27,7 @@ mod faults;
 mod flights;
 mod generated;
 mod queue;
+mod tier;
 mod write_behind;
 
 use std::hash::{Hash, Hasher};
@@ -55,6 +57,7 @@ use divergence::Divergence;
 use flights::Flights;
 use generated::Generator;
 use queue::{Event, EventQueue};
+use tier::Tier;
 use write_behind::WriteBehind;
 
 /// A running simulation of one scenario. Cloning it is exact: the clone
@@ -83,16 +86,19 @@ pub struct Simulation {
     write_behind: WriteBehind,
     flights: Flights,
     bus: Bus,
+    tier: Tier,
     /// Per key: who took its current lock, with which token (for the
     /// inspector; history, not state: the token itself is in the cache).
     lock_holders: Vec<Option<(crate::sim::ops::LockToken, Actor)>>,
 }
 
-/// What a step was: an actor's operation taking effect, or a fault.
+/// What a step was: an actor's operation taking effect, a fault, or the
+/// read replica applying a commit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum LastStep {
     Effect(ActorKind),
     Fault(FaultKind),
+    Replicate,
 }
 
 impl Simulation {
@@ -117,7 +123,10 @@ impl Simulation {
                 .expect("validated scenario: every request names a declared key");
             KeyId(index as u32)
         };
-        let db = Database::new(scenario.keys.values().map(|v| Value::from(v.as_str())));
+        let mut db = Database::new(scenario.keys.values().map(|v| Value::from(v.as_str())));
+        if scenario.db.replica_lag_ms.is_some() {
+            db = db.with_replica();
+        }
         let mut rng = SimRng::new(scenario.seed);
         let mut cache = Cache::new(key_names.len());
         if scenario.strategy.stampede == Stampede::Swr {
@@ -191,6 +200,7 @@ impl Simulation {
             write_behind: WriteBehind::new(key_count),
             flights: Flights::default(),
             bus: Bus::new(scenario.bus.partitions),
+            tier: Tier::new(key_count),
             lock_holders: vec![None; key_count],
         };
         for (stream, at) in first_arrivals.into_iter().enumerate() {
@@ -258,6 +268,7 @@ impl Simulation {
     pub fn last_entry(&self) -> Option<ScheduleEntry> {
         Some(match self.last_step? {
             LastStep::Fault(kind) => ScheduleEntry::Fault(kind),
+            LastStep::Replicate => ScheduleEntry::Actor(Actor::Replica.to_string()),
             LastStep::Effect(ActorKind::Consumer(p)) if self.scenario.bus.partitions > 1 => {
                 ScheduleEntry::Actor(Actor::Consumer(Some(p)).to_string())
             }
@@ -310,6 +321,13 @@ impl Simulation {
         }
     }
 
+    /// Who holds the cache tier's lock of `key` (write-through,
+    /// read-through), and how many wait for it.
+    pub fn tier_lock(&self, key: KeyId) -> (Option<Actor>, usize) {
+        let (holder, waiting) = self.tier.state(key);
+        (holder.map(|actor| self.actor(actor)), waiting)
+    }
+
     /// The name of a key.
     pub fn key_name(&self, key: KeyId) -> &str {
         &self.key_names[key.0 as usize]
@@ -351,9 +369,12 @@ impl Simulation {
                     let (op, issued_ms) = self.actors[actor].pending.as_ref()?;
                     Some((self.actor(actor), op, *issued_ms, s.at))
                 }
-                Event::Arrive(_) | Event::Fault(_) | Event::Generate(_) | Event::Deliver { .. } => {
-                    None
-                }
+                Event::Arrive(_)
+                | Event::Fault(_)
+                | Event::Generate(_)
+                | Event::Deliver { .. }
+                | Event::Replicate
+                | Event::Wake { .. } => None,
             })
             .collect()
     }
@@ -395,6 +416,11 @@ impl Simulation {
                     return true;
                 }
                 Event::Generate(stream) => self.generate(stream),
+                Event::Replicate => {
+                    self.replicate();
+                    return true;
+                }
+                Event::Wake { actor } => self.wake(actor),
                 Event::Deliver { partition, event } => {
                     let at = self.now;
                     self.deliver(partition, *event, at);
@@ -438,6 +464,7 @@ impl Simulation {
         }
         self.jobs.hash_state(state);
         self.flights.hash_state(state);
+        self.tier.hash_state(state);
         self.write_behind.hash_state(state);
         self.divergence.hash_state(state);
         self.bus.hash_state(state);
@@ -492,6 +519,18 @@ impl Simulation {
             }
             ScheduleEntry::Actor(name) => name,
         };
+        if self.actors.request_named(name).is_none() && Actor::parse(name) == Actor::Replica {
+            let Some(committed_ms) = self.world.db.next_to_replicate() else {
+                return Err(ScenarioError {
+                    path: format!("schedule[{position}]"),
+                    message: format!("{name:?} has nothing pending at this point"),
+                });
+            };
+            let lag = self.scenario.db.replica_lag_ms.unwrap_or_default();
+            self.now = self.now.max(committed_ms + lag);
+            self.replicate();
+            return Ok(true);
+        }
         let nothing_pending = || ScenarioError {
             path: format!("schedule[{position}]"),
             message: format!("{name:?} has nothing pending at this point"),
@@ -562,6 +601,9 @@ impl Simulation {
                 names.push(named.to_string());
             }
         }
+        if self.world.db.next_to_replicate().is_some() {
+            names.push(Actor::Replica.to_string());
+        }
         names
     }
 
@@ -606,6 +648,13 @@ impl Simulation {
                 },
                 row,
             )),
+            Op::TierLock { key } => {
+                // From here on the cache tier works for the actor.
+                self.actors[actor].server_side = true;
+                Reply::TierLock {
+                    granted: self.tier.acquire(key, actor),
+                }
+            }
             // A DB read issued earlier (timed mode) returns the row as of
             // its issue: its snapshot.
             Op::DbRead { .. } if self.actors[actor].snapshot.is_some() => {
@@ -628,6 +677,14 @@ impl Simulation {
             Resource::DbRead | Resource::DbWrite => {}
         }
         self.track_write_behind(&op, &reply);
+        if let (Some(lag), Reply::DbWrite { .. } | Reply::Flush { version: Some(_) }) =
+            (self.scenario.db.replica_lag_ms, &reply)
+            && self.scenario.schedule.is_none()
+        {
+            // The replica applies this commit `lag` later (in a scheduled
+            // run, when a schedule names `replica`).
+            self.queue.push(self.now + lag, Event::Replicate);
+        }
         if let Some(key) = key {
             self.track_divergence(key);
         }
@@ -653,7 +710,7 @@ impl Simulation {
         if let (Reply::LockAdd { token: Some(token) }, Some(key)) = (&reply, key) {
             self.lock_holders[key.0 as usize] = Some((*token, self.actor(actor)));
         }
-        if self.actors[actor].aborting {
+        if self.actors[actor].aborting && !self.actors[actor].server_side {
             // Its app instance crashed: it stops after this step.
             self.abort(actor);
         } else {
@@ -729,6 +786,26 @@ impl Simulation {
             }
             _ => {}
         }
+    }
+
+    /// The read replica applies the oldest commit it has not applied, now.
+    fn replicate(&mut self) {
+        self.last_step = Some(LastStep::Replicate);
+        let Some((key, row, committed_ms)) = self.world.db.replicate_next() else {
+            return;
+        };
+        self.counters.effects += 1;
+        let (now, key_names) = (self.now, &self.key_names);
+        self.trace.push(|| TraceEvent {
+            start_ms: committed_ms,
+            end_ms: now,
+            actor: Actor::Replica,
+            app: None,
+            op: OpName::ReplicaApply,
+            key: Some(key_names[key.0 as usize].clone()),
+            result: format!("applied {}@{}", row.value, row.version),
+            fact: Fact::Other,
+        });
     }
 
     /// Starts the outbox relay unless it is running.

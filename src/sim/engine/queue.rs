@@ -20,6 +20,11 @@ pub(super) enum Event {
     Fault(usize),
     /// Arrival stream `0` of a workload generates a request.
     Generate(usize),
+    /// The read replica applies the oldest commit it has not applied.
+    Replicate,
+    /// Actor `actor`'s app instance resumes from a pause: the reply it
+    /// holds reaches its code.
+    Wake { actor: usize },
     /// A bus event reaches the consumer of its partition.
     Deliver {
         partition: u32,
@@ -92,10 +97,12 @@ impl EventQueue {
             .any(|s| matches!(s.event, Event::Effect { actor: a } if a == actor))
     }
 
-    /// Drops `actor`'s operation waiting to take effect.
+    /// Drops `actor`'s operation waiting to take effect, and a reply held
+    /// for it by a pause.
     pub(super) fn remove_effects_of(&mut self, actor: usize) {
-        self.heap
-            .retain(|Reverse(s)| !matches!(s.event, Event::Effect { actor: a } if a == actor));
+        self.heap.retain(|Reverse(s)| {
+            !matches!(s.event, Event::Effect { actor: a } | Event::Wake { actor: a } if a == actor)
+        });
     }
 
     /// Takes out the soonest effect of any of `actors`.

@@ -45,12 +45,20 @@ pub fn inspector_panel(props: &InspectorProps) -> Html {
                 <div>
                     <h4>{ "Database" }</h4>
                     <table data-testid="db-table">
-                        <thead><tr><th scope="col">{ "key" }</th><th scope="col">{ "row" }</th></tr></thead>
+                        <thead><tr>
+                            <th scope="col">{ "key" }</th><th scope="col">{ "primary" }</th>
+                            if i.db.iter().any(|row| row.replica.is_some()) {
+                                <th scope="col">{ "replica" }</th>
+                            }
+                        </tr></thead>
                         <tbody>
                             { for i.db.iter().map(|row| html! {
                                 <tr key={row.key.clone()} class={changed(row.changed)}>
                                     <th scope="row">{ &row.key }</th>
                                     <td data-testid="db-cell">{ format!("{} @{}", row.value, row.version) }</td>
+                                    if let Some(replica) = &row.replica {
+                                        <td data-testid="replica-cell">{ replica }</td>
+                                    }
                                 </tr>
                             }) }
                         </tbody>
