@@ -400,6 +400,14 @@ fn every_lesson_explores_or_is_refused_and_examples_replay() {
             Err(ExploreError::Scenario(e)) if e.path == "requests" => {
                 assert!(lesson.name.starts_with("stampede"), "{}: {e}", lesson.name);
             }
+            Err(ExploreError::Scenario(e)) if e.path.starts_with("faults[") => {
+                let faults = &lesson.scenario().faults;
+                assert!(
+                    faults.iter().any(|f| f.kind.spans_time()),
+                    "{}: {e}",
+                    lesson.name
+                );
+            }
             Err(ExploreError::Scenario(e)) if e.path == "workload" => {
                 assert!(lesson.scenario().workload.is_some(), "{}: {e}", lesson.name);
             }

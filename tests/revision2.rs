@@ -538,7 +538,7 @@ fn a_paused_instance_sees_its_reply_only_when_the_pause_ends_and_its_lock_expire
         "3-13 R1 db.read k v1@1",
         "61-62 R2 cache.lock_add k locked, token #2",
         "100-101 R1 cache.set k stored until 300101 ms",
-        "101-102 R1 cache.unlock k lock had expired: nothing to release",
+        "101-102 R1 cache.unlock k no lock to release (it expired, or another deleted it)",
     ] {
         assert!(lines.contains(&line.to_string()), "{line} in {lines:#?}");
     }
@@ -639,5 +639,68 @@ fn stale_values_cut_a_write_heavy_hot_keys_peak_db_load_at_least_tenfold() {
     assert_eq!(
         format!("{:.1}", plain_peak as f64 / stale_peak as f64),
         "12.6"
+    );
+}
+
+#[test]
+fn lock_expiry_shows_a_plain_delete_costing_a_third_db_read() {
+    // The lesson's timeline (derived in its text): R1's lock #1 expires
+    // while app 0 is paused (35-175); R2 takes #2 at 136-137; R1's plain
+    // delete at 176-177 removes #2; W's second delete (20 + 157 = 177,
+    // landing 178) clears R1's fill; R3 misses at 179-180 and takes #3.
+    let mut scenario = support::lesson("lock-expiry");
+    let report = run(&scenario);
+    let lines = trace_lines(&report);
+    for line in [
+        "176-177 R1 cache.unlock hot deleted another holder's lock #2",
+        "177-178 W cache.delete hot deleted",
+        "180-181 R3 cache.lock_add hot locked, token #3",
+        "189-190 R2 cache.unlock hot deleted another holder's lock #3",
+    ] {
+        assert!(lines.contains(&line.to_string()), "{line} in {lines:#?}");
+    }
+    assert_eq!(report["db"]["reads"], 3);
+    // Compare-and-delete: R1 leaves #2 alone, R3 is refused and hits R2's
+    // fill when it looks again at 191.
+    scenario["strategy"]["unsafe_unlock"] = json!(false);
+    let report = run(&scenario);
+    let lines = trace_lines(&report);
+    assert!(
+        lines.contains(
+            &"176-177 R1 cache.unlock hot lock expired and now held by #2: left alone".to_string()
+        ),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.contains(&"191-192 R3 cache.get hot hit v2@2".to_string()),
+        "{lines:#?}"
+    );
+    assert_eq!(report["db"]["reads"], 2);
+}
+
+#[test]
+fn a_replica_refill_and_a_consumer_replay_explain_themselves() {
+    use cachescope::model::explain;
+    let explained = |name: &str| {
+        let report = support::lesson_report(name);
+        let trace = report.trace.clone().unwrap();
+        let open = report.divergence.last().unwrap();
+        explain::stale_window(&trace, &open.key, open.from_ms, open.to_ms)
+            .unwrap()
+            .sentence
+    };
+    assert_eq!(
+        explained("replica-lag"),
+        "R read v1 from the replica at 41 ms (it applied v2 only at 70 ms); W committed v2 at \
+         20 ms and deleted at 21 ms; R set v1 at 42 ms, so the cache is stale until the entry \
+         expires"
+    );
+    let replay = explained("consumer-replay");
+    assert!(
+        replay.contains(
+            "the consumer crashed at 150 ms before committing its offset and applied this event \
+             again: it set v2 at 151 ms"
+        ),
+        "{replay}"
     );
 }

@@ -82,6 +82,7 @@ mod invalidate_on_write;
 mod kafka_partitions;
 mod lease_hot_key;
 mod leases;
+mod lock_expiry;
 mod outbox;
 mod read_write_race;
 mod replica_lag;
@@ -119,6 +120,7 @@ pub const LESSONS: &[Lesson] = &[
     consumer_replay::LESSON,
     stampede::LESSON,
     stampede_lock::LESSON,
+    lock_expiry::LESSON,
     stampede_singleflight::LESSON,
     stampede_lease::LESSON,
     lease_hot_key::LESSON,
@@ -148,12 +150,15 @@ pub fn all_reports_json() -> String {
     serde_json::to_string_pretty(&reports).expect("serialisable") + "\n"
 }
 
-/// The lessons `cachescope explore` takes on: all but the stampede lessons,
-/// which have more requests than it follows.
+/// The lessons `cachescope explore` takes on: all but those with more
+/// requests than it follows (the stampedes), a generated workload, or a
+/// fault that spans time.
 pub fn explorable() -> impl Iterator<Item = &'static Lesson> {
     LESSONS.iter().filter(|lesson| {
         let scenario = lesson.scenario();
-        scenario.workload.is_none() && scenario.requests.len() <= crate::sim::explore::MAX_REQUESTS
+        scenario.workload.is_none()
+            && !scenario.faults.iter().any(|f| f.kind.spans_time())
+            && scenario.requests.len() <= crate::sim::explore::MAX_REQUESTS
     })
 }
 

@@ -85,6 +85,36 @@ pub fn stale_window(
     Some(stale_commit(trace, key, commit, to_ms))
 }
 
+/// The replica's application of a version newer than `old` of `key` that
+/// came after `read` was issued: the reason a replica read returned `old`.
+fn replica_behind(
+    trace: &[TraceEvent],
+    key: &str,
+    read: &TraceEvent,
+    old: Version,
+) -> Option<usize> {
+    on_key(trace, key)
+        .filter(|(_, e)| matches!(e.fact, Fact::Replicated { version } if version > old))
+        .find(|(_, e)| e.end_ms > read.start_ms)
+        .map(|(i, _)| i)
+}
+
+/// The consumer crash before `trace[set]` that made a consumer apply an
+/// event setting `old` a second time, if that is what happened.
+fn replayed_by_crash(trace: &[TraceEvent], key: &str, set: usize, old: Version) -> Option<usize> {
+    if !matches!(trace[set].actor, Actor::Consumer(_)) {
+        return None;
+    }
+    let crash = trace[..set]
+        .iter()
+        .rposition(|e| e.op == OpName::ConsumerCrash)?;
+    let applied_before = on_key(&trace[..crash], key).any(|(_, e)| {
+        matches!(e.actor, Actor::Consumer(_))
+            && matches!(e.fact, Fact::Stored { version: Some(v) } if v == old)
+    });
+    applied_before.then_some(crash)
+}
+
 /// The window opened when `trace[set]` stored version `old`, older than a
 /// commit before it.
 fn stale_set(
@@ -124,7 +154,23 @@ fn stale_set(
                 "{}'s DB read, issued at {} ms, returned v{old} at {} ms (its snapshot predates the commit)",
                 event.actor, event.start_ms, event.end_ms
             ),
-            Fact::Read { .. } => format!("{} read v{old} at {} ms", event.actor, event.end_ms),
+            Fact::Read { .. } => match replica_behind(trace, key, event, old) {
+                // The read went to a replica that had not applied the
+                // newer commit yet.
+                Some(applied) => {
+                    format!(
+                        "{} read v{old} from the replica at {} ms (it applied v{} only at {} ms)",
+                        event.actor,
+                        event.end_ms,
+                        match trace[applied].fact {
+                            Fact::Replicated { version } => version,
+                            _ => old + 1,
+                        },
+                        trace[applied].end_ms
+                    )
+                }
+                None => format!("{} read v{old} at {} ms", event.actor, event.end_ms),
+            },
             _ => format!("{} committed v{old} at {} ms", event.actor, event.end_ms),
         });
     }
@@ -153,12 +199,22 @@ fn stale_set(
         parts.push(part);
     }
     steps.push(set);
-    parts.push(format!(
-        "{} set v{old} at {} ms, so the cache is stale {}",
-        setter.actor,
-        setter.end_ms,
-        until(to_ms)
-    ));
+    if let Some(crash) = replayed_by_crash(trace, key, set, old) {
+        parts.push(format!(
+            "the consumer crashed at {} ms before committing its offset and applied this \
+             event again: it set v{old} at {} ms, so the cache went back and is stale {}",
+            trace[crash].end_ms,
+            setter.end_ms,
+            until(to_ms)
+        ));
+    } else {
+        parts.push(format!(
+            "{} set v{old} at {} ms, so the cache is stale {}",
+            setter.actor,
+            setter.end_ms,
+            until(to_ms)
+        ));
+    }
     steps.sort_unstable();
     Explanation {
         steps,

@@ -340,6 +340,14 @@ pub const KNOBS: &[Knob] = &[
         used: on_the_bus,
     },
     Knob {
+        path: "/bus/commit_interval_ms",
+        group: Group::Bus,
+        label: "Offset commit after (ms)",
+        hint: "Each consumer commits its offset this long after the first event it applied since the last commit (0: after every event); a consumer crash applies again what it had not committed.",
+        control: Control::Millis,
+        used: on_the_bus,
+    },
+    Knob {
         path: "/bus/duplicate",
         group: Group::Bus,
         label: "Duplication",

@@ -125,6 +125,9 @@ pub struct PartitionRow {
     pub queued: Vec<String>,
     /// The consumer is applying an event.
     pub busy: bool,
+    /// The consumer's offset: events applied, and the last committed
+    /// offset (a consumer crash goes back to it).
+    pub offsets: String,
     /// The last step changed this partition.
     pub changed: bool,
 }
@@ -176,6 +179,7 @@ pub fn inspect(sim: &Simulation, before: Option<&Simulation>) -> Inspector {
                 let changed = before.partitions.get(row.index).is_none_or(|old| {
                     (&old.in_transit, &old.queued, old.busy)
                         != (&row.in_transit, &row.queued, row.busy)
+                        || old.offsets != row.offsets
                 });
                 PartitionRow { changed, ..row }
             })
@@ -333,6 +337,7 @@ fn inspect_unflagged(sim: &Simulation) -> Inspector {
                     })
                     .collect(),
                 busy: p.busy,
+                offsets: format!("offset {}, committed {}", p.applied, p.committed),
                 changed: false,
             })
             .collect()

@@ -689,7 +689,7 @@ fn scheduled_form(scenario: &Scenario) -> Result<(Scenario, Vec<FaultKind>), Exp
     let mut faults = Vec::new();
     for (i, fault) in scenario.faults.iter().enumerate() {
         match fault.kind {
-            FaultKind::ConsumerPause { .. } | FaultKind::DbSlow { .. } => {
+            kind if kind.spans_time() => {
                 return Err(refuse(
                     &format!("faults[{i}]"),
                     "this fault spans time; explore varies the order of operations, not time, \

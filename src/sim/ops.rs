@@ -305,7 +305,9 @@ impl Reply {
             Reply::TierLock { granted: false } => {
                 "in line behind another write or fill of the key".to_string()
             }
-            Reply::Unlock(Unlocked::Expired) => "lock had expired: nothing to release".to_string(),
+            Reply::Unlock(Unlocked::Expired) => {
+                "no lock to release (it expired, or another deleted it)".to_string()
+            }
             Reply::Unlock(Unlocked::HeldByAnother(token)) => {
                 format!("lock expired and now held by #{}: left alone", token.0)
             }
@@ -368,7 +370,8 @@ pub struct LockToken(pub u64);
 pub enum Unlocked {
     /// The lock held the caller's token and is gone.
     Released,
-    /// No live lock was there (the caller's had expired): nothing deleted.
+    /// No live lock was there (the caller's had expired, or another's plain
+    /// delete removed it): nothing deleted.
     Expired,
     /// Compare-and-delete found another holder's token and left it alone.
     HeldByAnother(LockToken),

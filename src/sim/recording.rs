@@ -12,7 +12,7 @@
 use std::rc::Rc;
 
 use super::engine::Simulation;
-use super::scenario::{FaultKind, Millis, Scenario, ScenarioError, ScheduleEntry};
+use super::scenario::{Millis, Scenario, ScenarioError, ScheduleEntry};
 use super::trace::TraceEvent;
 
 /// Steps between checkpoints at first. When there would be more than
@@ -220,12 +220,12 @@ impl Recording {
     /// then `entry` next, and nothing after (the future is dropped; a
     /// schedule ends where it ends). Its cursor is at its end.
     pub fn fork(&self, entry: ScheduleEntry) -> Result<Recording, ScenarioError> {
-        if let Some(index) = self.scenario.faults.iter().position(|f| {
-            matches!(
-                f.kind,
-                FaultKind::ConsumerPause { .. } | FaultKind::DbSlow { .. }
-            )
-        }) {
+        if let Some(index) = self
+            .scenario
+            .faults
+            .iter()
+            .position(|f| f.kind.spans_time())
+        {
             return Err(ScenarioError {
                 path: format!("faults[{index}]"),
                 message: "this fault spans time, so this run cannot be rescheduled by hand; \

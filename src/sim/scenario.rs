@@ -437,6 +437,17 @@ fn one() -> u64 {
     1
 }
 
+impl FaultKind {
+    /// Whether it lasts a while (timed runs only: a schedule orders
+    /// operations, not time).
+    pub fn spans_time(self) -> bool {
+        matches!(
+            self,
+            FaultKind::ConsumerPause { .. } | FaultKind::DbSlow { .. } | FaultKind::AppPause { .. }
+        )
+    }
+}
+
 /// A fault at a point in time (timed mode).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fault {

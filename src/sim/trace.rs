@@ -99,6 +99,11 @@ pub enum Fact {
     /// A plain-delete unlock removed another holder's lock (the caller's
     /// own had expired).
     DeletedAnothersLock,
+    /// The read replica applied this version.
+    Replicated {
+        /// The version.
+        version: Version,
+    },
 }
 
 /// What `op` with `reply` did to its key's versions.

@@ -804,7 +804,9 @@ impl Simulation {
             op: OpName::ReplicaApply,
             key: Some(key_names[key.0 as usize].clone()),
             result: format!("applied {}@{}", row.value, row.version),
-            fact: Fact::Other,
+            fact: Fact::Replicated {
+                version: row.version,
+            },
         });
     }
 

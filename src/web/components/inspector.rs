@@ -71,6 +71,7 @@ pub fn inspector_panel(props: &InspectorProps) -> Html {
                             { for i.partitions.iter().map(|p| html! {
                                 <li class={changed(p.changed)} data-testid="partition">
                                     <strong>{ format!("partition {}", p.index) }</strong>
+                                    <span data-testid="partition-offsets">{ format!(" · {}", p.offsets) }</span>
                                     if p.busy { { " · consumer busy" } }
                                     if p.in_transit.is_empty() && p.queued.is_empty() {
                                         <span class="empty">{ " · empty" }</span>
