@@ -704,3 +704,38 @@ fn a_replica_refill_and_a_consumer_replay_explain_themselves() {
         "{replay}"
     );
 }
+
+#[test]
+fn a_fallback_read_is_marked_on_the_timeline_and_explains_itself() {
+    use cachescope::model::{explain, timeline};
+    // The lease waiter of the test above: R2 falls back at 53-353.
+    let scenario = json!({
+        "keys": {"k": "v1"},
+        "latency_ms": {"cache": 1, "db_read": 300},
+        "strategy": {"stampede": "lease", "retry_ms": 10, "wait_max_ms": 50},
+        "requests": [
+            {"id": "R1", "op": "read", "key": "k", "at_ms": 0},
+            {"id": "R2", "op": "read", "key": "k", "at_ms": 1}
+        ]
+    });
+    let scenario = cachescope::sim::Scenario::from_json(&scenario.to_string()).unwrap();
+    let mut sim = cachescope::sim::Simulation::new(&scenario).unwrap();
+    sim.run();
+    let report = cachescope::sim::Report::of(&sim, true);
+    let layout = timeline::layout(&report);
+    let fallbacks: Vec<_> = layout
+        .marks
+        .iter()
+        .filter(|m| m.kind == timeline::MarkKind::FallbackRead)
+        .collect();
+    assert_eq!(fallbacks.len(), 1);
+    assert_eq!(fallbacks[0].at_ms, 353);
+    let r2 = &report.listed_requests()[1];
+    let explanation = explain::fallback_read(report.trace.as_deref().unwrap(), r2).unwrap();
+    assert_eq!(
+        explanation.sentence,
+        "R2 was refused a lease token 6 time(s) from 2 ms to 53 ms; its wait ran out, so it read \
+         v1 from the DB itself at 353 ms without filling the cache (a fallback read: one more DB \
+         read, no protection for the next reader)"
+    );
+}

@@ -361,7 +361,9 @@ pub fn fallback_read(trace: &[TraceEvent], request: &RequestReport) -> Option<Ex
     Some(Explanation {
         steps,
         sentence: format!(
-            "{} was refused {what} {} time(s) from {} ms to {} ms; its wait ran out, so it read v{}              from the DB itself at {end} ms without filling the cache (a fallback read: one more DB              read, no protection for the next reader)",
+            "{} was refused {what} {} time(s) from {} ms to {} ms; its wait ran out, so it read v{} \
+             from the DB itself at {end} ms without filling the cache (a fallback read: one more DB \
+             read, no protection for the next reader)",
             request.id,
             refusals.len(),
             trace[first].end_ms,

@@ -81,6 +81,8 @@ pub enum MarkKind {
     StaleRead,
     /// A read returned a value that is never committed.
     PhantomRead,
+    /// A read's wait for a lock or lease ran out: it read the DB itself.
+    FallbackRead,
     /// An acknowledged write that a crash lost (on the write's lane, and
     /// on the faults lane at the crash).
     LostWrite,
@@ -233,6 +235,16 @@ pub fn layout(report: &Report) -> Timeline {
                 step,
                 known_at: step,
                 label: format!("stale: {}", value()),
+            });
+        }
+        if request.fallback {
+            marks.push(Mark {
+                lane,
+                at_ms: end_ms,
+                kind: MarkKind::FallbackRead,
+                step,
+                known_at: step,
+                label: format!("fallback: {} from the DB after its wait ran out", value()),
             });
         }
         let crash_after = || step.and_then(|step| next_cache_crash(trace, step));

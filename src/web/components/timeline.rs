@@ -493,7 +493,7 @@ fn layer_chunk(props: &LayerProps) -> Html {
             let lane = m.lane;
             let step = m.step.unwrap_or(0);
             let onclick = match m.kind {
-                MarkKind::StaleRead | MarkKind::PhantomRead =>
+                MarkKind::StaleRead | MarkKind::PhantomRead | MarkKind::FallbackRead =>
                     props.onselect.reform(move |_: MouseEvent| Selection::Read(lane)),
                 MarkKind::LostWrite => props.onselect.reform(move |_: MouseEvent| Selection::Lost(step)),
                 MarkKind::Fault => props.onselect.reform(move |_: MouseEvent| Selection::Op(step)),
@@ -552,7 +552,8 @@ fn op_class(op: OpName) -> &'static str {
 }
 
 /// Each kind of mark has its own shape: a triangle for a stale read, a ring
-/// for a phantom read, a cross for a lost write, a diamond for a fault.
+/// for a phantom read, a square for a fallback read, a cross for a lost
+/// write, a diamond for a fault.
 fn mark_shape(kind: MarkKind, cx: f64, cy: f64) -> (&'static str, Html) {
     let r = 7.0;
     match kind {
@@ -563,6 +564,11 @@ fn mark_shape(kind: MarkKind, cx: f64, cy: f64) -> (&'static str, Html) {
         MarkKind::PhantomRead => (
             "mark-phantom",
             html! { <circle cx={cx.to_string()} cy={cy.to_string()} r={r.to_string()} fill="none" stroke-width="3" /> },
+        ),
+        MarkKind::FallbackRead => (
+            "mark-fallback",
+            html! { <rect x={(cx - r * 0.8).to_string()} y={(cy - r * 0.8).to_string()}
+            width={(r * 1.6).to_string()} height={(r * 1.6).to_string()} /> },
         ),
         MarkKind::LostWrite => (
             "mark-lost",
