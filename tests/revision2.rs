@@ -7,6 +7,15 @@ mod support;
 use serde_json::json;
 use support::{run, trace_lines, windows};
 
+/// Asserts that the report's trace has each of these lines
+/// (`start-end actor op key result`).
+fn has_lines(report: &serde_json::Value, expected: &[&str]) {
+    let lines = trace_lines(report);
+    for line in expected {
+        assert!(lines.iter().any(|l| l == line), "{line} in {lines:#?}");
+    }
+}
+
 #[test]
 fn a_slow_db_read_returns_the_row_as_of_its_issue_and_refills_the_old_value() {
     // Timed. R: cache.get 0-2 miss; its DB read is issued at 2, when the
@@ -108,15 +117,14 @@ fn cdc_retries_an_unacknowledged_publish_but_an_apps_event_is_lost() {
         "requests": [{"id": "W", "op": "write", "key": "k", "value": "v2", "at_ms": 0}]
     });
     let report = run(&cdc);
-    let lines = trace_lines(&report);
-    assert!(
-        lines.contains(
-            &"20-20 cdc bus.publish k commit @2 not acknowledged 1 time(s); sent to partition 0 at 30 ms"
-                .to_string()
-        ),
-        "{lines:#?}"
+    has_lines(
+        &report,
+        &[
+            "20-20 cdc bus.publish k commit @2 not acknowledged: published again at 30 ms",
+            "30-30 cdc bus.publish k commit @2 sent to partition 0 (published again)",
+            "80-81 consumer cache.delete k deleted",
+        ],
     );
-    assert!(lines.contains(&"80-81 consumer cache.delete k deleted".to_string()));
     assert_eq!(windows(&report), ["k stale 20-81"]);
     assert_eq!(
         report["bus"],
@@ -533,15 +541,15 @@ fn a_paused_instance_sees_its_reply_only_when_the_pause_ends_and_its_lock_expire
         ],
         "faults": [{"kind": "app_pause", "app": 0, "from_ms": 5, "to_ms": 100}]
     }));
-    let lines = trace_lines(&report);
-    for line in [
-        "3-13 R1 db.read k v1@1",
-        "61-62 R2 cache.lock_add k locked, token #2",
-        "100-101 R1 cache.set k stored until 300101 ms",
-        "101-102 R1 cache.unlock k no lock to release (it expired, or another deleted it)",
-    ] {
-        assert!(lines.contains(&line.to_string()), "{line} in {lines:#?}");
-    }
+    has_lines(
+        &report,
+        &[
+            "3-13 R1 db.read k v1@1",
+            "61-62 R2 cache.lock_add k locked, token #2",
+            "100-101 R1 cache.set k stored until 300101 ms",
+            "101-102 R1 cache.unlock k no lock to release (it expired, or another deleted it)",
+        ],
+    );
     assert_eq!(report["requests"][0]["end_ms"], 102);
     assert_eq!(report["db"]["reads"], 2);
     // A request sent to the paused instance is taken up when it resumes.
@@ -574,14 +582,14 @@ fn a_consumer_crash_applies_again_what_it_had_not_committed_and_the_cache_regres
         "faults": [{"at_ms": 150, "kind": "consumer_crash", "partition": null}]
     });
     let report = run(&scenario);
-    let lines = trace_lines(&report);
-    for line in [
-        "150-150 fault consumer.crash * every consumer restarts from its last committed offset; 2 event(s) applied again",
-        "150-151 consumer cache.set k stored until 300151 ms",
-        "151-152 consumer cache.set k stored until 300152 ms",
-    ] {
-        assert!(lines.contains(&line.to_string()), "{line} in {lines:#?}");
-    }
+    has_lines(
+        &report,
+        &[
+            "150-150 fault consumer.crash * every consumer restarts from its last committed offset; 2 event(s) applied again",
+            "150-151 consumer cache.set k stored until 300151 ms",
+            "151-152 consumer cache.set k stored until 300152 ms",
+        ],
+    );
     assert_eq!(windows(&report), ["k stale 72-102", "k stale 151-152"]);
     assert_eq!(report["bus"]["redelivered"], 2);
     // Versioned sets make the consumer idempotent: the replayed A is refused.
@@ -650,15 +658,15 @@ fn lock_expiry_shows_a_plain_delete_costing_a_third_db_read() {
     // landing 178) clears R1's fill; R3 misses at 179-180 and takes #3.
     let mut scenario = support::lesson("lock-expiry");
     let report = run(&scenario);
-    let lines = trace_lines(&report);
-    for line in [
-        "176-177 R1 cache.unlock hot deleted another holder's lock #2",
-        "177-178 W cache.delete hot deleted",
-        "180-181 R3 cache.lock_add hot locked, token #3",
-        "189-190 R2 cache.unlock hot deleted another holder's lock #3",
-    ] {
-        assert!(lines.contains(&line.to_string()), "{line} in {lines:#?}");
-    }
+    has_lines(
+        &report,
+        &[
+            "176-177 R1 cache.unlock hot deleted another holder's lock #2",
+            "177-178 W cache.delete hot deleted",
+            "180-181 R3 cache.lock_add hot locked, token #3",
+            "189-190 R2 cache.unlock hot deleted another holder's lock #3",
+        ],
+    );
     assert_eq!(report["db"]["reads"], 3);
     // Compare-and-delete: R1 leaves #2 alone, R3 is refused and hits R2's
     // fill when it looks again at 191.
@@ -737,5 +745,55 @@ fn a_fallback_read_is_marked_on_the_timeline_and_explains_itself() {
         "R2 was refused a lease token 6 time(s) from 2 ms to 53 ms; its wait ran out, so it read \
          v1 from the DB itself at 353 ms without filling the cache (a fallback read: one more DB \
          read, no protection for the next reader)"
+    );
+}
+
+#[test]
+fn cdc_publishes_in_commit_order_behind_an_unacknowledged_commit() {
+    // Timed: W1 commits A @2 at 20, its publish is dropped, so it goes
+    // again at 30; W2's commit B @3 at 25 waits behind it; at 30 both are
+    // published, A then B; the consumer sets A (80-81) then B (81-82).
+    let scenario = json!({
+        "keys": {"k": "v1"},
+        "strategy": {"write": "update", "channel": "cdc", "retry_ms": 10},
+        "faults": [{"at_ms": 0, "kind": "bus_drop", "count": 1}],
+        "requests": [
+            {"id": "W1", "op": "write", "key": "k", "value": "A", "at_ms": 0},
+            {"id": "W2", "op": "write", "key": "k", "value": "B", "at_ms": 5}
+        ]
+    });
+    let report = run(&scenario);
+    has_lines(
+        &report,
+        &[
+            "20-20 cdc bus.publish k commit @2 not acknowledged: published again at 30 ms",
+            "25-25 cdc bus.publish k commit @3 waits behind an unacknowledged one",
+            "30-30 cdc bus.publish k commit @2 sent to partition 0 (published again)",
+            "30-30 cdc bus.publish k commit @3 sent to partition 0",
+            "80-81 consumer cache.set k stored until 300081 ms",
+            "81-82 consumer cache.set k stored until 300082 ms",
+        ],
+    );
+    assert_eq!(report["keys"]["k"]["cache"]["value"], "B");
+    assert_eq!(report["bus"]["retried"], 1);
+
+    // Scheduled: the bus_drop is a schedule entry, W's commit at 20 is not
+    // acknowledged and its retry instant (30) is computed at once: the
+    // consumer's set is issued at the delivery instant 80.
+    let scheduled = json!({
+        "keys": {"k": "v1"},
+        "strategy": {"write": "update", "channel": "cdc", "retry_ms": 10},
+        "requests": [{"id": "W", "op": "write", "key": "k", "value": "A", "at_ms": 0}],
+        "schedule": [{"kind": "bus_drop", "count": 1}, "W", "consumer"]
+    });
+    let report = run(&scheduled);
+    let lines = trace_lines(&report);
+    assert!(
+        lines.contains(&"20-20 cdc bus.publish k commit @2 not acknowledged 1 time(s); sent to partition 0 at 30 ms".to_string()),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.contains(&"80-81 consumer cache.set k stored until 300081 ms".to_string()),
+        "{lines:#?}"
     );
 }

@@ -11,7 +11,9 @@ pub const LESSON: Lesson = Lesson {
           hands it lease #1; it reads v1. W commits v2 and deletes the key, \
           which invalidates lease #1. R's set of v1 arrives with that lease and \
           is rejected, so the cache stays empty and R2 fetches v2. No stale \
-          window at all.",
+          window at all. (A lease guards against a slow reader, not a lagging \
+          replica: with one, a reader given a fresh token after the delete \
+          can still read the old row; see replica-lag.)",
     scenario_json: include_str!("leases.json"),
     narration: beats![
         (

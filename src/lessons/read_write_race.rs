@@ -10,7 +10,8 @@ pub const LESSON: Lesson = Lesson {
     text: "R misses and reads v1 from the database. Before R stores it, W commits \
           v2 and deletes the key. Then R's cache set lands, after the delete, and \
           puts v1 back. The cache now holds v1 until the TTL, and R2 reads it: \
-          stale. Deleting instead of updating does not prevent this; leases do.",
+          stale. Deleting instead of updating does not prevent this; leases do \
+          (against one database: a lagging read replica defeats them too).",
     scenario_json: include_str!("read-write-race.json"),
     narration: beats![
         (

@@ -10,7 +10,7 @@ use super::faults::consumer_paused_until;
 use super::queue::Event;
 use super::{Actor, OpName, Simulation, strategy};
 use crate::sim::coroutine::Coroutine;
-use crate::sim::ops::{Cached, KeyId, Published, Reply, Stamp};
+use crate::sim::ops::{Cached, KeyId, Published, Reply, Stamp, Version};
 use crate::sim::scenario::{Channel, Millis, WriteStrategy};
 use serde::Serialize;
 
@@ -39,6 +39,10 @@ pub(super) struct Bus {
     /// Outbox rows whose last publication went unacknowledged (publishing
     /// one again counts as a retry). Only counts depend on it.
     unacknowledged_rows: std::collections::BTreeSet<u64>,
+    /// Timed mode: commits the CDC connector has still to publish, in
+    /// commit order, the first of them not acknowledged yet (it goes again
+    /// at the next `Event::CdcRetry`).
+    cdc_backlog: std::collections::VecDeque<(KeyId, Version, BusEvent)>,
 }
 
 /// One ordered partition and its consumer.
@@ -133,6 +137,7 @@ impl Bus {
     pub(super) fn hash_state<H: Hasher>(&self, state: &mut H) {
         self.next_partition.hash(state);
         self.drop_next.hash(state);
+        self.cdc_backlog.hash(state);
         for partition in &self.partitions {
             partition.hash(state);
         }
@@ -289,10 +294,20 @@ impl Simulation {
             _ => None,
         };
         let event = BusEvent { key, payload };
-        // At least once: a publish the bus does not acknowledge is retried
-        // every `retry_ms` until it is. The connector publishes in commit
-        // order, so every later delivery of the partition comes after it
-        // (`publish` never delivers before the partition's last delivery).
+        if self.scenario.schedule.is_none() {
+            self.bus.cdc_backlog.push_back((key, version, event));
+            if self.bus.cdc_backlog.len() == 1 {
+                self.publish_captured(false);
+            } else {
+                let result = format!("commit @{version} waits behind an unacknowledged one");
+                self.note(Actor::Cdc, OpName::BusPublish, Some(key), result);
+            }
+            return;
+        }
+        // Scheduled mode has no clock to drive retries: a publish the bus
+        // does not acknowledge goes again `retry_ms` later, computed at
+        // once (as a delivery instant is). Deliveries of a partition never
+        // overtake one another, so commit order holds.
         let mut at = self.now;
         let mut unacknowledged = 0;
         let partition = loop {
@@ -312,6 +327,36 @@ impl Simulation {
             ),
         };
         self.note(Actor::Cdc, OpName::BusPublish, Some(key), result);
+    }
+
+    /// Timed mode: the CDC connector publishes its backlog in commit order
+    /// now, until one is not acknowledged: that one goes again `retry_ms`
+    /// later (an `Event::CdcRetry`) and the rest wait behind it (at least
+    /// once, in commit order). `again`: the first was published before.
+    pub(super) fn publish_captured(&mut self, mut again: bool) {
+        while let Some((key, version, event)) = self.bus.cdc_backlog.front().cloned() {
+            if again {
+                self.bus.counters.retried += 1;
+            }
+            let published = self.publish(event, self.now);
+            let result = match published {
+                Published::To(p) if again => {
+                    format!("commit @{version} sent to partition {p} (published again)")
+                }
+                Published::To(p) => format!("commit @{version} sent to partition {p}"),
+                _ => {
+                    let retry_at = self.now + self.scenario.strategy.retry_ms;
+                    self.queue.push(retry_at, Event::CdcRetry);
+                    format!("commit @{version} not acknowledged: published again at {retry_at} ms")
+                }
+            };
+            self.note(Actor::Cdc, OpName::BusPublish, Some(key), result);
+            if !published.acknowledged() {
+                return;
+            }
+            self.bus.cdc_backlog.pop_front();
+            again = false;
+        }
     }
 
     /// An event reaches its partition's consumer at `at` (or waits out a

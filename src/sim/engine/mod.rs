@@ -374,6 +374,7 @@ impl Simulation {
                 | Event::Generate(_)
                 | Event::Deliver { .. }
                 | Event::Replicate
+                | Event::CdcRetry
                 | Event::Wake { .. } => None,
             })
             .collect()
@@ -421,6 +422,7 @@ impl Simulation {
                     return true;
                 }
                 Event::Wake { actor } => self.wake(actor),
+                Event::CdcRetry => self.publish_captured(true),
                 Event::Deliver { partition, event } => {
                     let at = self.now;
                     self.deliver(partition, *event, at);

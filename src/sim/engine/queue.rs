@@ -22,6 +22,9 @@ pub(super) enum Event {
     Generate(usize),
     /// The read replica applies the oldest commit it has not applied.
     Replicate,
+    /// The CDC connector publishes again the commit the bus did not
+    /// acknowledge (and those behind it).
+    CdcRetry,
     /// Actor `actor`'s app instance resumes from a pause: the reply it
     /// holds reaches its code.
     Wake { actor: usize },
