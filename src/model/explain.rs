@@ -245,7 +245,7 @@ fn stale_commit(
                 Fact::Stored {
                     version: Some(version),
                 } => format!("{} cached v{version} at {} ms", event.actor, event.end_ms),
-                // Its own write, cached before its commit (write-through).
+                // Its own write, cached before its commit (cache-then-db).
                 _ => {
                     let own_commit = on_key(&trace[index + 1..commit], key)
                         .map(|(i, e)| (index + 1 + i, e))
@@ -388,7 +388,7 @@ fn uncommitted_store(
 }
 
 /// How a write's cached value waits for the database: its own commit
-/// (write-through) or the flusher (write-behind).
+/// (cache-then-db) or the flusher (write-behind).
 fn awaiting(event: &TraceEvent) -> &'static str {
     if event.op == OpName::CacheSetDirty {
         "before the flusher wrote it to the database"

@@ -38,7 +38,7 @@ pub enum Stamp {
     /// A committed version (read from the DB, or written after the commit).
     Committed(Version),
     /// The value of this write, not committed when it was cached
-    /// (write-through before its commit, write-behind before its flush).
+    /// (cache-then-db before its commit, write-behind before its flush).
     Uncommitted(WriteId),
 }
 

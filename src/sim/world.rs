@@ -499,7 +499,7 @@ impl World {
     }
 
     /// Stores `value` unless versioned sets refuse it. Versioned sets compare
-    /// only committed versions: a write-through or write-behind set carries
+    /// only committed versions: a cache-then-db or write-behind set carries
     /// no version yet, so it is never refused and never refuses.
     fn store(
         &mut self,

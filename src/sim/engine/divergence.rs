@@ -16,7 +16,7 @@ use crate::sim::world::World;
 pub enum DivergenceKind {
     /// The cache holds an older committed version than the database.
     Stale,
-    /// The cache holds a value not yet committed (write-through before its
+    /// The cache holds a value not yet committed (cache-then-db before its
     /// commit, write-behind before its flush).
     Ahead,
 }
