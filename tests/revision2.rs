@@ -797,3 +797,28 @@ fn cdc_publishes_in_commit_order_behind_an_unacknowledged_commit() {
         "{lines:#?}"
     );
 }
+
+#[test]
+fn an_outbox_poll_sees_the_rows_committed_before_it_was_issued() {
+    // W1's row commits at 20 and starts the relay; its poll issued at 100
+    // lands at 110. W2's row commits at 85 + 20 = 105, during that poll:
+    // the poll (a DB read, as of 100) does not see it; the next one, at
+    // 200, does.
+    let report = run(&json!({
+        "keys": {"k": "v1", "j": "v1"},
+        "strategy": {"write": "invalidate", "channel": "outbox"},
+        "requests": [
+            {"id": "W1", "op": "write", "key": "k", "value": "v2", "at_ms": 0},
+            {"id": "W2", "op": "write", "key": "j", "value": "v2", "at_ms": 85}
+        ]
+    }));
+    has_lines(
+        &report,
+        &[
+            "85-105 W2 db.write+outbox j committed @2",
+            "100-110 relay outbox.poll * 1 unsent row(s)",
+            "200-210 relay outbox.poll * 1 unsent row(s)",
+            "210-211 relay bus.publish j sent to partition 0",
+        ],
+    );
+}

@@ -349,7 +349,7 @@ impl Reply {
 }
 
 /// A row of the transactional outbox.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxRow {
     /// Its id (insertion order).
     pub id: u64,
@@ -359,6 +359,22 @@ pub struct OutboxRow {
     pub payload: Option<Cached>,
     /// Whether the relay has marked it sent.
     pub sent: bool,
+    /// When its transaction committed (a poll issued before then does not
+    /// see it).
+    pub committed_ms: Millis,
+}
+
+/// What decides how a row goes on. Not its commit instant: only a timed
+/// poll reads it, and the explorer runs scheduled (where a poll is issued
+/// and takes effect at its step), so states differing only in it continue
+/// alike.
+impl std::hash::Hash for OutboxRow {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
+        self.key.hash(state);
+        self.payload.hash(state);
+        self.sent.hash(state);
+    }
 }
 
 /// The token a lock entry holds: who took it.

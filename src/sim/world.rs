@@ -303,6 +303,16 @@ impl Database {
         self.replica.hash(state);
     }
 
+    /// The outbox rows not marked sent that were committed by `as_of` (a
+    /// poll sees the table as of its issue).
+    pub fn unsent_rows(&self, as_of: Millis) -> Vec<OutboxRow> {
+        self.outbox
+            .iter()
+            .filter(|row| !row.sent && row.committed_ms <= as_of)
+            .cloned()
+            .collect()
+    }
+
     /// The version `write` committed as, if it has.
     pub fn version_of(&self, write: WriteId) -> Option<Version> {
         self.committed_writes.get(&write).copied()
@@ -439,17 +449,11 @@ impl World {
                     key: *key,
                     payload,
                     sent: false,
+                    committed_ms: now,
                 });
                 Reply::DbWrite { version }
             }
-            Op::OutboxPoll => Reply::OutboxRows(
-                self.db
-                    .outbox
-                    .iter()
-                    .filter(|row| !row.sent)
-                    .cloned()
-                    .collect(),
-            ),
+            Op::OutboxPoll => Reply::OutboxRows(self.db.unsent_rows(now)),
             Op::OutboxMarkSent { ids } => {
                 for id in ids {
                     self.db.outbox[*id as usize].sent = true;

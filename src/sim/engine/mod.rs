@@ -650,6 +650,11 @@ impl Simulation {
                 },
                 row,
             )),
+            // A poll issued earlier (timed mode) sees the outbox as of its
+            // issue, like any DB read.
+            Op::OutboxPoll if self.scenario.schedule.is_none() => {
+                Reply::OutboxRows(self.world.db.unsent_rows(issued_ms))
+            }
             Op::TierLock { key } => {
                 // From here on the cache tier works for the actor.
                 self.actors[actor].server_side = true;
