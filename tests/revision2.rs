@@ -55,11 +55,7 @@ fn a_slow_db_read_returns_the_row_as_of_its_issue_and_refills_the_old_value() {
     let mut scheduled = scenario.clone();
     scheduled["schedule"] = json!(["R", "W", "R", "W", "R", "R3"]);
     let report = run(&scheduled);
-    assert!(
-        trace_lines(&report).contains(&"2-102 R db.read k v2@2".to_string()),
-        "{:#?}",
-        trace_lines(&report)
-    );
+    has_lines(&report, &["2-102 R db.read k v2@2"]);
     // Named before the commit, it reads v1 and the race happens.
     scheduled["schedule"] = json!(["R", "R", "W", "W", "R", "R3"]);
     let report = run(&scheduled);
@@ -83,20 +79,19 @@ fn the_outbox_relay_marks_a_row_sent_only_once_the_bus_acknowledged_it() {
         "faults": [{"at_ms": 0, "kind": "bus_drop", "count": 1}],
         "requests": [{"id": "W", "op": "write", "key": "k", "value": "v2", "at_ms": 0}]
     }));
-    let lines = trace_lines(&report);
-    let expected = [
-        "0-20 W db.write+outbox k committed @2",
-        "100-110 relay outbox.poll * 1 unsent row(s)",
-        "110-111 relay bus.publish k not acknowledged: to be published again",
-        "200-210 relay outbox.poll * 1 unsent row(s)",
-        "210-211 relay bus.publish k sent to partition 0",
-        "211-231 relay outbox.mark_sent * marked sent",
-        "261-262 consumer cache.delete k deleted",
-        "300-310 relay outbox.poll * 0 unsent row(s)",
-    ];
-    for line in expected {
-        assert!(lines.contains(&line.to_string()), "{line} in {lines:#?}");
-    }
+    has_lines(
+        &report,
+        &[
+            "0-20 W db.write+outbox k committed @2",
+            "100-110 relay outbox.poll * 1 unsent row(s)",
+            "110-111 relay bus.publish k not acknowledged: to be published again",
+            "200-210 relay outbox.poll * 1 unsent row(s)",
+            "210-211 relay bus.publish k sent to partition 0",
+            "211-231 relay outbox.mark_sent * marked sent",
+            "261-262 consumer cache.delete k deleted",
+            "300-310 relay outbox.poll * 0 unsent row(s)",
+        ],
+    );
     assert_eq!(windows(&report), ["k stale 20-262"]);
     assert_eq!(
         report["bus"],
@@ -200,13 +195,9 @@ fn a_kept_stale_value_is_returned_at_once_only_with_accept_stale() {
         ]
     });
     let report = run(&scenario);
-    assert!(
-        trace_lines(&report).contains(
-            &"32-33 R2 cache.lease_get k miss, stale v1@1 kept (wait for another reader's fill)"
-                .to_string()
-        ),
-        "{:#?}",
-        trace_lines(&report)
+    has_lines(
+        &report,
+        &["32-33 R2 cache.lease_get k miss, stale v1@1 kept (wait for another reader's fill)"],
     );
     assert_eq!(report["requests"][2]["value"], "v1");
     assert_eq!(report["requests"][2]["end_ms"], 33);
@@ -235,16 +226,12 @@ fn lease_tokens_are_rate_limited_per_key() {
             {"id": "R2", "op": "read", "key": "k", "at_ms": 50}
         ]
     }));
-    let lines = trace_lines(&report);
-    assert!(
-        lines.contains(
-            &"94-95 R2 cache.lease_get k miss, wait for another reader's fill".to_string()
-        ),
-        "{lines:#?}"
-    );
-    assert!(
-        lines.contains(&"105-106 R2 cache.lease_get k miss, lease #2".to_string()),
-        "{lines:#?}"
+    has_lines(
+        &report,
+        &[
+            "94-95 R2 cache.lease_get k miss, wait for another reader's fill",
+            "105-106 R2 cache.lease_get k miss, lease #2",
+        ],
     );
     assert_eq!(report["requests"][2]["value"], "v2");
 }
@@ -303,29 +290,23 @@ fn compare_and_delete_keeps_the_next_holders_lock_and_a_plain_delete_does_not() 
     });
     // Compare-and-delete: R1's release finds #2 and leaves it; R3 is refused.
     let report = run(&scenario);
-    let lines = trace_lines(&report);
-    assert!(
-        lines.contains(
-            &"104-105 R1 cache.unlock k lock expired and now held by #2: left alone".to_string()
-        ),
-        "{lines:#?}"
-    );
-    assert!(
-        lines.contains(&"106-107 R3 cache.lock_add k lock held by another".to_string()),
-        "{lines:#?}"
+    has_lines(
+        &report,
+        &[
+            "104-105 R1 cache.unlock k lock expired and now held by #2: left alone",
+            "106-107 R3 cache.lock_add k lock held by another",
+        ],
     );
     // A plain delete removes R2's lock, so R3 takes a third lock and a
     // third reader reads the DB.
     scenario["strategy"]["unsafe_unlock"] = json!(true);
     let report = run(&scenario);
-    let lines = trace_lines(&report);
-    assert!(
-        lines.contains(&"104-105 R1 cache.unlock k deleted another holder's lock #2".to_string()),
-        "{lines:#?}"
-    );
-    assert!(
-        lines.contains(&"106-107 R3 cache.lock_add k locked, token #3".to_string()),
-        "{lines:#?}"
+    has_lines(
+        &report,
+        &[
+            "104-105 R1 cache.unlock k deleted another holder's lock #2",
+            "106-107 R3 cache.lock_add k locked, token #3",
+        ],
     );
     assert_eq!(report["db"]["reads"], 3);
 }
@@ -426,9 +407,7 @@ fn a_write_through_write_finishes_in_the_cache_tier_when_its_app_crashes() {
         "requests": [{"id": "W", "op": "write", "key": "k", "value": "v2", "at_ms": 0}],
         "faults": [{"at_ms": 10, "kind": "app_crash", "app": 0}]
     }));
-    assert!(
-        trace_lines(&report).contains(&"21-22 W cache.set k stored until 300022 ms".to_string())
-    );
+    has_lines(&report, &["21-22 W cache.set k stored until 300022 ms"]);
     assert_eq!(report["requests"][0]["outcome"], "aborted");
     assert_eq!(report["keys"]["k"]["cache"]["value"], "v2");
     assert_eq!(report["keys"]["k"]["db"]["version"], 2);
@@ -448,11 +427,7 @@ fn delete_first_with_a_double_delete_removes_the_refill() {
             {"id": "R", "op": "read", "key": "k", "at_ms": 2}
         ]
     }));
-    assert!(
-        trace_lines(&report).contains(&"51-52 W cache.delete k deleted".to_string()),
-        "{:#?}",
-        trace_lines(&report)
-    );
+    has_lines(&report, &["51-52 W cache.delete k deleted"]);
     assert_eq!(windows(&report), ["k stale 21-52"]);
     assert_eq!(report["requests"][0]["end_ms"], 21);
 }
@@ -516,9 +491,7 @@ fn a_miss_reads_a_lagging_replica_and_refills_the_old_value_until_a_double_delet
     scheduled["schedule"] = json!(["W", "W", "replica", "R", "R", "R"]);
     let report = run(&scheduled);
     assert_eq!(report["requests"][1]["value"], "v2");
-    assert!(
-        trace_lines(&report).contains(&"20-70 replica replica.apply k applied v2@2".to_string())
-    );
+    has_lines(&report, &["20-70 replica replica.apply k applied v2@2"]);
     // Naming it with nothing to apply is an error naming the entry.
     scheduled["schedule"] = json!(["replica"]);
     assert!(support::rejection(&scheduled).starts_with("schedule[0]:"));
@@ -558,7 +531,7 @@ fn a_paused_instance_sees_its_reply_only_when_the_pause_ends_and_its_lock_expire
         "requests": [{"id": "R", "op": "read", "key": "k", "at_ms": 10}],
         "faults": [{"kind": "app_pause", "app": 0, "from_ms": 5, "to_ms": 100}]
     }));
-    assert!(trace_lines(&report).contains(&"100-101 R cache.get k miss".to_string()));
+    has_lines(&report, &["100-101 R cache.get k miss"]);
     assert_eq!(report["requests"][0]["start_ms"], 10);
 }
 
@@ -672,16 +645,12 @@ fn lock_expiry_shows_a_plain_delete_costing_a_third_db_read() {
     // fill when it looks again at 191.
     scenario["strategy"]["unsafe_unlock"] = json!(false);
     let report = run(&scenario);
-    let lines = trace_lines(&report);
-    assert!(
-        lines.contains(
-            &"176-177 R1 cache.unlock hot lock expired and now held by #2: left alone".to_string()
-        ),
-        "{lines:#?}"
-    );
-    assert!(
-        lines.contains(&"191-192 R3 cache.get hot hit v2@2".to_string()),
-        "{lines:#?}"
+    has_lines(
+        &report,
+        &[
+            "176-177 R1 cache.unlock hot lock expired and now held by #2: left alone",
+            "191-192 R3 cache.get hot hit v2@2",
+        ],
     );
     assert_eq!(report["db"]["reads"], 2);
 }
@@ -787,14 +756,12 @@ fn cdc_publishes_in_commit_order_behind_an_unacknowledged_commit() {
         "schedule": [{"kind": "bus_drop", "count": 1}, "W", "consumer"]
     });
     let report = run(&scheduled);
-    let lines = trace_lines(&report);
-    assert!(
-        lines.contains(&"20-20 cdc bus.publish k commit @2 not acknowledged 1 time(s); sent to partition 0 at 30 ms".to_string()),
-        "{lines:#?}"
-    );
-    assert!(
-        lines.contains(&"80-81 consumer cache.set k stored until 300081 ms".to_string()),
-        "{lines:#?}"
+    has_lines(
+        &report,
+        &[
+            "20-20 cdc bus.publish k commit @2 not acknowledged 1 time(s); sent to partition 0 at 30 ms",
+            "80-81 consumer cache.set k stored until 300081 ms",
+        ],
     );
 }
 

@@ -86,17 +86,20 @@ pub fn stale_window(
 }
 
 /// The replica's application of a version newer than `old` of `key` that
-/// came after `read` was issued: the reason a replica read returned `old`.
+/// came after `read` was issued (the reason a replica read returned
+/// `old`): that version and when it was applied.
 fn replica_behind(
     trace: &[TraceEvent],
     key: &str,
     read: &TraceEvent,
     old: Version,
-) -> Option<usize> {
-    on_key(trace, key)
-        .filter(|(_, e)| matches!(e.fact, Fact::Replicated { version } if version > old))
-        .find(|(_, e)| e.end_ms > read.start_ms)
-        .map(|(i, _)| i)
+) -> Option<(Version, Millis)> {
+    on_key(trace, key).find_map(|(_, e)| match e.fact {
+        Fact::Replicated { version } if version > old && e.end_ms > read.start_ms => {
+            Some((version, e.end_ms))
+        }
+        _ => None,
+    })
 }
 
 /// The consumer crash before `trace[set]` that made a consumer apply an
@@ -157,18 +160,10 @@ fn stale_set(
             Fact::Read { .. } => match replica_behind(trace, key, event, old) {
                 // The read went to a replica that had not applied the
                 // newer commit yet.
-                Some(applied) => {
-                    format!(
-                        "{} read v{old} from the replica at {} ms (it applied v{} only at {} ms)",
-                        event.actor,
-                        event.end_ms,
-                        match trace[applied].fact {
-                            Fact::Replicated { version } => version,
-                            _ => old + 1,
-                        },
-                        trace[applied].end_ms
-                    )
-                }
+                Some((newer, applied_ms)) => format!(
+                    "{} read v{old} from the replica at {} ms (it applied v{newer} only at {applied_ms} ms)",
+                    event.actor, event.end_ms
+                ),
                 None => format!("{} read v{old} at {} ms", event.actor, event.end_ms),
             },
             _ => format!("{} committed v{old} at {} ms", event.actor, event.end_ms),

@@ -266,6 +266,9 @@ fn inspect_unflagged(sim: &Simulation) -> Inspector {
                     lock.expires_ms - now
                 ));
             }
+            if let (Some(holder), waiting) = sim.tier_lock(key) {
+                holds.push(format!("tier lock held by {holder}, {waiting} waiting"));
+            }
             let hold = holds.join("; ");
             CacheRow {
                 key: sim.key_name(key).to_string(),
@@ -431,31 +434,11 @@ pub fn new_fault(name: &str, at_ms: Millis, span_ms: Millis) -> Option<Fault> {
 /// `fault` moved so that it starts at `at_ms` (a lasting one keeps its
 /// length).
 pub fn move_fault(fault: &Fault, at_ms: Millis) -> Fault {
-    let kind = match fault.kind {
-        FaultKind::ConsumerPause { from_ms, to_ms } => FaultKind::ConsumerPause {
-            from_ms: at_ms,
-            to_ms: at_ms.saturating_add(to_ms.saturating_sub(from_ms)),
-        },
-        FaultKind::DbSlow {
-            from_ms,
-            to_ms,
-            factor,
-        } => FaultKind::DbSlow {
-            from_ms: at_ms,
-            to_ms: at_ms.saturating_add(to_ms.saturating_sub(from_ms)),
-            factor,
-        },
-        FaultKind::AppPause {
-            from_ms,
-            to_ms,
-            app,
-        } => FaultKind::AppPause {
-            from_ms: at_ms,
-            to_ms: at_ms.saturating_add(to_ms.saturating_sub(from_ms)),
-            app,
-        },
-        other => other,
-    };
+    let mut kind = fault.kind;
+    if let Some((from_ms, to_ms)) = kind.span_mut() {
+        let length = to_ms.saturating_sub(*from_ms);
+        (*from_ms, *to_ms) = (at_ms, at_ms.saturating_add(length));
+    }
     Fault {
         at_ms: fault.at_ms.map(|_| at_ms),
         kind,

@@ -438,13 +438,25 @@ fn one() -> u64 {
 }
 
 impl FaultKind {
+    /// The span of a fault that lasts a while, as (from, to).
+    pub fn span(mut self) -> Option<(Millis, Millis)> {
+        self.span_mut().map(|(from, to)| (*from, *to))
+    }
+
+    /// The ends of a fault that lasts a while, to move it.
+    pub fn span_mut(&mut self) -> Option<(&mut Millis, &mut Millis)> {
+        match self {
+            FaultKind::ConsumerPause { from_ms, to_ms }
+            | FaultKind::DbSlow { from_ms, to_ms, .. }
+            | FaultKind::AppPause { from_ms, to_ms, .. } => Some((from_ms, to_ms)),
+            _ => None,
+        }
+    }
+
     /// Whether it lasts a while (timed runs only: a schedule orders
     /// operations, not time).
     pub fn spans_time(self) -> bool {
-        matches!(
-            self,
-            FaultKind::ConsumerPause { .. } | FaultKind::DbSlow { .. } | FaultKind::AppPause { .. }
-        )
+        self.span().is_some()
     }
 }
 
@@ -462,11 +474,9 @@ pub struct Fault {
 impl Fault {
     /// When the fault starts.
     pub fn starts_ms(&self) -> Option<Millis> {
-        match self.kind {
-            FaultKind::ConsumerPause { from_ms, .. }
-            | FaultKind::DbSlow { from_ms, .. }
-            | FaultKind::AppPause { from_ms, .. } => Some(from_ms),
-            _ => self.at_ms,
+        match self.kind.span() {
+            Some((from_ms, _)) => Some(from_ms),
+            None => self.at_ms,
         }
     }
 }
@@ -922,10 +932,7 @@ impl Scenario {
                     format!("expected an instance below apps ({}), got {app}", self.apps),
                 ));
             }
-            if let FaultKind::ConsumerPause { from_ms, to_ms }
-            | FaultKind::DbSlow { from_ms, to_ms, .. }
-            | FaultKind::AppPause { from_ms, to_ms, .. } = fault.kind
-            {
+            if let Some((from_ms, to_ms)) = fault.kind.span() {
                 check_millis(&format!("faults[{i}].to_ms"), to_ms)?;
                 if from_ms > to_ms {
                     return Err(ScenarioError::at(

@@ -73,18 +73,18 @@ pub async fn cache_aside_read(io: Io, key: KeyId) -> Served {
 /// How long a reader waits for another reader's fill (a lease or a lock),
 /// and how often it looks again.
 #[derive(Clone, Copy, Debug)]
-pub struct Waiting {
+struct Waiting {
     /// Look again this often.
-    pub retry_ms: Millis,
+    retry_ms: Millis,
     /// Give up this long after the first refusal.
-    pub wait_max_ms: Millis,
+    wait_max_ms: Millis,
     /// When the first refusal came, once it has.
     deadline: Option<Millis>,
 }
 
 impl Waiting {
     /// A wait that has not started.
-    pub fn new(strategy: &Strategy) -> Self {
+    fn new(strategy: &Strategy) -> Self {
         Waiting {
             retry_ms: strategy.retry_ms,
             wait_max_ms: strategy.wait_max_ms,
@@ -175,6 +175,20 @@ pub async fn invalidate_on_write(
         // the outbox row committed with it.
         Channel::Cdc | Channel::Outbox => {}
     }
+    delete_again_later(&io, key, version, committed_at, double_delete_ms).await
+}
+
+/// A write committed as `version` at `committed_at`; with a delayed double
+/// delete, the client is answered now and the key deleted again `delay`
+/// after the commit, to remove a value a slow reader (or a read of a
+/// lagging replica) put back in between.
+async fn delete_again_later(
+    io: &Io,
+    key: KeyId,
+    version: Version,
+    committed_at: Millis,
+    double_delete_ms: Option<Millis>,
+) -> Served {
     let served = Served::Write {
         version: Some(version),
     };
@@ -231,16 +245,7 @@ pub async fn delete_first(
 ) -> Served {
     io.cache_delete(key).await;
     let version = io.db_write(key, value, write).await;
-    let served = Served::Write {
-        version: Some(version),
-    };
-    if let Some(delay) = double_delete_ms {
-        let committed_at = io.now();
-        io.respond(served.clone());
-        io.sleep_until(committed_at + delay).await;
-        io.cache_delete(key).await;
-    }
-    served
+    delete_again_later(&io, key, version, io.now(), double_delete_ms).await
 }
 
 /// TTL only: commit and leave the cache alone; a cached copy stays until it

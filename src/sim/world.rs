@@ -169,7 +169,8 @@ impl Cache {
 pub type Row = Versioned;
 
 /// A read replica: the primary's rows as of the commits it has applied,
-/// each applied `lag_ms` after the primary committed it, in commit order.
+/// each applied `db.replica_lag_ms` after the primary committed it, in
+/// commit order.
 #[derive(Clone, Debug, Hash)]
 pub struct Replica {
     rows: Vec<Row>,
@@ -554,7 +555,11 @@ impl World {
         }
         let token = LeaseToken(self.cache.next_token);
         self.cache.next_token += 1;
-        self.cache.last_token_ms[index] = Some(now);
+        if self.lease_token_interval_ms > 0 {
+            // Only the rate limit reads it; without one, keeping it would
+            // make states that continue alike differ.
+            self.cache.last_token_ms[index] = Some(now);
+        }
         let slot = &mut self.cache.leases[index];
         *slot = Some(Lease {
             token,

@@ -8,6 +8,7 @@ use std::hash::{Hash, Hasher};
 use std::ops::{Index, IndexMut};
 use std::rc::Rc;
 
+use super::faults::app_resumes_at;
 use super::queue::{Event, EventQueue};
 use super::{Actor, Simulation, strategy};
 use crate::sim::coroutine::{Coroutine, Input, Resume, SharedCoroutine};
@@ -316,7 +317,7 @@ impl Simulation {
         let app = self.actors[request]
             .app
             .expect("a request runs on an instance");
-        let begin = self.resumes_at(app, at);
+        let begin = app_resumes_at(&self.scenario.faults, app, at);
         let first = coroutine.resume(Input {
             reply: None,
             now: begin,
@@ -346,7 +347,9 @@ impl Simulation {
         now: Millis,
     ) {
         run.started_ms = run.started_ms.or(Some(now));
-        let now = run.app.map_or(now, |app| self.resumes_at(app, now));
+        let now = run
+            .app
+            .map_or(now, |app| app_resumes_at(&self.scenario.faults, app, now));
         let first = coroutine.resume(Input { reply: None, now });
         run.coroutine = Some(SharedCoroutine::new(coroutine));
         let actor = self.actors.place(run);
@@ -409,9 +412,7 @@ impl Simulation {
                     // is simply issued later (after a pause of its instance).
                     issued_ms = issued_ms.max(instant);
                     if let Some(app) = run.app {
-                        issued_ms =
-                            super::faults::app_paused_until(&self.scenario.faults, app, issued_ms)
-                                .unwrap_or(issued_ms);
+                        issued_ms = app_resumes_at(&self.scenario.faults, app, issued_ms);
                     }
                     resume = coroutine.resume(Input {
                         reply: None,
@@ -462,7 +463,7 @@ impl Simulation {
         if let Some(app) = self.actors[actor].app
             && !self.actors[actor].server_side
         {
-            let resumes = self.resumes_at(app, self.now);
+            let resumes = app_resumes_at(&self.scenario.faults, app, self.now);
             if resumes > self.now {
                 // Its instance is paused: the reply waits for the pause.
                 self.actors[actor].held_reply = Some(reply);
@@ -478,12 +479,6 @@ impl Simulation {
         if let Some(reply) = self.actors[actor].held_reply.take() {
             self.answer_at(actor, Some(reply), self.now);
         }
-    }
-
-    /// When app instance `app` can go on from `at`: then, or when a pause
-    /// in force then ends (timed mode; a scheduled run has no pauses).
-    pub(super) fn resumes_at(&self, app: u32, at: Millis) -> Millis {
-        super::faults::app_paused_until(&self.scenario.faults, app, at).unwrap_or(at)
     }
 
     /// Resumes a waiting actor at `now` with `reply` (`None`: what it

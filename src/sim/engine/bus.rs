@@ -42,11 +42,11 @@ pub(super) struct Bus {
     /// Timed mode: commits the CDC connector has still to publish, in
     /// commit order, the first of them not acknowledged yet (it goes again
     /// at the next `Event::CdcRetry`).
-    cdc_backlog: std::collections::VecDeque<(KeyId, Version, BusEvent)>,
+    cdc_backlog: std::collections::VecDeque<(Version, BusEvent)>,
 }
 
 /// One ordered partition and its consumer.
-#[derive(Clone, Debug, Default, Hash)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct PartitionState {
     /// Deliveries keep publication order within a partition.
     last_delivery_ms: Millis,
@@ -65,10 +65,29 @@ pub(super) struct PartitionState {
     applied: u64,
 }
 
+/// What decides how a partition goes on: all of it but `applied`, a count
+/// (the committed offset is `applied` less `uncommitted`, whose events are
+/// what a crash replays).
+impl Hash for PartitionState {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.last_delivery_ms.hash(state);
+        self.queue.hash(state);
+        self.current.hash(state);
+        self.uncommitted.hash(state);
+        self.commit_at.hash(state);
+    }
+}
+
 impl PartitionState {
+    /// Whether the pending offset commit has happened by `now` (commits
+    /// are applied lazily: only a crash or the next event asks).
+    fn committed_by(&self, now: Millis) -> bool {
+        self.commit_at.is_some_and(|at| at <= now)
+    }
+
     /// A commit that was due by `now` has happened.
     fn commit_due(&mut self, now: Millis) {
-        if self.commit_at.is_some_and(|at| at <= now) {
+        if self.committed_by(now) {
             self.uncommitted.clear();
             self.commit_at = None;
         }
@@ -76,11 +95,12 @@ impl PartitionState {
 
     /// The last committed offset as of `now`.
     fn committed(&self, now: Millis) -> u64 {
-        if self.commit_at.is_some_and(|at| at <= now) {
-            self.applied
+        let pending = if self.committed_by(now) {
+            0
         } else {
-            self.applied - self.uncommitted.len() as u64
-        }
+            self.uncommitted.len() as u64
+        };
+        self.applied - pending
     }
 }
 
@@ -295,7 +315,7 @@ impl Simulation {
         };
         let event = BusEvent { key, payload };
         if self.scenario.schedule.is_none() {
-            self.bus.cdc_backlog.push_back((key, version, event));
+            self.bus.cdc_backlog.push_back((version, event));
             if self.bus.cdc_backlog.len() == 1 {
                 self.publish_captured(false);
             } else {
@@ -334,7 +354,8 @@ impl Simulation {
     /// later (an `Event::CdcRetry`) and the rest wait behind it (at least
     /// once, in commit order). `again`: the first was published before.
     pub(super) fn publish_captured(&mut self, mut again: bool) {
-        while let Some((key, version, event)) = self.bus.cdc_backlog.front().cloned() {
+        while let Some((version, event)) = self.bus.cdc_backlog.front().cloned() {
+            let key = event.key;
             if again {
                 self.bus.counters.retried += 1;
             }

@@ -126,9 +126,9 @@ pub(super) fn db_slowdown(faults: &[Fault], issued_ms: Millis) -> Millis {
         .product()
 }
 
-/// When a pause of app instance `app` in force at `at` ends, if one is
-/// (the latest end, if pauses overlap).
-pub(super) fn app_paused_until(faults: &[Fault], app: u32, at: Millis) -> Option<Millis> {
+/// When app instance `app` can go on from `at`: then, or when a pause of
+/// it in force then ends (the latest end, if pauses overlap).
+pub(super) fn app_resumes_at(faults: &[Fault], app: u32, at: Millis) -> Millis {
     faults
         .iter()
         .filter_map(|f| match f.kind {
@@ -140,6 +140,7 @@ pub(super) fn app_paused_until(faults: &[Fault], app: u32, at: Millis) -> Option
             _ => None,
         })
         .max()
+        .unwrap_or(at)
 }
 
 /// When a consumer pause in force at `at` ends, if one is.

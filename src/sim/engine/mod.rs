@@ -521,22 +521,21 @@ impl Simulation {
             }
             ScheduleEntry::Actor(name) => name,
         };
+        let nothing_pending = || ScenarioError {
+            path: format!("schedule[{position}]"),
+            message: format!("{name:?} has nothing pending at this point"),
+        };
         if self.actors.request_named(name).is_none() && Actor::parse(name) == Actor::Replica {
-            let Some(committed_ms) = self.world.db.next_to_replicate() else {
-                return Err(ScenarioError {
-                    path: format!("schedule[{position}]"),
-                    message: format!("{name:?} has nothing pending at this point"),
-                });
-            };
+            let committed_ms = self
+                .world
+                .db
+                .next_to_replicate()
+                .ok_or_else(nothing_pending)?;
             let lag = self.scenario.db.replica_lag_ms.unwrap_or_default();
             self.now = self.now.max(committed_ms + lag);
             self.replicate();
             return Ok(true);
         }
-        let nothing_pending = || ScenarioError {
-            path: format!("schedule[{position}]"),
-            message: format!("{name:?} has nothing pending at this point"),
-        };
         let actors: Vec<usize> = match self.actors.request_named(name) {
             Some(request) => {
                 if self.actors[request].started_ms.is_none() {
@@ -664,9 +663,10 @@ impl Simulation {
             }
             // A DB read issued earlier (timed mode) returns the row as of
             // its issue: its snapshot.
-            Op::DbRead { .. } if self.actors[actor].snapshot.is_some() => {
-                Reply::DbRead(self.actors[actor].snapshot.take().expect("checked"))
-            }
+            Op::DbRead { .. } => match self.actors[actor].snapshot.take() {
+                Some(row) => Reply::DbRead(row),
+                None => self.world.apply(&op, self.now, &mut self.rng),
+            },
             _ => self.world.apply(&op, self.now, &mut self.rng),
         };
         // The leader of a singleflight read shares its row with the others.
