@@ -4,7 +4,7 @@
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: serve test setup setup-test dist cli bench lint test-native test-web test-e2e clean
+.PHONY: serve test setup setup-test dist cli bench conformance lint test-native test-web test-e2e clean
 
 serve: setup
 	. scripts/wasm-env.sh && trunk serve --release --offline --address 127.0.0.1 --port 8080
@@ -37,6 +37,13 @@ test-web: setup-test
 
 test-e2e: setup-test
 	scripts/test-all.sh e2e
+
+# Every lesson on a real Redis and PostgreSQL (throwaway servers on free
+# loopback ports): each lesson's run, every schedule the explorer enumerates
+# (a 20,000 sample past that), and timed runs with real threads. Prints the
+# table; exits 1 if a replayed run disagrees with the model.
+conformance: setup-test
+	cargo run --release --quiet -- conformance
 
 # Simulator throughput and peak memory (prints figures; asserts nothing).
 bench:

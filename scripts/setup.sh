@@ -4,8 +4,10 @@
 #
 #   scripts/setup.sh build   wasm toolchain, wasm-bindgen-cli, trunk, Node.js
 #                            and wasm-opt (binaryen from npm)
-#   scripts/setup.sh test    all of the above, plus Chromium, ChromeDriver and
-#                            the end-to-end test's npm packages
+#   scripts/setup.sh test    all of the above, plus Chromium, ChromeDriver,
+#                            the end-to-end test's npm packages, and Redis
+#                            and PostgreSQL (Debian's) for the real-systems
+#                            check
 #
 # The wasm route: a rustup toolchain that already has the wasm32 target is
 # used as is. Otherwise Debian's rustc-web builds wasm with build-std (this
@@ -142,6 +144,17 @@ if [ "$purpose" = test ]; then
   ok "$(/usr/bin/chromedriver --version 2>/dev/null | head -n1)"
 
   npm_packages tests/e2e
+
+  # The real-systems check (tests/real.rs, make conformance) starts its own
+  # throwaway servers from these packages on free loopback ports.
+  step "Redis and PostgreSQL servers"
+  missing=()
+  command -v redis-server >/dev/null 2>&1 || have_deb redis-server || missing+=(redis-server)
+  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+  ok "$(redis-server --version | cut -d' ' -f1-3)"
+  postgres_bin="$(ls -d /usr/lib/postgresql/*/bin/postgres | sort -V | tail -n1)"
+  ok "$("$postgres_bin" --version)"
 fi
 
 printf '==> setup complete in %ss\n' "$SECONDS"

@@ -72,6 +72,59 @@ enum Command {
     /// Measure the explorer on four concurrent writers of three operations
     /// each (369,600 schedules). Prints one line of figures.
     BenchExplore,
+    /// Run a scenario on a real Redis and PostgreSQL: the same strategy
+    /// code, each operation performed for real in the order the model
+    /// runs them. Prints the report of the real run with a `real` section:
+    /// the servers' versions and every difference from the model's run.
+    Real {
+        /// The scenario (JSON, see the README).
+        file: PathBuf,
+        /// The Redis to use (`redis://127.0.0.1:6379/`); only keys starting
+        /// `cachescope:` are touched.
+        #[arg(long)]
+        redis: String,
+        /// The PostgreSQL to use (`postgres://user@127.0.0.1:5432/db`);
+        /// only the schema `cachescope` is touched.
+        #[arg(long)]
+        postgres: String,
+        /// Leave the per-operation trace out of the report.
+        #[arg(long)]
+        no_trace: bool,
+    },
+    /// Check the lessons against a real Redis and PostgreSQL: each
+    /// lesson's own run replayed for real, and every schedule the explorer
+    /// enumerates (a sample past --sample). Prints a table; exits 1 if
+    /// any run disagrees. Without URLs it starts throwaway servers on free
+    /// loopback ports and removes them afterwards.
+    Conformance {
+        /// The Redis to use (with --postgres).
+        #[arg(long, requires = "postgres")]
+        redis: Option<String>,
+        /// The PostgreSQL to use (with --redis).
+        #[arg(long, requires = "redis")]
+        postgres: Option<String>,
+        /// Only this lesson (repeatable).
+        #[arg(long = "lesson", value_name = "NAME")]
+        lessons: Vec<String>,
+        /// Enumerate the interleavings only of lessons with at most this
+        /// many schedules (0: replay only).
+        #[arg(long, value_name = "N")]
+        interleavings_up_to: Option<u128>,
+        /// Past this many schedules, run an evenly spread sample of this
+        /// many.
+        #[arg(long, default_value_t = 20_000)]
+        sample: u128,
+        /// Timed runs with real threads per lesson that allows them
+        /// (0: none).
+        #[arg(long, default_value_t = 5)]
+        timed_runs: u32,
+        /// Real milliseconds per model millisecond in timed runs.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        scale: u32,
+        /// Print the rows as JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Exit code for bad input.
@@ -105,6 +158,32 @@ pub fn main() -> i32 {
 /// Runs one command; `Err` is the one-line message for bad input.
 fn execute(command: Command) -> Result<String, String> {
     match command {
+        Command::Real {
+            file,
+            redis,
+            postgres,
+            no_trace,
+        } => real(&file, &redis, &postgres, !no_trace),
+        Command::Conformance {
+            redis,
+            postgres,
+            lessons,
+            interleavings_up_to,
+            sample,
+            timed_runs,
+            scale,
+            json,
+        } => {
+            let options = crate::real::conformance::Options {
+                replay: true,
+                interleavings_up_to: interleavings_up_to.unwrap_or(u128::MAX),
+                sample,
+                timed_runs,
+                scale,
+            };
+            let urls = redis.zip(postgres);
+            conformance(urls, &lessons, &options, json)
+        }
         Command::Run { file, no_trace } => {
             let scenario = load(&file)?;
             let mut sim =
@@ -175,6 +254,123 @@ fn execute(command: Command) -> Result<String, String> {
                 )
             }),
     }
+}
+
+/// `cachescope real`: the report of the real run, with its `real` section.
+fn real(
+    file: &std::path::Path,
+    redis: &str,
+    postgres: &str,
+    with_trace: bool,
+) -> Result<String, String> {
+    let scenario = load(file)?;
+    Simulation::new(&scenario).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut backend = crate::real::Backend::connect(redis, postgres)?;
+    let run = backend
+        .run(&scenario, with_trace)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    backend.release()?;
+    let section = crate::real::RealSection {
+        redis: &backend.redis_version,
+        postgres: &backend.postgres_version,
+        agree: run.differences.is_empty() && run.real_anomalies == run.model_anomalies,
+        differences: &run.differences,
+        model_decides: crate::real::model_decides(&scenario),
+    };
+    let mut report: serde_json::Value =
+        serde_json::from_str(&run.report.to_json()).expect("a report is JSON");
+    report["real"] = serde_json::to_value(&section).expect("plain data serialises");
+    Ok(serde_json::to_string_pretty(&report).expect("plain data serialises"))
+}
+
+/// `cachescope conformance`: on the given servers, or on throwaway ones.
+/// Disagreements are findings, not bad input: the table is printed and
+/// the process exits 1.
+fn conformance(
+    urls: Option<(String, String)>,
+    names: &[String],
+    options: &crate::real::conformance::Options,
+    json: bool,
+) -> Result<String, String> {
+    use crate::real::conformance;
+    let chosen: Vec<lessons::Lesson> = if names.is_empty() {
+        LESSONS.to_vec()
+    } else {
+        names
+            .iter()
+            .map(|name| {
+                lessons::lesson(name)
+                    .copied()
+                    .ok_or_else(|| format!("--lesson: no lesson named {name:?}"))
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let mut throwaway = None;
+    let (redis, postgres) = match urls {
+        Some(urls) => urls,
+        None => {
+            eprintln!("conformance: starting throwaway redis-server and postgres on loopback");
+            let servers = throwaway.insert(crate::real::servers::Servers::start()?);
+            (servers.redis_url.clone(), servers.postgres_url.clone())
+        }
+    };
+    let mut backend = crate::real::Backend::connect(&redis, &postgres)?;
+    eprintln!(
+        "conformance: Redis {}, PostgreSQL {}",
+        backend.redis_version, backend.postgres_version
+    );
+    let started = std::time::Instant::now();
+    let mut last_line = started;
+    let mut progress = |row: &conformance::Row| {
+        let now = std::time::Instant::now();
+        if now.duration_since(last_line).as_secs() >= 1 {
+            last_line = now;
+            let of = row
+                .schedules
+                .map_or(String::new(), |total| format!(" of {total}"));
+            eprintln!(
+                "conformance: {} {:?}: {} run(s){of}, {} disagree ({:.0} s)",
+                row.lesson,
+                row.mode,
+                row.runs,
+                row.disagree,
+                now.duration_since(started).as_secs_f64()
+            );
+        }
+    };
+    let rows = conformance::run_all(&mut backend, &chosen, options, &mut progress)?;
+    eprintln!(
+        "conformance: {} run(s) in {:.1} s",
+        rows.iter().map(|r| r.runs).sum::<u64>(),
+        started.elapsed().as_secs_f64()
+    );
+    let timed = conformance::timed_all(&backend, &chosen, options, &mut |row| {
+        eprintln!(
+            "conformance: {} timed: {} of {} runs agree ({:.0} s)",
+            row.lesson,
+            row.runs_agree,
+            row.runs,
+            started.elapsed().as_secs_f64()
+        );
+    })?;
+    let output = if json {
+        let both = serde_json::json!({ "rows": rows, "timed": timed });
+        serde_json::to_string_pretty(&both).expect("plain data serialises")
+    } else {
+        format!(
+            "{}\n{}",
+            conformance::table(&rows),
+            conformance::timed_table(&timed, options.scale)
+        )
+    };
+    // Stopped here, as exiting would skip their drop.
+    drop(backend);
+    drop(throwaway);
+    if rows.iter().any(|row| row.disagree > 0) {
+        println!("{output}");
+        std::process::exit(1);
+    }
+    Ok(output)
 }
 
 /// Reads and parses a scenario file.

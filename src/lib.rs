@@ -10,6 +10,8 @@
 //!   timeline, explanations, inspector, strip, charts, knobs, links, and
 //!   the page's state and reducer.
 //! - `cli` (native only): the `cachescope` command line.
+//! - `real` (native only): the same strategy code on a real Redis and
+//!   PostgreSQL, compared with the model.
 //! - `web` (wasm only): the Yew playground, rendering [`model`].
 
 pub mod lessons;
@@ -18,6 +20,9 @@ pub mod sim;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod real;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -71,6 +71,8 @@ macro_rules! beats {
     ($(($cue:expr, $text:expr)),* $(,)?) => { &[$(Beat { when: $cue, text: $text }),*] };
 }
 
+pub mod reproduced;
+
 mod cache_aside_basics;
 mod cache_then_db;
 mod consumer_replay;

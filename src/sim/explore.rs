@@ -474,7 +474,7 @@ fn finish_node(frame: &Frame, nodes: &[Node]) -> Result<Node, ExploreError> {
             .sim
             .as_ref()
             .expect("a state without choices keeps its simulation");
-        let divergent = sim.divergence().iter().any(|w| w.to_ms.is_none());
+        let divergent = divergent_at_end(sim);
         let mask = if divergent {
             Anomaly::DivergentAtEnd.bit()
         } else {
@@ -508,6 +508,25 @@ fn finish_node(frame: &Frame, nodes: &[Node]) -> Result<Node, ExploreError> {
         edges: frame.edges.clone().into_boxed_slice(),
         shortest,
     })
+}
+
+/// Whether a finished run leaves a key's cache diverging from the DB.
+fn divergent_at_end(sim: &Simulation) -> bool {
+    sim.divergence().iter().any(|w| w.to_ms.is_none())
+}
+
+/// The anomalies a finished run shows, in [`Anomaly::ALL`]'s order (what
+/// the explorer counts it under).
+pub fn anomalies_of(sim: &Simulation) -> Vec<Anomaly> {
+    let marks = Marks::of(sim);
+    Anomaly::ALL
+        .into_iter()
+        .filter(|anomaly| match anomaly {
+            Anomaly::Stale => marks.stale_reads > 0,
+            Anomaly::DivergentAtEnd => divergent_at_end(sim),
+            Anomaly::LostWrite => marks.lost_writes > 0,
+        })
+        .collect()
 }
 
 /// What has happened so far in a run, to tell which anomalies a step added.

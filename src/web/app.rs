@@ -322,6 +322,9 @@ pub fn app() -> Html {
                 <h2 id="lesson-title" data-testid="lesson-title">{ &title }</h2>
                 if !state.custom {
                     <p>{ state.lesson.text }</p>
+                    if let Some(line) = crate::lessons::reproduced::reproduced().sentence(state.lesson.name) {
+                        <p class="reproduced" data-testid="reproduced">{ line }</p>
+                    }
                 }
             </section>
             <NarrationPanel {beats} positions={state.beats_at.clone()} current={state.beat()}

@@ -140,7 +140,7 @@ impl ActorRun {
 
 /// The strategy code serving one client request (scripted or generated):
 /// a read, or a write of `value` as write `write`.
-pub(super) fn request_code(
+pub fn request_code(
     strategy: Strategy,
     op: RequestOp,
     write: WriteId,
@@ -430,7 +430,9 @@ impl Simulation {
                         // effect (none sleeps into one), so the database as
                         // it is now is the database at the read's issue.
                         debug_assert_eq!(issued_ms, self.now, "a DB read is issued now");
-                        self.actors[actor].snapshot = Some(self.world.db.read_row(key).clone());
+                        let row = self.world.db.read_row(key).clone();
+                        let row = self.mirror.snapshot(self.actor(actor), key, self.now, row);
+                        self.actors[actor].snapshot = Some(row);
                     }
                     let at = issued_ms + self.latency(op.resource(), issued_ms);
                     self.actors[actor].pending = Some((op, issued_ms));

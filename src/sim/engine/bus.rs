@@ -284,6 +284,8 @@ impl Simulation {
             1
         };
         for _ in 0..copies {
+            let now = self.now;
+            self.mirror.with(|m| m.bus_put(partition, &event, now));
             if self.scenario.schedule.is_some() {
                 // Scheduled mode has no clock to wait for: the event reaches
                 // its partition now, and the consumer's operation is issued
@@ -314,6 +316,8 @@ impl Simulation {
             _ => None,
         };
         let event = BusEvent { key, payload };
+        let now = self.now;
+        self.mirror.with(|m| m.captured(key, version, &event, now));
         if self.scenario.schedule.is_none() {
             self.bus.cdc_backlog.push_back((version, event));
             if self.bus.cdc_backlog.len() == 1 {
@@ -420,6 +424,9 @@ impl Simulation {
             state.applied -= replay.len() as u64;
             state.commit_at = None;
             replay.extend(state.current.take());
+            let taken_again = replay.len();
+            self.mirror
+                .with(|m| m.consumer_restart(p, taken_again, now));
             for event in replay.into_iter().rev() {
                 state.queue.push_front((now, event));
             }
@@ -446,6 +453,8 @@ impl Simulation {
             return;
         };
         state.current = Some(event.clone());
+        let now = self.now;
+        self.mirror.with(|m| m.bus_take(partition, &event, now));
         let BusEvent { key, payload } = event;
         let job = Coroutine::new(move |io| strategy::apply_event(io, key, payload.clone()));
         let run = ActorRun::new(ActorKind::Consumer(partition), None, key, None);

@@ -10,6 +10,8 @@ impl Simulation {
     /// A fault happens now.
     pub(super) fn inject(&mut self, kind: FaultKind) {
         self.last_step = Some(LastStep::Fault(kind));
+        let now = self.now;
+        self.mirror.with(|m| m.fault(kind, now));
         match kind {
             FaultKind::AppCrash { app } => {
                 let mut stopped = 0;

@@ -26,6 +26,7 @@ mod divergence;
 mod faults;
 mod flights;
 mod generated;
+mod mirror;
 mod queue;
 mod tier;
 mod write_behind;
@@ -44,11 +45,12 @@ use super::strategy;
 use super::world::{Cache, CacheEntry, Database, World};
 
 use super::trace::{Actor, Fact, OpName, TraceEvent};
-pub use actors::{ActorKind, ActorRun};
+pub use actors::{ActorKind, ActorRun, request_code};
 pub use bus::{BusCounters, BusEvent, PartitionView};
 pub use counters::Counters;
 pub use divergence::{DivergenceKind, DivergenceWindow};
 pub use generated::GeneratedStats;
+pub use mirror::Mirror;
 
 use super::trace::{Trace, fact_of};
 use actors::{Actors, Jobs, flight_app};
@@ -56,6 +58,7 @@ use bus::Bus;
 use divergence::Divergence;
 use flights::Flights;
 use generated::Generator;
+use mirror::MirrorSlot;
 use queue::{Event, EventQueue};
 use tier::Tier;
 use write_behind::WriteBehind;
@@ -90,6 +93,8 @@ pub struct Simulation {
     /// Per key: who took its current lock, with which token (for the
     /// inspector; history, not state: the token itself is in the cache).
     lock_holders: Vec<Option<(crate::sim::ops::LockToken, Actor)>>,
+    /// What performs the operations on real servers as well, if anything.
+    mirror: MirrorSlot,
 }
 
 /// What a step was: an actor's operation taking effect, a fault, or the
@@ -202,6 +207,7 @@ impl Simulation {
             bus: Bus::new(scenario.bus.partitions),
             tier: Tier::new(key_count),
             lock_holders: vec![None; key_count],
+            mirror: MirrorSlot::default(),
         };
         for (stream, at) in first_arrivals.into_iter().enumerate() {
             sim.queue.push(at, Event::Generate(stream));
@@ -218,6 +224,12 @@ impl Simulation {
             }
         }
         sim
+    }
+
+    /// Performs every operation from here on on `mirror` as well, and
+    /// hands the strategy code the mirror's replies (see [`Mirror`]).
+    pub fn set_mirror(&mut self, mirror: Rc<std::cell::RefCell<dyn Mirror>>) {
+        self.mirror = MirrorSlot::new(mirror);
     }
 
     /// The scenario being simulated.
@@ -662,12 +674,15 @@ impl Simulation {
                 }
             }
             // A DB read issued earlier (timed mode) returns the row as of
-            // its issue: its snapshot.
-            Op::DbRead { .. } => match self.actors[actor].snapshot.take() {
-                Some(row) => Reply::DbRead(row),
-                None => self.world.apply(&op, self.now, &mut self.rng),
-            },
-            _ => self.world.apply(&op, self.now, &mut self.rng),
+            // its issue: its snapshot (a mirror took its own then).
+            Op::DbRead { .. } if self.actors[actor].snapshot.is_some() => {
+                Reply::DbRead(self.actors[actor].snapshot.take().expect("just checked"))
+            }
+            _ => {
+                let simulated = self.world.apply(&op, self.now, &mut self.rng);
+                self.mirror
+                    .effect(self.actor(actor), &op, self.now, simulated)
+            }
         };
         // The leader of a singleflight read shares its row with the others.
         let (reply, sharers) = match (reply, key) {

@@ -1,0 +1,404 @@
+//! `cachescope conformance`: the lessons on the real servers, in two modes.
+//!
+//! - **replay**: the lesson's own run (its schedule, or in a timed lesson the
+//!   model's order of effects), every operation performed for real.
+//! - **interleavings**: every schedule `cachescope explore` enumerates for
+//!   the lesson (or, past a limit, every k-th of them in the explorer's
+//!   order), each replayed for real; the anomaly counts of the real runs
+//!   are compared with the explorer's.
+//!
+//! A run agrees when no reply, answer or final state differed and it shows
+//! the same anomalies as the model's run.
+
+use serde::Serialize;
+
+use super::timed::{self, TimedRow};
+use super::{Backend, Difference, cannot_check};
+use crate::lessons::Lesson;
+use crate::lessons::reproduced::{LessonCheck, Reproduced};
+use crate::sim::Scenario;
+use crate::sim::explore::{self, Anomaly, Limits};
+
+/// Which check a row is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// The lesson's own run.
+    Replay,
+    /// The explorer's schedules.
+    Interleavings,
+}
+
+/// Model and real counts of one anomaly over a row's runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub model: u64,
+    pub real: u64,
+}
+
+/// The first run of a row that disagreed.
+#[derive(Clone, Debug, Serialize)]
+pub struct FirstDisagreement {
+    /// Its schedule (empty for a timed lesson's replay).
+    pub schedule: Vec<String>,
+    pub model_anomalies: Vec<&'static str>,
+    pub real_anomalies: Vec<&'static str>,
+    /// What differed (the first few).
+    pub differences: Vec<Difference>,
+}
+
+/// One line of the table.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    pub lesson: String,
+    pub mode: Mode,
+    /// Runs made.
+    pub runs: u64,
+    pub agree: u64,
+    pub disagree: u64,
+    /// How many schedules the explorer counts (interleavings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedules: Option<u128>,
+    /// Whether the runs are a sample of the schedules.
+    pub sampled: bool,
+    pub stale: Counts,
+    pub divergent_at_end: Counts,
+    pub lost_writes: Counts,
+    /// Why nothing was run, if nothing was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_disagreement: Option<FirstDisagreement>,
+}
+
+impl Row {
+    fn new(lesson: &str, mode: Mode) -> Row {
+        Row {
+            lesson: lesson.to_string(),
+            mode,
+            runs: 0,
+            agree: 0,
+            disagree: 0,
+            schedules: None,
+            sampled: false,
+            stale: Counts::default(),
+            divergent_at_end: Counts::default(),
+            lost_writes: Counts::default(),
+            skipped: None,
+            first_disagreement: None,
+        }
+    }
+
+    fn counts_mut(&mut self, anomaly: Anomaly) -> &mut Counts {
+        match anomaly {
+            Anomaly::Stale => &mut self.stale,
+            Anomaly::DivergentAtEnd => &mut self.divergent_at_end,
+            Anomaly::LostWrite => &mut self.lost_writes,
+        }
+    }
+
+    /// Runs `scenario` for real and counts it in.
+    fn run(&mut self, backend: &mut Backend, scenario: &Scenario) -> Result<(), String> {
+        let run = backend.run(scenario, false)?;
+        self.runs += 1;
+        for anomaly in &run.model_anomalies {
+            self.counts_mut(*anomaly).model += 1;
+        }
+        for anomaly in &run.real_anomalies {
+            self.counts_mut(*anomaly).real += 1;
+        }
+        if run.differences.is_empty() && run.real_anomalies == run.model_anomalies {
+            self.agree += 1;
+            return Ok(());
+        }
+        self.disagree += 1;
+        if self.first_disagreement.is_none() {
+            let names = |list: &[Anomaly]| list.iter().map(|a| a.name()).collect();
+            self.first_disagreement = Some(FirstDisagreement {
+                schedule: schedule_names(scenario),
+                model_anomalies: names(&run.model_anomalies),
+                real_anomalies: names(&run.real_anomalies),
+                differences: run.differences.into_iter().take(5).collect(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A schedule as the scenario file writes it (`"W1"`, a fault as JSON).
+fn schedule_names(scenario: &Scenario) -> Vec<String> {
+    scenario
+        .schedule
+        .iter()
+        .flatten()
+        .map(|entry| match serde_json::to_value(entry) {
+            Ok(serde_json::Value::String(name)) => name,
+            Ok(other) => other.to_string(),
+            Err(_) => format!("{entry:?}"),
+        })
+        .collect()
+}
+
+/// How far `conformance` goes.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Replay the lessons' own runs.
+    pub replay: bool,
+    /// Replay the explorer's schedules of lessons with at most this many
+    /// schedules (0: none).
+    pub interleavings_up_to: u128,
+    /// Past this many schedules, a lesson's interleavings are a sample of
+    /// this size (every k-th in the explorer's order).
+    pub sample: u128,
+    /// Timed runs with real threads per lesson that allows them (0: none).
+    pub timed_runs: u32,
+    /// Real milliseconds per model millisecond in timed runs.
+    pub scale: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            replay: true,
+            interleavings_up_to: u128::MAX,
+            sample: 20_000,
+            timed_runs: 5,
+            scale: 10,
+        }
+    }
+}
+
+/// The lesson's own run, replayed for real.
+pub fn replay(backend: &mut Backend, lesson: &Lesson) -> Result<Row, String> {
+    let mut row = Row::new(lesson.name, Mode::Replay);
+    let scenario = lesson.scenario();
+    if let Some(reason) = cannot_check(&scenario, backend.logical_decoding()) {
+        row.skipped = Some(reason);
+        return Ok(row);
+    }
+    row.run(backend, &scenario)?;
+    Ok(row)
+}
+
+/// The explorer's schedules of the lesson, replayed for real; `None` when
+/// the lesson cannot be explored (a timed workload) or has more schedules
+/// than `options` takes on.
+pub fn interleavings(
+    backend: &mut Backend,
+    lesson: &Lesson,
+    options: &Options,
+    progress: &mut dyn FnMut(&Row),
+) -> Result<Option<Row>, String> {
+    let scenario = lesson.scenario();
+    let Ok(exploration) = explore::explore(&scenario, Limits::default(), &mut |_| {}) else {
+        return Ok(None);
+    };
+    let total = exploration.schedules();
+    if total > options.interleavings_up_to {
+        return Ok(None);
+    }
+    let mut row = Row::new(lesson.name, Mode::Interleavings);
+    row.schedules = Some(total);
+    if let Some(reason) = cannot_check(&scenario, backend.logical_decoding()) {
+        row.skipped = Some(reason);
+        return Ok(Some(row));
+    }
+    let stride = total.div_ceil(options.sample.max(1)).max(1);
+    row.sampled = stride > 1;
+    for (index, schedule) in exploration.schedules_with(None).enumerate() {
+        if !(index as u128).is_multiple_of(stride) {
+            continue;
+        }
+        row.run(backend, &exploration.scenario_with(schedule))?;
+        progress(&row);
+    }
+    if !row.sampled {
+        // Every schedule was run: the model's counts are the explorer's.
+        for anomaly in Anomaly::ALL {
+            let counted = exploration.count(anomaly);
+            let model = u128::from(row.counts_mut(anomaly).model);
+            if counted != model {
+                return Err(format!(
+                    "{}: the explorer counts {counted} schedules with {}, its runs {model}",
+                    lesson.name,
+                    anomaly.name()
+                ));
+            }
+        }
+    }
+    Ok(Some(row))
+}
+
+/// Every lesson, in both modes as `options` say.
+pub fn run_all(
+    backend: &mut Backend,
+    lessons: &[Lesson],
+    options: &Options,
+    progress: &mut dyn FnMut(&Row),
+) -> Result<Vec<Row>, String> {
+    let mut rows = Vec::new();
+    for lesson in lessons {
+        if options.replay {
+            let row = replay(backend, lesson)?;
+            progress(&row);
+            rows.push(row);
+        }
+        if options.interleavings_up_to > 0
+            && let Some(row) = interleavings(backend, lesson, options, progress)?
+        {
+            rows.push(row);
+        }
+    }
+    backend.release()?;
+    Ok(rows)
+}
+
+/// The table `conformance` prints.
+pub fn table(rows: &[Row]) -> String {
+    let mut out = format!(
+        "{:<24} {:<13} {:>7} {:>7} {:>8}  {:>13} {:>13} {:>11}  {}\n",
+        "lesson",
+        "mode",
+        "runs",
+        "agree",
+        "disagree",
+        "stale m/r",
+        "divergent m/r",
+        "lost m/r",
+        "note"
+    );
+    let pair = |c: Counts| format!("{}/{}", c.model, c.real);
+    for row in rows {
+        let note = match (&row.skipped, row.schedules) {
+            (Some(reason), _) => format!("not checked: {reason}"),
+            (None, Some(total)) if row.sampled => format!("a sample of {total} schedules"),
+            (None, Some(total)) => format!("all {total} schedules"),
+            (None, None) => String::new(),
+        };
+        out.push_str(&format!(
+            "{:<24} {:<13} {:>7} {:>7} {:>8}  {:>13} {:>13} {:>11}  {}\n",
+            row.lesson,
+            match row.mode {
+                Mode::Replay => "replay",
+                Mode::Interleavings => "interleavings",
+            },
+            row.runs,
+            row.agree,
+            row.disagree,
+            pair(row.stale),
+            pair(row.divergent_at_end),
+            pair(row.lost_writes),
+            note
+        ));
+    }
+    for row in rows {
+        if let Some(first) = &row.first_disagreement {
+            out.push_str(&format!(
+                "\nfirst disagreement, {} {:?}: schedule {:?}; anomalies model {:?}, real {:?}\n",
+                row.lesson, row.mode, first.schedule, first.model_anomalies, first.real_anomalies
+            ));
+            for d in &first.differences {
+                out.push_str(&format!(
+                    "  {} ms {} {} {}: model {}, real {}\n",
+                    d.at_ms,
+                    d.actor,
+                    d.op,
+                    d.key.as_deref().unwrap_or("-"),
+                    d.model,
+                    d.real
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// What the page says of each lesson (`src/lessons/reproduced.json`),
+/// from a conformance run's rows on servers described as `servers`.
+pub fn reproduced(servers: String, rows: &[Row]) -> Reproduced {
+    let mut lessons = std::collections::BTreeMap::<String, LessonCheck>::new();
+    for row in rows {
+        let check = lessons.entry(row.lesson.clone()).or_default();
+        if let Some(reason) = &row.skipped {
+            check.not_checked = Some(reason.clone());
+            continue;
+        }
+        match row.mode {
+            Mode::Replay => check.run_agrees = Some(row.disagree == 0),
+            Mode::Interleavings => {
+                check.orders = Some(row.runs);
+                check.orders_agree = Some(row.agree);
+            }
+        }
+    }
+    Reproduced { servers, lessons }
+}
+
+/// Timed runs with real threads of every lesson that allows them.
+pub fn timed_all(
+    backend: &Backend,
+    lessons: &[Lesson],
+    options: &Options,
+    progress: &mut dyn FnMut(&TimedRow),
+) -> Result<Vec<TimedRow>, String> {
+    let mut rows = Vec::new();
+    if options.timed_runs == 0 {
+        return Ok(rows);
+    }
+    for lesson in lessons {
+        let scenario = lesson.scenario();
+        if timed::cannot_run_timed(&scenario).is_some() {
+            continue;
+        }
+        let row = timed::compare(
+            &backend.redis_url,
+            &backend.postgres_url,
+            lesson.name,
+            &scenario,
+            options.timed_runs,
+            options.scale,
+        )?;
+        progress(&row);
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// The timed runs' table: per lesson, how many runs agreed in full, how
+/// many reads' staleness agreed, and the DB reads and peak concurrency of
+/// the model against the real runs' range.
+pub fn timed_table(rows: &[TimedRow], scale: u32) -> String {
+    let mut out = format!(
+        "timed, with real threads (latencies x{scale}):\n{:<24} {:>5} {:>11} {:>12} {:>10} {:>13} {:>11}\n",
+        "lesson", "runs", "runs agree", "reads agree", "stale m/r", "db reads m/r", "peak m/r"
+    );
+    let range = |(low, high): (u64, u64)| {
+        if low == high {
+            low.to_string()
+        } else {
+            format!("{low}-{high}")
+        }
+    };
+    for row in rows {
+        let percent = if row.reads == 0 {
+            100.0
+        } else {
+            row.reads_agree as f64 * 100.0 / row.reads as f64
+        };
+        out.push_str(&format!(
+            "{:<24} {:>5} {:>11} {:>12} {:>10} {:>13} {:>11}\n",
+            row.lesson,
+            row.runs,
+            row.runs_agree,
+            format!("{}/{} ({percent:.0}%)", row.reads_agree, row.reads),
+            format!(
+                "{}/{}",
+                row.model_stale * u64::from(row.runs),
+                row.real_stale
+            ),
+            format!("{}/{}", row.model_db_reads, range(row.real_db_reads)),
+            format!("{}/{}", row.model_peak, range(row.real_peak)),
+        ));
+    }
+    out
+}

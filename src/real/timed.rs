@@ -1,0 +1,394 @@
+//! Timed runs with real concurrency: each request of a lesson is a thread
+//! of its own, with its own Redis and PostgreSQL connections, started at
+//! its `at_ms` on a real clock, running the same strategy coroutine as the
+//! model. Latencies are scaled up (`scale` real ms per model ms) so that
+//! scheduling noise is small beside the gaps between operations. A cache
+//! operation or commit takes effect after its latency, as in the model; a
+//! DB read spends its latency inside the statement (`pg_sleep`), so that
+//! PostgreSQL itself decides what the read sees.
+//!
+//! Nothing here follows the model's order: the threads race for real. What
+//! is compared, per run, is each read's staleness (as the report defines
+//! it), and the DB reads and their peak concurrency (the stampede lessons'
+//! measure).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Barrier, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::Servers;
+use super::cache::RedisCache;
+use super::database::Postgres;
+use super::mirror::RealMirror;
+use crate::sim::coroutine::{Input, Resume};
+use crate::sim::engine::request_code;
+use crate::sim::ops::{KeyId, Op, Reply, Resource, Stamp, Value, Version, Versioned, WriteId};
+use crate::sim::scenario::{Channel, Millis, Scenario, Stampede, WriteStrategy};
+use crate::sim::strategy::Served;
+use crate::sim::{Report, Simulation};
+
+/// Why a scenario cannot run timed with real threads, if it cannot: only
+/// client requests run as threads, so nothing may need a background actor
+/// (a bus consumer, relay, flusher, refresher), a process fault, an app's
+/// shared state (singleflight) or the model's cache tier.
+pub fn cannot_run_timed(scenario: &Scenario) -> Option<&'static str> {
+    let s = &scenario.strategy;
+    if scenario.workload.is_some() {
+        Some("a generated workload (its requests are not threads of their own)")
+    } else if scenario.db.replica_lag_ms.is_some() {
+        Some("a read replica")
+    } else if s.channel != Channel::Inline {
+        Some("the bus's consumer is a background actor")
+    } else if matches!(
+        s.write,
+        WriteStrategy::WriteBehind | WriteStrategy::WriteThrough
+    ) {
+        Some("the flusher or the cache tier runs beside the requests")
+    } else if matches!(
+        s.stampede,
+        Stampede::Singleflight | Stampede::Xfetch | Stampede::Swr
+    ) {
+        Some("shared flights or background refreshers")
+    } else if !scenario.faults.is_empty() {
+        Some("faults of processes")
+    } else if scenario.latency_ms.jitter_ms > 0 || s.ttl_jitter_ms > 0 {
+        Some("random jitter")
+    } else {
+        None
+    }
+}
+
+/// What one timed run found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimedRun {
+    /// Per scripted request: `Some(stale)` for a read that answered,
+    /// `None` for a write.
+    pub stale: Vec<Option<bool>>,
+    /// DB reads made.
+    pub db_reads: u64,
+    /// The most DB reads in flight at once.
+    pub peak_db_reads: u64,
+}
+
+impl TimedRun {
+    /// The model's timed run of `scenario` (its schedule, if any, left out).
+    pub fn of_model(scenario: &Scenario) -> Result<TimedRun, String> {
+        let mut sim = Simulation::new(&timed(scenario)).map_err(|e| e.to_string())?;
+        sim.run();
+        let db = &sim.world().db;
+        let stale = sim
+            .requests()
+            .iter()
+            .map(|run| match (&run.finished, run.started_ms) {
+                (Some((_, Served::Read { value, .. })), Some(start)) => {
+                    Some(db.is_stale(run.key, start, value))
+                }
+                _ => None,
+            })
+            .collect();
+        let report = Report::of(&sim, false);
+        Ok(TimedRun {
+            stale,
+            db_reads: report.db.reads,
+            peak_db_reads: report.db.peak_concurrent_reads,
+        })
+    }
+}
+
+/// `scenario` without its schedule: the requests at their `at_ms`.
+fn timed(scenario: &Scenario) -> Scenario {
+    Scenario {
+        schedule: None,
+        ..scenario.clone()
+    }
+}
+
+/// What the threads share: the clock, the commits, the DB read counters.
+struct Shared {
+    /// The run's time 0: set by the first thread past the start line.
+    start: OnceLock<Instant>,
+    scale: f64,
+    /// (key, version, when committed on the model's clock).
+    commits: Mutex<Vec<(u32, Version, f64)>>,
+    in_flight: AtomicU64,
+    peak: AtomicU64,
+    reads: AtomicU64,
+}
+
+impl Shared {
+    fn start(&self) -> Instant {
+        *self.start.get_or_init(Instant::now)
+    }
+
+    /// The model's clock: real time since the start, divided by the scale.
+    fn now(&self) -> f64 {
+        self.start().elapsed().as_secs_f64() * 1000.0 / self.scale
+    }
+
+    fn sleep_until(&self, model_ms: f64) {
+        let at = self.start() + Duration::from_secs_f64(model_ms * self.scale / 1000.0);
+        let now = Instant::now();
+        if at > now {
+            std::thread::sleep(at - now);
+        }
+    }
+
+    fn sleep(&self, model_ms: Millis) {
+        std::thread::sleep(Duration::from_secs_f64(
+            model_ms as f64 * self.scale / 1000.0,
+        ));
+    }
+}
+
+/// Runs `scenario` timed on the servers at the URLs, with real threads.
+pub fn run(
+    redis_url: &str,
+    postgres_url: &str,
+    scenario: &Scenario,
+    scale: u32,
+) -> Result<TimedRun, String> {
+    if let Some(reason) = cannot_run_timed(scenario) {
+        return Err(format!("cannot run timed with real threads: {reason}"));
+    }
+    let scenario = timed(scenario);
+    let connect = || -> Result<Servers, String> {
+        Ok(Servers {
+            cache: RedisCache::connect(redis_url)?,
+            db: Postgres::connect(postgres_url)?,
+        })
+    };
+    // The model's initial cache (prewarmed entries) and rows, for real.
+    let model = Simulation::new(&scenario).map_err(|e| e.to_string())?;
+    let prewarmed: Vec<_> = model
+        .keys()
+        .filter_map(|key| {
+            let entry = model.world().cache.stored(key)?;
+            Some((key, entry.value.clone(), entry.expires_ms, entry.cost_ms))
+        })
+        .collect();
+    drop(RealMirror::new(connect()?, &scenario, &prewarmed)?);
+    let keys: Vec<u32> = scenario
+        .requests
+        .iter()
+        .map(|spec| {
+            let index = scenario.keys.keys().position(|k| *k == spec.key);
+            index.expect("a valid scenario's requests name its keys") as u32
+        })
+        .collect();
+    let shared = Shared {
+        start: OnceLock::new(),
+        scale: f64::from(scale),
+        commits: Mutex::new(Vec::new()),
+        in_flight: AtomicU64::new(0),
+        peak: AtomicU64::new(0),
+        reads: AtomicU64::new(0),
+    };
+    let barrier = Barrier::new(scenario.requests.len());
+    let answers: Vec<Result<Option<(Millis, Stamp)>, String>> = std::thread::scope(|threads| {
+        let handles: Vec<_> = (0..scenario.requests.len())
+            .map(|index| {
+                let (scenario, barrier, shared, keys) = (&scenario, &barrier, &shared, &keys);
+                let connections = connect();
+                threads.spawn(move || {
+                    // Every thread is connected before the clock starts.
+                    barrier.wait();
+                    let mirror = RealMirror::attach(connections?, scenario);
+                    serve(mirror, scenario, index, KeyId(keys[index]), shared)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a request thread panicked".into()))
+            })
+            .collect()
+    });
+    let commits = shared.commits.into_inner().expect("not poisoned");
+    let committed_before = |key: u32, start: f64| {
+        1 + commits
+            .iter()
+            .filter(|(k, _, at)| *k == key && *at < start)
+            .count() as Version
+    };
+    let mut stale = Vec::with_capacity(answers.len());
+    for (index, answer) in answers.into_iter().enumerate() {
+        stale.push(answer?.map(|(start, stamp)| match stamp {
+            Stamp::Committed(version) => version < committed_before(keys[index], start as f64),
+            Stamp::Uncommitted(_) => false,
+        }));
+    }
+    Ok(TimedRun {
+        stale,
+        db_reads: shared.reads.into_inner(),
+        peak_db_reads: shared.peak.into_inner(),
+    })
+}
+
+/// One request's thread: its strategy coroutine, driven by real replies
+/// on the real clock. Returns, for a read, when it started and the stamp
+/// of the value it returned.
+fn serve(
+    mut mirror: RealMirror,
+    scenario: &Scenario,
+    index: usize,
+    key: KeyId,
+    shared: &Shared,
+) -> Result<Option<(Millis, Stamp)>, String> {
+    let spec = &scenario.requests[index];
+    shared.sleep_until(spec.at_ms as f64);
+    let value = || Value::from(spec.value.as_deref().unwrap_or_default());
+    let mut coroutine = request_code(
+        scenario.strategy,
+        spec.op,
+        WriteId(index as u32),
+        key,
+        value,
+    );
+    let latency = &scenario.latency_ms;
+    let mut input = Input {
+        reply: None,
+        now: spec.at_ms,
+    };
+    loop {
+        match coroutine.resume(input) {
+            Resume::Perform(op) => {
+                let reply = match (&op, op.resource()) {
+                    (Op::DbRead { .. }, _) => {
+                        let in_flight = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                        shared.peak.fetch_max(in_flight, Ordering::SeqCst);
+                        shared.reads.fetch_add(1, Ordering::SeqCst);
+                        let name = &mirror_key_name(scenario, key);
+                        let sleep_ms = latency.db_read as f64 * shared.scale;
+                        let row = mirror.servers.db.read_slowly(name, sleep_ms);
+                        shared.in_flight.fetch_sub(1, Ordering::SeqCst);
+                        let (value, version) = row?;
+                        Reply::DbRead(Versioned {
+                            value: value.into(),
+                            version,
+                        })
+                    }
+                    (_, resource) => {
+                        shared.sleep(match resource {
+                            Resource::Cache => latency.cache,
+                            Resource::DbRead => latency.db_read,
+                            Resource::DbWrite => latency.db_write,
+                            Resource::Publish => latency.publish,
+                        });
+                        let reply = mirror.perform_alone(&op, shared.now() as Millis)?;
+                        if let Reply::DbWrite { version } = reply {
+                            let at = shared.now();
+                            let mut commits = shared.commits.lock().expect("not poisoned");
+                            commits.push((key.0, version, at));
+                        }
+                        reply
+                    }
+                };
+                input = Input {
+                    reply: Some(reply),
+                    now: shared.now() as Millis,
+                };
+            }
+            Resume::SleepUntil(instant) => {
+                shared.sleep_until(instant as f64);
+                input = Input {
+                    reply: None,
+                    now: instant.max(shared.now() as Millis),
+                };
+            }
+            Resume::Done(Served::Read { value, .. }) => return Ok(Some((spec.at_ms, value.stamp))),
+            Resume::Done(Served::Write { .. }) => return Ok(None),
+            Resume::SharedRead(_) | Resume::TierLock(_) | Resume::TierUnlock(_) => {
+                return Err("a shared read or the cache tier's lock in a timed real run".into());
+            }
+        }
+    }
+}
+
+fn mirror_key_name(scenario: &Scenario, key: KeyId) -> String {
+    scenario
+        .keys
+        .keys()
+        .nth(key.0 as usize)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Timed runs of one lesson, compared with the model's.
+#[derive(Clone, Debug, Serialize)]
+pub struct TimedRow {
+    pub lesson: String,
+    /// Runs made.
+    pub runs: u32,
+    /// Reads judged over all runs, and those whose staleness agreed.
+    pub reads: u64,
+    pub reads_agree: u64,
+    /// Stale reads: the model's per run, and the real runs' in all.
+    pub model_stale: u64,
+    pub real_stale: u64,
+    /// DB reads and their peak concurrency: the model's per run, and the
+    /// real runs' lowest and highest.
+    pub model_db_reads: u64,
+    pub real_db_reads: (u64, u64),
+    pub model_peak: u64,
+    pub real_peak: (u64, u64),
+    /// Runs in which every read's staleness, the DB reads and the peak
+    /// all agreed.
+    pub runs_agree: u32,
+}
+
+/// `runs` timed runs of `scenario` (lesson `name`), compared.
+pub fn compare(
+    redis_url: &str,
+    postgres_url: &str,
+    name: &str,
+    scenario: &Scenario,
+    runs: u32,
+    scale: u32,
+) -> Result<TimedRow, String> {
+    let model = TimedRun::of_model(scenario)?;
+    let mut row = TimedRow {
+        lesson: name.to_string(),
+        runs,
+        reads: 0,
+        reads_agree: 0,
+        model_stale: model.stale.iter().flatten().filter(|s| **s).count() as u64,
+        real_stale: 0,
+        model_db_reads: model.db_reads,
+        real_db_reads: (u64::MAX, 0),
+        model_peak: model.peak_db_reads,
+        real_peak: (u64::MAX, 0),
+        runs_agree: 0,
+    };
+    for _ in 0..runs {
+        let real = run(redis_url, postgres_url, scenario, scale)?;
+        let mut agree =
+            real.db_reads == model.db_reads && real.peak_db_reads == model.peak_db_reads;
+        for (m, r) in model.stale.iter().zip(&real.stale) {
+            if let (Some(m), Some(r)) = (m, r) {
+                row.reads += 1;
+                row.real_stale += u64::from(*r);
+                if m == r {
+                    row.reads_agree += 1;
+                } else {
+                    agree = false;
+                }
+            } else if m != r {
+                agree = false;
+            }
+        }
+        row.runs_agree += u32::from(agree);
+        row.real_db_reads = (
+            row.real_db_reads.0.min(real.db_reads),
+            row.real_db_reads.1.max(real.db_reads),
+        );
+        row.real_peak = (
+            row.real_peak.0.min(real.peak_db_reads),
+            row.real_peak.1.max(real.peak_db_reads),
+        );
+    }
+    Ok(row)
+}

@@ -1,0 +1,293 @@
+//! The strategy code on a real Redis and PostgreSQL (Debian's redis-server
+//! and postgresql, which `scripts/setup.sh test` installs). Each test starts
+//! its own throwaway servers on free loopback ports and stops them.
+//!
+//! The conformance test replays every lesson's own run and every schedule
+//! of the lessons with at most [`CI_INTERLEAVINGS_UP_TO`] schedules, and
+//! holds `src/lessons/reproduced.json` (what the page says) to the result;
+//! regenerate it with `CACHESCOPE_UPDATE_GOLDEN=1 cargo test --test real`.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use cachescope::lessons::{self, LESSONS};
+use cachescope::real::cache::RedisCache;
+use cachescope::real::conformance::{self, Options};
+use cachescope::real::database::Postgres;
+use cachescope::real::servers::Servers;
+use cachescope::real::{Backend, RealMirror};
+use cachescope::sim::{Scenario, Simulation};
+
+/// The lessons whose every interleaving CI replays: those with at most
+/// this many schedules (`make conformance` takes on all of them).
+const CI_INTERLEAVINGS_UP_TO: u128 = 15_000;
+
+fn servers() -> Servers {
+    Servers::start().unwrap_or_else(|e| panic!("cannot start the real servers: {e}"))
+}
+
+#[test]
+fn every_lessons_run_and_the_interleavings_of_the_smaller_lessons_agree_on_real_servers() {
+    let servers = servers();
+    let mut backend = Backend::connect(&servers.redis_url, &servers.postgres_url).unwrap();
+    let options = Options {
+        replay: true,
+        interleavings_up_to: CI_INTERLEAVINGS_UP_TO,
+        sample: u128::MAX,
+        timed_runs: 0,
+        scale: 10,
+    };
+    let rows = conformance::run_all(&mut backend, LESSONS, &options, &mut |_| {}).unwrap();
+    let table = conformance::table(&rows);
+    eprintln!("{table}");
+    assert!(
+        rows.iter().all(|row| row.disagree == 0),
+        "real runs disagree with the model:\n{table}"
+    );
+    // Every lesson is replayed (or says why not), and the ones CI
+    // enumerates are all there.
+    for lesson in LESSONS {
+        assert!(
+            rows.iter()
+                .any(|r| r.lesson == lesson.name && r.mode == conformance::Mode::Replay),
+            "{} was not replayed",
+            lesson.name
+        );
+    }
+    let enumerated: u64 = rows
+        .iter()
+        .filter(|r| r.mode == conformance::Mode::Interleavings)
+        .map(|r| r.runs)
+        .sum();
+    assert!(enumerated > 40_000, "only {enumerated} schedules replayed");
+    // The only lesson not run is the read replica's, and it says why.
+    let skipped: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.skipped.is_some())
+        .map(|r| r.lesson.as_str())
+        .collect();
+    assert_eq!(skipped, ["replica-lag", "replica-lag"]);
+
+    let reproduced = conformance::reproduced(backend.versions(), &rows).to_json();
+    let path = format!("{}/src/lessons/reproduced.json", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("CACHESCOPE_UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &reproduced).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        reproduced == committed,
+        "{path} differs from what the real servers showed; regenerate it \
+         (CACHESCOPE_UPDATE_GOLDEN=1 cargo test --test real) and review the diff"
+    );
+    drop(backend);
+    drop(servers);
+}
+
+/// A mirrored simulation of `scenario` on `servers`, not yet run.
+fn mirrored(servers: &Servers, scenario: &Scenario) -> (Simulation, Rc<RefCell<RealMirror>>) {
+    let connections = cachescope::real::Servers {
+        cache: RedisCache::connect(&servers.redis_url).unwrap(),
+        db: Postgres::connect(&servers.postgres_url).unwrap(),
+    };
+    let mirror = Rc::new(RefCell::new(
+        RealMirror::new(connections, scenario, &[]).unwrap(),
+    ));
+    let mut sim = Simulation::new(scenario).unwrap();
+    sim.set_mirror(mirror.clone());
+    (sim, mirror)
+}
+
+#[test]
+fn a_server_that_does_what_the_model_does_not_predict_is_reported() {
+    let servers = servers();
+    // read-write-race: R misses and reads v1, W commits v2 and deletes,
+    // R puts v1 back. Here another client commits to the row behind the
+    // model's back before R reads it: R's read gets that value, not the
+    // model's, and the difference is recorded with both answers.
+    let scenario = lessons::lesson("read-write-race").unwrap().scenario();
+    let (mut sim, mirror) = mirrored(&servers, &scenario);
+    assert!(sim.step(), "R's cache.get");
+    let mut other = postgres::Client::connect(&servers.postgres_url, postgres::NoTls).unwrap();
+    other
+        .execute(
+            "UPDATE cachescope.rows SET value = 'theirs', version = 7 WHERE key = 'user:123'",
+            &[],
+        )
+        .unwrap();
+    sim.run();
+    let differences = &mirror.borrow().differences;
+    let read = differences
+        .iter()
+        .find(|d| d.op == "db.read")
+        .unwrap_or_else(|| panic!("no db.read difference in {differences:?}"));
+    assert_eq!(read.actor, "R");
+    assert_eq!(read.model, "v1@1");
+    assert_eq!(read.real, "theirs@7");
+    drop(sim);
+    drop(servers);
+}
+
+#[test]
+fn a_run_interrupted_halfway_leaves_nothing_the_next_run_trips_on() {
+    let servers = servers();
+    // The outbox lesson with CDC's slot too: stop after a few steps, with
+    // cache entries, outbox rows, stream entries and undecoded changes
+    // left on the servers.
+    let mut scenario = lessons::lesson("outbox").unwrap().scenario();
+    let (mut sim, _mirror) = mirrored(&servers, &scenario);
+    for _ in 0..4 {
+        sim.step();
+    }
+    drop(sim);
+    scenario.strategy.channel = cachescope::sim::scenario::Channel::Cdc;
+    let (mut sim, _mirror) = mirrored(&servers, &scenario);
+    for _ in 0..3 {
+        sim.step();
+    }
+    drop(sim);
+    let mut backend = Backend::connect(&servers.redis_url, &servers.postgres_url).unwrap();
+    for name in ["outbox", "event-invalidation", "write-behind-crash"] {
+        let run = backend
+            .run(&lessons::lesson(name).unwrap().scenario(), false)
+            .unwrap();
+        assert!(run.differences.is_empty(), "{name}: {:?}", run.differences);
+    }
+    backend.release().unwrap();
+    drop(backend);
+    drop(servers);
+}
+
+#[test]
+fn a_schema_that_is_not_cachescopes_own_is_refused_and_left_alone() {
+    let servers = servers();
+    let (base, _) = servers.postgres_url.rsplit_once('/').unwrap();
+    let mut client =
+        postgres::Client::connect(&format!("{base}/postgres"), postgres::NoTls).unwrap();
+    client
+        .batch_execute("CREATE DATABASE someone_elses")
+        .unwrap();
+    let theirs = format!("{base}/someone_elses");
+    let mut client = postgres::Client::connect(&theirs, postgres::NoTls).unwrap();
+    client
+        .batch_execute("CREATE SCHEMA cachescope; CREATE TABLE cachescope.rows (id int)")
+        .unwrap();
+    let refusal = Postgres::connect(&theirs).err().expect("refused");
+    assert!(refusal.contains("not cachescope's own"), "{refusal}");
+    // Their table is untouched.
+    let columns: i64 = client
+        .query_one(
+            "SELECT count(*) FROM information_schema.columns \
+             WHERE table_schema = 'cachescope' AND table_name = 'rows'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(columns, 1);
+    drop(client);
+    drop(servers);
+}
+
+#[test]
+fn the_command_line_refuses_a_server_it_cannot_reach_with_one_message() {
+    let lesson = std::env::temp_dir().join(format!("cachescope-real-{}.json", std::process::id()));
+    std::fs::write(
+        &lesson,
+        lessons::lesson("read-write-race").unwrap().scenario_json,
+    )
+    .unwrap();
+    // Port 1 on loopback: nothing listens there.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cachescope"))
+        .arg("real")
+        .arg(&lesson)
+        .args(["--redis", "redis://127.0.0.1:1/"])
+        .args(["--postgres", "postgres://cachescope@127.0.0.1:1/cachescope"])
+        .output()
+        .unwrap();
+    std::fs::remove_file(&lesson).unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("cachescope: cannot reach redis at redis://127.0.0.1:1/"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn the_command_line_prints_the_real_runs_report_with_its_real_section() {
+    let servers = servers();
+    let lesson =
+        std::env::temp_dir().join(format!("cachescope-real-cli-{}.json", std::process::id()));
+    std::fs::write(
+        &lesson,
+        lessons::lesson("versioned-sets").unwrap().scenario_json,
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cachescope"))
+        .arg("real")
+        .arg(&lesson)
+        .args([
+            "--redis",
+            &servers.redis_url,
+            "--postgres",
+            &servers.postgres_url,
+        ])
+        .arg("--no-trace")
+        .output()
+        .unwrap();
+    std::fs::remove_file(&lesson).unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let real = &report["real"];
+    assert!(real["redis"].as_str().unwrap().starts_with("7."), "{real}");
+    assert!(
+        real["postgres"].as_str().unwrap().starts_with("15."),
+        "{real}"
+    );
+    assert_eq!(real["agree"], true);
+    assert_eq!(real["differences"], serde_json::json!([]));
+    // The report is the real run's, and it is the model's: one stale read.
+    assert_eq!(report["stale_reads"], 1, "{report}");
+    drop(servers);
+}
+
+#[test]
+fn timed_runs_with_real_threads_show_the_stampede_and_its_protections() {
+    use cachescope::real::timed;
+    let servers = servers();
+    // Robust claims only (real threads race): without protection the
+    // expiry sends several readers to the database; a lock or a lease
+    // lets exactly one through, as the model says.
+    let scale = 20;
+    let run = |name: &str| {
+        let scenario = lessons::lesson(name).unwrap().scenario();
+        timed::run(&servers.redis_url, &servers.postgres_url, &scenario, scale).unwrap()
+    };
+    let stampede = run("stampede");
+    let model =
+        timed::TimedRun::of_model(&lessons::lesson("stampede").unwrap().scenario()).unwrap();
+    assert!(model.db_reads > 1);
+    assert!(stampede.db_reads > 1, "{stampede:?}");
+    assert!(stampede.peak_db_reads > 1, "{stampede:?}");
+    for protected in ["stampede-lock", "stampede-lease"] {
+        let real = run(protected);
+        assert_eq!(
+            (real.db_reads, real.peak_db_reads),
+            (1, 1),
+            "{protected}: {real:?}"
+        );
+        assert!(
+            real.stale.iter().flatten().all(|stale| !stale),
+            "{protected}: {real:?}"
+        );
+    }
+    // What cannot run with real threads says why.
+    let workload = lessons::lesson("lease-hot-key").unwrap().scenario();
+    assert!(timed::cannot_run_timed(&workload).is_some());
+    drop(servers);
+}
