@@ -90,10 +90,8 @@ fn mirrored(servers: &Servers, scenario: &Scenario) -> (Simulation, Rc<RefCell<R
         cache: RedisCache::connect(&servers.redis_url).unwrap(),
         db: Postgres::connect(&servers.postgres_url).unwrap(),
     };
-    let mirror = Rc::new(RefCell::new(
-        RealMirror::new(connections, scenario, &[]).unwrap(),
-    ));
     let mut sim = Simulation::new(scenario).unwrap();
+    let mirror = Rc::new(RefCell::new(RealMirror::new(connections, &sim).unwrap()));
     sim.set_mirror(mirror.clone());
     (sim, mirror)
 }

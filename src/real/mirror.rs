@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::cache::{self, Entry, RedisCache, SetArgs};
 use super::database::Postgres;
+use crate::sim::Simulation;
 use crate::sim::engine::{BusEvent, Mirror};
 use crate::sim::ops::{
     Cached, KeyId, LeaseGrant, LeaseToken, LockToken, Op, OutboxRow, Rejection, Reply, SetOutcome,
@@ -83,28 +84,29 @@ fn stream(p: u32) -> String {
 const GROUP: &str = "consumers";
 
 impl RealMirror {
-    /// A mirror for `scenario`, with the servers reset to its initial
-    /// state (rows at version 1; prewarmed entries as the model has them;
-    /// one stream and consumer group per bus partition).
-    pub fn new(
-        servers: Servers,
-        scenario: &Scenario,
-        prewarmed: &[(KeyId, Cached, Millis, Millis)],
-    ) -> Result<RealMirror, String> {
+    /// A mirror for the scenario of `initial` (a simulation not yet
+    /// stepped), with the servers reset to its state (rows at version 1;
+    /// prewarmed entries as the model has them; one stream and consumer
+    /// group per bus partition).
+    pub fn new(servers: Servers, initial: &Simulation) -> Result<RealMirror, String> {
+        let scenario = initial.scenario();
         let mut mirror = RealMirror::attach(servers, scenario);
         mirror.servers.cache.reset()?;
-        let initial: Vec<(String, String)> = scenario
+        let rows: Vec<(String, String)> = scenario
             .keys
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let cdc = scenario.strategy.channel == crate::sim::scenario::Channel::Cdc;
         let logical = mirror.servers.db.logical;
-        mirror.servers.db.reset(&initial, cdc && logical)?;
-        for (key, value, expires_ms, cost_ms) in prewarmed {
-            let args = mirror.set_args(value, false, *expires_ms, *cost_ms, 0);
-            let name = mirror.knobs.names[key.0 as usize].clone();
-            mirror.servers.cache.set(&name, &args, None, None)?;
+        mirror.servers.db.reset(&rows, cdc && logical)?;
+        for key in initial.keys() {
+            if let Some(entry) = initial.world().cache.stored(key) {
+                let (expires_ms, cost_ms) = (entry.expires_ms, entry.cost_ms);
+                let args = mirror.set_args(&entry.value, entry.dirty, expires_ms, cost_ms, 0);
+                let name = mirror.knobs.names[key.0 as usize].clone();
+                mirror.servers.cache.set(&name, &args, None, None)?;
+            }
         }
         for p in 0..mirror.knobs.partitions {
             let _: RedisValue = redis::cmd("XGROUP")

@@ -98,18 +98,11 @@ impl Backend {
             mirrored = mirrored.without_trace();
         }
         model.run();
-        let prewarmed: Vec<_> = mirrored
-            .keys()
-            .filter_map(|key| {
-                let entry = mirrored.world().cache.stored(key)?;
-                Some((key, entry.value.clone(), entry.expires_ms, entry.cost_ms))
-            })
-            .collect();
         let servers = self
             .servers
             .take()
             .expect("a backend keeps its servers between runs");
-        let mirror = match RealMirror::new(servers, scenario, &prewarmed) {
+        let mirror = match RealMirror::new(servers, &mirrored) {
             Ok(mirror) => Rc::new(RefCell::new(mirror)),
             Err(e) => return Err(e),
         };

@@ -160,15 +160,8 @@ pub fn run(
         })
     };
     // The model's initial cache (prewarmed entries) and rows, for real.
-    let model = Simulation::new(&scenario).map_err(|e| e.to_string())?;
-    let prewarmed: Vec<_> = model
-        .keys()
-        .filter_map(|key| {
-            let entry = model.world().cache.stored(key)?;
-            Some((key, entry.value.clone(), entry.expires_ms, entry.cost_ms))
-        })
-        .collect();
-    drop(RealMirror::new(connect()?, &scenario, &prewarmed)?);
+    let initial = Simulation::new(&scenario).map_err(|e| e.to_string())?;
+    drop(RealMirror::new(connect()?, &initial)?);
     let keys: Vec<u32> = scenario
         .requests
         .iter()
