@@ -289,3 +289,33 @@ fn timed_runs_with_real_threads_show_the_stampede_and_its_protections() {
     assert!(timed::cannot_run_timed(&workload).is_some());
     drop(servers);
 }
+
+#[test]
+fn a_db_read_sees_the_rows_as_of_its_issue_on_postgresql_as_in_the_model() {
+    use cachescope::real::timed;
+    use cachescope::sim::ops::Stamp;
+    let servers = servers();
+    // R's DB read is issued at 1 ms and takes 100 ms; W commits v2 at
+    // 20 ms, in the middle of it. The model answers R with the row as of
+    // the read's issue (v1); PostgreSQL, whose statement sleeps inside
+    // (pg_sleep), decides the same under READ COMMITTED.
+    let scenario = Scenario::from_json(
+        r#"{
+          "name": "a read overtaken by a commit",
+          "keys": { "k": "v1" },
+          "latency_ms": { "cache": 1, "db_read": 100, "db_write": 20 },
+          "strategy": { "write": "invalidate" },
+          "requests": [
+            { "id": "R", "op": "read", "key": "k", "at_ms": 0 },
+            { "id": "W", "op": "write", "key": "k", "value": "v2", "at_ms": 0 }
+          ]
+        }"#,
+    )
+    .unwrap();
+    let model = timed::TimedRun::of_model(&scenario).unwrap();
+    assert_eq!(model.read, [Some(Stamp::Committed(1)), None]);
+    let real = timed::run(&servers.redis_url, &servers.postgres_url, &scenario, 20).unwrap();
+    assert_eq!(real.read, model.read);
+    assert_eq!(real.stale, model.stale);
+    drop(servers);
+}

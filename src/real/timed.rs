@@ -66,6 +66,8 @@ pub struct TimedRun {
     /// Per scripted request: `Some(stale)` for a read that answered,
     /// `None` for a write.
     pub stale: Vec<Option<bool>>,
+    /// Per scripted request: the stamp of the value a read returned.
+    pub read: Vec<Option<Stamp>>,
     /// DB reads made.
     pub db_reads: u64,
     /// The most DB reads in flight at once.
@@ -88,9 +90,18 @@ impl TimedRun {
                 _ => None,
             })
             .collect();
+        let read = sim
+            .requests()
+            .iter()
+            .map(|run| match &run.finished {
+                Some((_, Served::Read { value, .. })) => Some(value.stamp),
+                _ => None,
+            })
+            .collect();
         let report = Report::of(&sim, false);
         Ok(TimedRun {
             stale,
+            read,
             db_reads: report.db.reads,
             peak_db_reads: report.db.peak_concurrent_reads,
         })
@@ -207,15 +218,18 @@ pub fn run(
             .filter(|(k, _, at)| *k == key && *at < start)
             .count() as Version
     };
-    let mut stale = Vec::with_capacity(answers.len());
+    let (mut stale, mut read) = (Vec::new(), Vec::new());
     for (index, answer) in answers.into_iter().enumerate() {
-        stale.push(answer?.map(|(start, stamp)| match stamp {
+        let answer = answer?;
+        stale.push(answer.map(|(start, stamp)| match stamp {
             Stamp::Committed(version) => version < committed_before(keys[index], start as f64),
             Stamp::Uncommitted(_) => false,
         }));
+        read.push(answer.map(|(_, stamp)| stamp));
     }
     Ok(TimedRun {
         stale,
+        read,
         db_reads: shared.reads.into_inner(),
         peak_db_reads: shared.peak.into_inner(),
     })
