@@ -536,6 +536,37 @@ fn a_paused_instance_sees_its_reply_only_when_the_pause_ends_and_its_lock_expire
 }
 
 #[test]
+fn a_write_behind_write_lost_while_its_instance_is_paused_is_lost_only_once_acknowledged() {
+    // Write-behind, flush 1000 ms after the dirty set. W (app 0) at 0:
+    // cache.set_dirty 0-1 stores A; app 0 is paused 1-100, so the
+    // acknowledgement waits until 100. The cache crashes at 50 and loses
+    // the dirty A. If the pause ends first (at 100) W's client is told A
+    // is written: an acknowledged write never committed, a lost write.
+    let mut scenario = json!({
+        "keys": {"k": "v1"},
+        "strategy": {"write": "write_behind", "write_behind_ms": 1000},
+        "requests": [{"id": "W", "op": "write", "key": "k", "value": "A", "at_ms": 0}],
+        "faults": [
+            {"kind": "app_pause", "app": 0, "from_ms": 1, "to_ms": 100},
+            {"at_ms": 50, "kind": "cache_crash"}
+        ]
+    });
+    let report = run(&scenario);
+    assert_eq!(report["requests"][0]["end_ms"], 100);
+    assert_eq!(report["requests"][0]["lost"], true);
+    assert_eq!(report["lost_writes"], 1);
+    // If app 0 crashes at 80 instead, before the pause ends, W's client is
+    // never answered: nothing was promised, so nothing is lost.
+    scenario["faults"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"at_ms": 80, "kind": "app_crash", "app": 0}));
+    let report = run(&scenario);
+    assert_eq!(report["requests"][0]["outcome"], "aborted");
+    assert_eq!(report["lost_writes"], 0);
+}
+
+#[test]
 fn a_consumer_crash_applies_again_what_it_had_not_committed_and_the_cache_regresses() {
     // Update events, offsets committed 100 ms after the first event applied
     // since the last commit. W1 commits A @2 at 20, publishes 20-21; the

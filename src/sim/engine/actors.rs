@@ -467,7 +467,11 @@ impl Simulation {
         {
             let resumes = app_resumes_at(&self.scenario.faults, app, self.now);
             if resumes > self.now {
-                // Its instance is paused: the reply waits for the pause.
+                // Its instance is paused: the reply waits for the pause
+                // (and a write is not acknowledged until it is over).
+                if let Some(write) = self.write_of(actor) {
+                    self.write_behind.awaiting_ack(write);
+                }
                 self.actors[actor].held_reply = Some(reply);
                 self.queue.push(resumes, Event::Wake { actor });
                 return;
@@ -479,7 +483,26 @@ impl Simulation {
     /// A paused instance resumes: `actor`'s held reply reaches its code.
     pub(super) fn wake(&mut self, actor: usize) {
         if let Some(reply) = self.actors[actor].held_reply.take() {
+            if let Some(write) = self.write_of(actor)
+                && self.write_behind.acknowledged(write)
+            {
+                self.series.at(self.now).lost_writes += 1;
+            }
             self.answer_at(actor, Some(reply), self.now);
+        }
+    }
+
+    /// The write a request actor serves, if it serves one.
+    fn write_of(&self, actor: usize) -> Option<WriteId> {
+        match self.actors[actor].kind {
+            ActorKind::Request(index) if self.scenario.requests[index].op == RequestOp::Write => {
+                Some(WriteId(index as u32))
+            }
+            ActorKind::Generated {
+                op: RequestOp::Write,
+                n,
+            } => Some(WriteId(n as u32)),
+            _ => None,
         }
     }
 
@@ -566,26 +589,17 @@ impl Simulation {
             self.counters.read_landed(&mut self.series, self.now);
         }
         self.flights.forget(actor);
+        let write = self.write_of(actor);
         let run = &mut self.actors[actor];
         run.coroutine = None;
         run.aborting = false;
         if run.finished.is_none() {
             run.aborted = true;
-            match run.kind {
-                ActorKind::Request(index)
-                    if self.scenario.requests[index].op == RequestOp::Write =>
-                {
-                    self.write_behind.unacknowledged(WriteId(index as u32));
-                }
-                ActorKind::Generated {
-                    op: RequestOp::Write,
-                    n,
-                } => {
-                    self.generator.stats.aborted += 1;
-                    self.write_behind.unacknowledged(WriteId(n as u32));
-                }
-                ActorKind::Generated { .. } => self.generator.stats.aborted += 1,
-                _ => {}
+            if matches!(run.kind, ActorKind::Generated { .. }) {
+                self.generator.stats.aborted += 1;
+            }
+            if let Some(write) = write {
+                self.write_behind.unacknowledged(write);
             }
         }
         self.retire(actor);

@@ -32,6 +32,12 @@ pub(super) struct WriteBehind {
     /// then loses them, they were never promised, so they are not lost
     /// writes.
     unacknowledged: BTreeSet<WriteId>,
+    /// Writes stored whose acknowledgement waits for their paused app
+    /// instance: not promised yet.
+    awaiting_ack: BTreeSet<WriteId>,
+    /// Writes a crash lost while their acknowledgement waited: lost writes
+    /// once it reaches the client, never if their app crashes first.
+    lost_unless_unacknowledged: BTreeSet<WriteId>,
 }
 
 impl WriteBehind {
@@ -49,6 +55,8 @@ impl WriteBehind {
         self.dirty.hash(state);
         self.next_period.hash(state);
         self.unacknowledged.hash(state);
+        self.awaiting_ack.hash(state);
+        self.lost_unless_unacknowledged.hash(state);
     }
 
     /// A dirty set of `write` on `key` was stored: it joins the key's
@@ -91,6 +99,24 @@ impl WriteBehind {
     /// `write`'s app crashed before acknowledging it.
     pub(super) fn unacknowledged(&mut self, write: WriteId) {
         self.unacknowledged.insert(write);
+        self.awaiting_ack.remove(&write);
+        self.lost_unless_unacknowledged.remove(&write);
+    }
+
+    /// `write`'s acknowledgement waits for its paused app instance.
+    pub(super) fn awaiting_ack(&mut self, write: WriteId) {
+        self.awaiting_ack.insert(write);
+    }
+
+    /// `write`'s acknowledgement reached its client. Returns whether that
+    /// makes it a lost write (a crash lost it while it waited).
+    pub(super) fn acknowledged(&mut self, write: WriteId) -> bool {
+        self.awaiting_ack.remove(&write);
+        let lost = self.lost_unless_unacknowledged.remove(&write);
+        if lost {
+            self.lost.push(write);
+        }
+        lost
     }
 
     /// The cache crashed: every period ends, and its acknowledged writes
@@ -99,12 +125,13 @@ impl WriteBehind {
         let before = self.lost.len();
         for slot in &mut self.dirty {
             if let Some(period) = slot.take() {
-                let unacknowledged = &self.unacknowledged;
-                let lost = period
-                    .writes
-                    .into_iter()
-                    .filter(|w| !unacknowledged.contains(w));
-                self.lost.extend(lost);
+                for write in period.writes {
+                    if self.awaiting_ack.contains(&write) {
+                        self.lost_unless_unacknowledged.insert(write);
+                    } else if !self.unacknowledged.contains(&write) {
+                        self.lost.push(write);
+                    }
+                }
             }
         }
         self.lost.len() - before
