@@ -216,12 +216,17 @@ test('a 100,000-request workload shows progress, can be cancelled, then shows th
     await page.getByTestId('scenario-json').fill(JSON.stringify(json));
     await page.getByTestId('scenario-load').click();
   };
-  // Cancelled: the lesson stays on screen.
+  // Cancelled: the lesson stays on screen. The CPU is slowed meanwhile so
+  // that the run is still going when the click lands, however fast the
+  // machine.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 20 });
   const title = await page.getByTestId('lesson-title').textContent();
   await load(scenario);
   await page.getByTestId('work').waitFor();
   await page.getByTestId('work-cancel').click();
   await page.getByTestId('work').waitFor({ state: 'detached' });
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
   assert.equal(await page.getByTestId('lesson-title').textContent(), title);
   assert.equal(await page.getByTestId('aggregated').count(), 0);
   // Run: progress rises while the page keeps answering, then the result.
