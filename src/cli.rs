@@ -92,10 +92,11 @@ enum Command {
         no_trace: bool,
     },
     /// Check the lessons against a real Redis and PostgreSQL: each
-    /// lesson's own run replayed for real, and every schedule the explorer
-    /// enumerates (a sample past --sample). Prints a table; exits 1 if
-    /// any run disagrees. Without URLs it starts throwaway servers on free
-    /// loopback ports and removes them afterwards.
+    /// lesson's own run replayed for real, every schedule the explorer
+    /// enumerates (a sample past --sample), and timed runs with real
+    /// threads. Prints the tables; exits 1 if a replayed run disagrees.
+    /// Without URLs it starts throwaway servers on free loopback ports and
+    /// removes them afterwards.
     Conformance {
         /// The Redis to use (with --postgres).
         #[arg(long, requires = "postgres")]

@@ -319,3 +319,16 @@ fn a_db_read_sees_the_rows_as_of_its_issue_on_postgresql_as_in_the_model() {
     assert_eq!(real.stale, model.stale);
     drop(servers);
 }
+
+#[test]
+fn a_timed_lesson_whose_requests_act_at_one_instant_is_marked_as_a_tie() {
+    use cachescope::real::timed::TimedRun;
+    // cache-then-db's writers both start at 0 ms with equal latencies:
+    // their cache sets land together at 1 ms, their commits at 21 ms.
+    // read-write-race's requests never act at one instant.
+    let model =
+        |name: &str| TimedRun::of_model(&lessons::lesson(name).unwrap().scenario()).unwrap();
+    assert!(model("cache-then-db").ties);
+    assert!(!model("read-write-race").ties);
+    assert!(!model("stampede").ties);
+}

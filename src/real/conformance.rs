@@ -369,8 +369,15 @@ pub fn timed_all(
 /// the model against the real runs' range.
 pub fn timed_table(rows: &[TimedRow], scale: u32) -> String {
     let mut out = format!(
-        "timed, with real threads (latencies x{scale}):\n{:<24} {:>5} {:>11} {:>12} {:>10} {:>13} {:>11}\n",
-        "lesson", "runs", "runs agree", "reads agree", "stale m/r", "db reads m/r", "peak m/r"
+        "timed, with real threads (latencies x{scale}):\n{:<24} {:>5} {:>11} {:>12} {:>10} {:>13} {:>11}  {}\n",
+        "lesson",
+        "runs",
+        "runs agree",
+        "reads agree",
+        "stale m/r",
+        "db reads m/r",
+        "peak m/r",
+        "note"
     );
     let range = |(low, high): (u64, u64)| {
         if low == high {
@@ -385,8 +392,13 @@ pub fn timed_table(rows: &[TimedRow], scale: u32) -> String {
         } else {
             row.reads_agree as f64 * 100.0 / row.reads as f64
         };
+        let note = if row.ties {
+            "operations at one instant: the model orders them, real threads either way"
+        } else {
+            ""
+        };
         out.push_str(&format!(
-            "{:<24} {:>5} {:>11} {:>12} {:>10} {:>13} {:>11}\n",
+            "{:<24} {:>5} {:>11} {:>12} {:>10} {:>13} {:>11}  {note}\n",
             row.lesson,
             row.runs,
             row.runs_agree,

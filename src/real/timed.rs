@@ -27,6 +27,7 @@ use crate::sim::engine::request_code;
 use crate::sim::ops::{KeyId, Op, Reply, Resource, Stamp, Value, Version, Versioned, WriteId};
 use crate::sim::scenario::{Channel, Millis, Scenario, Stampede, WriteStrategy};
 use crate::sim::strategy::Served;
+use crate::sim::trace::Actor;
 use crate::sim::{Report, Simulation};
 
 /// Why a scenario cannot run timed with real threads, if it cannot: only
@@ -72,6 +73,11 @@ pub struct TimedRun {
     pub db_reads: u64,
     /// The most DB reads in flight at once.
     pub peak_db_reads: u64,
+    /// Whether two requests' conflicting operations on one key (on its
+    /// cache entry or its row, one of them changing it) take effect at the
+    /// same instant in the model's run: the model orders them by when they
+    /// were scheduled, real threads either way.
+    pub ties: bool,
 }
 
 impl TimedRun {
@@ -98,10 +104,32 @@ impl TimedRun {
                 _ => None,
             })
             .collect();
+        // Two operations conflict when they act on one key's cache entry,
+        // or its row, and one of them changes it.
+        let mut seen: std::collections::BTreeMap<_, Vec<(bool, bool)>> = Default::default();
+        let mut ties = false;
+        for event in sim.trace() {
+            if !matches!(event.actor, Actor::Request(_)) {
+                continue;
+            }
+            let name = event.op.to_string();
+            let on_cache = name.starts_with("cache.");
+            let changes = if on_cache {
+                name != "cache.get"
+            } else {
+                name.starts_with("db.write")
+            };
+            let others = seen.entry((event.end_ms, event.key.clone())).or_default();
+            ties |= others
+                .iter()
+                .any(|&(cache, change)| cache == on_cache && (change || changes));
+            others.push((on_cache, changes));
+        }
         let report = Report::of(&sim, false);
         Ok(TimedRun {
             stale,
             read,
+            ties,
             db_reads: report.db.reads,
             peak_db_reads: report.db.peak_concurrent_reads,
         })
@@ -232,6 +260,7 @@ pub fn run(
         read,
         db_reads: shared.reads.into_inner(),
         peak_db_reads: shared.peak.into_inner(),
+        ties: false,
     })
 }
 
@@ -345,6 +374,9 @@ pub struct TimedRow {
     /// Runs in which every read's staleness, the DB reads and the peak
     /// all agreed.
     pub runs_agree: u32,
+    /// Whether the model's run has requests' operations on a key at one
+    /// instant (see [`TimedRun::ties`]): where the real order may differ.
+    pub ties: bool,
 }
 
 /// `runs` timed runs of `scenario` (lesson `name`), compared.
@@ -369,6 +401,7 @@ pub fn compare(
         model_peak: model.peak_db_reads,
         real_peak: (u64::MAX, 0),
         runs_agree: 0,
+        ties: model.ties,
     };
     for _ in 0..runs {
         let real = run(redis_url, postgres_url, scenario, scale)?;
