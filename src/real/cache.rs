@@ -317,24 +317,11 @@ impl RedisCache {
         Ok(())
     }
 
-    fn run(&mut self, script: &Script, keys: &[String], args: &[String]) -> Result<Answer, String> {
-        let mut invocation = script.prepare_invoke();
-        for k in keys {
-            invocation.key(k);
-        }
-        for a in args {
-            invocation.arg(a);
-        }
-        invocation
-            .invoke(&mut self.connection)
-            .map_err(|e| failed("EVALSHA", e))
-    }
-
     /// The live entry of `name` at `now`.
     pub fn get(&mut self, name: &str, now: Millis, grace: Millis) -> Result<Option<Entry>, String> {
-        let script = self.get.clone();
-        let answer = self.run(
-            &script,
+        let answer = run(
+            &mut self.connection,
+            &self.get,
             &[key("c", name)],
             &[now.to_string(), grace.to_string()],
         )?;
@@ -377,14 +364,11 @@ impl RedisCache {
         let (script, keys) = match lease {
             Some(token) => {
                 argv.push(token.to_string());
-                (
-                    self.lease_set.clone(),
-                    vec![key("c", name), key("lease", name)],
-                )
+                (&self.lease_set, vec![key("c", name), key("lease", name)])
             }
-            None => (self.set.clone(), vec![key("c", name)]),
+            None => (&self.set, vec![key("c", name)]),
         };
-        self.run(&script, &keys, &argv)?
+        run(&mut self.connection, script, &keys, &argv)?
             .ok_or_else(|| "redis: a set answered nothing".to_string())
     }
 
@@ -396,10 +380,9 @@ impl RedisCache {
         grace: Millis,
         stale_keep: Millis,
     ) -> Result<bool, String> {
-        let script = self.delete.clone();
         let keys = [key("c", name), key("lease", name), key("stale", name)];
         let args = [now.to_string(), grace.to_string(), stale_keep.to_string()];
-        let answer = self.run(&script, &keys, &args)?;
+        let answer = run(&mut self.connection, &self.delete, &keys, &args)?;
         Ok(answer.is_some_and(|a| a.first().is_some_and(|s| s == "removed")))
     }
 
@@ -412,7 +395,6 @@ impl RedisCache {
         lease_ttl: Millis,
         interval: Millis,
     ) -> Result<Vec<String>, String> {
-        let script = self.lease_get.clone();
         let keys = [
             key("c", name),
             key("lease", name),
@@ -421,7 +403,7 @@ impl RedisCache {
             format!("{PREFIX}meta:lease_token"),
         ];
         let args = [now, grace, lease_ttl, interval].map(|n| n.to_string());
-        self.run(&script, &keys, &args)?
+        run(&mut self.connection, &self.lease_get, &keys, &args)?
             .ok_or_else(|| "redis: a lease get answered nothing".to_string())
     }
 
@@ -432,9 +414,13 @@ impl RedisCache {
         now: Millis,
         ttl: Millis,
     ) -> Result<Option<u64>, String> {
-        let script = self.lock_add.clone();
         let keys = [key("lock", name), format!("{PREFIX}meta:lock_token")];
-        let answer = self.run(&script, &keys, &[now.to_string(), ttl.to_string()])?;
+        let answer = run(
+            &mut self.connection,
+            &self.lock_add,
+            &keys,
+            &[now.to_string(), ttl.to_string()],
+        )?;
         match answer.as_deref() {
             Some([locked, token]) if locked == "locked" => token
                 .parse()
@@ -452,30 +438,40 @@ impl RedisCache {
         token: u64,
         compare: bool,
     ) -> Result<Vec<String>, String> {
-        let script = self.unlock.clone();
         let args = [
             now.to_string(),
             token.to_string(),
             u8::from(compare).to_string(),
         ];
-        self.run(&script, &[key("lock", name)], &args)?
-            .ok_or_else(|| "redis: an unlock answered nothing".to_string())
+        run(
+            &mut self.connection,
+            &self.unlock,
+            &[key("lock", name)],
+            &args,
+        )?
+        .ok_or_else(|| "redis: an unlock answered nothing".to_string())
     }
 
     /// The dirty value of `name` and its stamp, if it has one.
     pub fn take_dirty(&mut self, name: &str) -> Result<Option<(String, String)>, String> {
-        let script = self.take_dirty.clone();
-        Ok(match self.run(&script, &[key("c", name)], &[])? {
-            Some(fields) if fields.len() == 2 => Some((fields[0].clone(), fields[1].clone())),
-            _ => None,
-        })
+        Ok(
+            match run(
+                &mut self.connection,
+                &self.take_dirty,
+                &[key("c", name)],
+                &[],
+            )? {
+                Some(fields) if fields.len() == 2 => Some((fields[0].clone(), fields[1].clone())),
+                _ => None,
+            },
+        )
     }
 
     /// The flushed value (still `stamp`) is clean now.
     pub fn mark_clean(&mut self, name: &str, stamp: &str, now: Millis) -> Result<(), String> {
-        let script = self.mark_clean.clone();
-        self.run(
-            &script,
+        run(
+            &mut self.connection,
+            &self.mark_clean,
             &[key("c", name)],
             &[stamp.to_string(), now.to_string()],
         )?;
@@ -486,6 +482,25 @@ impl RedisCache {
     pub fn connection(&mut self) -> &mut Connection {
         &mut self.connection
     }
+}
+
+/// Runs `script` (`EVALSHA`, loading it first if the server lacks it).
+fn run(
+    connection: &mut Connection,
+    script: &Script,
+    keys: &[String],
+    args: &[String],
+) -> Result<Answer, String> {
+    let mut invocation = script.prepare_invoke();
+    for k in keys {
+        invocation.key(k);
+    }
+    for a in args {
+        invocation.arg(a);
+    }
+    invocation
+        .invoke(connection)
+        .map_err(|e| failed("EVALSHA", e))
 }
 
 /// An entry from a script's {value, stamp, expires, cost, dirty}.

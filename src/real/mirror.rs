@@ -89,8 +89,14 @@ impl RealMirror {
     /// prewarmed entries as the model has them; one stream and consumer
     /// group per bus partition).
     pub fn new(servers: Servers, initial: &Simulation) -> Result<RealMirror, String> {
-        let scenario = initial.scenario();
-        let mut mirror = RealMirror::attach(servers, scenario);
+        let mut mirror = RealMirror::attach(servers, initial.scenario());
+        mirror.reset(initial)?;
+        Ok(mirror)
+    }
+
+    /// Resets the servers to the state of `initial` (see [`RealMirror::new`]).
+    pub fn reset(&mut self, initial: &Simulation) -> Result<(), String> {
+        let (scenario, mirror) = (initial.scenario(), self);
         mirror.servers.cache.reset()?;
         let rows: Vec<(String, String)> = scenario
             .keys
@@ -114,7 +120,7 @@ impl RealMirror {
                 .query(mirror.servers.cache.connection())
                 .map_err(|e| format!("redis: XGROUP CREATE: {e}"))?;
         }
-        Ok(mirror)
+        Ok(())
     }
 
     /// A mirror for `scenario` on servers as they are (another
@@ -152,10 +158,11 @@ impl RealMirror {
     /// Performs `op` for real at `now` with no model to follow: a set
     /// lives the plain TTL, XFetch never refreshes early.
     pub fn perform_alone(&mut self, op: &Op, now: Millis) -> Result<Reply, String> {
-        self.perform(op, now, &Reply::MarkedSent)
+        self.perform(op, now, None)
     }
 
-    fn name(&self, key: KeyId) -> &str {
+    /// The name of `key`.
+    pub fn name(&self, key: KeyId) -> &str {
         &self.knobs.names[key.0 as usize]
     }
 
@@ -270,16 +277,24 @@ impl RealMirror {
     /// When a set expires: the model's draw of the TTL's jitter is the
     /// app's (a seeded random number), so a stored set uses it; otherwise
     /// the plain TTL.
-    fn expiry(&self, simulated: &Reply, now: Millis) -> Millis {
+    fn expiry(&self, simulated: Option<&Reply>, now: Millis) -> Millis {
         match simulated {
-            Reply::CacheSet(SetOutcome::Stored { expires_ms })
-            | Reply::LeaseSet(SetOutcome::Stored { expires_ms }) => *expires_ms,
+            Some(
+                Reply::CacheSet(SetOutcome::Stored { expires_ms })
+                | Reply::LeaseSet(SetOutcome::Stored { expires_ms }),
+            ) => *expires_ms,
             _ => now + self.knobs.ttl_ms,
         }
     }
 
-    /// Performs `op` for real.
-    fn perform(&mut self, op: &Op, now: Millis, simulated: &Reply) -> Result<Reply, String> {
+    /// Performs `op` for real; `simulated` is the model's reply, if there
+    /// is a model run to follow.
+    fn perform(
+        &mut self,
+        op: &Op,
+        now: Millis,
+        simulated: Option<&Reply>,
+    ) -> Result<Reply, String> {
         let grace = self.knobs.grace_ms;
         Ok(match op {
             Op::CacheGet { key } => {
@@ -301,7 +316,10 @@ impl RealMirror {
                         // XFetch's early refresh is a random draw of the
                         // app's, which the model made.
                         let refresh = if self.knobs.xfetch {
-                            matches!(simulated, Reply::CacheGetRefreshing { refresh: true, .. })
+                            matches!(
+                                simulated,
+                                Some(Reply::CacheGetRefreshing { refresh: true, .. })
+                            )
                         } else {
                             now >= entry.expires_ms
                         };
@@ -453,7 +471,9 @@ impl RealMirror {
             // through Redis Streams (`bus_put`, `bus_take`). The cache
             // tier's per-key lock is the model's (Redis has no write-through
             // tier); the commit and the set it guards are real.
-            Op::Publish { .. } | Op::TierLock { .. } => simulated.clone(),
+            Op::Publish { .. } | Op::TierLock { .. } => simulated
+                .cloned()
+                .ok_or_else(|| format!("{} has no real counterpart", op.name()))?,
         })
     }
 
@@ -600,7 +620,7 @@ impl RealMirror {
 
 impl Mirror for RealMirror {
     fn effect(&mut self, actor: Actor, op: &Op, now: Millis, simulated: Reply) -> Reply {
-        match self.perform(op, now, &simulated) {
+        match self.perform(op, now, Some(&simulated)) {
             Ok(real) => {
                 if real != simulated {
                     let (model, described) = (simulated.describe(), real.describe());

@@ -102,10 +102,13 @@ impl Backend {
             .servers
             .take()
             .expect("a backend keeps its servers between runs");
-        let mirror = match RealMirror::new(servers, &mirrored) {
-            Ok(mirror) => Rc::new(RefCell::new(mirror)),
-            Err(e) => return Err(e),
-        };
+        let mut mirror = RealMirror::attach(servers, scenario);
+        if let Err(e) = mirror.reset(&mirrored) {
+            // The connections stay with the backend for the next run.
+            self.servers = Some(mirror.servers);
+            return Err(e);
+        }
+        let mirror = Rc::new(RefCell::new(mirror));
         mirrored.set_mirror(mirror.clone());
         mirrored.run();
         compare_answers(&model, &mirrored, &mut mirror.borrow_mut().differences);

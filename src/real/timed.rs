@@ -297,9 +297,9 @@ fn serve(
                         let in_flight = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                         shared.peak.fetch_max(in_flight, Ordering::SeqCst);
                         shared.reads.fetch_add(1, Ordering::SeqCst);
-                        let name = &mirror_key_name(scenario, key);
+                        let name = mirror.name(key).to_string();
                         let sleep_ms = latency.db_read as f64 * shared.scale;
-                        let row = mirror.servers.db.read_slowly(name, sleep_ms);
+                        let row = mirror.servers.db.read_slowly(&name, sleep_ms);
                         shared.in_flight.fetch_sub(1, Ordering::SeqCst);
                         let (value, version) = row?;
                         Reply::DbRead(Versioned {
@@ -342,15 +342,6 @@ fn serve(
             }
         }
     }
-}
-
-fn mirror_key_name(scenario: &Scenario, key: KeyId) -> String {
-    scenario
-        .keys
-        .keys()
-        .nth(key.0 as usize)
-        .cloned()
-        .unwrap_or_default()
 }
 
 /// Timed runs of one lesson, compared with the model's.
