@@ -48,6 +48,11 @@ fn states() -> impl Strategy<Value = LinkState> {
                     axis: axis.map(str::to_string),
                     selected: selected.map(|(kind, index)| format!("{kind}:{index}")),
                     notice: None,
+                    // A challenge only where its lesson is the link's.
+                    challenge: cachescope::lessons::challenges::CHALLENGES
+                        .iter()
+                        .find(|c| c.lesson == lesson.name && step % 2 == 0)
+                        .map(|c| c.name.to_string()),
                 }
             },
         )

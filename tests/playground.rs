@@ -5,22 +5,12 @@
 //! deterministic.
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::cell::Cell;
 use std::rc::Rc;
 
-use cachescope::model::playground::{Action, Clock, Playground};
+use cachescope::model::playground::{Action, Playground};
 
-/// A clock one millisecond later at every reading.
-#[derive(Default)]
-struct TestClock(Cell<f64>);
-
-impl Clock for TestClock {
-    fn now_ms(&self) -> f64 {
-        let now = self.0.get() + 1.0;
-        self.0.set(now);
-        now
-    }
-}
+mod support;
+use support::TestClock;
 
 /// The reducer with the test clock, as the page calls it with its own.
 trait Reduce {
@@ -40,6 +30,7 @@ mod reducer {
     use super::Reduce;
     use cachescope::lessons;
     use cachescope::model::playground::{Action, Playground};
+    use cachescope::sim::scenario::ScheduleEntry;
 
     fn playground(lesson: &str) -> Rc<Playground> {
         Rc::new(Playground::new(lessons::lesson(lesson).unwrap()))
@@ -56,12 +47,14 @@ mod reducer {
         let state = apply(
             playground("cache-aside-basics"),
             [
+                Action::SetPauseAtParts(false),
                 Action::SetSpeed(-10),
                 Action::TogglePlay,
                 Action::Tick(10.0),
             ],
         );
-        // 0.1x: 10 ms of real time is 1 simulated ms: R1's miss.
+        // 0.1x: 10 ms of real time is 1 simulated ms: R1's miss (free
+        // play: not pausing there, where the lesson's next part is).
         assert!(state.playback.playing);
         assert_eq!(state.steps_taken(), 1);
         let state = apply(state, [Action::StepBack]);
@@ -161,12 +154,21 @@ mod reducer {
             [Action::Step, Action::Step, Action::SetSpeed(4)],
         );
         let actor = at_step.recording.current().schedulable().pop().unwrap();
-        let forked = apply(at_step.clone(), [Action::Schedule(actor), Action::Step]);
+        let forked = apply(
+            at_step.clone(),
+            [Action::Schedule(ScheduleEntry::Actor(actor)), Action::Step],
+        );
         let mut edited = (*forked.base).clone();
         edited.strategy.ttl_ms = 777;
         let edited = apply(forked.clone(), [Action::Tune(Box::new(edited))]);
         let actor = edited.recording.current().schedulable().remove(0);
-        let edited_fork = apply(edited, [Action::Schedule(actor), Action::StepBack]);
+        let edited_fork = apply(
+            edited,
+            [
+                Action::Schedule(ScheduleEntry::Actor(actor)),
+                Action::StepBack,
+            ],
+        );
         for page in [&at_step, &forked, &edited_fork] {
             let text = link::encode(&page.link());
             let opened = Playground::from_link(&link::decode(&text).unwrap()).unwrap();
@@ -329,12 +331,12 @@ mod reducer {
         assert_eq!(state.steps_taken(), 2, "back to the start of this part");
         let state = apply(state, [Action::Retreat]);
         assert_eq!(state.steps_taken(), 0, "then to the previous part");
-        // From the last part Advance steps, and at the run's end (where
-        // read-write-race's last part is) it stays.
+        // At the run's end (where read-write-race's last part is) Advance
+        // goes on to the next lesson of the course.
         let end = apply(state, [const { Action::NextBeat }; 4]);
         assert_eq!((end.beat(), end.steps_taken()), (4, 6));
-        let end = apply(end, [Action::Advance]);
-        assert_eq!(end.steps_taken(), 6);
+        let next = apply(end, [Action::Advance]);
+        assert_eq!((next.lesson.name, next.steps_taken()), ("leases", 0));
     }
 
     #[test]

@@ -6,11 +6,13 @@ use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "cache-aside-basics",
+    heading: "Cache-aside basics",
     title: "Cache-aside: miss, read the database, fill the cache, hit",
     text: "R1 finds the cache empty (a miss), reads user:123 from the database \
           and stores it in the cache. R2 arrives later and is served from the \
           cache without touching the database.",
     scenario_json: include_str!("cache-aside-basics.json"),
+    questions: &[],
     narration: beats![
         (
             Start,

@@ -6,6 +6,7 @@ use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "cache-then-db",
+    heading: "Cache, then database",
     title: "Cache, then DB: the cache leads the database, and two writers can cross",
     text: "An app-orchestrated dual write: each writer sets the cache first and \
           commits second. W1 caches A, W2 caches B; R0 reads B before anything \
@@ -15,6 +16,7 @@ pub const LESSON: Lesson = Lesson {
           write-through (the next lesson) runs inside the cache tier and \
           cannot cross.",
     scenario_json: include_str!("cache-then-db.json"),
+    questions: &[],
     narration: beats![
         (
             Start,

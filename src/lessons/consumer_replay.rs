@@ -6,6 +6,7 @@ use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "consumer-replay",
+    heading: "A consumer's replay",
     title: "Consumer replay: a restarted consumer applies old updates again",
     text: "Update events carry the committed value; the consumer commits its \
           offset 100 ms after the first event it applied since the last commit. \
@@ -16,6 +17,7 @@ pub const LESSON: Lesson = Lesson {
           duplicates and replays; consumers must be idempotent. Turn on \
           versioned sets and the replayed A is refused.",
     scenario_json: include_str!("consumer-replay.json"),
+    questions: &[],
     narration: beats![
         (
             Start,

@@ -6,6 +6,7 @@ use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "delayed-double-delete",
+    heading: "Delayed double delete",
     title: "Delayed double delete: the second delete bounds the stale window",
     text: "The read-write race again, but W deletes the key a second time 50 ms \
           after its commit. R's late set still puts v1 back, so the cache is \
@@ -14,6 +15,7 @@ pub const LESSON: Lesson = Lesson {
           the first delete. If a reader is slower than the delay, the window \
           reopens: the delay is a guess.",
     scenario_json: include_str!("delayed-double-delete.json"),
+    questions: &[],
     narration: beats![
         (
             Start,

@@ -6,6 +6,7 @@ use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "event-invalidation",
+    heading: "Invalidation by events",
     title: "Event-driven invalidation: stale for as long as the event takes",
     text: "W commits v2 at 20 ms and publishes an invalidation event; the bus \
           delivers it 50 ms later and the consumer deletes the key at 72 ms. \
@@ -13,6 +14,7 @@ pub const LESSON: Lesson = Lesson {
           it (stale). The window is the bus delay plus the publish and delete \
           operations: eventual consistency, measured.",
     scenario_json: include_str!("event-invalidation.json"),
+    questions: &[],
     narration: beats![
         (
             Start,

@@ -6,12 +6,14 @@ use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "event-loss",
+    heading: "A lost event",
     title: "A lost event: the cache stays stale until the TTL",
     text: "The same write, but the bus loses the invalidation event. Nothing \
           else removes v1, so it is served until its TTL expires at 1000 ms: a \
           980 ms stale window instead of 52 ms. R1 reads v1 at 500 ms; only \
           R2, after the expiry, gets v2. A TTL is the backstop for lost events.",
     scenario_json: include_str!("event-loss.json"),
+    questions: &[],
     narration: beats![
         (
             Start,

@@ -6,6 +6,7 @@ use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "invalidate-on-write",
+    heading: "Invalidate on write",
     title: "Invalidate-on-write: commit, then delete, and the next read refills",
     text: "W commits v2 and then deletes the cached v1. For the one cache \
           operation between commit and delete the cache still serves v1 (a short \
@@ -13,6 +14,7 @@ pub const LESSON: Lesson = Lesson {
           the cache with v2. In this timing it works; the read-write-race \
           lesson shows a timing where it does not.",
     scenario_json: include_str!("invalidate-on-write.json"),
+    questions: &[],
     narration: beats![
         (
             Start,

@@ -6,6 +6,7 @@ use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "kafka-partitions",
+    heading: "Partitions reorder updates",
     title: "Update events on different partitions arrive out of order",
     text: "Update-on-write over an unkeyed bus: events go round-robin to two \
           partitions, and partition 0 lags 100 ms. W1's event (A) lands on the \
@@ -13,6 +14,7 @@ pub const LESSON: Lesson = Lesson {
           then A: the database holds B, the cache A, until the TTL. A keyed \
           bus (all of a key's events on one partition) keeps them in publication order.",
     scenario_json: include_str!("kafka-partitions.json"),
+    questions: &[],
     narration: beats![
         (
             Start,

@@ -5,6 +5,7 @@ use super::{Beat, Lesson};
 
 pub const LESSON: Lesson = Lesson {
     name: "lease-hot-key",
+    heading: "A write-heavy hot key",
     title: "A write-heavy hot key: leases alone make every reader wait, stale values fix it",
     text: "800 reads and 40 writes a second on one key, through four instances, \
           with memcache leases. Each write deletes the key and invalidates the \
@@ -17,6 +18,7 @@ pub const LESSON: Lesson = Lesson {
           and accept_stale on: peak 70 DB reads a second, 12.6 times fewer \
           (Facebook saw 17K/s fall to 1.3K/s), paid for in stale reads.",
     scenario_json: include_str!("lease-hot-key.json"),
+    questions: &[],
     narration: beats![
         (
             Start,

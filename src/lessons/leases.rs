@@ -1,11 +1,13 @@
 //! The `leases` lesson: its scenario, its text and its narration.
 
+use super::Check;
 use super::Cue::*;
-use super::{Beat, Lesson};
+use super::{Beat, Choice, Lesson, Question};
 use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "leases",
+    heading: "Leases",
     title: "Leases: the delete invalidates the slow reader's lease, so its old value is refused",
     text: "The same race as read-write-race, with memcache leases. R's miss \
           hands it lease #1; it reads v1. W commits v2 and deletes the key, \
@@ -15,6 +17,21 @@ pub const LESSON: Lesson = Lesson {
           replica: with one, a reader given a fresh token after the delete \
           can still read the old row; see replica-lag.)",
     scenario_json: include_str!("leases.json"),
+    questions: &[Question {
+        at: 2,
+        reveal: 3,
+        prompt: "R still holds v1 and lease #1, which W's delete voided. What happens to R's set?",
+        choices: &[
+            Choice {
+                label: "Refused: the cache stays empty",
+                check: Check::CacheAgrees,
+            },
+            Choice {
+                label: "Accepted: the cache holds v1, stale",
+                check: Check::CacheDiverged,
+            },
+        ],
+    }],
     narration: beats![
         (
             Start,

@@ -6,6 +6,7 @@ use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "lock-expiry",
+    heading: "When the lock expires",
     title: "Lock expiry: a paused holder deletes the next holder's lock",
     text: "A lock against stampedes lives 100 ms. R1 takes it at 27 ms and reads \
           the database, but its instance pauses from 35 to 175 ms (a long GC): \
@@ -18,6 +19,7 @@ pub const LESSON: Lesson = Lesson {
           if the lock still holds your token, as Redis's docs prescribe: turn \
           unsafe_unlock off) leaves R2's lock alone; R3 waits and hits R2's fill.",
     scenario_json: include_str!("lock-expiry.json"),
+    questions: &[],
     narration: beats![
         (
             Start,

@@ -43,17 +43,69 @@ pub struct Beat {
     pub text: &'static str,
 }
 
+/// A question put to the learner at one narration beat, answered before
+/// the run reaches the beat that reveals it. Which choice is right is not
+/// written down: each choice is a [`Check`] of the run on screen where the
+/// answer is revealed, so a run scheduled by hand is judged by what it did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Question {
+    /// Asked once the narration reaches this beat (an index into the
+    /// lesson's narration).
+    pub at: usize,
+    /// Judged once the run reaches this later beat (or its end, when a run
+    /// scheduled by hand never gets there).
+    pub reveal: usize,
+    /// "What will R2 read?"
+    pub prompt: &'static str,
+    /// The answers offered; in the lesson's own run exactly one holds.
+    pub choices: &'static [Choice],
+}
+
+/// One answer to a [`Question`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Choice {
+    /// What the learner picks.
+    pub label: &'static str,
+    /// What must be true of the run for this answer to be right.
+    pub check: Check,
+}
+
+/// Something true or false of a run at an instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// This request's read has returned a stale value.
+    StaleRead(&'static str),
+    /// This request's read has returned a value that is not stale.
+    FreshRead(&'static str),
+    /// At most this many DB reads have been issued.
+    DbReadsAtMost(u64),
+    /// At least this many DB reads have been issued.
+    DbReadsAtLeast(u64),
+    /// An acknowledged write has been lost.
+    LostWrite,
+    /// No acknowledged write has been lost.
+    NoLostWrite,
+    /// Some key's cache entry holds another version than the database.
+    CacheDiverged,
+    /// Every cache entry agrees with the database.
+    CacheAgrees,
+}
+
 /// A built-in lesson.
 #[derive(Clone, Copy, Debug)]
 pub struct Lesson {
     /// Its preset name (`cachescope preset NAME`).
     pub name: &'static str,
-    /// A one-line title.
+    /// A short title, for menus and the course ("The read-write race").
+    pub heading: &'static str,
+    /// A one-line summary of what it shows.
     pub title: &'static str,
     /// What it shows and what to look for.
     pub text: &'static str,
     /// The scenario, as JSON.
     pub scenario_json: &'static str,
+    /// Questions to predict the run by, at some beats.
+    pub questions: &'static [Question],
     /// Its narration, in order; the first beat's cue is `Start`.
     pub narration: &'static [Beat],
 }
@@ -71,6 +123,8 @@ macro_rules! beats {
     ($(($cue:expr, $text:expr)),* $(,)?) => { &[$(Beat { when: $cue, text: $text }),*] };
 }
 
+pub mod challenges;
+pub mod course;
 pub mod reproduced;
 
 mod cache_aside_basics;
@@ -100,7 +154,8 @@ mod versioned_sets;
 mod write_behind_crash;
 mod write_through;
 
-/// Every built-in lesson, in teaching order.
+/// Every built-in lesson, in teaching order (the course's chapters,
+/// [`course::CHAPTERS`], cut this list into runs).
 pub const LESSONS: &[Lesson] = &[
     cache_aside_basics::LESSON,
     update_on_write_race::LESSON,

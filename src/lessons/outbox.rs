@@ -6,6 +6,7 @@ use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "outbox",
+    heading: "The transactional outbox",
     title: "Transactional outbox: the event cannot be lost, but may come twice",
     text: "W commits v2 and an outbox row in one transaction, so no crash can \
           separate them (unlike publishing after the commit). The relay polls \
@@ -17,6 +18,7 @@ pub const LESSON: Lesson = Lesson {
           window is the poll interval plus the bus delay (a poll interval \
           more for each unacknowledged publish).",
     scenario_json: include_str!("outbox.json"),
+    questions: &[],
     narration: beats![
         (
             Start,

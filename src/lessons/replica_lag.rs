@@ -6,6 +6,7 @@ use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "replica-lag",
+    heading: "A lagging replica",
     title: "Replica lag: a miss after the invalidation refills the old value",
     text: "Cache misses read a read replica that applies each commit 50 ms after \
           the primary. W commits v2 at 20 ms and deletes the key at 21 ms, in \
@@ -17,6 +18,7 @@ pub const LESSON: Lesson = Lesson {
           set double_delete_ms to 80 (longer than the lag) and the second \
           delete at 101 ms removes the refill.",
     scenario_json: include_str!("replica-lag.json"),
+    questions: &[],
     narration: beats![
         (
             Start,

@@ -1,11 +1,13 @@
 //! The `stampede-lease` lesson: its scenario, its text and its narration.
 
+use super::Check;
 use super::Cue::*;
-use super::{Beat, Lesson};
+use super::{Beat, Choice, Lesson, Question};
 use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "stampede-lease",
+    heading: "Leases against the stampede",
     title: "Stampede with leases: the lease holder refills, the others wait",
     text: "memcache leases: R1's miss gets the lease and reads the database; the \
           others' lease gets give no token, and they retry every 10 ms until \
@@ -13,6 +15,21 @@ pub const LESSON: Lesson = Lesson {
           the database itself, without filling). One DB read, at a single \
           cache server's say-so.",
     scenario_json: include_str!("stampede-lease.json"),
+    questions: &[Question {
+        at: 0,
+        reveal: 4,
+        prompt: "The same burst of twelve readers, now with leases. How many DB reads?",
+        choices: &[
+            Choice {
+                label: "One",
+                check: Check::DbReadsAtMost(1),
+            },
+            Choice {
+                label: "Twelve",
+                check: Check::DbReadsAtLeast(12),
+            },
+        ],
+    }],
     narration: beats![
         (Start, "The same burst with memcache leases."),
         (

@@ -6,6 +6,7 @@ use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "stampede-lock",
+    heading: "A lock against the stampede",
     title: "Stampede with a lock: one reader refills, the others poll the cache",
     text: "The same burst, but a miss first adds the key's lock entry holding \
           a token (Redis SET NX PX). R1 gets it, looks in the cache once more \
@@ -16,6 +17,7 @@ pub const LESSON: Lesson = Lesson {
           the database itself. One DB read instead of twelve; the price is \
           the waiters' latency and their repeated cache gets.",
     scenario_json: include_str!("stampede-lock.json"),
+    questions: &[],
     narration: beats![
         (
             Start,

@@ -6,12 +6,14 @@ use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "stampede-swr",
+    heading: "Stale-while-revalidate",
     title: "Stale-while-revalidate: serve the expired value, refresh it once",
     text: "After the expiry the entry is still served for swr_ms (1 s here). R1's \
           hit on the expired entry starts one background refresh; everyone, R1 \
           included, gets the old value at once. No reader waits and the \
           database is read once; the price is serving a value past its TTL.",
     scenario_json: include_str!("stampede-swr.json"),
+    questions: &[],
     narration: beats![
         (
             Start,

@@ -6,12 +6,14 @@ use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "stampede-xfetch",
+    heading: "XFetch",
     title: "XFetch: early recomputation, so the key does not expire under load",
     text: "Probabilistic early expiration (Vattani et al. 2015, beta 2): a hit \
           recomputes in the background with a probability that rises as expiry \
           nears. An early reader starts a refresh well before 300 ms; the new \
           value is cached before the old one expires, and the burst hits.",
     scenario_json: include_str!("stampede-xfetch.json"),
+    questions: &[],
     narration: beats![
         (
             Start,

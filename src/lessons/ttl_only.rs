@@ -6,12 +6,14 @@ use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "ttl-only",
+    heading: "TTL only",
     title: "TTL only: the cache is wrong from the commit until the entry expires",
     text: "W commits v2 and does nothing to the cache. The cached v1 (TTL 1 s, \
           cached at 0) is served until it expires at 1000 ms: the stale window \
           is expiry minus commit. R reads v1 (stale); R2, after the expiry, \
           misses and reads v2.",
     scenario_json: include_str!("ttl-only.json"),
+    questions: &[],
     narration: beats![
         (
             Start,

@@ -6,12 +6,14 @@ use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "update-on-write-race",
+    heading: "Two writers cross",
     title: "Update-on-write: two writers commit in one order and set the cache in the other",
     text: "W1 commits A, then W2 commits B: the database ends with B. But W2 sets \
           the cache first and W1 second, so the cache ends with A. Nothing \
           corrects it until the TTL: R, arriving later, reads A although B was \
           committed before it started, a stale read.",
     scenario_json: include_str!("update-on-write-race.json"),
+    questions: &[],
     narration: beats![
         (
             Start,

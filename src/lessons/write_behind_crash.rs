@@ -1,11 +1,13 @@
 //! The `write-behind-crash` lesson: its scenario, its text and its narration.
 
+use super::Check;
 use super::Cue::*;
-use super::{Beat, Lesson};
+use super::{Beat, Choice, Lesson, Question};
 use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "write-behind-crash",
+    heading: "Write-behind and a crash",
     title: "Write-behind: acknowledged writes live only in the cache until the flush",
     text: "W1 and W2 are acknowledged as soon as the cache holds their values \
           (dirty). The flusher would write the latest one to the database 1 s \
@@ -13,6 +15,21 @@ pub const LESSON: Lesson = Lesson {
           acknowledged writes are lost, R's read of B was a phantom (B never \
           reaches the database), and R2 reads the old v1 from the database.",
     scenario_json: include_str!("write-behind-crash.json"),
+    questions: &[Question {
+        at: 2,
+        reveal: 3,
+        prompt: "The cache is about to crash before the flusher has run. What happens to the writes W1 and W2 were told succeeded?",
+        choices: &[
+            Choice {
+                label: "They survive: they are in the database",
+                check: Check::NoLostWrite,
+            },
+            Choice {
+                label: "They are lost",
+                check: Check::LostWrite,
+            },
+        ],
+    }],
     narration: beats![
         (
             Start,

@@ -6,6 +6,7 @@ use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
     name: "write-through",
+    heading: "Write-through",
     title: "Write-through: the cache tier serialises each key, so writers cannot cross",
     text: "The same two writers, through the cache tier (how cache providers \
           implement write-through): holding the key's lock, the tier commits W1's \
@@ -18,6 +19,7 @@ pub const LESSON: Lesson = Lesson {
           (42 to 43 ms). The price is latency: W2 is acknowledged at 43 ms, \
           after its own commit and two cache operations and W1's whole write.",
     scenario_json: include_str!("write-through.json"),
+    questions: &[],
     narration: beats![
         (
             Start,

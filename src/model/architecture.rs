@@ -48,11 +48,15 @@ impl Node {
     }
 }
 
-/// An operation in flight, on its way from one box to another.
+/// Operations in flight on their way from one box to another: one, or
+/// several of the same kind issued together (a stampede's twelve DB reads
+/// travel as one token marked "×12").
 #[derive(Clone, Debug, PartialEq)]
 pub struct Token {
-    /// Who issued it, as a label.
+    /// Who issued it, as a label (`R1`; `R1…R12` for a bundle).
     pub actor: String,
+    /// How many operations it stands for.
+    pub count: usize,
     /// What it is, as a label (`db.read`, or `bus.delete` for an event
     /// travelling the bus).
     pub op: &'static str,
@@ -79,6 +83,9 @@ pub struct Architecture {
     pub tokens: Vec<Token>,
     /// Bus events on their way to a partition.
     pub events_in_transit: usize,
+    /// Actors started and not done with nothing under way: sleeping before
+    /// a retry (for a lock or a lease), or held by a paused instance.
+    pub waiting: usize,
 }
 
 /// The strip for `sim`, with operations placed as of `clock_ms` (the
@@ -117,8 +124,13 @@ pub fn architecture(sim: &Simulation, clock_ms: f64) -> Architecture {
             (Node::Refresher, Node::Cache),
         ]);
     }
-    let mut tokens: Vec<Token> = sim
+    // An operation issued after the clock belongs to an actor sleeping
+    // before a retry: it waits at its app rather than travelling.
+    let (in_flight, sleeping): (Vec<_>, Vec<_>) = sim
         .in_flight()
+        .into_iter()
+        .partition(|&(_, _, issued_ms, _)| issued_ms as f64 <= clock_ms);
+    let mut tokens: Vec<Token> = in_flight
         .into_iter()
         .map(|(actor, op, issued_ms, effect_ms)| {
             let from = match actor {
@@ -145,6 +157,7 @@ pub fn architecture(sim: &Simulation, clock_ms: f64) -> Architecture {
             };
             Token {
                 actor: actor.to_string(),
+                count: 1,
                 op: name.as_str(),
                 place: name.place(),
                 from,
@@ -172,6 +185,7 @@ pub fn architecture(sim: &Simulation, clock_ms: f64) -> Architecture {
                 let left = (*arrives_ms as f64 - clock_ms).max(0.0);
                 tokens.push(Token {
                     actor: format!("event {}", sim.key_name(event.key)),
+                    count: 1,
                     op: if event.payload.is_some() {
                         "bus.update"
                     } else {
@@ -193,9 +207,69 @@ pub fn architecture(sim: &Simulation, clock_ms: f64) -> Architecture {
         nodes,
         arrows,
         instances: sim.scenario().apps,
-        tokens,
+        tokens: bundled(tokens),
         events_in_transit,
+        waiting: sleeping.len() + sim.requests().iter().filter(|run| run.is_waiting()).count(),
     }
+}
+
+/// How far apart (as a share of the way) operations of a bundle may be:
+/// a burst issued over a tenth of an operation's latency reads as one.
+const BUNDLE_SPREAD: f64 = 0.12;
+
+/// Tokens of the same operation on the same arrow close together (within
+/// [`BUNDLE_SPREAD`] of the bundle's lead) as one token counting them: a
+/// burst reads as a burst, not as a pile of overlapping labels. Order is
+/// kept (by each bundle's first token).
+fn bundled(tokens: Vec<Token>) -> Vec<Token> {
+    let together = |b: &Token, t: &Token| {
+        (b.from, b.to, b.op) == (t.from, t.to, t.op)
+            && (b.progress - t.progress).abs() <= BUNDLE_SPREAD
+    };
+    let mut bundles: Vec<(Token, String)> = Vec::new();
+    for token in tokens {
+        match bundles.iter_mut().find(|(b, _)| together(b, &token)) {
+            Some((bundle, last)) => {
+                bundle.count += 1;
+                *last = token.actor;
+            }
+            None => {
+                let first = token.actor.clone();
+                bundles.push((token, first));
+            }
+        }
+    }
+    bundles
+        .into_iter()
+        .map(|(mut bundle, last)| {
+            if bundle.count > 1 {
+                bundle.actor = format!("{}…{}", bundle.actor, last);
+            }
+            bundle
+        })
+        .collect()
+}
+
+/// Where to put labels so that none overlaps another: each wants to sit at
+/// its anchor (x, y of its baseline) and is `width` wide and `height`
+/// tall; a label that would overlap one placed before moves up (then down)
+/// by whole lines until it fits. Returns the baselines, in order.
+pub fn spread_labels(wanted: &[(f64, f64, f64)], height: f64) -> Vec<(f64, f64)> {
+    let mut placed: Vec<(f64, f64, f64)> = Vec::with_capacity(wanted.len());
+    for &(x, y, width) in wanted {
+        let overlaps = |y: f64| {
+            placed.iter().any(|&(px, py, pw)| {
+                x < px + pw && px < x + width && y - height < py && py - height < y
+            })
+        };
+        let y = (0..)
+            .flat_map(|line: i32| [-line, line + 1])
+            .map(|line| y + f64::from(line) * height)
+            .find(|&y| !overlaps(y))
+            .expect("some line is free");
+        placed.push((x, y, width));
+    }
+    placed.into_iter().map(|(x, y, _)| (x, y)).collect()
 }
 
 #[cfg(test)]
@@ -238,6 +312,7 @@ mod tests {
             at(1.0),
             [Token {
                 actor: "R1".into(),
+                count: 1,
                 op: "db.read",
                 place: Place::Db,
                 from: Node::App,
@@ -271,5 +346,54 @@ mod tests {
             (event.actor.as_str(), event.op, event.progress),
             ("event user:123", "bus.delete", 0.5)
         );
+    }
+
+    #[test]
+    fn a_burst_travels_as_one_token_and_waiters_are_counted() {
+        // stampede: twelve DB reads at once, one bundle "×12"; with leases
+        // one DB read, the others waiting for the lease.
+        let mut peak = (0, 0);
+        let mut sim = sim_of("stampede");
+        while sim.step() {
+            let strip = architecture(&sim, sim.now_ms() as f64);
+            for token in strip.tokens.iter().filter(|t| t.op == "db.read") {
+                peak.0 = peak.0.max(token.count);
+            }
+            peak.1 = peak.1.max(strip.tokens.len());
+        }
+        assert!(peak.0 >= 10, "the largest bundle of DB reads: {}", peak.0);
+        let mut lease = (0, 0);
+        let mut sim = sim_of("stampede-lease");
+        while sim.step() {
+            let strip = architecture(&sim, sim.now_ms() as f64);
+            let reads: usize = strip
+                .tokens
+                .iter()
+                .filter(|t| t.op == "db.read")
+                .map(|t| t.count)
+                .sum();
+            lease = (lease.0.max(reads), lease.1.max(strip.waiting));
+        }
+        assert_eq!(lease.0, 1, "one DB read at a time under leases");
+        assert!(lease.1 >= 10, "the others wait: {}", lease.1);
+    }
+
+    #[test]
+    fn labels_never_overlap() {
+        // Twelve labels wanting the same spot, and two far apart.
+        let mut wanted = vec![(100.0, 50.0, 80.0); 12];
+        wanted.push((400.0, 50.0, 80.0));
+        wanted.push((130.0, 52.0, 40.0));
+        let placed = spread_labels(&wanted, 14.0);
+        for (i, a) in placed.iter().enumerate() {
+            for (j, b) in placed.iter().enumerate().skip(i + 1) {
+                let (wa, wb) = (wanted[i].2, wanted[j].2);
+                let apart_x = a.0 + wa <= b.0 || b.0 + wb <= a.0;
+                let apart_y = (a.1 - b.1).abs() >= 14.0;
+                assert!(apart_x || apart_y, "{i} {a:?} and {j} {b:?}");
+            }
+        }
+        assert_eq!(placed[0], (100.0, 50.0), "the first sits where it wants");
+        assert_eq!(placed[12], (400.0, 50.0), "one with room stays put");
     }
 }

@@ -66,6 +66,10 @@ pub struct LinkState {
     /// written into a link).
     #[serde(skip)]
     pub notice: Option<String>,
+    /// The challenge attempted (by name), whose run starts with every
+    /// order open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<String>,
 }
 
 impl LinkState {

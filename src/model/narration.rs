@@ -1,7 +1,8 @@
 //! Where a lesson's narration is reached: each beat's cue (see
-//! [`crate::lessons::Cue`]) checked against the model, step by step.
+//! [`crate::lessons::Cue`]) checked against the model, step by step; and
+//! the lesson's questions judged by the run (see [`crate::lessons::Check`]).
 
-use crate::lessons::{Beat, Cue};
+use crate::lessons::{Beat, Check, Cue, Question};
 use crate::sim::engine::DivergenceKind;
 use crate::sim::recording::Recording;
 use crate::sim::{Report, Simulation, TraceEvent};
@@ -25,6 +26,62 @@ impl Cue {
             Cue::DbReadsInFlight(n) => sim.counters().db_reads_in_flight >= n,
             Cue::End => sim.is_finished(),
         }
+    }
+}
+
+impl Check {
+    /// Whether the check holds for `sim`.
+    pub fn holds(self, sim: &Simulation) -> bool {
+        let read = |actor: &str, stale: bool| match Report::of(sim, false).requests {
+            crate::sim::report::Requests::Listed(requests) => requests
+                .iter()
+                .any(|r| r.id == actor && r.stale == Some(stale)),
+            crate::sim::report::Requests::Counted(_) => false,
+        };
+        let counters = sim.counters();
+        let db_reads = counters.db_reads + counters.db_reads_in_flight;
+        match self {
+            Check::StaleRead(actor) => read(actor, true),
+            Check::FreshRead(actor) => read(actor, false),
+            Check::DbReadsAtMost(n) => db_reads <= n,
+            Check::DbReadsAtLeast(n) => db_reads >= n,
+            Check::LostWrite => !sim.lost_writes().is_empty(),
+            Check::NoLostWrite => sim.lost_writes().is_empty(),
+            Check::CacheDiverged => Cue::StaleNow.holds(sim, &[]) || Cue::AheadNow.holds(sim, &[]),
+            Check::CacheAgrees => !Check::CacheDiverged.holds(sim),
+        }
+    }
+}
+
+/// The step at which `question` is judged in `recording` (whose beats are
+/// reached at `beats_at`): where its reveal beat is reached; in a run that
+/// never gets there, its last step.
+pub fn judged_at(question: &Question, beats_at: &[Option<usize>], recording: &Recording) -> usize {
+    beats_at
+        .get(question.reveal)
+        .copied()
+        .flatten()
+        .unwrap_or(recording.len())
+}
+
+/// Which of `question`'s choices hold in `recording` where it is judged.
+pub fn right_choices(
+    question: &Question,
+    beats_at: &[Option<usize>],
+    recording: &Recording,
+) -> Vec<bool> {
+    let at = judged_at(question, beats_at, recording);
+    let judge = |sim: &Simulation| {
+        question
+            .choices
+            .iter()
+            .map(|c| c.check.holds(sim))
+            .collect()
+    };
+    if recording.cursor() == at {
+        judge(recording.current())
+    } else {
+        judge(&recording.simulation_at(at))
     }
 }
 
@@ -131,5 +188,68 @@ mod tests {
             &by_hand,
         );
         assert_eq!(found, [Some(0), Some(2), Some(5), None, None]);
+    }
+
+    #[test]
+    fn every_question_has_exactly_one_right_answer_in_its_lessons_own_run() {
+        let mut asked = 0;
+        for lesson in LESSONS {
+            let recording = Recording::new(&lesson.scenario()).unwrap();
+            let found = positions(lesson.narration, &recording);
+            for question in lesson.questions {
+                asked += 1;
+                assert!(
+                    question.at < question.reveal && question.reveal < lesson.narration.len(),
+                    "{}: asked at {} and revealed at {}",
+                    lesson.name,
+                    question.at,
+                    question.reveal
+                );
+                assert!(
+                    found[question.at] < found[question.reveal],
+                    "{}",
+                    lesson.name
+                );
+                let right = right_choices(question, &found, &recording);
+                assert_eq!(
+                    right.iter().filter(|&&r| r).count(),
+                    1,
+                    "{}: {right:?}",
+                    lesson.name
+                );
+            }
+        }
+        assert!(asked >= 7, "{asked} questions");
+    }
+
+    #[test]
+    fn a_question_is_judged_by_the_run_on_screen() {
+        // read-write-race, scheduled by hand so that R's set lands before
+        // W's commit: R2 reads the fresh value, and that answer is right.
+        let lesson = crate::lessons::lesson("read-write-race").unwrap();
+        let question = &lesson.questions[0];
+        let mut by_hand = Recording::new(&lesson.scenario()).unwrap();
+        by_hand.seek(2);
+        for actor in ["R", "W", "W", "R2", "R2", "R2"] {
+            by_hand = by_hand
+                .fork(crate::sim::scenario::ScheduleEntry::Actor(actor.into()))
+                .unwrap();
+        }
+        let found = positions(lesson.narration, &by_hand);
+        assert_eq!(
+            found[question.reveal], None,
+            "never revealed: judged at the end"
+        );
+        assert_eq!(judged_at(question, &found, &by_hand), by_hand.len());
+        let labels: Vec<&str> = question.choices.iter().map(|c| c.label).collect();
+        let right = right_choices(question, &found, &by_hand);
+        assert_eq!(
+            labels
+                .iter()
+                .zip(&right)
+                .find(|(_, r)| **r)
+                .map(|(l, _)| *l),
+            Some("v2, the value W committed")
+        );
     }
 }

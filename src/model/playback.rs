@@ -11,8 +11,9 @@ pub const NOTCHES_PER_DECADE: i32 = 10;
 pub const SLOWEST: i32 = -2 * NOTCHES_PER_DECADE;
 /// 100x.
 pub const FASTEST: i32 = 2 * NOTCHES_PER_DECADE;
-/// 1/20x: a 10 ms DB read takes a fifth of a second to watch.
-pub const DEFAULT_SPEED: i32 = -13;
+/// 1/50x: a 10 ms DB read takes half a second to watch, slow enough to
+/// follow on a projector.
+pub const DEFAULT_SPEED: i32 = -17;
 /// At most this many steps per tick, so one frame never stalls on a burst
 /// of simultaneous operations in a large run.
 pub const MAX_STEPS_PER_TICK: usize = 200;
@@ -89,8 +90,14 @@ impl Playback {
     /// clock has reached. A gap in which nothing is in flight (a client
     /// idle for minutes until its entry expires) is skipped rather than
     /// waited out, so a lesson never plays a blank screen. Stops at the
-    /// end. Returns how many steps were taken.
-    pub fn tick(&mut self, recording: &mut Recording, wall_ms: f64) -> usize {
+    /// end, and pauses on reaching step `stop_at` (a lesson's next part).
+    /// Returns how many steps were taken.
+    pub fn tick(
+        &mut self,
+        recording: &mut Recording,
+        wall_ms: f64,
+        stop_at: Option<usize>,
+    ) -> usize {
         if !self.playing {
             return 0;
         }
@@ -107,6 +114,10 @@ impl Playback {
             }
             recording.step_forward();
             taken += 1;
+            if Some(recording.cursor()) == stop_at {
+                self.playing = false;
+                break;
+            }
         }
         if recording.cursor() == recording.len() {
             self.playing = false;
@@ -146,21 +157,25 @@ mod tests {
         playback.set_speed(-10); // 0.1x: 10 wall ms per simulated ms.
         playback.play(&mut rec);
         assert_eq!(
-            playback.tick(&mut rec, 5.0),
+            playback.tick(&mut rec, 5.0, None),
             0,
             "0.5 ms simulated: nothing yet"
         );
-        assert_eq!(playback.tick(&mut rec, 5.0), 1, "1 ms: the miss");
+        assert_eq!(playback.tick(&mut rec, 5.0, None), 1, "1 ms: the miss");
         assert_eq!(rec.cursor(), 1);
         assert_eq!(
-            playback.tick(&mut rec, 90.0),
+            playback.tick(&mut rec, 90.0, None),
             0,
             "10 ms: the read is due at 11"
         );
-        assert_eq!(playback.tick(&mut rec, 10.0), 1);
+        assert_eq!(playback.tick(&mut rec, 10.0, None), 1);
         assert_eq!(rec.time_after(rec.cursor()), 11);
         playback.pause();
-        assert_eq!(playback.tick(&mut rec, 1e9), 0, "paused: nothing moves");
+        assert_eq!(
+            playback.tick(&mut rec, 1e9, None),
+            0,
+            "paused: nothing moves"
+        );
     }
 
     #[test]
@@ -176,7 +191,7 @@ mod tests {
         playback.play(&mut rec);
         let mut ticks = 0;
         while playback.playing {
-            playback.tick(&mut rec, 16.0);
+            playback.tick(&mut rec, 16.0, None);
             ticks += 1;
             assert!(ticks < 1000, "still playing after {ticks} frames");
         }
@@ -189,5 +204,22 @@ mod tests {
         playback.play(&mut rec);
         assert_eq!(rec.cursor(), 0);
         assert!(playback.playing);
+    }
+
+    #[test]
+    fn play_pauses_where_it_is_told_to() {
+        let mut rec = recording("read-write-race");
+        let mut playback = Playback::default();
+        playback.set_speed(FASTEST);
+        playback.play(&mut rec);
+        while playback.playing {
+            playback.tick(&mut rec, 16.0, Some(3));
+        }
+        assert_eq!(rec.cursor(), 3, "paused at the part, not at the end");
+        playback.play(&mut rec);
+        while playback.playing {
+            playback.tick(&mut rec, 16.0, None);
+        }
+        assert_eq!(rec.cursor(), rec.len());
     }
 }

@@ -50,8 +50,12 @@ pub fn step_rows(trace: &[TraceEvent], first: usize) -> Vec<StepRow> {
         .collect()
 }
 
-/// Operations in flight, soonest first.
+/// Operations in flight, soonest first. When the order is chosen by hand
+/// an operation takes effect only when chosen: one whose natural time has
+/// passed is shown as held, not as taking effect in the past.
 pub fn pending_rows(sim: &Simulation) -> Vec<PendingRow> {
+    let now = sim.now_ms();
+    let by_hand = sim.scenario().schedule.is_some();
     sim.in_flight()
         .into_iter()
         .map(|(actor, op, issued, effect)| PendingRow {
@@ -60,7 +64,16 @@ pub fn pending_rows(sim: &Simulation) -> Vec<PendingRow> {
                 Some(key) => format!("{} {}", op.name(), sim.key_name(key)),
                 None => op.name().to_string(),
             },
-            when: format!("issued {issued} ms, takes effect {effect} ms"),
+            when: match (by_hand, issued > now) {
+                (false, true) => format!("waits until {issued} ms, takes effect {effect} ms"),
+                (false, false) => format!("issued {issued} ms, takes effect {effect} ms"),
+                (true, _) if effect <= now => {
+                    format!("issued {issued} ms, ready since {effect} ms: held until chosen")
+                }
+                (true, _) => {
+                    format!("issued {issued} ms, ready at {effect} ms, then held until chosen")
+                }
+            },
         })
         .collect()
 }

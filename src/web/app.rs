@@ -6,8 +6,10 @@ use std::rc::Rc;
 
 use super::browser::{self as share, Opening};
 use super::components::aggregated::AggregatedView;
+use super::components::challenge::ChallengePanel;
 use super::components::charts::ChartView;
 use super::components::compare::ComparePanel;
+use super::components::course::{LessonHeader, Shown};
 use super::components::explorer::ExplorerPanel;
 use super::components::faults::FaultsPanel;
 use super::components::inspector::InspectorPanel;
@@ -21,7 +23,7 @@ use super::components::steps::StepsPanel;
 use super::components::strip::ArchitectureStrip;
 use super::components::timeline::TimelineView;
 use super::hooks::{
-    on_slider, prefers_reduced_motion, use_action, use_every_frame, use_keyboard,
+    Toggle, on_slider, prefers_reduced_motion, use_action, use_every_frame, use_keyboard,
     use_pause_when_hidden,
 };
 use crate::model::playback::{FASTEST, SLOWEST};
@@ -44,10 +46,18 @@ pub fn app() -> Html {
         Callback::from(move |_: MouseEvent| state.dispatch(action.clone()))
     };
     let presenting = use_state(|| opening.present);
+    // In presenter mode, whether the editing, export and analysis panels
+    // are back on screen (the `e` key).
+    let tools = use_reducer(Toggle::default);
     let help = use_state(|| false);
     let embedding = use_state(|| false);
     let axis = use_state(|| Axis::from_name(linked.axis.as_deref().unwrap_or_default()));
-    use_keyboard(state.dispatcher(), help.setter(), embedding.setter());
+    use_keyboard(
+        state.dispatcher(),
+        help.setter(),
+        embedding.setter(),
+        tools.dispatcher(),
+    );
     use_pause_when_hidden(state.dispatcher());
     {
         let (opening, state) = (opening.clone(), state.dispatcher());
@@ -101,7 +111,19 @@ pub fn app() -> Html {
     let explanation = (*selected).and_then(|selection| state.explain(selection));
     let onschedule = {
         let state = state.dispatcher();
-        Callback::from(move |actor: String| state.dispatch(Action::Schedule(actor)))
+        Callback::from(move |entry| state.dispatch(Action::Schedule(entry)))
+    };
+    // Actions that put another run on the timeline bring it into view.
+    let onaction_revealing = {
+        let state = state.dispatcher();
+        Callback::from(move |action: Action| {
+            state.dispatch(action);
+            share::bring_into_view("timeline");
+        })
+    };
+    let onaction = {
+        let state = state.dispatcher();
+        Callback::from(move |action: Action| state.dispatch(action))
     };
     // Tokens move with the playback clock while playing, unless motion is
     // unwelcome; otherwise they sit where the last step left them.
@@ -126,7 +148,12 @@ pub fn app() -> Html {
     });
     let oncompare = use_action(state.dispatcher(), Action::Compare);
     let onclearcomparison = use_action(state.dispatcher(), |()| Action::ClearComparison);
-    let onopencompared = use_action(state.dispatcher(), Action::OpenCompared);
+    let onopencompared = {
+        let onaction = onaction_revealing.clone();
+        use_callback((), move |index: usize, _| {
+            onaction.emit(Action::OpenCompared(index))
+        })
+    };
     let scenario_json = state.loader_json();
 
     // The state as a link: written again when it changes (while playing,
@@ -226,8 +253,11 @@ pub fn app() -> Html {
                     onpointerdown={{ let state = state.dispatcher(); Callback::from(move |_: PointerEvent| state.dispatch(Action::Pause)) }} />
                 <span class="clock" data-testid="clock" aria-live="polite">
                     { format!("t = {} ms · step {} of {}", sim.now_ms(), taken, total) }
-                    if finished { { " · done" } }
+                    if state.done() { { " · done" } } else if finished { { " · your move: choose who goes next" } }
                 </span>
+                if let Some(beat) = beats.get(state.beat()) {
+                    <p class="transport-beat" data-testid="transport-beat">{ beat.text }</p>
+                }
             </div>
             }
         </>
@@ -286,6 +316,7 @@ pub fn app() -> Html {
     let class = classes!(
         "playground",
         presenting.then_some("presenting"),
+        (*presenting && tools.0).then_some("with-tools"),
         opening.embed.then_some("embed")
     );
     if opening.embed {
@@ -315,20 +346,34 @@ pub fn app() -> Html {
             <ShareBar {onlink} presenting={*presenting} onpresent={toggle(&presenting)}
                 onhelp={open(&help)} onembed={open(&embedding)} {onexport} />
             <section class="lesson" aria-labelledby="lesson-title">
-                <LessonPicker current={state.lesson.name} onselect={
-                    let state = state.dispatcher();
-                    Callback::from(move |index| state.dispatch(Action::SelectLesson(index)))
-                } />
-                <h2 id="lesson-title" data-testid="lesson-title">{ &title }</h2>
+                <LessonPicker current={state.lesson.name} challenge={state.challenge.map(|c| c.name)}
+                    onselect={onaction.clone()} />
+                <LessonHeader lesson={state.lesson} shown={Shown::of(&state)}
+                    scenario_name={state.base.name.clone()} challenge={state.challenge.map(|c| c.title)}
+                    onaction={onaction.clone()} />
                 if !state.custom {
-                    <p>{ state.lesson.text }</p>
+                    <p class="lesson-text" data-testid="lesson-text">{ state.lesson.text }</p>
                     if let Some(line) = crate::lessons::reproduced::reproduced().sentence(state.lesson.name) {
                         <p class="reproduced" data-testid="reproduced">{ line }</p>
                     }
                 }
             </section>
+            if let Some(view) = state.challenge_view() {
+                <ChallengePanel {view} exploring={state.exploring.clone()}
+                    onshow={{
+                        let (onaction, goal) = (onaction_revealing.clone(), state.challenge.map(|c| c.goal));
+                        Callback::from(move |_: MouseEvent| if let Some(goal) = goal {
+                            onaction.emit(Action::ShowFailing(goal, 0));
+                        })
+                    }}
+                    onrestart={dispatch(Action::Reset)} />
+            }
             <NarrationPanel {beats} positions={state.beats_at.clone()} current={state.beat()}
-                onnext={dispatch(Action::NextBeat)} onprevious={dispatch(Action::PreviousBeat)} />
+                onnext={dispatch(Action::NextBeat)} onprevious={dispatch(Action::PreviousBeat)}
+                question={state.question()}
+                onanswer={{ let state = state.dispatcher(); Callback::from(move |(q, c)| state.dispatch(Action::Answer(q, c))) }}
+                pause_at_parts={state.pause_at_parts}
+                onpauseatparts={{ let state = state.dispatcher(); Callback::from(move |on| state.dispatch(Action::SetPauseAtParts(on))) }} />
             { transport }
             { status }
             if let Some(aggregated_view) = aggregated_view {
@@ -337,7 +382,7 @@ pub fn app() -> Html {
             <div class="stage">
                 <div class="stage-main">
                     <ArchitectureStrip {strip} />
-                    <SchedulerPanel actors={sim.schedulable()} onschedule={onschedule} />
+                    <SchedulerPanel choices={state.scheduler_choices()} onschedule={onschedule} />
                     { timeline }
                     if let Some(explanation) = &explanation {
                         <p class="explanation" data-testid="explanation" aria-live="polite">{ &explanation.sentence }</p>
@@ -369,8 +414,8 @@ pub fn app() -> Html {
                 {oncompare} onclear={onclearcomparison} onopen={onopencompared} />
             <ExplorerPanel exploring={state.exploring.clone()} onexplore={dispatch(Action::Explore)}
                 oncancel={dispatch(Action::CancelExplore)} onshow={
-                    let state = state.dispatcher();
-                    Callback::from(move |(anomaly, k)| state.dispatch(Action::ShowFailing(anomaly, k)))
+                    let onaction = onaction_revealing.clone();
+                    Callback::from(move |(anomaly, k)| onaction.emit(Action::ShowFailing(anomaly, k)))
                 } />
             <ScenarioLoader current={scenario_json} onload={
                 let state = state.dispatcher();

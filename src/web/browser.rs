@@ -43,6 +43,15 @@ impl Opening {
         let fragment = hash.trim_start_matches('#');
         let link = if !fragment.is_empty() {
             link::decode(fragment).map(Some)
+        } else if let Some(name) = param("challenge") {
+            match crate::lessons::challenges::challenge(&name) {
+                Some(challenge) => Ok(Some(LinkState {
+                    lesson: challenge.lesson.to_string(),
+                    challenge: Some(name),
+                    ..LinkState::default()
+                })),
+                None => Err(format!("there is no challenge named {name:.40}")),
+            }
         } else {
             match param("lesson") {
                 Some(name) if LESSONS.iter().any(|l| l.name == name) => Ok(Some(LinkState {
@@ -110,6 +119,26 @@ fn location_part(part: fn(&web_sys::Location) -> Result<String, JsValue>) -> Str
     web_sys::window()
         .and_then(|w| part(&w.location()).ok())
         .unwrap_or_default()
+}
+
+/// Scrolls the element with this `data-testid` into view (its top below
+/// the sticky transport, by its `scroll-margin-top`), unless it is already
+/// in view.
+pub fn bring_into_view(test_id: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Ok(Some(element)) = document.query_selector(&format!("[data-testid=\"{test_id}\"]")) else {
+        return;
+    };
+    let top = element.get_bounding_client_rect().top();
+    let height = web_sys::window()
+        .and_then(|w| w.inner_height().ok())
+        .and_then(|h| h.as_f64())
+        .unwrap_or(0.0);
+    if top < 0.0 || top > height * 0.6 {
+        element.scroll_into_view_with_bool(true);
+    }
 }
 
 /// Keeps the address bar on the state on screen, without a history entry

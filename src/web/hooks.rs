@@ -94,13 +94,15 @@ fn now_ms() -> f64 {
 /// anywhere on the page except in a form field (which keeps its own keys):
 /// space or `.` plays or pauses, the arrows step, Home and End go to the
 /// start and the end, PageDown/PageUp move by lesson part (a presentation
-/// remote's keys), `?` lists the shortcuts and Escape closes the list or
-/// the embed dialog.
+/// remote's keys), `e` shows or hides the editing panels in presenter
+/// mode, `?` lists the shortcuts and Escape closes the list or the embed
+/// dialog.
 #[hook]
 pub fn use_keyboard(
     dispatcher: UseReducerDispatcher<Playground>,
     help: UseStateSetter<bool>,
     embedding: UseStateSetter<bool>,
+    tools: UseReducerDispatcher<Toggle>,
 ) {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
@@ -131,6 +133,10 @@ pub fn use_keyboard(
                     "PageUp" => Action::Retreat,
                     "Home" => Action::Seek(0),
                     "End" => Action::RunToEnd,
+                    "e" => {
+                        tools.dispatch(());
+                        return;
+                    }
                     "?" => {
                         event.prevent_default();
                         dispatcher.dispatch(Action::Pause);
@@ -145,6 +151,19 @@ pub fn use_keyboard(
         let cleanup = listen(document_target(), "keydown", listener);
         move || drop(cleanup)
     });
+}
+
+/// A flag flipped by dispatching `()`: a toggle whose dispatcher, unlike
+/// a state handle, never holds a stale value (the keyboard listener is
+/// registered once).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Toggle(pub bool);
+
+impl Reducible for Toggle {
+    type Action = ();
+    fn reduce(self: std::rc::Rc<Self>, _: ()) -> std::rc::Rc<Self> {
+        std::rc::Rc::new(Toggle(!self.0))
+    }
 }
 
 /// Pauses playback when the tab is hidden (a presenter switching slides

@@ -20,7 +20,7 @@ async function slide(page, testid, value) {
 
 async function open(lesson) {
   const { page, errors } = await openPlayground(context.browser, context.server.url);
-  await page.getByTestId('lesson').selectOption({ label: lesson });
+  await page.getByTestId('lesson').selectOption(lesson);
   return { page, errors, clock: page.getByTestId('clock') };
 }
 
@@ -40,8 +40,10 @@ test('play runs the lesson at the chosen speed and stops at the end; the scrubbe
   const paused = await clock.textContent();
   await page.waitForTimeout(300);
   assert.equal(await clock.textContent(), paused, 'paused: the cursor stays');
-  // Fast: plays to the end by itself and stops there.
+  // Fast, without pausing at the lesson's parts: plays to the end by
+  // itself and stops there.
   await slide(page, 'speed', 20);
+  await page.getByTestId('pause-at-parts').uncheck();
   await page.getByTestId('play').click();
   await clock.filter({ hasText: 'done' }).waitFor();
   await page.locator('[data-testid=play][aria-pressed=false]').waitFor();
@@ -202,7 +204,7 @@ test('the page fits a phone and a projector, in light and dark', async () => {
     ['projector-dark', { viewport: { width: 1920, height: 1080 }, colorScheme: 'dark' }],
   ]) {
     const { page, errors } = await openPlayground(context.browser, context.server.url, options);
-    await page.getByTestId('lesson').selectOption({ label: 'event-invalidation' });
+    await page.getByTestId('lesson').selectOption('event-invalidation');
     // On the phone by touch.
     const step = page.getByTestId('step');
     for (let i = 0; i < 3; i++) await (options.hasTouch ? step.tap() : step.click());
@@ -236,7 +238,7 @@ test('the explorer panel counts every interleaving and opens a failing schedule'
   assert.ok((await page.getByTestId('mark-stale').count()) >= 1);
   await screenshot(page, 'explorer-update-on-write-race');
   // A lesson with 16 readers is refused at once, with the reason.
-  await page.getByTestId('lesson').selectOption({ label: 'stampede' });
+  await page.getByTestId('lesson').selectOption('stampede');
   await page.getByTestId('explore').click();
   assert.match(await page.getByTestId('explore-refused').textContent(), /at most 10 concurrent requests/);
   assert.deepEqual(errors, []);
@@ -249,7 +251,7 @@ test('faults: a cache crash placed on a write-behind run loses the writes; moved
   assert.match(await faults.first().textContent(), /cache crash at 500 ms/);
   // Without the crash the flusher writes B at 1,001 ms: nothing is lost.
   await page.getByTestId('fault-remove').click();
-  await page.getByTestId('lesson-title').filter({ hasText: 'Your scenario' }).waitFor();
+  await page.getByTestId('lesson-title').filter({ hasText: 'your version' }).waitFor();
   await page.getByTestId('run').click();
   await clock.filter({ hasText: 'done' }).waitFor();
   assert.equal(await page.getByTestId('mark-lost').count(), 0);
@@ -277,7 +279,7 @@ test('faults: a cache crash placed on a write-behind run loses the writes; moved
   assert.match(await page.getByTestId('fault-error').textContent(), /expected a whole number of milliseconds/);
   assert.equal(await faults.count(), 1);
   // A timed fault in a scheduled lesson is refused with the reason.
-  await page.getByTestId('lesson').selectOption({ label: 'update-on-write-race' });
+  await page.getByTestId('lesson').selectOption('update-on-write-race');
   await page.getByTestId('fault-at').fill('10');
   await page.getByTestId('fault-add').click();
   assert.match(await page.getByTestId('message').textContent(), /in scheduled mode, put faults in the schedule/);

@@ -10,7 +10,7 @@ const context = usePlayground();
 
 test('each lesson says what was reproduced on real servers', async () => {
   const { page, errors } = await openPlayground(context.browser, context.server.url);
-  await page.getByTestId('lesson').selectOption({ label: 'read-write-race' });
+  await page.getByTestId('lesson').selectOption('read-write-race');
   const reproduced = page.getByTestId('reproduced');
   await reproduced.filter({ hasText: '534 of 534 orders agree' }).waitFor();
   assert.equal(
@@ -18,14 +18,14 @@ test('each lesson says what was reproduced on real servers', async () => {
     'Reproduced on Redis 7.0 and PostgreSQL 15: its run agrees with the model, reply by reply, and 534 of 534 orders agree.',
   );
 
-  await page.getByTestId('lesson').selectOption({ label: 'stampede-lease' });
+  await page.getByTestId('lesson').selectOption('stampede-lease');
   await reproduced.filter({ hasText: 'reply by reply.' }).waitFor();
   assert.equal(
     await reproduced.textContent(),
     'Reproduced on Redis 7.0 and PostgreSQL 15: its run agrees with the model, reply by reply.',
   );
 
-  await page.getByTestId('lesson').selectOption({ label: 'replica-lag' });
+  await page.getByTestId('lesson').selectOption('replica-lag');
   await reproduced.filter({ hasText: 'Not reproduced' }).waitFor();
   assert.match(await reproduced.textContent(), /^Not reproduced on real servers: a read replica/);
 

@@ -11,7 +11,7 @@ const context = usePlayground();
 
 async function runLesson(lesson) {
   const { page, errors } = await openPlayground(context.browser, context.server.url);
-  await page.getByTestId('lesson').selectOption({ label: lesson });
+  await page.getByTestId('lesson').selectOption(lesson);
   await page.getByTestId('run').click();
   await page.getByTestId('clock').filter({ hasText: 'done' }).waitFor();
   return { page, errors };

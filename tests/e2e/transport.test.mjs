@@ -35,7 +35,7 @@ async function snapshot(page) {
 
 test('a step back restores exactly the state before the step; the scrubber seeks', async () => {
   const { page, errors } = await openPlayground(context.browser, context.server.url);
-  await page.getByTestId('lesson').selectOption({ label: 'read-write-race' });
+  await page.getByTestId('lesson').selectOption('read-write-race');
   const clock = page.getByTestId('clock');
   for (let i = 0; i < 3; i++) await page.getByTestId('step').click();
   await clock.filter({ hasText: 'step 3 of' }).waitFor();
@@ -61,7 +61,7 @@ test('a step back restores exactly the state before the step; the scrubber seeks
 
 test('clicking pending actors builds the update-on-write race by hand', async () => {
   const { page, errors } = await openPlayground(context.browser, context.server.url);
-  await page.getByTestId('lesson').selectOption({ label: 'update-on-write-race' });
+  await page.getByTestId('lesson').selectOption('update-on-write-race');
   const clock = page.getByTestId('clock');
   // W1 commits A, W2 commits B and sets B, W1 sets its older A; R reads A.
   const order = ['W1', 'W2', 'W2', 'W1', 'R'];
@@ -90,7 +90,7 @@ test('clicking pending actors builds the update-on-write race by hand', async ()
 
 test('clicking an anomaly explains it and highlights its causes', async () => {
   const { page, errors } = await openPlayground(context.browser, context.server.url);
-  await page.getByTestId('lesson').selectOption({ label: 'read-write-race' });
+  await page.getByTestId('lesson').selectOption('read-write-race');
   await page.getByTestId('run').click();
   await page.getByTestId('clock').filter({ hasText: 'done' }).waitFor();
 

@@ -64,7 +64,7 @@ async function assertMatchesCli(page, label) {
 
 test('each group of knobs changes the run as the command line predicts; a bad value is refused in place', async () => {
   const { page, errors } = await openPlayground(context.browser, context.server.url);
-  await page.getByTestId('lesson').selectOption({ label: 'stampede' });
+  await page.getByTestId('lesson').selectOption('stampede');
   const before = await assertMatchesCli(page, 'stampede');
   assert.equal(before.report.db.reads, 12);
 
@@ -122,7 +122,7 @@ test('each group of knobs changes the run as the command line predicts; a bad va
 
 test('charts follow the cursor, match the report, draw non-empty canvases and show values on hover', async () => {
   const { page, errors } = await openPlayground(context.browser, context.server.url);
-  await page.getByTestId('lesson').selectOption({ label: 'write-behind-crash' });
+  await page.getByTestId('lesson').selectOption('write-behind-crash');
   const { report } = await assertMatchesCli(page, 'write-behind-crash');
   assert.ok(report.lost_writes > 0);
   // Drawn: the canvas has plenty of non-white pixels.
@@ -154,7 +154,7 @@ test('charts follow the cursor, match the report, draw non-empty canvases and sh
 
 test('comparing write strategies gives the command line figures of each, and any opens on the timeline', async () => {
   const { page, errors } = await openPlayground(context.browser, context.server.url);
-  await page.getByTestId('lesson').selectOption({ label: 'read-write-race' });
+  await page.getByTestId('lesson').selectOption('read-write-race');
   const base = await scenarioOnScreen(page);
   await page.getByTestId('compare-writes').click();
   const rows = page.getByTestId('compare-table').locator('tbody tr');
@@ -193,7 +193,7 @@ test('comparing write strategies gives the command line figures of each, and any
   await page.getByTestId('run').click();
   await page.getByTestId('clock').filter({ hasText: 'done' }).waitFor();
   // Stampede protections too, on the stampede lesson.
-  await page.getByTestId('lesson').selectOption({ label: 'stampede' });
+  await page.getByTestId('lesson').selectOption('stampede');
   await page.getByTestId('compare-stampede').click();
   await page.getByTestId('compare-table').locator('tbody tr').nth(5).waitFor();
   await page.locator('[data-testid=work]').waitFor({ state: 'detached' });

@@ -88,3 +88,17 @@ pub fn rejection(scenario: &Value) -> String {
     let result = parsed.and_then(|s| Simulation::new(&s).map(|_| ()));
     result.expect_err("scenario should be rejected").to_string()
 }
+
+/// A clock one millisecond later at every reading: the page's reducer,
+/// driven natively, bounds its work per frame by it, so slices are
+/// deterministic.
+#[derive(Default)]
+pub struct TestClock(std::cell::Cell<f64>);
+
+impl cachescope::model::playground::Clock for TestClock {
+    fn now_ms(&self) -> f64 {
+        let now = self.0.get() + 1.0;
+        self.0.set(now);
+        now
+    }
+}

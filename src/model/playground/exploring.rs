@@ -35,6 +35,19 @@ pub enum Exploring {
     Refused(String),
 }
 
+impl Exploring {
+    /// Starts counting every interleaving of `scenario`; or why it cannot.
+    pub fn start(scenario: &crate::sim::Scenario) -> Exploring {
+        match Explorer::new(scenario, crate::sim::explore::Limits::default()) {
+            Ok(explorer) => Exploring::Running {
+                progress: explorer.progress(),
+                explorer: Rc::new(RefCell::new(explorer)),
+            },
+            Err(error) => Exploring::Refused(error.to_string()),
+        }
+    }
+}
+
 impl std::fmt::Debug for Exploring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -4,31 +4,35 @@
 //! - [`work`]: large workloads and comparisons simulated in slices;
 //! - [`exploring`]: the explorer panel's counting in slices;
 //! - [`shown`]: what the page shows beside the run (explanations, charts,
-//!   links, exports).
+//!   links, exports);
+//! - [`workshop`]: questions, challenges, scheduling by hand and the
+//!   course.
 
 mod exploring;
 mod shown;
 mod work;
+mod workshop;
 
 pub use exploring::{Exploring, anomaly_words};
 pub use shown::{ChartsOnScreen, RECENT_STEPS, RECENT_STEPS_PLAYING};
 pub use work::{Aggregated, Purpose, Variants, Work};
+pub use workshop::{ChallengeView, Explored, QuestionView, SchedulerChoice, challenge_start};
 
 use exploring::{EXPLORE_STEPS, finished};
 use work::configuration_label;
 
 use std::rc::Rc;
 
+use crate::lessons::challenges::{self, Challenge};
 use crate::lessons::{LESSONS, Lesson};
 use crate::model::link::LinkState;
 use crate::model::narration;
 use crate::model::playback::Playback;
-use std::cell::RefCell;
 
 use crate::model::compare::{self, Batch, Outcome};
 use crate::model::timeline::{self, Timeline};
 use crate::sim::Scenario;
-use crate::sim::explore::{Anomaly, Explorer, Limits};
+use crate::sim::explore::Anomaly;
 use crate::sim::recording::Recording;
 use crate::sim::scenario::{Fault, ScheduleEntry};
 
@@ -69,6 +73,14 @@ pub struct Playground {
     /// Where to put the aggregated cursor once the large run being
     /// simulated is shown (a link opened at that instant).
     pub pending_time_ms: Option<u64>,
+    /// The learner's predictions, by question of the lesson.
+    pub answers: Vec<Option<usize>>,
+    /// Whether playing a lesson stops at each part of its narration.
+    pub pause_at_parts: bool,
+    /// The challenge being attempted (its run starts with every order open).
+    pub challenge: Option<&'static Challenge>,
+    /// The fewest moves the challenge on screen was solved in.
+    pub best_moves: Option<usize>,
 }
 
 /// The whole run's layout, shared between renders; compared by identity
@@ -95,11 +107,20 @@ pub enum Action {
     Reset,
     /// Move the cursor to after this many steps (the scrubber).
     Seek(usize),
-    /// Be the scheduler: this actor's pending operation takes effect next;
-    /// the run is forked here and its old future dropped.
-    Schedule(String),
+    /// Be the scheduler: this actor's pending operation (or this fault)
+    /// takes effect next; the run is forked here and its old future dropped.
+    Schedule(ScheduleEntry),
     /// Switch to the lesson at this index of [`LESSONS`].
     SelectLesson(usize),
+    /// The lesson on screen again, as it comes (leaving an edited scenario,
+    /// a run scheduled by hand or a challenge).
+    BackToLesson,
+    /// Start the challenge at this index of [`challenges::CHALLENGES`].
+    StartChallenge(usize),
+    /// Predict: this choice for this question of the lesson.
+    Answer(usize, usize),
+    /// Whether playing a lesson stops at each part.
+    SetPauseAtParts(bool),
     /// Play, or pause when playing.
     TogglePlay,
     /// Stop playing (dragging the scrubber, hiding the tab).
@@ -143,10 +164,12 @@ pub enum Action {
     /// Move the aggregated run's cursor to this instant.
     SeekTime(u64),
     /// Forward, for a presentation remote: to the lesson's next part if
-    /// the run reaches one, else one step.
+    /// the run reaches one, else one step; at the end of a lesson's run, to
+    /// the next lesson of the course.
     Advance,
     /// Back, for a presentation remote: to the start of this part of the
-    /// lesson (or the previous one), else one step.
+    /// lesson (or the previous one), else one step; at the start of a
+    /// lesson, to the previous lesson of the course.
     Retreat,
     /// Say this (something the page could not do); the state stays.
     Notice(String),
@@ -178,7 +201,25 @@ impl Playground {
             aggregated_cursor_ms: 0,
             comparison: Vec::new(),
             pending_time_ms: None,
+            answers: Vec::new(),
+            pause_at_parts: true,
+            challenge: None,
+            best_moves: None,
         }
+    }
+
+    /// The challenge's start: its lesson's scenario with every order open,
+    /// and the explorer counting them.
+    pub fn challenge(challenge: &'static Challenge) -> Self {
+        let lesson =
+            crate::lessons::lesson(challenge.lesson).expect("a challenge names a built-in lesson");
+        let mut page = Playground::new(lesson);
+        let recording =
+            Recording::new(&challenge_start(lesson)).expect("built-in lessons are valid");
+        page.challenge = Some(challenge);
+        page.show(recording);
+        page.exploring = Exploring::start(&page.base);
+        page
     }
 
     /// The page a link restores; or why it cannot (the end of the sentence
@@ -193,7 +234,19 @@ impl Playground {
                     link.lesson
                 )
             })?;
-        let mut page = Playground::new(lesson);
+        let mut page = match &link.challenge {
+            None => Playground::new(lesson),
+            Some(name) => match challenges::challenge(name) {
+                Some(challenge) if challenge.lesson == lesson.name => {
+                    Playground::challenge(challenge)
+                }
+                _ => {
+                    return Err(format!(
+                        "it names a challenge this page does not have ({name:.40})"
+                    ));
+                }
+            },
+        };
         if let Some(speed) = link.speed {
             page.playback.set_speed(speed);
         }
@@ -209,7 +262,7 @@ impl Playground {
         if let Some(schedule) = &link.schedule {
             let forked = Scenario {
                 schedule: Some(schedule.clone()),
-                ..(*page.base).clone()
+                ..page.rescheduled_base()
             };
             let recording = Recording::new(&forked)
                 .map_err(|error| format!("its schedule cannot be followed: {error}"))?;
@@ -249,6 +302,16 @@ impl Playground {
             axis: None,
             selected: None,
             notice: None,
+            challenge: self.challenge.map(|c| c.name.to_string()),
+        }
+    }
+
+    /// The scenario a schedule is followed in: a challenge's start (its
+    /// faults placed by the schedule), else the scenario on screen.
+    fn rescheduled_base(&self) -> Scenario {
+        match self.challenge {
+            Some(_) => challenge_start(self.lesson),
+            None => (*self.base).clone(),
         }
     }
 
@@ -282,6 +345,7 @@ impl Playground {
         let recording = record(&scenario)?;
         self.base = Rc::new(scenario);
         self.custom = true;
+        self.challenge = None;
         self.exploring = Exploring::Idle;
         self.aggregated = None;
         self.show(recording);
@@ -292,6 +356,7 @@ impl Playground {
     fn show_aggregated(&mut self, outcome: Rc<Outcome>, busy_ms: f64) {
         self.base = Rc::new(outcome.scenario.clone());
         self.custom = true;
+        self.challenge = None;
         self.exploring = Exploring::Idle;
         self.beats_at = Vec::new();
         let end = outcome.report.end_ms;
@@ -337,6 +402,21 @@ impl Playground {
     /// Whether the cursor is at the run's end.
     pub fn finished(&self) -> bool {
         self.steps_taken() == self.total_steps()
+    }
+
+    /// Whether a presentation remote walks on to the next or previous
+    /// lesson from here: in a lesson as it comes, not in a person's own
+    /// scenario or a challenge.
+    fn walks_the_course(&self) -> bool {
+        !self.custom && self.challenge.is_none() && self.aggregated.is_none()
+    }
+
+    /// `page`, keeping what a person set for the whole session: the speed,
+    /// and whether play pauses at each part.
+    fn switched_to(&self, mut page: Playground) -> Playground {
+        page.playback.set_speed(self.playback.speed);
+        page.pause_at_parts = self.pause_at_parts;
+        page
     }
 }
 
@@ -423,30 +503,48 @@ impl Playground {
                 let (speed, exploring) = (next.playback.speed, next.exploring.clone());
                 if next.aggregated.is_some() {
                     next.aggregated_cursor_ms = 0;
+                } else if let Some(challenge) = next.challenge {
+                    let best = next.best_moves;
+                    next = Playground::challenge(challenge);
+                    next.best_moves = best;
                 } else if next.custom {
                     match record(&next.base) {
                         Ok(recording) => next.show(recording),
                         Err(message) => next.message = Some(message),
                     }
                 } else {
+                    let (answers, pause) = (next.answers.clone(), next.pause_at_parts);
                     next = Playground::new(next.lesson);
+                    (next.answers, next.pause_at_parts) = (answers, pause);
                 }
                 next.playback.set_speed(speed);
                 next.exploring = exploring;
             }
             Action::Seek(step) => next.recording.seek(step),
-            Action::Schedule(actor) => match next.recording.fork(ScheduleEntry::Actor(actor)) {
-                Ok(forked) => next.show(forked),
+            Action::Schedule(entry) => match next.recording.fork(entry) {
+                Ok(forked) => {
+                    next.show(forked);
+                    if next.challenge_solved() {
+                        let moves = next.steps_taken();
+                        next.best_moves = Some(next.best_moves.map_or(moves, |b| b.min(moves)));
+                    }
+                }
                 Err(error) => next.message = Some(error.to_string()),
             },
             Action::SelectLesson(index) => {
                 // An index from outside the list keeps the current lesson.
                 if let Some(lesson) = LESSONS.get(index) {
-                    let speed = next.playback.speed;
-                    next = Playground::new(lesson);
-                    next.playback.set_speed(speed);
+                    next = next.switched_to(Playground::new(lesson));
                 }
             }
+            Action::BackToLesson => next = next.switched_to(Playground::new(next.lesson)),
+            Action::StartChallenge(index) => {
+                if let Some(challenge) = challenges::CHALLENGES.get(index) {
+                    next = next.switched_to(Playground::challenge(challenge));
+                }
+            }
+            Action::Answer(question, choice) => next.answer(question, choice),
+            Action::SetPauseAtParts(on) => next.pause_at_parts = on,
             Action::TogglePlay => {
                 if next.playback.playing {
                     next.playback.pause();
@@ -457,7 +555,8 @@ impl Playground {
             Action::Pause => {}
             Action::SetSpeed(notch) => next.playback.set_speed(notch),
             Action::Tick(wall_ms) => {
-                next.playback.tick(&mut next.recording, wall_ms);
+                let stop = next.next_stop();
+                next.playback.tick(&mut next.recording, wall_ms, stop);
             }
             Action::LoadScenario(json) => {
                 let loaded = Scenario::from_json(&json)
@@ -531,15 +630,7 @@ impl Playground {
                     next.aggregated_cursor_ms = at_ms.min(aggregated.outcome.report.end_ms);
                 }
             }
-            Action::Explore => {
-                next.exploring = match Explorer::new(&next.base, Limits::default()) {
-                    Ok(explorer) => Exploring::Running {
-                        progress: explorer.progress(),
-                        explorer: Rc::new(RefCell::new(explorer)),
-                    },
-                    Err(error) => Exploring::Refused(error.to_string()),
-                }
-            }
+            Action::Explore => next.exploring = Exploring::start(&next.base),
             Action::ExploreSlice => {
                 if let Exploring::Running { explorer, .. } = &next.exploring {
                     let started = clock.now_ms();
@@ -590,18 +681,27 @@ impl Playground {
             Action::Notice(message) => next.message = Some(message),
             Action::Advance => {
                 let target = next.beats_at.get(next.beat() + 1).copied().flatten();
-                match target {
-                    Some(step) => next.recording.seek(step),
-                    None => {
+                let walks_on = next.walks_the_course() && next.done();
+                match (target, next.course_place().next()) {
+                    (Some(step), _) => next.recording.seek(step),
+                    (None, Some(lesson)) if walks_on => {
+                        next = next.switched_to(Playground::new(lesson));
+                    }
+                    _ => {
                         next.recording.step_forward();
                     }
                 }
             }
             Action::Retreat => {
-                if next.beats_at.is_empty() {
-                    next.recording.step_back();
-                } else {
-                    return Rc::new(next).apply(Action::PreviousBeat, clock);
+                let at_start = next.steps_taken() == 0;
+                match next.course_place().previous() {
+                    Some(lesson) if at_start && next.walks_the_course() => {
+                        next = next.switched_to(Playground::new(lesson));
+                    }
+                    _ if next.beats_at.is_empty() => {
+                        next.recording.step_back();
+                    }
+                    _ => return Rc::new(next).apply(Action::PreviousBeat, clock),
                 }
             }
             Action::NextBeat => {

@@ -55,9 +55,9 @@ impl Playground {
     }
 
     /// The narration on screen: the lesson's, or none for a person's own
-    /// scenario.
+    /// scenario or a challenge.
     pub fn narration(&self) -> &'static [Beat] {
-        if self.custom {
+        if self.custom || self.challenge.is_some() {
             &[]
         } else {
             self.lesson.narration

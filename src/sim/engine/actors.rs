@@ -96,6 +96,16 @@ pub struct ActorRun {
 }
 
 impl ActorRun {
+    /// Whether it has started and not answered, with no operation under
+    /// way: sleeping before a retry (a lock or lease holder's wait), or
+    /// holding a reply for a paused instance.
+    pub fn is_waiting(&self) -> bool {
+        self.started_ms.is_some()
+            && self.finished.is_none()
+            && !self.aborted
+            && self.pending.is_none()
+    }
+
     pub(super) fn new(
         kind: ActorKind,
         app: Option<u32>,

@@ -1,26 +1,43 @@
-//! The lesson menu.
+//! The lesson menu: the course's chapters, each lesson with its number and
+//! title, then the challenges.
 
 use yew::prelude::*;
 
-use crate::lessons::LESSONS;
+use crate::lessons::challenges::CHALLENGES;
+use crate::lessons::course;
+use crate::model::playground::Action;
 
 #[derive(Properties, PartialEq)]
 pub struct LessonPickerProps {
     /// The lesson shown.
     pub current: &'static str,
-    /// A lesson chosen, by its index in [`LESSONS`].
-    pub onselect: Callback<usize>,
+    /// The challenge attempted, if any.
+    pub challenge: Option<&'static str>,
+    /// A lesson or a challenge chosen.
+    pub onselect: Callback<Action>,
 }
 
-/// The lesson menu.
+/// The lesson menu. A lesson's option value is its name (as in links); a
+/// challenge's is `challenge:NAME`.
 #[function_component(LessonPicker)]
 pub fn lesson_picker(props: &LessonPickerProps) -> Html {
     let onchange = {
         let onselect = props.onselect.clone();
         Callback::from(move |event: Event| {
             let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
-            if let Ok(index) = select.value().parse() {
-                onselect.emit(index);
+            let value = select.value();
+            let action = match value.strip_prefix("challenge:") {
+                Some(name) => CHALLENGES
+                    .iter()
+                    .position(|c| c.name == name)
+                    .map(Action::StartChallenge),
+                None => crate::lessons::LESSONS
+                    .iter()
+                    .position(|l| l.name == value)
+                    .map(Action::SelectLesson),
+            };
+            if let Some(action) = action {
+                onselect.emit(action);
             }
         })
     };
@@ -28,11 +45,24 @@ pub fn lesson_picker(props: &LessonPickerProps) -> Html {
         <label class="lesson-picker">
             { "Lesson " }
             <select data-testid="lesson" {onchange}>
-                { for LESSONS.iter().enumerate().map(|(index, lesson)| html! {
-                    <option value={index.to_string()} selected={lesson.name == props.current}>
-                        { lesson.name }
-                    </option>
+                { for course::chapters().enumerate().map(|(c, (chapter, lessons))| html! {
+                    <optgroup label={format!("{} · {}", c + 1, chapter.title)}>
+                        { for lessons.iter().enumerate().map(|(i, lesson)| html! {
+                            <option value={lesson.name}
+                                selected={props.challenge.is_none() && lesson.name == props.current}>
+                                { format!("{}.{} {}", c + 1, i + 1, lesson.heading) }
+                            </option>
+                        }) }
+                    </optgroup>
                 }) }
+                <optgroup label="Challenges">
+                    { for CHALLENGES.iter().map(|challenge| html! {
+                        <option value={format!("challenge:{}", challenge.name)}
+                            selected={props.challenge == Some(challenge.name)}>
+                            { format!("Challenge: {}", challenge.title) }
+                        </option>
+                    }) }
+                </optgroup>
             </select>
         </label>
     }

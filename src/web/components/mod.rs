@@ -2,8 +2,10 @@
 //! [`crate::model`] and reporting input through callbacks.
 
 pub mod aggregated;
+pub mod challenge;
 pub mod charts;
 pub mod compare;
+pub mod course;
 pub mod explorer;
 pub mod faults;
 pub mod inspector;

@@ -2,35 +2,45 @@
 
 use yew::prelude::*;
 
+use crate::model::playground::SchedulerChoice;
+use crate::sim::scenario::ScheduleEntry;
+
 #[derive(Properties, PartialEq)]
 pub struct SchedulerProps {
-    /// Who could go next, by name.
-    pub actors: Vec<String>,
+    /// Who (or which fault) could go next.
+    pub choices: Vec<SchedulerChoice>,
     /// One of them chosen.
-    pub onschedule: Callback<String>,
+    pub onschedule: Callback<ScheduleEntry>,
 }
 
-/// Be the scheduler: every actor that could go next is a button; pressing
-/// one makes its pending operation take effect next (forking the run here).
+/// Be the scheduler: every actor that could go next is a button, and so is
+/// every fault of the scenario still to happen; pressing one makes it go
+/// next (forking the run here).
 #[function_component(SchedulerPanel)]
 pub fn scheduler_panel(props: &SchedulerProps) -> Html {
     html! {
         <section class="panel scheduler" aria-labelledby="scheduler-title">
             <h3 id="scheduler-title">{ "Be the scheduler: who goes next?" }</h3>
-            if props.actors.is_empty() {
+            if props.choices.is_empty() {
                 <p class="empty">{ "Nobody has anything pending." }</p>
             } else {
                 <div class="choices" data-testid="scheduler">
-                    { for props.actors.iter().map(|actor| {
+                    { for props.choices.iter().map(|choice| {
                         let onclick = {
                             let onschedule = props.onschedule.clone();
-                            let actor = actor.clone();
-                            Callback::from(move |_: MouseEvent| onschedule.emit(actor.clone()))
+                            let entry = choice.entry.clone();
+                            Callback::from(move |_: MouseEvent| onschedule.emit(entry.clone()))
+                        };
+                        let fault = matches!(choice.entry, ScheduleEntry::Fault(_));
+                        let title = if fault {
+                            format!("Make the {} happen now", choice.label)
+                        } else {
+                            format!("Make {}'s pending operation take effect next", choice.label)
                         };
                         html! {
-                            <button key={actor.clone()} data-testid={format!("schedule-{actor}")} {onclick}
-                                title={format!("Make {actor}'s pending operation take effect next")}>
-                                { actor }
+                            <button key={choice.label.clone()} class={classes!(fault.then_some("fault"))}
+                                data-testid={format!("schedule-{}", choice.label.replace(' ', "-"))} {onclick} {title}>
+                                { if fault { format!("⚡ {}", choice.label) } else { choice.label.clone() } }
                             </button>
                         }
                     }) }

@@ -99,15 +99,21 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("End", "Run to the end"),
     (
         "Page Down",
-        "Next part of the lesson (or the next step) — a presentation remote's forward",
+        "Next part of the lesson (or the next step; at the end, the next lesson) — a \
+         presentation remote's forward",
     ),
     (
         "Page Up",
-        "Previous part of the lesson (or the previous step) — a remote's back",
+        "Previous part of the lesson (or the previous step; at the start, the previous \
+         lesson) — a remote's back",
     ),
     (
         ".",
         "Play or pause (a presentation remote's blank-screen key)",
+    ),
+    (
+        "e",
+        "In presenter mode: show or hide the editing, export and analysis panels",
     ),
     ("?", "Show this list"),
     ("Escape", "Close this list or the embed dialog"),

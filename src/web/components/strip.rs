@@ -9,8 +9,43 @@ use yew::prelude::*;
 use crate::model::architecture::{Architecture, Node};
 use crate::sim::trace::Place;
 
-/// A box's rectangle: x, y, width, height.
-fn rect(node: Node) -> (f64, f64, f64, f64) {
+/// The drawing's width: wide enough that the strip fills its column at
+/// the height it is given.
+const WIDTH: f64 = 1300.0;
+
+/// A box's rectangle: x, y, width, height, stretched sideways by `sx` so
+/// the boxes in use span the drawing's width.
+fn rect(node: Node, sx: f64) -> (f64, f64, f64, f64) {
+    let (x, y, w, h) = base_rect(node);
+    (x * sx, y, w * sx, h)
+}
+
+/// The path an arrow takes, stretched sideways by `sx`.
+fn route(from: Node, to: Node, sx: f64) -> Vec<(f64, f64)> {
+    base_route(from, to)
+        .into_iter()
+        .map(|(x, y)| (x * sx, y))
+        .collect()
+}
+
+/// How much to stretch the layout so the boxes in use fill the width.
+fn stretch(nodes: &[Node]) -> f64 {
+    let right = nodes
+        .iter()
+        .map(|&n| {
+            let (x, _, w, _) = base_rect(n);
+            x + w
+        })
+        .fold(0.0, f64::max);
+    if right > 0.0 {
+        (WIDTH - 20.0) / right
+    } else {
+        1.0
+    }
+}
+
+/// A box's rectangle in the unstretched layout.
+fn base_rect(node: Node) -> (f64, f64, f64, f64) {
     match node {
         Node::Clients => (20.0, 95.0, 120.0, 60.0),
         Node::App => (190.0, 95.0, 130.0, 60.0),
@@ -24,8 +59,9 @@ fn rect(node: Node) -> (f64, f64, f64, f64) {
     }
 }
 
-/// The path an arrow takes, as points (start, optional bends, end).
-fn route(from: Node, to: Node) -> Vec<(f64, f64)> {
+/// The path an arrow takes, as points (start, optional bends, end), in
+/// the unstretched layout.
+fn base_route(from: Node, to: Node) -> Vec<(f64, f64)> {
     match (from, to) {
         (Node::Clients, Node::App) => vec![(140.0, 125.0), (190.0, 125.0)],
         (Node::App, Node::Cache) => vec![(320.0, 110.0), (420.0, 60.0)],
@@ -48,7 +84,7 @@ fn route(from: Node, to: Node) -> Vec<(f64, f64)> {
         // Not drawn (no such arrow); a straight line between centres.
         (a, b) => {
             let centre = |n| {
-                let (x, y, w, h) = rect(n);
+                let (x, y, w, h) = base_rect(n);
                 (x + w / 2.0, y + h / 2.0)
             };
             vec![centre(a), centre(b)]
@@ -87,6 +123,20 @@ pub struct StripProps {
 #[function_component(ArchitectureStrip)]
 pub fn architecture_strip(props: &StripProps) -> Html {
     let strip = &props.strip;
+    let sx = stretch(&strip.nodes);
+    // Each bundle's dot and caption; captions spread so none overlaps.
+    let dots: Vec<(f64, f64)> = strip
+        .tokens
+        .iter()
+        .map(|token| along(&route(token.from, token.to, sx), token.progress))
+        .collect();
+    let captions: Vec<String> = strip.tokens.iter().map(caption).collect();
+    let wanted: Vec<(f64, f64, f64)> = dots
+        .iter()
+        .zip(&captions)
+        .map(|(&(x, y), text)| (x + 12.0, y - 10.0, 7.2 * text.chars().count() as f64))
+        .collect();
+    let placed = crate::model::architecture::spread_labels(&wanted, 15.0);
     let points = |route: &[(f64, f64)]| {
         route
             .iter()
@@ -97,9 +147,10 @@ pub fn architecture_strip(props: &StripProps) -> Html {
     html! {
         <figure class="strip" aria-labelledby="strip-title">
             <figcaption id="strip-title" class="visually-hidden">{ "Architecture, with the operations in flight" }</figcaption>
-            <svg data-testid="strip" viewBox="0 0 1000 260" role="img"
+            <svg data-testid="strip" viewBox={format!("0 0 {WIDTH} 260")} role="img"
                 aria-label={format!("Architecture: {}; {} operation(s) in flight",
-                    strip.nodes.iter().map(|n| n.label()).collect::<Vec<_>>().join(", "), strip.tokens.len())}>
+                    strip.nodes.iter().map(|n| n.label()).collect::<Vec<_>>().join(", "),
+                    strip.tokens.iter().map(|t| t.count).sum::<usize>())}>
                 <defs>
                     <marker id="arrow-head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
                         <path d="M0 0 L10 5 L0 10 z" class="arrow-head" />
@@ -108,19 +159,24 @@ pub fn architecture_strip(props: &StripProps) -> Html {
                 // One group per list (see the timeline).
                 <g class="arrows">
                 { for strip.arrows.iter().map(|&(from, to)| html! {
-                    <polyline key={format!("{from:?}-{to:?}")} class="arrow" points={points(&route(from, to))} fill="none" marker-end="url(#arrow-head)" />
+                    <polyline key={format!("{from:?}-{to:?}")} class="arrow" points={points(&route(from, to, sx))} fill="none" marker-end="url(#arrow-head)" />
                 }) }
                 </g>
                 <g class="nodes">
                 { for strip.nodes.iter().map(|&node| {
-                    let (x, y, w, h) = rect(node);
+                    let (x, y, w, h) = rect(node, sx);
                     let label = match node {
                         Node::App if strip.instances > 1 => format!("App ×{}", strip.instances),
                         _ => node.label().to_string(),
                     };
                     // A second line under the label, inside the box.
-                    let note = (node == Node::Bus && strip.events_in_transit > 0)
-                        .then(|| format!("{} on the way", strip.events_in_transit));
+                    let note = match node {
+                        Node::Bus if strip.events_in_transit > 0 => {
+                            Some(format!("{} on the way", strip.events_in_transit))
+                        }
+                        Node::App if strip.waiting > 0 => Some(format!("{} waiting", strip.waiting)),
+                        _ => None,
+                    };
                     html! {
                         <g key={node.label()} class={classes!("node", format!("node-{}", node.label().to_lowercase().replace(' ', "-")))}
                             data-testid="strip-node">
@@ -141,20 +197,36 @@ pub fn architecture_strip(props: &StripProps) -> Html {
                     // several partitions share a name, hence the position
                     // among those of the same name.
                     let same = strip.tokens[..i].iter().filter(|t| t.actor == token.actor).count();
-                    let (x, y) = along(&route(token.from, token.to), token.progress);
-                    // Tokens sharing a spot stack their captions.
-                    let dy = -10.0 - 12.0 * (i % 3) as f64;
+                    let (x, y) = dots[i];
+                    let (lx, ly) = placed[i];
+                    // A bundle's dot grows with what it carries.
+                    let r = 7.0 + 2.5 * ((token.count as f64).sqrt() - 1.0);
                     html! {
                         <g key={format!("{}#{same}", token.actor)} class={classes!("token", token_class(token.place))} data-testid="token">
-                            <circle cx={x.to_string()} cy={y.to_string()} r="7" />
-                            <text x={(x + 9.0).to_string()} y={(y + dy).to_string()}>{ format!("{} {}", token.actor, token.op) }</text>
-                            <title>{ format!("{} {} ({:.0}% of the way)", token.actor, token.op, token.progress * 100.0) }</title>
+                            <circle cx={x.to_string()} cy={y.to_string()} r={format!("{r:.1}")} />
+                            if token.count > 1 {
+                                <text class="token-count" x={x.to_string()} y={(y + 4.5).to_string()} text-anchor="middle">{ token.count }</text>
+                            }
+                            if (ly - (y - 10.0)).abs() > 1.0 {
+                                <line class="leader" x1={x.to_string()} y1={y.to_string()} x2={lx.to_string()} y2={(ly - 4.0).to_string()} />
+                            }
+                            <text x={lx.to_string()} y={ly.to_string()}>{ &captions[i] }</text>
+                            <title>{ format!("{} ({:.0}% of the way)", captions[i], token.progress * 100.0) }</title>
                         </g>
                     }
                 }) }
                 </g>
             </svg>
         </figure>
+    }
+}
+
+/// `R1 db.read`, or `×12 db.read (R1…R12)` for a bundle.
+fn caption(token: &crate::model::architecture::Token) -> String {
+    if token.count > 1 {
+        format!("×{} {} ({})", token.count, token.op, token.actor)
+    } else {
+        format!("{} {}", token.actor, token.op)
     }
 }
 

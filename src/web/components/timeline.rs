@@ -167,6 +167,13 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                 </span>
             </figcaption>
             <div class="timeline-plot">
+            // The lane names again, as a column that stays in view while a
+            // narrow screen scrolls the diagram sideways (shown there only).
+            <div class="lane-names" aria-hidden="true">
+                { for t.lanes.iter().enumerate().map(|(i, lane)| html! {
+                    <span style={format!("top: {:.2}%", (lane_y(i) + LANE / 2.0) / height * 100.0)}>{ &lane.name }</span>
+                }) }
+            </div>
             <svg ref={svg.clone()} data-testid="timeline" data-axis={axis.name()}
                 data-cursor-x={format!("{cursor_x:.2}")} data-cursor-to={format!("{:.2}", band_y + BAND)}
                 viewBox={format!("0 0 {WIDTH} {height}")} role="group"
