@@ -82,11 +82,12 @@ async fn the_app_renders_the_first_lesson_and_steps_through_the_real_core() {
     assert_eq!(count(&root, "[data-testid=step-row]"), 0);
 
     // Be the scheduler: R2 first (its cache.get misses: nothing is cached).
+    // The run is not done: the others still wait to be chosen.
     click(&root, "[data-testid=schedule-R2]");
     settle().await;
     assert_eq!(
         text(&root, "[data-testid=clock]"),
-        "t = 21 ms · step 1 of 1 · done"
+        "t = 21 ms · step 1 of 1 · your move: choose who goes next"
     );
     assert!(text(&root, "[data-testid=step-row]").contains("R2"));
 }

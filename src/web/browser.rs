@@ -75,19 +75,22 @@ impl Opening {
 
     /// The page it opens: the link's state, or the first lesson with a
     /// message saying why the link could not be opened.
+    /// An embed shows no narration, so its Play never pauses at a part.
     pub fn playground(&self) -> Playground {
         let opened = match &self.link {
-            Ok(None) => return Playground::new(&LESSONS[0]),
+            Ok(None) => Ok(Playground::new(&LESSONS[0])),
             Ok(Some(state)) => Playground::from_link(state),
             Err(why) => Err(why.clone()),
         };
-        opened.unwrap_or_else(|why| {
+        let mut page = opened.unwrap_or_else(|why| {
             let mut page = Playground::new(&LESSONS[0]);
             page.message = Some(format!(
                 "This link could not be opened: {why}. The first lesson is shown instead."
             ));
             page
-        })
+        });
+        page.pause_at_parts = !self.embed;
+        page
     }
 }
 
