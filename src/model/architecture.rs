@@ -250,12 +250,18 @@ fn bundled(tokens: Vec<Token>) -> Vec<Token> {
         .collect()
 }
 
-/// Where to put labels so that none overlaps another: each wants to sit at
+/// Where to put labels so that none overlaps another, nor any of `taken`
+/// (text already drawn, such as the boxes' captions): each wants to sit at
 /// its anchor (x, y of its baseline) and is `width` wide and `height`
-/// tall; a label that would overlap one placed before moves up (then down)
-/// by whole lines until it fits. Returns the baselines, in order.
-pub fn spread_labels(wanted: &[(f64, f64, f64)], height: f64) -> Vec<(f64, f64)> {
-    let mut placed: Vec<(f64, f64, f64)> = Vec::with_capacity(wanted.len());
+/// tall, as is each of `taken`; a label that would overlap one placed
+/// before moves up (then down) by whole lines until it fits. Returns the
+/// baselines, in order.
+pub fn spread_labels(
+    wanted: &[(f64, f64, f64)],
+    taken: &[(f64, f64, f64)],
+    height: f64,
+) -> Vec<(f64, f64)> {
+    let mut placed: Vec<(f64, f64, f64)> = taken.to_vec();
     for &(x, y, width) in wanted {
         let overlaps = |y: f64| {
             placed.iter().any(|&(px, py, pw)| {
@@ -269,7 +275,10 @@ pub fn spread_labels(wanted: &[(f64, f64, f64)], height: f64) -> Vec<(f64, f64)>
             .expect("some line is free");
         placed.push((x, y, width));
     }
-    placed.into_iter().map(|(x, y, _)| (x, y)).collect()
+    placed[taken.len()..]
+        .iter()
+        .map(|&(x, y, _)| (x, y))
+        .collect()
 }
 
 #[cfg(test)]
@@ -384,11 +393,14 @@ mod tests {
         let mut wanted = vec![(100.0, 50.0, 80.0); 12];
         wanted.push((400.0, 50.0, 80.0));
         wanted.push((130.0, 52.0, 40.0));
-        let placed = spread_labels(&wanted, 14.0);
-        for (i, a) in placed.iter().enumerate() {
-            for (j, b) in placed.iter().enumerate().skip(i + 1) {
-                let (wa, wb) = (wanted[i].2, wanted[j].2);
-                let apart_x = a.0 + wa <= b.0 || b.0 + wb <= a.0;
+        // A box's caption already drawn where the fourth line down would go.
+        let taken = [(90.0, 92.0, 60.0)];
+        let placed = spread_labels(&wanted, &taken, 14.0);
+        let mut all: Vec<(f64, f64, f64)> = taken.to_vec();
+        all.extend(placed.iter().zip(&wanted).map(|(p, w)| (p.0, p.1, w.2)));
+        for (i, a) in all.iter().enumerate() {
+            for (j, b) in all.iter().enumerate().skip(i + 1) {
+                let apart_x = a.0 + a.2 <= b.0 || b.0 + b.2 <= a.0;
                 let apart_y = (a.1 - b.1).abs() >= 14.0;
                 assert!(apart_x || apart_y, "{i} {a:?} and {j} {b:?}");
             }

@@ -157,15 +157,17 @@ test('the strip bundles a burst, counts waiters, and its labels never overlap', 
   assert.match(await page.getByTestId('beat').textContent(), /twelve DB reads at once/);
   const captions = await page.getByTestId('token').locator('text:not(.token-count)').allTextContents();
   assert.ok(captions.some((c) => /^×1[0-2] db\.read \(R1…R1[0-2]\)$/.test(c)), captions.join(' | '));
-  const boxes = await page.getByTestId('token').locator('text:not(.token-count)').evaluateAll((ts) => ts.map((t) => {
+  // No caption overlaps another, nor a box's own caption.
+  const rects = (locator) => locator.evaluateAll((ts) => ts.map((t) => {
     const r = t.getBoundingClientRect();
-    return [r.left, r.top, r.right, r.bottom];
+    return [r.left, r.top, r.right, r.bottom, t.textContent];
   }));
+  const boxes = await rects(page.getByTestId('token').locator('text:not(.token-count)'));
+  const nodeTexts = await rects(page.getByTestId('strip-node').locator('text'));
+  const apart = (a, b) => a[2] <= b[0] + 0.5 || b[2] <= a[0] + 0.5 || a[3] <= b[1] + 0.5 || b[3] <= a[1] + 0.5;
   for (let i = 0; i < boxes.length; i++) {
-    for (let j = i + 1; j < boxes.length; j++) {
-      const [a, b] = [boxes[i], boxes[j]];
-      const apart = a[2] <= b[0] + 0.5 || b[2] <= a[0] + 0.5 || a[3] <= b[1] + 0.5 || b[3] <= a[1] + 0.5;
-      assert.ok(apart, `labels ${captions[i]} and ${captions[j]} overlap`);
+    for (const other of [...boxes.slice(i + 1), ...nodeTexts]) {
+      assert.ok(apart(boxes[i], other), `labels ${boxes[i][4]} and ${other[4]} overlap`);
     }
   }
   // The strip's boxes span its width.

@@ -136,7 +136,20 @@ pub fn architecture_strip(props: &StripProps) -> Html {
         .zip(&captions)
         .map(|(&(x, y), text)| (x + 12.0, y - 10.0, 7.2 * text.chars().count() as f64))
         .collect();
-    let placed = crate::model::architecture::spread_labels(&wanted, 15.0);
+    // The boxes' captions (centred, 15 px type) are text already drawn.
+    // A box with a note ("11 waiting") has a second line under it.
+    let taken: Vec<(f64, f64, f64)> = strip
+        .nodes
+        .iter()
+        .flat_map(|&node| {
+            let (x, y, w, h) = rect(node, sx);
+            let width = 9.0 * node.label().len() as f64 + 24.0;
+            let caption = (x + (w - width) / 2.0, y + h / 2.0 + 5.0, width);
+            let note = (x + w / 2.0 - 60.0, y + h / 2.0 + 15.0, 120.0);
+            std::iter::once(caption).chain(matches!(node, Node::App | Node::Bus).then_some(note))
+        })
+        .collect();
+    let placed = crate::model::architecture::spread_labels(&wanted, &taken, 15.0);
     let points = |route: &[(f64, f64)]| {
         route
             .iter()
