@@ -1,7 +1,7 @@
 //! The `delayed-double-delete` lesson: its scenario, its text and its narration.
 
 use super::Cue::*;
-use super::{Beat, Lesson};
+use super::{Beat, Check, Choice, Lesson, Question};
 use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
@@ -15,7 +15,21 @@ pub const LESSON: Lesson = Lesson {
           the first delete. If a reader is slower than the delay, the window \
           reopens: the delay is a guess.",
     scenario_json: include_str!("delayed-double-delete.json"),
-    questions: &[],
+    questions: &[Question {
+        at: 1,
+        reveal: 3,
+        prompt: "W will delete again 50 ms after its commit. What will R2 read?",
+        choices: &[
+            Choice {
+                label: "v2: the second delete removed v1",
+                check: Check::FreshRead("R2"),
+            },
+            Choice {
+                label: "v1: still stale",
+                check: Check::StaleRead("R2"),
+            },
+        ],
+    }],
     narration: beats![
         (
             Start,

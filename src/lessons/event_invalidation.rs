@@ -1,7 +1,7 @@
 //! The `event-invalidation` lesson: its scenario, its text and its narration.
 
 use super::Cue::*;
-use super::{Beat, Lesson};
+use super::{Beat, Check, Choice, Lesson, Question};
 use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
@@ -14,7 +14,21 @@ pub const LESSON: Lesson = Lesson {
           it (stale). The window is the bus delay plus the publish and delete \
           operations: eventual consistency, measured.",
     scenario_json: include_str!("event-invalidation.json"),
-    questions: &[],
+    questions: &[Question {
+        at: 1,
+        reveal: 2,
+        prompt: "The event takes 50 ms to arrive. What will R1 read meanwhile?",
+        choices: &[
+            Choice {
+                label: "v2, the committed value",
+                check: Check::FreshRead("R1"),
+            },
+            Choice {
+                label: "v1: a stale read",
+                check: Check::StaleRead("R1"),
+            },
+        ],
+    }],
     narration: beats![
         (
             Start,

@@ -1,7 +1,7 @@
 //! The `event-loss` lesson: its scenario, its text and its narration.
 
 use super::Cue::*;
-use super::{Beat, Lesson};
+use super::{Beat, Check, Choice, Lesson, Question};
 use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
@@ -13,7 +13,21 @@ pub const LESSON: Lesson = Lesson {
           980 ms stale window instead of 52 ms. R1 reads v1 at 500 ms; only \
           R2, after the expiry, gets v2. A TTL is the backstop for lost events.",
     scenario_json: include_str!("event-loss.json"),
-    questions: &[],
+    questions: &[Question {
+        at: 1,
+        reveal: 2,
+        prompt: "The invalidation event is lost. What will R1 read at 500 ms?",
+        choices: &[
+            Choice {
+                label: "v2: the next event or the TTL cleared v1 in time",
+                check: Check::FreshRead("R1"),
+            },
+            Choice {
+                label: "v1: nothing removed it, a stale read",
+                check: Check::StaleRead("R1"),
+            },
+        ],
+    }],
     narration: beats![
         (
             Start,

@@ -1,7 +1,7 @@
 //! The `kafka-partitions` lesson: its scenario, its text and its narration.
 
 use super::Cue::*;
-use super::{Beat, Lesson};
+use super::{Beat, Check, Choice, Lesson, Question};
 use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
@@ -14,7 +14,21 @@ pub const LESSON: Lesson = Lesson {
           then A: the database holds B, the cache A, until the TTL. A keyed \
           bus (all of a key's events on one partition) keeps them in publication order.",
     scenario_json: include_str!("kafka-partitions.json"),
-    questions: &[],
+    questions: &[Question {
+        at: 2,
+        reveal: 3,
+        prompt: "A is still on the slow partition. What will the cache hold once it arrives?",
+        choices: &[
+            Choice {
+                label: "B, as the database does",
+                check: Check::CacheAgrees,
+            },
+            Choice {
+                label: "A: stale",
+                check: Check::CacheDiverged,
+            },
+        ],
+    }],
     narration: beats![
         (
             Start,

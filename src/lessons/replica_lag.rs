@@ -1,7 +1,7 @@
 //! The `replica-lag` lesson: its scenario, its text and its narration.
 
 use super::Cue::*;
-use super::{Beat, Lesson};
+use super::{Beat, Check, Choice, Lesson, Question};
 use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
@@ -18,7 +18,21 @@ pub const LESSON: Lesson = Lesson {
           set double_delete_ms to 80 (longer than the lag) and the second \
           delete at 101 ms removes the refill.",
     scenario_json: include_str!("replica-lag.json"),
-    questions: &[],
+    questions: &[Question {
+        at: 1,
+        reveal: 3,
+        prompt: "R misses now, and misses read the replica. What will R read?",
+        choices: &[
+            Choice {
+                label: "v2: W committed it before R's miss",
+                check: Check::FreshRead("R"),
+            },
+            Choice {
+                label: "v1: the replica has not caught up",
+                check: Check::StaleRead("R"),
+            },
+        ],
+    }],
     narration: beats![
         (
             Start,

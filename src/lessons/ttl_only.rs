@@ -1,7 +1,7 @@
 //! The `ttl-only` lesson: its scenario, its text and its narration.
 
 use super::Cue::*;
-use super::{Beat, Lesson};
+use super::{Beat, Check, Choice, Lesson, Question};
 use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
@@ -13,7 +13,21 @@ pub const LESSON: Lesson = Lesson {
           is expiry minus commit. R reads v1 (stale); R2, after the expiry, \
           misses and reads v2.",
     scenario_json: include_str!("ttl-only.json"),
-    questions: &[],
+    questions: &[Question {
+        at: 1,
+        reveal: 2,
+        prompt: "Nothing tells the cache about W's commit. What will R read before the expiry?",
+        choices: &[
+            Choice {
+                label: "v2, the committed value",
+                check: Check::FreshRead("R"),
+            },
+            Choice {
+                label: "v1: a stale read",
+                check: Check::StaleRead("R"),
+            },
+        ],
+    }],
     narration: beats![
         (
             Start,

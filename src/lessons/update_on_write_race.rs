@@ -1,7 +1,7 @@
 //! The `update-on-write-race` lesson: its scenario, its text and its narration.
 
 use super::Cue::*;
-use super::{Beat, Lesson};
+use super::{Beat, Check, Choice, Lesson, Question};
 use crate::sim::trace::OpName;
 
 pub const LESSON: Lesson = Lesson {
@@ -13,7 +13,21 @@ pub const LESSON: Lesson = Lesson {
           corrects it until the TTL: R, arriving later, reads A although B was \
           committed before it started, a stale read.",
     scenario_json: include_str!("update-on-write-race.json"),
-    questions: &[],
+    questions: &[Question {
+        at: 2,
+        reveal: 4,
+        prompt: "W2 has set B; W1's set of A is still on its way. What will R read?",
+        choices: &[
+            Choice {
+                label: "B, the value committed last",
+                check: Check::FreshRead("R"),
+            },
+            Choice {
+                label: "A: a stale read",
+                check: Check::StaleRead("R"),
+            },
+        ],
+    }],
     narration: beats![
         (
             Start,

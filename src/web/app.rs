@@ -255,8 +255,16 @@ pub fn app() -> Html {
                     { format!("t = {} ms · step {} of {}", sim.now_ms(), taken, total) }
                     if state.done() { { " · done" } } else if finished { { " · your move: choose who goes next" } }
                 </span>
+                // The narration's current line, on a phone where the panel
+                // above has scrolled away (hidden on wider screens).
                 if let Some(beat) = beats.get(state.beat()) {
-                    <p class="transport-beat" data-testid="transport-beat">{ beat.text }</p>
+                    <div class="transport-beat">
+                        <button data-testid="transport-beat-previous" aria-label="Previous part of the lesson"
+                            onclick={dispatch(Action::PreviousBeat)} disabled={state.beat() == 0}>{ "◀" }</button>
+                        <p data-testid="transport-beat">{ beat.text }</p>
+                        <button data-testid="transport-beat-next" aria-label="Next part of the lesson"
+                            onclick={dispatch(Action::NextBeat)} disabled={state.beat() + 1 >= beats.len()}>{ "▶" }</button>
+                    </div>
                 }
             </div>
             }

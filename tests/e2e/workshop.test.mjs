@@ -223,6 +223,13 @@ test('on a phone the transport stays small, carries the narration, and lane name
   await page.getByTestId('step').click();
   assert.match(await page.getByTestId('transport-beat').textContent(), /R missed and read v1/);
   assert.ok(await page.getByTestId('transport-beat').isVisible());
+  // The parts are walked from there too, without scrolling back up.
+  await page.getByTestId('transport-beat-next').tap();
+  await page.getByTestId('transport-beat').filter({ hasText: 'W committed v2 and deleted the key' }).waitFor();
+  await page.getByTestId('transport-beat-previous').tap();
+  await page.getByTestId('transport-beat').filter({ hasText: 'R missed and read v1' }).waitFor();
+  const after = await page.locator('.transport').boundingBox();
+  assert.ok(after.height <= 844 / 5, `the transport is ${after.height} px tall with the narration in it`);
   // Scrolled sideways, the lane names are still at the left edge.
   await page.locator('.timeline').evaluate((t) => { t.scrollLeft = 300; });
   const name = page.locator('.lane-names span').first();
