@@ -32,6 +32,7 @@ test('the lessons are a course: chapters, numbers, titles, where you are and wha
   await page.waitForFunction(() => location.hash !== '' || location.search.includes('leases'));
   await page.getByTestId('course-previous').click();
   await page.getByTestId('lesson-title').filter({ hasText: '2.3' }).waitFor();
+  assert.equal(await page.getByTestId('lesson').inputValue(), 'read-write-race', 'the menu follows, backwards too');
   await screenshot(page, 'workshop-course');
   // The menu itself, opened out (a drop-down is not in a screenshot).
   const menu = page.getByTestId('lesson');

@@ -21,6 +21,23 @@ pub struct LessonPickerProps {
 /// challenge's is `challenge:NAME`.
 #[function_component(LessonPicker)]
 pub fn lesson_picker(props: &LessonPickerProps) -> Html {
+    // The choice shown is set on the select itself after each change: an
+    // option's `selected` attribute no longer moves a select a person has
+    // already used, and the lesson also changes from elsewhere (the
+    // course's buttons, the remote's keys).
+    let select = use_node_ref();
+    let value = match props.challenge {
+        Some(name) => format!("challenge:{name}"),
+        None => props.current.to_string(),
+    };
+    {
+        let select = select.clone();
+        use_effect_with(value.clone(), move |value| {
+            if let Some(select) = select.cast::<web_sys::HtmlSelectElement>() {
+                select.set_value(value);
+            }
+        });
+    }
     let onchange = {
         let onselect = props.onselect.clone();
         Callback::from(move |event: Event| {
@@ -44,12 +61,11 @@ pub fn lesson_picker(props: &LessonPickerProps) -> Html {
     html! {
         <label class="lesson-picker">
             { "Lesson " }
-            <select data-testid="lesson" {onchange}>
+            <select data-testid="lesson" ref={select} {onchange}>
                 { for course::chapters().enumerate().map(|(c, (chapter, lessons))| html! {
                     <optgroup label={format!("{} · {}", c + 1, chapter.title)}>
                         { for lessons.iter().enumerate().map(|(i, lesson)| html! {
-                            <option value={lesson.name}
-                                selected={props.challenge.is_none() && lesson.name == props.current}>
+                            <option value={lesson.name} selected={value == lesson.name}>
                                 { format!("{}.{} {}", c + 1, i + 1, lesson.heading) }
                             </option>
                         }) }
