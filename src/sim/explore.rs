@@ -683,9 +683,10 @@ impl Hasher for Digest128 {
     }
 }
 
-/// The scenario in scheduled form (an empty schedule the explorer fills),
-/// and the faults it places. Refuses what cannot be explored.
-fn scheduled_form(scenario: &Scenario) -> Result<(Scenario, Vec<FaultKind>), ExploreError> {
+/// The scenario in scheduled form (an empty schedule the explorer fills,
+/// or a person choosing who goes next), and the faults it places. Refuses
+/// what cannot be explored.
+pub fn scheduled_form(scenario: &Scenario) -> Result<(Scenario, Vec<FaultKind>), ExploreError> {
     scenario.validate()?;
     let refuse =
         |path: &str, message: &str| ExploreError::Scenario(ScenarioError::at(path, message));

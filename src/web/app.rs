@@ -109,10 +109,6 @@ pub fn app() -> Html {
     let onseek = on_slider(state.dispatcher(), Action::Seek);
     let onspeed = on_slider(state.dispatcher(), Action::SetSpeed);
     let explanation = (*selected).and_then(|selection| state.explain(selection));
-    let onschedule = {
-        let state = state.dispatcher();
-        Callback::from(move |entry| state.dispatch(Action::Schedule(entry)))
-    };
     // Actions that put another run on the timeline bring it into view.
     let onaction_revealing = {
         let state = state.dispatcher();
@@ -125,6 +121,13 @@ pub fn app() -> Html {
         let state = state.dispatcher();
         Callback::from(move |action: Action| state.dispatch(action))
     };
+    // Whether a scenario of the person's own is this lesson's, changed
+    // (same name): worked out once per scenario, not every frame (the
+    // lesson's scenario is parsed from its file to know its name).
+    let changed_lesson = *use_memo(Rc::as_ptr(&state.base) as usize, {
+        let (base, lesson) = (state.base.clone(), state.lesson);
+        move |_| base.name == lesson.scenario().name
+    });
     // Tokens move with the playback clock while playing, unless motion is
     // unwelcome; otherwise they sit where the last step left them.
     let clock = if playing && !reduced_motion {
@@ -356,7 +359,7 @@ pub fn app() -> Html {
             <section class="lesson" aria-labelledby="lesson-title">
                 <LessonPicker current={state.lesson.name} challenge={state.challenge.map(|c| c.name)}
                     onselect={onaction.clone()} />
-                <LessonHeader lesson={state.lesson} shown={Shown::of(&state)}
+                <LessonHeader lesson={state.lesson} shown={Shown::of(&state, changed_lesson)}
                     scenario_name={state.base.name.clone()} challenge={state.challenge.map(|c| c.title)}
                     onaction={onaction.clone()} />
                 if !state.custom {
@@ -379,9 +382,9 @@ pub fn app() -> Html {
             <NarrationPanel {beats} positions={state.beats_at.clone()} current={state.beat()}
                 onnext={dispatch(Action::NextBeat)} onprevious={dispatch(Action::PreviousBeat)}
                 question={state.question()}
-                onanswer={{ let state = state.dispatcher(); Callback::from(move |(q, c)| state.dispatch(Action::Answer(q, c))) }}
+                onanswer={onaction.reform(|(q, c)| Action::Answer(q, c))}
                 pause_at_parts={state.pause_at_parts}
-                onpauseatparts={{ let state = state.dispatcher(); Callback::from(move |on| state.dispatch(Action::SetPauseAtParts(on))) }} />
+                onpauseatparts={onaction.reform(Action::SetPauseAtParts)} />
             { transport }
             { status }
             if let Some(aggregated_view) = aggregated_view {
@@ -390,7 +393,7 @@ pub fn app() -> Html {
             <div class="stage">
                 <div class="stage-main">
                     <ArchitectureStrip {strip} />
-                    <SchedulerPanel choices={state.scheduler_choices()} onschedule={onschedule} />
+                    <SchedulerPanel choices={state.scheduler_choices()} onschedule={onaction.reform(Action::Schedule)} />
                     { timeline }
                     if let Some(explanation) = &explanation {
                         <p class="explanation" data-testid="explanation" aria-live="polite">{ &explanation.sentence }</p>

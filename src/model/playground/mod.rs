@@ -16,10 +16,11 @@ mod workshop;
 pub use exploring::{Exploring, anomaly_words};
 pub use shown::{ChartsOnScreen, RECENT_STEPS, RECENT_STEPS_PLAYING};
 pub use work::{Aggregated, Purpose, Variants, Work};
-pub use workshop::{ChallengeView, Explored, QuestionView, SchedulerChoice, challenge_start};
+pub use workshop::{ChallengeView, Explored, QuestionView, SchedulerChoice};
 
 use exploring::{EXPLORE_STEPS, finished};
 use work::configuration_label;
+use workshop::{challenge_recording, challenge_start};
 
 use std::rc::Rc;
 
@@ -201,7 +202,7 @@ impl Playground {
             aggregated_cursor_ms: 0,
             comparison: Vec::new(),
             pending_time_ms: None,
-            answers: Vec::new(),
+            answers: vec![None; lesson.questions.len()],
             pause_at_parts: true,
             challenge: None,
             best_moves: None,
@@ -214,10 +215,8 @@ impl Playground {
         let lesson =
             crate::lessons::lesson(challenge.lesson).expect("a challenge names a built-in lesson");
         let mut page = Playground::new(lesson);
-        let recording =
-            Recording::new(&challenge_start(lesson)).expect("built-in lessons are valid");
         page.challenge = Some(challenge);
-        page.show(recording);
+        page.show(challenge_recording(lesson));
         page.exploring = Exploring::start(&page.base);
         page
     }
@@ -503,10 +502,9 @@ impl Playground {
                 let (speed, exploring) = (next.playback.speed, next.exploring.clone());
                 if next.aggregated.is_some() {
                     next.aggregated_cursor_ms = 0;
-                } else if let Some(challenge) = next.challenge {
-                    let best = next.best_moves;
-                    next = Playground::challenge(challenge);
-                    next.best_moves = best;
+                } else if next.challenge.is_some() {
+                    // Every order open again; the best and the count stay.
+                    next.show(challenge_recording(next.lesson));
                 } else if next.custom {
                     match record(&next.base) {
                         Ok(recording) => next.show(recording),

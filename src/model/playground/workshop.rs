@@ -8,6 +8,7 @@ use crate::lessons::challenges::Challenge;
 use crate::lessons::{Lesson, course};
 use crate::model::narration;
 use crate::sim::explore;
+use crate::sim::recording::Recording;
 use crate::sim::scenario::{FaultKind, Scenario, ScheduleEntry};
 
 /// The question on screen and where it stands.
@@ -86,7 +87,7 @@ impl Playground {
             .enumerate()
             .rfind(|(_, q)| q.at <= beat && beat <= q.reveal)?;
         let judged = narration::judged_at(question, &self.beats_at, &self.recording);
-        let revealed = (self.steps_taken() >= judged && self.beats_at[question.at].is_some())
+        let revealed = (self.steps_taken() >= judged)
             .then(|| narration::right_choices(question, &self.beats_at, &self.recording));
         Some(QuestionView {
             index,
@@ -109,11 +110,10 @@ impl Playground {
                  to predict again."
                     .to_string(),
             );
-        } else if choice < view.choices.len() {
-            if self.answers.len() <= question {
-                self.answers.resize(question + 1, None);
-            }
-            self.answers[question] = Some(choice);
+        } else if choice < view.choices.len()
+            && let Some(answer) = self.answers.get_mut(question)
+        {
+            *answer = Some(choice);
         }
     }
 
@@ -151,15 +151,22 @@ impl Playground {
         left
     }
 
-    /// Who (and which fault) could go next at the cursor.
+    /// Who (and which fault) could go next at the cursor. Placing a fault
+    /// forks the run as choosing an actor does (a fork drops the faults
+    /// still ahead of a timed run, so they are offered here instead).
     pub fn scheduler_choices(&self) -> Vec<SchedulerChoice> {
-        let sim = self.recording.current();
-        let actors = sim.schedulable().into_iter().map(|name| SchedulerChoice {
-            label: name.clone(),
-            entry: ScheduleEntry::Actor(name),
-        });
-        // A fault happens only when the run is rescheduled here: a timed
-        // fault still ahead is placed by the timed run itself.
+        if self.aggregated.is_some() {
+            return Vec::new();
+        }
+        let actors = self
+            .recording
+            .current()
+            .schedulable()
+            .into_iter()
+            .map(|name| SchedulerChoice {
+                label: name.clone(),
+                entry: ScheduleEntry::Actor(name),
+            });
         let faults = self
             .faults_to_place()
             .into_iter()
@@ -170,9 +177,6 @@ impl Playground {
                 }),
                 entry: ScheduleEntry::Fault(kind),
             });
-        if self.aggregated.is_some() {
-            return Vec::new();
-        }
         actors.chain(faults).collect()
     }
 
@@ -180,7 +184,9 @@ impl Playground {
     /// with nobody (and no fault) waiting to be scheduled by hand.
     pub fn done(&self) -> bool {
         self.finished()
-            && (self.recording.scenario().schedule.is_none() || self.scheduler_choices().is_empty())
+            && (self.recording.scenario().schedule.is_none()
+                || (self.recording.current().schedulable().is_empty()
+                    && self.faults_to_place().is_empty()))
     }
 
     /// The challenge on screen and where the learner stands in it.
@@ -221,13 +227,16 @@ impl Playground {
     }
 }
 
-/// The scenario a challenge starts from: the lesson's, every order open
-/// (an empty schedule), its faults left to be placed by hand.
-pub fn challenge_start(lesson: &Lesson) -> Scenario {
-    Scenario {
-        schedule: Some(Vec::new()),
-        faults: Vec::new(),
-        until_ms: None,
-        ..lesson.scenario()
-    }
+/// The scenario a challenge starts from: the lesson's in the explorer's
+/// scheduled form, every order open (an empty schedule), its faults left
+/// to be placed by hand.
+pub(super) fn challenge_start(lesson: &Lesson) -> Scenario {
+    explore::scheduled_form(&lesson.scenario())
+        .expect("a challenge's lesson is explorable")
+        .0
+}
+
+/// The run a challenge starts from: no step taken yet.
+pub(super) fn challenge_recording(lesson: &Lesson) -> Recording {
+    Recording::new(&challenge_start(lesson)).expect("built-in lessons are valid")
 }

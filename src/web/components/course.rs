@@ -24,11 +24,12 @@ pub enum Shown {
 }
 
 impl Shown {
-    /// What `state` shows.
-    pub fn of(state: &Playground) -> Shown {
+    /// What `state` shows; `changed_lesson`: its scenario, if the
+    /// person's own, is the lesson's (same name), changed.
+    pub fn of(state: &Playground, changed_lesson: bool) -> Shown {
         if state.challenge.is_some() {
             Shown::Challenge
-        } else if state.custom && state.base.name == state.lesson.scenario().name {
+        } else if state.custom && changed_lesson {
             Shown::Changed
         } else if state.custom {
             Shown::Own
