@@ -10,12 +10,16 @@ build is copied to dist/:
    integrity hash in index.html is written again (trunk hashed the
    unoptimised file).
 2. Every build: a Content-Security-Policy <meta> that allows only the
-   page's own files, WebAssembly compilation, and the one inline module
-   script trunk writes (by its hash): no other origin, no inline code.
+   page's own files, WebAssembly compilation, and the inline scripts (trunk's module
+   loader, index.html's boot script) by their hashes: no other origin and no
+   other inline code.
+3. Every build: what a visitor downloads, file by file and in all, gzip -9
+   (the figure the page's size is judged by), printed.
 """
 
 import base64
 import glob
+import gzip
 import hashlib
 import os
 import re
@@ -63,7 +67,8 @@ def optimise(staging, html):
 
 
 def seal(html):
-    scripts = re.findall(r"<script type=\"module\">(.*?)</script>", html, re.S)
+    # Inline scripts: trunk's module loader and index.html's own boot script.
+    scripts = re.findall(r"<script(?: type=\"module\")?>(.*?)</script>", html, re.S)
     hashes = " ".join(f"'sha256-{digest('sha256', s.encode())}'" for s in scripts)
     policy = "; ".join(
         [
@@ -82,9 +87,22 @@ def seal(html):
         ]
     )
     meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}" />'
-    if "Content-Security-Policy" in html:
+    if 'http-equiv="Content-Security-Policy"' in html:
         sys.exit("post_build: index.html already has a Content-Security-Policy")
     return html.replace("<meta charset=\"utf-8\" />", "<meta charset=\"utf-8\" />\n    " + meta, 1)
+
+
+def report_sizes(staging):
+    sizes = []
+    for path in sorted(glob.glob(os.path.join(staging, "*"))):
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                data = f.read()
+            name = re.sub(r"-[0-9a-f]{15,16}", "", os.path.basename(path))
+            sizes.append((name, len(data), len(gzip.compress(data, 9))))
+    total = sum(packed for _, _, packed in sizes)
+    files = ", ".join(f"{name} {packed / 1024:.1f} KB" for name, _, packed in sizes)
+    print(f"post_build: page transfer {total / 1024:.1f} KB gzip -9 ({files})")
 
 
 def main():
@@ -97,6 +115,7 @@ def main():
     html = seal(html)
     with open(index, "w") as f:
         f.write(html)
+    report_sizes(staging)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,77 @@ mod reducer {
     }
 
     #[test]
+    fn a_host_page_drives_an_embed_and_hears_where_it_stands() {
+        use cachescope::model::embed::HostCommand;
+        let host = |command| Action::Host(command);
+        let start = playground("read-write-race");
+        let status = start.embed_status();
+        assert_eq!(
+            (
+                status.lesson.as_str(),
+                status.step,
+                status.steps,
+                status.part,
+                status.parts
+            ),
+            ("read-write-race", 0, 6, 1, 5)
+        );
+        assert!(
+            status
+                .text
+                .starts_with("Invalidate-on-write, but the reader is slow")
+        );
+        // To part 4: where R's set of v1 lands.
+        let at_four = apply(start.clone(), [host(HostCommand::Part(4))]);
+        let status = at_four.embed_status();
+        assert_eq!(
+            (status.part, status.step),
+            (4, at_four.beats_at[3].unwrap())
+        );
+        assert!(
+            status
+                .text
+                .starts_with("R's set of v1 lands after the delete")
+        );
+        // Play stops at the next part; playing again while playing is no
+        // toggle.
+        let playing = apply(
+            at_four.clone(),
+            [host(HostCommand::Play), host(HostCommand::Play)],
+        );
+        assert!(playing.embed_status().playing);
+        let paused = apply(playing, [Action::Tick(1e9)]);
+        assert_eq!(paused.embed_status().part, 5);
+        assert!(!paused.embed_status().playing);
+        // Step, back, run to the end, reset.
+        let stepped = apply(
+            start.clone(),
+            [host(HostCommand::Step), host(HostCommand::Step)],
+        );
+        assert_eq!(stepped.embed_status().step, 2);
+        let back = apply(stepped, [host(HostCommand::Back)]);
+        assert_eq!(back.embed_status().step, 1);
+        let end = apply(back, [host(HostCommand::RunToEnd)]);
+        assert!(end.embed_status().done);
+        assert_eq!(
+            apply(end, [host(HostCommand::Reset)]).embed_status().step,
+            0
+        );
+        // A part that does not exist is said, and nothing moves.
+        let nowhere = apply(at_four.clone(), [host(HostCommand::Part(9))]);
+        assert_eq!(
+            nowhere.message.as_deref(),
+            Some("There is no part 9: this run's narration has 5 parts.")
+        );
+        assert_eq!(nowhere.steps_taken(), at_four.steps_taken());
+        // Hello changes nothing (the page answers it with the status).
+        assert_eq!(
+            apply(at_four.clone(), [host(HostCommand::Hello)]).embed_status(),
+            at_four.embed_status()
+        );
+    }
+
+    #[test]
     fn next_and_previous_go_where_the_narration_is_reached() {
         let state = apply(playground("read-write-race"), [Action::NextBeat]);
         assert_eq!((state.beat(), state.steps_taken()), (1, 2));

@@ -152,11 +152,26 @@ fn labelled(mut scenario: Scenario, name: &str) -> Option<(String, Scenario)> {
 /// What a variant's label ends with when it could not follow the schedule.
 pub const TIMED: &str = " (timed)";
 
+/// The highest value of `metric` over the compared runs, if any: the y
+/// axis every chart of that metric shares while comparing (a stampede's 12
+/// reads in flight and a lease's 1 then look as different as they are).
+pub fn shared_peak(
+    metric: crate::model::charts::Metric,
+    outcomes: &[std::rc::Rc<Outcome>],
+) -> Option<f64> {
+    let runs: Vec<(&str, &Series)> = outcomes
+        .iter()
+        .map(|o| (o.label.as_str(), &o.series))
+        .collect();
+    (!runs.is_empty()).then(|| crate::model::charts::overlay(metric, &runs).max())
+}
+
 /// A figure of a report, as the table shows it.
 pub type Figure = fn(&Report) -> String;
 
 /// The comparison table's columns: heading, and the figure of a report.
 pub const COLUMNS: &[(&str, Figure)] = &[
+    ("unfinished", |r| r.unfinished().to_string()),
     ("stale reads", |r| r.stale_reads.to_string()),
     ("stale ms", |r| r.stale_ms.to_string()),
     ("ahead ms", |r| r.ahead_ms.to_string()),
@@ -171,6 +186,46 @@ pub const COLUMNS: &[(&str, Figure)] = &[
     ("write p99", |r| millis(r.latency_ms.write_p99)),
 ];
 
+/// Why a compared run left requests unfinished, or `None` if it did not:
+/// its figures then leave out what those requests would have done (a read
+/// that never returned is neither fresh nor stale), which the table says
+/// rather than showing a silent 0.
+pub fn why_unfinished(outcome: &Outcome) -> Option<String> {
+    let unfinished = outcome.report.unfinished();
+    if unfinished == 0 {
+        return None;
+    }
+    let which = match &outcome.report.requests {
+        crate::sim::report::Requests::Listed(requests) => {
+            let ids: Vec<&str> = requests
+                .iter()
+                .filter(|r| r.outcome == crate::sim::report::Outcome::Unfinished)
+                .map(|r| r.id.as_str())
+                .collect();
+            format!(" ({})", ids.join(", "))
+        }
+        crate::sim::report::Requests::Counted(_) => String::new(),
+    };
+    let (requests, they) = if unfinished == 1 {
+        ("request", "it")
+    } else {
+        ("requests", "they")
+    };
+    let why = if outcome.scenario.schedule.is_some() {
+        "the scenario's schedule ended first: this configuration takes steps the schedule does \
+         not name. Open it to choose who goes next, or remove the schedule to compare timed runs"
+            .to_string()
+    } else if let Some(until) = outcome.scenario.until_ms {
+        format!("the run stops at until_ms = {until} ms")
+    } else {
+        format!("{they} wait for something that never happens")
+    };
+    Some(format!(
+        "{unfinished} {requests}{which} did not finish, so no figure counts what {they} would \
+         have done: {why}."
+    ))
+}
+
 fn millis(ms: Option<u64>) -> String {
     ms.map_or("-".to_string(), |ms| ms.to_string())
 }
@@ -182,4 +237,41 @@ pub fn hit_ratio(report: &Report) -> String {
         return "-".to_string();
     }
     format!("{:.1}%", report.cache.hits as f64 * 100.0 / lookups as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lessons::LESSONS;
+
+    #[test]
+    fn a_variant_whose_reads_never_finish_says_so_instead_of_a_silent_zero() {
+        let lesson = LESSONS
+            .iter()
+            .find(|l| l.name == "update-on-write-race")
+            .unwrap();
+        let outcomes: Vec<Outcome> = write_strategies(&lesson.scenario())
+            .into_iter()
+            .map(|(label, scenario)| Batch::new(label, &scenario).unwrap().run())
+            .collect();
+        let labels: Vec<(&str, u64)> = outcomes
+            .iter()
+            .map(|o| (o.label.as_str(), o.report.unfinished()))
+            .collect();
+        let invalidate = outcomes.iter().find(|o| o.label == "invalidate").unwrap();
+        assert_eq!(invalidate.report.unfinished(), 1, "{labels:?}");
+        assert_eq!(invalidate.report.stale_reads, 0);
+        assert_eq!(
+            why_unfinished(invalidate).unwrap(),
+            "1 request (R) did not finish, so no figure counts what it would have done: the \
+             scenario's schedule ended first: this configuration takes steps the schedule does \
+             not name. Open it to choose who goes next, or remove the schedule to compare timed \
+             runs."
+        );
+        assert_eq!(COLUMNS[0].0, "unfinished");
+        assert_eq!(COLUMNS[0].1(&invalidate.report), "1");
+        let update = outcomes.iter().find(|o| o.label == "update").unwrap();
+        assert_eq!(update.report.unfinished(), 0);
+        assert_eq!(why_unfinished(update), None);
+    }
 }

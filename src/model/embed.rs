@@ -1,5 +1,9 @@
-//! The embed dialog's model: what its fields say, the address the iframe
-//! opens and the snippet a writer pastes into a page.
+//! Embedding: the embed dialog's model (what its fields say, the address
+//! the iframe opens and the snippet a writer pastes into a page), and the
+//! messages an embedded playground and its host page exchange
+//! (docs/EMBEDDING.md describes them for writers).
+
+use serde::Serialize;
 
 /// The smallest and largest embed sizes offered (CSS pixels).
 pub const EMBED_SIZES: (u32, u32) = (240, 2000);
@@ -13,6 +17,8 @@ pub struct EmbedOptions {
     pub height: u32,
     /// `None`: exactly the run on screen; else a lesson's start.
     pub lesson: Option<&'static str>,
+    /// What the iframe is called (its `title`, read by screen readers).
+    pub title: String,
     /// Start playing when it opens.
     pub autoplay: bool,
     /// Presenter mode (large type).
@@ -25,6 +31,7 @@ impl Default for EmbedOptions {
             width: 720,
             height: 480,
             lesson: None,
+            title: "a cache scenario".to_string(),
             autoplay: false,
             present: false,
         }
@@ -32,6 +39,28 @@ impl Default for EmbedOptions {
 }
 
 impl EmbedOptions {
+    /// What the dialog starts with: the lesson on screen (`lesson`, by
+    /// name) at its start, or, for a run of a person's own (`custom`),
+    /// exactly the run on screen, called `run`.
+    pub fn opening(lesson: &'static str, custom: bool, run: &str) -> Self {
+        let mut options = EmbedOptions::default();
+        options.choose(if custom { None } else { Some(lesson) }, run);
+        options
+    }
+
+    /// Embeds `lesson` (by name) at its start, or `None`: the run on screen,
+    /// called `run`; the frame's title follows.
+    pub fn choose(&mut self, lesson: Option<&'static str>, run: &str) {
+        self.lesson = lesson;
+        self.title = match lesson.and_then(crate::lessons::course::place) {
+            Some(place) => {
+                let lesson = &crate::lessons::LESSONS[place.index];
+                format!("{} (lesson {})", lesson.heading, place.number())
+            }
+            None => run.to_string(),
+        };
+    }
+
     /// The embedded page's query parameters.
     pub fn params(&self) -> Vec<(&'static str, &'static str)> {
         let mut params = vec![("embed", "1")];
@@ -56,14 +85,102 @@ impl EmbedOptions {
     /// The snippet that embeds `url` (this page with [`Self::params`] and
     /// [`Self::fragment`]).
     pub fn snippet(&self, url: &str) -> String {
-        let title = self.lesson.unwrap_or("a cache scenario");
         format!(
-            "<iframe src=\"{}\" width=\"{}\" height=\"{}\" title=\"cachescope: {title}\" style=\"border: 1px solid #ccc; border-radius: 6px\" loading=\"lazy\"></iframe>",
-            url.replace('&', "&amp;"),
+            "<iframe src=\"{}\" width=\"{}\" height=\"{}\" title=\"cachescope: {}\" style=\"border: 1px solid #ccc; border-radius: 6px\" loading=\"lazy\"></iframe>",
+            attribute(url),
             self.width,
-            self.height
+            self.height,
+            attribute(&self.title)
         )
     }
+}
+
+/// `text` as the value of a double-quoted HTML attribute.
+fn attribute(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+}
+
+/// A command from the page an embed is in (`postMessage`
+/// `{ target: "cachescope", command, part }`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostCommand {
+    /// Say where the embed stands (a `status` and a `size` message).
+    Hello,
+    /// Play (a lesson's play stops at its next part).
+    Play,
+    /// Pause.
+    Pause,
+    /// One operation forward.
+    Step,
+    /// One operation back.
+    Back,
+    /// Back to the start.
+    Reset,
+    /// To the run's end.
+    RunToEnd,
+    /// To where this part of the narration begins (counted from 1, as the
+    /// page shows "part 2 of 5").
+    Part(usize),
+}
+
+impl HostCommand {
+    /// The command named `command`; `part` is the number a `part` command
+    /// goes to. Anything else: why it is not a command.
+    pub fn parse(command: &str, part: Option<f64>) -> Result<Self, String> {
+        Ok(match command {
+            "hello" => HostCommand::Hello,
+            "play" => HostCommand::Play,
+            "pause" => HostCommand::Pause,
+            "step" => HostCommand::Step,
+            "back" => HostCommand::Back,
+            "reset" => HostCommand::Reset,
+            "run-to-end" => HostCommand::RunToEnd,
+            "part" => match part {
+                Some(n) if n.fract() == 0.0 && (1.0..=1e6).contains(&n) => {
+                    HostCommand::Part(n as usize)
+                }
+                _ => {
+                    return Err(
+                        "a part command needs part: a whole number from 1 (the first part)"
+                            .to_string(),
+                    );
+                }
+            },
+            other => {
+                return Err(format!(
+                    "unknown command {other:.40}: the commands are hello, play, pause, step, \
+                     back, reset, run-to-end and part"
+                ));
+            }
+        })
+    }
+}
+
+/// What an embed tells its host page after every change that shows
+/// (`postMessage` `{ source: "cachescope", event: "status", ... }`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EmbedStatus {
+    /// The lesson's name (as in `?lesson=`), or the scenario's for a
+    /// person's own.
+    pub lesson: String,
+    /// Operations taken, of `steps`.
+    pub step: usize,
+    /// Operations in the run.
+    pub steps: usize,
+    /// The simulated time at the cursor.
+    pub time_ms: u64,
+    /// The narration's part on screen (from 1), of `parts` (0: none).
+    pub part: usize,
+    /// Parts of the narration.
+    pub parts: usize,
+    /// What the part on screen says.
+    pub text: String,
+    /// Whether it is playing.
+    pub playing: bool,
+    /// Whether the run is over (nothing left to take or to schedule).
+    pub done: bool,
 }
 
 /// A typed size, kept within [`EMBED_SIZES`]; what is not a number keeps
@@ -95,6 +212,7 @@ mod tests {
         assert_eq!(run.fragment("v1.abc"), Some("v1.abc"));
         let lesson = EmbedOptions {
             lesson: Some("leases"),
+            title: "Leases \"fix\" it".to_string(),
             autoplay: true,
             present: true,
             width: 400,
@@ -113,12 +231,43 @@ mod tests {
         assert_eq!(
             lesson.snippet("http://127.0.0.1:8080/?embed=1&lesson=leases"),
             "<iframe src=\"http://127.0.0.1:8080/?embed=1&amp;lesson=leases\" width=\"400\" \
-             height=\"300\" title=\"cachescope: leases\" style=\"border: 1px solid #ccc; \
+             height=\"300\" title=\"cachescope: Leases &quot;fix&quot; it\" style=\"border: 1px solid #ccc; \
              border-radius: 6px\" loading=\"lazy\"></iframe>"
         );
         assert!(
             run.snippet("x")
                 .contains("title=\"cachescope: a cache scenario\"")
         );
+    }
+
+    #[test]
+    fn the_dialog_opens_on_the_lesson_and_titles_the_frame_after_it() {
+        let lesson = EmbedOptions::opening("read-write-race", false, "unused");
+        assert_eq!(lesson.lesson, Some("read-write-race"));
+        assert_eq!(lesson.title, "The read-write race (lesson 2.3)");
+        assert_eq!(lesson.fragment("v2.abc"), None);
+        let own = EmbedOptions::opening("read-write-race", true, "my race, step 3");
+        assert_eq!(own.lesson, None);
+        assert_eq!(own.title, "my race, step 3");
+        assert_eq!(own.fragment("v2.abc"), Some("v2.abc"));
+    }
+
+    #[test]
+    fn a_host_command_is_read_or_refused_with_why() {
+        assert_eq!(HostCommand::parse("play", None), Ok(HostCommand::Play));
+        assert_eq!(
+            HostCommand::parse("run-to-end", Some(3.0)),
+            Ok(HostCommand::RunToEnd)
+        );
+        assert_eq!(
+            HostCommand::parse("part", Some(2.0)),
+            Ok(HostCommand::Part(2))
+        );
+        for bad in [None, Some(0.0), Some(1.5), Some(-1.0), Some(f64::NAN)] {
+            let refused = HostCommand::parse("part", bad).unwrap_err();
+            assert!(refused.contains("whole number"), "{refused}");
+        }
+        let unknown = HostCommand::parse("explode", None).unwrap_err();
+        assert!(unknown.starts_with("unknown command explode"), "{unknown}");
     }
 }

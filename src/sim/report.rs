@@ -238,6 +238,18 @@ pub struct Report {
 }
 
 impl Report {
+    /// Requests that had not finished when the run ended (nor were
+    /// aborted): what they would have read or written is in no figure.
+    pub fn unfinished(&self) -> u64 {
+        match &self.requests {
+            Requests::Listed(requests) => requests
+                .iter()
+                .filter(|r| r.outcome == Outcome::Unfinished)
+                .count() as u64,
+            Requests::Counted(counts) => counts.unfinished,
+        }
+    }
+
     /// The report of `sim` as it stands (normally after [`Simulation::run`]).
     pub fn of(sim: &Simulation, with_trace: bool) -> Report {
         let now = sim.now_ms();

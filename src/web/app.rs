@@ -26,6 +26,7 @@ use super::hooks::{
     Toggle, on_slider, prefers_reduced_motion, use_action, use_every_frame, use_keyboard,
     use_pause_when_hidden,
 };
+use super::host::use_host_page;
 use crate::model::playback::{FASTEST, SLOWEST};
 use crate::model::playground::{Action, Exploring, Playground, Purpose};
 use crate::model::timeline::{Axis, Selection};
@@ -80,6 +81,7 @@ pub fn app() -> Html {
         Action::WorkSlice
     });
     let reduced_motion = *use_memo((), |_| prefers_reduced_motion());
+    let framed = *use_memo((), |_| super::host::framed());
     let selected = use_state(|| linked.selected.as_deref().and_then(Selection::from_link));
     // A new run (lesson, reset, fork, loaded scenario) forgets the clicked
     // anomaly: its indices were the old run's. (Not the first run: a link
@@ -109,6 +111,12 @@ pub fn app() -> Html {
     let onseek = on_slider(state.dispatcher(), Action::Seek);
     let onspeed = on_slider(state.dispatcher(), Action::SetSpeed);
     let explanation = (*selected).and_then(|selection| state.explain(selection));
+    use_host_page(
+        opening.embed && framed,
+        state.dispatcher(),
+        state.embed_status(),
+        explanation.as_ref().map(|e| e.sentence.clone()),
+    );
     // Actions that put another run on the timeline bring it into view.
     let onaction_revealing = {
         let state = state.dispatcher();
@@ -144,6 +152,20 @@ pub fn app() -> Html {
         let version = state.charts_version();
         let state = state.clone();
         use_memo(version, move |_| state.charts(version))
+    };
+    // While comparing, each metric's charts share one y axis: worked out
+    // once per comparison, not every frame.
+    let shared_peaks = {
+        let comparison = state.comparison.clone();
+        let key: Vec<usize> = comparison.iter().map(|o| Rc::as_ptr(o) as usize).collect();
+        use_memo(key, move |_| {
+            crate::model::charts::Metric::ALL.map(|metric| {
+                (
+                    metric,
+                    crate::model::compare::shared_peak(metric, &comparison),
+                )
+            })
+        })
     };
     // Memoised, so the panels they go to do not re-render every frame.
     let ontune = use_action(state.dispatcher(), |scenario| {
@@ -214,6 +236,14 @@ pub fn app() -> Html {
             flag.set(true);
         })
     };
+    let run_title = if state.custom {
+        format!(
+            "{}, step {taken} of {total}",
+            state.recording.scenario().name
+        )
+    } else {
+        format!("{}, step {taken} of {total}", state.lesson.heading)
+    };
     let overlays = html! {
         <>
             if *help {
@@ -221,6 +251,8 @@ pub fn app() -> Html {
             }
             if *embedding {
                 <EmbedDialog fragment={fragment.clone()} lesson={state.lesson.name}
+                    custom={state.custom || state.challenge.is_some()}
+                    run_title={run_title.clone()}
                     onclose={{ let embedding = embedding.setter(); Callback::from(move |()| embedding.set(false)) }} />
             }
         </>
@@ -235,18 +267,22 @@ pub fn app() -> Html {
         <>
             if state.aggregated.is_none() {
             <div class="transport" role="toolbar" aria-label="Run controls">
-                <button data-testid="reset" onclick={dispatch(Action::Reset)}>{ "Reset" }</button>
+                // In an embed (one row) the words are for screen readers
+                // and the symbols are shown (static/style.css).
+                <button data-testid="reset" onclick={dispatch(Action::Reset)}>
+                    <span class="symbol" aria-hidden="true">{ "⟲" }</span><span class="word">{ "Reset" }</span></button>
                 <button data-testid="step-back" onclick={dispatch(Action::StepBack)} disabled={taken == 0}
-                    aria-label="Step back">{ "◀ Back" }</button>
+                    aria-label="Step back">{ "◀" }<span class="word">{ " Back" }</span></button>
                 <button data-testid="play" class="primary" onclick={dispatch(Action::TogglePlay)}
                     aria-pressed={playing.to_string()} disabled={total == 0}>
-                    { if playing { "❚❚ Pause" } else { "▶ Play" } }
+                    { if playing { "❚❚" } else { "▶" } }<span class="word">{ if playing { " Pause" } else { " Play" } }</span>
                 </button>
                 <button data-testid="step" onclick={dispatch(Action::Step)} disabled={finished}>{ "Step ▶" }</button>
-                <button data-testid="run" onclick={dispatch(Action::RunToEnd)} disabled={finished}>{ "Run to end" }</button>
+                <button data-testid="run" onclick={dispatch(Action::RunToEnd)} disabled={finished}>
+                    <span class="symbol" aria-hidden="true">{ "⇥" }</span><span class="word">{ "Run to end" }</span></button>
                 <label class="speed">
                     <span>{ "Speed " }</span>
-                    <input type="range" data-testid="speed" min={SLOWEST.to_string()} max={FASTEST.to_string()} step="1"
+                    <input type="range" data-testid="speed" aria-label="Speed" min={SLOWEST.to_string()} max={FASTEST.to_string()} step="1"
                         value={state.playback.speed.to_string()} oninput={onspeed}
                         aria-valuetext={format!("{} real time", state.playback.label())} />
                     <output data-testid="speed-label">{ state.playback.label() }</output>
@@ -294,7 +330,7 @@ pub fn app() -> Html {
     };
     let timeline = html! {
                     <TimelineView whole={state.whole.clone()} entries={trace.len()} now_ms={sim.now_ms()}
-                        axis={*axis} onaxis={onaxis.clone()}
+                        axis={*axis} onaxis={onaxis.clone()} compact={opening.embed}
                         highlight={explanation.as_ref().map(|e| e.steps.clone()).unwrap_or_default()} {onselect}
                         fault_starts={base.faults.iter().map(|f| f.starts_ms().unwrap_or(0)).collect::<Vec<_>>()}
                         onmovefault={{
@@ -331,18 +367,29 @@ pub fn app() -> Html {
         opening.embed.then_some("embed")
     );
     if opening.embed {
-        // Transport and timeline only, for an iframe of any size.
+        // For an iframe of any size: a one-line title, the transport with
+        // the narration's line, the timeline and what a click explains.
+        let heading = if state.custom {
+            title.clone()
+        } else {
+            format!("{}: {}", state.lesson.heading, state.lesson.title)
+        };
         return html! {
             <main {class}>
                 <div class="embed-head">
-                    <h1 class="embed-title" data-testid="lesson-title">{ &title }</h1>
+                    <h1 class="embed-title" data-testid="lesson-title" title={heading.clone()}>{ heading }</h1>
                     <a data-testid="open-full" href={share::address(&[], Some(&fragment))} target="_blank" rel="noopener">
-                        { "Open in full playground ↗" }
+                        { "Open in full ↗" }
                     </a>
                 </div>
                 { transport }
                 { status }
                 { aggregated_view.unwrap_or(timeline) }
+                if let Some(explanation) = &explanation {
+                    <p class="explanation" data-testid="explanation" aria-live="polite">{ &explanation.sentence }</p>
+                } else if state.aggregated.is_none() {
+                    <p class="explanation hint">{ "Click an operation or an anomaly to explain it." }</p>
+                }
                 { overlays }
             </main>
         };
@@ -411,7 +458,8 @@ pub fn app() -> Html {
                 <h3 id="charts-title">{ "Metrics" }</h3>
                 <div class="chart-grid">
                     { for charts.charts.iter().map(|chart| html! {
-                        <ChartView chart={chart.clone()} end_ms={charts.end_ms} cursor_ms={Some(charts.cursor_ms)} version={charts.version} />
+                        <ChartView chart={chart.clone()} end_ms={charts.end_ms} cursor_ms={Some(charts.cursor_ms)} version={charts.version}
+                            y_at_least={shared_peaks.iter().find(|(m, _)| *m == chart.metric).and_then(|(_, peak)| *peak)} />
                     }) }
                 </div>
             </section>

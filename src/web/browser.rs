@@ -74,8 +74,9 @@ impl Opening {
     }
 
     /// The page it opens: the link's state, or the first lesson with a
-    /// message saying why the link could not be opened.
-    /// An embed shows no narration, so its Play never pauses at a part.
+    /// message saying why the link could not be opened. With `autoplay`
+    /// it plays through (a lesson's parts are still a click away); else
+    /// Play stops at each part.
     pub fn playground(&self) -> Playground {
         let opened = match &self.link {
             Ok(None) => Ok(Playground::new(&LESSONS[0])),
@@ -89,7 +90,7 @@ impl Opening {
             ));
             page
         });
-        page.pause_at_parts = !self.embed;
+        page.pause_at_parts = !self.autoplay;
         page
     }
 }

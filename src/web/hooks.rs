@@ -185,14 +185,14 @@ pub fn use_pause_when_hidden(dispatcher: UseReducerDispatcher<Playground>) {
     });
 }
 
-fn document_target() -> Option<web_sys::EventTarget> {
+pub(super) fn document_target() -> Option<web_sys::EventTarget> {
     web_sys::window()
         .and_then(|w| w.document())
         .map(web_sys::EventTarget::from)
 }
 
 /// A listener registered on `target` until this is dropped.
-struct Listening<E: ?Sized> {
+pub(super) struct Listening<E: ?Sized> {
     target: Option<web_sys::EventTarget>,
     event: &'static str,
     listener: wasm_bindgen::closure::Closure<E>,
@@ -210,7 +210,7 @@ impl<E: ?Sized> Drop for Listening<E> {
     }
 }
 
-fn listen<E: ?Sized>(
+pub(super) fn listen<E: ?Sized>(
     target: Option<web_sys::EventTarget>,
     event: &'static str,
     listener: wasm_bindgen::closure::Closure<E>,

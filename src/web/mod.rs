@@ -7,12 +7,14 @@
 //! - [`components`]: one component a file.
 //! - [`hooks`]: the frame clock, the keyboard, visibility, callbacks.
 //! - [`browser`]: the address bar, downloads, the timeline as SVG and PNG.
+//! - [`host`]: an embed's messages with the page it is in.
 //! - [`state`]: Yew's reducer over the playground, with the page's clock.
 
 pub mod app;
 pub mod browser;
 pub mod components;
 pub mod hooks;
+pub mod host;
 pub mod state;
 
 pub use app::App;
@@ -25,7 +27,7 @@ pub fn start() {
 
 /// A panic is a bug; make it visible in the page (not only in the console)
 /// so a person can report it rather than stare at a frozen page. The
-/// banner's "Copy details" button is handled by static/error-banner.js:
+/// banner's "Copy details" button is handled by index.html's boot script:
 /// after a panic this module has stopped and runs no handler.
 fn install_panic_banner() {
     // Through Yew: its renderer replaces any hook set with std's own

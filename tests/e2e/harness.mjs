@@ -25,10 +25,19 @@ const contentTypes = {
   '.png': 'image/png',
 };
 
-/** Serves dist/ on 127.0.0.1 at a free port. Resolves to { url, close }. */
-export async function serveDist() {
+/**
+ * Serves dist/ on 127.0.0.1 at a free port, at `prefix` (a sub-folder such
+ * as '/cachescope/', as a documentation site would host it; outside it,
+ * 404). Resolves to { url, close }; `url` is the folder's address.
+ */
+export async function serveDist(prefix = '/') {
   const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const whole = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (!whole.startsWith(prefix)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    const path = `/${whole.slice(prefix.length)}`;
     const file = normalize(join(distDir, path === '/' ? 'index.html' : path));
     if (!file.startsWith(distDir)) {
       res.writeHead(403).end();
@@ -45,7 +54,7 @@ export async function serveDist() {
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   const { port } = server.address();
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `http://127.0.0.1:${port}${prefix}`,
     close: () => new Promise((ok) => server.close(ok)),
   };
 }

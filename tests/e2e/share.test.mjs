@@ -194,13 +194,12 @@ test('exports run with the command line; imports come back; a file that is not a
   await page.close();
 });
 
-/** Serves docs/ (the sample host page) on another port: another origin. */
+/** A host page with the lesson in a frame, on another port: another origin. */
 async function serveHost(playgroundUrl) {
+  const html = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>host</title></head><body>
+    <iframe id="lesson" src="${playgroundUrl}?embed=1&amp;lesson=read-write-race" width="720" height="480"
+      title="cachescope: The read-write race"></iframe></body></html>`;
   const server = createServer((req, res) => {
-    const html = readFileSync(join(repoRoot, 'docs', 'embed-example.html'), 'utf8').replaceAll(
-      'http://127.0.0.1:8080/',
-      playgroundUrl,
-    );
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
@@ -262,14 +261,17 @@ test('the embed dialog writes the snippet and previews exactly it', async () => 
   await page.getByTestId('embed').click();
   const dialog = page.getByTestId('embed-dialog');
   await dialog.waitFor();
-  await page.getByTestId('embed-lesson').selectOption({ label: 'Lesson: leases' });
+  // It starts on the lesson on screen, and names the frame after it.
+  assert.equal(await page.getByTestId('embed-lesson').inputValue(), 'cache-aside-basics');
+  assert.match(await page.getByTestId('embed-snippet').inputValue(), /lesson=cache-aside-basics" .* title="cachescope: Cache-aside basics \(lesson 1\.1\)"/);
+  await page.getByTestId('embed-lesson').selectOption('leases');
   await page.getByTestId('embed-width').fill('400');
   await page.getByTestId('embed-width').press('Tab');
   await page.getByTestId('embed-height').fill('5'); // below the minimum: clamped
   await page.getByTestId('embed-height').press('Tab');
   await page.getByTestId('embed-autoplay').check();
   const snippet = await page.getByTestId('embed-snippet').inputValue();
-  assert.match(snippet, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/\?embed=1&amp;lesson=leases&amp;autoplay=1" width="400" height="240" title="cachescope: leases"/);
+  assert.match(snippet, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/\?embed=1&amp;lesson=leases&amp;autoplay=1" width="400" height="240" title="cachescope: Leases \(lesson \d\.\d\)"/);
   const src = snippet.match(/src="([^"]+)"/)[1].replaceAll('&amp;', '&');
   const preview = page.getByTestId('embed-preview');
   assert.equal(await preview.getAttribute('src'), src);
@@ -277,9 +279,9 @@ test('the embed dialog writes the snippet and previews exactly it', async () => 
   const frame = page.frameLocator('[data-testid=embed-preview]');
   await frame.getByTestId('play').filter({ hasText: 'Pause' }).waitFor(); // autoplay
   assert.match(await frame.getByTestId('lesson-title').textContent(), /lease/i);
-  // "This run" embeds the state on screen.
+  // "This run" embeds the state on screen, titled with where it stands.
   await page.getByTestId('embed-lesson').selectOption({ index: 0 });
-  assert.match(await page.getByTestId('embed-snippet').inputValue(), /\?embed=1&amp;autoplay=1#v2\./);
+  assert.match(await page.getByTestId('embed-snippet').inputValue(), /\?embed=1&amp;autoplay=1#v2\.[^"]*" .* title="cachescope: Cache-aside basics, step 0 of \d+"/);
   await page.keyboard.press('Escape');
   assert.equal(await dialog.count(), 0);
   assert.deepEqual(errors, []);

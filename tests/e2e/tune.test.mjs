@@ -205,6 +205,69 @@ test('comparing write strategies gives the command line figures of each, and any
   assert.deepEqual(errors, []);
 });
 
+test('comparisons are honest: unfinished requests are counted and explained, charts share one y axis, the overlay takes a log time axis', async () => {
+  const { page, errors } = await openPlayground(context.browser, context.server.url);
+  // update-on-write-race's schedule ends before invalidate's read does.
+  await page.getByTestId('lesson').selectOption('update-on-write-race');
+  await page.getByTestId('compare-writes').click();
+  await page.locator('[data-testid=work]').waitFor({ state: 'detached' });
+  const row = page.locator('[data-testid=compare-table] tbody tr[data-label="invalidate"]');
+  assert.equal(await row.locator('td[data-column="unfinished"]').textContent(), '1');
+  assert.equal(await row.locator('td[data-column="stale reads"]').textContent(), '0');
+  const index = await row.evaluate((tr) => [...tr.parentNode.children].indexOf(tr));
+  assert.match(
+    await page.getByTestId(`compare-why-${index}`).textContent(),
+    /^1 request \(R\) did not finish, so no figure counts what it would have done: the scenario's schedule ended first/,
+  );
+  const update = page.locator('[data-testid=compare-table] tbody tr[data-label="update"]');
+  assert.equal(await update.locator('td[data-column="unfinished"]').textContent(), '0');
+  assert.equal(await update.locator('small.unfinished').count(), 0);
+  // Opened, the variant does not claim to be done: R is still to go.
+  await page.getByTestId(`compare-open-${index}`).click();
+  await page.getByTestId('run').click();
+  await page.getByTestId('clock').filter({ hasText: 'your move' }).waitFor();
+  assert.doesNotMatch(await page.getByTestId('clock').textContent(), /done/);
+
+  // Stampede protections: 12 reads in flight against a lease's 1, on one scale.
+  await page.getByTestId('lesson').selectOption('stampede');
+  await page.getByTestId('compare-stampede').click();
+  await page.locator('[data-testid=work]').waitFor({ state: 'detached' });
+  const lease = await page.locator('[data-testid=compare-table] tbody tr').evaluateAll((rows) =>
+    rows.findIndex((r) => r.dataset.label === 'lease'));
+  await page.getByTestId(`compare-open-${lease}`).click();
+  await page.getByTestId('run').click();
+  await page.getByTestId('clock').filter({ hasText: 'done' }).waitFor();
+  const inFlight = page.getByTestId('chart-db-concurrency').locator('canvas');
+  assert.equal(await inFlight.getAttribute('data-max'), '1');
+  const ticks = (await inFlight.getAttribute('data-y-ticks')).split(' ').map(Number);
+  assert.ok(ticks.at(-1) >= 12, `the y axis reaches the stampede's 12: ${ticks}`);
+  for (const chart of await page.locator('[data-testid=charts] canvas').all()) {
+    const values = (await chart.getAttribute('data-y-ticks')).split(' ').map(Number);
+    const hitRatio = (await chart.evaluate((c) => c.closest('figure').dataset.testid)) === 'chart-hit-ratio';
+    if (!hitRatio) assert.ok(values.every(Number.isInteger), `whole ticks for counts: ${values}`);
+  }
+  // Runs of very different lengths: the overlay's time axis is logarithmic
+  // unless a person says otherwise.
+  const overlay = page.getByTestId('overlay-stale-reads').locator('canvas');
+  const ends = await page.locator('[data-testid=compare-log-time]').evaluate((box) => box.parentNode.textContent);
+  const [shortest, longest] = ends.match(/last (\d+) to (\d+) ms/).slice(1).map(Number);
+  assert.equal(await overlay.getAttribute('data-log-time'), String(longest >= shortest * 10));
+  await page.getByTestId('compare-log-time').click();
+  assert.equal(await overlay.getAttribute('data-log-time'), String(!(longest >= shortest * 10)));
+  assert.deepEqual(errors, []);
+  await page.close();
+
+  // The charts follow the dark theme (not white panels on a dark page).
+  const dark = await context.browser.newPage({ colorScheme: 'dark' });
+  await dark.goto(`${context.server.url}?lesson=stampede`);
+  await dark.getByTestId('run').click();
+  await dark.getByTestId('clock').filter({ hasText: 'done' }).waitFor();
+  const corner = await dark.getByTestId('chart-db-reads').locator('canvas').evaluate((c) =>
+    [...c.getContext('2d').getImageData(2, 2, 1, 1).data].slice(0, 3));
+  assert.ok(corner.every((channel) => channel < 80), `a dark chart background: rgb(${corner})`);
+  await dark.close();
+});
+
 test('a 100,000-request workload shows progress, can be cancelled, then shows the aggregated result', async () => {
   const { page, errors } = await openPlayground(context.browser, context.server.url);
   const file = `${repoRoot}/benches/page-100k-requests.json`;

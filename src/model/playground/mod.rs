@@ -31,6 +31,7 @@ use crate::model::narration;
 use crate::model::playback::Playback;
 
 use crate::model::compare::{self, Batch, Outcome};
+use crate::model::embed::HostCommand;
 use crate::model::timeline::{self, Timeline};
 use crate::sim::Scenario;
 use crate::sim::explore::Anomaly;
@@ -172,6 +173,8 @@ pub enum Action {
     /// lesson (or the previous one), else one step; at the start of a
     /// lesson, to the previous lesson of the course.
     Retreat,
+    /// A command from the page an embed is in.
+    Host(HostCommand),
     /// Say this (something the page could not do); the state stays.
     Notice(String),
 }
@@ -689,6 +692,36 @@ impl Playground {
                         next.recording.step_forward();
                     }
                 }
+            }
+            Action::Host(command) => {
+                let action = match command {
+                    HostCommand::Hello => return Rc::new(next),
+                    HostCommand::Play if next.playback.playing => return Rc::new(next),
+                    HostCommand::Play => Action::TogglePlay,
+                    HostCommand::Pause => Action::Pause,
+                    HostCommand::Step => Action::Step,
+                    HostCommand::Back => Action::StepBack,
+                    HostCommand::Reset => Action::Reset,
+                    HostCommand::RunToEnd => Action::RunToEnd,
+                    HostCommand::Part(n) => match next.beats_at.get(n - 1) {
+                        Some(Some(step)) => Action::Seek(*step),
+                        Some(None) => {
+                            next.message = Some(format!(
+                                "This run does not reach part {n} of the lesson; press Reset to \
+                                 replay the lesson's own schedule."
+                            ));
+                            return Rc::new(next);
+                        }
+                        None => {
+                            next.message = Some(format!(
+                                "There is no part {n}: this run's narration has {} parts.",
+                                next.beats_at.len()
+                            ));
+                            return Rc::new(next);
+                        }
+                    },
+                };
+                return Rc::new(next).apply(action, clock);
             }
             Action::Retreat => {
                 let at_start = next.steps_taken() == 0;

@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use super::Playground;
 use crate::lessons::Beat;
+use crate::model::embed::EmbedStatus;
 use crate::model::explain::{self, Explanation};
 use crate::model::timeline::{Axis, Selection};
 use crate::model::view::{self, Inspector};
@@ -61,6 +62,28 @@ impl Playground {
             &[]
         } else {
             self.lesson.narration
+        }
+    }
+
+    /// Where the run stands, for the page an embed is in.
+    pub fn embed_status(&self) -> EmbedStatus {
+        let beats = self.narration();
+        EmbedStatus {
+            lesson: if self.custom {
+                self.recording.scenario().name.clone()
+            } else {
+                self.lesson.name.to_string()
+            },
+            step: self.steps_taken(),
+            steps: self.total_steps(),
+            time_ms: self.recording.current().now_ms(),
+            part: if beats.is_empty() { 0 } else { self.beat() + 1 },
+            parts: beats.len(),
+            text: beats
+                .get(self.beat())
+                .map_or_else(String::new, |beat| beat.text.to_string()),
+            playing: self.playback.playing,
+            done: self.done(),
         }
     }
 

@@ -1,25 +1,27 @@
-//! Charts drawn with plotters on canvases: one per metric of the run on
-//! screen (following the cursor: data up to it, a line at it), and one
-//! overlay of several runs for the comparison. Hovering (or touching) a
-//! chart shows the values of the bucket under the pointer.
+//! Charts drawn on canvases: one per metric of the run on screen
+//! (following the cursor: data up to it, a line at it), and one overlay of
+//! several runs for the comparison. Hovering (or touching) a chart shows
+//! the values of the bucket under the pointer. Drawn with the canvas's own
+//! 2D calls in the page's theme colours, on round ticks (whole numbers for
+//! counts).
 
 use std::rc::Rc;
 
-use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
+use wasm_bindgen::JsCast;
+use web_sys::CanvasRenderingContext2d;
 use yew::prelude::*;
 
-use crate::model::charts::Chart;
+use crate::model::charts::{Chart, Metric, round_ticks};
 use crate::sim::scenario::Millis;
 
 /// Line colours (a colour-blind-safe set), in legend order.
-const PALETTE: [RGBColor; 6] = [
-    RGBColor(0, 114, 178),
-    RGBColor(213, 94, 0),
-    RGBColor(0, 158, 115),
-    RGBColor(204, 121, 167),
-    RGBColor(86, 180, 233),
-    RGBColor(230, 159, 0),
+const PALETTE: [&str; 6] = [
+    "rgb(0, 114, 178)",
+    "rgb(213, 94, 0)",
+    "rgb(0, 158, 115)",
+    "rgb(204, 121, 167)",
+    "rgb(86, 180, 233)",
+    "rgb(230, 159, 0)",
 ];
 
 const WIDTH: u32 = 420;
@@ -39,6 +41,14 @@ pub struct ChartProps {
     /// Draw again only when this changes (the chart's data may change
     /// every step while playing; drawing once a bucket is enough then).
     pub version: u64,
+    /// The y axis reaches at least this (the highest of the runs being
+    /// compared, so the charts of each read on one scale).
+    #[prop_or_default]
+    pub y_at_least: Option<f64>,
+    /// A logarithmic time axis (runs of very different lengths on one
+    /// chart).
+    #[prop_or_default]
+    pub log_time: bool,
 }
 
 /// Where the x axis ends: the run's end plus one bucket, so the last
@@ -48,137 +58,220 @@ fn x_end(chart: &Chart, end_ms: Millis) -> f64 {
 }
 
 /// Room around the plot for the axis labels.
-const LEFT: u32 = 48;
-const RIGHT: u32 = 8;
-const TOP: u32 = 8;
-const BOTTOM: u32 = 22;
+const LEFT: f64 = 48.0;
+const RIGHT: f64 = 8.0;
+const TOP: f64 = 8.0;
+const BOTTOM: f64 = 22.0;
+const PLOT_WIDTH: f64 = WIDTH as f64 - LEFT - RIGHT;
+const PLOT_HEIGHT: f64 = HEIGHT as f64 - TOP - BOTTOM;
 
-/// Draws `chart` on `canvas`: plotters draws the grid, bars, lines and
-/// cursor; the labels are written with the canvas's own `fillText`.
-/// (plotters' browser text measures each label by adding an element to
-/// the page and reading its size, which forces a layout of the whole page
-/// per label: with a 10,000-operation timeline on the page that cost more
-/// than a frame.)
-fn draw(
-    canvas: web_sys::HtmlCanvasElement,
-    chart: &Chart,
+/// The time axis: milliseconds to a fraction of the plot's width, and back.
+#[derive(Clone, Copy)]
+struct TimeAxis {
+    end: f64,
+    log: bool,
+}
+
+impl TimeAxis {
+    fn fraction(self, ms: f64) -> f64 {
+        if self.log {
+            (1.0 + ms.max(0.0)).ln() / (1.0 + self.end).ln()
+        } else {
+            ms / self.end
+        }
+    }
+
+    fn ms(self, fraction: f64) -> f64 {
+        if self.log {
+            (fraction * (1.0 + self.end).ln()).exp() - 1.0
+        } else {
+            fraction * self.end
+        }
+    }
+
+    /// Its ticks: round values, or powers of ten on a log axis.
+    fn ticks(self) -> Vec<f64> {
+        if self.log {
+            std::iter::once(0.0)
+                .chain((0..).map(|p| 10f64.powi(p)).take_while(|t| *t <= self.end))
+                .collect()
+        } else {
+            round_ticks(0.0, self.end, 6, 1.0)
+        }
+    }
+}
+
+/// The y axis's top and its ticks: whole numbers for counts, up to 100%
+/// for the hit ratio.
+fn y_axis(chart: &Chart, at_least: Option<f64>) -> (f64, Vec<f64>) {
+    if chart.metric == Metric::HitRatio {
+        return (1.0, round_ticks(0.0, 1.0, 5, 0.0));
+    }
+    let top = chart.max().max(at_least.unwrap_or(0.0)).max(1.0);
+    let ticks = round_ticks(0.0, top, 5, 1.0);
+    let step = ticks.get(1).copied().unwrap_or(1.0);
+    let end = (top / step).ceil() * step;
+    (end, round_ticks(0.0, end, 6, 1.0))
+}
+
+/// The page's colour for `name` (a custom property of the stylesheet),
+/// so the charts follow the light or dark theme.
+fn theme(canvas: &web_sys::Element, name: &str, fallback: &str) -> String {
+    web_sys::window()
+        .and_then(|w| w.get_computed_style(canvas).ok().flatten())
+        .and_then(|style| style.get_property_value(name).ok())
+        .map(|value| value.trim().to_string())
+        .filter(|value| !value.is_empty())
+        .unwrap_or_else(|| fallback.to_string())
+}
+
+fn line(context: &CanvasRenderingContext2d, points: &[(f64, f64)]) {
+    context.begin_path();
+    for (i, &(x, y)) in points.iter().enumerate() {
+        if i == 0 {
+            context.move_to(x, y);
+        } else {
+            context.line_to(x, y);
+        }
+    }
+    context.stroke();
+}
+
+/// What a chart's canvas shows (its props without the test ids).
+struct Drawing {
+    chart: Rc<Chart>,
     end_ms: Millis,
     cursor_ms: Option<Millis>,
-) -> Option<()> {
-    use wasm_bindgen::JsCast;
-    let context: web_sys::CanvasRenderingContext2d =
-        canvas.get_context("2d").ok()??.dyn_into().ok()?;
-    let backend = CanvasBackend::with_canvas_object(canvas)?;
-    let root = backend.into_drawing_area();
-    root.fill(&WHITE).ok()?;
-    let x_end = x_end(chart, end_ms);
-    let y_end = match chart.metric {
-        crate::model::charts::Metric::HitRatio => 1.0,
-        _ => (chart.max() * 1.1).max(1.0),
+    y_at_least: Option<f64>,
+    log_time: bool,
+}
+
+/// Draws `chart` on `canvas`: grid, bars or lines, the cursor, labels and
+/// legend.
+fn draw(canvas: web_sys::HtmlCanvasElement, props: &Drawing) -> Option<()> {
+    let chart = &*props.chart;
+    let context: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
+    let (background, text, grid, ink) = (
+        theme(&canvas, "--panel", "#fff"),
+        theme(&canvas, "--muted", "#444"),
+        theme(&canvas, "--border", "#ddd"),
+        theme(&canvas, "--fg", "#000"),
+    );
+    let time = TimeAxis {
+        end: x_end(chart, props.end_ms),
+        log: props.log_time,
     };
-    let area = root.margin(TOP, BOTTOM, LEFT, RIGHT);
-    let mut plot = ChartBuilder::on(&area)
-        .build_cartesian_2d(0f64..x_end, 0f64..y_end)
-        .ok()?;
-    let grid = RGBColor(225, 225, 225);
-    const X_TICKS: u32 = 5;
-    const Y_TICKS: u32 = 4;
-    for i in 0..=Y_TICKS {
-        let y = y_end * f64::from(i) / f64::from(Y_TICKS);
-        plot.draw_series(LineSeries::new([(0.0, y), (x_end, y)], grid))
-            .ok()?;
+    let (y_end, y_ticks) = y_axis(chart, props.y_at_least);
+    let px = |ms: f64| LEFT + PLOT_WIDTH * time.fraction(ms);
+    let py = |y: f64| TOP + PLOT_HEIGHT * (1.0 - y / y_end);
+    context.set_global_alpha(1.0);
+    context.set_fill_style_str(&background);
+    context.fill_rect(0.0, 0.0, f64::from(WIDTH), f64::from(HEIGHT));
+
+    context.set_line_width(1.0);
+    context.set_stroke_style_str(&grid);
+    let x_ticks = time.ticks();
+    for &y in &y_ticks {
+        line(&context, &[(LEFT, py(y)), (LEFT + PLOT_WIDTH, py(y))]);
     }
-    for i in 0..=X_TICKS {
-        let x = x_end * f64::from(i) / f64::from(X_TICKS);
-        plot.draw_series(LineSeries::new([(x, 0.0), (x, y_end)], grid))
-            .ok()?;
+    for &x in &x_ticks {
+        line(&context, &[(px(x), TOP), (px(x), TOP + PLOT_HEIGHT)]);
     }
+
     let width = chart.width_ms as f64;
-    for (index, line) in chart.lines.iter().enumerate() {
+    for (index, series) in chart.lines.iter().enumerate() {
         let colour = PALETTE[index % PALETTE.len()];
-        let points = line.points.iter().map(|&(x, y)| (x as f64, y));
+        context.set_fill_style_str(colour);
+        context.set_stroke_style_str(colour);
         if chart.metric.bars() && chart.lines.len() == 1 {
-            plot.draw_series(points.map(|(x, y)| {
-                Rectangle::new([(x, 0.0), (x + width, y)], colour.mix(0.8).filled())
-            }))
-            .ok()?;
+            context.set_global_alpha(0.8);
+            for &(x, y) in &series.points {
+                let (left, right) = (px(x as f64), px(x as f64 + width));
+                context.fill_rect(left, py(y), (right - left).max(1.0), py(0.0) - py(y));
+            }
+            context.set_global_alpha(1.0);
             continue;
         }
         // Each value sits in the middle of its bucket; buckets with no
         // value (no lookups, no reads answered) break the line rather
         // than being bridged by a made-up slope.
         let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
-        for point in points.map(|(x, y)| (x + width / 2.0, y)) {
+        let mut last: Option<f64> = None;
+        for &(x, y) in &series.points {
+            let x = x as f64 + width / 2.0;
+            let point = (px(x), py(y));
             match runs.last_mut() {
-                Some(run) if run.last().is_some_and(|p| point.0 - p.0 <= width * 1.5) => {
-                    run.push(point)
-                }
+                Some(run) if last.is_some_and(|l| x - l <= width * 1.5) => run.push(point),
                 _ => runs.push(vec![point]),
             }
+            last = Some(x);
         }
+        context.set_line_width(2.0);
         for run in runs {
-            if let [only] = run.as_slice() {
-                plot.draw_series([Circle::new(*only, 2, colour.filled())])
-                    .ok()?;
+            if let [(x, y)] = run.as_slice() {
+                context.begin_path();
+                let _ = context.arc(*x, *y, 2.0, 0.0, std::f64::consts::TAU);
+                context.fill();
             } else {
-                plot.draw_series(LineSeries::new(run, colour.stroke_width(2)))
-                    .ok()?;
+                line(&context, &run);
             }
         }
     }
-    if let Some(cursor) = cursor_ms {
-        let x = cursor as f64;
-        plot.draw_series(LineSeries::new(
-            [(x, 0.0), (x, y_end)],
-            BLACK.stroke_width(1),
-        ))
-        .ok()?;
+    if let Some(cursor) = props.cursor_ms {
+        context.set_line_width(1.0);
+        context.set_stroke_style_str(&ink);
+        let x = px(cursor as f64);
+        line(&context, &[(x, TOP), (x, TOP + PLOT_HEIGHT)]);
     }
-    root.present().ok()?;
 
     // Labels and legend.
-    let (plot_w, plot_h) = (
-        f64::from(WIDTH - LEFT - RIGHT),
-        f64::from(HEIGHT - TOP - BOTTOM),
-    );
     context.set_font("11px sans-serif");
-    context.set_fill_style_str("#444");
+    context.set_fill_style_str(&text);
     context.set_text_baseline("middle");
     context.set_text_align("right");
-    for i in 0..=Y_TICKS {
-        let y = y_end * f64::from(i) / f64::from(Y_TICKS);
-        let label = if y_end > 5.0 {
-            format!("{y:.0}")
+    for &y in &y_ticks {
+        let label = if chart.metric == Metric::HitRatio {
+            format!("{:.0}%", y * 100.0)
         } else {
-            format!("{y:.2}")
+            format!("{y:.0}")
         };
-        let py = f64::from(TOP) + plot_h * (1.0 - f64::from(i) / f64::from(Y_TICKS));
-        context.fill_text(&label, f64::from(LEFT) - 4.0, py).ok()?;
+        context.fill_text(&label, LEFT - 4.0, py(y)).ok()?;
     }
     context.set_text_baseline("top");
-    for i in 0..=X_TICKS {
-        let x = x_end * f64::from(i) / f64::from(X_TICKS);
-        let px = f64::from(LEFT) + plot_w * f64::from(i) / f64::from(X_TICKS);
-        context.set_text_align(match i {
-            0 => "left",
-            X_TICKS => "right",
-            _ => "center",
+    for &x in &x_ticks {
+        let at = time.fraction(x);
+        context.set_text_align(if at < 0.05 {
+            "left"
+        } else if at > 0.95 {
+            "right"
+        } else {
+            "center"
         });
+        let label = if x >= 10_000.0 && x % 1000.0 == 0.0 {
+            format!("{} s", x / 1000.0)
+        } else {
+            format!("{x:.0} ms")
+        };
         context
-            .fill_text(&format!("{x:.0} ms"), px, f64::from(HEIGHT - BOTTOM) + 5.0)
+            .fill_text(&label, px(x), TOP + PLOT_HEIGHT + 5.0)
+            .ok()?;
+    }
+    if props.log_time {
+        context.set_text_align("right");
+        context
+            .fill_text("log scale", LEFT + PLOT_WIDTH, TOP + PLOT_HEIGHT - 12.0)
             .ok()?;
     }
     if chart.lines.len() > 1 {
         context.set_text_align("left");
         context.set_text_baseline("middle");
-        for (index, line) in chart.lines.iter().enumerate() {
-            let RGBColor(r, g, b) = PALETTE[index % PALETTE.len()];
-            let y = f64::from(TOP) + 8.0 + 13.0 * index as f64;
-            let x = f64::from(LEFT) + 6.0;
-            context.set_fill_style_str(&format!("rgb({r},{g},{b})"));
+        for (index, series) in chart.lines.iter().enumerate() {
+            let y = TOP + 8.0 + 13.0 * index as f64;
+            let x = LEFT + 6.0;
+            context.set_fill_style_str(PALETTE[index % PALETTE.len()]);
             context.fill_rect(x, y - 2.0, 14.0, 4.0);
-            context.set_fill_style_str("#222");
-            context.fill_text(&line.name, x + 18.0, y).ok()?;
+            context.set_fill_style_str(&ink);
+            context.fill_text(&series.name, x + 18.0, y).ok()?;
         }
     }
     Some(())
@@ -190,17 +283,32 @@ pub fn chart_view(props: &ChartProps) -> Html {
     let hover = use_state(|| None::<String>);
     {
         let canvas = canvas.clone();
-        let chart = props.chart.clone();
-        let (end_ms, cursor_ms) = (props.end_ms, props.cursor_ms);
-        use_effect_with((props.version, props.end_ms, props.cursor_ms), move |_| {
+        let key = (
+            props.version,
+            props.end_ms,
+            props.cursor_ms,
+            props.y_at_least.map(f64::to_bits),
+            props.log_time,
+        );
+        let drawing = Drawing {
+            chart: props.chart.clone(),
+            end_ms: props.end_ms,
+            cursor_ms: props.cursor_ms,
+            y_at_least: props.y_at_least,
+            log_time: props.log_time,
+        };
+        use_effect_with(key, move |_| {
             if let Some(element) = canvas.cast::<web_sys::HtmlCanvasElement>() {
-                draw(element, &chart, end_ms, cursor_ms);
+                draw(element, &drawing);
             }
         });
     }
     let onpointermove = {
         let (hover, chart, canvas) = (hover.clone(), props.chart.clone(), canvas.clone());
-        let end_ms = props.end_ms;
+        let time = TimeAxis {
+            end: x_end(&props.chart, props.end_ms),
+            log: props.log_time,
+        };
         Callback::from(move |event: PointerEvent| {
             let Some(element) = canvas.cast::<web_sys::Element>() else {
                 return;
@@ -209,15 +317,14 @@ pub fn chart_view(props: &ChartProps) -> Html {
             // The plot spans the canvas minus the y labels and margins
             // (scaled with the canvas's drawn width).
             let scale = bounds.width() / WIDTH as f64;
-            let left = bounds.left() + f64::from(LEFT) * scale;
-            let right = bounds.right() - f64::from(RIGHT) * scale;
+            let left = bounds.left() + LEFT * scale;
+            let right = bounds.right() - RIGHT * scale;
             let fraction = (event.client_x() as f64 - left) / (right - left);
             if !(0.0..=1.0).contains(&fraction) {
                 hover.set(None);
                 return;
             }
-            let at = fraction * x_end(&chart, end_ms);
-            hover.set(Some(chart.describe_at(at as Millis)));
+            hover.set(Some(chart.describe_at(time.ms(fraction) as Millis)));
         })
     };
     let onpointerleave = {
@@ -230,6 +337,7 @@ pub fn chart_view(props: &ChartProps) -> Html {
         })
     };
     let chart = &props.chart;
+    let (_, y_ticks) = y_axis(chart, props.y_at_least);
     let id = format!("{}-{}", props.prefix, chart.metric.id());
     let summary = format!(
         "{}: {} line(s), highest {}",
@@ -245,6 +353,8 @@ pub fn chart_view(props: &ChartProps) -> Html {
                 data-sum={chart.sum().to_string()} data-max={chart.max().to_string()}
                 data-last={chart.lines.first().and_then(|l| l.points.last()).map_or(0.0, |p| p.1).to_string()}
                 data-lines={chart.lines.len().to_string()}
+                data-y-ticks={y_ticks.iter().map(|y| y.to_string()).collect::<Vec<_>>().join(" ")}
+                data-log-time={props.log_time.to_string()}
                 onpointerdown={onpointermove.clone()} {onpointermove} {onpointerleave} />
             <output class="chart-hover" data-testid={format!("{id}-hover")}>
                 { (*hover).clone().unwrap_or_else(|| "Point at the chart for a bucket's values.".to_string()) }

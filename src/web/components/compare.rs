@@ -8,7 +8,7 @@ use yew::prelude::*;
 
 use super::charts::ChartView;
 use crate::model::charts::{self, Metric};
-use crate::model::compare::{COLUMNS, Outcome};
+use crate::model::compare::{COLUMNS, Outcome, why_unfinished};
 use crate::model::playground::Variants;
 
 #[derive(Properties, PartialEq)]
@@ -28,6 +28,20 @@ pub struct CompareProps {
 #[function_component(ComparePanel)]
 pub fn compare_panel(props: &CompareProps) -> Html {
     let metric = use_state(|| Metric::StaleReads);
+    // The overlay's time axis: logarithmic when a person says so, else
+    // when the runs' lengths differ tenfold or more (a linear axis would
+    // squeeze every shorter run into its first pixels).
+    let log_choice = use_state(|| None::<bool>);
+    let ends = props.outcomes.iter().map(|o| o.report.end_ms.max(1));
+    let (shortest, longest) = ends.fold((u64::MAX, 0), |(lo, hi), end| (lo.min(end), hi.max(end)));
+    let log_time = log_choice.unwrap_or(longest >= shortest.saturating_mul(10));
+    let onlog = {
+        let log_choice = log_choice.clone();
+        Callback::from(move |event: Event| {
+            let input: web_sys::HtmlInputElement = event.target_unchecked_into();
+            log_choice.set(Some(input.checked()));
+        })
+    };
     let button = |label: &'static str, id: &'static str, variants: Variants| {
         let oncompare = props.oncompare.clone();
         html! {
@@ -93,7 +107,12 @@ pub fn compare_panel(props: &CompareProps) -> Html {
                                 let onopen = props.onopen.clone();
                                 html! {
                                     <tr data-label={outcome.label.clone()}>
-                                        <th scope="row">{ &outcome.label }</th>
+                                        <th scope="row">
+                                            { &outcome.label }
+                                            if let Some(why) = why_unfinished(outcome) {
+                                                <small class="unfinished" data-testid={format!("compare-why-{index}")}>{ why }</small>
+                                            }
+                                        </th>
                                         { for COLUMNS.iter().map(|(name, figure)| html! {
                                             <td data-column={*name}>{ figure(&outcome.report) }</td>
                                         }) }
@@ -118,7 +137,11 @@ pub fn compare_panel(props: &CompareProps) -> Html {
                         }) }
                     </select>
                 </label>
-                <ChartView chart={overlay} {end_ms} cursor_ms={None::<u64>} prefix="overlay" {version} />
+                <label class="overlay-metric">
+                    <input type="checkbox" data-testid="compare-log-time" checked={log_time} onchange={onlog} />
+                    { format!(" Logarithmic time axis (the runs last {shortest} to {longest} ms)") }
+                </label>
+                <ChartView chart={overlay} {end_ms} cursor_ms={None::<u64>} prefix="overlay" {version} {log_time} />
             }
         </section>
     }

@@ -165,6 +165,11 @@ pub struct EmbedProps {
     pub fragment: std::rc::Rc<String>,
     /// The lesson on screen.
     pub lesson: &'static str,
+    /// Whether the run on screen is a person's own (changed, loaded, a
+    /// challenge): the dialog then starts on "this run", else the lesson.
+    pub custom: bool,
+    /// What "this run" is called (the frame's title when it is embedded).
+    pub run_title: AttrValue,
     pub onclose: Callback<()>,
 }
 
@@ -177,7 +182,7 @@ fn embed_url(options: &EmbedOptions, fragment: &str) -> String {
 /// preview of exactly what it embeds.
 #[function_component(EmbedDialog)]
 pub fn embed_dialog(props: &EmbedProps) -> Html {
-    let options = use_state(EmbedOptions::default);
+    let options = use_state(|| EmbedOptions::opening(props.lesson, props.custom, &props.run_title));
     let copied = use_state(|| None::<bool>);
     let update = |change: fn(&mut EmbedOptions, String)| {
         let options = options.clone();
@@ -194,14 +199,15 @@ pub fn embed_dialog(props: &EmbedProps) -> Html {
         })
     };
     let onlesson = {
-        let options = options.clone();
+        let (options, run) = (options.clone(), props.run_title.clone());
         Callback::from(move |event: Event| {
             let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
             let mut next = (*options).clone();
-            next.lesson = LESSONS
+            let lesson = LESSONS
                 .iter()
                 .find(|l| l.name == select.value())
                 .map(|l| l.name);
+            next.choose(lesson, &run);
             options.set(next);
         })
     };
@@ -236,10 +242,12 @@ pub fn embed_dialog(props: &EmbedProps) -> Html {
                     <label>{ "What " }
                         <select data-testid="embed-lesson" onchange={onlesson}>
                             <option value="" selected={o.lesson.is_none()}>
-                                { format!("This run, as it is now ({})", props.lesson) }
+                                { format!("This run, as it is now ({})", props.run_title) }
                             </option>
                             { for LESSONS.iter().map(|l| html! {
-                                <option value={l.name} selected={o.lesson == Some(l.name)}>{ format!("Lesson: {}", l.name) }</option>
+                                <option value={l.name} selected={o.lesson == Some(l.name)}>
+                                    { format!("Lesson {} {}", crate::lessons::course::place(l.name).map(|p| p.number()).unwrap_or_default(), l.heading) }
+                                </option>
                             }) }
                         </select>
                     </label>

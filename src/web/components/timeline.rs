@@ -11,6 +11,7 @@
 
 use yew::prelude::*;
 
+use crate::model::charts::round_ticks;
 use crate::model::playground::WholeTimeline;
 use crate::model::timeline::{Axis, LaneKind, MarkKind, Selection, Span, Timeline};
 use crate::sim::engine::DivergenceKind;
@@ -89,6 +90,10 @@ pub struct TimelineProps {
     /// A fault's handle was deleted (Delete or Backspace on it).
     #[prop_or_default]
     pub onremovefault: Callback<usize>,
+    /// Small frames (an embed): the view controls folded into a "View"
+    /// menu instead of a row of their own.
+    #[prop_or_default]
+    pub compact: bool,
 }
 
 /// The space-time diagram, its axis switch and zoom controls.
@@ -149,22 +154,36 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
     let cursor_x = scale.x(cursor);
     let faults_lane = t.lanes.iter().position(|l| l.kind == LaneKind::Faults);
 
+    let controls = html! {
+        <span class="timeline-controls" role="group" aria-label="Timeline view">
+            <button data-testid="axis-time" aria-pressed={(*axis == Axis::Time).to_string()}
+                onclick={set_axis(Axis::Time)}>{ "Real time" }</button>
+            <button data-testid="axis-steps" aria-pressed={(*axis == Axis::Steps).to_string()}
+                onclick={set_axis(Axis::Steps)}>{ "One column per step" }</button>
+            <button data-testid="zoom-in" aria-label="Zoom in (around the cursor)" onclick={zoom(0.5)}>{ "+" }</button>
+            <button data-testid="zoom-out" aria-label="Zoom out" onclick={zoom(2.0)} disabled={!zoomed}>{ "−" }</button>
+            <button data-testid="pan-left" aria-label="Pan left" onclick={pan(-1.0)} disabled={!zoomed || lo <= 0.0}>{ "◀" }</button>
+            <button data-testid="pan-right" aria-label="Pan right" onclick={pan(1.0)} disabled={!zoomed || hi >= full.1}>{ "▶" }</button>
+            <button data-testid="zoom-fit" onclick={{ let view = view.clone(); Callback::from(move |_: MouseEvent| view.set(None)) }}
+                disabled={!zoomed}>{ "Fit" }</button>
+        </span>
+    };
+    let legend = legend();
     html! {
         <figure class="timeline" aria-labelledby="timeline-title">
             <figcaption>
                 <span id="timeline-title">{ "Timeline: each operation from when it was issued to when it took effect" }</span>
-                <span class="timeline-controls" role="group" aria-label="Timeline view">
-                    <button data-testid="axis-time" aria-pressed={(*axis == Axis::Time).to_string()}
-                        onclick={set_axis(Axis::Time)}>{ "Real time" }</button>
-                    <button data-testid="axis-steps" aria-pressed={(*axis == Axis::Steps).to_string()}
-                        onclick={set_axis(Axis::Steps)}>{ "One column per step" }</button>
-                    <button data-testid="zoom-in" aria-label="Zoom in (around the cursor)" onclick={zoom(0.5)}>{ "+" }</button>
-                    <button data-testid="zoom-out" aria-label="Zoom out" onclick={zoom(2.0)} disabled={!zoomed}>{ "−" }</button>
-                    <button data-testid="pan-left" aria-label="Pan left" onclick={pan(-1.0)} disabled={!zoomed || lo <= 0.0}>{ "◀" }</button>
-                    <button data-testid="pan-right" aria-label="Pan right" onclick={pan(1.0)} disabled={!zoomed || hi >= full.1}>{ "▶" }</button>
-                    <button data-testid="zoom-fit" onclick={{ let view = view.clone(); Callback::from(move |_: MouseEvent| view.set(None)) }}
-                        disabled={!zoomed}>{ "Fit" }</button>
-                </span>
+                if props.compact {
+                    <details class="timeline-menu">
+                        <summary data-testid="timeline-menu">{ "View" }</summary>
+                        <div class="timeline-menu-body">
+                            { controls }
+                            { legend.clone() }
+                        </div>
+                    </details>
+                } else {
+                    { controls }
+                }
             </figcaption>
             <div class="timeline-plot">
             // The lane names again, as a column that stays in view while a
@@ -173,6 +192,7 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                 { for t.lanes.iter().enumerate().map(|(i, lane)| html! {
                     <span style={format!("top: {:.2}%", (lane_y(i) + LANE / 2.0) / height * 100.0)}>{ &lane.name }</span>
                 }) }
+                <span style={format!("top: {:.2}%", (band_y + BAND / 2.0) / height * 100.0)}>{ "DB reads" }</span>
             </div>
             <svg ref={svg.clone()} data-testid="timeline" data-axis={axis.name()}
                 data-cursor-x={format!("{cursor_x:.2}")} data-cursor-to={format!("{:.2}", band_y + BAND)}
@@ -320,9 +340,10 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                 </g>
                 <text x="4" y={(band_y + BAND / 2.0 + 4.0).to_string()} class="lane-label">{ "DB reads" }</text>
                 <g class="ticks">
-                { for (0..=4).map(|i| {
-                    let unit = lo + (hi - lo) * f64::from(i) / 4.0;
-                    let anchor = match i { 0 => "start", 4 => "end", _ => "middle" };
+                { for round_ticks(lo, hi, 6, 1.0).into_iter().map(|unit| {
+                    // Labels at the ends stay inside the diagram.
+                    let at = (unit - lo) / (hi - lo).max(1e-9);
+                    let anchor = if at < 0.04 { "start" } else if at > 0.96 { "end" } else { "middle" };
                     let label = match scale.axis {
                         Axis::Time => format!("{} ms", unit.round() as u64),
                         Axis::Steps => format!("step {}", unit.round() as u64),
@@ -372,6 +393,9 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                         10.0 / height * 100.0, (band_y + BAND - 10.0) / height * 100.0)} />
             }
             </div>
+            if !props.compact {
+                { legend }
+            }
         </figure>
     }
 }
@@ -538,6 +562,39 @@ fn layer_chunk(props: &LayerProps) -> Html {
                 }
             }) } </g> }
         }
+    }
+}
+
+/// What the diagram's colours, patterns and shapes mean.
+fn legend() -> Html {
+    let swatch = |shape: Html, label: &'static str| {
+        html! {
+            <li>
+                <svg class="swatch" viewBox="0 0 28 18" aria-hidden="true">{ shape }</svg>
+                { label }
+            </li>
+        }
+    };
+    let span = |class: &'static str| html! { <rect class={classes!("span", class)} x="2" y="4" width="24" height="10" /> };
+    let mark = |kind: MarkKind| {
+        let (class, shape) = mark_shape(kind, 14.0, 9.0);
+        html! { <g class={classes!("mark", class)}>{ shape }</g> }
+    };
+    html! {
+        <ul class="timeline-legend" data-testid="timeline-legend" aria-label="Legend">
+            { swatch(span("op-cache"), "cache operation") }
+            { swatch(span("op-db"), "database operation") }
+            { swatch(span("op-bus"), "bus operation") }
+            { swatch(span("op-other"), "fault") }
+            { swatch(html! { <rect x="1" y="1" width="26" height="16" fill="url(#stale-hatch)" /> }, "cache stale (hatched)") }
+            { swatch(html! { <rect x="1" y="1" width="26" height="16" fill="url(#ahead-dots)" /> }, "cache ahead of the DB (dotted)") }
+            { swatch(mark(MarkKind::StaleRead), "stale read") }
+            { swatch(mark(MarkKind::PhantomRead), "phantom read") }
+            { swatch(mark(MarkKind::FallbackRead), "fallback read") }
+            { swatch(mark(MarkKind::LostWrite), "lost write") }
+            { swatch(mark(MarkKind::Fault), "fault (drag to move)") }
+            { swatch(html! { <rect class="db-level" x="4" y="6" width="20" height="12" /> }, "DB reads in flight") }
+        </ul>
     }
 }
 
