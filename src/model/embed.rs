@@ -160,7 +160,7 @@ impl HostCommand {
 
 /// What an embed tells its host page after every change that shows
 /// (`postMessage` `{ source: "cachescope", event: "status", ... }`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct EmbedStatus {
     /// The lesson's name (as in `?lesson=`), or the scenario's for a
     /// person's own.

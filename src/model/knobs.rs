@@ -548,6 +548,43 @@ pub fn with_generated_workload(scenario: &Scenario) -> Result<Scenario, String> 
     Scenario::from_json(&json.to_string()).map_err(|e| e.to_string())
 }
 
+/// A decimal number as people type it ("0.5", ".5", "-2", "+3", "5.",
+/// "1e-3"), or `None`. Read by the JSON number parser the page carries
+/// anyway: Rust's own float parser would add about 10 KB of tables to the
+/// page's download for a settings field.
+pub fn decimal(text: &str) -> Option<f64> {
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    let (sign, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => (mantissa, Some(exponent)),
+        None => (unsigned, None),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    // JSON writes no leading zeros and always a digit before the point.
+    let whole = match whole.trim_start_matches('0') {
+        "" => "0",
+        trimmed => trimmed,
+    };
+    let mut json = format!("{sign}{whole}");
+    if !fraction.is_empty() {
+        json = format!("{json}.{fraction}");
+    }
+    if let Some(exponent) = exponent {
+        let power = exponent.strip_prefix(['-', '+']).unwrap_or(exponent);
+        if power.is_empty() || !digits(power) {
+            return None;
+        }
+        json = format!("{json}e{exponent}");
+    }
+    serde_json::from_str::<f64>(&json).ok()
+}
+
 /// The field's text as the JSON value the scenario file would hold.
 fn parse(knob: &Knob, text: &str) -> Result<Value, String> {
     let whole = |what: &str| -> Result<Value, String> {
@@ -561,8 +598,8 @@ fn parse(knob: &Knob, text: &str) -> Result<Value, String> {
         Control::OptionalMillis | Control::OptionalCount if text.is_empty() => Ok(Value::Null),
         Control::OptionalMillis => whole("a whole number of milliseconds, or nothing for off"),
         Control::OptionalCount => whole("a whole number, or nothing for all"),
-        Control::Real => match text.parse::<f64>() {
-            Ok(x) if x.is_finite() => Ok(Value::from(x)),
+        Control::Real => match decimal(text) {
+            Some(x) if x.is_finite() => Ok(Value::from(x)),
             _ => Err(format!("expected a number, got \"{text}\"")),
         },
         Control::Choice(options) if options.contains(&text) => Ok(Value::from(text)),
@@ -636,6 +673,22 @@ fn resize_keys(json: &mut Value, count: &Value) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_typed_decimal_reads_as_rust_reads_it_without_its_float_tables() {
+        for text in [
+            "0.5", ".5", "-.5", "+3", "5.", "1e-3", "2E2", "007.5", "1.e5", "-0", "0.1",
+            "123456.789", "1e+2", "0.000001",
+        ] {
+            assert_eq!(decimal(text), text.parse::<f64>().ok(), "{text}");
+        }
+        for text in [
+            "", ".", "-", "+", "e5", "1e", "1e+", "abc", "1.2.3", "--1", "0x10", " 1", "1 ",
+            "1,5", "inf", "NaN",
+        ] {
+            assert_eq!(decimal(text), None, "{text}");
+        }
+    }
     use super::*;
 
     #[test]

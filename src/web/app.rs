@@ -111,11 +111,21 @@ pub fn app() -> Html {
     let onseek = on_slider(state.dispatcher(), Action::Seek);
     let onspeed = on_slider(state.dispatcher(), Action::SetSpeed);
     let explanation = (*selected).and_then(|selection| state.explain(selection));
+    // Only an embed in a frame has a page to tell (the full page does no
+    // work for it).
+    let hosted = opening.embed && framed;
     use_host_page(
-        opening.embed && framed,
+        hosted,
         state.dispatcher(),
-        state.embed_status(),
-        explanation.as_ref().map(|e| e.sentence.clone()),
+        if hosted {
+            state.embed_status()
+        } else {
+            Default::default()
+        },
+        explanation
+            .as_ref()
+            .filter(|_| hosted)
+            .map(|e| e.sentence.clone()),
     );
     // Actions that put another run on the timeline bring it into view.
     let onaction_revealing = {
@@ -236,14 +246,6 @@ pub fn app() -> Html {
             flag.set(true);
         })
     };
-    let run_title = if state.custom {
-        format!(
-            "{}, step {taken} of {total}",
-            state.recording.scenario().name
-        )
-    } else {
-        format!("{}, step {taken} of {total}", state.lesson.heading)
-    };
     let overlays = html! {
         <>
             if *help {
@@ -251,8 +253,9 @@ pub fn app() -> Html {
             }
             if *embedding {
                 <EmbedDialog fragment={fragment.clone()} lesson={state.lesson.name}
-                    custom={state.custom || state.challenge.is_some()}
-                    run_title={run_title.clone()}
+                    custom={Shown::of(&state, changed_lesson) != Shown::Lesson}
+                    run_title={format!("{}, step {taken} of {total}",
+                        if state.custom { state.recording.scenario().name.as_str() } else { state.lesson.heading })}
                     onclose={{ let embedding = embedding.setter(); Callback::from(move |()| embedding.set(false)) }} />
             }
         </>

@@ -7,6 +7,7 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::lessons::LESSONS;
+use crate::model::knobs::decimal;
 use crate::model::link::{self, LinkState};
 use crate::model::playground::Playground;
 
@@ -264,9 +265,9 @@ pub fn timeline_svg() -> Result<String, String> {
     }
     svg.append_child(&scope).map_err(|_| fail("scope"))?;
     let attribute = |name: &str| base.get_attribute(name).unwrap_or_default();
-    if let (Ok(x), Ok(to)) = (
-        attribute("data-cursor-x").parse::<f64>(),
-        attribute("data-cursor-to").parse::<f64>(),
+    if let (Some(x), Some(to)) = (
+        decimal(&attribute("data-cursor-x")),
+        decimal(&attribute("data-cursor-to")),
     ) {
         let line = document
             .create_element_ns(Some(SVG_NS), "line")

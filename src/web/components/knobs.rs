@@ -124,7 +124,7 @@ pub fn knobs_panel(props: &KnobsProps) -> Html {
         });
         let workload_missing = group == Group::Workload && scenario.workload.is_none();
         html! {
-            <fieldset key={group.title()} class="knob-group" data-testid={format!("knobs-{}", group.title().to_lowercase().replace(' ', "-"))}>
+            <fieldset key={group.title()} class="knob-group" data-testid={format!("knobs-{}", group.title().to_ascii_lowercase().replace(' ', "-"))}>
                 <legend>{ group.title() }</legend>
                 if workload_missing {
                     <p class="empty">{ "This scenario's requests are scripted, one by one. A generated workload (rates, duration, key skew) replaces them:" }</p>

@@ -191,7 +191,7 @@ pub fn architecture_strip(props: &StripProps) -> Html {
                         _ => None,
                     };
                     html! {
-                        <g key={node.label()} class={classes!("node", format!("node-{}", node.label().to_lowercase().replace(' ', "-")))}
+                        <g key={node.label()} class={classes!("node", format!("node-{}", node.label().to_ascii_lowercase().replace(' ', "-")))}
                             data-testid="strip-node">
                             <rect x={x.to_string()} y={y.to_string()} width={w.to_string()} height={h.to_string()} rx="8" />
                             <text x={(x + w / 2.0).to_string()} y={(y + h / 2.0 + if note.is_some() { -3.0 } else { 5.0 }).to_string()}
