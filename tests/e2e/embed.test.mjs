@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { serveDist, launchBrowser, repoRoot, screenshot, axeViolations } from './harness.mjs';
 
@@ -132,7 +133,7 @@ test('a documentation page embeds a lesson from a sub-folder of another origin: 
 
     const files = (await Promise.all(fetched)).filter(Boolean);
     const total = files.reduce((sum, [, body]) => sum + gzipSync(body, { level: 9 }).length, 0);
-    console.log(`# the embedded playground's transfer: ${(total / 1024).toFixed(1)} KB gzip -9 in ${files.length} files (${files
+    console.log(`the embedded playground's transfer: ${(total / 1024).toFixed(1)} KB gzip -9 in ${files.length} files (${files
       .map(([name, body]) => `${name.replace(/-[0-9a-f]{15,16}/, '').replace(/\?.*/, '') || 'index.html'} ${(gzipSync(body, { level: 9 }).length / 1024).toFixed(1)} KB`)
       .join(', ')})`);
     await screenshot(page, 'embed-docs-site');
@@ -198,6 +199,32 @@ test('small frames (720x360, 480x320): one row of controls, the story, the whole
       assert.ok(box.y + box.height <= height, `${where}: the explanation is in view`);
       await screenshot(page, `embed-${where}`);
       assert.deepEqual(await axeViolations(page), [], `${where} axe`);
+      assert.deepEqual(problems, []);
+    } finally {
+      await page.close();
+    }
+  }
+});
+
+test('every lesson of up to seven lanes fits 720x360 and 480x320 whole, time axis included', async () => {
+  const lessons = execFileSync('cargo', ['run', '--quiet', '--', 'presets'], { cwd: repoRoot, encoding: 'utf8' }).trim().split('\n');
+  assert.equal(lessons.length, 26);
+  for (const [width, height] of [[720, 360], [480, 320]]) {
+    const { page, problems } = await newPage({ width, height });
+    const taller = [];
+    try {
+      for (const lesson of lessons) {
+        await page.goto(`${context.dist.url}?embed=1&lesson=${lesson}`);
+        await page.getByTestId('step').waitFor();
+        const [scroll, lanes] = await page.evaluate(() => [
+          document.documentElement.scrollHeight,
+          document.querySelectorAll('.lane-names span').length - 1, // and "DB reads"
+        ]);
+        if (lanes <= 7) assert.ok(scroll <= height, `${lesson} at ${width}x${height}: ${scroll}px for ${lanes} lanes`);
+        else taller.push(`${lesson} ${lanes} lanes ${scroll}px`);
+      }
+      // A lane per reader (the stampedes): the host script sizes the frame.
+      console.log(`${width}x${height}: ${lessons.length - taller.length} of ${lessons.length} lessons fit; taller: ${taller.join(', ')}`);
       assert.deepEqual(problems, []);
     } finally {
       await page.close();
