@@ -206,23 +206,22 @@ pub fn why_unfinished(outcome: &Outcome) -> Option<String> {
         }
         crate::sim::report::Requests::Counted(_) => String::new(),
     };
-    let (requests, they) = if unfinished == 1 {
+    let (requests, them) = if unfinished == 1 {
         ("request", "it")
     } else {
-        ("requests", "they")
+        ("requests", "them")
     };
     let why = if outcome.scenario.schedule.is_some() {
-        "the scenario's schedule ended first: this configuration takes steps the schedule does \
-         not name. Open it to choose who goes next, or remove the schedule to compare timed runs"
+        "the scenario's schedule ended first (this configuration takes steps it does not \
+         name). Open it to choose who goes next"
             .to_string()
     } else if let Some(until) = outcome.scenario.until_ms {
         format!("the run stops at until_ms = {until} ms")
     } else {
-        format!("{they} wait for something that never happens")
+        "nothing was left to happen: each waits for something that never comes".to_string()
     };
     Some(format!(
-        "{unfinished} {requests}{which} did not finish, so no figure counts what {they} would \
-         have done: {why}."
+        "{unfinished} {requests}{which} did not finish, so no figure counts {them}: {why}."
     ))
 }
 
@@ -263,10 +262,9 @@ mod tests {
         assert_eq!(invalidate.report.stale_reads, 0);
         assert_eq!(
             why_unfinished(invalidate).unwrap(),
-            "1 request (R) did not finish, so no figure counts what it would have done: the \
-             scenario's schedule ended first: this configuration takes steps the schedule does \
-             not name. Open it to choose who goes next, or remove the schedule to compare timed \
-             runs."
+            "1 request (R) did not finish, so no figure counts it: the scenario's schedule ended \
+             first (this configuration takes steps it does not name). Open it to choose who goes \
+             next."
         );
         assert_eq!(COLUMNS[0].0, "unfinished");
         assert_eq!(COLUMNS[0].1(&invalidate.report), "1");

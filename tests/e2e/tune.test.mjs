@@ -217,7 +217,7 @@ test('comparisons are honest: unfinished requests are counted and explained, cha
   const index = await row.evaluate((tr) => [...tr.parentNode.children].indexOf(tr));
   assert.match(
     await page.getByTestId(`compare-why-${index}`).textContent(),
-    /^1 request \(R\) did not finish, so no figure counts what it would have done: the scenario's schedule ended first/,
+    /^1 request \(R\) did not finish, so no figure counts it: the scenario's schedule ended first/,
   );
   const update = page.locator('[data-testid=compare-table] tbody tr[data-label="update"]');
   assert.equal(await update.locator('td[data-column="unfinished"]').textContent(), '0');
