@@ -159,11 +159,16 @@ pub fn shared_peak(
     metric: crate::model::charts::Metric,
     outcomes: &[std::rc::Rc<Outcome>],
 ) -> Option<f64> {
-    let runs: Vec<(&str, &Series)> = outcomes
+    let runs = series(outcomes);
+    (!runs.is_empty()).then(|| crate::model::charts::overlay(metric, &runs).max())
+}
+
+/// Each compared run's series, labelled (what `charts::overlay` draws).
+pub fn series(outcomes: &[std::rc::Rc<Outcome>]) -> Vec<(&str, &Series)> {
+    outcomes
         .iter()
         .map(|o| (o.label.as_str(), &o.series))
-        .collect();
-    (!runs.is_empty()).then(|| crate::model::charts::overlay(metric, &runs).max())
+        .collect()
 }
 
 /// A figure of a report, as the table shows it.

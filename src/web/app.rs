@@ -355,6 +355,19 @@ pub fn app() -> Html {
                             })
                         }} />
     };
+    // What a click explains, or how to ask (shorter in an embed).
+    let explained = match &explanation {
+        Some(explanation) => html! {
+            <p class="explanation" data-testid="explanation" aria-live="polite">{ &explanation.sentence }</p>
+        },
+        None => html! {
+            <p class="explanation hint">{ if opening.embed {
+                "Click an operation or an anomaly to explain it."
+            } else {
+                "Click an operation for its details, or an anomaly (triangle, ring, cross, patterned window) to see what caused it."
+            } }</p>
+        },
+    };
     // A run too large to record, in place of the stage.
     let aggregated_view = state.aggregated.as_ref().map(|aggregated| {
         html! {
@@ -388,10 +401,8 @@ pub fn app() -> Html {
                 { transport }
                 { status }
                 { aggregated_view.unwrap_or(timeline) }
-                if let Some(explanation) = &explanation {
-                    <p class="explanation" data-testid="explanation" aria-live="polite">{ &explanation.sentence }</p>
-                } else if state.aggregated.is_none() {
-                    <p class="explanation hint">{ "Click an operation or an anomaly to explain it." }</p>
+                if state.aggregated.is_none() {
+                    { explained }
                 }
                 { overlays }
             </main>
@@ -445,11 +456,7 @@ pub fn app() -> Html {
                     <ArchitectureStrip {strip} />
                     <SchedulerPanel choices={state.scheduler_choices()} onschedule={onaction.reform(Action::Schedule)} />
                     { timeline }
-                    if let Some(explanation) = &explanation {
-                        <p class="explanation" data-testid="explanation" aria-live="polite">{ &explanation.sentence }</p>
-                    } else {
-                        <p class="explanation hint">{ "Click an operation for its details, or an anomaly (triangle, ring, cross, patterned window) to see what caused it." }</p>
-                    }
+                    { explained }
                 </div>
                 <div class="stage-side">
                     <InspectorPanel {inspector} pending={view::pending_rows(sim)} />

@@ -142,7 +142,9 @@ struct Drawing {
     chart: Rc<Chart>,
     end_ms: Millis,
     cursor_ms: Option<Millis>,
-    y_at_least: Option<f64>,
+    /// The y axis's top and ticks ([`y_axis`]).
+    y_end: f64,
+    y_ticks: Vec<f64>,
     log_time: bool,
 }
 
@@ -161,7 +163,7 @@ fn draw(canvas: web_sys::HtmlCanvasElement, props: &Drawing) -> Option<()> {
         end: x_end(chart, props.end_ms),
         log: props.log_time,
     };
-    let (y_end, y_ticks) = y_axis(chart, props.y_at_least);
+    let (y_end, y_ticks) = (props.y_end, &props.y_ticks);
     let px = |ms: f64| LEFT + PLOT_WIDTH * time.fraction(ms);
     let py = |y: f64| TOP + PLOT_HEIGHT * (1.0 - y / y_end);
     context.set_global_alpha(1.0);
@@ -171,7 +173,7 @@ fn draw(canvas: web_sys::HtmlCanvasElement, props: &Drawing) -> Option<()> {
     context.set_line_width(1.0);
     context.set_stroke_style_str(&grid);
     let x_ticks = time.ticks();
-    for &y in &y_ticks {
+    for &y in y_ticks {
         line(&context, &[(LEFT, py(y)), (LEFT + PLOT_WIDTH, py(y))]);
     }
     for &x in &x_ticks {
@@ -229,7 +231,7 @@ fn draw(canvas: web_sys::HtmlCanvasElement, props: &Drawing) -> Option<()> {
     context.set_fill_style_str(&text);
     context.set_text_baseline("middle");
     context.set_text_align("right");
-    for &y in &y_ticks {
+    for &y in y_ticks {
         let label = if chart.metric == Metric::HitRatio {
             format!("{:.0}%", y * 100.0)
         } else {
@@ -281,6 +283,7 @@ fn draw(canvas: web_sys::HtmlCanvasElement, props: &Drawing) -> Option<()> {
 pub fn chart_view(props: &ChartProps) -> Html {
     let canvas = use_node_ref();
     let hover = use_state(|| None::<String>);
+    let (y_end, y_ticks) = y_axis(&props.chart, props.y_at_least);
     {
         let canvas = canvas.clone();
         let key = (
@@ -294,7 +297,8 @@ pub fn chart_view(props: &ChartProps) -> Html {
             chart: props.chart.clone(),
             end_ms: props.end_ms,
             cursor_ms: props.cursor_ms,
-            y_at_least: props.y_at_least,
+            y_end,
+            y_ticks: y_ticks.clone(),
             log_time: props.log_time,
         };
         use_effect_with(key, move |_| {
@@ -337,7 +341,6 @@ pub fn chart_view(props: &ChartProps) -> Html {
         })
     };
     let chart = &props.chart;
-    let (_, y_ticks) = y_axis(chart, props.y_at_least);
     let id = format!("{}-{}", props.prefix, chart.metric.id());
     let summary = format!(
         "{}: {} line(s), highest {}",

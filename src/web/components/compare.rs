@@ -8,7 +8,7 @@ use yew::prelude::*;
 
 use super::charts::ChartView;
 use crate::model::charts::{self, Metric};
-use crate::model::compare::{COLUMNS, Outcome, why_unfinished};
+use crate::model::compare::{COLUMNS, Outcome, series, why_unfinished};
 use crate::model::playground::Variants;
 
 #[derive(Properties, PartialEq)]
@@ -28,9 +28,9 @@ pub struct CompareProps {
 #[function_component(ComparePanel)]
 pub fn compare_panel(props: &CompareProps) -> Html {
     let metric = use_state(|| Metric::StaleReads);
-    // The overlay's time axis: logarithmic when a person says so, else
-    // when the runs' lengths differ tenfold or more (a linear axis would
-    // squeeze every shorter run into its first pixels).
+    // The overlay's time axis (to the longest run's end): logarithmic when
+    // a person says so, else when the runs' lengths differ tenfold or more
+    // (a linear axis would squeeze every shorter run into its first pixels).
     let log_choice = use_state(|| None::<bool>);
     let ends = props.outcomes.iter().map(|o| o.report.end_ms.max(1));
     let (shortest, longest) = ends.fold((u64::MAX, 0), |(lo, hi), end| (lo.min(end), hi.max(end)));
@@ -58,12 +58,7 @@ pub fn compare_panel(props: &CompareProps) -> Html {
             }
         })
     };
-    let runs: Vec<(&str, &crate::sim::series::Series)> = props
-        .outcomes
-        .iter()
-        .map(|o| (o.label.as_str(), &o.series))
-        .collect();
-    let overlay = Rc::new(charts::overlay(*metric, &runs));
+    let overlay = Rc::new(charts::overlay(*metric, &series(&props.outcomes)));
     // The runs compared (by identity) and the metric picked.
     let version = props
         .outcomes
@@ -72,12 +67,6 @@ pub fn compare_panel(props: &CompareProps) -> Html {
             v.wrapping_mul(31).wrapping_add(Rc::as_ptr(o) as u64)
         })
         ^ Metric::ALL.iter().position(|m| *m == *metric).unwrap_or(0) as u64;
-    let end_ms = props
-        .outcomes
-        .iter()
-        .map(|o| o.report.end_ms)
-        .max()
-        .unwrap_or(0);
     html! {
         <section class="panel compare" aria-labelledby="compare-title" data-testid="compare">
             <h3 id="compare-title">{ "Compare configurations (same seed)" }</h3>
@@ -141,7 +130,7 @@ pub fn compare_panel(props: &CompareProps) -> Html {
                     <input type="checkbox" data-testid="compare-log-time" checked={log_time} onchange={onlog} />
                     { format!(" Logarithmic time axis (the runs last {shortest} to {longest} ms)") }
                 </label>
-                <ChartView chart={overlay} {end_ms} cursor_ms={None::<u64>} prefix="overlay" {version} {log_time} />
+                <ChartView chart={overlay} end_ms={longest} cursor_ms={None::<u64>} prefix="overlay" {version} {log_time} />
             }
         </section>
     }

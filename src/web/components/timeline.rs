@@ -168,7 +168,6 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                 disabled={!zoomed}>{ "Fit" }</button>
         </span>
     };
-    let legend = legend();
     html! {
         <figure class="timeline" aria-labelledby="timeline-title">
             <figcaption>
@@ -178,7 +177,7 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                         <summary data-testid="timeline-menu">{ "View" }</summary>
                         <div class="timeline-menu-body">
                             { controls }
-                            { legend.clone() }
+                            <TimelineLegend />
                         </div>
                     </details>
                 } else {
@@ -394,7 +393,7 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
             }
             </div>
             if !props.compact {
-                { legend }
+                <TimelineLegend />
             }
         </figure>
     }
@@ -565,8 +564,11 @@ fn layer_chunk(props: &LayerProps) -> Html {
     }
 }
 
-/// What the diagram's colours, patterns and shapes mean.
-fn legend() -> Html {
+/// What the diagram's colours, patterns and shapes mean. A component of
+/// its own (no props), so the timeline's render every frame while playing
+/// does not build it again.
+#[function_component(TimelineLegend)]
+fn timeline_legend() -> Html {
     let swatch = |shape: Html, label: &'static str| {
         html! {
             <li>
