@@ -46,8 +46,10 @@ conformance: setup-test
 	cargo run --release --quiet -- conformance
 
 # Simulator throughput and peak memory (prints figures; asserts nothing).
-bench:
-	scripts/bench.sh
+# Benchmarks (numbers, no assertions); `make bench BEFORE=<rev>` also
+# measures that revision's simulator side by side.
+bench: setup
+	scripts/bench.sh $(if $(BEFORE),--before $(BEFORE))
 
 clean:
 	cargo clean

@@ -187,8 +187,9 @@ fn execute(command: Command) -> Result<String, String> {
         }
         Command::Run { file, no_trace } => {
             let scenario = load(&file)?;
-            let mut sim =
-                Simulation::new(&scenario).map_err(|e| format!("{}: {e}", file.display()))?;
+            let mut sim = Simulation::new(&scenario)
+                .map_err(|e| format!("{}: {e}", file.display()))?
+                .without_replay();
             if no_trace {
                 // Not recording keeps memory independent of the run's length.
                 sim = sim.without_trace();
@@ -446,7 +447,8 @@ fn bench(requests: u64, stampede: &str, file: Option<&std::path::Path>) -> Resul
     };
     let mut sim = Simulation::new(&scenario)
         .map_err(|e| e.to_string())?
-        .without_trace();
+        .without_trace()
+        .without_replay();
     // The command line may read the wall clock; the core never does.
     let started = std::time::Instant::now();
     sim.run();

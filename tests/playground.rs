@@ -173,14 +173,14 @@ mod reducer {
         }
         // Too big even to aggregate: refused before anything is simulated.
         let huge =
-            r#"{"keys": {"k": "v"}, "workload": {"duration_ms": 1000000, "reads_per_s": 10000}}"#;
+            r#"{"keys": {"k": "v"}, "workload": {"duration_ms": 1000000, "reads_per_s": 30000}}"#;
         let after = apply(state.clone(), [Action::LoadScenario(huge.to_string())]);
         assert!(
             after
                 .message
                 .as_deref()
                 .unwrap_or_default()
-                .contains("more than the 5000000")
+                .contains("more than the 10000000")
         );
         assert!(after.work.is_none() && after.whole == whole);
         // Large: simulated in slices; cancelled, the lesson stays.

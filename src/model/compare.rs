@@ -8,8 +8,9 @@ use crate::sim::scenario::{Channel, Stampede, WriteStrategy};
 use crate::sim::series::Series;
 use crate::sim::{Report, Scenario, Simulation};
 
-/// A scenario being run without its trace, a slice at a time.
-#[derive(Clone, Debug)]
+/// A scenario being run without its trace, a slice at a time. Never
+/// cloned (so its simulation keeps no history for replays).
+#[derive(Debug)]
 pub struct Batch {
     /// What it is called in a comparison.
     pub label: String,
@@ -40,7 +41,7 @@ impl Batch {
         let sim = Simulation::new(scenario).map_err(|e| e.to_string())?;
         Ok(Batch {
             label: label.into(),
-            sim: sim.without_trace(),
+            sim: sim.without_trace().without_replay(),
         })
     }
 

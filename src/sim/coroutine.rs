@@ -44,7 +44,10 @@ enum Wait {
     TierUnlock(KeyId),
 }
 
-/// The one slot through which a parked coroutine and the engine talk.
+/// The one slot through which a parked coroutine and the engine talk. One
+/// coroutine runs at a time on a thread (a resume never resumes another),
+/// so the slot is the thread's: the handle strategy code holds is then
+/// empty, and starting a coroutine allocates nothing but its future.
 #[derive(Default)]
 struct Mailbox {
     /// What the coroutine waits for.
@@ -60,293 +63,325 @@ struct Mailbox {
     refresh: Option<KeyId>,
 }
 
-/// The handle strategy code performs its operations through.
-#[derive(Clone)]
+thread_local! {
+    static MAILBOX: RefCell<Mailbox> = RefCell::default();
+}
+
+/// Works on this thread's mailbox.
+fn mailbox<R>(f: impl FnOnce(&mut Mailbox) -> R) -> R {
+    MAILBOX.with_borrow_mut(f)
+}
+
+/// The handle strategy code performs its operations through. It carries
+/// nothing: what it hands over goes through the running coroutine's
+/// mailbox.
+#[derive(Clone, Copy)]
 pub struct Io {
-    mailbox: Rc<RefCell<Mailbox>>,
+    _only_from_a_coroutine: (),
 }
 
 impl Io {
-    /// Performs `op` and waits for the engine's reply.
-    pub async fn perform(&self, op: Op) -> Reply {
-        Park {
-            mailbox: &self.mailbox,
-            wait: Some(Wait::Op(op)),
+    /// Hands over what the code waits for; the future completes with the
+    /// engine's answer, read by `read`.
+    fn ask<R>(&self, wait: Wait, read: fn(Option<Reply>) -> R) -> Ask<R> {
+        Ask {
+            park: Park { wait: Some(wait) },
+            read,
         }
-        .await
-        .expect("an operation is answered with a reply")
+    }
+
+    /// Performs `op` and waits for the engine's reply.
+    pub fn perform(&self, op: Op) -> Ask<Reply> {
+        self.ask(Wait::Op(op), |reply| {
+            reply.expect("an operation is answered with a reply")
+        })
     }
 
     /// The instant the actor's previous operation took effect.
     pub fn now(&self) -> Millis {
-        self.mailbox.borrow().now
+        mailbox(|m| m.now)
     }
 
     /// Waits until `instant` (at once if it has passed): the next operation
     /// is issued then.
-    pub async fn sleep_until(&self, instant: Millis) {
-        Park {
-            mailbox: &self.mailbox,
-            wait: Some(Wait::Until(instant)),
-        }
-        .await;
+    pub fn sleep_until(&self, instant: Millis) -> Ask<()> {
+        self.ask(Wait::Until(instant), |_| ())
     }
 
     /// Waits `ms` milliseconds.
-    pub async fn sleep(&self, ms: Millis) {
-        self.sleep_until(self.now() + ms).await;
+    pub fn sleep(&self, ms: Millis) -> Ask<()> {
+        self.sleep_until(self.now() + ms)
     }
 
     /// Answers the client now, while the code goes on (e.g. a delayed
     /// second delete after the write was acknowledged).
     pub fn respond(&self, served: Served) {
-        self.mailbox.borrow_mut().response = Some(served);
+        mailbox(|m| m.response = Some(served));
     }
 
     /// Asks for `key` to be refreshed in the background (at most one
     /// refresh of a key runs at a time).
     pub fn refresh_in_background(&self, key: KeyId) {
-        self.mailbox.borrow_mut().refresh = Some(key);
+        mailbox(|m| m.refresh = Some(key));
     }
 
     /// A DB read of `key` shared with concurrent misses of it on this app
     /// instance. Returns the row and whether this caller led the read.
-    pub async fn db_read_shared(&self, key: KeyId) -> (Versioned, bool) {
-        let reply = Park {
-            mailbox: &self.mailbox,
-            wait: Some(Wait::SharedRead(key)),
-        }
-        .await;
-        match reply {
+    pub fn db_read_shared(&self, key: KeyId) -> Ask<(Versioned, bool)> {
+        self.ask(Wait::SharedRead(key), |reply| match reply {
             Some(Reply::SharedRead { row, leader }) => (row, leader),
-            other => panic!("engine bug: a shared read answered with {other:?}"),
-        }
+            other => mismatched("a shared read", &other),
+        })
     }
 
     /// Takes the cache tier's per-key lock of `key` (one cache operation),
     /// or waits in line until the holder lets go. Everything from here to [`Io::tier_unlock`] the
     /// cache tier performs for the caller, so an app crash does not stop it.
     pub async fn tier_lock(&self, key: KeyId) {
-        match self.perform(Op::TierLock { key }).await {
-            Reply::TierLock { granted: true } => {}
-            Reply::TierLock { granted: false } => {
-                Park {
-                    mailbox: &self.mailbox,
-                    wait: Some(Wait::TierLock(key)),
-                }
-                .await;
-            }
+        let granted = self.ask(Wait::Op(Op::TierLock { key }), |reply| match reply {
+            Some(Reply::TierLock { granted }) => granted,
             other => mismatched("cache.tier_lock", &other),
+        });
+        if !granted.await {
+            self.ask(Wait::TierLock(key), |_| ()).await;
         }
     }
 
     /// Lets go of the cache tier's lock of `key`: the next waiter has it.
-    pub async fn tier_unlock(&self, key: KeyId) {
-        Park {
-            mailbox: &self.mailbox,
-            wait: Some(Wait::TierUnlock(key)),
-        }
-        .await;
+    pub fn tier_unlock(&self, key: KeyId) -> Ask<()> {
+        self.ask(Wait::TierUnlock(key), |_| ())
     }
-
     /// Add-if-absent of `key`'s lock; the token of the lock this caller
     /// now holds, or `None` when another holds it.
-    pub async fn lock_add(&self, key: KeyId) -> Option<LockToken> {
-        match self.perform(Op::LockAdd { key }).await {
-            Reply::LockAdd { token } => token,
+    pub fn lock_add(&self, key: KeyId) -> Ask<Option<LockToken>> {
+        self.ask(Wait::Op(Op::LockAdd { key }), |reply| match reply {
+            Some(Reply::LockAdd { token }) => token,
             other => mismatched("cache.lock_add", &other),
-        }
+        })
     }
 
     /// Releases `key`'s lock taken with `token`: compare-and-delete, or
     /// with `compare: false` a plain delete.
-    pub async fn unlock(&self, key: KeyId, token: LockToken, compare: bool) -> Unlocked {
+    pub fn unlock(&self, key: KeyId, token: LockToken, compare: bool) -> Ask<Unlocked> {
         let op = Op::Unlock {
             key,
             token,
             compare,
         };
-        match self.perform(op).await {
-            Reply::Unlock(outcome) => outcome,
+        self.ask(Wait::Op(op), |reply| match reply {
+            Some(Reply::Unlock(outcome)) => outcome,
             other => mismatched("cache.unlock", &other),
-        }
+        })
     }
 
     /// Looks `key` up, and learns whether to refresh it in the background.
-    pub async fn cache_get_refreshing(&self, key: KeyId) -> (Option<Cached>, bool) {
-        match self.perform(Op::CacheGetRefreshing { key }).await {
-            Reply::CacheGetRefreshing { value, refresh } => (value, refresh),
-            other => mismatched("cache.get", &other),
-        }
+    pub fn cache_get_refreshing(&self, key: KeyId) -> Ask<(Option<Cached>, bool)> {
+        self.ask(
+            Wait::Op(Op::CacheGetRefreshing { key }),
+            |reply| match reply {
+                Some(Reply::CacheGetRefreshing { value, refresh }) => (value, refresh),
+                other => mismatched("cache.get", &other),
+            },
+        )
     }
 
     /// Stores a value computed in `cost_ms` (XFetch's delta).
-    pub async fn cache_set_computed(&self, key: KeyId, value: Versioned, cost_ms: Millis) {
-        let value = value.into();
-        match self
-            .perform(Op::CacheSetComputed {
-                key,
-                value,
-                cost_ms,
-            })
-            .await
-        {
-            Reply::CacheSet(_) => {}
+    pub fn cache_set_computed(&self, key: KeyId, value: Versioned, cost_ms: Millis) -> Ask<()> {
+        let op = Op::CacheSetComputed {
+            key,
+            value: value.into(),
+            cost_ms,
+        };
+        self.ask(Wait::Op(op), |reply| match reply {
+            Some(Reply::CacheSet(_)) => {}
             other => mismatched("cache.set", &other),
-        }
+        })
     }
 
     /// Looks `key` up in the cache.
-    pub async fn cache_get(&self, key: KeyId) -> Option<Cached> {
-        match self.perform(Op::CacheGet { key }).await {
-            Reply::CacheGet(entry) => entry,
+    pub fn cache_get(&self, key: KeyId) -> Ask<Option<Cached>> {
+        self.ask(Wait::Op(Op::CacheGet { key }), |reply| match reply {
+            Some(Reply::CacheGet(entry)) => entry,
             other => mismatched("cache.get", &other),
-        }
+        })
     }
 
     /// Stores `value` in the cache (unless the cache refuses it).
-    pub async fn cache_set(&self, key: KeyId, value: impl Into<Cached>) -> SetOutcome {
-        self.store(key, value.into(), false).await
+    pub fn cache_set(&self, key: KeyId, value: impl Into<Cached>) -> Ask<SetOutcome> {
+        self.store(key, value.into(), false)
     }
 
     /// Stores a write-behind value, dirty until the flusher writes it.
-    pub async fn cache_set_dirty(&self, key: KeyId, value: Cached) -> SetOutcome {
-        self.store(key, value, true).await
+    pub fn cache_set_dirty(&self, key: KeyId, value: Cached) -> Ask<SetOutcome> {
+        self.store(key, value, true)
     }
 
-    async fn store(&self, key: KeyId, value: Cached, dirty: bool) -> SetOutcome {
-        match self.perform(Op::CacheSet { key, value, dirty }).await {
-            Reply::CacheSet(outcome) => outcome,
-            other => mismatched("cache.set", &other),
-        }
+    fn store(&self, key: KeyId, value: Cached, dirty: bool) -> Ask<SetOutcome> {
+        self.ask(
+            Wait::Op(Op::CacheSet { key, value, dirty }),
+            |reply| match reply {
+                Some(Reply::CacheSet(outcome)) => outcome,
+                other => mismatched("cache.set", &other),
+            },
+        )
     }
 
     /// Commits `write` together with its outbox row, in one transaction.
-    pub async fn db_write_with_outbox(
+    pub fn db_write_with_outbox(
         &self,
         key: KeyId,
         value: Value,
         write: WriteId,
         update: bool,
-    ) -> Version {
+    ) -> Ask<Version> {
         let op = Op::DbWriteOutbox {
             key,
             value,
             write,
             update,
         };
-        match self.perform(op).await {
-            Reply::DbWrite { version } => version,
+        self.ask(Wait::Op(op), |reply| match reply {
+            Some(Reply::DbWrite { version }) => version,
             other => mismatched("db.write+outbox", &other),
-        }
+        })
     }
 
     /// The outbox rows not yet marked sent.
-    pub async fn outbox_poll(&self) -> Vec<OutboxRow> {
-        match self.perform(Op::OutboxPoll).await {
-            Reply::OutboxRows(rows) => rows,
+    pub fn outbox_poll(&self) -> Ask<Vec<OutboxRow>> {
+        self.ask(Wait::Op(Op::OutboxPoll), |reply| match reply {
+            Some(Reply::OutboxRows(rows)) => rows,
             other => mismatched("outbox.poll", &other),
-        }
+        })
     }
 
     /// Marks outbox rows sent.
-    pub async fn outbox_mark_sent(&self, ids: Vec<u64>) {
-        match self.perform(Op::OutboxMarkSent { ids }).await {
-            Reply::MarkedSent => {}
+    pub fn outbox_mark_sent(&self, ids: Vec<u64>) -> Ask<()> {
+        self.ask(Wait::Op(Op::OutboxMarkSent { ids }), |reply| match reply {
+            Some(Reply::MarkedSent) => {}
             other => mismatched("outbox.mark_sent", &other),
-        }
+        })
     }
 
     /// Publishes an event about `key` (an update if it carries a payload).
-    pub async fn publish(&self, key: KeyId, payload: Option<Cached>) -> Published {
-        self.publish_op(key, payload, None).await
+    pub fn publish(&self, key: KeyId, payload: Option<Cached>) -> Ask<Published> {
+        self.publish_op(key, payload, None)
     }
 
     /// The relay publishes outbox row `row`.
-    pub async fn publish_row(&self, row: &OutboxRow) -> Published {
+    pub fn publish_row(&self, row: &OutboxRow) -> Ask<Published> {
         self.publish_op(row.key, row.payload.clone(), Some(row.id))
-            .await
     }
 
-    async fn publish_op(&self, key: KeyId, payload: Option<Cached>, row: Option<u64>) -> Published {
-        match self.perform(Op::Publish { key, payload, row }).await {
-            Reply::Publish(outcome) => outcome,
-            other => mismatched("bus.publish", &other),
-        }
+    fn publish_op(&self, key: KeyId, payload: Option<Cached>, row: Option<u64>) -> Ask<Published> {
+        self.ask(
+            Wait::Op(Op::Publish { key, payload, row }),
+            |reply| match reply {
+                Some(Reply::Publish(outcome)) => outcome,
+                other => mismatched("bus.publish", &other),
+            },
+        )
     }
 
     /// Write-behind flush of `key`'s dirty period `period`.
-    pub async fn flush(&self, key: KeyId, period: u64) -> Option<Version> {
-        match self.perform(Op::Flush { key, period }).await {
-            Reply::Flush { version } => version,
+    pub fn flush(&self, key: KeyId, period: u64) -> Ask<Option<Version>> {
+        self.ask(Wait::Op(Op::Flush { key, period }), |reply| match reply {
+            Some(Reply::Flush { version }) => version,
             other => mismatched("flush", &other),
-        }
+        })
     }
 
     /// memcache lease get.
-    pub async fn lease_get(&self, key: KeyId) -> LeaseGrant {
-        match self.perform(Op::LeaseGet { key }).await {
-            Reply::LeaseGet(grant) => grant,
+    pub fn lease_get(&self, key: KeyId) -> Ask<LeaseGrant> {
+        self.ask(Wait::Op(Op::LeaseGet { key }), |reply| match reply {
+            Some(Reply::LeaseGet(grant)) => grant,
             other => mismatched("cache.lease_get", &other),
-        }
+        })
     }
 
     /// memcache lease set.
-    pub async fn lease_set(&self, key: KeyId, value: Versioned, token: LeaseToken) -> SetOutcome {
-        let value = value.into();
-        match self.perform(Op::LeaseSet { key, value, token }).await {
-            Reply::LeaseSet(outcome) => outcome,
+    pub fn lease_set(&self, key: KeyId, value: Versioned, token: LeaseToken) -> Ask<SetOutcome> {
+        let op = Op::LeaseSet {
+            key,
+            value: value.into(),
+            token,
+        };
+        self.ask(Wait::Op(op), |reply| match reply {
+            Some(Reply::LeaseSet(outcome)) => outcome,
             other => mismatched("cache.lease_set", &other),
-        }
+        })
     }
 
     /// Deletes `key` from the cache; returns whether a live entry was removed.
-    pub async fn cache_delete(&self, key: KeyId) -> bool {
-        match self.perform(Op::CacheDelete { key }).await {
-            Reply::CacheDelete { removed } => removed,
+    pub fn cache_delete(&self, key: KeyId) -> Ask<bool> {
+        self.ask(Wait::Op(Op::CacheDelete { key }), |reply| match reply {
+            Some(Reply::CacheDelete { removed }) => removed,
             other => mismatched("cache.delete", &other),
-        }
+        })
     }
 
     /// Reads `key`'s committed row from the database.
-    pub async fn db_read(&self, key: KeyId) -> Versioned {
-        match self.perform(Op::DbRead { key }).await {
-            Reply::DbRead(row) => row,
+    pub fn db_read(&self, key: KeyId) -> Ask<Versioned> {
+        self.ask(Wait::Op(Op::DbRead { key }), |reply| match reply {
+            Some(Reply::DbRead(row)) => row,
             other => mismatched("db.read", &other),
-        }
+        })
     }
 
     /// Commits `write`'s `value` to the database; returns the committed
     /// version.
-    pub async fn db_write(&self, key: KeyId, value: Value, write: WriteId) -> Version {
-        match self.perform(Op::DbWrite { key, value, write }).await {
-            Reply::DbWrite { version } => version,
-            other => mismatched("db.write", &other),
-        }
+    pub fn db_write(&self, key: KeyId, value: Value, write: WriteId) -> Ask<Version> {
+        self.ask(
+            Wait::Op(Op::DbWrite { key, value, write }),
+            |reply| match reply {
+                Some(Reply::DbWrite { version }) => version,
+                other => mismatched("db.write", &other),
+            },
+        )
     }
 }
 
 /// The engine answered an operation with the reply of another: an engine bug.
-fn mismatched(op: &str, reply: &Reply) -> ! {
+fn mismatched(op: &str, reply: &Option<Reply>) -> ! {
     panic!("engine bug: {op} answered with {reply:?}")
 }
 
-/// The future behind every wait: parks once to hand over what it waits for,
-/// completes on the next resume (with the reply, for an operation).
-struct Park<'a> {
-    mailbox: &'a RefCell<Mailbox>,
+/// What awaiting an operation (or a wait) is: it parks the coroutine once
+/// to hand over what it waits for, and completes on the next resume with
+/// the engine's answer, read into what the caller wants. A plain struct
+/// rather than an `async fn`, so a pending operation in strategy code's
+/// state is only this, and polling it is one call.
+pub struct Ask<R> {
+    park: Park,
+    read: fn(Option<Reply>) -> R,
+}
+
+impl<R> Future for Ask<R> {
+    type Output = R;
+
+    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<R> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.park).poll(context) {
+            Poll::Ready(reply) => Poll::Ready((this.read)(reply)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// Parks once to hand over what the code waits for; completes on the next
+/// resume (with the reply, for an operation).
+struct Park {
     wait: Option<Wait>,
 }
 
-impl Future for Park<'_> {
+impl Future for Park {
     type Output = Option<Reply>;
 
     fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Reply>> {
         if let Some(wait) = self.wait.take() {
-            self.mailbox.borrow_mut().waiting = Some(wait);
+            mailbox(|m| m.waiting = Some(wait));
             return Poll::Pending;
         }
-        Poll::Ready(self.mailbox.borrow_mut().reply.take())
+        Poll::Ready(mailbox(|m| m.reply.take()))
     }
 }
 
@@ -377,55 +412,108 @@ pub struct Input {
     pub now: Millis,
 }
 
-type Body<T> = Rc<dyn Fn(Io) -> Pin<Box<dyn Future<Output = T>>>>;
+/// Strategy code and the run of it in progress, in one allocation: the
+/// code (a closure over its arguments) is kept so that the run can be
+/// started again from the beginning for a replay.
+trait Frame<T> {
+    /// Runs the code until it waits or finishes.
+    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<T>;
+    /// A fresh run of the same code, not started.
+    fn restart(&self) -> Pin<Box<dyn Frame<T>>>;
+}
+
+struct FrameOf<B, F> {
+    body: B,
+    /// Structurally pinned: never moved out of the frame, and the frame
+    /// only ever lives pinned in its box.
+    future: F,
+}
+
+impl<T, B, F> Frame<T> for FrameOf<B, F>
+where
+    B: Fn(Io) -> F + Clone + 'static,
+    F: Future<Output = T> + 'static,
+{
+    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<T> {
+        // SAFETY: `future` is pinned whenever the frame is (see the field),
+        // and `body` is never reached through a pin.
+        let future = unsafe { self.map_unchecked_mut(|frame| &mut frame.future) };
+        future.poll(context)
+    }
+
+    fn restart(&self) -> Pin<Box<dyn Frame<T>>> {
+        start(self.body.clone())
+    }
+}
+
+fn start<T, B, F>(body: B) -> Pin<Box<dyn Frame<T>>>
+where
+    B: Fn(Io) -> F + Clone + 'static,
+    F: Future<Output = T> + 'static,
+{
+    let future = body(Io {
+        _only_from_a_coroutine: (),
+    });
+    Box::pin(FrameOf { body, future })
+}
 
 /// One running piece of strategy code.
 pub struct Coroutine<T> {
-    body: Body<T>,
-    io: Io,
-    future: Pin<Box<dyn Future<Output = T>>>,
-    /// Every input received so far: the coroutine's whole state, for cloning.
-    inputs: Vec<Input>,
+    frame: Pin<Box<dyn Frame<T>>>,
+    /// Every input received so far (the coroutine's whole state, for
+    /// cloning), unless it will never be cloned.
+    inputs: Option<Vec<Input>>,
+    /// What the last resume left besides its result.
+    response: Option<Served>,
+    refresh: Option<KeyId>,
 }
 
 impl<T: 'static> Coroutine<T> {
     /// Creates a coroutine that will run `body`. It does nothing until the
     /// first [`Coroutine::resume`].
-    pub fn new<F>(body: impl Fn(Io) -> F + 'static) -> Self
+    pub fn new<B, F>(body: B) -> Self
     where
+        B: Fn(Io) -> F + Clone + 'static,
         F: Future<Output = T> + 'static,
     {
-        let body: Body<T> = Rc::new(move |io| Box::pin(body(io)));
-        Self::from_body(body)
+        Coroutine {
+            frame: start(body),
+            // (The first input reserves room for four: most strategy code
+            // takes three or four steps.)
+            inputs: Some(Vec::new()),
+            response: None,
+            refresh: None,
+        }
     }
 
-    fn from_body(body: Body<T>) -> Self {
-        let io = Io {
-            mailbox: Rc::default(),
-        };
-        let future = body(io.clone());
-        Coroutine {
-            body,
-            io,
-            future,
-            // Most strategy code takes three or four steps: reserve them at
-            // once rather than growing the history step by step.
-            inputs: Vec::with_capacity(4),
-        }
+    /// The same coroutine keeping no history of its inputs: cheaper, for a
+    /// run that is never cloned, but [`Coroutine::replay`] is then
+    /// impossible.
+    pub fn without_history(mut self) -> Self {
+        self.inputs = None;
+        self
     }
 
     /// Runs the coroutine until it waits or finishes.
     pub fn resume(&mut self, input: Input) -> Resume<T> {
-        self.inputs.push(input.clone());
-        {
-            let mut mailbox = self.io.mailbox.borrow_mut();
-            mailbox.reply = input.reply;
-            mailbox.now = input.now;
+        if let Some(inputs) = &mut self.inputs {
+            inputs.push(input.clone());
         }
+        mailbox(|m| {
+            m.reply = input.reply;
+            m.now = input.now;
+        });
         let mut context = Context::from_waker(Waker::noop());
-        match self.future.as_mut().poll(&mut context) {
+        let polled = self.frame.as_mut().poll(&mut context);
+        let waiting = mailbox(|m| {
+            self.response = m.response.take();
+            self.refresh = m.refresh.take();
+            m.reply = None;
+            m.waiting.take()
+        });
+        match polled {
             Poll::Ready(result) => Resume::Done(result),
-            Poll::Pending => match self.io.mailbox.borrow_mut().waiting.take() {
+            Poll::Pending => match waiting {
                 Some(Wait::Op(op)) => Resume::Perform(op),
                 Some(Wait::Until(instant)) => Resume::SleepUntil(instant),
                 Some(Wait::SharedRead(key)) => Resume::SharedRead(key),
@@ -437,30 +525,43 @@ impl<T: 'static> Coroutine<T> {
     }
 
     /// Every input received so far (the coroutine's whole state).
+    ///
+    /// # Panics
+    /// If it keeps no history ([`Coroutine::without_history`]).
     pub fn inputs(&self) -> &[Input] {
-        &self.inputs
+        self.inputs
+            .as_deref()
+            .expect("the inputs of a coroutine that keeps its history")
     }
 
     /// The acknowledgement the code sent its client during the last resume.
     pub fn take_response(&mut self) -> Option<Served> {
-        self.io.mailbox.borrow_mut().response.take()
+        self.response.take()
     }
 
     /// The background refresh the code asked for during the last resume.
     pub fn take_refresh(&mut self) -> Option<KeyId> {
-        self.io.mailbox.borrow_mut().refresh.take()
+        self.refresh.take()
     }
 
     /// A coroutine in the same state, made by replaying the inputs received
     /// so far into a fresh instance (sound because strategy code is a
     /// deterministic function of its inputs).
+    ///
+    /// # Panics
+    /// If it keeps no history ([`Coroutine::without_history`]).
     pub fn replay(&self) -> Self {
-        let mut copy = Self::from_body(self.body.clone());
-        for input in &self.inputs {
+        let mut copy = Coroutine {
+            frame: self.frame.restart(),
+            inputs: Some(Vec::with_capacity(self.inputs().len())),
+            response: None,
+            refresh: None,
+        };
+        for input in self.inputs() {
             copy.resume(input.clone());
-            copy.take_response();
-            copy.take_refresh();
         }
+        copy.response = None;
+        copy.refresh = None;
         copy
     }
 }

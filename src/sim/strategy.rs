@@ -73,7 +73,7 @@ pub async fn cache_aside_read(io: Io, key: KeyId) -> Served {
 /// How long a reader waits for another reader's fill (a lease or a lock),
 /// and how often it looks again.
 #[derive(Clone, Copy, Debug)]
-struct Waiting {
+pub struct Waiting {
     /// Look again this often.
     retry_ms: Millis,
     /// Give up this long after the first refusal.
@@ -84,7 +84,7 @@ struct Waiting {
 
 impl Waiting {
     /// A wait that has not started.
-    fn new(strategy: &Strategy) -> Self {
+    pub fn new(strategy: &Strategy) -> Self {
         Waiting {
             retry_ms: strategy.retry_ms,
             wait_max_ms: strategy.wait_max_ms,
@@ -124,8 +124,7 @@ async fn fallback_read(io: &Io, key: KeyId) -> Served {
 /// put the old value back: its set is rejected. While a deleted value is
 /// kept as stale, a reader refused a token may return it at once
 /// (`accept_stale`): the paper's answer to a write-heavy hot key.
-pub async fn lease_read(io: Io, key: KeyId, strategy: Strategy) -> Served {
-    let mut waiting = Waiting::new(&strategy);
+pub async fn lease_read(io: Io, key: KeyId, mut waiting: Waiting, accept_stale: bool) -> Served {
     loop {
         match io.lease_get(key).await {
             LeaseGrant::Hit(value) => return hit(value),
@@ -134,7 +133,7 @@ pub async fn lease_read(io: Io, key: KeyId, strategy: Strategy) -> Served {
                 io.lease_set(key, row.clone(), token).await;
                 return from_db(row);
             }
-            LeaseGrant::Stale(value) if strategy.accept_stale => return hit(value),
+            LeaseGrant::Stale(value) if accept_stale => return hit(value),
             LeaseGrant::Stale(_) | LeaseGrant::Wait => {
                 if !waiting.again(&io).await {
                     return fallback_read(&io, key).await;
@@ -342,16 +341,14 @@ pub async fn flush_after(
 /// the lock with compare-and-delete, so it never deletes a lock that
 /// expired and was taken by another. The others look again every
 /// `retry_ms`, for at most `wait_max_ms`, then read the DB without filling.
-/// `unsafe_unlock` releases with a plain delete instead: the pitfall Redis's
-/// docs warn about.
-pub async fn lock_read(io: Io, key: KeyId, strategy: Strategy) -> Served {
-    let mut waiting = Waiting::new(&strategy);
+/// Without `compare` (`unsafe_unlock`) it releases with a plain delete
+/// instead: the pitfall Redis's docs warn about.
+pub async fn lock_read(io: Io, key: KeyId, mut waiting: Waiting, compare: bool) -> Served {
     loop {
         if let Some(value) = io.cache_get(key).await {
             return hit(value);
         }
         if let Some(token) = io.lock_add(key).await {
-            let compare = !strategy.unsafe_unlock;
             if let Some(value) = io.cache_get(key).await {
                 io.unlock(key, token, compare).await;
                 return hit(value);
@@ -449,31 +446,73 @@ pub async fn apply_event(io: Io, key: KeyId, payload: Option<Cached>) -> Served 
     Served::Write { version: None }
 }
 
+/// What a read needs of the scenario's strategy (a few bytes: every
+/// running read holds it).
+#[derive(Clone, Copy, Debug)]
+pub struct ReadPlan {
+    /// Read-through (the cache tier fills misses) rather than cache-aside.
+    through: bool,
+    stampede: Stampede,
+    waiting: Waiting,
+    accept_stale: bool,
+    compare_unlock: bool,
+}
+
+impl ReadPlan {
+    /// How reads go under `strategy`.
+    pub fn of(strategy: &Strategy) -> Self {
+        ReadPlan {
+            through: strategy.write == WriteStrategy::WriteThrough,
+            stampede: strategy.stampede,
+            waiting: Waiting::new(strategy),
+            accept_stale: strategy.accept_stale,
+            compare_unlock: !strategy.unsafe_unlock,
+        }
+    }
+}
+
 /// Serves a read with the scenario's stampede protection.
-pub async fn read(io: Io, strategy: Strategy, key: KeyId) -> Served {
-    if strategy.write == WriteStrategy::WriteThrough {
+pub async fn read(io: Io, plan: ReadPlan, key: KeyId) -> Served {
+    if plan.through {
         return read_through(io, key).await;
     }
-    match strategy.stampede {
+    match plan.stampede {
         Stampede::None => cache_aside_read(io, key).await,
-        Stampede::Lock => lock_read(io, key, strategy).await,
+        Stampede::Lock => lock_read(io, key, plan.waiting, plan.compare_unlock).await,
         Stampede::Singleflight => singleflight_read(io, key).await,
-        Stampede::Lease => lease_read(io, key, strategy).await,
+        Stampede::Lease => lease_read(io, key, plan.waiting, plan.accept_stale).await,
         Stampede::Xfetch | Stampede::Swr => refreshing_read(io, key).await,
     }
 }
 
+/// What a write needs of the scenario's strategy.
+#[derive(Clone, Copy, Debug)]
+pub struct WritePlan {
+    write: WriteStrategy,
+    channel: Channel,
+    double_delete_ms: Option<Millis>,
+}
+
+impl WritePlan {
+    /// How writes go under `strategy`.
+    pub fn of(strategy: &Strategy) -> Self {
+        WritePlan {
+            write: strategy.write,
+            channel: strategy.channel,
+            double_delete_ms: strategy.double_delete_ms,
+        }
+    }
+}
+
 /// Serves a write with the scenario's write strategy.
-pub async fn write(io: Io, strategy: Strategy, write: WriteId, key: KeyId, value: Value) -> Served {
-    match strategy.write {
+pub async fn write(io: Io, plan: WritePlan, write: WriteId, key: KeyId, value: Value) -> Served {
+    let delay = plan.double_delete_ms;
+    match plan.write {
         WriteStrategy::Invalidate => {
-            let delay = strategy.double_delete_ms;
-            invalidate_on_write(io, write, key, value, strategy.channel, delay).await
+            invalidate_on_write(io, write, key, value, plan.channel, delay).await
         }
-        WriteStrategy::Update => update_on_write(io, write, key, value, strategy.channel).await,
-        WriteStrategy::DeleteFirst => {
-            delete_first(io, write, key, value, strategy.double_delete_ms).await
-        }
+        WriteStrategy::Update => update_on_write(io, write, key, value, plan.channel).await,
+        WriteStrategy::DeleteFirst => delete_first(io, write, key, value, delay).await,
         WriteStrategy::TtlOnly => ttl_only(io, write, key, value).await,
         WriteStrategy::WriteThrough => write_through(io, write, key, value).await,
         WriteStrategy::CacheThenDb => cache_then_db(io, write, key, value).await,

@@ -4,8 +4,10 @@
 // panel on the leases lesson; a 100,000-request workload simulated in
 // slices and drawn aggregated (wall time, frames meanwhile), and its
 // simulated operations per second in wasm against the native command line
-// on the same file, in the same run. Run by `make bench` after the native
-// benchmarks (which build target/release/cachescope).
+// on the same file, in the same run; a million reads a second on one hot
+// key for ten seconds (benches/hot-key-1m-*.json) simulated in the page.
+// Run by `make bench` after the native benchmarks (which build
+// target/release/cachescope).
 import { readFileSync, readdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
@@ -241,6 +243,51 @@ try {
   const wasmOps = stats(wasmRuns).median;
   const warmOps = stats(warmRuns).median;
   console.log(`simulated operations per second on benches/page-100k-requests.json (median of 5 each): native ${nativeOps.toFixed(0)}; wasm in the page, first run ${wasmOps.toFixed(0)} (${(wasmOps / nativeOps).toFixed(2)}x native), second run in the same page ${warmOps.toFixed(0)} (${(warmOps / nativeOps).toFixed(2)}x native)`);
+
+  // A million reads a second on one hot key for ten seconds (10 million
+  // requests), with leases, with and without serving stale values: loaded
+  // in the page, simulated in slices with a progress bar (sampled here)
+  // and a Cancel button, drawn aggregated. Wall time from Load to the
+  // density drawn, against the native command line on the same file.
+  for (const name of ['hot-key-1m-stale', 'hot-key-1m-wait']) {
+    const file = join(repoRoot, 'benches', `${name}.json`);
+    const nativeLine = execFileSync(join(repoRoot, 'target', 'release', 'cachescope'), ['bench', '--scenario', file], { encoding: 'utf8' });
+    const nativeWall = Number(/wall_s=([\d.]+)/.exec(nativeLine)[1]);
+    const hotPage = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+    await hotPage.goto(server.url);
+    await hotPage.getByTestId('step').waitFor();
+    await hotPage.locator('details.loader summary').click();
+    await hotPage.getByTestId('scenario-json').fill(readFileSync(file, 'utf8'));
+    const watched = hotPage.evaluate(
+      () =>
+        new Promise((done) => {
+          const progress = [];
+          const frames = [];
+          let last = performance.now();
+          let start = null;
+          const frame = (now) => {
+            const bar = document.querySelector('[data-testid=work-progress]');
+            if (start === null && bar) start = now;
+            if (start !== null) frames.push(now - last);
+            if (bar) progress.push(Number(bar.value));
+            last = now;
+            if (document.querySelector('[data-testid=density]')) done({ progress, frames, ms: now - start });
+            else requestAnimationFrame(frame);
+          };
+          requestAnimationFrame(frame);
+        }),
+    );
+    await hotPage.getByTestId('scenario-load').click();
+    const { progress, frames: hotFrames, ms: hotMs } = await watched;
+    const aggregated = hotPage.getByTestId('aggregated');
+    const requests = await aggregated.getAttribute('data-requests');
+    const operations = await aggregated.getAttribute('data-operations');
+    const opsPerS = Number(await aggregated.getAttribute('data-ops-per-s'));
+    const distinct = new Set(progress.map((p) => p.toFixed(2))).size;
+    const during = stats(hotFrames);
+    console.log(`page ${name} (${requests} requests, ${operations} operations): ${(hotMs / 1000).toFixed(1)} s from Load to drawn (native command line ${nativeWall.toFixed(1)} s); ${opsPerS.toFixed(0)} operations/s in wasm; progress bar showed ${distinct} distinct values; frames meanwhile median ${ms(during.median)}, p95 ${ms(during.p95)}`);
+    await hotPage.close();
+  }
 } finally {
   await browser.close();
   await server.close();

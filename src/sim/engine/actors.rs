@@ -158,10 +158,13 @@ pub fn request_code(
     value: impl FnOnce() -> Value,
 ) -> Coroutine<Served> {
     match op {
-        RequestOp::Read => Coroutine::new(move |io| strategy::read(io, strategy, key)),
+        RequestOp::Read => {
+            let plan = strategy::ReadPlan::of(&strategy);
+            Coroutine::new(move |io| strategy::read(io, plan, key))
+        }
         RequestOp::Write => {
-            let value = value();
-            Coroutine::new(move |io| strategy::write(io, strategy, write, key, value.clone()))
+            let (plan, value) = (strategy::WritePlan::of(&strategy), value());
+            Coroutine::new(move |io| strategy::write(io, plan, write, key, value.clone()))
         }
     }
 }
@@ -322,7 +325,8 @@ impl Simulation {
         run.started_ms = Some(at);
         let value = || Value::from(spec.value.as_deref().unwrap_or_default());
         let write = WriteId(request as u32);
-        let mut coroutine = request_code(self.scenario.strategy, spec.op, write, key, value);
+        let coroutine = request_code(self.scenario.strategy, spec.op, write, key, value);
+        let mut coroutine = self.for_this_run(coroutine);
         // A paused instance takes the request up when the pause ends.
         let app = self.actors[request]
             .app
@@ -334,6 +338,15 @@ impl Simulation {
         });
         self.actors[request].coroutine = Some(SharedCoroutine::new(coroutine));
         self.advance(request, first, begin);
+    }
+
+    /// `coroutine`, keeping its history only if the run may be cloned.
+    fn for_this_run(&self, coroutine: Coroutine<Served>) -> Coroutine<Served> {
+        if self.replayable {
+            coroutine
+        } else {
+            coroutine.without_history()
+        }
     }
 
     /// Starts a background job running `coroutine`, whose first operation
@@ -353,9 +366,10 @@ impl Simulation {
     pub(super) fn start_actor(
         &mut self,
         mut run: ActorRun,
-        mut coroutine: Coroutine<Served>,
+        coroutine: Coroutine<Served>,
         now: Millis,
     ) {
+        let mut coroutine = self.for_this_run(coroutine);
         run.started_ms = run.started_ms.or(Some(now));
         let now = run
             .app

@@ -77,12 +77,10 @@ impl Simulation {
             RequestOp::Read => stats.reads += 1,
             RequestOp::Write => stats.writes += 1,
         }
-        let picker = self
-            .generator
-            .key_picker
-            .clone()
-            .expect("a workload has a key picker");
-        let key = picker.pick(&mut self.rng);
+        let picker = self.generator.key_picker.as_ref();
+        let key = picker
+            .expect("a workload has a key picker")
+            .pick(&mut self.rng);
         let app = (n % u64::from(self.scenario.apps)) as u32;
         let write = WriteId(u32::try_from(n).expect("workloads are bounded far below u32"));
         let value = || Value::from(format!("w{n}"));

@@ -77,6 +77,9 @@ pub struct Simulation {
     jobs: Jobs,
     generator: Generator,
     trace: Trace,
+    /// Whether coroutines keep the inputs a replay needs (see
+    /// [`Simulation::without_replay`]).
+    replayable: bool,
     counters: Counters,
     /// The next schedule entry to apply (scheduled mode).
     schedule_pos: usize,
@@ -197,6 +200,7 @@ impl Simulation {
             jobs: Jobs::new(key_count),
             generator,
             trace: Trace::default(),
+            replayable: true,
             counters: Counters::default(),
             schedule_pos: 0,
             last_step: None,
@@ -302,6 +306,15 @@ impl Simulation {
     /// Stops recording the trace (before running a large scenario).
     pub fn without_trace(mut self) -> Self {
         self.trace.record = false;
+        self
+    }
+
+    /// For a run that is never cloned once it has started (a benchmark, a
+    /// comparison, a large workload): its coroutines keep no history of
+    /// their inputs, which a clone needs to move an actor on. Moving on an
+    /// actor of a clone of such a run (or hashing its state) panics.
+    pub fn without_replay(mut self) -> Self {
+        self.replayable = false;
         self
     }
 
