@@ -218,3 +218,36 @@ fn stale_while_revalidate_serves_the_expired_entry_so_readers_never_wait() {
     // percentile.
     assert_eq!(report["latency_ms"]["read_p99"], 1);
 }
+
+/// A run that keeps no history for replays (the command line's, a
+/// comparison's, the page's large runs) reports exactly what a run that
+/// keeps it reports: every lesson, and a hot key under each protection.
+#[test]
+fn a_run_without_replay_history_reports_the_same() {
+    use cachescope::sim::{Report, Scenario, Simulation};
+    let report = |scenario: &Scenario, replayable: bool| {
+        let mut sim = Simulation::new(scenario).expect("valid scenario");
+        if !replayable {
+            sim = sim.without_replay();
+        }
+        sim.run();
+        serde_json::to_string(&Report::of(&sim, true)).unwrap()
+    };
+    let mut scenarios: Vec<Scenario> = cachescope::lessons::LESSONS
+        .iter()
+        .map(|lesson| lesson.scenario())
+        .collect();
+    for stampede in cachescope::sim::scenario::Stampede::NAMES {
+        let mut workload = hot_key(stampede, 4, 3000.0, 3000);
+        workload["workload"]["writes_per_s"] = json!(20);
+        scenarios.push(Scenario::from_json(&workload.to_string()).unwrap());
+    }
+    for scenario in &scenarios {
+        assert_eq!(
+            report(scenario, true),
+            report(scenario, false),
+            "{}",
+            scenario.name
+        );
+    }
+}

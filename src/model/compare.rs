@@ -96,6 +96,36 @@ impl Batch {
     }
 }
 
+/// Simulates small generated workloads (reads and writes over a few keys,
+/// with singleflight and with leases) for about `operations` operations and
+/// drops them; returns how many it simulated. The page calls it once, idle,
+/// soon after it opens: a browser runs WebAssembly first from a baseline
+/// compiler and optimises a function only after it has run a while, so
+/// without this a person's first large run would go at about half the
+/// speed of the next.
+pub fn warm_up(operations: u64) -> u64 {
+    let mut simulated = 0;
+    for stampede in ["singleflight", "lease"] {
+        let scenario = serde_json::json!({
+            "name": "warm-up",
+            "apps": 4,
+            "keys": { "a": "v", "b": "v", "c": "v", "d": "v" },
+            "latency_ms": { "cache": 1, "db_read": 40, "db_write": 20, "jitter_ms": 5 },
+            "strategy": { "stampede": stampede, "ttl_ms": 500, "ttl_jitter_ms": 50 },
+            "workload": { "duration_ms": 60_000, "reads_per_s": 9_500, "writes_per_s": 500, "zipf_s": 1.1 }
+        });
+        let Ok(mut batch) = Scenario::from_json(&scenario.to_string())
+            .map_err(|e| e.to_string())
+            .and_then(|scenario| Batch::new("warm-up", &scenario))
+        else {
+            continue;
+        };
+        while batch.operations() < operations / 2 && !batch.advance(256) {}
+        simulated += batch.operations();
+    }
+    simulated
+}
+
 /// `base` with each write strategy (invalidate and update keep the channel;
 /// the others are inline; a double delete stays only with invalidate and
 /// delete-first; write-through reads through the cache tier, its own
@@ -246,6 +276,12 @@ pub fn hit_ratio(report: &Report) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn warming_up_simulates_about_what_it_is_asked() {
+        let simulated = super::warm_up(4_000);
+        assert!((4_000..5_000).contains(&simulated), "{simulated}");
+    }
+
     use super::*;
     use crate::lessons::LESSONS;
 

@@ -64,7 +64,17 @@ struct Mailbox {
 }
 
 thread_local! {
-    static MAILBOX: RefCell<Mailbox> = RefCell::default();
+    // Initialised as a constant: no lazy initialisation to check on each
+    // of the several accesses a resume makes.
+    static MAILBOX: RefCell<Mailbox> = const {
+        RefCell::new(Mailbox {
+            waiting: None,
+            reply: None,
+            now: 0,
+            response: None,
+            refresh: None,
+        })
+    };
 }
 
 /// Works on this thread's mailbox.

@@ -131,6 +131,12 @@ impl Series {
         }
     }
 
+    /// The index of the bucket holding `at_ms` (the width is a power of
+    /// two: a shift, not a division, as this runs for every operation).
+    fn index(&self, at_ms: Millis) -> usize {
+        (at_ms >> self.width_ms.trailing_zeros()) as usize
+    }
+
     /// The bucket holding instant `at_ms`, grown (and coarsened) to hold it.
     pub(crate) fn at(&mut self, at_ms: Millis) -> &mut Bucket {
         // (Called for every operation: the width is worked out again only
@@ -138,7 +144,7 @@ impl Series {
         if at_ms >= self.width_ms * MAX_BUCKETS as Millis {
             *self = self.rebinned(Series::width_for(at_ms));
         }
-        let index = (at_ms / self.width_ms) as usize;
+        let index = self.index(at_ms);
         if self.buckets.len() <= index {
             self.buckets.resize_with(index + 1, Bucket::default);
         }
@@ -150,7 +156,7 @@ impl Series {
         let previous = self.in_flight;
         let since = self.in_flight_bucket;
         self.at(at_ms);
-        let index = (at_ms / self.width_ms) as usize;
+        let index = self.index(at_ms);
         // The previous level held through every bucket up to this instant.
         let since = since.min(index);
         for bucket in &mut self.buckets[since..=index] {

@@ -24,7 +24,7 @@ use super::components::strip::ArchitectureStrip;
 use super::components::timeline::TimelineView;
 use super::hooks::{
     Toggle, on_slider, prefers_reduced_motion, use_action, use_every_frame, use_keyboard,
-    use_pause_when_hidden,
+    use_pause_when_hidden, use_warm_up,
 };
 use super::host::use_host_page;
 use crate::model::playback::{FASTEST, SLOWEST};
@@ -60,6 +60,7 @@ pub fn app() -> Html {
         tools.dispatcher(),
     );
     use_pause_when_hidden(state.dispatcher());
+    use_warm_up(!opening.embed);
     {
         let (opening, state) = (opening.clone(), state.dispatcher());
         use_effect_with((), move |_| {

@@ -83,6 +83,36 @@ pub fn use_every_frame(
     }
 }
 
+/// How long after the page opens the simulator is warmed up, and with how
+/// many operations (about 40 ms of work, before optimisation).
+const WARM_UP_AFTER_MS: u32 = 200;
+const WARM_UP_OPERATIONS: u64 = 20_000;
+
+/// Warms the simulator up once, soon after the page opens, if `wanted` (see
+/// [`crate::model::compare::warm_up`]; an embed, which runs no large
+/// workloads, does not), and notes on the document element how long that
+/// took (`data-warmed-up`, in ms).
+#[hook]
+pub fn use_warm_up(wanted: bool) {
+    use_effect_with(wanted, |&wanted| {
+        let timeout =
+            wanted.then(|| gloo_timers::callback::Timeout::new(WARM_UP_AFTER_MS, warm_up_now));
+        move || drop(timeout)
+    });
+}
+
+fn warm_up_now() {
+    let started = now_ms();
+    crate::model::compare::warm_up(WARM_UP_OPERATIONS);
+    let took = format!("{:.0}", now_ms() - started);
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("data-warmed-up", &took);
+    }
+}
+
 /// The page's monotonic clock.
 fn now_ms() -> f64 {
     web_sys::window()
