@@ -180,7 +180,7 @@ mod reducer {
                 .message
                 .as_deref()
                 .unwrap_or_default()
-                .contains("more than the 10000000")
+                .contains("more than the 20000000")
         );
         assert!(after.work.is_none() && after.whole == whole);
         // Large: simulated in slices; cancelled, the lesson stays.

@@ -22,7 +22,7 @@ use super::Servers;
 use super::cache::RedisCache;
 use super::database::Postgres;
 use super::mirror::RealMirror;
-use crate::sim::coroutine::{Input, Resume};
+use crate::sim::coroutine::{FramePool, Input, Resume};
 use crate::sim::engine::request_code;
 use crate::sim::ops::{KeyId, Op, Reply, Resource, Stamp, Value, Version, Versioned, WriteId};
 use crate::sim::scenario::{Channel, Millis, Scenario, Stampede, WriteStrategy};
@@ -278,6 +278,7 @@ fn serve(
     shared.sleep_until(spec.at_ms as f64);
     let value = || Value::from(spec.value.as_deref().unwrap_or_default());
     let mut coroutine = request_code(
+        &mut FramePool::default(),
         scenario.strategy,
         spec.op,
         WriteId(index as u32),

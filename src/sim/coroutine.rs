@@ -12,6 +12,7 @@
 //! it is cloned by replaying those replies into a fresh instance. That is
 //! what lets a whole simulation be cloned (checkpoints, forks, exploration).
 
+use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
@@ -429,8 +430,16 @@ trait Frame<T> {
     /// Runs the code until it waits or finishes.
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<T>;
     /// A fresh run of the same code, not started.
-    fn restart(&self) -> Pin<Box<dyn Frame<T>>>;
+    fn restart(&self) -> BoxedFrame<T>;
+    /// The kind of code it runs (its closure's type).
+    fn kind(&self) -> TypeId;
+    /// Runs `body` (an `Option` of a closure of this frame's kind, taken)
+    /// from the start in this frame's place, dropping what the frame held.
+    fn start_over(self: Pin<&mut Self>, body: &mut dyn Any);
 }
+
+/// A frame, whatever code it runs.
+type BoxedFrame<T> = Pin<Box<dyn Frame<T>>>;
 
 struct FrameOf<B, F> {
     body: B,
@@ -451,12 +460,78 @@ where
         future.poll(context)
     }
 
-    fn restart(&self) -> Pin<Box<dyn Frame<T>>> {
+    fn restart(&self) -> BoxedFrame<T> {
         start(self.body.clone())
+    }
+
+    fn kind(&self) -> TypeId {
+        TypeId::of::<B>()
+    }
+
+    fn start_over(mut self: Pin<&mut Self>, body: &mut dyn Any) {
+        let body = body
+            .downcast_mut::<Option<B>>()
+            .and_then(Option::take)
+            .expect("code of the frame's own kind");
+        let future = body(Io {
+            _only_from_a_coroutine: (),
+        });
+        // Replaces the whole frame in place: the pinned future is dropped
+        // where it is, never moved.
+        self.set(FrameOf { body, future });
     }
 }
 
-fn start<T, B, F>(body: B) -> Pin<Box<dyn Frame<T>>>
+/// Frames of finished coroutines, kept to run new code of the same kind
+/// in. A workload starts a coroutine for every request; starting it in a
+/// spare frame saves an allocation and a free, and the frame is one the
+/// processor's cache has just seen. Not cloned with what holds it (a clone
+/// starts with none spare).
+pub struct FramePool<T> {
+    /// Spare frames by kind (there are only a few kinds: reads, writes).
+    spare: Vec<(TypeId, Vec<BoxedFrame<T>>)>,
+}
+
+impl<T> Default for FramePool<T> {
+    fn default() -> Self {
+        FramePool { spare: Vec::new() }
+    }
+}
+
+impl<T> Clone for FramePool<T> {
+    fn clone(&self) -> Self {
+        FramePool::default()
+    }
+}
+
+impl<T> fmt::Debug for FramePool<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let spare: usize = self.spare.iter().map(|(_, frames)| frames.len()).sum();
+        write!(f, "FramePool({spare} spare)")
+    }
+}
+
+impl<T: 'static> FramePool<T> {
+    /// Keeps the frame of a coroutine that has finished, unless a clone
+    /// of it still runs.
+    pub fn recycle(&mut self, coroutine: SharedCoroutine<T>) {
+        let Some(coroutine) = coroutine.into_owned() else {
+            return;
+        };
+        let kind = coroutine.frame.kind();
+        match self.spare.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, frames)) => frames.push(coroutine.frame),
+            None => self.spare.push((kind, vec![coroutine.frame])),
+        }
+    }
+
+    fn take(&mut self, kind: TypeId) -> Option<BoxedFrame<T>> {
+        let (_, frames) = self.spare.iter_mut().find(|(k, _)| *k == kind)?;
+        frames.pop()
+    }
+}
+
+fn start<T, B, F>(body: B) -> BoxedFrame<T>
 where
     B: Fn(Io) -> F + Clone + 'static,
     F: Future<Output = T> + 'static,
@@ -469,7 +544,7 @@ where
 
 /// One running piece of strategy code.
 pub struct Coroutine<T> {
-    frame: Pin<Box<dyn Frame<T>>>,
+    frame: BoxedFrame<T>,
     /// Every input received so far (the coroutine's whole state, for
     /// cloning), unless it will never be cloned.
     inputs: Option<Vec<Input>>,
@@ -490,6 +565,25 @@ impl<T: 'static> Coroutine<T> {
             frame: start(body),
             // (The first input reserves room for four: most strategy code
             // takes three or four steps.)
+            inputs: Some(Vec::new()),
+            response: None,
+            refresh: None,
+        }
+    }
+
+    /// Like [`Coroutine::new`], in a spare frame of `pool` if it has one
+    /// for this kind of code.
+    pub fn new_in<B, F>(pool: &mut FramePool<T>, body: B) -> Self
+    where
+        B: Fn(Io) -> F + Clone + 'static,
+        F: Future<Output = T> + 'static,
+    {
+        let Some(mut frame) = pool.take(TypeId::of::<B>()) else {
+            return Coroutine::new(body);
+        };
+        frame.as_mut().start_over(&mut Some(body));
+        Coroutine {
+            frame,
             inputs: Some(Vec::new()),
             response: None,
             refresh: None,
@@ -597,6 +691,15 @@ impl<T: 'static> SharedCoroutine<T> {
     /// Wraps a coroutine nobody shares yet.
     pub fn new(coroutine: Coroutine<T>) -> Self {
         SharedCoroutine(RefCell::new(Holding::Owned(coroutine)))
+    }
+
+    /// The coroutine, if nobody else shares it.
+    fn into_owned(self) -> Option<Coroutine<T>> {
+        match self.0.into_inner() {
+            Holding::Owned(coroutine) => Some(coroutine),
+            Holding::Shared(shared) => Rc::try_unwrap(shared).ok(),
+            Holding::Moving => None,
+        }
     }
 
     /// The coroutine, to look at.
@@ -736,6 +839,55 @@ mod tests {
             co.resume(input(Some(Reply::DbRead(row("v1", 1))), 11)),
             Resume::SleepUntil(16)
         );
+    }
+
+    /// Reads `key` and returns what it read (a closure of one kind for
+    /// every key).
+    fn reader(
+        key: u32,
+    ) -> impl Fn(Io) -> std::pin::Pin<Box<dyn Future<Output = Versioned>>> + Clone {
+        move |io: Io| Box::pin(async move { io.db_read(KeyId(key)).await })
+    }
+
+    #[test]
+    fn a_spare_frame_runs_new_code_of_its_kind_from_the_start() {
+        let mut pool = FramePool::default();
+        let mut first = Coroutine::new_in(&mut pool, reader(1));
+        assert_eq!(
+            first.resume(input(None, 0)),
+            Resume::Perform(Op::DbRead { key: KeyId(1) })
+        );
+        assert_eq!(
+            first.resume(input(Some(Reply::DbRead(row("a", 1))), 10)),
+            Resume::Done(row("a", 1))
+        );
+        pool.recycle(SharedCoroutine::new(first));
+        // Code of another kind does not take the spare frame.
+        let mut other = Coroutine::new_in(
+            &mut pool,
+            |io: Io| async move { io.db_read(KeyId(0)).await },
+        );
+        assert_eq!(
+            other.resume(input(None, 0)),
+            Resume::Perform(Op::DbRead { key: KeyId(0) })
+        );
+        assert_eq!(format!("{pool:?}"), "FramePool(1 spare)");
+        // A reader of another key does, and starts from the beginning.
+        let mut second = Coroutine::new_in(&mut pool, reader(2));
+        assert_eq!(format!("{pool:?}"), "FramePool(0 spare)");
+        assert_eq!(
+            second.resume(input(None, 0)),
+            Resume::Perform(Op::DbRead { key: KeyId(2) })
+        );
+        // Its replay starts the same code again.
+        let copy = second.replay();
+        assert_eq!(copy.inputs(), second.inputs());
+        // A frame a clone still runs is not kept.
+        let shared = SharedCoroutine::new(second);
+        let clone = shared.clone();
+        pool.recycle(shared);
+        assert_eq!(format!("{pool:?}"), "FramePool(0 spare)");
+        drop(clone);
     }
 
     #[test]

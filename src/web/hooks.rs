@@ -84,9 +84,9 @@ pub fn use_every_frame(
 }
 
 /// How long after the page opens the simulator is warmed up, and with how
-/// many operations (about 40 ms of work, before optimisation).
+/// many operations (about 50 ms of work, before optimisation).
 const WARM_UP_AFTER_MS: u32 = 200;
-const WARM_UP_OPERATIONS: u64 = 20_000;
+const WARM_UP_OPERATIONS: u64 = 10_000;
 
 /// Warms the simulator up once, soon after the page opens, if `wanted` (see
 /// [`crate::model::compare::warm_up`]; an embed, which runs no large

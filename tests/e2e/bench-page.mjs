@@ -277,14 +277,21 @@ try {
             if (start !== null) frames.push(now - last);
             if (bar) progress.push(Number(bar.value));
             last = now;
-            if (document.querySelector('[data-testid=density]')) done({ progress, frames, ms: now - start });
-            else requestAnimationFrame(frame);
+            const refused = document.querySelector('[data-testid=message]');
+            if (document.querySelector('[data-testid=density]') || refused) {
+              done({ progress, frames, ms: now - start, refused: refused?.textContent });
+            } else requestAnimationFrame(frame);
           };
           requestAnimationFrame(frame);
         }),
     );
     await hotPage.getByTestId('scenario-load').click();
-    const { progress, frames: hotFrames, ms: hotMs } = await watched;
+    const { progress, frames: hotFrames, ms: hotMs, refused } = await watched;
+    if (refused) {
+      console.log(`page ${name}: refused: ${refused}`);
+      await hotPage.close();
+      continue;
+    }
     const aggregated = hotPage.getByTestId('aggregated');
     const requests = await aggregated.getAttribute('data-requests');
     const operations = await aggregated.getAttribute('data-operations');

@@ -440,10 +440,10 @@ pub fn expected_requests(scenario: &Scenario) -> f64 {
 /// larger workloads are shown aggregated.
 pub const MAX_PAGE_REQUESTS: f64 = 20_000.0;
 
-/// The most generated requests the page simulates at all: a million
-/// requests a second for ten seconds, simulated in slices with a progress
-/// bar and Cancel (the command line takes up to 50 million).
-pub const MAX_AGGREGATED_REQUESTS: f64 = 10_000_000.0;
+/// The most generated requests the page simulates at all (a million
+/// requests a second for ten seconds fits twice), simulated in slices with
+/// a progress bar and Cancel; the command line takes up to 50 million.
+pub const MAX_AGGREGATED_REQUESTS: f64 = 20_000_000.0;
 
 /// A monotonic clock in milliseconds. The reducer reads it only to bound
 /// the work one frame does; the page passes the browser's

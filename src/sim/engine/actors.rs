@@ -11,7 +11,7 @@ use std::rc::Rc;
 use super::faults::app_resumes_at;
 use super::queue::{Event, EventQueue};
 use super::{Actor, Simulation, strategy};
-use crate::sim::coroutine::{Coroutine, Input, Resume, SharedCoroutine};
+use crate::sim::coroutine::{Coroutine, FramePool, Input, Resume, SharedCoroutine};
 use crate::sim::ops::{KeyId, Op, Reply, Resource, Stamp, Value, Versioned, WriteId};
 use crate::sim::scenario::{Millis, RequestOp, RequestSpec, Strategy};
 use crate::sim::strategy::Served;
@@ -149,8 +149,10 @@ impl ActorRun {
 }
 
 /// The strategy code serving one client request (scripted or generated):
-/// a read, or a write of `value` as write `write`.
+/// a read, or a write of `value` as write `write`, in a spare frame of
+/// `frames` if there is one.
 pub fn request_code(
+    frames: &mut FramePool<Served>,
     strategy: Strategy,
     op: RequestOp,
     write: WriteId,
@@ -160,11 +162,13 @@ pub fn request_code(
     match op {
         RequestOp::Read => {
             let plan = strategy::ReadPlan::of(&strategy);
-            Coroutine::new(move |io| strategy::read(io, plan, key))
+            Coroutine::new_in(frames, move |io| strategy::read(io, plan, key))
         }
         RequestOp::Write => {
             let (plan, value) = (strategy::WritePlan::of(&strategy), value());
-            Coroutine::new(move |io| strategy::write(io, plan, write, key, value.clone()))
+            Coroutine::new_in(frames, move |io| {
+                strategy::write(io, plan, write, key, value.clone())
+            })
         }
     }
 }
@@ -325,7 +329,8 @@ impl Simulation {
         run.started_ms = Some(at);
         let value = || Value::from(spec.value.as_deref().unwrap_or_default());
         let write = WriteId(request as u32);
-        let coroutine = request_code(self.scenario.strategy, spec.op, write, key, value);
+        let strategy = self.scenario.strategy;
+        let coroutine = request_code(&mut self.frames, strategy, spec.op, write, key, value);
         let mut coroutine = self.for_this_run(coroutine);
         // A paused instance takes the request up when the pause ends.
         let app = self.actors[request]
@@ -470,7 +475,9 @@ impl Simulation {
                     return;
                 }
                 Resume::Done(served) => {
-                    run.coroutine = None;
+                    if let Some(finished) = run.coroutine.take() {
+                        self.frames.recycle(finished);
+                    }
                     if run.finished.is_none() {
                         run.finished = Some((issued_ms, served));
                     }

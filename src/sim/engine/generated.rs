@@ -84,7 +84,8 @@ impl Simulation {
         let app = (n % u64::from(self.scenario.apps)) as u32;
         let write = WriteId(u32::try_from(n).expect("workloads are bounded far below u32"));
         let value = || Value::from(format!("w{n}"));
-        let coroutine = request_code(self.scenario.strategy, op, write, key, value);
+        let strategy = self.scenario.strategy;
+        let coroutine = request_code(&mut self.frames, strategy, op, write, key, value);
         let run = ActorRun::new(
             ActorKind::Generated { op, n },
             Some(app),

@@ -34,7 +34,7 @@ mod write_behind;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
-use super::coroutine::Coroutine;
+use super::coroutine::{Coroutine, FramePool};
 use super::ops::{KeyId, Op, Reply, Resource, SetOutcome, Stamp, Value, WriteId};
 use super::rng::SimRng;
 use super::scenario::{
@@ -42,6 +42,7 @@ use super::scenario::{
 };
 use super::series::Series;
 use super::strategy;
+use super::strategy::Served;
 use super::world::{Cache, CacheEntry, Database, World};
 
 use super::trace::{Actor, Fact, OpName, TraceEvent};
@@ -98,6 +99,8 @@ pub struct Simulation {
     lock_holders: Vec<Option<(crate::sim::ops::LockToken, Actor)>>,
     /// What performs the operations on real servers as well, if anything.
     mirror: MirrorSlot,
+    /// Finished requests' coroutine frames, for new requests to run in.
+    frames: FramePool<Served>,
 }
 
 /// What a step was: an actor's operation taking effect, a fault, or the
@@ -212,6 +215,7 @@ impl Simulation {
             tier: Tier::new(key_count),
             lock_holders: vec![None; key_count],
             mirror: MirrorSlot::default(),
+            frames: FramePool::default(),
         };
         for (stream, at) in first_arrivals.into_iter().enumerate() {
             sim.queue.push(at, Event::Generate(stream));
