@@ -96,32 +96,56 @@ impl Batch {
     }
 }
 
-/// Simulates small generated workloads (reads and writes over a few keys,
-/// with singleflight and with leases) for about `operations` operations and
-/// drops them; returns how many it simulated. The page calls it once, idle,
-/// soon after it opens: a browser runs WebAssembly first from a baseline
-/// compiler and optimises a function only after it has run a while, so
-/// without this a person's first large run would go at about half the
-/// speed of the next.
-pub fn warm_up(operations: u64) -> u64 {
-    // Reads and writes over a few keys, as a person's large runs mostly are.
-    const WORKLOAD: &str = r#"{"name": "warm-up", "apps": 4,
-        "keys": {"a": "v", "b": "v", "c": "v", "d": "v"},
-        "latency_ms": {"cache": 1, "db_read": 40, "db_write": 20, "jitter_ms": 5},
-        "strategy": {"stampede": "STAMPEDE", "ttl_ms": 500, "ttl_jitter_ms": 50},
-        "workload": {"duration_ms": 60000, "reads_per_s": 9500, "writes_per_s": 500, "zipf_s": 1.1}}"#;
-    let mut simulated = 0;
-    for stampede in ["singleflight", "lease"] {
-        let Ok(mut batch) = Scenario::from_json(&WORKLOAD.replace("STAMPEDE", stampede))
-            .map_err(|e| e.to_string())
-            .and_then(|scenario| Batch::new("warm-up", &scenario))
-        else {
-            continue;
-        };
-        while batch.operations() < operations / 2 && !batch.advance(256) {}
-        simulated += batch.operations();
+/// Small generated workloads (reads and writes over a few keys, with
+/// singleflight and with leases) simulated a slice at a time and dropped.
+/// The page runs one in the background soon after it opens: a browser runs
+/// WebAssembly first from a baseline compiler and optimises a function only
+/// after it has run a while, so without this a person's first large run
+/// would go slower than the next.
+pub struct WarmUp {
+    batches: Vec<Batch>,
+    /// Operations to simulate in each batch.
+    each: u64,
+}
+
+impl WarmUp {
+    /// A warm-up of about `operations` operations in all.
+    pub fn new(operations: u64) -> Self {
+        // Reads and writes over a few keys, as a person's large runs mostly are.
+        const WORKLOAD: &str = r#"{"name": "warm-up", "apps": 4,
+            "keys": {"a": "v", "b": "v", "c": "v", "d": "v"},
+            "latency_ms": {"cache": 1, "db_read": 40, "db_write": 20, "jitter_ms": 5},
+            "strategy": {"stampede": "STAMPEDE", "ttl_ms": 500, "ttl_jitter_ms": 50},
+            "workload": {"duration_ms": 60000, "reads_per_s": 9500, "writes_per_s": 500, "zipf_s": 1.1}}"#;
+        let batches = ["singleflight", "lease"]
+            .into_iter()
+            .filter_map(|stampede| {
+                let scenario = Scenario::from_json(&WORKLOAD.replace("STAMPEDE", stampede)).ok()?;
+                Batch::new("warm-up", &scenario).ok()
+            })
+            .collect();
+        WarmUp {
+            batches,
+            each: operations / 2,
+        }
     }
-    simulated
+
+    /// Simulates about `steps` more steps; `true` once the warm-up is done.
+    pub fn slice(&mut self, steps: usize) -> bool {
+        let each = self.each;
+        match self.batches.iter_mut().find(|b| b.operations() < each) {
+            Some(batch) => {
+                batch.advance(steps);
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// Operations simulated so far.
+    pub fn simulated(&self) -> u64 {
+        self.batches.iter().map(Batch::operations).sum()
+    }
 }
 
 /// `base` with each write strategy (invalidate and update keep the channel;
@@ -275,9 +299,15 @@ pub fn hit_ratio(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn warming_up_simulates_about_what_it_is_asked() {
-        let simulated = super::warm_up(4_000);
+    fn warming_up_simulates_about_what_it_is_asked_in_slices() {
+        let mut warm_up = super::WarmUp::new(4_000);
+        let mut slices = 0;
+        while !warm_up.slice(256) {
+            slices += 1;
+        }
+        let simulated = warm_up.simulated();
         assert!((4_000..5_000).contains(&simulated), "{simulated}");
+        assert!(slices >= 8, "{slices} slices");
     }
 
     use super::*;

@@ -83,34 +83,45 @@ pub fn use_every_frame(
     }
 }
 
-/// How long after the page opens the simulator is warmed up, and with how
-/// many operations (about 50 ms of work, before optimisation).
-const WARM_UP_AFTER_MS: u32 = 200;
-const WARM_UP_OPERATIONS: u64 = 10_000;
+/// When the simulator is warmed up (a second after the page opens, when a
+/// person has not yet loaded anything large), with how many
+/// operations, and how many steps a slice between frames takes (a few
+/// milliseconds before optimisation, so a click meanwhile is answered at
+/// once).
+const WARM_UP_AFTER_MS: u32 = 1_000;
+const WARM_UP_OPERATIONS: u64 = 20_000;
+const WARM_UP_SLICE_STEPS: usize = 512;
 
-/// Warms the simulator up once, soon after the page opens, if `wanted` (see
-/// [`crate::model::compare::warm_up`]; an embed, which runs no large
-/// workloads, does not), and notes on the document element how long that
-/// took (`data-warmed-up`, in ms).
+/// Warms the simulator up once, in slices, soon after the page opens, if
+/// `wanted` (see [`crate::model::compare::WarmUp`]; an embed, which runs
+/// no large workloads, does not), and notes on the document element how
+/// long that took in all (`data-warmed-up`, in ms of slices).
 #[hook]
 pub fn use_warm_up(wanted: bool) {
     use_effect_with(wanted, |&wanted| {
-        let timeout =
-            wanted.then(|| gloo_timers::callback::Timeout::new(WARM_UP_AFTER_MS, warm_up_now));
-        move || drop(timeout)
+        if wanted {
+            let warm_up = crate::model::compare::WarmUp::new(WARM_UP_OPERATIONS);
+            warm_up_later(warm_up, WARM_UP_AFTER_MS, 0.0);
+        }
     });
 }
 
-fn warm_up_now() {
-    let started = now_ms();
-    crate::model::compare::warm_up(WARM_UP_OPERATIONS);
-    let took = format!("{:.0}", now_ms() - started);
-    if let Some(root) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-    {
-        let _ = root.set_attribute("data-warmed-up", &took);
-    }
+/// The next slice of `warm_up`, `after_ms` from now, `spent_ms` spent so far.
+fn warm_up_later(mut warm_up: crate::model::compare::WarmUp, after_ms: u32, spent_ms: f64) {
+    gloo_timers::callback::Timeout::new(after_ms, move || {
+        let started = now_ms();
+        let done = warm_up.slice(WARM_UP_SLICE_STEPS);
+        let spent_ms = spent_ms + now_ms() - started;
+        if !done {
+            warm_up_later(warm_up, 0, spent_ms);
+        } else if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = root.set_attribute("data-warmed-up", &format!("{spent_ms:.0}"));
+        }
+    })
+    .forget();
 }
 
 /// The page's monotonic clock.

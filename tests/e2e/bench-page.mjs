@@ -202,8 +202,9 @@ try {
     const bigPage = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
     await bigPage.goto(server.url);
     await bigPage.getByTestId('step').waitFor();
-    // The page warms its simulator up 200 ms after it opens (a person takes
-    // longer than that to paste a scenario): the first run starts after.
+    // The page warms its simulator up a second after it opens (a person
+    // takes longer than that to paste a scenario): the first run starts
+    // after.
     await bigPage.locator('html[data-warmed-up]').waitFor({ state: 'attached' });
     warmUps.push(Number(await bigPage.locator('html').getAttribute('data-warmed-up')));
     await bigPage.locator('details.loader summary').click();
