@@ -482,6 +482,11 @@ where
     }
 }
 
+/// The most spare frames of one kind a pool keeps (the most coroutines of
+/// one kind a large run has at once is about this: a herd of waiting
+/// readers).
+const MAX_SPARE_PER_KIND: usize = 1 << 16;
+
 /// Frames of finished coroutines, kept to run new code of the same kind
 /// in. A workload starts a coroutine for every request; starting it in a
 /// spare frame saves an allocation and a free, and the frame is one the
@@ -520,6 +525,9 @@ impl<T: 'static> FramePool<T> {
         };
         let kind = coroutine.frame.kind();
         match self.spare.iter_mut().find(|(k, _)| *k == kind) {
+            // (A bound, should code of some kind be recycled but never
+            // started with `new_in`: the pool must not grow with the run.)
+            Some((_, frames)) if frames.len() >= MAX_SPARE_PER_KIND => {}
             Some((_, frames)) => frames.push(coroutine.frame),
             None => self.spare.push((kind, vec![coroutine.frame])),
         }

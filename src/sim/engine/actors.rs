@@ -409,7 +409,8 @@ impl Simulation {
                 && !self.jobs.refreshing[key.0 as usize]
             {
                 self.jobs.refreshing[key.0 as usize] = true;
-                let job = Coroutine::new(move |io| strategy::recompute(io, key));
+                let job =
+                    Coroutine::new_in(&mut self.frames, move |io| strategy::recompute(io, key));
                 self.spawn(ActorKind::Refresher, key, job);
                 continue;
             }

@@ -456,7 +456,9 @@ impl Simulation {
         let now = self.now;
         self.mirror.with(|m| m.bus_take(partition, &event, now));
         let BusEvent { key, payload } = event;
-        let job = Coroutine::new(move |io| strategy::apply_event(io, key, payload.clone()));
+        let job = Coroutine::new_in(&mut self.frames, move |io| {
+            strategy::apply_event(io, key, payload.clone())
+        });
         let run = ActorRun::new(ActorKind::Consumer(partition), None, key, None);
         self.start_actor(run, job, self.now.max(delivered_ms));
     }

@@ -816,8 +816,9 @@ impl Simulation {
                     return;
                 };
                 let (key, since, delay) = (*key, self.now, self.scenario.strategy.write_behind_ms);
-                let job =
-                    Coroutine::new(move |io| strategy::flush_after(io, key, id, since, delay));
+                let job = Coroutine::new_in(&mut self.frames, move |io| {
+                    strategy::flush_after(io, key, id, since, delay)
+                });
                 self.spawn(ActorKind::Flusher, key, job);
             }
             (Op::Flush { key, .. }, Reply::Flush { version: Some(_) }) => {
@@ -856,7 +857,7 @@ impl Simulation {
         }
         self.jobs.relay_running = true;
         let poll_ms = self.scenario.strategy.outbox_poll_ms;
-        let job = Coroutine::new(move |io| strategy::relay(io, poll_ms));
+        let job = Coroutine::new_in(&mut self.frames, move |io| strategy::relay(io, poll_ms));
         // The relay is not about one key; key 0 only fills the field.
         self.spawn(ActorKind::Relay, KeyId(0), job);
     }
