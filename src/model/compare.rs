@@ -298,9 +298,12 @@ pub fn hit_ratio(report: &Report) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::lessons::LESSONS;
+
     #[test]
     fn warming_up_simulates_about_what_it_is_asked_in_slices() {
-        let mut warm_up = super::WarmUp::new(4_000);
+        let mut warm_up = WarmUp::new(4_000);
         let mut slices = 0;
         while !warm_up.slice(256) {
             slices += 1;
@@ -309,9 +312,6 @@ mod tests {
         assert!((4_000..5_000).contains(&simulated), "{simulated}");
         assert!(slices >= 8, "{slices} slices");
     }
-
-    use super::*;
-    use crate::lessons::LESSONS;
 
     #[test]
     fn a_variant_whose_reads_never_finish_says_so_instead_of_a_silent_zero() {

@@ -99,7 +99,8 @@ pub struct Simulation {
     lock_holders: Vec<Option<(crate::sim::ops::LockToken, Actor)>>,
     /// What performs the operations on real servers as well, if anything.
     mirror: MirrorSlot,
-    /// Finished requests' coroutine frames, for new requests to run in.
+    /// Finished coroutines' frames, for new coroutines of the same kind
+    /// (requests, background jobs) to start in.
     frames: FramePool<Served>,
 }
 
