@@ -14,7 +14,9 @@
 #
 #   scripts/bench.sh                  all of it
 #   scripts/bench.sh --before REV     also builds REV (in target/bench-before)
-#                                     and measures it side by side in step 1
+#                                     and measures it side by side in step 1,
+#                                     and its page's frames, explorer and
+#                                     large runs in step 4
 #   scripts/bench.sh --native         steps 1-3 only
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -107,4 +109,18 @@ target/release/cachescope bench-explore
 # the native command line, and the million-a-second hot key.
 . scripts/wasm-env.sh
 trunk build --release --offline >/dev/null 2>&1
-(cd tests/e2e && node bench-page.mjs)
+echo
+(cd tests/e2e && CACHESCOPE_BENCH_LABEL="this tree" node bench-page.mjs)
+if [ -n "$before" ]; then
+  # The same page figures for REV (frames, explorer, large runs), its page
+  # built from its own tree with this tree's tools, compared with its own
+  # command line.
+  echo "building $rev's page for comparison..."
+  root=$(pwd)
+  ln -sfn "$root/tools/node_modules" "$src/tools/node_modules"
+  (cd "$src" && CARGO_TARGET_DIR="$root/target/bench-before" \
+    trunk build --release --offline --dist "$root/target/bench-before/dist" >/dev/null 2>&1)
+  (cd tests/e2e && CACHESCOPE_BENCH_LABEL="$rev" CACHESCOPE_BENCH_PARTS=frames,explorer,large \
+    CACHESCOPE_DIST="$root/target/bench-before/dist" CACHESCOPE_NATIVE="$root/target/bench-before/release/cachescope" \
+    node bench-page.mjs)
+fi

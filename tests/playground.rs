@@ -529,6 +529,37 @@ mod exploring {
             .reduce(Action::CancelExplore);
         assert!(matches!(state.exploring, Exploring::Idle));
     }
+
+    #[test]
+    fn a_slice_that_changes_nothing_on_screen_keeps_the_state_and_the_count_still_ends() {
+        // The page draws itself again only for a new state: between whole
+        // percentages (and at most a quarter of a second apart) the panel
+        // keeps what it shows, and the explorer counts on in its cell.
+        let mut state =
+            Rc::new(Playground::new(lessons::lesson("leases").unwrap())).reduce(Action::Explore);
+        let (mut kept, mut shown) = (0, 0);
+        let mut percents = Vec::new();
+        while let Exploring::Running { progress, .. } = &state.exploring {
+            percents.push(progress.fraction);
+            let next = state.clone().reduce(Action::ExploreSlice);
+            if Rc::ptr_eq(&next, &state) {
+                kept += 1;
+            } else {
+                shown += 1;
+            }
+            state = next;
+            assert!(kept + shown < 100_000);
+        }
+        assert!(kept > 0 && shown > 0, "kept {kept}, shown {shown}");
+        assert!(
+            percents.windows(2).all(|w| w[0] <= w[1]),
+            "progress never goes back"
+        );
+        let Exploring::Done { summary, .. } = &state.exploring else {
+            panic!("{:?}", state.exploring)
+        };
+        assert_eq!(summary.schedules, 490_938);
+    }
 }
 
 /// What the page shows beside the run, computed from the state.

@@ -279,7 +279,9 @@ impl Explorer {
     /// [`Explorer::advance`]). Refuses a scenario that cannot be explored.
     pub fn new(scenario: &Scenario, limits: Limits) -> Result<Explorer, ExploreError> {
         let (scheduled, faults) = scheduled_form(scenario)?;
-        let root = Simulation::new(&scheduled)?.without_trace();
+        let root = Simulation::new(&scheduled)?
+            .without_trace()
+            .without_series();
         let mut explorer = Explorer {
             limits,
             scenario: scheduled,

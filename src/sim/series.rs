@@ -90,6 +90,16 @@ impl Default for Series {
 }
 
 impl Series {
+    /// A series of one bucket holding the whole run (as wide as a bucket
+    /// can be while its width stays a power of two and `width *
+    /// MAX_BUCKETS` fits in a `Millis`).
+    pub(crate) fn one_bucket() -> Series {
+        Series {
+            width_ms: 1 << 55,
+            ..Series::default()
+        }
+    }
+
     /// The width of a bucket.
     pub fn width_ms(&self) -> Millis {
         self.width_ms
@@ -195,6 +205,18 @@ mod tests {
         let coarser = series.rebinned(256);
         assert_eq!(coarser.total().db_reads, 10_000);
         assert_eq!(coarser.buckets()[1].db_reads, 256);
+    }
+
+    #[test]
+    fn one_bucket_holds_a_whole_run() {
+        let mut series = Series::one_bucket();
+        for at in [0, 5, 1_000, 86_400_000, u64::from(u32::MAX)] {
+            series.at(at).db_reads += 1;
+            series.db_reads_in_flight(at, 2);
+        }
+        assert_eq!(series.buckets().len(), 1);
+        assert_eq!(series.total().db_reads, 5);
+        assert_eq!(series.total().peak_db_reads, 2);
     }
 
     #[test]

@@ -23,14 +23,14 @@ use super::components::steps::StepsPanel;
 use super::components::strip::ArchitectureStrip;
 use super::components::timeline::TimelineView;
 use super::hooks::{
-    Toggle, on_slider, prefers_reduced_motion, use_action, use_every_frame, use_keyboard,
+    Toggle, now_ms, on_slider, prefers_reduced_motion, use_action, use_every_frame, use_keyboard,
     use_pause_when_hidden, use_warm_up,
 };
 use super::host::use_host_page;
 use crate::model::playback::{FASTEST, SLOWEST};
 use crate::model::playground::{Action, Exploring, Playground, Purpose};
 use crate::model::timeline::{Axis, Selection};
-use crate::model::view;
+use crate::model::view::{self, Inspector, PendingRow, StepRow};
 
 /// The whole playground.
 #[function_component(App)]
@@ -155,8 +155,25 @@ pub fn app() -> Html {
         sim.now_ms() as f64
     };
     let strip = crate::model::architecture::architecture(sim, clock);
-    let inspector = state.inspector();
-    let recent_from = state.recent_steps_from();
+    let side = {
+        let cache = use_mut_ref(|| None::<(f64, Rc<SidePanels>)>);
+        let now = now_ms();
+        let mut cache = cache.borrow_mut();
+        match &*cache {
+            Some((at, side)) if playing && now - *at < SIDE_PANELS_PLAYING_MS => side.clone(),
+            _ => {
+                let recent_from = state.recent_steps_from();
+                let side = Rc::new(SidePanels {
+                    inspector: state.inspector(),
+                    pending: view::pending_rows(sim),
+                    rows: view::step_rows(&trace[recent_from..], recent_from),
+                    earlier: recent_from,
+                });
+                *cache = Some((now, side.clone()));
+                side
+            }
+        }
+    };
     let beats = state.narration();
     let base = &state.base;
     let charts = {
@@ -334,7 +351,7 @@ pub fn app() -> Html {
     };
     let timeline = html! {
                     <TimelineView whole={state.whole.clone()} entries={trace.len()} now_ms={sim.now_ms()}
-                        axis={*axis} onaxis={onaxis.clone()} compact={opening.embed}
+                        axis={*axis} onaxis={onaxis.clone()} compact={opening.embed} presenting={*presenting}
                         highlight={explanation.as_ref().map(|e| e.steps.clone()).unwrap_or_default()} {onselect}
                         fault_starts={base.faults.iter().map(|f| f.starts_ms().unwrap_or(0)).collect::<Vec<_>>()}
                         onmovefault={{
@@ -460,8 +477,8 @@ pub fn app() -> Html {
                     { explained }
                 </div>
                 <div class="stage-side">
-                    <InspectorPanel {inspector} pending={view::pending_rows(sim)} />
-                    <StepsPanel rows={view::step_rows(&trace[recent_from..], recent_from)} earlier={recent_from} />
+                    <InspectorPanel inspector={side.inspector.clone()} pending={side.pending.clone()} />
+                    <StepsPanel rows={side.rows.clone()} earlier={side.earlier} />
                 </div>
             </div>
             }
@@ -497,6 +514,21 @@ pub fn app() -> Html {
             { overlays }
         </main>
     }
+}
+
+/// While playing, the panels beside the timeline (the inspector and the
+/// operations list) follow the cursor at most this often: at several
+/// operations a frame nobody reads them sixty times a second, and laying
+/// them out is most of a frame's work. Paused, they show the cursor.
+const SIDE_PANELS_PLAYING_MS: f64 = 50.0;
+
+/// What the panels beside the timeline show.
+struct SidePanels {
+    inspector: Inspector,
+    pending: Vec<PendingRow>,
+    rows: Vec<StepRow>,
+    /// Operations before `rows`.
+    earlier: usize,
 }
 
 /// Exports `what` as a download; or why it could not be.

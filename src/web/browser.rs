@@ -235,13 +235,38 @@ pub fn timeline_svg() -> Result<String, String> {
         .clone_node_with_deep(true)
         .map_err(|_| fail("copy"))?
         .unchecked_into();
+    let attribute = |name: &str| base.get_attribute(name).unwrap_or_default();
+    let view_box = attribute("viewBox");
+    let [_, _, width, height] = view_box.split_whitespace().collect::<Vec<_>>()[..] else {
+        return Err(fail("viewBox"));
+    };
     let layers = plot
-        .query_selector_all("svg.layer")
+        .query_selector_all("svg.layer, canvas.layer")
         .map_err(|_| fail("layers"))?;
     for i in 0..layers.length() {
         let Some(layer) = layers.item(i) else {
             continue;
         };
+        // A dense run's spans are a canvas: its pixels, as an image over
+        // the whole diagram.
+        if let Some(canvas) = layer.dyn_ref::<web_sys::HtmlCanvasElement>() {
+            let image = document
+                .create_element_ns(Some(SVG_NS), "image")
+                .map_err(|_| fail("image"))?;
+            let pixels = canvas.to_data_url().map_err(|_| fail("canvas"))?;
+            for (name, value) in [
+                ("href", pixels.as_str()),
+                ("x", "0"),
+                ("y", "0"),
+                ("width", width),
+                ("height", height),
+                ("preserveAspectRatio", "none"),
+            ] {
+                let _ = image.set_attribute(name, value);
+            }
+            svg.append_child(&image).map_err(|_| fail("append"))?;
+            continue;
+        }
         let group = document
             .create_element_ns(Some(SVG_NS), "g")
             .map_err(|_| fail("group"))?;
@@ -264,7 +289,6 @@ pub fn timeline_svg() -> Result<String, String> {
         scope.append_child(&child).map_err(|_| fail("scope"))?;
     }
     svg.append_child(&scope).map_err(|_| fail("scope"))?;
-    let attribute = |name: &str| base.get_attribute(name).unwrap_or_default();
     if let (Some(x), Some(to)) = (
         decimal(&attribute("data-cursor-x")),
         decimal(&attribute("data-cursor-to")),
@@ -283,12 +307,8 @@ pub fn timeline_svg() -> Result<String, String> {
         }
         scope.append_child(&line).map_err(|_| fail("cursor"))?;
     }
-    let view_box = attribute("viewBox");
-    let size: Vec<&str> = view_box.split_whitespace().collect();
-    if let [_, _, width, height] = size[..] {
-        let _ = svg.set_attribute("width", width);
-        let _ = svg.set_attribute("height", height);
-    }
+    let _ = svg.set_attribute("width", width);
+    let _ = svg.set_attribute("height", height);
     let style = document
         .create_element_ns(Some(SVG_NS), "style")
         .map_err(|_| fail("style"))?;

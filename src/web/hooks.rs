@@ -125,7 +125,8 @@ fn warm_up_later(mut warm_up: crate::model::compare::WarmUp, after_ms: u32, spen
 }
 
 /// The page's monotonic clock.
-fn now_ms() -> f64 {
+/// The page's clock (`performance.now()`), in milliseconds.
+pub fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
         .map_or(0.0, |p| p.now())
@@ -266,4 +267,69 @@ pub(super) fn listen<E: ?Sized>(
         event,
         listener,
     }
+}
+
+/// The size of `node`'s content box in CSS pixels, kept current by a
+/// `ResizeObserver` (`None` until it first reports): reading it costs no
+/// layout, where asking the element would force one every frame.
+#[hook]
+pub fn use_size(node: NodeRef) -> Option<(f64, f64)> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let size = use_state_eq(|| None::<(f64, f64)>);
+    {
+        let setter = size.setter();
+        use_effect_with(node, move |node| {
+            let resized = Closure::<dyn Fn(js_sys::Array)>::new(move |entries: js_sys::Array| {
+                if let Ok(entry) = entries.get(0).dyn_into::<web_sys::ResizeObserverEntry>() {
+                    let rect = entry.content_rect();
+                    setter.set(Some((rect.width(), rect.height())));
+                }
+            });
+            let observer = web_sys::ResizeObserver::new(resized.as_ref().unchecked_ref()).ok();
+            if let (Some(observer), Some(element)) = (&observer, node.cast::<web_sys::Element>()) {
+                observer.observe(&element);
+            }
+            move || {
+                if let Some(observer) = observer {
+                    observer.disconnect();
+                }
+                drop(resized);
+            }
+        });
+    }
+    *size
+}
+
+/// Whether any of `node` is on screen, kept current by an
+/// `IntersectionObserver` (`false` until it first reports): what is off
+/// screen need not be drawn.
+#[hook]
+pub fn use_on_screen(node: NodeRef) -> bool {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let on_screen = use_state_eq(|| false);
+    {
+        let setter = on_screen.setter();
+        use_effect_with(node, move |node| {
+            let seen = Closure::<dyn Fn(js_sys::Array)>::new(move |entries: js_sys::Array| {
+                // The latest entry says how it stands now.
+                let last = entries.get(entries.length().saturating_sub(1));
+                if let Ok(entry) = last.dyn_into::<web_sys::IntersectionObserverEntry>() {
+                    setter.set(entry.is_intersecting());
+                }
+            });
+            let observer = web_sys::IntersectionObserver::new(seen.as_ref().unchecked_ref()).ok();
+            if let (Some(observer), Some(element)) = (&observer, node.cast::<web_sys::Element>()) {
+                observer.observe(&element);
+            }
+            move || {
+                if let Some(observer) = observer {
+                    observer.disconnect();
+                }
+                drop(seen);
+            }
+        });
+    }
+    *on_screen
 }

@@ -12,9 +12,7 @@ pub struct PageClock;
 
 impl Clock for PageClock {
     fn now_ms(&self) -> f64 {
-        web_sys::window()
-            .and_then(|w| w.performance())
-            .map_or(0.0, |p| p.now())
+        super::hooks::now_ms()
     }
 }
 

@@ -6,7 +6,10 @@
 // refused with a message, keeping what was on screen).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { usePlayground, openPlayground, screenshot } from './harness.mjs';
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { usePlayground, openPlayground, screenshot, axeViolations, repoRoot } from './harness.mjs';
 
 const context = usePlayground();
 
@@ -335,4 +338,62 @@ test('a fault handle moves with the arrow keys and Delete removes it', async () 
   await page.getByTestId('fault').waitFor({ state: 'detached' });
   assert.equal(await page.getByTestId('fault-handle').count(), 0);
   assert.deepEqual(errors, []);
+});
+
+test('a dense run draws its spans on a canvas: those taken effect at each cursor, selectable by a click', async () => {
+  const file = join(repoRoot, 'benches', 'page-10k-operations.json');
+  const report = JSON.parse(
+    execFileSync('cargo', ['run', '--quiet', '--', 'run', file], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 28 }),
+  );
+  const { page, errors } = await openPlayground(context.browser, context.server.url, { viewport: { width: 1440, height: 900 } });
+  await page.locator('details.loader summary').click();
+  await page.getByTestId('scenario-json').fill(readFileSync(file, 'utf8'));
+  await page.getByTestId('scenario-load').click();
+  await page.getByTestId('lesson-title').filter({ hasText: 'Your scenario' }).waitFor();
+  const canvas = page.getByTestId('span-canvas');
+  await canvas.waitFor();
+  assert.equal(await page.getByTestId('span').count(), 0, 'no SVG element per span');
+  // At each cursor the canvas holds exactly the operations taken effect
+  // there: the operations list's last number, and at the end the report's
+  // whole trace.
+  const drawnAt = async (step) => {
+    await slide(page, 'scrubber', step);
+    await page.getByTestId('clock').filter({ hasText: `step ${step} of` }).waitFor();
+    const numbers = await page.getByTestId('step-row').count();
+    const first = Number(await page.getByTestId('steps').getAttribute('start'));
+    await page.waitForFunction((n) => document.querySelector('[data-testid=span-canvas]')?.getAttribute('data-drawn') === String(n), first + numbers - 1);
+    return Number(await canvas.getAttribute('data-drawn'));
+  };
+  const total = Number(await page.getByTestId('scrubber').getAttribute('max'));
+  for (const step of [total, 10, 4000, 2500, total - 1]) {
+    assert.ok((await drawnAt(step)) > 0, `drawn at step ${step}`);
+  }
+  assert.equal(await drawnAt(total), report.trace.length, 'at the end: every operation of the report');
+  // Pixels: something is drawn where the spans are.
+  const inked = await canvas.evaluate((c) => {
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+    return n;
+  });
+  assert.ok(inked > 10_000, `${inked} pixels drawn`);
+  // A click on a span selects its operation. One column per step: the
+  // first operation's column, tried on each lane until one holds it.
+  await page.getByTestId('axis-steps').click();
+  const box = await canvas.boundingBox();
+  const steps = report.trace.length;
+  const x = ((110 + (1000 - 110 - 10) * (0.5 / steps)) / 1000) * box.width;
+  let selected = false;
+  for (let lane = 0; lane < 6 && !selected; lane++) {
+    const y = ((20 + lane * 30 + 15) / (await page.getByTestId('timeline').evaluate((svg) => svg.viewBox.baseVal.height))) * box.height;
+    await page.mouse.click(box.x + x, box.y + y);
+    selected = /issued at/.test((await page.getByTestId('explanation').allTextContents()).join(' '));
+  }
+  assert.ok(selected, 'a click on the first column selected an operation');
+  const first = report.trace[0];
+  assert.match(await page.getByTestId('explanation').textContent(), new RegExp(`^${first.actor} .*issued at ${first.start_ms} ms, took effect at ${first.end_ms} ms`));
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'dense-run-canvas');
+  assert.deepEqual(errors, []);
+  await page.close();
 });

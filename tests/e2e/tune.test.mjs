@@ -125,14 +125,26 @@ test('charts follow the cursor, match the report, draw non-empty canvases and sh
   await page.getByTestId('lesson').selectOption('write-behind-crash');
   const { report } = await assertMatchesCli(page, 'write-behind-crash');
   assert.ok(report.lost_writes > 0);
-  // Drawn: the canvas has plenty of non-white pixels.
+  // Drawn: the canvas has plenty of non-white pixels (charts are drawn
+  // while on screen: looked at, as a person would).
   for (const metric of ['db-reads', 'db-concurrency', 'hit-ratio', 'stale-reads', 'latency', 'lost-writes']) {
-    const inked = await page.getByTestId(`chart-${metric}`).locator('canvas').evaluate((canvas) => {
-      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-      let n = 0;
-      for (let i = 0; i < data.length; i += 4) if (data[i] < 200 || data[i + 1] < 200 || data[i + 2] < 200) n++;
-      return n;
-    });
+    const canvas = page.getByTestId(`chart-${metric}`).locator('canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const inked = await canvas.evaluate(
+      (canvas) =>
+        new Promise((done) => {
+          const count = () => {
+            const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+            let n = 0;
+            for (let i = 0; i < data.length; i += 4) if (data[i] < 200 || data[i + 1] < 200 || data[i + 2] < 200) n++;
+            return n;
+          };
+          // Drawn within a few frames of coming into view.
+          let frames = 0;
+          const look = () => (count() > 500 || ++frames > 60 ? done(count()) : requestAnimationFrame(look));
+          look();
+        }),
+    );
     assert.ok(inked > 500, `${metric}: ${inked} inked pixels`);
   }
   // Back at the start, nothing has happened yet: the charts show no lost
@@ -262,8 +274,22 @@ test('comparisons are honest: unfinished requests are counted and explained, cha
   await dark.goto(`${context.server.url}?lesson=stampede`);
   await dark.getByTestId('run').click();
   await dark.getByTestId('clock').filter({ hasText: 'done' }).waitFor();
-  const corner = await dark.getByTestId('chart-db-reads').locator('canvas').evaluate((c) =>
-    [...c.getContext('2d').getImageData(2, 2, 1, 1).data].slice(0, 3));
+  const darkCanvas = dark.getByTestId('chart-db-reads').locator('canvas');
+  await darkCanvas.scrollIntoViewIfNeeded();
+  // Drawn within a few frames of coming into view (a canvas never drawn
+  // is transparent: alpha 0).
+  const corner = await darkCanvas.evaluate(
+    (c) =>
+      new Promise((done) => {
+        let frames = 0;
+        const look = () => {
+          const pixel = [...c.getContext('2d').getImageData(2, 2, 1, 1).data];
+          if (pixel[3] > 0 || ++frames > 60) done(pixel.slice(0, 3));
+          else requestAnimationFrame(look);
+        };
+        look();
+      }),
+  );
   assert.ok(corner.every((channel) => channel < 80), `a dark chart background: rgb(${corner})`);
   await dark.close();
 });

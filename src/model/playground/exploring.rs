@@ -21,7 +21,10 @@ pub enum Exploring {
     /// Counting; shared because the explorer itself is not cloned.
     Running {
         explorer: Rc<RefCell<Explorer>>,
+        /// What the panel shows, and when (page clock) it was last
+        /// brought up to date.
         progress: Progress,
+        shown_at_ms: f64,
     },
     /// Every schedule counted.
     Done {
@@ -41,6 +44,7 @@ impl Exploring {
         match Explorer::new(scenario, crate::sim::explore::Limits::default()) {
             Ok(explorer) => Exploring::Running {
                 progress: explorer.progress(),
+                shown_at_ms: f64::NEG_INFINITY,
                 explorer: Rc::new(RefCell::new(explorer)),
             },
             Err(error) => Exploring::Refused(error.to_string()),
@@ -67,10 +71,12 @@ impl PartialEq for Exploring {
                 Exploring::Running {
                     explorer: a,
                     progress: p,
+                    ..
                 },
                 Exploring::Running {
                     explorer: b,
                     progress: q,
+                    ..
                 },
             ) => Rc::ptr_eq(a, b) && p == q,
             (
@@ -89,6 +95,19 @@ impl PartialEq for Exploring {
             _ => false,
         }
     }
+}
+
+/// How often the panel's figures follow the count at least; in between,
+/// only a new whole percentage is shown at once.
+pub(super) const PROGRESS_SHOWN_EVERY_MS: f64 = 250.0;
+
+/// Whether the panel may go on showing `shown` (brought up to date at
+/// `shown_at_ms`) when the count stands at `now`: the same whole
+/// percentage, shown recently. A slice that changes nothing on screen
+/// need not draw the page again.
+pub(super) fn still_shown(shown: &Progress, shown_at_ms: f64, now: &Progress, now_ms: f64) -> bool {
+    let percent = |p: &Progress| (p.fraction * 100.0).floor() as i64;
+    percent(shown) == percent(now) && now_ms - shown_at_ms < PROGRESS_SHOWN_EVERY_MS
 }
 
 /// The explorer's result, once it has counted everything.

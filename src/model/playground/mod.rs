@@ -476,6 +476,9 @@ impl Playground {
         {
             return self;
         }
+        if action == Action::ExploreSlice {
+            return self.explore_slice(clock);
+        }
         let mut next = Rc::unwrap_or_clone(self);
         // Work between frames neither clears a message nor stops playback;
         // moving by hand does both (the clock ticking does neither).
@@ -633,25 +636,7 @@ impl Playground {
                 }
             }
             Action::Explore => next.exploring = Exploring::start(&next.base),
-            Action::ExploreSlice => {
-                if let Exploring::Running { explorer, .. } = &next.exploring {
-                    let started = clock.now_ms();
-                    let advanced = loop {
-                        match explorer.borrow_mut().advance(EXPLORE_STEPS) {
-                            Ok(false) if clock.now_ms() - started < WORK_BUDGET_MS => continue,
-                            other => break other,
-                        }
-                    };
-                    next.exploring = match advanced {
-                        Ok(false) => Exploring::Running {
-                            progress: explorer.borrow().progress(),
-                            explorer: explorer.clone(),
-                        },
-                        Ok(true) => finished(explorer),
-                        Err(error) => Exploring::Refused(error.to_string()),
-                    };
-                }
-            }
+            Action::ExploreSlice => unreachable!("handled before the state is copied"),
             Action::CancelExplore => next.exploring = Exploring::Idle,
             Action::ShowFailing(anomaly, k) => {
                 if let Exploring::Done {
@@ -762,6 +747,48 @@ impl Playground {
                 next.recording.seek(target);
             }
         }
+        Rc::new(next)
+    }
+
+    /// Counts interleavings for about [`WORK_BUDGET_MS`]. The explorer
+    /// advances inside its shared cell; the state is copied (and the page
+    /// drawn again) only when the panel would show something else, so most
+    /// slices leave the frame's time to counting.
+    fn explore_slice(self: Rc<Self>, clock: &dyn Clock) -> Rc<Self> {
+        let Exploring::Running {
+            explorer,
+            progress,
+            shown_at_ms,
+        } = &self.exploring
+        else {
+            return self;
+        };
+        let explorer = explorer.clone();
+        let started = clock.now_ms();
+        let advanced = loop {
+            match explorer.borrow_mut().advance(EXPLORE_STEPS) {
+                Ok(false) if clock.now_ms() - started < WORK_BUDGET_MS => continue,
+                other => break other,
+            }
+        };
+        let exploring = match advanced {
+            Ok(false) => {
+                let now = explorer.borrow().progress();
+                let now_ms = clock.now_ms();
+                if exploring::still_shown(progress, *shown_at_ms, &now, now_ms) {
+                    return self;
+                }
+                Exploring::Running {
+                    progress: now,
+                    shown_at_ms: now_ms,
+                    explorer,
+                }
+            }
+            Ok(true) => finished(&explorer),
+            Err(error) => Exploring::Refused(error.to_string()),
+        };
+        let mut next = Rc::unwrap_or_clone(self);
+        next.exploring = exploring;
         Rc::new(next)
     }
 }

@@ -323,6 +323,14 @@ impl Simulation {
         self
     }
 
+    /// For a run whose metrics over time nobody reads (the explorer's, which
+    /// clones a simulation at every branch): its series is one bucket, so a
+    /// clone copies one bucket instead of up to [`super::series::MAX_BUCKETS`].
+    pub fn without_series(mut self) -> Self {
+        self.series = Series::one_bucket();
+        self
+    }
+
     /// Metrics per bucket of time, up to now.
     pub fn series(&self) -> &Series {
         &self.series

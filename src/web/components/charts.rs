@@ -13,6 +13,7 @@ use yew::prelude::*;
 
 use crate::model::charts::{Chart, Metric, round_ticks};
 use crate::sim::scenario::Millis;
+use crate::web::hooks::use_on_screen;
 
 /// Line colours (a colour-blind-safe set), in legend order.
 const PALETTE: [&str; 6] = [
@@ -116,7 +117,7 @@ fn y_axis(chart: &Chart, at_least: Option<f64>) -> (f64, Vec<f64>) {
 
 /// The page's colour for `name` (a custom property of the stylesheet),
 /// so the charts follow the light or dark theme.
-fn theme(canvas: &web_sys::Element, name: &str, fallback: &str) -> String {
+pub(super) fn theme(canvas: &web_sys::Element, name: &str, fallback: &str) -> String {
     web_sys::window()
         .and_then(|w| w.get_computed_style(canvas).ok().flatten())
         .and_then(|style| style.get_property_value(name).ok())
@@ -284,9 +285,13 @@ pub fn chart_view(props: &ChartProps) -> Html {
     let canvas = use_node_ref();
     let hover = use_state(|| None::<String>);
     let (y_end, y_ticks) = y_axis(&props.chart, props.y_at_least);
+    // Drawn only while on screen (below the run, the charts are often not):
+    // coming into view draws what is current.
+    let on_screen = use_on_screen(canvas.clone());
     {
         let canvas = canvas.clone();
         let key = (
+            on_screen,
             props.version,
             props.end_ms,
             props.cursor_ms,
@@ -302,7 +307,8 @@ pub fn chart_view(props: &ChartProps) -> Html {
             log_time: props.log_time,
         };
         use_effect_with(key, move |_| {
-            if let Some(element) = canvas.cast::<web_sys::HtmlCanvasElement>() {
+            if let (true, Some(element)) = (on_screen, canvas.cast::<web_sys::HtmlCanvasElement>())
+            {
                 draw(element, &drawing);
             }
         });

@@ -25,7 +25,10 @@ pub fn steps_panel(props: &StepsProps) -> Html {
                 if props.earlier > 0 {
                     <p class="empty">{ format!("… {} earlier operation(s): see the timeline.", props.earlier) }</p>
                 }
-                <ol data-testid="steps" start={props.rows[0].number.to_string()}>
+                // Focusable: a long list scrolls, and the keyboard must
+                // reach it.
+                <ol data-testid="steps" start={props.rows[0].number.to_string()} tabindex="0"
+                    aria-labelledby="steps-title">
                     { for props.rows.iter().map(|row| html! {
                         <li key={row.number} data-testid="step-row" class={classes!((row.number == last).then_some("latest"))}>
                             <span class="when">{ &row.when }</span>

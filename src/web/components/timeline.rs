@@ -9,19 +9,27 @@
 //! a frame while playing re-renders one chunk plus the few marks and
 //! windows, whatever the run's length.
 
+use std::rc::Rc;
+
 use yew::prelude::*;
 
+use super::charts::theme;
 use crate::model::charts::round_ticks;
 use crate::model::playground::WholeTimeline;
 use crate::model::timeline::{Axis, LaneKind, MarkKind, Selection, Span, Timeline};
 use crate::sim::engine::DivergenceKind;
 use crate::sim::scenario::Millis;
 use crate::sim::trace::{OpName, Place};
+use crate::web::hooks::use_size;
 
 /// Drawing geometry (SVG user units; the SVG scales to its box).
 const WIDTH: f64 = 1000.0;
 const LABELS: f64 = 110.0;
 const RIGHT: f64 = 10.0;
+/// The plot area (the clip of spans, windows and marks): the axis's range
+/// and a little either side, so a span at either end is drawn whole.
+const PLOT_LEFT: f64 = LABELS - 8.0;
+const PLOT_RIGHT: f64 = WIDTH - RIGHT + 8.0;
 const LANE: f64 = 30.0;
 const BAR: f64 = 16.0;
 /// The DB band's height.
@@ -37,6 +45,17 @@ struct Scale {
     axis: Axis,
     lo: f64,
     hi: f64,
+    /// Zoomed in: the layers clip what lies outside the plot area (else
+    /// everything lies inside it, and a clip per layer would only cost the
+    /// browser work every frame).
+    zoomed: bool,
+}
+
+impl Scale {
+    /// The clip of a layer's contents.
+    fn clip(&self) -> Option<&'static str> {
+        self.zoomed.then_some("url(#plot-area)")
+    }
 }
 
 impl Scale {
@@ -50,6 +69,16 @@ impl Scale {
             Axis::Time => (span.start_ms as f64, span.end_ms as f64),
             Axis::Steps => (span.step as f64 + 0.1, span.step as f64 + 0.9),
         }
+    }
+
+    /// A span's bar: x, y, width and height in SVG units (at least 2 wide,
+    /// so an instant operation stays visible). The SVG, the canvas and the
+    /// canvas's hit test all place spans with this.
+    fn bar(&self, span: &Span) -> (f64, f64, f64, f64) {
+        let (from, to) = self.span(span);
+        let x = self.x(from);
+        let y = 20.0 + span.lane as f64 * LANE + (LANE - BAR) / 2.0;
+        (x, y, (self.x(to) - x).max(2.0), BAR)
     }
 
     /// An instant in axis units (in the step view: the column after the
@@ -94,6 +123,10 @@ pub struct TimelineProps {
     /// menu instead of a row of their own.
     #[prop_or_default]
     pub compact: bool,
+    /// Presenter mode (its own colours: a dense run's canvas is drawn
+    /// again in them).
+    #[prop_or_default]
+    pub presenting: bool,
 }
 
 /// The space-time diagram, its axis switch and zoom controls.
@@ -115,6 +148,7 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
         axis: *axis,
         lo,
         hi,
+        zoomed: view.is_some(),
     };
     let cursor = match *axis {
         Axis::Time => props.now_ms as f64,
@@ -149,11 +183,48 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
     let lane_y = |lane: usize| 20.0 + lane as f64 * LANE;
     let band_y = lane_y(t.lanes.len()) + 6.0;
     let height = band_y + BAND + 24.0;
-    let plot_width = WIDTH - LABELS - RIGHT;
     let chunks = t.spans.len().div_ceil(CHUNK);
     let cursor_x = scale.x(cursor);
     let faults_lane = t.lanes.iter().position(|l| l.kind == LaneKind::Faults);
 
+    let reaches = use_memo(props.whole.clone(), |whole| Reaches::of(&whole.0));
+    let dense = t.spans.len() > TITLED_SPANS;
+    // A dense run's spans are pixels: a click on the diagram that no
+    // element of its own takes (a window, a mark, a fault handle) selects
+    // the span under the pointer.
+    let onplotclick = dense.then(|| {
+        let (whole, onselect, shown) = (props.whole.clone(), props.onselect.clone(), props.entries);
+        Callback::from(move |event: MouseEvent| {
+            let Some(target) = event.target_dyn_into::<web_sys::Element>() else {
+                return;
+            };
+            if target
+                .closest(".mark, .shade, .fault-handle, button")
+                .ok()
+                .flatten()
+                .is_some()
+            {
+                return;
+            }
+            let canvas = target
+                .closest(".timeline-plot")
+                .ok()
+                .flatten()
+                .and_then(|plot| plot.query_selector("canvas.span-canvas").ok().flatten());
+            let Some(canvas) = canvas else {
+                return;
+            };
+            let rect = canvas.get_bounding_client_rect();
+            if rect.width() <= 0.0 || rect.height() <= 0.0 {
+                return;
+            }
+            let x = (f64::from(event.client_x()) - rect.left()) / rect.width() * WIDTH;
+            let y = (f64::from(event.client_y()) - rect.top()) / rect.height() * height;
+            if let Some(step) = span_at(&whole.0, shown, scale, x, y) {
+                onselect.emit(Selection::Op(step));
+            }
+        })
+    });
     let controls = html! {
         <span class="timeline-controls" role="group" aria-label="Timeline view">
             <button data-testid="axis-time" aria-pressed={(*axis == Axis::Time).to_string()}
@@ -184,7 +255,7 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                     { controls }
                 }
             </figcaption>
-            <div class="timeline-plot">
+            <div class="timeline-plot" onclick={onplotclick}>
             // The lane names again, as a column that stays in view while a
             // narrow screen scrolls the diagram sideways (shown there only).
             <div class="lane-names" aria-hidden="true">
@@ -210,7 +281,7 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                         <circle cx="4" cy="4" r="1.6" class="ahead-dot" />
                     </pattern>
                     <clipPath id="plot-area">
-                        <rect x={(LABELS - 8.0).to_string()} y="0" width={(plot_width + 16.0).to_string()} height={height.to_string()} />
+                        <rect x={PLOT_LEFT.to_string()} y="0" width={(PLOT_RIGHT - PLOT_LEFT).to_string()} height={height.to_string()} />
                     </clipPath>
                 </defs>
                 // Each list has a group of its own: siblings of one list are
@@ -228,36 +299,6 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                 }) }
                 </g>
                 <g clip-path="url(#plot-area)">
-                    <g class="windows">
-                    { for layer_chunks(t.windows.len()).map(|(from, to)| {
-                        let windows = &t.windows[from..to];
-                        // The cursor, clamped to what can change this
-                        // chunk: outside that range the chunk looks the
-                        // same, so its properties stay equal and it is not
-                        // drawn again.
-                        let entries = props.entries.clamp(
-                            windows.iter().filter_map(|w| w.opened_by).min().unwrap_or(0),
-                            windows.iter().filter_map(|w| w.opened_by).max().map_or(0, |o| o + 1),
-                        );
-                        let now_ms = props.now_ms.clamp(
-                            windows.iter().map(|w| w.from_ms).min().unwrap_or(0).saturating_sub(1),
-                            windows.iter().map(|w| w.to_ms).max().unwrap_or(0),
-                        );
-                        html! { <LayerChunk key={from} layer={Layer::Windows} whole={props.whole.clone()} {from} {to}
-                            {entries} {now_ms} {scale} onselect={props.onselect.clone()} /> }
-                    }) }
-                    </g>
-                    <g class="levels">
-                    { for layer_chunks(t.db_concurrency.len()).map(|(from, to)| {
-                        let levels = &t.db_concurrency[from..to];
-                        let now_ms = props.now_ms.clamp(
-                            levels.first().map_or(0, |l| l.from_ms),
-                            levels.last().map_or(0, |l| l.to_ms),
-                        );
-                        html! { <LayerChunk key={from} layer={Layer::Levels} whole={props.whole.clone()} {from} {to}
-                            entries={0} {now_ms} {scale} onselect={props.onselect.clone()} /> }
-                    }) }
-                    </g>
                     if let (Axis::Time, Some(lane)) = (scale.axis, faults_lane) {
                         <g class="fault-handles">
                         { for props.fault_starts.iter().enumerate().map(|(index, &start)| {
@@ -355,34 +396,42 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                 }) }
                 </g>
             </svg>
-            // Spans and marks are drawn in SVGs of their own stacked over
-            // the base one (same coordinates): the browser repaints only the
-            // layers that changed, not ten thousand spans every frame.
-                    { for (0..chunks).map(|chunk| {
-                        let from = chunk * CHUNK;
-                        let to = (from + CHUNK).min(t.spans.len());
-                        html! {
-                            <SpanChunk key={chunk} whole={props.whole.clone()} {from} {to} {height}
-                                shown={props.entries.clamp(from, to)} {scale}
-                                highlight={props.highlight.iter().copied().filter(|s| (from..to).contains(s)).collect::<Vec<_>>()}
-                                onselect={props.onselect.clone()} />
-                        }
-                    }) }
-            <svg class="layer" viewBox={format!("0 0 {WIDTH} {height}")} aria-hidden="true">
-                <g clip-path="url(#plot-area)">
-                    <g class="marks">
-                    { for layer_chunks(t.marks.len()).map(|(from, to)| {
-                        let known = || t.marks[from..to].iter().map(|m| m.known_at.unwrap_or(0));
-                        let entries = props.entries.clamp(
-                            known().min().unwrap_or(0),
-                            known().max().map_or(0, |k| k + 1),
-                        );
-                        html! { <LayerChunk key={from} layer={Layer::Marks} whole={props.whole.clone()} {from} {to}
-                            {entries} now_ms={0} {scale} onselect={props.onselect.clone()} /> }
-                    }) }
-                    </g>
-                </g>
-            </svg>
+            // Spans and marks are drawn in layers of their own stacked over
+            // the base SVG (same coordinates): the browser repaints only the
+            // layers that changed. A dense run's spans are one canvas, drawn
+            // a span at a time as the cursor moves on (thousands of SVG
+            // elements cost the browser style, layout and paint every frame).
+            // Windows and the DB band, under the spans; marks over them.
+            { for reaches.windows.iter().map(|reach| {
+                let (entries, now_ms) = reach.at(props.entries, props.now_ms);
+                html! { <LayerChunk key={reach.from} layer={Layer::Windows} whole={props.whole.clone()} from={reach.from}
+                    to={reach.to} {height} {entries} {now_ms} {scale} onselect={props.onselect.clone()} /> }
+            }) }
+            { for reaches.levels.iter().map(|reach| {
+                let (entries, now_ms) = reach.at(props.entries, props.now_ms);
+                html! { <LayerChunk key={reach.from} layer={Layer::Levels} whole={props.whole.clone()} from={reach.from}
+                    to={reach.to} {height} {entries} {now_ms} {scale} onselect={props.onselect.clone()} /> }
+            }) }
+            if dense {
+                <SpanCanvas whole={props.whole.clone()} {height} shown={props.entries.min(t.spans.len())} {scale}
+                    highlight={props.highlight.clone()} presenting={props.presenting} />
+            } else {
+                { for (0..chunks).map(|chunk| {
+                    let from = chunk * CHUNK;
+                    let to = (from + CHUNK).min(t.spans.len());
+                    html! {
+                        <SpanChunk key={chunk} whole={props.whole.clone()} {from} {to} {height}
+                            shown={props.entries.clamp(from, to)} {scale}
+                            highlight={props.highlight.iter().copied().filter(|s| (from..to).contains(s)).collect::<Vec<_>>()}
+                            onselect={props.onselect.clone()} />
+                    }
+                }) }
+            }
+            { for reaches.marks.iter().map(|reach| {
+                let (entries, now_ms) = reach.at(props.entries, props.now_ms);
+                html! { <LayerChunk key={reach.from} layer={Layer::Marks} whole={props.whole.clone()} from={reach.from}
+                    to={reach.to} {height} {entries} {now_ms} {scale} onselect={props.onselect.clone()} /> }
+            }) }
             // The cursor is an element over the SVG, not in it: moving it
             // every frame then does not make the browser paint the whole
             // diagram again.
@@ -422,17 +471,16 @@ fn span_chunk(props: &ChunkProps) -> Html {
     let titled = t.spans.len() <= TITLED_SPANS;
     html! {
         <svg class="layer chunk" viewBox={format!("0 0 {WIDTH} {}", props.height)} aria-hidden="true">
-        <g clip-path="url(#plot-area)">
+        <g clip-path={scale.clip()}>
             { for t.spans[props.from..props.shown].iter().map(|s| {
-                let y = 20.0 + s.lane as f64 * LANE + (LANE - BAR) / 2.0;
-                let (from, to) = scale.span(s);
+                let (x, y, width, height) = scale.bar(s);
                 let step = s.step;
                 let onclick = props.onselect.reform(move |_: MouseEvent| Selection::Op(step));
                 html! {
                     <rect key={step} data-testid="span"
                         class={classes!("span", op_class(s.op), props.highlight.contains(&s.step).then_some("highlight"))}
-                        x={scale.x(from).to_string()} y={y.to_string()}
-                        width={(scale.x(to) - scale.x(from)).max(2.0).to_string()} height={BAR.to_string()} {onclick}>
+                        x={x.to_string()} y={y.to_string()}
+                        width={width.to_string()} height={height.to_string()} {onclick}>
                         // A tooltip per operation triples the elements the
                         // browser lays out; big runs show details on click.
                         if titled {
@@ -447,12 +495,304 @@ fn span_chunk(props: &ChunkProps) -> Html {
     }
 }
 
+/// The last span up to the cursor (drawn on top) whose bar holds the
+/// point `(x, y)` (SVG units) inside the plot area.
+fn span_at(t: &Timeline, shown: usize, scale: Scale, x: f64, y: f64) -> Option<usize> {
+    if !(PLOT_LEFT..=PLOT_RIGHT).contains(&x) {
+        return None;
+    }
+    t.spans[..shown.min(t.spans.len())]
+        .iter()
+        .rev()
+        .find(|s| {
+            let (left, top, width, height) = scale.bar(s);
+            (left..=left + width).contains(&x) && (top..=top + height).contains(&y)
+        })
+        .map(|s| s.step)
+}
+
+#[derive(Properties, PartialEq)]
+struct SpanCanvasProps {
+    whole: WholeTimeline,
+    /// The diagram's height (SVG units).
+    height: f64,
+    /// Spans `..shown` have taken effect at the cursor.
+    shown: usize,
+    scale: Scale,
+    highlight: Vec<usize>,
+    presenting: bool,
+}
+
+/// What a [`SpanCanvas`] holds: spans `..count` drawn for this run, view,
+/// highlight and canvas size. Moving the cursor on only draws the spans
+/// after `count`.
+struct Painted {
+    whole: WholeTimeline,
+    scale: Scale,
+    highlight: Vec<usize>,
+    height: f64,
+    pixels: (u32, u32),
+    presenting: bool,
+    count: usize,
+    /// The stylesheet's colours, read when everything is drawn (reading
+    /// them makes the browser compute styles: not once per frame).
+    colours: Option<Rc<Colours>>,
+}
+
+/// The span colours: fills by place ([`PLACES`]), outline, highlight.
+struct Colours {
+    fills: [String; 4],
+    ink: String,
+    accent: String,
+}
+
+impl Colours {
+    fn of(canvas: &web_sys::Element) -> Colours {
+        Colours {
+            fills: PLACES
+                .map(|place| theme(canvas, &format!("--{}", place_class(place)), "#c9c9c9")),
+            ink: theme(canvas, "--fg", "#000"),
+            accent: theme(canvas, "--accent", "#1f4e79"),
+        }
+    }
+}
+
+/// A dense run's spans up to the cursor, on a canvas stacked where the span
+/// layers are (clicks reach it through the plot: [`span_at`]). Spans
+/// outside the visible range are skipped.
+#[function_component(SpanCanvas)]
+fn span_canvas(props: &SpanCanvasProps) -> Html {
+    let canvas = use_node_ref();
+    let painted = use_mut_ref(|| None::<Painted>);
+    let size = use_size(canvas.clone());
+    {
+        let canvas = canvas.clone();
+        let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
+        let wanted = size.map(|(width, height)| Painted {
+            whole: props.whole.clone(),
+            scale: props.scale,
+            highlight: props.highlight.clone(),
+            height: props.height,
+            pixels: (
+                (width * ratio).round() as u32,
+                (height * ratio).round() as u32,
+            ),
+            presenting: props.presenting,
+            count: props.shown,
+            colours: None,
+        });
+        use_effect_with(
+            (
+                props.whole.clone(),
+                props.shown,
+                props.scale,
+                props.highlight.clone(),
+                props.height,
+                props.presenting,
+                wanted.as_ref().map(|w| w.pixels),
+            ),
+            move |_| {
+                if let (Some(canvas), Some(wanted)) =
+                    (canvas.cast::<web_sys::HtmlCanvasElement>(), wanted)
+                {
+                    let mut painted = painted.borrow_mut();
+                    if paint_spans(&canvas, wanted, &mut painted).is_none() {
+                        // Nothing reliable on the canvas: draw it all next time.
+                        *painted = None;
+                    }
+                }
+            },
+        );
+    }
+    html! {
+        <canvas ref={canvas} class="layer span-canvas" data-testid="span-canvas" aria-hidden="true" />
+    }
+}
+
+/// Brings the canvas to `wanted`: only the new spans when the cursor moved
+/// on over the same view, else everything again.
+fn paint_spans(
+    canvas: &web_sys::HtmlCanvasElement,
+    mut wanted: Painted,
+    painted: &mut Option<Painted>,
+) -> Option<()> {
+    use wasm_bindgen::JsCast;
+    if wanted.pixels.0 == 0 || wanted.pixels.1 == 0 {
+        return None;
+    }
+    let context: web_sys::CanvasRenderingContext2d =
+        canvas.get_context("2d").ok()??.dyn_into().ok()?;
+    let from = match painted.as_ref() {
+        Some(p)
+            if p.whole == wanted.whole
+                && p.scale == wanted.scale
+                && p.highlight == wanted.highlight
+                && p.height == wanted.height
+                && p.pixels == wanted.pixels
+                && p.presenting == wanted.presenting
+                && p.count <= wanted.count =>
+        {
+            wanted.colours = p.colours.clone();
+            p.count
+        }
+        _ => {
+            if (canvas.width(), canvas.height()) == wanted.pixels {
+                context.restore();
+            } else {
+                // Resizing clears the canvas and its drawing state.
+                canvas.set_width(wanted.pixels.0);
+                canvas.set_height(wanted.pixels.1);
+            }
+            context.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0).ok()?;
+            context.clear_rect(
+                0.0,
+                0.0,
+                f64::from(wanted.pixels.0),
+                f64::from(wanted.pixels.1),
+            );
+            // From here on, SVG units, clipped to the plot area (as the
+            // SVG layers are); `restore` undoes both before a redraw.
+            context.save();
+            context
+                .scale(
+                    f64::from(wanted.pixels.0) / WIDTH,
+                    f64::from(wanted.pixels.1) / wanted.height,
+                )
+                .ok()?;
+            context.begin_path();
+            context.rect(PLOT_LEFT, 0.0, PLOT_RIGHT - PLOT_LEFT, wanted.height);
+            context.clip();
+            wanted.colours = Some(Rc::new(Colours::of(canvas)));
+            0
+        }
+    };
+    let colours = wanted.colours.clone()?;
+    let t = &*wanted.whole.0;
+    let scale = wanted.scale;
+    // Styles are set only when they change (each is a string the canvas
+    // parses); spans are drawn in order, later ones on top, as in the SVG.
+    let (mut fill, mut highlighted) = (None, None);
+    for span in &t.spans[from..wanted.count] {
+        let (start, end) = scale.span(span);
+        if end < scale.lo || start > scale.hi {
+            continue;
+        }
+        let (x, y, width, height) = scale.bar(span);
+        let place = PLACES.iter().position(|&p| p == span.op.place());
+        if fill != place {
+            fill = place;
+            context.set_fill_style_str(&colours.fills[place.unwrap_or(PLACES.len() - 1)]);
+        }
+        context.fill_rect(x, y, width, height);
+        let highlight = wanted.highlight.contains(&span.step);
+        if highlighted != Some(highlight) {
+            highlighted = Some(highlight);
+            context.set_stroke_style_str(if highlight {
+                &colours.accent
+            } else {
+                &colours.ink
+            });
+            context.set_line_width(if highlight { 3.0 } else { 0.5 });
+        }
+        context.stroke_rect(x, y, width, height);
+    }
+    let _ = canvas.set_attribute("data-drawn", &wanted.count.to_string());
+    *painted = Some(wanted);
+    Some(())
+}
+
 /// Elements per chunk of the windows, marks and DB band layers.
 const LAYER_CHUNK: usize = 128;
 
 /// The `(from, to)` index ranges of a layer's chunks.
 fn layer_chunks(len: usize) -> impl Iterator<Item = (usize, usize)> {
     (0..len.div_ceil(LAYER_CHUNK)).map(move |c| (c * LAYER_CHUNK, ((c + 1) * LAYER_CHUNK).min(len)))
+}
+
+/// The cursor positions at which a chunk of a layer can look different:
+/// the cursor clamped to them leaves a chunk's properties equal while
+/// nothing in it changes, so it is not drawn again.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Reach {
+    from: usize,
+    to: usize,
+    /// Trace entries.
+    entries: (usize, usize),
+    /// Milliseconds.
+    ms: (Millis, Millis),
+}
+
+impl Reach {
+    /// The cursor, clamped to what can change this chunk.
+    fn at(&self, entries: usize, now_ms: Millis) -> (usize, Millis) {
+        (
+            entries.clamp(self.entries.0, self.entries.1),
+            now_ms.clamp(self.ms.0, self.ms.1),
+        )
+    }
+}
+
+/// Each layer's chunks and their reach, computed once per run.
+#[derive(PartialEq)]
+struct Reaches {
+    windows: Vec<Reach>,
+    levels: Vec<Reach>,
+    marks: Vec<Reach>,
+}
+
+impl Reaches {
+    fn of(t: &Timeline) -> Reaches {
+        // (lowest, highest) of some values, or (0, 0) for none.
+        fn bounds<T: Ord + Copy + Default>(values: impl Iterator<Item = T>) -> (T, T) {
+            values
+                .fold(None, |acc: Option<(T, T)>, v| {
+                    Some(acc.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))))
+                })
+                .unwrap_or_default()
+        }
+        let chunks =
+            |len: usize, reach: &dyn Fn(usize, usize) -> ((usize, usize), (Millis, Millis))| {
+                layer_chunks(len)
+                    .map(|(from, to)| {
+                        let (entries, ms) = reach(from, to);
+                        Reach {
+                            from,
+                            to,
+                            entries,
+                            ms,
+                        }
+                    })
+                    .collect()
+            };
+        Reaches {
+            windows: chunks(t.windows.len(), &|from, to| {
+                let windows = &t.windows[from..to];
+                let (opened_lo, opened_hi) = bounds(windows.iter().filter_map(|w| w.opened_by));
+                let opened = windows.iter().any(|w| w.opened_by.is_some());
+                let (from_ms, _) = bounds(windows.iter().map(|w| w.from_ms));
+                let (_, to_ms) = bounds(windows.iter().map(|w| w.to_ms));
+                (
+                    (opened_lo, if opened { opened_hi + 1 } else { 0 }),
+                    (
+                        from_ms.saturating_sub(1),
+                        to_ms.max(from_ms.saturating_sub(1)),
+                    ),
+                )
+            }),
+            levels: chunks(t.db_concurrency.len(), &|from, to| {
+                let levels = &t.db_concurrency[from..to];
+                let first = levels.first().map_or(0, |l| l.from_ms);
+                (
+                    (0, 0),
+                    (first, levels.last().map_or(0, |l| l.to_ms).max(first)),
+                )
+            }),
+            marks: chunks(t.marks.len(), &|from, to| {
+                let (lo, hi) = bounds(t.marks[from..to].iter().map(|m| m.known_at.unwrap_or(0)));
+                ((lo, hi + 1), (0, 0))
+            }),
+        }
+    }
 }
 
 /// Which layer a [`LayerChunk`] draws.
@@ -466,10 +806,24 @@ enum Layer {
     Levels,
 }
 
+impl Layer {
+    /// The layer's class (its SVG's, as the groups were: `windows`,
+    /// `marks`, `levels`).
+    fn class(self) -> &'static str {
+        match self {
+            Layer::Windows => "windows",
+            Layer::Marks => "marks",
+            Layer::Levels => "levels",
+        }
+    }
+}
+
 #[derive(Properties, PartialEq)]
 struct LayerProps {
     whole: WholeTimeline,
     layer: Layer,
+    /// The diagram's height (SVG units), for this layer's viewBox.
+    height: f64,
     from: usize,
     to: usize,
     /// Trace entries at the cursor (clamped by the caller).
@@ -487,7 +841,7 @@ fn layer_chunk(props: &LayerProps) -> Html {
     let scale = props.scale;
     let lane_y = |lane: usize| 20.0 + lane as f64 * LANE;
     let range = props.from..props.to;
-    match props.layer {
+    let content = match props.layer {
         Layer::Windows => {
             let cache_y = lane_y(t.cache_lane);
             html! { <g> { for t.windows_at(range, props.entries, props.now_ms).map(|(index, w)| {
@@ -561,6 +915,12 @@ fn layer_chunk(props: &LayerProps) -> Html {
                 }
             }) } </g> }
         }
+    };
+    // A layer of its own: a chunk drawn again repaints only itself.
+    html! {
+        <svg class={classes!("layer", "chunk", props.layer.class())} viewBox={format!("0 0 {WIDTH} {}", props.height)} aria-hidden="true">
+            <g clip-path={scale.clip()}>{ content }</g>
+        </svg>
     }
 }
 
@@ -609,7 +969,15 @@ fn kind_name(kind: DivergenceKind) -> &'static str {
 
 /// Spans are coloured by what they touch.
 fn op_class(op: OpName) -> &'static str {
-    match op.place() {
+    place_class(op.place())
+}
+
+/// Every place, in the order the canvas keeps their colours.
+const PLACES: [Place; 4] = [Place::Cache, Place::Db, Place::Bus, Place::Fault];
+
+/// A place's class, and the stylesheet's colour property of that name.
+fn place_class(place: Place) -> &'static str {
+    match place {
         Place::Cache => "op-cache",
         Place::Db => "op-db",
         Place::Bus => "op-bus",
