@@ -23,7 +23,7 @@ const browser = await launchBrowser();
 // another); CACHESCOPE_NATIVE is the command line compared with.
 const parts = new Set((process.env.CACHESCOPE_BENCH_PARTS ?? 'load,frames,explorer,large,hotkey').split(','));
 const label = process.env.CACHESCOPE_BENCH_LABEL ? `[${process.env.CACHESCOPE_BENCH_LABEL}] ` : '';
-const print = (line) => print(`${label}${line}`);
+const print = (line) => console.log(`${label}${line}`);
 const native = process.env.CACHESCOPE_NATIVE ?? join(repoRoot, 'target', 'release', 'cachescope');
 
 function stats(values) {

@@ -4,10 +4,12 @@
 //! on the cache lane, the DB read band). Two axes: real time (with zoom and
 //! pan) and one column per step. Everything drawn is computed natively.
 //!
-//! Speed: the whole run is laid out once; spans are drawn in chunks whose
-//! properties only change when the cursor enters them or the view moves, so
-//! a frame while playing re-renders one chunk plus the few marks and
-//! windows, whatever the run's length.
+//! Speed: the whole run is laid out once; windows, marks, the DB band and
+//! (up to [`TITLED_SPANS`] operations) spans are drawn in chunks, each an
+//! SVG layer whose properties only change when the cursor enters it or the
+//! view moves; a denser run's spans are a canvas drawn a span at a time. A
+//! frame while playing re-renders and repaints one chunk or a few spans,
+//! whatever the run's length.
 
 use std::rc::Rc;
 
@@ -51,14 +53,17 @@ struct Scale {
     zoomed: bool,
 }
 
+/// The top of lane `lane` (SVG units).
+fn lane_y(lane: usize) -> f64 {
+    20.0 + lane as f64 * LANE
+}
+
 impl Scale {
     /// The clip of a layer's contents.
     fn clip(&self) -> Option<&'static str> {
         self.zoomed.then_some("url(#plot-area)")
     }
-}
 
-impl Scale {
     fn x(&self, unit: f64) -> f64 {
         LABELS + (WIDTH - LABELS - RIGHT) * (unit - self.lo) / (self.hi - self.lo).max(1e-9)
     }
@@ -77,7 +82,7 @@ impl Scale {
     fn bar(&self, span: &Span) -> (f64, f64, f64, f64) {
         let (from, to) = self.span(span);
         let x = self.x(from);
-        let y = 20.0 + span.lane as f64 * LANE + (LANE - BAR) / 2.0;
+        let y = lane_y(span.lane) + (LANE - BAR) / 2.0;
         (x, y, (self.x(to) - x).max(2.0), BAR)
     }
 
@@ -180,7 +185,6 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
     };
     let zoomed = view.is_some();
 
-    let lane_y = |lane: usize| 20.0 + lane as f64 * LANE;
     let band_y = lane_y(t.lanes.len()) + 6.0;
     let height = band_y + BAND + 24.0;
     let chunks = t.spans.len().div_ceil(CHUNK);
@@ -839,7 +843,6 @@ struct LayerProps {
 fn layer_chunk(props: &LayerProps) -> Html {
     let t = &*props.whole.0;
     let scale = props.scale;
-    let lane_y = |lane: usize| 20.0 + lane as f64 * LANE;
     let range = props.from..props.to;
     let content = match props.layer {
         Layer::Windows => {
