@@ -124,8 +124,7 @@ fn warm_up_later(mut warm_up: crate::model::compare::WarmUp, after_ms: u32, spen
     .forget();
 }
 
-/// The page's monotonic clock.
-/// The page's clock (`performance.now()`), in milliseconds.
+/// The page's monotonic clock (`performance.now()`), in milliseconds.
 pub fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
@@ -281,7 +280,9 @@ pub fn use_size(node: NodeRef) -> Option<(f64, f64)> {
         let setter = size.setter();
         use_effect_with(node, move |node| {
             let resized = Closure::<dyn Fn(js_sys::Array)>::new(move |entries: js_sys::Array| {
-                if let Ok(entry) = entries.get(0).dyn_into::<web_sys::ResizeObserverEntry>() {
+                // The latest entry says how it stands now.
+                let last = entries.get(entries.length().saturating_sub(1));
+                if let Ok(entry) = last.dyn_into::<web_sys::ResizeObserverEntry>() {
                     let rect = entry.content_rect();
                     setter.set(Some((rect.width(), rect.height())));
                 }
