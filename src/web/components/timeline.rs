@@ -38,7 +38,9 @@ const BAR: f64 = 16.0;
 const BAND: f64 = 40.0;
 /// Spans per chunk.
 const CHUNK: usize = 256;
-/// Runs up to this many operations get a hover tooltip on every span.
+/// Runs up to this many operations draw each span as an SVG element with
+/// a hover tooltip; a denser run's spans are a canvas ([`SpanCanvas`]),
+/// details on click.
 const TITLED_SPANS: usize = 2_000;
 
 /// The x mapping: which axis, and the visible range of it.
@@ -472,7 +474,6 @@ struct ChunkProps {
 fn span_chunk(props: &ChunkProps) -> Html {
     let t = &*props.whole.0;
     let scale = props.scale;
-    let titled = t.spans.len() <= TITLED_SPANS;
     html! {
         <svg class="layer chunk" viewBox={format!("0 0 {WIDTH} {}", props.height)} aria-hidden="true">
         <g clip-path={scale.clip()}>
@@ -485,12 +486,8 @@ fn span_chunk(props: &ChunkProps) -> Html {
                         class={classes!("span", op_class(s.op), props.highlight.contains(&s.step).then_some("highlight"))}
                         x={x.to_string()} y={y.to_string()}
                         width={width.to_string()} height={height.to_string()} {onclick}>
-                        // A tooltip per operation triples the elements the
-                        // browser lays out; big runs show details on click.
-                        if titled {
-                            <title>{ format!("{} {} → {} ({}–{} ms)", s.op, s.key.as_deref().unwrap_or(""),
-                                s.result, s.start_ms, s.end_ms) }</title>
-                        }
+                        <title>{ format!("{} {} → {} ({}–{} ms)", s.op, s.key.as_deref().unwrap_or(""),
+                            s.result, s.start_ms, s.end_ms) }</title>
                     </rect>
                 }
             }) }
