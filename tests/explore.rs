@@ -381,6 +381,7 @@ fn every_lesson_explores_or_is_refused_and_examples_replay() {
         ("kafka-partitions", [1582, 26, 542, 0]),
         ("outbox", [108874, 6827, 0, 0]),
         ("consumer-replay", [14026, 228, 3634, 0]),
+        ("cdc-invalidation", [25306, 224, 3172, 0]),
         ("leases", [490938, 44, 0, 0]),
     ];
     for lesson in LESSONS {

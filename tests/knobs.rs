@@ -94,7 +94,7 @@ fn a_changed_knob_changes_the_report_of_the_same_seed() {
     let scenario = workload_lesson();
     let before = report(&scenario);
     for (path, text) in [
-        ("/strategy/ttl_jitter_ms", "0"),
+        ("/strategy/ttl_ms", "30"),
         ("/strategy/stampede", "singleflight"),
         ("/latency_ms/db_read", "300"),
         ("/workload/reads_per_s", "50"),

@@ -13,8 +13,15 @@ fn every_lesson_runs_to_completion() {
         let report = run(&lesson(l.name));
         match report["requests"].as_array() {
             Some(requests) => {
+                // A request is stopped only by its app's crash, on purpose.
+                let crashes = l.scenario_json.contains("app_crash");
                 for request in requests {
-                    assert_eq!(request["outcome"], "ok", "{}: {request}", l.name);
+                    let stopped = crashes && request["outcome"] == "aborted";
+                    assert!(
+                        request["outcome"] == "ok" || stopped,
+                        "{}: {request}",
+                        l.name
+                    );
                 }
             }
             // A workload's requests are counted: all answered.
@@ -430,9 +437,11 @@ fn the_stampede_lessons_show_what_each_protection_buys() {
     // Singleflight: one DB read per app instance (four).
     assert_eq!(stampede_figures("stampede-singleflight").0, 4);
     assert_eq!(stampede_figures("stampede-singleflight").1, 4);
-    // XFetch and SWR: nobody misses and every read is one cache operation.
-    let (reads, peak, misses, p99) = stampede_figures("stampede-xfetch");
-    assert!((1..=3).contains(&reads) && peak == 1 && misses == 0 && p99 == 1);
+    // XFetch: nobody misses, but each reader that draws early reads the DB
+    // itself and waits for it: E2 and E3 before the burst, then R2, R3 and
+    // R10 at once (nothing coordinates them).
+    assert_eq!(stampede_figures("stampede-xfetch"), (5, 3, 0, 122));
+    // SWR: nobody misses and every read is one cache operation.
     assert_eq!(stampede_figures("stampede-swr"), (1, 1, 0, 1));
 }
 
@@ -596,6 +605,32 @@ fn an_app_crash_between_commit_and_publish_loses_the_event_but_not_with_an_outbo
     assert_eq!(outbox["requests"][0]["outcome"], "aborted");
     assert_eq!(outbox["bus"]["published"], 1);
     assert_eq!(windows(&outbox), ["user:123 stale 20-162"]);
+}
+
+#[test]
+fn cdc_invalidates_although_the_writers_app_crashed_before_publishing() {
+    // cdc-invalidation: W's commit lands at 20 and its app crashes at that
+    // instant, so W never publishes. Under `event` nothing else
+    // would: v1 stays until its TTL (1000) and R1 at 500 reads it. Under
+    // `cdc` the commit log publishes at 20; the bus_drop takes that
+    // publication, CDC publishes again retry_ms (10) later, at 30-31; the
+    // event arrives 50 ms later and the consumer's delete lands at 81. R1
+    // misses and reads v2.
+    let scenario = lesson("cdc-invalidation");
+    let cdc = run(&scenario);
+    assert_eq!(cdc["requests"][0]["outcome"], "aborted");
+    assert_eq!(windows(&cdc), ["user:123 stale 20-81"]);
+    assert_eq!(cdc["bus"]["published"], 2);
+    assert_eq!(cdc["bus"]["retried"], 1);
+    assert_eq!(cdc["requests"][1]["value"], "v2");
+    let mut event = scenario.clone();
+    event["strategy"]["channel"] = json!("event");
+    let event = run(&event);
+    assert_eq!(event["requests"][0]["outcome"], "aborted");
+    assert_eq!(event["bus"]["published"], 0);
+    assert_eq!(windows(&event), ["user:123 stale 20-1000"]);
+    assert_eq!(event["requests"][1]["value"], "v1");
+    assert_eq!(event["requests"][1]["stale"], true);
 }
 
 #[test]

@@ -127,6 +127,43 @@ fn a_server_that_does_what_the_model_does_not_predict_is_reported() {
 }
 
 #[test]
+fn a_real_runs_anomalies_come_from_what_the_servers_hold() {
+    use cachescope::sim::explore::{Anomaly, anomalies_of};
+    let servers = servers();
+    // invalidate-on-write: R1 hits v1@1 at 5 ms, before W's commit (at
+    // 20): not stale, in the model or on the servers.
+    let scenario = lessons::lesson("invalidate-on-write").unwrap().scenario();
+    let (mut sim, mirror) = mirrored(&servers, &scenario);
+    sim.run();
+    assert_eq!(mirror.borrow_mut().anomalies(&sim).unwrap(), []);
+    // Another client records a commit of the key at 0 ms in PostgreSQL's
+    // commit log, and leaves an old value in Redis: judged from the
+    // servers' data, R1's read is now stale and the cache ends divergent,
+    // while the mirrored simulation's own world still says neither.
+    let mut other = postgres::Client::connect(&servers.postgres_url, postgres::NoTls).unwrap();
+    other
+        .execute(
+            "INSERT INTO cachescope.commits (write_id, key, version, committed_ms) \
+             VALUES (9999, 'user:123', 99, 0)",
+            &[],
+        )
+        .unwrap();
+    other
+        .execute(
+            "UPDATE cachescope.rows SET version = 100 WHERE key = 'user:123'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(anomalies_of(&sim), []);
+    assert_eq!(
+        mirror.borrow_mut().anomalies(&sim).unwrap(),
+        [Anomaly::Stale, Anomaly::DivergentAtEnd]
+    );
+    drop(sim);
+    drop(servers);
+}
+
+#[test]
 fn a_run_interrupted_halfway_leaves_nothing_the_next_run_trips_on() {
     let servers = servers();
     // The outbox lesson with CDC's slot too: stop after a few steps, with

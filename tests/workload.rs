@@ -193,17 +193,23 @@ fn stampede_with_leases_reads_the_db_one_at_a_time() {
 }
 
 #[test]
-fn xfetch_refreshes_before_expiry_so_readers_never_miss() {
+fn xfetch_readers_recompute_early_themselves_and_nothing_coordinates_them() {
     let report = run(&prewarmed_hot_key("xfetch"));
     let (reads, peak) = db(&report);
-    // A hit r ms before expiry refreshes with probability exp(-r / 120)
-    // (delta 120 ms, beta 1). At 2 hits/ms the expected first trigger is
-    // where 2 x 120 x exp(-r / 120) = 1: r = 120 ln 240 = 658 ms before
-    // expiry. The refresh lands 121 ms later with a new 1 s TTL, so refreshes
-    // come every ~1000 - 658 + 121 = 463 ms: about 11 in 5 s, one at a time.
-    assert_eq!(peak, 1);
-    assert!((9..=14).contains(&reads), "reads {reads}");
+    // A read r ms before expiry draws an early expiry with probability
+    // exp(-r / 120) (delta 120 ms, beta 1). At 2 reads/ms the first draw
+    // comes where 2 x 120 x exp(-r / 120) = 1: r = 120 ln 240 = 658 ms
+    // before expiry. That reader recomputes (121 ms); meanwhile each read
+    // draws with probability about 1/240 again, so about one more of the
+    // ~242 reads of those 121 ms recomputes too: two or three DB reads per
+    // refresh, which comes every ~1000 - 658 + 121 = 463 ms (about 11 in
+    // 5 s). Nobody misses: the entry never expires.
     assert_eq!(report["cache"]["misses"], 0);
+    assert!((15..=45).contains(&reads), "reads {reads}");
+    // Uncoordinated: several readers recompute at once.
+    assert!(peak >= 3, "peak {peak}");
+    // A recomputing reader waits for it (122 ms), but they are so few
+    // that the 99th percentile is a hit.
     assert_eq!(report["latency_ms"]["read_p99"], 1);
 }
 

@@ -13,8 +13,8 @@ pub const LESSON: Lesson = Lesson {
           is committed (an uncommitted read). Then W2 commits B and W1 commits \
           A: the database ends with A, the cache with B. The cache was ahead of \
           the database, then stale; R reads B after A was committed. Real \
-          write-through (the next lesson) runs inside the cache tier and \
-          cannot cross.",
+          write-through (lesson 4.1) runs inside the cache tier and cannot \
+          cross.",
     scenario_json: include_str!("cache-then-db.json"),
     questions: &[],
     narration: beats![

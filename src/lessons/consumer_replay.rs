@@ -14,8 +14,11 @@ pub const LESSON: Lesson = Lesson {
           crashes at 150 ms and restarts from its last committed offset. It \
           applies A again (the cache goes back to A@2 while the database holds \
           B@3), then B: R reads A at 152 ms. At-least-once delivery means \
-          duplicates and replays; consumers must be idempotent. Turn on \
-          versioned sets and the replayed A is refused.",
+          duplicates and replays. Setting a value from an event is already \
+          idempotent (B applied twice leaves B); what breaks is order: the \
+          replayed A lands after B. The fix is to ignore events older than \
+          what was applied: turn on versioned sets and the replayed A is \
+          refused.",
     scenario_json: include_str!("consumer-replay.json"),
     questions: &[],
     narration: beats![
@@ -37,7 +40,7 @@ pub const LESSON: Lesson = Lesson {
         ),
         (
             End,
-            "B was applied again too; the cache agrees again. Versioned sets would refuse the replayed A."
+            "B was applied again too; the cache agrees again. The fault was order, not repetition: versioned sets would refuse the older A."
         ),
     ],
 };

@@ -42,7 +42,7 @@ pub const CHAPTERS: &[Chapter] = &[
     Chapter {
         title: "Events and the bus",
         about: "Invalidation over a delaying, lossy, partitioned bus: events, CDC, the outbox.",
-        lessons: 5,
+        lessons: 6,
     },
     Chapter {
         title: "Stampedes",

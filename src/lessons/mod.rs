@@ -129,6 +129,7 @@ pub mod reproduced;
 
 mod cache_aside_basics;
 mod cache_then_db;
+mod cdc_invalidation;
 mod consumer_replay;
 mod delayed_double_delete;
 mod delete_first;
@@ -172,6 +173,7 @@ pub const LESSONS: &[Lesson] = &[
     ttl_only::LESSON,
     event_invalidation::LESSON,
     event_loss::LESSON,
+    cdc_invalidation::LESSON,
     kafka_partitions::LESSON,
     outbox::LESSON,
     consumer_replay::LESSON,

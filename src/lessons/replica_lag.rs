@@ -13,10 +13,13 @@ pub const LESSON: Lesson = Lesson {
           the right order. R misses at 31 ms and reads the replica, which has \
           not applied v2 yet (it will at 70 ms): R returns v1 (a stale read) \
           and puts it back, and the cache is stale until the TTL; R2 reads v1 \
-          at 111 ms. The most common real \
-          cause of a stale refill, and the reason for a delayed double delete: \
-          set double_delete_ms to 80 (longer than the lag) and the second \
-          delete at 101 ms removes the refill.",
+          at 111 ms. The most common real cause of a stale refill, and the \
+          reason for a delayed double delete. Its delay must outlast every \
+          refill of v1: the lag plus the replica read plus the cache set, not \
+          the lag alone. Set double_delete_ms to 55 (longer than the lag) and \
+          move R to 65 ms: the second delete lands at 76 ms, R's refill at 77 \
+          ms, and the cache stays stale. With 80 the second delete lands at \
+          101 ms, after any refill of v1.",
     scenario_json: include_str!("replica-lag.json"),
     questions: &[Question {
         at: 1,
@@ -56,7 +59,7 @@ pub const LESSON: Lesson = Lesson {
         ),
         (
             Did("R2", OpName::CacheGet),
-            "R2 reads v1: stale until the TTL. A double delete later than the lag (80 ms) repairs it."
+            "R2 reads v1: stale until the TTL. A second delete repairs it only if it lands after every refill of v1: later than the lag, the replica read and the set."
         ),
     ],
 };

@@ -30,6 +30,37 @@ pub struct LessonCheck {
     /// Why it was not run on the real servers, if it was not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_checked: Option<String>,
+    /// What the model supplied to the real runs rather than the servers
+    /// (the order and the clock, expiry, ...), in a few words each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub model_supplied: Vec<String>,
+    /// Of those, what the lesson's point turns on (a fault, the bus's loss
+    /// or order, a random draw): the servers only carried it out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub point_is_the_models: Vec<String>,
+}
+
+/// `13016` as `13,016`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// `a`, `a, and b`, `a, b, and c` (items may hold an "and" of their own:
+/// "the order and the clock, and expiry").
+fn listed(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{}, and {last}", init.join(", ")),
+    }
 }
 
 /// The file as committed.
@@ -47,23 +78,103 @@ impl Reproduced {
         serde_json::to_string_pretty(self).expect("plain data serialises") + "\n"
     }
 
-    /// The sentence the page shows under lesson `name`, if it was checked.
+    /// The sentence the page shows under lesson `name`, if it was checked:
+    /// what the servers decided, and what the model supplied.
     pub fn sentence(&self, name: &str) -> Option<String> {
         let check = self.lessons.get(name)?;
         let servers = &self.servers;
         if let Some(reason) = &check.not_checked {
-            return Some(format!("Not reproduced on real servers: {reason}."));
+            return Some(format!("Not checked on real servers: {reason}."));
         }
-        let run = match check.run_agrees {
-            Some(true) => "its run agrees with the model, reply by reply",
+        let verb = if check.point_is_the_models.is_empty() {
+            "Checked"
+        } else {
+            "Replayed"
+        };
+        let decided = match check.run_agrees {
+            Some(true) => {
+                "every reply Redis and PostgreSQL gave to its operations matched the model's, \
+                 and so did the clients' answers and the final cache and rows"
+            }
             Some(false) => "its run does NOT agree with the model (see the README's limits)",
             None => return None,
         };
-        Some(match (check.orders, check.orders_agree) {
+        let orders = match (check.orders, check.orders_agree) {
+            (Some(orders), Some(agree)) if agree == orders => format!(
+                "; so in all {} orders, with stale reads and the final cache judged from \
+                 the servers' own data",
+                thousands(orders)
+            ),
             (Some(orders), Some(agree)) => {
-                format!("Reproduced on {servers}: {run}, and {agree} of {orders} orders agree.")
+                format!(
+                    "; only {} of {} orders agree",
+                    thousands(agree),
+                    thousands(orders)
+                )
             }
-            _ => format!("Reproduced on {servers}: {run}."),
-        })
+            _ => String::new(),
+        };
+        let mut sentence = format!("{verb} on {servers}: {decided}{orders}.");
+        if !check.model_supplied.is_empty() {
+            sentence += &format!(" The model supplied {}.", listed(&check.model_supplied));
+        }
+        if !check.point_is_the_models.is_empty() {
+            sentence += &format!(
+                " What this lesson turns on is the model's, not the servers': {}.",
+                listed(&check.point_is_the_models)
+            );
+        }
+        Some(sentence)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(check: LessonCheck) -> Reproduced {
+        Reproduced {
+            servers: "Redis 7.0 and PostgreSQL 15".to_string(),
+            lessons: [("l".to_string(), check)].into_iter().collect(),
+        }
+    }
+
+    #[test]
+    fn the_sentence_names_what_the_servers_decided_and_what_the_model_supplied() {
+        let checked = with(LessonCheck {
+            run_agrees: Some(true),
+            orders: Some(13016),
+            orders_agree: Some(13016),
+            model_supplied: vec!["the order and the clock".into(), "expiry".into()],
+            ..LessonCheck::default()
+        });
+        assert_eq!(
+            checked.sentence("l").unwrap(),
+            "Checked on Redis 7.0 and PostgreSQL 15: every reply Redis and PostgreSQL gave to \
+             its operations matched the model's, and so did the clients' answers and the final \
+             cache and rows; so in all 13,016 orders, with stale reads and the final cache judged \
+             from the servers' own data. The model supplied the order and the clock, and expiry."
+        );
+        let replayed = with(LessonCheck {
+            run_agrees: Some(true),
+            model_supplied: vec!["a".into(), "b".into(), "the faults".into()],
+            point_is_the_models: vec!["the faults".into()],
+            ..LessonCheck::default()
+        });
+        let sentence = replayed.sentence("l").unwrap();
+        assert!(sentence.starts_with("Replayed on "), "{sentence}");
+        assert!(sentence.ends_with(
+            "The model supplied a, b, and the faults. What this lesson turns on is the \
+             model's, not the servers': the faults."
+        ));
+        let not = with(LessonCheck {
+            not_checked: Some("a read replica".into()),
+            ..LessonCheck::default()
+        });
+        assert_eq!(
+            not.sentence("l").unwrap(),
+            "Not checked on real servers: a read replica."
+        );
+        assert_eq!(not.sentence("other"), None);
     }
 }

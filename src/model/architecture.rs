@@ -117,7 +117,7 @@ pub fn architecture(sim: &Simulation, clock_ms: f64) -> Architecture {
         nodes.push(Node::Flusher);
         arrows.push((Node::Flusher, Node::Database));
     }
-    if matches!(strategy.stampede, Stampede::Xfetch | Stampede::Swr) {
+    if strategy.stampede == Stampede::Swr {
         nodes.push(Node::Refresher);
         arrows.extend([
             (Node::Refresher, Node::Database),

@@ -239,7 +239,7 @@ pub const KNOBS: &[Knob] = &[
         path: "/strategy/xfetch_beta",
         group: Group::Strategy,
         label: "XFetch beta",
-        hint: "Above 1 recomputes earlier before expiry, below 1 later (0 to 100).",
+        hint: "The paper's optimum is 1; above 1 readers recompute earlier before expiry, below 1 later (0 to 100).",
         control: Control::Real,
         used: |s| s.strategy.stampede == Stampede::Xfetch,
     },

@@ -318,9 +318,26 @@ pub fn table(rows: &[Row]) -> String {
 pub fn reproduced(servers: String, rows: &[Row]) -> Reproduced {
     let mut lessons = std::collections::BTreeMap::<String, LessonCheck>::new();
     for row in rows {
-        let check = lessons.entry(row.lesson.clone()).or_default();
+        let check = lessons.entry(row.lesson.clone()).or_insert_with(|| {
+            let supplied = crate::lessons::lesson(&row.lesson)
+                .map(|lesson| super::model_supplies(&lesson.scenario()))
+                .unwrap_or_default();
+            let short = |item: &super::Supplied| item.short.to_string();
+            LessonCheck {
+                model_supplied: supplied.iter().map(short).collect(),
+                point_is_the_models: supplied
+                    .iter()
+                    .filter(|item| item.decides_the_point)
+                    .map(short)
+                    .collect(),
+                ..LessonCheck::default()
+            }
+        });
         if let Some(reason) = &row.skipped {
             check.not_checked = Some(reason.clone());
+            // Nothing ran: there is nothing the model supplied to.
+            check.model_supplied.clear();
+            check.point_is_the_models.clear();
             continue;
         }
         match row.mode {

@@ -4,9 +4,11 @@
 //!
 //! - `rows (key, value, version)`: the committed rows; a commit is
 //!   `UPDATE ... SET version = version + 1 RETURNING version`;
-//! - `commits (write_id, key, version)`: which write committed as which
-//!   version, inserted in the same transaction (how a cached value that was
-//!   ahead of its commit is resolved to the version it became);
+//! - `commits (write_id, key, version, committed_ms)`: which write
+//!   committed as which version, and when on the run's clock, inserted in
+//!   the same transaction (how a cached value that was ahead of its commit
+//!   is resolved to the version it became, and what a read is judged
+//!   stale against);
 //! - `outbox (id, key, payload, sent, committed_ms)`: the transactional
 //!   outbox, written in the same transaction as the commit;
 //! - CDC reads PostgreSQL's own commit log through a logical replication
@@ -54,6 +56,8 @@ pub struct Postgres {
     mark_sent: Statement,
     /// Whether the server can decode its log (`wal_level = logical`).
     pub logical: bool,
+    /// Whether CDC reads the log in this run (set by `reset`).
+    capturing: bool,
 }
 
 fn failed(what: &str, e: postgres::Error) -> String {
@@ -80,8 +84,10 @@ impl Postgres {
             "UPDATE cachescope.rows SET value = $2, version = version + 1 \
              WHERE key = $1 RETURNING version",
         )?;
-        let record =
-            prepare("INSERT INTO cachescope.commits (write_id, key, version) VALUES ($1, $2, $3)")?;
+        let record = prepare(
+            "INSERT INTO cachescope.commits (write_id, key, version, committed_ms) \
+             VALUES ($1, $2, $3, $4)",
+        )?;
         let outbox_insert = prepare(
             "INSERT INTO cachescope.outbox (key, payload_value, payload_version, committed_ms) \
              VALUES ($1, $2, $3, $4)",
@@ -107,6 +113,7 @@ impl Postgres {
             poll,
             mark_sent,
             logical: level == "logical",
+            capturing: false,
         })
     }
 
@@ -141,6 +148,7 @@ impl Postgres {
             .map_err(|e| failed("INSERT", e))?;
         }
         tx.commit().map_err(|e| failed("COMMIT", e))?;
+        self.capturing = cdc;
         let slot_exists = !self
             .client
             .query(
@@ -215,12 +223,22 @@ impl Postgres {
         outbox: Option<bool>,
     ) -> Result<Version, String> {
         let mut tx = self.client.transaction().map_err(|e| failed("BEGIN", e))?;
+        if self.capturing {
+            // Logical decoding reads the log only as far as it is flushed:
+            // with `synchronous_commit = off` (a server tuned for speed) a
+            // commit returns before that, and CDC would not see it yet.
+            tx.batch_execute("SET LOCAL synchronous_commit TO on")
+                .map_err(|e| failed("SET LOCAL synchronous_commit", e))?;
+        }
         let version: i64 = tx
             .query_one(&self.update, &[&key, &value])
             .map_err(|e| failed("UPDATE", e))?
             .get(0);
-        tx.execute(&self.record, &[&i64::from(write), &key, &version])
-            .map_err(|e| failed("INSERT commit", e))?;
+        tx.execute(
+            &self.record,
+            &[&i64::from(write), &key, &version, &(now as i64)],
+        )
+        .map_err(|e| failed("INSERT commit", e))?;
         if let Some(update) = outbox {
             let (payload, payload_version) = if update {
                 (Some(value), Some(version))
@@ -291,6 +309,28 @@ impl Postgres {
             .collect())
     }
 
+    /// Every commit of `rows`, as key, version and commit instant on the
+    /// run's clock, in commit order.
+    pub fn commits(&mut self) -> Result<Vec<(String, Version, Millis)>, String> {
+        let rows = self
+            .client
+            .query(
+                "SELECT key, version, committed_ms FROM cachescope.commits ORDER BY key, version",
+                &[],
+            )
+            .map_err(|e| failed("SELECT commits", e))?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                (
+                    row.get(0),
+                    row.get::<_, i64>(1) as Version,
+                    row.get::<_, i64>(2) as Millis,
+                )
+            })
+            .collect())
+    }
+
     /// Every outbox row's id and whether it is marked sent.
     pub fn outbox_sent(&mut self) -> Result<Vec<(u64, bool)>, String> {
         let rows = self
@@ -347,6 +387,8 @@ fn prepare_schema(client: &mut Client) -> Result<(), String> {
                key text PRIMARY KEY, value text NOT NULL, version bigint NOT NULL);
              CREATE TABLE IF NOT EXISTS cachescope.commits (
                write_id bigint PRIMARY KEY, key text NOT NULL, version bigint NOT NULL);
+             ALTER TABLE cachescope.commits
+               ADD COLUMN IF NOT EXISTS committed_ms bigint NOT NULL DEFAULT 0;
              CREATE TABLE IF NOT EXISTS cachescope.outbox (
                id bigint GENERATED BY DEFAULT AS IDENTITY (MINVALUE 0 START WITH 0) PRIMARY KEY,
                key text NOT NULL, payload_value text, payload_version bigint,

@@ -10,11 +10,13 @@ use super::cache::{self, Entry, RedisCache, SetArgs};
 use super::database::Postgres;
 use crate::sim::Simulation;
 use crate::sim::engine::{BusEvent, Mirror};
+use crate::sim::explore::Anomaly;
 use crate::sim::ops::{
     Cached, KeyId, LeaseGrant, LeaseToken, LockToken, Op, OutboxRow, Rejection, Reply, SetOutcome,
     Stamp, Unlocked, Version, Versioned,
 };
 use crate::sim::scenario::{FaultKind, Millis, Scenario, Stampede};
+use crate::sim::strategy::Served;
 use crate::sim::trace::Actor;
 
 /// One thing the real systems did differently from the model.
@@ -313,7 +315,7 @@ impl RealMirror {
                     },
                     Some(entry) => {
                         // Stale-while-revalidate refreshes past expiry;
-                        // XFetch's early refresh is a random draw of the
+                        // XFetch's early expiry is a random draw of the
                         // app's, which the model made.
                         let refresh = if self.knobs.xfetch {
                             matches!(
@@ -559,6 +561,61 @@ impl RealMirror {
 
     /// Compares the real final state with the model's `cache` (each key's
     /// live entry at `now`, as the model reports it), `rows` and outbox.
+    /// The anomalies the servers' own data show for `run` (the mirrored
+    /// simulation, its clients' answers built from the servers' replies):
+    /// a read is stale if the version the servers returned to it is older
+    /// than the newest one PostgreSQL's `commits` table records before the
+    /// read started; the cache is divergent at the end if an entry Redis
+    /// holds is not PostgreSQL's row (an older version, or a value never
+    /// committed). Lost writes are not decided by a server: which
+    /// acknowledged writes a crash took is the model's bookkeeping of dirty
+    /// periods, taken from `run`.
+    pub fn anomalies(&mut self, run: &Simulation) -> Result<Vec<Anomaly>, String> {
+        let commits = self.servers.db.commits()?;
+        let committed_before = |name: &str, instant: Millis| {
+            1 + commits
+                .iter()
+                .filter(|(key, _, at)| key == name && *at < instant)
+                .count() as Version
+        };
+        let stale =
+            run.requests()
+                .iter()
+                .any(|request| match (request.started_ms, &request.finished) {
+                    (Some(start), Some((_, Served::Read { value, .. }))) => match value.stamp {
+                        Stamp::Committed(version) => {
+                            version < committed_before(self.name(request.key), start)
+                        }
+                        Stamp::Uncommitted(_) => false,
+                    },
+                    _ => false,
+                });
+        let rows = self.servers.db.rows()?;
+        let now = run.now_ms();
+        let mut divergent = false;
+        for index in 0..self.knobs.names.len() {
+            let name = self.knobs.names[index].clone();
+            let Some(entry) = self.servers.cache.get(&name, now, self.knobs.grace_ms)? else {
+                continue;
+            };
+            let cached = self.entry(&entry)?;
+            let row = rows.iter().find(|(key, ..)| *key == name);
+            divergent |= match (cached.stamp, row) {
+                (Stamp::Committed(version), Some((_, _, row_version))) => version != *row_version,
+                _ => true,
+            };
+        }
+        let lost = !run.lost_writes().is_empty();
+        Ok([
+            (Anomaly::Stale, stale),
+            (Anomaly::DivergentAtEnd, divergent),
+            (Anomaly::LostWrite, lost),
+        ]
+        .into_iter()
+        .filter_map(|(anomaly, shown)| shown.then_some(anomaly))
+        .collect())
+    }
+
     pub fn compare_final(
         &mut self,
         now: Millis,

@@ -117,13 +117,16 @@ impl Backend {
             .borrow_mut()
             .compare_final(now, &cache, &rows, &outbox);
         let report = Report::of(&mirrored, with_trace);
-        let real_anomalies = explore::anomalies_of(&mirrored);
+        // The real run's anomalies from what the servers returned and hold,
+        // never from the mirrored simulation's own world.
+        let real_anomalies = mirror.borrow_mut().anomalies(&mirrored);
         let model_anomalies = explore::anomalies_of(&model);
         drop(mirrored);
         let mirror = Rc::try_unwrap(mirror)
             .map_err(|_| "the mirror outlived its run")?
             .into_inner();
         self.servers = Some(mirror.servers);
+        let real_anomalies = real_anomalies?;
         Ok(RealRun {
             report,
             differences: mirror.differences,
@@ -224,48 +227,114 @@ pub fn cannot_check(scenario: &Scenario, logical_decoding: bool) -> Option<Strin
     None
 }
 
-/// What of a scenario the model still decides in a real run: the parts
-/// of the world that are processes, clocks or the network rather than
-/// Redis or PostgreSQL.
-pub fn model_decides(scenario: &Scenario) -> Vec<String> {
-    let mut notes = vec![
-        "who acts when, and every latency (the run follows the model's order of effects)"
-            .to_string(),
-        "expiry: on the run's clock, by the scripts' logical expiry (Redis's own PX is a backstop)"
-            .to_string(),
-    ];
+/// One thing the model supplies to a real run rather than the servers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Supplied {
+    /// A few words, for the page's sentence ("the order and the clock").
+    pub short: &'static str,
+    /// The whole of it, for the command line's report.
+    pub detail: &'static str,
+    /// Whether what a lesson with it shows turns on it (a fault, the bus's
+    /// loss or order, a random draw, a cache rule Redis runs as a port of
+    /// the model's): then the servers only carried out what the model
+    /// decided, and the page says so.
+    pub decides_the_point: bool,
+}
+
+const fn supplied(short: &'static str, detail: &'static str, decides_the_point: bool) -> Supplied {
+    Supplied {
+        short,
+        detail,
+        decides_the_point,
+    }
+}
+
+/// What the model supplies to a real run of `scenario`: the parts of the
+/// world that are processes, clocks, random draws or the network rather
+/// than Redis or PostgreSQL, and the cache rules Redis runs as scripts
+/// that port the model's.
+pub fn model_supplies(scenario: &Scenario) -> Vec<Supplied> {
     let strategy = &scenario.strategy;
-    if strategy.write == WriteStrategy::WriteThrough {
-        notes.push("the cache tier's per-key lock (Redis has no write-through tier)".to_string());
-    }
-    if strategy.stampede == Stampede::Xfetch {
-        notes.push("XFetch's random draw for an early refresh".to_string());
-    }
-    if strategy.stampede == Stampede::Singleflight {
-        notes.push("singleflight's sharing inside an app instance".to_string());
-    }
-    if strategy.ttl_jitter_ms > 0 {
-        notes.push("the TTL jitter's random draw".to_string());
-    }
-    if strategy.channel != Channel::Inline {
-        notes.push(
-            "the bus's network: delay, loss, duplication, partition choice (events travel on Redis Streams)"
-                .to_string(),
-        );
-    }
-    if !scenario.faults.is_empty()
+    let faults = !scenario.faults.is_empty()
         || scenario
             .schedule
             .iter()
             .flatten()
-            .any(|e| matches!(e, crate::sim::scenario::ScheduleEntry::Fault(_)))
-    {
-        notes.push(
-            "faults of processes (app crash or pause, relay or consumer crash); a cache crash deletes Redis's keys"
-                .to_string(),
-        );
-    }
-    notes
+            .any(|e| matches!(e, crate::sim::scenario::ScheduleEntry::Fault(_)));
+    [
+        (true, supplied(
+            "the order and the clock",
+            "who acts when, and every latency: each operation is performed when the model's run reaches it, on the model's clock",
+            false,
+        )),
+        (true, supplied(
+            "expiry",
+            "expiry: each set's expiry instant is the model's, and the scripts compare it with the model's clock (Redis's own PX is only a backstop)",
+            false,
+        )),
+        (strategy.stampede == Stampede::Lease, supplied(
+            "the lease rules (Lua that ports the model's)",
+            "memcache leases: Lua scripts on Redis that follow the model's rules, given the model's clock",
+            true,
+        )),
+        (strategy.stampede == Stampede::Lock, supplied(
+            "the lock rules (Lua that ports the model's)",
+            "the token lock: Lua scripts on Redis that follow the model's rules, given the model's clock",
+            true,
+        )),
+        (strategy.versioned_sets, supplied(
+            "the versioned-set rule (Lua that ports the model's)",
+            "versioned sets: a Lua script on Redis that follows the model's rule",
+            true,
+        )),
+        (strategy.write == WriteStrategy::WriteThrough, supplied(
+            "the cache tier's lock",
+            "the cache tier's per-key lock (Redis has no write-through tier)",
+            true,
+        )),
+        (strategy.stampede == Stampede::Xfetch, supplied(
+            "XFetch's random draws",
+            "XFetch's random draw for an early recompute (the model's XFetch stream)",
+            true,
+        )),
+        (strategy.stampede == Stampede::Singleflight, supplied(
+            "singleflight's sharing",
+            "singleflight's sharing inside an app instance",
+            true,
+        )),
+        (strategy.ttl_jitter_ms > 0, supplied(
+            "the TTL jitter",
+            "the TTL jitter's random draw",
+            false,
+        )),
+        (strategy.channel != Channel::Inline, supplied(
+            "the bus's delay, loss and partitions",
+            "the bus's network: whether it takes a publish (loss, duplication), its delay and the partition; the events travel on Redis Streams",
+            true,
+        )),
+        (faults, supplied(
+            "the faults",
+            "faults of processes (app crash or pause, relay or consumer crash); a cache crash deletes Redis's keys",
+            true,
+        )),
+        (strategy.write == WriteStrategy::WriteBehind, supplied(
+            "which acknowledged writes were lost",
+            "lost writes: which acknowledged writes a crash took is the model's record of dirty periods, not read from a server",
+            true,
+        )),
+    ]
+    .into_iter()
+    .filter_map(|(applies, item)| applies.then_some(item))
+    .collect()
+}
+
+/// What of a scenario the model still decides in a real run, in full (the
+/// `real` section's `model_decides`).
+pub fn model_decides(scenario: &Scenario) -> Vec<String> {
+    model_supplies(scenario)
+        .iter()
+        .map(|item| item.detail.to_string())
+        .collect()
 }
 
 /// The `real` section of `cachescope real`'s report.

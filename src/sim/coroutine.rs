@@ -185,7 +185,8 @@ impl Io {
         })
     }
 
-    /// Looks `key` up, and learns whether to refresh it in the background.
+    /// Looks `key` up, and learns whether it is due for a refresh (XFetch:
+    /// this reader drew an early expiry; SWR: it is past its TTL).
     pub fn cache_get_refreshing(&self, key: KeyId) -> Ask<(Option<Cached>, bool)> {
         self.ask(
             Wait::Op(Op::CacheGetRefreshing { key }),

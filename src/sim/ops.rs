@@ -257,7 +257,9 @@ pub enum Reply {
     Unlock(Unlocked),
     /// `TierLock`: the caller holds the key's tier lock, or waits in line.
     TierLock { granted: bool },
-    /// `CacheGetRefreshing`: the entry, and whether to refresh it.
+    /// `CacheGetRefreshing`: the entry, and whether it is due for a refresh
+    /// (XFetch: the reader drew an early expiry and recomputes; SWR: past
+    /// its TTL, refreshed in the background).
     CacheGetRefreshing {
         value: Option<Cached>,
         refresh: bool,
@@ -321,11 +323,7 @@ impl Reply {
             } => format!(
                 "hit {}{}",
                 v.describe(),
-                if *refresh {
-                    ", refresh in background"
-                } else {
-                    ""
-                }
+                if *refresh { ", due for a refresh" } else { "" }
             ),
             Reply::SharedRead { row, leader: true } => format!("{}@{}", row.value, row.version),
             Reply::SharedRead { row, leader: false } => {

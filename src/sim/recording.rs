@@ -244,6 +244,20 @@ impl Recording {
         };
         let mut recording = Recording::new(&forked)?;
         recording.seek(recording.len());
+        // A timed run's past named step by step is a schedule, and replays
+        // exactly, except where timed mode does what a schedule cannot
+        // say: an operation sent before an app crash that lands after it,
+        // a CDC publish the bus did not take, retried on the clock. Such a
+        // fork would rewrite what the page has shown: it is refused.
+        if !recording.full_trace().starts_with(self.trace()) {
+            return Err(ScenarioError {
+                path: "schedule".to_string(),
+                message: "what happened so far has no scheduled form (an operation in flight \
+                          across an app crash, or a CDC publish retried on the clock), so the \
+                          run cannot be rescheduled from here; go back before it, or reset"
+                    .to_string(),
+            });
+        }
         Ok(recording)
     }
 }

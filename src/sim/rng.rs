@@ -1,9 +1,17 @@
-//! The one source of randomness in a simulation.
+//! The simulation's randomness: one seeded stream per purpose.
 //!
 //! ChaCha8 is specified independently of any crate version, so a seed gives
 //! the same stream on every platform and forever. The distributions are
 //! written here (rather than taken from `rand`) for the same reason: their
 //! exact arithmetic is part of the reproducibility contract.
+//!
+//! Each purpose (the workload, latency jitter, the bus, XFetch, TTL jitter)
+//! draws from a stream of its own, derived from the seed and the purpose
+//! alone: ChaCha's stream number is the purpose. A setting that makes one
+//! purpose draw more or fewer numbers (a jitter, a loss rate, a beta, a
+//! strategy that performs more operations) therefore never moves another
+//! purpose's draws, so two scenarios that differ only in such settings send
+//! exactly the same requests: a comparison on one seed is paired.
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
@@ -16,6 +24,13 @@ impl SimRng {
     /// A generator whose whole stream is determined by `seed`.
     pub fn new(seed: u64) -> Self {
         SimRng(ChaCha8Rng::seed_from_u64(seed))
+    }
+
+    /// The stream for `purpose`, determined by `seed` and `purpose` alone.
+    pub fn for_purpose(seed: u64, purpose: Purpose) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(purpose as u64);
+        SimRng(rng)
     }
 
     /// How far into its stream the generator is (with the seed, its whole
@@ -52,6 +67,61 @@ impl SimRng {
     }
 }
 
+/// What a stream of random numbers is for (its ChaCha stream number).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// Arrival times, keys and kinds of a generated workload's requests.
+    Workload = 1,
+    /// The jitter added to every operation's latency.
+    Latency = 2,
+    /// The bus: loss, duplication and delivery jitter.
+    Bus = 3,
+    /// XFetch's early-recompute draws.
+    Xfetch = 4,
+    /// The jitter added to every cache set's TTL.
+    TtlJitter = 5,
+}
+
+/// A simulation's random streams, one per [`Purpose`].
+#[derive(Clone, Debug)]
+pub struct RandomStreams {
+    /// See [`Purpose::Workload`].
+    pub workload: SimRng,
+    /// See [`Purpose::Latency`].
+    pub latency: SimRng,
+    /// See [`Purpose::Bus`].
+    pub bus: SimRng,
+    /// See [`Purpose::Xfetch`].
+    pub xfetch: SimRng,
+    /// See [`Purpose::TtlJitter`].
+    pub ttl_jitter: SimRng,
+}
+
+impl RandomStreams {
+    /// Every stream of the simulation seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        RandomStreams {
+            workload: SimRng::for_purpose(seed, Purpose::Workload),
+            latency: SimRng::for_purpose(seed, Purpose::Latency),
+            bus: SimRng::for_purpose(seed, Purpose::Bus),
+            xfetch: SimRng::for_purpose(seed, Purpose::Xfetch),
+            ttl_jitter: SimRng::for_purpose(seed, Purpose::TtlJitter),
+        }
+    }
+
+    /// How far into its stream each generator is (with the seed, the
+    /// streams' whole state).
+    pub fn positions(&self) -> [u128; 5] {
+        [
+            self.workload.position(),
+            self.latency.position(),
+            self.bus.position(),
+            self.xfetch.position(),
+            self.ttl_jitter.position(),
+        ]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +133,22 @@ mod tests {
         let xs: Vec<u64> = (0..32).map(|_| a.up_to(1000)).collect();
         let ys: Vec<u64> = (0..32).map(|_| b.up_to(1000)).collect();
         assert_eq!(xs, ys);
+    }
+
+    #[test]
+    fn each_purpose_has_its_own_stream() {
+        let mut streams = RandomStreams::new(7);
+        let draw = |rng: &mut SimRng| (0..8).map(|_| rng.up_to(1 << 40)).collect::<Vec<_>>();
+        let workload = draw(&mut streams.workload);
+        assert_ne!(workload, draw(&mut streams.latency));
+        assert_ne!(workload, draw(&mut streams.bus));
+        // Drawing from other streams leaves the workload's untouched.
+        let mut fresh = RandomStreams::new(7);
+        for _ in 0..100 {
+            fresh.latency.up_to(10);
+            fresh.xfetch.unit_open_closed();
+        }
+        assert_eq!(workload, draw(&mut fresh.workload));
     }
 
     #[test]

@@ -269,7 +269,8 @@ pub enum Stampede {
     Singleflight,
     /// memcache leases: one reader per key fills it; deletes invalidate.
     Lease,
-    /// XFetch: probabilistic early recomputation in the background.
+    /// XFetch (the paper's): a reader that draws an early expiry recomputes
+    /// the value itself; nothing coordinates readers.
     Xfetch,
     /// Stale-while-revalidate: serve the expired entry for `swr_ms` while
     /// one background refresh runs.

@@ -378,11 +378,24 @@ pub async fn singleflight_read(io: Io, key: KeyId) -> Served {
     from_db(row)
 }
 
-/// XFetch or stale-while-revalidate: a hit may start a background refresh
-/// (XFetch: probabilistically before expiry; SWR: after expiry, while the
-/// stale entry is still served). A miss reads the DB like cache-aside and
-/// records how long that took (XFetch's delta).
-pub async fn refreshing_read(io: Io, key: KeyId) -> Served {
+/// XFetch, the paper's algorithm (Vattani, Chierichetti and Lowenstein,
+/// "Optimal Probabilistic Cache Stampede Prevention", VLDB 2015): a reader
+/// that finds the entry missing, or draws an early expiry (the draw rises
+/// as expiry nears, scaled by how long the last recompute took), recomputes
+/// the value itself and answers with it. Nothing coordinates readers:
+/// several that draw early at once each read the DB.
+pub async fn xfetch_read(io: Io, key: KeyId) -> Served {
+    let (cached, early) = io.cache_get_refreshing(key).await;
+    match cached {
+        Some(value) if !early => hit(value),
+        _ => recompute(io, key).await,
+    }
+}
+
+/// Stale-while-revalidate: a hit on an entry past its TTL (but within its
+/// grace period) is served at once and starts one background refresh of
+/// the key. A miss reads the DB like cache-aside.
+pub async fn swr_read(io: Io, key: KeyId) -> Served {
     let (cached, refresh) = io.cache_get_refreshing(key).await;
     if let Some(value) = cached {
         if refresh {
@@ -393,8 +406,8 @@ pub async fn refreshing_read(io: Io, key: KeyId) -> Served {
     recompute(io, key).await
 }
 
-/// Reads `key` from the DB and caches it with the time that took. Also the
-/// body of a background refresher.
+/// Reads `key` from the DB and caches it with the time that took (XFetch's
+/// delta). Also the body of a background refresher.
 pub async fn recompute(io: Io, key: KeyId) -> Served {
     let before = io.now();
     let row = io.db_read(key).await;
@@ -481,7 +494,8 @@ pub async fn read(io: Io, plan: ReadPlan, key: KeyId) -> Served {
         Stampede::Lock => lock_read(io, key, plan.waiting, plan.compare_unlock).await,
         Stampede::Singleflight => singleflight_read(io, key).await,
         Stampede::Lease => lease_read(io, key, plan.waiting, plan.accept_stale).await,
-        Stampede::Xfetch | Stampede::Swr => refreshing_read(io, key).await,
+        Stampede::Xfetch => xfetch_read(io, key).await,
+        Stampede::Swr => swr_read(io, key).await,
     }
 }
 

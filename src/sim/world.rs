@@ -6,7 +6,7 @@ use super::ops::{
     Cached, KeyId, LeaseGrant, LeaseToken, LockToken, Op, Rejection, Reply, SetOutcome, Stamp,
     Unlocked, Value, Version, Versioned, WriteId,
 };
-use super::rng::SimRng;
+use super::rng::{RandomStreams, SimRng};
 use super::scenario::Millis;
 
 /// One cache entry.
@@ -351,9 +351,10 @@ pub struct World {
 }
 
 impl World {
-    /// Applies `op` at instant `now` and returns its reply. `rng` draws the
-    /// TTL jitter of a cache set.
-    pub fn apply(&mut self, op: &Op, now: Millis, rng: &mut SimRng) -> Reply {
+    /// Applies `op` at instant `now` and returns its reply. `random` draws
+    /// the TTL jitter of a cache set and XFetch's early-recompute draws.
+    pub fn apply(&mut self, op: &Op, now: Millis, random: &mut RandomStreams) -> Reply {
+        let rng = &mut random.ttl_jitter;
         match op {
             Op::CacheGet { key } => Reply::CacheGet(
                 self.cache
@@ -407,7 +408,7 @@ impl World {
                     // XFetch (Vattani et al. 2015): recompute early with a
                     // probability that rises as expiry nears.
                     Some(beta) => {
-                        let u = rng.unit_open_closed();
+                        let u = random.xfetch.unit_open_closed();
                         now as f64 - entry.cost_ms as f64 * beta * u.ln() >= entry.expires_ms as f64
                     }
                     // Stale-while-revalidate: refresh once it has expired

@@ -1,33 +1,50 @@
 // The page says, under each lesson, what its check on a real Redis and
 // PostgreSQL found (read from src/lessons/reproduced.json, which the native
-// test tests/real.rs regenerates on real servers), and says why a lesson
-// was not checked; an edited scenario makes no such claim.
+// test tests/real.rs regenerates on real servers): what the servers
+// decided, what the model supplied, and, where the lesson turns on
+// something the model supplied, that its point is the model's. It says why
+// a lesson was not checked; an edited scenario makes no such claim.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { usePlayground, openPlayground } from './harness.mjs';
 
 const context = usePlayground();
 
-test('each lesson says what was reproduced on real servers', async () => {
+const decided = "every reply Redis and PostgreSQL gave to its operations matched the model's, "
+  + "and so did the clients' answers and the final cache and rows";
+
+test('each lesson says what the real servers decided and what the model supplied', async () => {
   const { page, errors } = await openPlayground(context.browser, context.server.url);
   await page.getByTestId('lesson').selectOption('read-write-race');
   const reproduced = page.getByTestId('reproduced');
-  await reproduced.filter({ hasText: '534 of 534 orders agree' }).waitFor();
+  await reproduced.filter({ hasText: 'in all 534 orders' }).waitFor();
   assert.equal(
     await reproduced.textContent(),
-    'Reproduced on Redis 7.0 and PostgreSQL 15: its run agrees with the model, reply by reply, and 534 of 534 orders agree.',
+    `Checked on Redis 7.0 and PostgreSQL 15: ${decided}; so in all 534 orders, with stale reads `
+      + "and the final cache judged from the servers' own data. "
+      + 'The model supplied the order and the clock, and expiry.',
+  );
+
+  // A lesson whose point is the model's says so, and names it.
+  await page.getByTestId('lesson').selectOption('event-loss');
+  await reproduced.filter({ hasText: 'in all 5,804 orders' }).waitFor();
+  assert.equal(
+    await reproduced.textContent(),
+    `Replayed on Redis 7.0 and PostgreSQL 15: ${decided}; so in all 5,804 orders, with stale reads `
+      + "and the final cache judged from the servers' own data. "
+      + "The model supplied the order and the clock, expiry, the bus's delay, loss and partitions, "
+      + "and the faults. What this lesson turns on is the model's, not the servers': "
+      + "the bus's delay, loss and partitions, and the faults.",
   );
 
   await page.getByTestId('lesson').selectOption('stampede-lease');
-  await reproduced.filter({ hasText: 'reply by reply.' }).waitFor();
-  assert.equal(
-    await reproduced.textContent(),
-    'Reproduced on Redis 7.0 and PostgreSQL 15: its run agrees with the model, reply by reply.',
-  );
+  await reproduced.filter({ hasText: 'lease rules' }).waitFor();
+  assert.match(await reproduced.textContent(), /^Replayed on Redis 7\.0 and PostgreSQL 15: every reply/);
+  assert.match(await reproduced.textContent(), /turns on is the model's, not the servers': the lease rules \(Lua that ports the model's\)\.$/);
 
   await page.getByTestId('lesson').selectOption('replica-lag');
-  await reproduced.filter({ hasText: 'Not reproduced' }).waitFor();
-  assert.match(await reproduced.textContent(), /^Not reproduced on real servers: a read replica/);
+  await reproduced.filter({ hasText: 'Not checked' }).waitFor();
+  assert.match(await reproduced.textContent(), /^Not checked on real servers: a read replica/);
 
   // An edited scenario is not the lesson that was checked.
   await page.locator('details.loader summary').click();

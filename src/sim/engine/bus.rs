@@ -247,7 +247,7 @@ impl Simulation {
             self.bus.drop_next -= 1;
             true
         } else {
-            bus.loss > 0.0 && self.rng.unit_open_closed() <= bus.loss
+            bus.loss > 0.0 && self.random.bus.unit_open_closed() <= bus.loss
         };
         if not_taken {
             if self.scenario.strategy.channel.at_least_once() {
@@ -264,7 +264,7 @@ impl Simulation {
             p
         };
         let jitter = if bus.jitter_ms > 0 {
-            self.rng.up_to(bus.jitter_ms)
+            self.random.bus.up_to(bus.jitter_ms)
         } else {
             0
         };
@@ -276,7 +276,7 @@ impl Simulation {
         let state = &mut self.bus.partitions[partition as usize];
         let at = (published_ms + bus.delay_ms + jitter + lag).max(state.last_delivery_ms);
         state.last_delivery_ms = at;
-        let duplicate = bus.duplicate > 0.0 && self.rng.unit_open_closed() <= bus.duplicate;
+        let duplicate = bus.duplicate > 0.0 && self.random.bus.unit_open_closed() <= bus.duplicate;
         let copies = if duplicate {
             self.bus.counters.duplicated += 1;
             2

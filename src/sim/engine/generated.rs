@@ -80,7 +80,7 @@ impl Simulation {
         let picker = self.generator.key_picker.as_ref();
         let key = picker
             .expect("a workload has a key picker")
-            .pick(&mut self.rng);
+            .pick(&mut self.random.workload);
         let app = (n % u64::from(self.scenario.apps)) as u32;
         let write = WriteId(u32::try_from(n).expect("workloads are bounded far below u32"));
         let value = || Value::from(format!("w{n}"));
@@ -94,7 +94,7 @@ impl Simulation {
         );
         self.start_actor(run, coroutine, self.now);
         let next = &mut self.generator.streams[stream];
-        if next.advance(&mut self.rng) {
+        if next.advance(&mut self.random.workload) {
             let at = next.next_ms();
             self.queue.push(at, Event::Generate(stream));
         }

@@ -36,7 +36,7 @@ use std::rc::Rc;
 
 use super::coroutine::{Coroutine, FramePool};
 use super::ops::{KeyId, Op, Reply, Resource, SetOutcome, Stamp, Value, WriteId};
-use super::rng::SimRng;
+use super::rng::RandomStreams;
 use super::scenario::{
     FaultKind, Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry, Stampede,
 };
@@ -73,7 +73,7 @@ pub struct Simulation {
     now: Millis,
     queue: EventQueue,
     world: World,
-    rng: SimRng,
+    random: RandomStreams,
     actors: Actors,
     jobs: Jobs,
     generator: Generator,
@@ -139,7 +139,7 @@ impl Simulation {
         if scenario.db.replica_lag_ms.is_some() {
             db = db.with_replica();
         }
-        let mut rng = SimRng::new(scenario.seed);
+        let mut random = RandomStreams::new(scenario.seed);
         let mut cache = Cache::new(key_names.len());
         if scenario.strategy.stampede == Stampede::Swr {
             cache.grace_ms = scenario.strategy.swr_ms;
@@ -147,24 +147,28 @@ impl Simulation {
         if scenario.strategy.stampede == Stampede::Lease {
             cache.stale_keep_ms = scenario.strategy.lease_stale_ms;
         }
+        let mut world = World {
+            cache,
+            db,
+            ttl_ms: scenario.strategy.ttl_ms,
+            ttl_jitter_ms: scenario.strategy.ttl_jitter_ms,
+            versioned_sets: scenario.strategy.versioned_sets,
+            lease_ttl_ms: scenario.strategy.lock_ttl_ms,
+            lease_token_interval_ms: scenario.strategy.lease_token_interval_ms,
+            xfetch_beta: (scenario.strategy.stampede == Stampede::Xfetch)
+                .then_some(scenario.strategy.xfetch_beta),
+        };
         if scenario.prewarm {
             for index in 0..key_names.len() {
                 let key = KeyId(index as u32);
-                let jitter = if scenario.strategy.ttl_jitter_ms > 0 {
-                    rng.up_to(scenario.strategy.ttl_jitter_ms)
-                } else {
-                    0
+                let entry = CacheEntry {
+                    value: world.db.row(key).clone().into(),
+                    expires_ms: world.ttl_with_jitter(&mut random.ttl_jitter),
+                    dirty: false,
+                    // Counts as computed by one DB read (for XFetch's delta).
+                    cost_ms: scenario.latency_ms.db_read,
                 };
-                cache.set(
-                    key,
-                    CacheEntry {
-                        value: db.row(key).clone().into(),
-                        expires_ms: scenario.strategy.ttl_ms + jitter,
-                        dirty: false,
-                        // Counts as computed by one DB read (for XFetch's delta).
-                        cost_ms: scenario.latency_ms.db_read,
-                    },
-                );
+                world.cache.set(key, entry);
             }
         }
         let actors: Vec<ActorRun> = scenario
@@ -182,24 +186,14 @@ impl Simulation {
             })
             .collect();
         let key_count = key_names.len();
-        let (generator, first_arrivals) = Generator::new(scenario, key_count, &mut rng);
+        let (generator, first_arrivals) = Generator::new(scenario, key_count, &mut random.workload);
         let mut sim = Simulation {
             scenario: Rc::new(scenario.clone()),
             key_names,
             now: 0,
             queue: EventQueue::default(),
-            world: World {
-                cache,
-                db,
-                ttl_ms: scenario.strategy.ttl_ms,
-                ttl_jitter_ms: scenario.strategy.ttl_jitter_ms,
-                versioned_sets: scenario.strategy.versioned_sets,
-                lease_ttl_ms: scenario.strategy.lock_ttl_ms,
-                lease_token_interval_ms: scenario.strategy.lease_token_interval_ms,
-                xfetch_beta: (scenario.strategy.stampede == Stampede::Xfetch)
-                    .then_some(scenario.strategy.xfetch_beta),
-            },
-            rng,
+            world,
+            random,
             actors: Actors::new(actors, scenario.requests.iter().map(|r| r.id.clone())),
             jobs: Jobs::new(key_count),
             generator,
@@ -487,7 +481,7 @@ impl Simulation {
     /// only, never explored.
     pub fn hash_state<H: Hasher>(&self, state: &mut H) {
         self.now.hash(state);
-        self.rng.position().hash(state);
+        self.random.positions().hash(state);
         self.actors.hash_state(&self.queue, state);
         self.world.cache.hash(state);
         self.world.db.hash_state(state);
@@ -688,9 +682,11 @@ impl Simulation {
                 row,
             )),
             // A poll issued earlier (timed mode) sees the outbox as of its
-            // issue, like any DB read.
+            // issue, like any DB read (a mirror reads its table as of then).
             Op::OutboxPoll if self.scenario.schedule.is_none() => {
-                Reply::OutboxRows(self.world.db.unsent_rows(issued_ms))
+                let simulated = Reply::OutboxRows(self.world.db.unsent_rows(issued_ms));
+                self.mirror
+                    .effect(self.actor(actor), &op, issued_ms, simulated)
             }
             Op::TierLock { key } => {
                 // From here on the cache tier works for the actor.
@@ -705,7 +701,7 @@ impl Simulation {
                 Reply::DbRead(self.actors[actor].snapshot.take().expect("just checked"))
             }
             _ => {
-                let simulated = self.world.apply(&op, self.now, &mut self.rng);
+                let simulated = self.world.apply(&op, self.now, &mut self.random);
                 self.mirror
                     .effect(self.actor(actor), &op, self.now, simulated)
             }
@@ -792,7 +788,7 @@ impl Simulation {
             base *= faults::db_slowdown(&self.scenario.faults, issued_ms);
         }
         let jitter = if l.jitter_ms > 0 {
-            self.rng.up_to(l.jitter_ms)
+            self.random.latency.up_to(l.jitter_ms)
         } else {
             0
         };
