@@ -145,3 +145,19 @@ fn xfetch_does_not_make_expiry_impossible() {
         .count();
     assert!(expired > 0 && expired < 20, "{expired}");
 }
+
+#[test]
+fn a_bus_drop_is_bounded_because_cdc_publishes_each_dropped_event_again() {
+    // Each publication a bus_drop takes is a retry for CDC: the bound keeps
+    // the run's work bounded.
+    let mut scenario = lesson("cdc-invalidation");
+    scenario["faults"][1]["count"] = json!(10_000);
+    let report = run(&scenario);
+    assert_eq!(report["bus"]["retried"], 10_000);
+    scenario["faults"][1]["count"] = json!(10_001);
+    let refused = cachescope::sim::Scenario::from_json(&scenario.to_string()).unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "faults[1].count: expected at most 10000 publications, got 10001"
+    );
+}

@@ -256,6 +256,11 @@ impl Default for Bus {
 /// The most bus partitions.
 pub const MAX_PARTITIONS: u32 = 64;
 
+/// The most publications one `bus_drop` fault takes. CDC and the outbox
+/// publish a dropped event again, so each drop is a retry: the bound keeps
+/// a run's work bounded (see the waiting invariant).
+pub const MAX_DROPS: u64 = 10_000;
+
 /// What a read does on a miss (`strategy.stampede`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -904,6 +909,14 @@ impl Scenario {
             }
         }
         for (i, fault) in self.faults.iter().enumerate() {
+            if let FaultKind::BusDrop { count } = fault.kind
+                && count > MAX_DROPS
+            {
+                return Err(ScenarioError::at(
+                    format!("faults[{i}].count"),
+                    format!("expected at most {MAX_DROPS} publications, got {count}"),
+                ));
+            }
             if let FaultKind::DbSlow { factor, .. } = fault.kind
                 && !(1..=1000).contains(&factor)
             {
@@ -1005,6 +1018,12 @@ impl Scenario {
                         return Err(ScenarioError::at(
                             format!("schedule[{i}].app"),
                             format!("expected an instance below apps ({}), got {app}", self.apps),
+                        ));
+                    }
+                    ScheduleEntry::Fault(FaultKind::BusDrop { count }) if *count > MAX_DROPS => {
+                        return Err(ScenarioError::at(
+                            format!("schedule[{i}].count"),
+                            format!("expected at most {MAX_DROPS} publications, got {count}"),
                         ));
                     }
                     ScheduleEntry::Actor(_) | ScheduleEntry::Fault(_) => {}
