@@ -12,7 +12,7 @@
 
 mod support;
 
-use cachescope::lessons::{self, LESSONS, Lesson};
+use cachescope::lessons::{self, LESSONS, Lesson, thousands as count};
 use serde_json::{Value, json};
 use support::run;
 
@@ -123,19 +123,6 @@ fn number(value: &Value) -> String {
         Some(x) => format!("{x}"),
         None => panic!("not a number: {value}"),
     }
-}
-
-/// `n` with thousands separated by commas, as the prose writes counts.
-fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A share in whole percent.

@@ -187,6 +187,19 @@ pub const LESSONS: &[Lesson] = &[
     stampede_swr::LESSON,
 ];
 
+/// A count as the lessons write it: `13016` as `13,016`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// The lesson called `name`.
 pub fn lesson(name: &str) -> Option<&'static Lesson> {
     LESSONS.iter().find(|l| l.name == name)

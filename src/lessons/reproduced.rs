@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::thousands;
+
 /// The file's contents.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reproduced {
@@ -38,19 +40,6 @@ pub struct LessonCheck {
     /// or order, a random draw): the servers only carried it out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub point_is_the_models: Vec<String>,
-}
-
-/// `13016` as `13,016`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// `a`, `a, and b`, `a, b, and c` (items may hold an "and" of their own:

@@ -13,7 +13,7 @@ use crate::sim::engine::{BusEvent, Mirror};
 use crate::sim::explore::Anomaly;
 use crate::sim::ops::{
     Cached, KeyId, LeaseGrant, LeaseToken, LockToken, Op, OutboxRow, Rejection, Reply, SetOutcome,
-    Stamp, Unlocked, Version, Versioned,
+    Stamp, Unlocked, Version, Versioned, WriteId,
 };
 use crate::sim::scenario::{FaultKind, Millis, Scenario, Stampede};
 use crate::sim::strategy::Served;
@@ -76,6 +76,9 @@ pub struct RealMirror {
     /// Every reply that differed from the model's, and every check that
     /// failed, in order.
     pub differences: Vec<Difference>,
+    /// The writes whose dirty (unflushed) entries Redis held when the
+    /// cache crashed.
+    crashed_dirty: Vec<WriteId>,
 }
 
 /// The stream of bus partition `p`.
@@ -99,6 +102,7 @@ impl RealMirror {
     /// Resets the servers to the state of `initial` (see [`RealMirror::new`]).
     pub fn reset(&mut self, initial: &Simulation) -> Result<(), String> {
         let (scenario, mirror) = (initial.scenario(), self);
+        mirror.crashed_dirty.clear();
         mirror.servers.cache.reset()?;
         let rows: Vec<(String, String)> = scenario
             .keys
@@ -154,6 +158,7 @@ impl RealMirror {
             knobs,
             consumers,
             differences: Vec::new(),
+            crashed_dirty: Vec::new(),
         }
     }
 
@@ -567,9 +572,10 @@ impl RealMirror {
     /// than the newest one PostgreSQL's `commits` table records before the
     /// read started; the cache is divergent at the end if an entry Redis
     /// holds is not PostgreSQL's row (an older version, or a value never
-    /// committed). Lost writes are not decided by a server: which
-    /// acknowledged writes a crash took is the model's bookkeeping of dirty
-    /// periods, taken from `run`.
+    /// committed); a write is lost if its client was told it succeeded, a
+    /// cache crash took the dirty entry Redis held for it, and PostgreSQL
+    /// never committed it. (A generated request's acknowledgement is not
+    /// kept per request: for those the model's record decides.)
     pub fn anomalies(&mut self, run: &Simulation) -> Result<Vec<Anomaly>, String> {
         let commits = self.servers.db.commits()?;
         let committed_before = |name: &str, instant: Millis| {
@@ -605,7 +611,18 @@ impl RealMirror {
                 _ => true,
             };
         }
-        let lost = !run.lost_writes().is_empty();
+        let acknowledged = |write: WriteId| match run.requests().get(write.0 as usize) {
+            Some(request) if run.scenario().workload.is_none() => {
+                matches!(request.finished, Some((_, Served::Write { .. })))
+            }
+            _ => run.lost_writes().contains(&write),
+        };
+        let mut lost = false;
+        for write in self.crashed_dirty.clone() {
+            if acknowledged(write) && self.servers.db.version_of(write.0)?.is_none() {
+                lost = true;
+            }
+        }
         Ok([
             (Anomaly::Stale, stale),
             (Anomaly::DivergentAtEnd, divergent),
@@ -614,6 +631,20 @@ impl RealMirror {
         .into_iter()
         .filter_map(|(anomaly, shown)| shown.then_some(anomaly))
         .collect())
+    }
+
+    /// Notes the writes whose dirty entries Redis holds now.
+    fn note_dirty(&mut self, now: Millis) -> Result<(), String> {
+        for index in 0..self.knobs.names.len() {
+            let name = self.knobs.names[index].clone();
+            if let Some(entry) = self.servers.cache.get(&name, now, self.knobs.grace_ms)?
+                && entry.dirty
+                && let Stamp::Uncommitted(write) = cache::parse_stamp(&entry.stamp)?
+            {
+                self.crashed_dirty.push(write);
+            }
+        }
+        Ok(())
     }
 
     pub fn compare_final(
@@ -800,12 +831,16 @@ impl Mirror for RealMirror {
     }
 
     fn fault(&mut self, kind: FaultKind, now: Millis) {
-        // A cache crash loses what Redis holds; every other fault is of a
-        // process or the network, which the model runs.
-        if kind == FaultKind::CacheCrash
-            && let Err(e) = self.servers.cache.crash()
-        {
-            self.error(now, "fault", "cache crash", e);
+        // A cache crash loses what Redis holds (the dirty entries it held
+        // are noted first: their writes are lost unless committed); every
+        // other fault is of a process or the network, which the model runs.
+        if kind == FaultKind::CacheCrash {
+            if let Err(e) = self.note_dirty(now) {
+                self.error(now, "fault", "dirty entries before a crash", e);
+            }
+            if let Err(e) = self.servers.cache.crash() {
+                self.error(now, "fault", "cache crash", e);
+            }
         }
     }
 }

@@ -317,11 +317,6 @@ pub fn model_supplies(scenario: &Scenario) -> Vec<Supplied> {
             "faults of processes (app crash or pause, relay or consumer crash); a cache crash deletes Redis's keys",
             true,
         )),
-        (strategy.write == WriteStrategy::WriteBehind, supplied(
-            "which acknowledged writes were lost",
-            "lost writes: which acknowledged writes a crash took is the model's record of dirty periods, not read from a server",
-            true,
-        )),
     ]
     .into_iter()
     .filter_map(|(applies, item)| applies.then_some(item))
