@@ -137,17 +137,21 @@ fn a_real_runs_anomalies_come_from_what_the_servers_hold() {
     sim.run();
     assert_eq!(mirror.borrow_mut().anomalies(&sim).unwrap(), []);
     // Another client records a commit of the key at 0 ms in PostgreSQL's
-    // commit log, and leaves an old value in Redis: judged from the
-    // servers' data, R1's read is now stale and the cache ends divergent,
-    // while the mirrored simulation's own world still says neither.
+    // commit log and moves the row's version on: judged from the servers'
+    // data, R1's read is now stale and the cache Redis holds ends
+    // divergent, while the mirrored simulation's own world says neither.
+    let mut planter = postgres::Client::connect(&servers.postgres_url, postgres::NoTls).unwrap();
+    let mut plant_commit = move |write: i64, version: i64, at_ms: i64| {
+        planter
+            .execute(
+                "INSERT INTO cachescope.commits (write_id, key, version, committed_ms) \
+                 VALUES ($1, 'user:123', $2, $3)",
+                &[&write, &version, &at_ms],
+            )
+            .unwrap();
+    };
+    plant_commit(9999, 99, 0);
     let mut other = postgres::Client::connect(&servers.postgres_url, postgres::NoTls).unwrap();
-    other
-        .execute(
-            "INSERT INTO cachescope.commits (write_id, key, version, committed_ms) \
-             VALUES (9999, 'user:123', 99, 0)",
-            &[],
-        )
-        .unwrap();
     other
         .execute(
             "UPDATE cachescope.rows SET version = 100 WHERE key = 'user:123'",
@@ -173,13 +177,7 @@ fn a_real_runs_anomalies_come_from_what_the_servers_hold() {
         mirror.borrow_mut().anomalies(&sim).unwrap(),
         [Anomaly::LostWrite]
     );
-    other
-        .execute(
-            "INSERT INTO cachescope.commits (write_id, key, version, committed_ms) \
-             VALUES (1, 'user:123', 2, 600)",
-            &[],
-        )
-        .unwrap();
+    plant_commit(1, 2, 600);
     assert_eq!(mirror.borrow_mut().anomalies(&sim).unwrap(), []);
     assert_eq!(anomalies_of(&sim), [Anomaly::LostWrite]);
     drop(sim);
