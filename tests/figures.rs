@@ -44,6 +44,14 @@ impl Facts {
         number(value)
     }
 
+    /// A whole-number setting of the scenario, by JSON pointer.
+    fn millis(&self, pointer: &str) -> u64 {
+        self.scenario
+            .pointer(pointer)
+            .and_then(Value::as_u64)
+            .unwrap_or_else(|| panic!("no whole-number setting {pointer}"))
+    }
+
     /// The report of the same scenario with `patch` merged into it: a
     /// paired variant (same seed, same requests).
     fn variant(&self, patch: Value) -> Value {
@@ -336,7 +344,7 @@ fn figures(name: &str, f: &Facts) -> Vec<String> {
             };
             let (short, long) = (late(55), late(80));
             assert!(
-                55 > lag.parse::<u64>().unwrap(),
+                55 > f.millis("/db/replica_lag_ms"),
                 "55 is longer than the lag"
             );
             // With 55 the refill lands after the second delete; with 80
@@ -391,12 +399,12 @@ fn figures(name: &str, f: &Facts) -> Vec<String> {
         "write-behind-crash" => vec![
             format!(
                 "to the database {} s after the key became dirty",
-                n(&f.scenario["strategy"]["write_behind_ms"]) / 1000
+                f.millis("/strategy/write_behind_ms") / 1000
             ),
             format!("the cache crashes at {} ms", f.setting("/faults/0/at_ms")),
         ],
         "ttl-only" => {
-            let ttl = n(&f.scenario["strategy"]["ttl_ms"]);
+            let ttl = f.millis("/strategy/ttl_ms");
             let (commit, expiry) = window(0);
             vec![
                 format!("(TTL {} s, cached at {})", ttl / 1000, expiry - ttl),
@@ -444,7 +452,7 @@ fn figures(name: &str, f: &Facts) -> Vec<String> {
             vec![
                 {
                     let commit = f.effect("W", "db.write", 0);
-                    assert_eq!(f.setting("/faults/0/at_ms"), commit.to_string());
+                    assert_eq!(f.millis("/faults/0/at_ms"), commit);
                     format!("W commits v2 at {commit} ms, and its instance crashes at that instant")
                 },
                 format!(
@@ -533,7 +541,7 @@ fn figures(name: &str, f: &Facts) -> Vec<String> {
                 format!(
                     "It sets A at {first} ms and B at {} ms; its commit is due at {} ms, but it crashes at {} ms",
                     f.effect("consumer", "cache.set", 1),
-                    first + interval.parse::<u64>().unwrap(),
+                    first + f.millis("/bus/commit_interval_ms"),
                     f.setting("/faults/0/at_ms")
                 ),
                 format!("R reads A at {} ms", f.request("R")["end_ms"]),
@@ -557,7 +565,7 @@ fn figures(name: &str, f: &Facts) -> Vec<String> {
                 format!("expires at {ttl} ms"),
                 format!(
                     "within {} ms of the expiry",
-                    n(&last) - ttl.parse::<u64>().unwrap() + 1
+                    n(&last) - f.millis("/strategy/ttl_ms") + 1
                 ),
             ]
         }
@@ -572,13 +580,13 @@ fn figures(name: &str, f: &Facts) -> Vec<String> {
             let ttl = f.setting("/strategy/lock_ttl_ms");
             let taken = f.effect("R1", "cache.lock_add", 0);
             let (from, to) = (f.setting("/faults/0/from_ms"), f.setting("/faults/0/to_ms"));
-            let pause = to.parse::<u64>().unwrap() - from.parse::<u64>().unwrap();
+            let pause = f.millis("/faults/0/to_ms") - f.millis("/faults/0/from_ms");
             vec![
                 format!("lives {ttl} ms. R1 takes it at {taken} ms"),
                 format!("pauses from {from} to {to} ms"),
                 format!(
                     "its lock expires at {} ms",
-                    taken + ttl.parse::<u64>().unwrap()
+                    taken + f.millis("/strategy/lock_ttl_ms")
                 ),
                 format!("pause for {pause} ms"),
             ]
@@ -696,7 +704,7 @@ fn figures(name: &str, f: &Facts) -> Vec<String> {
         }
         "stampede-swr" => vec![format!(
             "swr_ms ({} s here)",
-            n(&f.scenario["strategy"]["swr_ms"]) / 1000
+            f.millis("/strategy/swr_ms") / 1000
         )],
         other => panic!("no figures for lesson {other}: add its phrases here"),
     }
@@ -809,7 +817,7 @@ fn every_figure_the_teachers_guide_gives_comes_from_the_model() {
         ),
         format!("arrive within {} ms of the expiry", {
             let last = stampede.request("R12")["start_ms"].as_u64().unwrap();
-            last - stampede.setting("/strategy/ttl_ms").parse::<u64>().unwrap() + 1
+            last - stampede.millis("/strategy/ttl_ms") + 1
         }),
         format!("\"×{burst} db.read\""),
         format!(

@@ -160,4 +160,13 @@ fn a_bus_drop_is_bounded_because_cdc_publishes_each_dropped_event_again() {
         refused.to_string(),
         "faults[1].count: expected at most 10000 publications, got 10001"
     );
+    // The same bound on a fault placed in a schedule.
+    let mut scheduled = lesson("cdc-invalidation");
+    scheduled.as_object_mut().unwrap().remove("faults");
+    scheduled["schedule"] = json!(["W", {"kind": "bus_drop", "count": 10_001}]);
+    let refused = cachescope::sim::Scenario::from_json(&scheduled.to_string()).unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "schedule[1].count: expected at most 10000 publications, got 10001"
+    );
 }

@@ -564,8 +564,6 @@ impl RealMirror {
         });
     }
 
-    /// Compares the real final state with the model's `cache` (each key's
-    /// live entry at `now`, as the model reports it), `rows` and outbox.
     /// The anomalies the servers' own data show for `run` (the mirrored
     /// simulation, its clients' answers built from the servers' replies):
     /// a read is stale if the version the servers returned to it is older
@@ -647,6 +645,8 @@ impl RealMirror {
         Ok(())
     }
 
+    /// Compares the real final state with the model's `cache` (each key's
+    /// live entry at `now`, as the model reports it), `rows` and outbox.
     pub fn compare_final(
         &mut self,
         now: Millis,

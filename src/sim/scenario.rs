@@ -909,13 +909,8 @@ impl Scenario {
             }
         }
         for (i, fault) in self.faults.iter().enumerate() {
-            if let FaultKind::BusDrop { count } = fault.kind
-                && count > MAX_DROPS
-            {
-                return Err(ScenarioError::at(
-                    format!("faults[{i}].count"),
-                    format!("expected at most {MAX_DROPS} publications, got {count}"),
-                ));
+            if let FaultKind::BusDrop { count } = fault.kind {
+                check_drops(&format!("faults[{i}].count"), count)?;
             }
             if let FaultKind::DbSlow { factor, .. } = fault.kind
                 && !(1..=1000).contains(&factor)
@@ -1020,11 +1015,8 @@ impl Scenario {
                             format!("expected an instance below apps ({}), got {app}", self.apps),
                         ));
                     }
-                    ScheduleEntry::Fault(FaultKind::BusDrop { count }) if *count > MAX_DROPS => {
-                        return Err(ScenarioError::at(
-                            format!("schedule[{i}].count"),
-                            format!("expected at most {MAX_DROPS} publications, got {count}"),
-                        ));
+                    ScheduleEntry::Fault(FaultKind::BusDrop { count }) => {
+                        check_drops(&format!("schedule[{i}].count"), *count)?;
                     }
                     ScheduleEntry::Actor(_) | ScheduleEntry::Fault(_) => {}
                 }
@@ -1110,6 +1102,17 @@ fn strip_position(message: &str) -> String {
         Some(i) => message[..i].to_string(),
         None => message.to_string(),
     }
+}
+
+/// A `bus_drop` takes at most [`MAX_DROPS`] publications.
+fn check_drops(path: &str, count: u64) -> Result<(), ScenarioError> {
+    if count > MAX_DROPS {
+        return Err(ScenarioError::at(
+            path,
+            format!("expected at most {MAX_DROPS} publications, got {count}"),
+        ));
+    }
+    Ok(())
 }
 
 fn check_millis(path: &str, value: Millis) -> Result<(), ScenarioError> {

@@ -354,7 +354,7 @@ impl World {
     /// Applies `op` at instant `now` and returns its reply. `random` draws
     /// the TTL jitter of a cache set and XFetch's early-recompute draws.
     pub fn apply(&mut self, op: &Op, now: Millis, random: &mut RandomStreams) -> Reply {
-        let rng = &mut random.ttl_jitter;
+        let ttl_jitter = &mut random.ttl_jitter;
         match op {
             Op::CacheGet { key } => Reply::CacheGet(
                 self.cache
@@ -362,13 +362,13 @@ impl World {
                     .map(|entry| self.as_of_now(&entry.value)),
             ),
             Op::CacheSet { key, value, dirty } => {
-                Reply::CacheSet(self.store(*key, value, *dirty, 0, now, rng))
+                Reply::CacheSet(self.store(*key, value, *dirty, 0, now, ttl_jitter))
             }
             Op::CacheSetComputed {
                 key,
                 value,
                 cost_ms,
-            } => Reply::CacheSet(self.store(*key, value, false, *cost_ms, now, rng)),
+            } => Reply::CacheSet(self.store(*key, value, false, *cost_ms, now, ttl_jitter)),
             Op::LockAdd { key } => {
                 if self.cache.live_lock(*key, now).is_some() {
                     return Reply::LockAdd { token: None };
@@ -425,7 +425,7 @@ impl World {
                 let slot = &mut self.cache.leases[key.0 as usize];
                 if slot.is_some_and(|lease| lease.token == *token) {
                     *slot = None;
-                    Reply::LeaseSet(self.store(*key, value, false, 0, now, rng))
+                    Reply::LeaseSet(self.store(*key, value, false, 0, now, ttl_jitter))
                 } else {
                     Reply::LeaseSet(SetOutcome::Rejected(Rejection::LeaseInvalid))
                 }
