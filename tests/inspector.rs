@@ -43,7 +43,7 @@ fn a_lease_is_shown_while_held_and_gone_once_the_write_deletes_the_key() {
     assert_eq!(steps[6].cache[0].hold, "lease #2, 500 ms left");
     let end = steps.last().unwrap();
     assert_eq!(end.cache[0].value, "v2 @2");
-    assert_eq!(end.cache[0].ttl, "expires in 300000 ms");
+    assert_eq!(end.cache[0].ttl, "expires in 5 min");
 }
 
 #[test]
@@ -140,4 +140,21 @@ fn bus_partitions_appear_only_with_an_event_channel() {
             }
         }
     }
+}
+
+#[test]
+fn durations_read_as_people_say_them() {
+    use cachescope::model::view::duration;
+    let said: Vec<String> = [
+        0, 40, 999, 1_000, 1_200, 59_949, 60_000, 299_991, 3_600_000, 5_400_000,
+    ]
+    .into_iter()
+    .map(duration)
+    .collect();
+    assert_eq!(
+        said,
+        [
+            "0 ms", "40 ms", "999 ms", "1 s", "1.2 s", "59.9 s", "1 min", "5 min", "1 h", "1.5 h"
+        ]
+    );
 }

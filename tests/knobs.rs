@@ -169,3 +169,32 @@ fn choice_names_are_the_scenario_files_own() {
         assert_eq!(c.name(), serde_name(serde_json::json!(c)));
     }
 }
+
+#[test]
+fn a_knob_a_scheduled_lesson_ignores_says_why_and_a_timed_run_uses_it() {
+    let scenario = lessons::lesson("read-write-race").unwrap().scenario();
+    assert!(scenario.schedule.is_some());
+    let db_read = knobs::knob("/latency_ms/db_read").unwrap();
+    assert_eq!(
+        knobs::unused_because(db_read, &scenario),
+        Some(knobs::Unused::ScheduledByHand)
+    );
+    assert!(
+        knobs::Unused::ScheduledByHand
+            .sentence()
+            .contains("chosen by hand")
+    );
+    let timed = knobs::timed_copy(&scenario).expect("the lesson has a timed form");
+    assert!(timed.schedule.is_none());
+    assert_eq!(knobs::unused_because(db_read, &timed), None);
+    // Timed, the same requests run: the race then depends on the latencies.
+    assert_eq!(timed.requests, scenario.requests);
+    // A knob no form of this configuration uses says only that.
+    let flush = knobs::knob("/strategy/write_behind_ms").unwrap();
+    assert_eq!(
+        knobs::unused_because(flush, &scenario),
+        Some(knobs::Unused::ByConfiguration)
+    );
+    // A timed scenario has no timed copy to offer.
+    assert!(knobs::timed_copy(&timed).is_none());
+}

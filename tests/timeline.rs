@@ -320,3 +320,46 @@ fn losses_are_known_from_the_cache_crash_not_an_earlier_app_crash() {
     assert_eq!(losses.len(), 4, "{losses:?}");
     assert!(losses.iter().all(|m| m.known_at == Some(4)), "{losses:?}");
 }
+
+#[test]
+fn a_small_frame_groups_neighbouring_readers_and_keeps_every_span_and_mark() {
+    let whole = timeline::layout(&report_of("stampede-lease"));
+    assert!(whole.lanes.len() > 7, "{}", whole.lanes.len());
+    let grouped = whole.with_lanes_at_most(7);
+    assert!(grouped.lanes.len() <= 7, "{:?}", lane_names(&grouped));
+    // The readers share lanes named after their first and last; the cache
+    // keeps its own, as does every lane that is not a request's.
+    assert!(
+        grouped
+            .lanes
+            .iter()
+            .any(|l| l.name.contains('…') && l.kind == LaneKind::Request),
+        "{:?}",
+        lane_names(&grouped)
+    );
+    assert_eq!(grouped.lanes[grouped.cache_lane].name, "cache");
+    let others = |t: &Timeline| -> Vec<String> {
+        t.lanes
+            .iter()
+            .filter(|l| l.kind != LaneKind::Request)
+            .map(|l| l.name.clone())
+            .collect()
+    };
+    assert_eq!(others(&grouped), others(&whole));
+    // Nothing is lost: each span and mark on the lane of its group.
+    assert_eq!(grouped.spans.len(), whole.spans.len());
+    assert_eq!(grouped.marks.len(), whole.marks.len());
+    let index = |name: &str| whole.lanes.iter().position(|l| l.name == name).unwrap();
+    for (span, was) in grouped.spans.iter().zip(&whole.spans) {
+        let name = &grouped.lanes[span.lane].name;
+        let (first, last) = name.split_once('…').unwrap_or((name, name));
+        assert!(
+            (index(first)..=index(last)).contains(&was.lane),
+            "{} drawn on {name}",
+            whole.lanes[was.lane].name
+        );
+    }
+    // A timeline that fits is left as it is.
+    let small = timeline::layout(&report_of("read-write-race"));
+    assert_eq!(small.with_lanes_at_most(7), small);
+}

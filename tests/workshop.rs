@@ -266,3 +266,50 @@ fn the_remote_walks_the_course_from_a_lessons_end_and_start() {
     );
     assert_eq!(own.lesson.name, LESSONS[0].name);
 }
+
+#[test]
+fn each_choice_says_what_it_does_next() {
+    // The cold challenge: nobody has started; each choice names the
+    // operation it makes take effect, and so it does once W has started.
+    let state = Rc::new(Playground::challenge(
+        challenge("delete-first-stale").unwrap(),
+    ));
+    let next = |s: &Playground| -> Vec<(String, String)> {
+        s.scheduler_choices()
+            .into_iter()
+            .map(|c| (c.label, c.next))
+            .collect()
+    };
+    let start = next(&state);
+    assert!(!start.is_empty());
+    for (label, what) in &start {
+        assert!(what.contains("user:123"), "{label}: {what}");
+    }
+    let s = apply(state, [Action::Schedule(ScheduleEntry::Actor("W".into()))]);
+    let after = next(&s);
+    let w = after
+        .iter()
+        .find(|(label, _)| label == "W")
+        .map(|(_, n)| n.as_str());
+    assert!(matches!(w, Some(n) if n.contains("user:123")), "{after:?}");
+    eprintln!("{start:?} then {after:?}");
+}
+
+#[test]
+fn every_part_of_every_lesson_is_reached_at_a_step_of_its_own() {
+    // Two parts reached at one step would show only the later one: Next
+    // would skip a part of the story.
+    for lesson_ in LESSONS {
+        let state = lesson(lesson_.name);
+        let reached: Vec<usize> = state
+            .beats_at
+            .iter()
+            .map(|at| at.expect("reached"))
+            .collect();
+        assert!(
+            reached.windows(2).all(|pair| pair[0] < pair[1]),
+            "{}: parts reached at steps {reached:?}",
+            lesson_.name
+        );
+    }
+}

@@ -11,13 +11,13 @@ pub const LESSON: Lesson = Lesson {
     text: "A lock against stampedes lives 100 ms. R1 takes it at 27 ms and reads \
           the database, but its instance pauses from 35 to 175 ms (a long GC): \
           its lock expires at 127 ms and R2 takes the next one. R1 resumes, \
-          fills the key and releases its lock with a plain delete \
-          (unsafe_unlock): it deletes R2's lock. W's delayed second delete then \
+          fills the key and releases its lock with a plain delete (the \
+          \"Unsafe unlock\" setting): it deletes R2's lock. W's delayed second delete then \
           clears the key, R3 misses, finds no lock, takes a third one and reads \
           the database too; R2's plain delete then removes R3's. Three DB reads \
           where the lock promised one. Releasing with compare-and-delete (only \
-          if the lock still holds your token, as Redis's docs prescribe: turn \
-          unsafe_unlock off) leaves R2's lock alone; R3 waits and hits R2's fill.",
+          if the lock still holds your token, as Redis's docs prescribe: untick \
+          \"Unsafe unlock\") leaves R2's lock alone; R3 waits and hits R2's fill.",
     scenario_json: include_str!("lock-expiry.json"),
     questions: &[],
     narration: beats![
@@ -43,7 +43,7 @@ pub const LESSON: Lesson = Lesson {
         ),
         (
             End,
-            "Three DB reads where the lock promised one. Turn unsafe_unlock off: two, and R3 hits R2's fill."
+            "Three DB reads where the lock promised one. Untick \"Unsafe unlock\": two, and R3 hits R2's fill."
         ),
     ],
 };

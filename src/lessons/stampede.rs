@@ -44,7 +44,7 @@ pub const LESSON: Lesson = Lesson {
         ),
         (
             End,
-            "Each of them then set the same value. Try stampede-lock, -singleflight, -lease, -xfetch, -swr."
+            "Each of them then set the same value. The next lessons protect against it: a lock, singleflight, leases, XFetch, stale-while-revalidate."
         ),
     ],
 };

@@ -25,11 +25,8 @@ pub const LESSON: Lesson = Lesson {
         ),
         (
             Did("refresher", OpName::CacheSet),
-            "The refresh read the database once and stored the new value."
-        ),
-        (
-            End,
-            "Nobody waited and the database was read once; the price is serving a value past its TTL."
+            "The refresh read the database once and stored the new value: nobody waited, and the \
+             database was read once; the price is serving a value past its TTL."
         ),
     ],
 };

@@ -227,22 +227,93 @@ pub fn series(outcomes: &[std::rc::Rc<Outcome>]) -> Vec<(&str, &Series)> {
 /// A figure of a report, as the table shows it.
 pub type Figure = fn(&Report) -> String;
 
-/// The comparison table's columns: heading, and the figure of a report.
-pub const COLUMNS: &[(&str, Figure)] = &[
-    ("unfinished", |r| r.unfinished().to_string()),
-    ("stale reads", |r| r.stale_reads.to_string()),
-    ("stale ms", |r| r.stale_ms.to_string()),
-    ("ahead ms", |r| r.ahead_ms.to_string()),
-    ("lost writes", |r| r.lost_writes.to_string()),
-    ("DB reads", |r| r.db.reads.to_string()),
-    ("peak DB reads", |r| r.db.peak_concurrent_reads.to_string()),
-    ("fallback reads", |r| r.fallback_reads.to_string()),
-    ("hit ratio", |r| hit_ratio(r)),
-    ("read p50", |r| millis(r.latency_ms.read_p50)),
-    ("read p99", |r| millis(r.latency_ms.read_p99)),
-    ("write p50", |r| millis(r.latency_ms.write_p50)),
-    ("write p99", |r| millis(r.latency_ms.write_p99)),
+/// One column of the comparison table.
+#[derive(Clone, Copy)]
+pub struct Column {
+    /// Its heading.
+    pub name: &'static str,
+    /// What it counts, for the table's key.
+    pub meaning: &'static str,
+    /// Its figure of a report.
+    pub figure: Figure,
+}
+
+/// The comparison table's columns: heading, what it counts, figure.
+pub const COLUMNS: &[Column] = &[
+    Column::new(
+        "unfinished",
+        "requests that never returned (no other figure counts them)",
+        |r| r.unfinished().to_string(),
+    ),
+    Column::new(
+        "stale reads",
+        "reads that returned an older version than was committed when they started",
+        |r| r.stale_reads.to_string(),
+    ),
+    Column::new(
+        "stale ms",
+        "time some key's cache entry was older than its row",
+        |r| r.stale_ms.to_string(),
+    ),
+    Column::new(
+        "ahead ms",
+        "time some key's cache entry held a value not (yet) committed",
+        |r| r.ahead_ms.to_string(),
+    ),
+    Column::new(
+        "lost writes",
+        "acknowledged writes the database never got",
+        |r| r.lost_writes.to_string(),
+    ),
+    Column::new("DB reads", "database reads that finished", |r| {
+        r.db.reads.to_string()
+    }),
+    Column::new(
+        "peak DB reads",
+        "most database reads in flight at once (finished or not)",
+        |r| r.db.peak_concurrent_reads.to_string(),
+    ),
+    Column::new(
+        "fallback reads",
+        "reads whose wait for a lock or lease ran out, so they read the database themselves",
+        |r| r.fallback_reads.to_string(),
+    ),
+    Column::new(
+        "hit ratio",
+        "cache hits over finished lookups (– where none finished)",
+        |r| hit_ratio(r),
+    ),
+    Column::new(
+        "read p50",
+        "median read latency, ms (– where no read finished)",
+        |r| millis(r.latency_ms.read_p50),
+    ),
+    Column::new("read p99", "99th-percentile read latency, ms", |r| {
+        millis(r.latency_ms.read_p99)
+    }),
+    Column::new(
+        "write p50",
+        "median write latency, ms (– where no write finished)",
+        |r| millis(r.latency_ms.write_p50),
+    ),
+    Column::new("write p99", "99th-percentile write latency, ms", |r| {
+        millis(r.latency_ms.write_p99)
+    }),
 ];
+
+impl Column {
+    const fn new(name: &'static str, meaning: &'static str, figure: Figure) -> Column {
+        Column {
+            name,
+            meaning,
+            figure,
+        }
+    }
+}
+
+/// What a label's " (timed)" means, for the table's key.
+pub const TIMED_MEANING: &str = "(timed): the scenario's hand-chosen order names steps this \
+     configuration does not take, so its run is ordered by the latencies instead";
 
 /// Why a compared run left requests unfinished, or `None` if it did not:
 /// its figures then leave out what those requests would have done (a read
@@ -283,15 +354,18 @@ pub fn why_unfinished(outcome: &Outcome) -> Option<String> {
     ))
 }
 
+/// What a figure shows where nothing was measured.
+pub const NOTHING: &str = "–";
+
 fn millis(ms: Option<u64>) -> String {
-    ms.map_or("-".to_string(), |ms| ms.to_string())
+    ms.map_or(NOTHING.to_string(), |ms| ms.to_string())
 }
 
 /// Hits over lookups, as a percentage with one decimal.
 pub fn hit_ratio(report: &Report) -> String {
     let lookups = report.cache.hits + report.cache.misses;
     if lookups == 0 {
-        return "-".to_string();
+        return NOTHING.to_string();
     }
     format!("{:.1}%", report.cache.hits as f64 * 100.0 / lookups as f64)
 }
@@ -336,8 +410,8 @@ mod tests {
              first (this configuration takes steps it does not name). Open it to choose who goes \
              next."
         );
-        assert_eq!(COLUMNS[0].0, "unfinished");
-        assert_eq!(COLUMNS[0].1(&invalidate.report), "1");
+        assert_eq!(COLUMNS[0].name, "unfinished");
+        assert_eq!((COLUMNS[0].figure)(&invalidate.report), "1");
         let update = outcomes.iter().find(|o| o.label == "update").unwrap();
         assert_eq!(update.report.unfinished(), 0);
         assert_eq!(why_unfinished(update), None);

@@ -23,17 +23,22 @@ pub struct EmbedOptions {
     pub autoplay: bool,
     /// Presenter mode (large type).
     pub present: bool,
+    /// The snippet holds this server's full address; otherwise an address
+    /// relative to the page it is pasted into ([`relative_to_folder`]).
+    pub absolute: bool,
 }
 
 impl Default for EmbedOptions {
     fn default() -> Self {
         EmbedOptions {
             width: 720,
-            height: 480,
+            // The size the embedding guide recommends (docs/EMBEDDING.md).
+            height: 360,
             lesson: None,
             title: "a cache scenario".to_string(),
             autoplay: false,
             present: false,
+            absolute: false,
         }
     }
 }
@@ -93,6 +98,32 @@ impl EmbedOptions {
             attribute(&self.title)
         )
     }
+}
+
+/// The folder a documentation site serves the playground from when the
+/// address has none (the page is at a server's root, as in development).
+pub const DEFAULT_FOLDER: &str = "cachescope";
+
+/// `address` (the playground's full address with its query and fragment)
+/// relative to a page beside the playground's folder: `cachescope/?embed=1…`
+/// for `https://site/docs/cachescope/?embed=1…`. A snippet copied from a
+/// preview on this machine then works once the folder is published beside
+/// the page, rather than pointing at the machine it was copied on.
+pub fn relative_to_folder(address: &str) -> String {
+    let after_scheme = address.split_once("://").map_or(address, |(_, rest)| rest);
+    let path_and_rest = after_scheme
+        .find('/')
+        .map_or("/", |slash| &after_scheme[slash..]);
+    let split = path_and_rest
+        .find(['?', '#'])
+        .unwrap_or(path_and_rest.len());
+    let (path, rest) = path_and_rest.split_at(split);
+    let (folder, file) = path.rsplit_once('/').unwrap_or(("", path));
+    let name = folder
+        .rsplit('/')
+        .find(|segment| !segment.is_empty())
+        .unwrap_or(DEFAULT_FOLDER);
+    format!("{name}/{file}{rest}")
 }
 
 /// `text` as the value of a double-quoted HTML attribute.
@@ -217,6 +248,7 @@ mod tests {
             present: true,
             width: 400,
             height: 300,
+            absolute: true,
         };
         assert_eq!(
             lesson.params(),
@@ -238,6 +270,26 @@ mod tests {
             run.snippet("x")
                 .contains("title=\"cachescope: a cache scenario\"")
         );
+    }
+
+    #[test]
+    fn a_snippet_address_is_relative_to_the_playground_folder() {
+        assert_eq!(
+            relative_to_folder("https://site.example/docs/cachescope/?embed=1&lesson=x"),
+            "cachescope/?embed=1&lesson=x"
+        );
+        assert_eq!(
+            relative_to_folder("http://127.0.0.1:8080/play/index.html?embed=1#v1.abc"),
+            "play/index.html?embed=1#v1.abc"
+        );
+        // At a server's root: the folder the guide recommends.
+        assert_eq!(
+            relative_to_folder("http://127.0.0.1:8080/?embed=1"),
+            "cachescope/?embed=1"
+        );
+        assert_eq!(relative_to_folder("http://127.0.0.1:8080"), "cachescope/");
+        assert!(!EmbedOptions::default().absolute);
+        assert_eq!(EmbedOptions::default().height, 360);
     }
 
     #[test]

@@ -526,6 +526,61 @@ pub fn set(scenario: &Scenario, knob: &Knob, text: &str) -> Result<Scenario, Str
     Scenario::from_json(&json.to_string()).map_err(|e: ScenarioError| e.to_string())
 }
 
+/// Why `knob` does not affect a run of `scenario`, or `None` when it does.
+/// A knob that a timed copy of the scenario would use says that the order
+/// is chosen by hand here (and [`timed_copy`] is the way to use it).
+pub fn unused_because(knob: &Knob, scenario: &Scenario) -> Option<Unused> {
+    if (knob.used)(scenario) {
+        return None;
+    }
+    Some(match timed_copy(scenario) {
+        Some(timed) if (knob.used)(&timed) => Unused::ScheduledByHand,
+        _ => Unused::ByConfiguration,
+    })
+}
+
+/// Why a knob is not used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unused {
+    /// The run's order is chosen by hand, so timings decide nothing; a
+    /// timed run of the same scenario would use it.
+    ScheduledByHand,
+    /// The strategy, channel or workload chosen has no use for it.
+    ByConfiguration,
+}
+
+impl Unused {
+    /// The sentence shown beside the knob.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            Unused::ScheduledByHand => {
+                "Not used here: this run's order is chosen by hand (the scheduler), so timings \
+                 decide nothing. Run it timed to use it."
+            }
+            Unused::ByConfiguration => "Not used by this configuration.",
+        }
+    }
+}
+
+/// `scenario` with its hand-chosen order removed, so latencies, timers and
+/// faults' instants decide it; `None` if it has no such order or the timed
+/// form is not valid (faults placed only by hand have no instant).
+pub fn timed_copy(scenario: &Scenario) -> Option<Scenario> {
+    scenario.schedule.as_ref()?;
+    let mut json = serde_json::to_value(scenario).expect("a scenario serialises");
+    let object = json.as_object_mut().expect("a scenario is an object");
+    object.remove("schedule");
+    keep_timed_faults(object);
+    Scenario::from_json(&json.to_string()).ok()
+}
+
+/// Drops the faults placed by a schedule: they have no time of their own.
+fn keep_timed_faults(object: &mut serde_json::Map<String, Value>) {
+    if let Some(Value::Array(faults)) = object.get_mut("faults") {
+        faults.retain(|f| f.get("at_ms").is_some_and(|at| !at.is_null()));
+    }
+}
+
 /// `scenario` with its scripted requests (and schedule) replaced by a
 /// generated workload of two seconds, 200 reads and 20 writes a second,
 /// Zipf 1 over its keys: what the page's workload knobs then tune.
@@ -541,10 +596,7 @@ pub fn with_generated_workload(scenario: &Scenario) -> Result<Scenario, String> 
             "zipf_s": 1.0, "arrival": "poisson"
         }),
     );
-    // Faults placed by a schedule have no time of their own.
-    if let Some(Value::Array(faults)) = object.get_mut("faults") {
-        faults.retain(|f| f.get("at_ms").is_some_and(|at| !at.is_null()));
-    }
+    keep_timed_faults(object);
     Scenario::from_json(&json.to_string()).map_err(|e| e.to_string())
 }
 

@@ -8,6 +8,20 @@ use crate::sim::recording::Recording;
 use crate::sim::{Report, Simulation, TraceEvent};
 
 impl Cue {
+    /// The timeline's mark of the anomaly a beat with this cue is about (the
+    /// page's name for it, `mark-stale`), if it names one: the page keeps
+    /// it in view while the beat shows.
+    pub fn anomaly_mark(self) -> Option<&'static str> {
+        match self {
+            Cue::StaleNow => Some("shade-stale"),
+            Cue::AheadNow => Some("shade-ahead"),
+            Cue::StaleRead => Some("mark-stale"),
+            Cue::PhantomRead => Some("mark-phantom"),
+            Cue::LostWrite => Some("mark-lost"),
+            Cue::Start | Cue::Did(..) | Cue::DbReadsInFlight(_) | Cue::End => None,
+        }
+    }
+
     /// Whether the cue holds for `sim`, whose trace so far is `trace`.
     fn holds(self, sim: &Simulation, trace: &[TraceEvent]) -> bool {
         let open = |kind| {

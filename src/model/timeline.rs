@@ -143,6 +143,53 @@ pub struct Level {
 const CACHE_LANE: &str = "cache";
 const FAULTS_LANE: &str = "faults";
 
+impl Timeline {
+    /// This timeline on at most `max_lanes` lanes (where there is no room
+    /// for a lane per reader, as in a small embed): neighbouring scripted
+    /// requests share a lane named after the first and last of them
+    /// (`R1…R6`), their operations and marks drawn on it. Other lanes keep
+    /// their own. Unchanged if it fits, or if grouping cannot make it fit.
+    pub fn with_lanes_at_most(&self, max_lanes: usize) -> Timeline {
+        let requests = self
+            .lanes
+            .iter()
+            .filter(|l| l.kind == LaneKind::Request)
+            .count();
+        let others = self.lanes.len() - requests;
+        if self.lanes.len() <= max_lanes || requests < 2 || others >= max_lanes {
+            return self.clone();
+        }
+        let per_lane = requests.div_ceil(max_lanes - others);
+        let mut lanes: Vec<Lane> = Vec::new();
+        let mut moved = Vec::with_capacity(self.lanes.len());
+        // Requests in the current group so far (on `lanes.last()`).
+        let mut in_group = 0;
+        let mut first_of_group = String::new();
+        for lane in &self.lanes {
+            if lane.kind == LaneKind::Request && in_group > 0 && in_group < per_lane {
+                in_group += 1;
+                let shared = lanes.last_mut().expect("a group has a lane");
+                shared.name = format!("{first_of_group}…{}", lane.name);
+            } else {
+                in_group = usize::from(lane.kind == LaneKind::Request);
+                first_of_group.clone_from(&lane.name);
+                lanes.push(lane.clone());
+            }
+            moved.push(lanes.len() - 1);
+        }
+        let mut grouped = self.clone();
+        grouped.lanes = lanes;
+        grouped.cache_lane = moved[self.cache_lane];
+        for span in &mut grouped.spans {
+            span.lane = moved[span.lane];
+        }
+        for mark in &mut grouped.marks {
+            mark.lane = moved[mark.lane];
+        }
+        grouped
+    }
+}
+
 /// Lays out `report`'s timeline. A report without its trace gives lanes,
 /// marks and windows but no spans.
 pub fn layout(report: &Report) -> Timeline {

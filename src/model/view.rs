@@ -34,6 +34,21 @@ pub struct PendingRow {
     pub when: String,
 }
 
+/// A duration as people say it: `40 ms`, `1.2 s`, `5 min`, `2 h` (a
+/// tenth of the unit at most; milliseconds exact below a second).
+pub fn duration(ms: Millis) -> String {
+    let tenths = |value: f64, unit: &str| {
+        let text = format!("{value:.1}");
+        format!("{} {unit}", text.strip_suffix(".0").unwrap_or(&text))
+    };
+    match ms {
+        0..1_000 => format!("{ms} ms"),
+        1_000..60_000 => tenths(ms as f64 / 1_000.0, "s"),
+        60_000..3_600_000 => tenths(ms as f64 / 60_000.0, "min"),
+        _ => tenths(ms as f64 / 3_600_000.0, "h"),
+    }
+}
+
 /// Every operation of `trace` (what has taken effect so far), numbered as
 /// the run's entries from `first` (0: `trace` is the run's beginning).
 pub fn step_rows(trace: &[TraceEvent], first: usize) -> Vec<StepRow> {
@@ -239,18 +254,18 @@ fn inspect_unflagged(sim: &Simulation) -> Inspector {
                 }
                 Some(entry) if now < entry.expires_ms => (
                     cached_text(world, &entry.value),
-                    format!("expires in {} ms", entry.expires_ms - now),
+                    format!("expires in {}", duration(entry.expires_ms - now)),
                 ),
                 Some(entry) if live.is_some() => (
                     cached_text(world, &entry.value),
                     format!(
-                        "expired {} ms ago, served while revalidating",
-                        now - entry.expires_ms
+                        "expired {} ago, served while revalidating",
+                        duration(now - entry.expires_ms)
                     ),
                 ),
                 Some(entry) => (
                     format!("{} (expired)", cached_text(world, &entry.value)),
-                    format!("expired {} ms ago", now - entry.expires_ms),
+                    format!("expired {} ago", duration(now - entry.expires_ms)),
                 ),
             };
             let mut holds = Vec::new();
@@ -567,7 +582,7 @@ mod tests {
         sim.run();
         let inspector = inspect(&sim, None);
         assert_eq!(inspector.cache[0].value, "v1 @1");
-        assert_eq!(inspector.cache[0].ttl, "expires in 299991 ms");
+        assert_eq!(inspector.cache[0].ttl, "expires in 5 min");
         assert_eq!(inspector.db[0].value, "v1");
         assert!(!inspector.cache[0].diverged);
         assert_eq!(step_rows(sim.trace(), 0).len(), 4);

@@ -109,9 +109,41 @@ pub fn app() -> Html {
     let taken = state.steps_taken();
     let total = state.total_steps();
     let playing = state.playback.playing;
+    // At the end of what is recorded with someone still to schedule: only
+    // a choice moves the run on.
+    let waiting = finished && !state.done();
+    // A run scheduled by hand has its choices beside the transport, where
+    // the run waits for them; a timed one offers them under the timeline
+    // (to take over the order from here).
+    let by_hand = state.recording.scenario().schedule.is_some();
     let onseek = on_slider(state.dispatcher(), Action::Seek);
     let onspeed = on_slider(state.dispatcher(), Action::SetSpeed);
     let explanation = (*selected).and_then(|selection| state.explain(selection));
+    // The story's subject stays in view: after each part, each step taken
+    // while paused, each click explained and each new run, the page
+    // scrolls the least that shows it (after the frame is drawn, so what
+    // is measured is what is shown). An embed fits its frame instead.
+    {
+        let anomaly = state
+            .narration()
+            .get(state.beat())
+            .and_then(|beat| beat.when.anomaly_mark());
+        let key = (
+            state.lesson.name,
+            state.beat(),
+            (!playing).then_some(taken),
+            *selected,
+            Rc::as_ptr(&state.whole.0) as usize,
+            state.question().is_some(),
+        );
+        let embed = opening.embed;
+        use_effect_with(key, move |_| {
+            if !embed {
+                gloo_timers::callback::Timeout::new(0, move || share::keep_in_view(anomaly))
+                    .forget();
+            }
+        });
+    }
     // Only an embed in a frame has a page to tell (the full page does no
     // work for it).
     let hosted = opening.embed && framed;
@@ -284,6 +316,9 @@ pub fn app() -> Html {
         state.lesson.title.to_string()
     };
 
+    let scheduler = html! {
+        <SchedulerPanel choices={state.scheduler_choices()} onschedule={onaction.reform(Action::Schedule)} />
+    };
     let transport = html! {
         <>
             if state.aggregated.is_none() {
@@ -295,11 +330,14 @@ pub fn app() -> Html {
                 <button data-testid="step-back" onclick={dispatch(Action::StepBack)} disabled={taken == 0}
                     aria-label="Step back">{ "◀" }<span class="word">{ " Back" }</span></button>
                 <button data-testid="play" class="primary" onclick={dispatch(Action::TogglePlay)}
-                    aria-pressed={playing.to_string()} disabled={total == 0}>
+                    aria-pressed={playing.to_string()} disabled={total == 0 || waiting}
+                    title={if waiting { WAITING } else if state.done() { "Play the run again from its start" } else { "Play the run (Space)" }}>
                     { if playing { "❚❚" } else { "▶" } }<span class="word">{ if playing { " Pause" } else { " Play" } }</span>
                 </button>
-                <button data-testid="step" onclick={dispatch(Action::Step)} disabled={finished}>{ "Step ▶" }</button>
-                <button data-testid="run" onclick={dispatch(Action::RunToEnd)} disabled={finished}>
+                <button data-testid="step" onclick={dispatch(Action::Step)} disabled={finished}
+                    title={if waiting { WAITING } else if finished { "The run is at its end" } else { "One operation takes effect" }}>{ "Step ▶" }</button>
+                <button data-testid="run" onclick={dispatch(Action::RunToEnd)} disabled={finished}
+                    title={if waiting { WAITING } else if finished { "The run is at its end" } else { "Every operation up to the end" }}>
                     <span class="symbol" aria-hidden="true">{ "⇥" }</span><span class="word">{ "Run to end" }</span></button>
                 <label class="speed">
                     <span>{ "Speed " }</span>
@@ -312,8 +350,9 @@ pub fn app() -> Html {
                     min="0" max={total.to_string()} value={taken.to_string()} oninput={onseek}
                     onpointerdown={{ let state = state.dispatcher(); Callback::from(move |_: PointerEvent| state.dispatch(Action::Pause)) }} />
                 <span class="clock" data-testid="clock" aria-live="polite">
-                    { format!("t = {} ms · step {} of {}", sim.now_ms(), taken, total) }
-                    if state.done() { { " · done" } } else if finished { { " · your move: choose who goes next" } }
+                    { format!("t = {} ms", sim.now_ms()) }
+                    <span class="clock-steps">{ format!(" · step {taken} of {total}") }</span>
+                    if state.done() { { " · done" } } else if waiting { { " · your move: choose who goes next" } }
                 </span>
                 // The narration's current line, on a phone where the panel
                 // above has scrolled away (hidden on wider screens).
@@ -349,8 +388,29 @@ pub fn app() -> Html {
             }
         </>
     };
+    // A frame too small for a lane per reader (an embed under 600 pixels
+    // high) groups neighbouring readers' lanes.
+    let small_frame = *use_memo((), {
+        let embed = opening.embed;
+        move |_| embed && share::window_height() < EMBED_ROOMY_HEIGHT
+    });
+    let whole_shown = {
+        let whole = state.whole.clone();
+        use_memo(
+            (Rc::as_ptr(&whole.0) as usize, small_frame),
+            move |&(_, small)| {
+                if small {
+                    crate::model::playground::WholeTimeline(Rc::new(
+                        whole.0.with_lanes_at_most(EMBED_LANES),
+                    ))
+                } else {
+                    whole.clone()
+                }
+            },
+        )
+    };
     let timeline = html! {
-                    <TimelineView whole={state.whole.clone()} entries={trace.len()} now_ms={sim.now_ms()}
+                    <TimelineView whole={(*whole_shown).clone()} entries={trace.len()} now_ms={sim.now_ms()}
                         axis={*axis} onaxis={onaxis.clone()} compact={opening.embed} presenting={*presenting}
                         highlight={explanation.as_ref().map(|e| e.steps.clone()).unwrap_or_default()} {onselect}
                         fault_starts={base.faults.iter().map(|f| f.starts_ms().unwrap_or(0)).collect::<Vec<_>>()}
@@ -427,26 +487,29 @@ pub fn app() -> Html {
         };
     }
 
+    // The lesson's text and where it was checked: beside the run on a wide
+    // screen, under it on a narrow one (the story comes first). A
+    // challenge's task is its own; the lesson's text would give it away.
+    let notes = (!state.custom && state.challenge.is_none()).then(|| html! {
+        <section class="panel lesson-notes" aria-label="About this lesson">
+            <p class="lesson-text" data-testid="lesson-text">{ state.lesson.text }</p>
+            if let Some(line) = crate::lessons::reproduced::reproduced().sentence(state.lesson.name) {
+                <p class="reproduced" data-testid="reproduced">{ line }</p>
+            }
+        </section>
+    });
     html! {
         <main {class}>
             <header class="masthead">
                 <h1>{ "cachescope" }</h1>
                 <p class="tagline">{ "How caches drift from their database, one operation at a time." }</p>
-            </header>
-            <ShareBar {onlink} presenting={*presenting} onpresent={toggle(&presenting)}
-                onhelp={open(&help)} onembed={open(&embedding)} {onexport} />
-            <section class="lesson" aria-labelledby="lesson-title">
                 <LessonPicker current={state.lesson.name} challenge={state.challenge.map(|c| c.name)}
                     onselect={onaction.clone()} />
+            </header>
+            <section class="lesson" aria-labelledby="lesson-title">
                 <LessonHeader lesson={state.lesson} shown={Shown::of(&state, changed_lesson)}
                     scenario_name={state.base.name.clone()} challenge={state.challenge.map(|c| c.title)}
                     onaction={onaction.clone()} />
-                if !state.custom {
-                    <p class="lesson-text" data-testid="lesson-text">{ state.lesson.text }</p>
-                    if let Some(line) = crate::lessons::reproduced::reproduced().sentence(state.lesson.name) {
-                        <p class="reproduced" data-testid="reproduced">{ line }</p>
-                    }
-                }
             </section>
             if let Some(view) = state.challenge_view() {
                 <ChallengePanel {view} exploring={state.exploring.clone()}
@@ -458,30 +521,46 @@ pub fn app() -> Html {
                     }}
                     onrestart={dispatch(Action::Reset)} />
             }
-            <NarrationPanel {beats} positions={state.beats_at.clone()} current={state.beat()}
-                onnext={dispatch(Action::NextBeat)} onprevious={dispatch(Action::PreviousBeat)}
-                question={state.question()}
-                onanswer={onaction.reform(|(q, c)| Action::Answer(q, c))}
-                pause_at_parts={state.pause_at_parts}
-                onpauseatparts={onaction.reform(Action::SetPauseAtParts)} />
-            { transport }
-            { status }
+            // The story: what the narration says, the controls that move
+            // the run, and (scheduled by hand) who may go next. It stays at
+            // the top of the window while the run below scrolls.
+            <div class="story" data-testid="story">
+                <NarrationPanel {beats} positions={state.beats_at.clone()} current={state.beat()}
+                    onnext={dispatch(Action::NextBeat)} onprevious={dispatch(Action::PreviousBeat)}
+                    question={state.question()}
+                    onanswer={onaction.reform(|(q, c)| Action::Answer(q, c))}
+                    pause_at_parts={state.pause_at_parts}
+                    onpauseatparts={onaction.reform(Action::SetPauseAtParts)} />
+                { transport }
+                if by_hand && state.aggregated.is_none() && !state.done() {
+                    { scheduler.clone() }
+                }
+                { status }
+            </div>
             if let Some(aggregated_view) = aggregated_view {
                 { aggregated_view }
             } else {
             <div class="stage">
                 <div class="stage-main">
                     <ArchitectureStrip {strip} />
-                    <SchedulerPanel choices={state.scheduler_choices()} onschedule={onaction.reform(Action::Schedule)} />
                     { timeline }
                     { explained }
+                    if !by_hand {
+                        { scheduler }
+                    }
                 </div>
                 <div class="stage-side">
+                    { notes.clone().unwrap_or_default() }
                     <InspectorPanel inspector={side.inspector.clone()} pending={side.pending.clone()} />
                     <StepsPanel rows={side.rows.clone()} earlier={side.earlier} />
                 </div>
             </div>
             }
+            if state.aggregated.is_some() {
+                { notes.unwrap_or_default() }
+            }
+            <ShareBar {onlink} presenting={*presenting} onpresent={toggle(&presenting)}
+                onhelp={open(&help)} onembed={open(&embedding)} {onexport} />
             <section class="panel charts" aria-labelledby="charts-title" data-testid="charts">
                 <h3 id="charts-title">{ "Metrics" }</h3>
                 <div class="chart-grid">
@@ -515,6 +594,15 @@ pub fn app() -> Html {
         </main>
     }
 }
+
+/// An embed at least this high (pixels) has a lane per reader.
+const EMBED_ROOMY_HEIGHT: f64 = 600.0;
+/// Lanes that fit a small embed (720x360, 480x320) with the time axis.
+const EMBED_LANES: usize = 7;
+
+/// Why the transport's buttons cannot move a run that waits for a choice.
+const WAITING: &str =
+    "The run waits for you: choose who goes next (the buttons under \"Be the scheduler\")";
 
 /// While playing, the panels beside the timeline (the inspector and the
 /// operations list) follow the cursor at most this often: at several

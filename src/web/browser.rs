@@ -137,13 +137,110 @@ pub fn bring_into_view(test_id: &str) {
         return;
     };
     let top = element.get_bounding_client_rect().top();
-    let height = web_sys::window()
-        .and_then(|w| w.inner_height().ok())
-        .and_then(|h| h.as_f64())
-        .unwrap_or(0.0);
+    let height = window_height();
     if top < 0.0 || top > height * 0.6 {
         element.scroll_into_view_with_bool(true);
     }
+}
+
+/// Scrolls the least that shows the story's subject: the first lanes of
+/// the timeline with the cursor, the anomaly the narration's part names
+/// (`anomaly`, a mark's test id: the latest one drawn) and the sentence a
+/// click explains, below whatever stays stuck at the top of the window
+/// (the story, or on a phone the transport). A timeline wider than its
+/// frame (a phone) scrolls sideways to the anomaly, else to the cursor.
+/// Nothing moves while the person works in a panel further down.
+pub fn keep_in_view(anomaly: Option<&str>) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Some(document) = window.document() else {
+        return;
+    };
+    let find = |selector: &str| document.query_selector(selector).ok().flatten();
+    let working_below = document.active_element().is_some_and(|active| {
+        active
+            .closest(".knobs, .faults, .compare, .explorer, .loader, .charts, .share-bar, dialog, .overlay")
+            .ok()
+            .flatten()
+            .is_some()
+    });
+    let (Some(plot), false) = (find(".timeline-plot"), working_below) else {
+        return;
+    };
+    let mark = anomaly.and_then(|id| {
+        let all = document
+            .query_selector_all(&format!("[data-testid=\"{id}\"]"))
+            .ok()?;
+        all.item(all.length().checked_sub(1)?)
+            .and_then(|node| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(node).ok())
+    });
+    // Sideways first: it moves what the vertical sums below measure.
+    if let Some(frame) = find(".timeline-scroll").filter(|f| f.scroll_width() > f.client_width()) {
+        let subject = mark.clone().or_else(|| find("[data-testid=\"cursor\"]"));
+        if let Some(subject) = subject {
+            let (frame_box, at) = (
+                frame.get_bounding_client_rect(),
+                subject.get_bounding_client_rect(),
+            );
+            // The lane names cover the frame's left edge.
+            let names = find(".lane-names").map_or(0.0, |n| n.get_bounding_client_rect().width());
+            let (left, right) = (frame_box.left() + names, frame_box.right());
+            if at.left() < left || at.right() > right {
+                let offset = at.left() - left - (right - left) / 3.0;
+                frame.set_scroll_left(frame.scroll_left() + offset as i32);
+            }
+        }
+    }
+    let height = window_height();
+    // What stays stuck at the top once the page scrolls.
+    let covered = [".story", ".transport"]
+        .iter()
+        .filter_map(|selector| find(selector))
+        .map(|e| e.get_bounding_client_rect().height())
+        .find(|h| *h > 0.0)
+        .unwrap_or(0.0);
+    let plot_box = plot.get_bounding_client_rect();
+    // The first lanes (a fifth of the diagram, at least a hundred pixels).
+    let lanes_bottom = plot_box.top() + (plot_box.height() / 5.0).max(100.0).min(plot_box.height());
+    let mut top = plot_box.top();
+    let mut bottom = lanes_bottom;
+    let mut widen = |element: Option<web_sys::Element>| {
+        if let Some(element) = element {
+            let r = element.get_bounding_client_rect();
+            top = top.min(r.top());
+            bottom = bottom.max(r.bottom());
+        }
+    };
+    widen(mark.clone());
+    widen(find("[data-testid=\"explanation\"]"));
+    let room = height - covered;
+    let by = if bottom - top <= room {
+        if top < covered {
+            top - covered
+        } else if bottom > height {
+            bottom - height
+        } else {
+            0.0
+        }
+    } else if let Some(mark) = &mark {
+        // Not all of it fits: the anomaly, in the middle of the room.
+        let r = mark.get_bounding_client_rect();
+        (r.top() + r.bottom()) / 2.0 - (covered + room / 2.0)
+    } else {
+        top - covered
+    };
+    if by.abs() >= 1.0 {
+        window.scroll_by_with_x_and_y(0.0, by.round());
+    }
+}
+
+/// The window's height in CSS pixels (0 if the browser will not say).
+pub fn window_height() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.inner_height().ok())
+        .and_then(|h| h.as_f64())
+        .unwrap_or(0.0)
 }
 
 /// Keeps the address bar on the state on screen, without a history entry

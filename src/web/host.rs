@@ -118,6 +118,17 @@ impl HostLink {
                         height.set(0);
                         post_height(&height);
                     }
+                    // A part the narration does not have is refused to the
+                    // host, as every other command it cannot follow.
+                    Ok(HostCommand::Part(n)) if n > latest.borrow().parts => {
+                        let parts = latest.borrow().parts;
+                        post(
+                            "error",
+                            Some(serde_json::json!({
+                                "message": format!("there is no part {n}: this run's narration has {parts} parts")
+                            })),
+                        );
+                    }
                     Ok(command) => dispatcher.dispatch(Action::Host(command)),
                     Err(why) => post("error", Some(serde_json::json!({ "message": why }))),
                 }

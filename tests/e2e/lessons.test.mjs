@@ -9,6 +9,15 @@ import { usePlayground, openPlayground, screenshot, repoRoot, artifactDir } from
 
 const context = usePlayground();
 
+/** A duration as the inspector says it: `40 ms`, `1.2 s`, `5 min`, `2 h`. */
+function spoken(ms) {
+  const tenths = (value, unit) => `${value.toFixed(1).replace(/\.0$/, '')} ${unit}`;
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60000) return tenths(ms / 1000, 's');
+  if (ms < 3600000) return tenths(ms / 60000, 'min');
+  return tenths(ms / 3600000, 'h');
+}
+
 /** Runs the native command line; returns its stdout. */
 function cachescope(...args) {
   return execFileSync('cargo', ['run', '--quiet', '--', ...args], { cwd: repoRoot, encoding: 'utf8' });
@@ -56,7 +65,7 @@ test('every lesson, played to the end, ends in the page as the command line repo
       if (cache.dirty) {
         assert.equal(ttlCells[i], 'never (dirty)', `${name} ${key} ttl`);
       } else if (cache.expires_ms > report.end_ms) {
-        assert.equal(ttlCells[i], `expires in ${cache.expires_ms - report.end_ms} ms`, `${name} ${key} ttl`);
+        assert.equal(ttlCells[i], `expires in ${spoken(cache.expires_ms - report.end_ms)}`, `${name} ${key} ttl`);
       } else {
         assert.match(ttlCells[i], /served while revalidating/, `${name} ${key} ttl`);
       }

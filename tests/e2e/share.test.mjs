@@ -263,13 +263,17 @@ test('the embed dialog writes the snippet and previews exactly it', async () => 
   await dialog.waitFor();
   // It starts on the lesson on screen, and names the frame after it.
   assert.equal(await page.getByTestId('embed-lesson').inputValue(), 'cache-aside-basics');
-  assert.match(await page.getByTestId('embed-snippet').inputValue(), /lesson=cache-aside-basics" .* title="cachescope: Cache-aside basics \(lesson 1\.1\)"/);
+  assert.match(await page.getByTestId('embed-snippet').inputValue(), /lesson=cache-aside-basics" width="720" height="360" title="cachescope: Cache-aside basics \(lesson 1\.1\)"/);
   await page.getByTestId('embed-lesson').selectOption('leases');
   await page.getByTestId('embed-width').fill('400');
   await page.getByTestId('embed-width').press('Tab');
   await page.getByTestId('embed-height').fill('5'); // below the minimum: clamped
   await page.getByTestId('embed-height').press('Tab');
   await page.getByTestId('embed-autoplay').check();
+  // Relative by default (served at this server's root: the folder the
+  // guide recommends), the guide's height until changed.
+  assert.match(await page.getByTestId('embed-snippet').inputValue(), /^<iframe src="cachescope\/\?embed=1&amp;lesson=leases&amp;autoplay=1" width="400" height="240"/);
+  await page.getByTestId('embed-absolute').check();
   const snippet = await page.getByTestId('embed-snippet').inputValue();
   assert.match(snippet, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/\?embed=1&amp;lesson=leases&amp;autoplay=1" width="400" height="240" title="cachescope: Leases \(lesson \d\.\d\)"/);
   const src = snippet.match(/src="([^"]+)"/)[1].replaceAll('&amp;', '&');

@@ -80,6 +80,16 @@ test('a challenge is a link, solved by clicking who goes next, and recognised wi
   const { page, errors } = await openPlayground(context.browser, `${context.server.url}?challenge=delete-first-stale`);
   const status = page.getByTestId('challenge-status');
   assert.match(await page.getByTestId('lesson-title').textContent(), /Challenge: Leave the cache stale/);
+  // Cold, the answer is hidden: no count, no shortest order, no lesson
+  // text describing the solution; each choice says what it makes happen.
+  await page.getByTestId('challenge-hidden').waitFor();
+  assert.equal(await page.getByTestId('challenge-count').count(), 0);
+  assert.equal(await page.getByTestId('challenge-shortest').count(), 0);
+  assert.equal(await page.getByTestId('lesson-text').count(), 0);
+  assert.doesNotMatch(await page.locator('body').innerText(), /possible orders|The shortest/);
+  assert.equal(await page.getByTestId('schedule-W').textContent(), 'W: cache.delete user:123');
+  // Asked for, it shows.
+  await page.getByTestId('challenge-reveal').click();
   await page.getByTestId('challenge-count').filter({ hasText: '66 of the 146 possible orders' }).waitFor();
   assert.match(await page.getByTestId('challenge-shortest').textContent(), /The shortest \(6 moves\): W → R → R → W → R → R2/);
   assert.match(await status.textContent(), /^0 moves so far/);
@@ -96,7 +106,8 @@ test('a challenge is a link, solved by clicking who goes next, and recognised wi
   await opened.close();
   // Impossible: the page says how many orders it checked.
   await page.getByTestId('lesson').selectOption('challenge:leases-stale-end');
-  await page.getByTestId('challenge-count').filter({ hasText: 'Impossible' }).waitFor({ timeout: 120_000 });
+  await page.getByTestId('challenge-reveal').click({ timeout: 120_000 });
+  await page.getByTestId('challenge-count').filter({ hasText: 'Impossible' }).waitFor();
   assert.match(await page.getByTestId('challenge-count').textContent(), /checked all 490938 orders, and none does it/);
   // A fault is placed by hand.
   await page.getByTestId('lesson').selectOption('challenge:write-behind-lost');

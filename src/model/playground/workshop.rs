@@ -70,6 +70,9 @@ pub struct SchedulerChoice {
     pub label: String,
     /// What it puts in the schedule.
     pub entry: ScheduleEntry,
+    /// What choosing it makes take effect next: `db.read user:123` (for a
+    /// fault, `happens now`).
+    pub next: String,
 }
 
 impl Playground {
@@ -158,15 +161,32 @@ impl Playground {
         if self.aggregated.is_some() {
             return Vec::new();
         }
-        let actors = self
-            .recording
-            .current()
-            .schedulable()
-            .into_iter()
-            .map(|name| SchedulerChoice {
-                label: name.clone(),
-                entry: ScheduleEntry::Actor(name),
-            });
+        let sim = self.recording.current();
+        let pending = crate::model::view::pending_rows(sim);
+        // An actor that has not started yet shows the operation choosing it
+        // makes take effect: found by making the choice on a copy (the runs
+        // scheduled by hand are a few dozen steps).
+        let first_operation = |name: &str| {
+            let forked = self
+                .recording
+                .fork(ScheduleEntry::Actor(name.to_string()))
+                .ok()?;
+            let taken = forked.full_trace().get(self.recording.cursor()..)?;
+            taken
+                .iter()
+                .find(|e| e.actor.name() == name)
+                .map(|e| e.what())
+        };
+        let actors = sim.schedulable().into_iter().map(|name| SchedulerChoice {
+            next: pending
+                .iter()
+                .find(|row| row.actor == name)
+                .map(|row| row.operation.clone())
+                .or_else(|| first_operation(&name))
+                .unwrap_or_else(|| "starts".to_string()),
+            label: name.clone(),
+            entry: ScheduleEntry::Actor(name),
+        });
         let faults = self
             .faults_to_place()
             .into_iter()
@@ -176,6 +196,7 @@ impl Playground {
                     kind,
                 }),
                 entry: ScheduleEntry::Fault(kind),
+                next: "happens now".to_string(),
             });
         actors.chain(faults).collect()
     }

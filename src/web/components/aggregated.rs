@@ -105,8 +105,9 @@ pub fn aggregated_view(props: &AggregatedProps) -> Html {
             </p>
             <table class="metrics" data-testid="aggregated-metrics">
                 <tbody>
-                    { for COLUMNS.iter().map(|(name, figure)| html! {
-                        <tr data-metric={*name}><th scope="row">{ *name }</th><td>{ figure(report) }</td></tr>
+                    { for COLUMNS.iter().map(|column| html! {
+                        <tr data-metric={column.name}><th scope="row" title={column.meaning}>{ column.name }</th>
+                            <td>{ (column.figure)(report) }</td></tr>
                     }) }
                 </tbody>
             </table>

@@ -1,6 +1,7 @@
 //! The challenge panel: the task, the learner's moves, whether the run on
-//! screen does what it asks (recognised from the model), and what the
-//! explorer found in every order: how many succeed, and the shortest.
+//! screen does what it asks (recognised from the model), and, once solved
+//! or asked for ("Show me"), what the explorer found in every order: how
+//! many succeed, and the shortest.
 
 use yew::prelude::*;
 
@@ -55,7 +56,23 @@ pub fn challenge_panel(props: &ChallengeProps) -> Html {
             moves(view.moves)
         )
     };
+    // The explorer's counts and its shortest order are the answer: hidden
+    // until the challenge is solved or the learner asks.
+    let asked = use_state(|| false);
+    {
+        let asked = asked.setter();
+        use_effect_with(view.challenge.name, move |_| asked.set(false));
+    }
+    let revealed = view.solved || *asked;
     let explorer = match (&view.explored, &props.exploring) {
+        (Some(_), _) if !revealed => html! {
+            <p data-testid="challenge-hidden">
+                { "The explorer has tried every order; whether and how it can be done stays hidden until you solve it. " }
+                <button data-testid="challenge-reveal" onclick={{ let asked = asked.clone(); Callback::from(move |_: MouseEvent| asked.set(true)) }}>
+                    { "Show me" }
+                </button>
+            </p>
+        },
         (Some(explored), _) if explored.succeed == 0 => html! {
             <p data-testid="challenge-count">{ format!(
                 "Impossible: the explorer checked all {} orders, and none does it.", explored.orders

@@ -15,15 +15,25 @@ use crate::model::charts::{Chart, Metric, round_ticks};
 use crate::sim::scenario::Millis;
 use crate::web::hooks::use_on_screen;
 
-/// Line colours (a colour-blind-safe set), in legend order.
-const PALETTE: [&str; 6] = [
+/// Line colours, in legend order: Okabe and Ito's colour-blind-safe set
+/// (its black as a dark grey, readable on either theme) and two of Paul
+/// Tol's, so eight configurations compared never share one.
+const PALETTE: [&str; 9] = [
     "rgb(0, 114, 178)",
     "rgb(213, 94, 0)",
     "rgb(0, 158, 115)",
     "rgb(204, 121, 167)",
     "rgb(86, 180, 233)",
     "rgb(230, 159, 0)",
+    "rgb(120, 120, 120)",
+    "rgb(136, 34, 85)",
+    "rgb(153, 153, 51)",
 ];
+
+/// The colour of the series at `index` (a compared configuration's).
+pub fn colour(index: usize) -> &'static str {
+    PALETTE[index % PALETTE.len()]
+}
 
 const WIDTH: u32 = 420;
 const HEIGHT: u32 = 190;
@@ -183,7 +193,7 @@ fn draw(canvas: web_sys::HtmlCanvasElement, props: &Drawing) -> Option<()> {
 
     let width = chart.width_ms as f64;
     for (index, series) in chart.lines.iter().enumerate() {
-        let colour = PALETTE[index % PALETTE.len()];
+        let colour = colour(index);
         context.set_fill_style_str(colour);
         context.set_stroke_style_str(colour);
         if chart.metric.bars() && chart.lines.len() == 1 {
@@ -271,7 +281,7 @@ fn draw(canvas: web_sys::HtmlCanvasElement, props: &Drawing) -> Option<()> {
         for (index, series) in chart.lines.iter().enumerate() {
             let y = TOP + 8.0 + 13.0 * index as f64;
             let x = LEFT + 6.0;
-            context.set_fill_style_str(PALETTE[index % PALETTE.len()]);
+            context.set_fill_style_str(colour(index));
             context.fill_rect(x, y - 2.0, 14.0, 4.0);
             context.set_fill_style_str(&ink);
             context.fill_text(&series.name, x + 18.0, y).ok()?;

@@ -8,7 +8,7 @@ use yew::prelude::*;
 
 use super::charts::ChartView;
 use crate::model::charts::{self, Metric};
-use crate::model::compare::{COLUMNS, Outcome, series, why_unfinished};
+use crate::model::compare::{COLUMNS, Outcome, TIMED, TIMED_MEANING, series, why_unfinished};
 use crate::model::playground::Variants;
 
 #[derive(Properties, PartialEq)]
@@ -24,6 +24,9 @@ pub struct CompareProps {
     /// Show the configuration at this index as the run on screen.
     pub onopen: Callback<usize>,
 }
+
+/// The marks that tie a row to its footnote.
+const FOOTNOTE_MARKS: [char; 9] = ['1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 #[function_component(ComparePanel)]
 pub fn compare_panel(props: &CompareProps) -> Html {
@@ -59,6 +62,21 @@ pub fn compare_panel(props: &CompareProps) -> Html {
         })
     };
     let overlay = Rc::new(charts::overlay(*metric, &series(&props.outcomes)));
+    // Rows with unfinished requests, each with its footnote's mark.
+    let notes: Vec<(usize, char, String)> = props
+        .outcomes
+        .iter()
+        .enumerate()
+        .filter_map(|(index, outcome)| why_unfinished(outcome).map(|why| (index, why)))
+        .zip(FOOTNOTE_MARKS.iter().cycle())
+        .map(|((index, why), mark)| (index, *mark, why))
+        .collect();
+    let footnote_of = |index: usize| {
+        notes
+            .iter()
+            .find(|(i, ..)| *i == index)
+            .map(|(_, mark, _)| *mark)
+    };
     // The runs compared (by identity) and the metric picked.
     let version = props
         .outcomes
@@ -87,7 +105,7 @@ pub fn compare_panel(props: &CompareProps) -> Html {
                         <thead>
                             <tr>
                                 <th scope="col">{ "configuration" }</th>
-                                { for COLUMNS.iter().map(|(name, _)| html! { <th scope="col">{ *name }</th> }) }
+                                { for COLUMNS.iter().map(|column| html! { <th scope="col" title={column.meaning}>{ column.name }</th> }) }
                                 <th scope="col"><span class="visually-hidden">{ "open" }</span></th>
                             </tr>
                         </thead>
@@ -97,13 +115,14 @@ pub fn compare_panel(props: &CompareProps) -> Html {
                                 html! {
                                     <tr data-label={outcome.label.clone()}>
                                         <th scope="row">
+                                            <span class="swatch" style={format!("background: {}", super::charts::colour(index))} aria-hidden="true" />
                                             { &outcome.label }
-                                            if let Some(why) = why_unfinished(outcome) {
-                                                <small class="unfinished" data-testid={format!("compare-why-{index}")}>{ why }</small>
+                                            if let Some(mark) = footnote_of(index) {
+                                                <sup><a href={format!("#compare-note-{index}")} aria-label="why some requests did not finish">{ mark }</a></sup>
                                             }
                                         </th>
-                                        { for COLUMNS.iter().map(|(name, figure)| html! {
-                                            <td data-column={*name}>{ figure(&outcome.report) }</td>
+                                        { for COLUMNS.iter().map(|column| html! {
+                                            <td data-column={column.name}>{ (column.figure)(&outcome.report) }</td>
                                         }) }
                                         <td>
                                             <button data-testid={format!("compare-open-{index}")}
@@ -118,6 +137,28 @@ pub fn compare_panel(props: &CompareProps) -> Html {
                         </tbody>
                     </table>
                 </div>
+                // Why a row's figures leave requests out, as footnotes (a
+                // sentence in the row would make it many lines tall).
+                if !notes.is_empty() {
+                    <ol class="compare-notes" data-testid="compare-notes">
+                        { for notes.iter().map(|(index, mark, why)| html! {
+                            <li id={format!("compare-note-{index}")} data-testid={format!("compare-why-{index}")}>
+                                <sup>{ *mark }</sup>{ format!(" {}: {why}", props.outcomes[*index].label) }
+                            </li>
+                        }) }
+                    </ol>
+                }
+                <details class="compare-key" data-testid="compare-key">
+                    <summary>{ "What each column counts" }</summary>
+                    <dl>
+                        { for COLUMNS.iter().map(|column| html! {
+                            <><dt>{ column.name }</dt><dd>{ column.meaning }</dd></>
+                        }) }
+                        if props.outcomes.iter().any(|o| o.label.ends_with(TIMED)) {
+                            <dt>{ "(timed)" }</dt><dd>{ TIMED_MEANING }</dd>
+                        }
+                    </dl>
+                </details>
                 <label class="overlay-metric">
                     { "Overlay " }
                     <select data-testid="compare-metric" onchange={onmetric}>

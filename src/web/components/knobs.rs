@@ -69,7 +69,8 @@ pub fn knobs_panel(props: &KnobsProps) -> Html {
                 Some((text, message)) => (text.clone(), Some(message.clone())),
                 None => (value.clone(), None),
             };
-            let used = (knob.used)(scenario);
+            let unused = knobs::unused_because(knob, scenario);
+            let used = unused.is_none();
             let onchange = {
                 let apply = apply.clone();
                 Callback::from(move |event: Event| {
@@ -114,7 +115,7 @@ pub fn knobs_panel(props: &KnobsProps) -> Html {
                     { control }
                     <small id={hint_id}>
                         { knob.hint }
-                        if !used { { " (Not used by this configuration.)" } }
+                        if let Some(unused) = unused { { format!(" ({})", unused.sentence()) } }
                     </small>
                     if let Some(message) = error {
                         <small class="knob-error" role="alert" data-testid={format!("{id}-error")}>{ message }</small>
@@ -152,6 +153,16 @@ pub fn knobs_panel(props: &KnobsProps) -> Html {
         <section class="panel knobs" aria-labelledby="knobs-title" data-testid="knobs">
             <h3 id="knobs-title">{ "Toggle and tune" }</h3>
             <p class="hint">{ "Every change runs the same seed again, so what changes is the effect of the setting. Press Enter or leave a field to apply it." }</p>
+            if let Some(timed) = knobs::timed_copy(scenario) {
+                <p class="scheduled-note" data-testid="scheduled-note">
+                    { "This run's order is chosen by hand, so latencies and timers decide nothing in it (their knobs say so). " }
+                    <button data-testid="run-timed" onclick={{
+                        let ontune = props.ontune.clone();
+                        Callback::from(move |_: MouseEvent| ontune.emit(timed.clone()))
+                    }}>{ "Run it timed" }</button>
+                    { " lets the latencies choose the order instead." }
+                </p>
+            }
             <div class="knob-groups">
                 { for Group::ALL.into_iter().map(group_html) }
             </div>

@@ -13,9 +13,10 @@ pub struct SchedulerProps {
     pub onschedule: Callback<ScheduleEntry>,
 }
 
-/// Be the scheduler: every actor that could go next is a button, and so is
-/// every fault of the scenario still to happen; pressing one makes it go
-/// next (forking the run here).
+/// Be the scheduler: every actor that could go next is a button saying the
+/// operation it makes take effect ("R: db.read user:123"), and so is every
+/// fault of the scenario still to happen; pressing one makes it go next
+/// (forking the run here).
 #[function_component(SchedulerPanel)]
 pub fn scheduler_panel(props: &SchedulerProps) -> Html {
     html! {
@@ -35,12 +36,17 @@ pub fn scheduler_panel(props: &SchedulerProps) -> Html {
                         let title = if fault {
                             format!("Make the {} happen now", choice.label)
                         } else {
-                            format!("Make {}'s pending operation take effect next", choice.label)
+                            format!("Make {}'s {} take effect next", choice.label, choice.next)
                         };
                         html! {
                             <button key={choice.label.clone()} class={classes!(fault.then_some("fault"))}
                                 data-testid={format!("schedule-{}", choice.label.replace(' ', "-"))} {onclick} {title}>
-                                { if fault { format!("⚡ {}", choice.label) } else { choice.label.clone() } }
+                                if fault {
+                                    { format!("⚡ {}", choice.label) }
+                                } else {
+                                    <strong>{ &choice.label }</strong>
+                                    <span class="next-op">{ format!(": {}", choice.next) }</span>
+                                }
                             </button>
                         }
                     }) }

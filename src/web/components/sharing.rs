@@ -211,7 +211,14 @@ pub fn embed_dialog(props: &EmbedProps) -> Html {
             options.set(next);
         })
     };
-    let snippet = options.snippet(&embed_url(&options, &props.fragment));
+    let snippet = {
+        let address = embed_url(&options, &props.fragment);
+        options.snippet(&if options.absolute {
+            address
+        } else {
+            crate::model::embed::relative_to_folder(&address)
+        })
+    };
     let oncopy = {
         let (snippet, copied) = (snippet.clone(), copied.clone());
         Callback::from(move |_: MouseEvent| {
@@ -264,6 +271,9 @@ pub fn embed_dialog(props: &EmbedProps) -> Html {
                     <label><input type="checkbox" data-testid="embed-present" checked={o.present}
                         onchange={update(|o, v| o.present = v == "true")} />{ " Large type (presenter)" }</label>
                 </div>
+                <label><input type="checkbox" data-testid="embed-absolute" checked={o.absolute}
+                    onchange={update(|o, v| o.absolute = v == "true")} />
+                    { " This server's full address (otherwise relative: publish the playground's folder beside your page)" }</label>
                 <label for="embed-snippet">{ "Paste this into your page:" }</label>
                 <textarea id="embed-snippet" data-testid="embed-snippet" readonly=true rows="3" value={snippet.clone()} />
                 <div class="loader-buttons">

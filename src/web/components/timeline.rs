@@ -186,6 +186,20 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
         })
     };
     let zoomed = view.is_some();
+    // Zoomed in, the view follows the cursor when it moves out of it (a
+    // pan by hand stays until the cursor moves).
+    {
+        let view = view.clone();
+        use_effect_with(cursor.to_bits(), move |_| {
+            if let Some((lo, hi)) = *view {
+                let width = hi - lo;
+                if cursor < lo || cursor > hi {
+                    let lo = (cursor - width / 4.0).clamp(0.0, (full.1 - width).max(0.0));
+                    view.set(Some((lo, lo + width)));
+                }
+            }
+        });
+    }
 
     let band_y = lane_y(t.lanes.len()) + 6.0;
     let height = band_y + BAND + 24.0;
@@ -261,6 +275,9 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                     { controls }
                 }
             </figcaption>
+            // A phone scrolls the diagram sideways in here; the caption
+            // above and the legend below stay put.
+            <div class="timeline-scroll">
             <div class="timeline-plot" onclick={onplotclick}>
             // The lane names again, as a column that stays in view while a
             // narrow screen scrolls the diagram sideways (shown there only).
@@ -446,6 +463,7 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                     style={format!("left: {:.3}%; top: {:.3}%; height: {:.3}%", cursor_x / WIDTH * 100.0,
                         10.0 / height * 100.0, (band_y + BAND - 10.0) / height * 100.0)} />
             }
+            </div>
             </div>
             if !props.compact {
                 <TimelineLegend />
