@@ -281,7 +281,7 @@ pub const COLUMNS: &[Column] = &[
     Column::new(
         "hit ratio",
         "cache hits over finished lookups (– where none finished)",
-        |r| hit_ratio(r),
+        hit_ratio,
     ),
     Column::new(
         "read p50",
