@@ -542,7 +542,7 @@ pub fn app() -> Html {
             } else {
             <div class="stage">
                 <div class="stage-main">
-                    <ArchitectureStrip {strip} />
+                    <ArchitectureStrip {strip} text_scale={if *presenting { PRESENTER_STRIP_TYPE } else { 1.0 }} />
                     { timeline }
                     { explained }
                     if !by_hand {
@@ -594,6 +594,10 @@ pub fn app() -> Html {
         </main>
     }
 }
+
+/// How much larger the presenter's stylesheet sets the strip's type
+/// (static/style.css: boxes 20 px bold against 15, captions 16 against 12).
+const PRESENTER_STRIP_TYPE: f64 = 1.4;
 
 /// An embed at least this high (pixels) has a lane per reader.
 const EMBED_ROOMY_HEIGHT: f64 = 600.0;

@@ -230,8 +230,10 @@ pub fn keep_in_view(anomaly: Option<&str>) {
     } else {
         top - covered
     };
-    if by.abs() >= 1.0 {
-        window.scroll_by_with_x_and_y(0.0, by.round());
+    // Whole pixels, away from zero: a fraction short would leave the last
+    // line of the explanation a fraction outside.
+    if by.abs() >= 0.5 {
+        window.scroll_by_with_x_and_y(0.0, if by > 0.0 { by.ceil() } else { by.floor() });
     }
 }
 

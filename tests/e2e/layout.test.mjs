@@ -166,3 +166,52 @@ test('compare reads at a glance: the table fits at 1440, reasons are footnotes, 
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+for (const layout of LAYOUTS.filter((l) => !l.phone)) {
+  test(`a click's explanation lands in view with what it explains: ${layout.name}`, async () => {
+    const { page, errors } = await openPlayground(context.browser, `${context.server.url}?${layout.query}lesson=read-write-race`, { viewport: layout.viewport });
+    for (let part = 2; part <= 5; part++) {
+      await page.getByTestId('beat-next').click();
+      await page.getByTestId('beat-count').filter({ hasText: `${part} of 5` }).waitFor();
+    }
+    await page.getByTestId('shade-stale').first().click();
+    await page.getByTestId('explanation').waitFor();
+    await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => setTimeout(ok, 30))));
+    const problems = await outOfView(page, false);
+    const box = await page.getByTestId('explanation').boundingBox();
+    if (box.y < -1 || box.y + box.height > layout.viewport.height + 1) problems.push(`explanation at ${box.y}-${box.y + box.height}`);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}
+
+test('in presenter mode the strip\'s captions never run into one another or a box\'s name', async () => {
+  const { page, errors } = await openPlayground(context.browser, `${context.server.url}?present=1&lesson=read-write-race`, { viewport: { width: 1280, height: 720 } });
+  const rects = (locator) => locator.evaluateAll((ts) => ts.map((t) => {
+    const r = t.getBoundingClientRect();
+    return [r.left, r.top, r.right, r.bottom, t.textContent];
+  }));
+  const apart = (a, b) => a[2] <= b[0] + 0.5 || b[2] <= a[0] + 0.5 || a[3] <= b[1] + 0.5 || b[3] <= a[1] + 0.5;
+  const overlaps = [];
+  let steps = 0;
+  for (const lesson of ['read-write-race', 'update-on-write-race', 'write-behind-crash', 'outbox', 'stampede-lease']) {
+    await page.goto(`${context.server.url}?present=1&lesson=${lesson}`);
+    await page.getByTestId('step').waitFor();
+    for (let i = 0; i < 60 && !(await page.getByTestId('step').isDisabled()); i++) {
+      await page.getByTestId('step').click();
+      steps++;
+      const captions = await rects(page.getByTestId('token').locator('text:not(.token-count)'));
+      const names = await rects(page.getByTestId('strip-node').locator('text'));
+      for (let a = 0; a < captions.length; a++) {
+        for (const other of [...captions.slice(a + 1), ...names]) {
+          if (!apart(captions[a], other)) overlaps.push(`${lesson} step ${i + 1}: ${captions[a][4]} / ${other[4]}`);
+        }
+      }
+    }
+  }
+  assert.ok(steps > 50, `${steps} steps`);
+  assert.deepEqual(overlaps, []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

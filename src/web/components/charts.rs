@@ -35,6 +35,12 @@ pub fn colour(index: usize) -> &'static str {
     PALETTE[index % PALETTE.len()]
 }
 
+/// The widest a character of the 11-pixel label font is (digits, "ms"),
+/// and the least room between two labels: labels are placed without
+/// asking the browser to measure text.
+const LABEL_CHAR_WIDTH: f64 = 6.5;
+const LABEL_GAP: f64 = 4.0;
+
 const WIDTH: u32 = 420;
 const HEIGHT: u32 = 190;
 
@@ -251,20 +257,29 @@ fn draw(canvas: web_sys::HtmlCanvasElement, props: &Drawing) -> Option<()> {
         context.fill_text(&label, LEFT - 4.0, py(y)).ok()?;
     }
     context.set_text_baseline("top");
+    // A label that would run into the one before it is left out (a log
+    // axis's 0 ms and 1 ms sit a few pixels apart); its grid line stays.
+    let mut last_right = f64::NEG_INFINITY;
     for &x in &x_ticks {
         let at = time.fraction(x);
-        context.set_text_align(if at < 0.05 {
-            "left"
-        } else if at > 0.95 {
-            "right"
-        } else {
-            "center"
-        });
         let label = if x >= 10_000.0 && x % 1000.0 == 0.0 {
             format!("{} s", x / 1000.0)
         } else {
             format!("{x:.0} ms")
         };
+        let width = label.chars().count() as f64 * LABEL_CHAR_WIDTH;
+        let (align, left) = if at < 0.05 {
+            ("left", px(x))
+        } else if at > 0.95 {
+            ("right", px(x) - width)
+        } else {
+            ("center", px(x) - width / 2.0)
+        };
+        if left < last_right + LABEL_GAP {
+            continue;
+        }
+        last_right = left + width;
+        context.set_text_align(align);
         context
             .fill_text(&label, px(x), TOP + PLOT_HEIGHT + 5.0)
             .ok()?;

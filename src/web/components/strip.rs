@@ -116,6 +116,11 @@ fn along(points: &[(f64, f64)], progress: f64) -> (f64, f64) {
 pub struct StripProps {
     /// What to draw.
     pub strip: Architecture,
+    /// How much larger than usual the stylesheet sets the strip's type
+    /// (presenter mode: boxes 20 px bold, captions 16 px, against 15 and
+    /// 12), so captions are spread by the room they really take.
+    #[prop_or(1.0)]
+    pub text_scale: f64,
 }
 
 /// Clients -> app -> cache / database -> bus -> consumer, with operations
@@ -124,6 +129,7 @@ pub struct StripProps {
 pub fn architecture_strip(props: &StripProps) -> Html {
     let strip = &props.strip;
     let sx = stretch(&strip.nodes);
+    let scale = props.text_scale;
     // Each bundle's dot and caption; captions spread so none overlaps.
     let dots: Vec<(f64, f64)> = strip
         .tokens
@@ -134,7 +140,13 @@ pub fn architecture_strip(props: &StripProps) -> Html {
     let wanted: Vec<(f64, f64, f64)> = dots
         .iter()
         .zip(&captions)
-        .map(|(&(x, y), text)| (x + 12.0, y - 10.0, 7.2 * text.chars().count() as f64))
+        .map(|(&(x, y), text)| {
+            (
+                x + 12.0,
+                y - 10.0,
+                7.2 * scale * text.chars().count() as f64,
+            )
+        })
         .collect();
     // The boxes' captions (centred, 15 px type) are text already drawn.
     // A box with a note ("11 waiting") has a second line under it.
@@ -143,13 +155,13 @@ pub fn architecture_strip(props: &StripProps) -> Html {
         .iter()
         .flat_map(|&node| {
             let (x, y, w, h) = rect(node, sx);
-            let width = 9.0 * node.label().len() as f64 + 24.0;
+            let width = 9.0 * scale * node.label().len() as f64 + 24.0;
             let caption = (x + (w - width) / 2.0, y + h / 2.0 + 5.0, width);
             let note = (x + w / 2.0 - 60.0, y + h / 2.0 + 15.0, 120.0);
             std::iter::once(caption).chain(matches!(node, Node::App | Node::Bus).then_some(note))
         })
         .collect();
-    let placed = crate::model::architecture::spread_labels(&wanted, &taken, 15.0);
+    let placed = crate::model::architecture::spread_labels(&wanted, &taken, 15.0 * scale);
     let points = |route: &[(f64, f64)]| {
         route
             .iter()
