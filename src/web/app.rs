@@ -9,7 +9,7 @@ use super::components::aggregated::AggregatedView;
 use super::components::challenge::ChallengePanel;
 use super::components::charts::ChartView;
 use super::components::compare::ComparePanel;
-use super::components::course::{LessonHeader, Shown};
+use super::components::course::{LessonHeader, RunState, Shown};
 use super::components::explorer::ExplorerPanel;
 use super::components::faults::FaultsPanel;
 use super::components::inspector::InspectorPanel;
@@ -525,6 +525,9 @@ pub fn app() -> Html {
             // the run, and (scheduled by hand) who may go next. It stays at
             // the top of the window while the run below scrolls.
             <div class="story" data-testid="story">
+                <RunState lesson={state.lesson} shown={Shown::of(&state, changed_lesson)}
+                    scenario_name={state.base.name.clone()} challenge={state.challenge.map(|c| c.title)}
+                    onaction={onaction.clone()} />
                 <NarrationPanel {beats} positions={state.beats_at.clone()} current={state.beat()}
                     onnext={dispatch(Action::NextBeat)} onprevious={dispatch(Action::PreviousBeat)}
                     question={state.question()}

@@ -76,18 +76,6 @@ pub fn lesson_header(props: &HeaderProps) -> Html {
         (Shown::Own, _) => format!("Your scenario: {}", props.scenario_name),
         _ => lesson.heading.to_string(),
     };
-    let state_line = match props.shown {
-        Shown::Lesson => None,
-        Shown::Rescheduled => Some(
-            "This run follows an order chosen by hand (or by the explorer), and the narration follows it.",
-        ),
-        Shown::Changed => Some(
-            "You changed this lesson's scenario (settings, faults or its file); the narration \
-             and questions are the lesson's own, so they are off.",
-        ),
-        Shown::Own => Some("A scenario of your own: no narration."),
-        Shown::Challenge => Some("A challenge on this lesson's scenario: every order is open."),
-    };
     let total = crate::lessons::LESSONS.len();
     html! {
         <>
@@ -116,14 +104,38 @@ pub fn lesson_header(props: &HeaderProps) -> Html {
             if props.shown != Shown::Own {
                 <p class="lesson-summary" data-testid="lesson-summary">{ lesson.title }</p>
             }
-            if let Some(line) = state_line {
-                <p class="run-state" data-testid="run-state">
-                    { line }{ " " }
-                    <button data-testid="back-to-lesson" onclick={go(Action::BackToLesson)}>
-                        { format!("Back to the lesson: {}", lesson.heading) }
-                    </button>
-                </p>
-            }
         </>
+    }
+}
+
+/// What the run on screen is, when it is not the lesson as it comes, and
+/// the way back: shown where the narration would be, so a person who
+/// changed something reads at once why the story is gone.
+#[function_component(RunState)]
+pub fn run_state(props: &HeaderProps) -> Html {
+    let lesson = props.lesson;
+    let state_line = match props.shown {
+        Shown::Lesson => None,
+        Shown::Rescheduled => Some(
+            "This run follows an order chosen by hand (or by the explorer), and the narration follows it.",
+        ),
+        Shown::Changed => Some(
+            "You changed this lesson's scenario (settings, faults or its file), so its story no \
+             longer applies: the narration and questions are the lesson's own, and are off.",
+        ),
+        Shown::Own => Some("A scenario of your own: no narration."),
+        Shown::Challenge => Some("A challenge on this lesson's scenario: every order is open."),
+    };
+    let Some(line) = state_line else {
+        return html! {};
+    };
+    let back = props.onaction.reform(|_: MouseEvent| Action::BackToLesson);
+    html! {
+        <p class="run-state" data-testid="run-state">
+            { line }{ " " }
+            <button data-testid="back-to-lesson" onclick={back}>
+                { format!("Back to the lesson: {}", lesson.heading) }
+            </button>
+        </p>
     }
 }
