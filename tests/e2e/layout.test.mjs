@@ -215,3 +215,12 @@ test('in presenter mode the strip\'s captions never run into one another or a bo
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('on a projector at 1280x720 the shortcuts dialog shows its title', async () => {
+  const { page, errors } = await openPlayground(context.browser, `${context.server.url}?present=1&lesson=read-write-race`, { viewport: { width: 1280, height: 720 } });
+  await page.keyboard.press('?');
+  const title = await page.locator('.dialog h2').boundingBox();
+  assert.ok(title.y >= 0 && title.y + title.height <= 720, `the title at ${title.y}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -242,8 +242,12 @@ test('on a phone the transport stays small, carries the narration, and lane name
   await page.getByTestId('transport-beat').filter({ hasText: 'R missed and read v1' }).waitFor();
   const after = await page.locator('.transport').boundingBox();
   assert.ok(after.height <= 844 / 5, `the transport is ${after.height} px tall with the narration in it`);
-  // Scrolled sideways, the lane names are still at the left edge.
-  await page.locator('.timeline').evaluate((t) => { t.scrollLeft = 300; });
+  // Scrolled sideways, the lane names are still at the left edge, and the
+  // timeline's heading and buttons do not move.
+  const heading = await page.locator('.timeline figcaption').boundingBox();
+  const scrolled = await page.locator('.timeline-scroll').evaluate((t) => { t.scrollLeft = 300; return t.scrollLeft; });
+  assert.ok(scrolled > 0, 'the diagram scrolls sideways');
+  assert.deepEqual(await page.locator('.timeline figcaption').boundingBox(), heading);
   const name = page.locator('.lane-names span').first();
   const box = await name.boundingBox();
   const figure = await page.locator('.timeline').boundingBox();
