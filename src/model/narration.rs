@@ -8,17 +8,19 @@ use crate::sim::recording::Recording;
 use crate::sim::{Report, Simulation, TraceEvent};
 
 impl Cue {
-    /// The timeline's mark of the anomaly a beat with this cue is about (the
-    /// page's name for it, `mark-stale`), if it names one: the page keeps
-    /// it in view while the beat shows.
-    pub fn anomaly_mark(self) -> Option<&'static str> {
+    /// What on the timeline a beat with this cue is about, if it names
+    /// something: the anomaly (`mark-stale`, `shade-stale`, ...) or the DB
+    /// reads band of a stampede (`db-level`), by the page's name for it.
+    /// The page keeps it in view while the beat shows.
+    pub fn focus_mark(self) -> Option<&'static str> {
         match self {
+            Cue::DbReadsInFlight(_) => Some("db-level"),
             Cue::StaleNow => Some("shade-stale"),
             Cue::AheadNow => Some("shade-ahead"),
             Cue::StaleRead => Some("mark-stale"),
             Cue::PhantomRead => Some("mark-phantom"),
             Cue::LostWrite => Some("mark-lost"),
-            Cue::Start | Cue::Did(..) | Cue::DbReadsInFlight(_) | Cue::End => None,
+            Cue::Start | Cue::Did(..) | Cue::End => None,
         }
     }
 

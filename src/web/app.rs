@@ -124,10 +124,10 @@ pub fn app() -> Html {
     // scrolls the least that shows it (after the frame is drawn, so what
     // is measured is what is shown). An embed fits its frame instead.
     {
-        let anomaly = state
+        let focus = state
             .narration()
             .get(state.beat())
-            .and_then(|beat| beat.when.anomaly_mark());
+            .and_then(|beat| beat.when.focus_mark());
         let key = (
             state.lesson.name,
             state.beat(),
@@ -139,8 +139,7 @@ pub fn app() -> Html {
         let embed = opening.embed;
         use_effect_with(key, move |_| {
             if !embed {
-                gloo_timers::callback::Timeout::new(0, move || share::keep_in_view(anomaly))
-                    .forget();
+                gloo_timers::callback::Timeout::new(0, move || share::keep_in_view(focus)).forget();
             }
         });
     }

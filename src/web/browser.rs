@@ -144,13 +144,13 @@ pub fn bring_into_view(test_id: &str) {
 }
 
 /// Scrolls the least that shows the story's subject: the first lanes of
-/// the timeline with the cursor, the anomaly the narration's part names
-/// (`anomaly`, a mark's test id: the latest one drawn) and the sentence a
+/// the timeline with the cursor, what the narration's part is about
+/// (`focus`, a mark's test id: the latest one drawn) and the sentence a
 /// click explains, below whatever stays stuck at the top of the window
 /// (the story, or on a phone the transport). A timeline wider than its
-/// frame (a phone) scrolls sideways to the anomaly, else to the cursor.
+/// frame (a phone) scrolls sideways to the focus, else to the cursor.
 /// Nothing moves while the person works in a panel further down.
-pub fn keep_in_view(anomaly: Option<&str>) {
+pub fn keep_in_view(focus: Option<&str>) {
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -168,7 +168,7 @@ pub fn keep_in_view(anomaly: Option<&str>) {
     let (Some(plot), false) = (find(".timeline-plot"), working_below) else {
         return;
     };
-    let mark = anomaly.and_then(|id| {
+    let mark = focus.and_then(|id| {
         let all = document
             .query_selector_all(&format!("[data-testid=\"{id}\"]"))
             .ok()?;
@@ -224,7 +224,7 @@ pub fn keep_in_view(anomaly: Option<&str>) {
             0.0
         }
     } else if let Some(mark) = &mark {
-        // Not all of it fits: the anomaly, in the middle of the room.
+        // Not all of it fits: the focus, in the middle of the room.
         let r = mark.get_bounding_client_rect();
         (r.top() + r.bottom()) / 2.0 - (covered + room / 2.0)
     } else {

@@ -57,7 +57,7 @@ async function outOfView(page, phone) {
       }
     }
     // The anomaly the part names: the latest one drawn, whole.
-    const anomaly = document.querySelector('[data-testid=narration]')?.dataset.anomaly;
+    const anomaly = document.querySelector('[data-testid=narration]')?.dataset.focus;
     if (anomaly) {
       const marks = document.querySelectorAll(`[data-testid=${anomaly}]`);
       if (marks.length === 0) {
@@ -66,7 +66,7 @@ async function outOfView(page, phone) {
         const m = box(marks[marks.length - 1]);
         const frame = box(document.querySelector('.timeline-scroll'));
         // A window may be wider than the view; its start must show.
-        const r = anomaly.startsWith('shade') ? { top: m.top, bottom: m.bottom, left: m.left, right: Math.min(m.right, frame.right) } : m;
+        const r = anomaly.startsWith('shade') || anomaly === 'db-level' ? { top: m.top, bottom: m.bottom, left: m.left, right: Math.min(m.right, frame.right) } : m;
         inside(anomaly, r, covered);
         if (r.left < frame.left - 1 || r.right > frame.right + 1) problems.push(`${anomaly} outside the timeline's frame`);
       }
