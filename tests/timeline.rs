@@ -363,3 +363,21 @@ fn a_small_frame_groups_neighbouring_readers_and_keeps_every_span_and_mark() {
     let small = timeline::layout(&report_of("read-write-race"));
     assert_eq!(small.with_lanes_at_most(7), small);
 }
+
+#[test]
+fn every_part_that_names_an_actor_has_that_actors_lane_to_show() {
+    use cachescope::model::narration::Focus;
+    for lesson in LESSONS {
+        let t = timeline::layout(&report_of(lesson.name));
+        for beat in lesson.narration {
+            if let Some(Focus::Lane(actor)) = beat.when.focus() {
+                assert!(
+                    t.lanes.iter().any(|l| l.name == actor),
+                    "{}: no lane for {actor} ({:?})",
+                    lesson.name,
+                    lane_names(&t)
+                );
+            }
+        }
+    }
+}

@@ -7,21 +7,45 @@ use crate::sim::engine::DivergenceKind;
 use crate::sim::recording::Recording;
 use crate::sim::{Report, Simulation, TraceEvent};
 
-impl Cue {
-    /// What on the timeline a beat with this cue is about, if it names
-    /// something: the anomaly (`mark-stale`, `shade-stale`, ...) or the DB
-    /// reads band of a stampede (`db-level`), by the page's name for it.
-    /// The page keeps it in view while the beat shows.
-    pub fn focus_mark(self) -> Option<&'static str> {
+/// What a part of the narration is about, on the timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    /// The latest mark of this kind drawn (the page's test id for it).
+    Mark(&'static str),
+    /// The lane of this actor.
+    Lane(&'static str),
+}
+
+impl Focus {
+    /// The page's selector for it.
+    pub fn selector(self) -> String {
         match self {
-            Cue::DbReadsInFlight(_) => Some("db-level"),
-            Cue::StaleNow => Some("shade-stale"),
-            Cue::AheadNow => Some("shade-ahead"),
-            Cue::StaleRead => Some("mark-stale"),
-            Cue::PhantomRead => Some("mark-phantom"),
-            Cue::LostWrite => Some("mark-lost"),
-            Cue::Start | Cue::Did(..) | Cue::End => None,
+            Focus::Mark(id) => format!("[data-testid=\"{id}\"]"),
+            Focus::Lane(actor) => format!(".timeline g.lane[data-lane=\"{actor}\"]"),
         }
+    }
+}
+
+impl Cue {
+    /// What on the timeline a beat with this cue is about: the anomaly
+    /// (`mark-stale`, `shade-stale`, ...), the DB reads band of a stampede
+    /// (`db-level`), by the page's name for the mark, or the lane of the
+    /// actor whose operation it names. The page keeps it in view while the
+    /// beat shows.
+    pub fn focus(self) -> Option<Focus> {
+        let mark = match self {
+            // A fault's own mark says which and when.
+            Cue::Did("fault", _) => "mark-fault",
+            Cue::Did(actor, _) => return Some(Focus::Lane(actor)),
+            Cue::DbReadsInFlight(_) => "db-level",
+            Cue::StaleNow => "shade-stale",
+            Cue::AheadNow => "shade-ahead",
+            Cue::StaleRead => "mark-stale",
+            Cue::PhantomRead => "mark-phantom",
+            Cue::LostWrite => "mark-lost",
+            Cue::Start | Cue::End => return None,
+        };
+        Some(Focus::Mark(mark))
     }
 
     /// Whether the cue holds for `sim`, whose trace so far is `trace`.

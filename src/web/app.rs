@@ -127,7 +127,7 @@ pub fn app() -> Html {
         let focus = state
             .narration()
             .get(state.beat())
-            .and_then(|beat| beat.when.focus_mark());
+            .and_then(|beat| beat.when.focus());
         let key = (
             state.lesson.name,
             state.beat(),
@@ -139,7 +139,10 @@ pub fn app() -> Html {
         let embed = opening.embed;
         use_effect_with(key, move |_| {
             if !embed {
-                gloo_timers::callback::Timeout::new(0, move || share::keep_in_view(focus)).forget();
+                gloo_timers::callback::Timeout::new(0, move || {
+                    share::keep_in_view(focus.map(|f| f.selector()).as_deref())
+                })
+                .forget();
             }
         });
     }

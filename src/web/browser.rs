@@ -145,7 +145,7 @@ pub fn bring_into_view(test_id: &str) {
 
 /// Scrolls the least that shows the story's subject: the first lanes of
 /// the timeline with the cursor, what the narration's part is about
-/// (`focus`, a mark's test id: the latest one drawn) and the sentence a
+/// (`focus`, a selector: the latest element it matches) and the sentence a
 /// click explains, below whatever stays stuck at the top of the window
 /// (the story, or on a phone the transport). A timeline wider than its
 /// frame (a phone) scrolls sideways to the focus, else to the cursor.
@@ -168,28 +168,40 @@ pub fn keep_in_view(focus: Option<&str>) {
     let (Some(plot), false) = (find(".timeline-plot"), working_below) else {
         return;
     };
-    let mark = focus.and_then(|id| {
-        let all = document
-            .query_selector_all(&format!("[data-testid=\"{id}\"]"))
-            .ok()?;
+    let mark = focus.and_then(|selector| {
+        let all = document.query_selector_all(selector).ok()?;
         all.item(all.length().checked_sub(1)?)
             .and_then(|node| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(node).ok())
     });
-    // Sideways first: it moves what the vertical sums below measure.
+    // Sideways first: it moves what the vertical sums below measure. The
+    // target is a small mark itself; on a window, band or lane wider than
+    // the view, the point of it nearest the cursor.
     if let Some(frame) = find(".timeline-scroll").filter(|f| f.scroll_width() > f.client_width()) {
-        let subject = mark.clone().or_else(|| find("[data-testid=\"cursor\"]"));
-        if let Some(subject) = subject {
-            let (frame_box, at) = (
-                frame.get_bounding_client_rect(),
-                subject.get_bounding_client_rect(),
-            );
-            // The lane names cover the frame's left edge.
-            let names = find(".lane-names").map_or(0.0, |n| n.get_bounding_client_rect().width());
-            let (left, right) = (frame_box.left() + names, frame_box.right());
-            if at.left() < left || at.right() > right {
-                let offset = at.left() - left - (right - left) / 3.0;
-                frame.set_scroll_left(frame.scroll_left() + offset as i32);
+        let frame_box = frame.get_bounding_client_rect();
+        // The lane names cover the frame's left edge.
+        let names = find(".lane-names").map_or(0.0, |n| n.get_bounding_client_rect().width());
+        let (left, right) = (frame_box.left() + names, frame_box.right());
+        let cursor = find("[data-testid=\"cursor\"]").map(|c| c.get_bounding_client_rect().left());
+        let target = match (&mark, cursor) {
+            (Some(mark), cursor) => {
+                let m = mark.get_bounding_client_rect();
+                if m.width() < (right - left) / 2.0 {
+                    Some((m.left(), m.right()))
+                } else {
+                    let x = cursor
+                        .unwrap_or(m.left())
+                        .clamp(m.left(), (m.right() - 1.0).max(m.left()));
+                    Some((x, x))
+                }
             }
+            (None, Some(x)) => Some((x, x)),
+            (None, None) => None,
+        };
+        // A few pixels of room on the right: the cursor's own line is wider
+        // than the point it stands for.
+        if let Some((from, _)) = target.filter(|&(from, to)| from < left || to > right - 4.0) {
+            let offset = from - left - (right - left) / 3.0;
+            frame.set_scroll_left(frame.scroll_left() + offset as i32);
         }
     }
     let height = window_height();

@@ -56,19 +56,22 @@ async function outOfView(page, phone) {
         problems.push(`cursor at x ${Math.round(c.left)} (frame ${Math.round(left)}-${Math.round(right)}), y ${Math.round(c.top)}-${Math.round(c.bottom)}: ${Math.round(visible)} px shown`);
       }
     }
-    // The anomaly the part names: the latest one drawn, whole.
-    const anomaly = document.querySelector('[data-testid=narration]')?.dataset.focus;
-    if (anomaly) {
-      const marks = document.querySelectorAll(`[data-testid=${anomaly}]`);
+    // What the part is about (its anomaly, the DB reads band, the lane of
+    // the actor it names): the latest one drawn, whole; a window, band or
+    // lane wider than the view from its start.
+    const focus = document.querySelector('[data-testid=narration]')?.dataset.focus;
+    if (focus) {
+      const marks = document.querySelectorAll(focus);
       if (marks.length === 0) {
-        problems.push(`no ${anomaly} drawn`);
+        problems.push(`no ${focus} drawn`);
       } else {
         const m = box(marks[marks.length - 1]);
         const frame = box(document.querySelector('.timeline-scroll'));
-        // A window may be wider than the view; its start must show.
-        const r = anomaly.startsWith('shade') || anomaly === 'db-level' ? { top: m.top, bottom: m.bottom, left: m.left, right: Math.min(m.right, frame.right) } : m;
-        inside(anomaly, r, covered);
-        if (r.left < frame.left - 1 || r.right > frame.right + 1) problems.push(`${anomaly} outside the timeline's frame`);
+        const wide = !focus.includes('mark-');
+        const r = wide ? { top: m.top, bottom: m.bottom, left: Math.max(m.left, frame.left), right: Math.min(m.right, frame.right) } : m;
+        inside(focus, r, covered);
+        if (r.right < r.left) problems.push(`${focus} scrolled out of the timeline's view`);
+        if (r.left < frame.left - 1 || r.right > frame.right + 1) problems.push(`${focus} outside the timeline's frame`);
       }
     }
     return problems;

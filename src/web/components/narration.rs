@@ -48,7 +48,7 @@ pub fn narration_panel(props: &NarrationProps) -> Html {
     };
     html! {
         <section class="narration" aria-labelledby="narration-title" data-testid="narration"
-            data-focus={beat.when.focus_mark()}>
+            data-focus={beat.when.focus().map(|f| f.selector())}>
             <h3 id="narration-title" class="visually-hidden">{ "Lesson narration" }</h3>
             <p class="beat-count" data-testid="beat-count">{ format!("{} of {}", props.current + 1, total) }</p>
             <p class="beat" data-testid="beat" aria-live="polite">{ beat.text }</p>

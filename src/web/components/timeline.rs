@@ -311,7 +311,7 @@ pub fn timeline_view(props: &TimelineProps) -> Html {
                 // reconciled by key, and keys of different lists must not meet.
                 <g class="lanes">
                 { for t.lanes.iter().enumerate().map(|(i, lane)| html! {
-                    <g class="lane" key={i}>
+                    <g class="lane" key={i} data-lane={lane.name.clone()}>
                         <line x1={LABELS.to_string()} x2={WIDTH.to_string()}
                             y1={(lane_y(i) + LANE / 2.0).to_string()} y2={(lane_y(i) + LANE / 2.0).to_string()}
                             class="lane-line" />
