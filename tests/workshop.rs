@@ -292,7 +292,12 @@ fn each_choice_says_what_it_does_next() {
         .find(|(label, _)| label == "W")
         .map(|(_, n)| n.as_str());
     assert!(matches!(w, Some(n) if n.contains("user:123")), "{after:?}");
-    eprintln!("{start:?} then {after:?}");
+    // A timed run does not simulate a copy per request: it says when each
+    // request not yet started arrives.
+    let timed = lesson("stampede");
+    let choices = timed.scheduler_choices();
+    let r1 = choices.iter().find(|c| c.label == "R1").unwrap();
+    assert_eq!(r1.next, "arrives at 300 ms");
 }
 
 #[test]

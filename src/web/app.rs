@@ -181,6 +181,7 @@ pub fn app() -> Html {
         let (base, lesson) = (state.base.clone(), state.lesson);
         move |_| base.name == lesson.scenario().name
     });
+    let shown = Shown::of(&state, changed_lesson);
     // Tokens move with the playback clock while playing, unless motion is
     // unwelcome; otherwise they sit where the last step left them.
     let clock = if playing && !reduced_motion {
@@ -199,6 +200,7 @@ pub fn app() -> Html {
                 let recent_from = state.recent_steps_from();
                 let side = Rc::new(SidePanels {
                     inspector: state.inspector(),
+                    choices: state.scheduler_choices(),
                     pending: view::pending_rows(sim),
                     rows: view::step_rows(&trace[recent_from..], recent_from),
                     earlier: recent_from,
@@ -305,7 +307,7 @@ pub fn app() -> Html {
             }
             if *embedding {
                 <EmbedDialog fragment={fragment.clone()} lesson={state.lesson.name}
-                    custom={Shown::of(&state, changed_lesson) != Shown::Lesson}
+                    custom={shown != Shown::Lesson}
                     run_title={format!("{}, step {taken} of {total}",
                         if state.custom { state.recording.scenario().name.as_str() } else { state.lesson.heading })}
                     onclose={{ let embedding = embedding.setter(); Callback::from(move |()| embedding.set(false)) }} />
@@ -319,7 +321,7 @@ pub fn app() -> Html {
     };
 
     let scheduler = html! {
-        <SchedulerPanel choices={state.scheduler_choices()} onschedule={onaction.reform(Action::Schedule)} />
+        <SchedulerPanel choices={side.choices.clone()} onschedule={onaction.reform(Action::Schedule)} />
     };
     let transport = html! {
         <>
@@ -509,7 +511,7 @@ pub fn app() -> Html {
                     onselect={onaction.clone()} />
             </header>
             <section class="lesson" aria-labelledby="lesson-title">
-                <LessonHeader lesson={state.lesson} shown={Shown::of(&state, changed_lesson)}
+                <LessonHeader lesson={state.lesson} shown={shown}
                     scenario_name={state.base.name.clone()} challenge={state.challenge.map(|c| c.title)}
                     onaction={onaction.clone()} />
             </section>
@@ -527,7 +529,7 @@ pub fn app() -> Html {
             // the run, and (scheduled by hand) who may go next. It stays at
             // the top of the window while the run below scrolls.
             <div class="story" data-testid="story">
-                <RunState lesson={state.lesson} shown={Shown::of(&state, changed_lesson)}
+                <RunState lesson={state.lesson} shown={shown}
                     scenario_name={state.base.name.clone()} challenge={state.challenge.map(|c| c.title)}
                     onaction={onaction.clone()} />
                 <NarrationPanel {beats} positions={state.beats_at.clone()} current={state.beat()}
@@ -613,8 +615,8 @@ const EMBED_LANES: usize = 7;
 const WAITING: &str =
     "The run waits for you: choose who goes next (the buttons under \"Be the scheduler\")";
 
-/// While playing, the panels beside the timeline (the inspector and the
-/// operations list) follow the cursor at most this often: at several
+/// While playing, the panels beside the timeline (the inspector, the
+/// operations list and the scheduler's choices) follow the cursor at most this often: at several
 /// operations a frame nobody reads them sixty times a second, and laying
 /// them out is most of a frame's work. Paused, they show the cursor.
 const SIDE_PANELS_PLAYING_MS: f64 = 50.0;
@@ -622,6 +624,8 @@ const SIDE_PANELS_PLAYING_MS: f64 = 50.0;
 /// What the panels beside the timeline show.
 struct SidePanels {
     inspector: Inspector,
+    /// Who may go next, and what each would do.
+    choices: Vec<crate::model::playground::SchedulerChoice>,
     pending: Vec<PendingRow>,
     rows: Vec<StepRow>,
     /// Operations before `rows`.

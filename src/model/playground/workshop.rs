@@ -70,8 +70,9 @@ pub struct SchedulerChoice {
     pub label: String,
     /// What it puts in the schedule.
     pub entry: ScheduleEntry,
-    /// What choosing it makes take effect next: `db.read user:123` (for a
-    /// fault, `happens now`).
+    /// What choosing it makes take effect next: `db.read user:123`; for a
+    /// request not yet started in a timed run, `arrives at 300 ms`; for a
+    /// fault, `happens now`.
     pub next: String,
 }
 
@@ -163,10 +164,17 @@ impl Playground {
         }
         let sim = self.recording.current();
         let pending = crate::model::view::pending_rows(sim);
-        // An actor that has not started yet shows the operation choosing it
-        // makes take effect: found by making the choice on a copy (the runs
-        // scheduled by hand are a few dozen steps).
-        let first_operation = |name: &str| {
+        let by_hand = sim.scenario().schedule.is_some();
+        // A request that has not started yet: in a run scheduled by hand,
+        // the operation choosing it makes take effect, found by making the
+        // choice on a copy (such runs are a few dozen steps); in a timed
+        // run, when it arrives (a copy per request would cost a large
+        // scripted run a simulation each).
+        let not_started = |name: &str| -> Option<String> {
+            if !by_hand {
+                let request = sim.scenario().requests.iter().find(|r| r.id == name)?;
+                return Some(format!("arrives at {} ms", request.at_ms));
+            }
             let forked = self
                 .recording
                 .fork(ScheduleEntry::Actor(name.to_string()))
@@ -182,7 +190,7 @@ impl Playground {
                 .iter()
                 .find(|row| row.actor == name)
                 .map(|row| row.operation.clone())
-                .or_else(|| first_operation(&name))
+                .or_else(|| not_started(&name))
                 .unwrap_or_else(|| "starts".to_string()),
             label: name.clone(),
             entry: ScheduleEntry::Actor(name),

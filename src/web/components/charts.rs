@@ -199,9 +199,9 @@ fn draw(canvas: web_sys::HtmlCanvasElement, props: &Drawing) -> Option<()> {
 
     let width = chart.width_ms as f64;
     for (index, series) in chart.lines.iter().enumerate() {
-        let colour = colour(index);
-        context.set_fill_style_str(colour);
-        context.set_stroke_style_str(colour);
+        let line_colour = colour(index);
+        context.set_fill_style_str(line_colour);
+        context.set_stroke_style_str(line_colour);
         if chart.metric.bars() && chart.lines.len() == 1 {
             context.set_global_alpha(0.8);
             for &(x, y) in &series.points {

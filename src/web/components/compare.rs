@@ -25,9 +25,6 @@ pub struct CompareProps {
     pub onopen: Callback<usize>,
 }
 
-/// The marks that tie a row to its footnote.
-const FOOTNOTE_MARKS: [char; 9] = ['1', '2', '3', '4', '5', '6', '7', '8', '9'];
-
 #[function_component(ComparePanel)]
 pub fn compare_panel(props: &CompareProps) -> Html {
     let metric = use_state(|| Metric::StaleReads);
@@ -62,14 +59,14 @@ pub fn compare_panel(props: &CompareProps) -> Html {
         })
     };
     let overlay = Rc::new(charts::overlay(*metric, &series(&props.outcomes)));
-    // Rows with unfinished requests, each with its footnote's mark.
-    let notes: Vec<(usize, char, String)> = props
+    // Rows with unfinished requests, each with its footnote's number.
+    let notes: Vec<(usize, usize, String)> = props
         .outcomes
         .iter()
         .enumerate()
         .filter_map(|(index, outcome)| why_unfinished(outcome).map(|why| (index, why)))
-        .zip(FOOTNOTE_MARKS.iter().cycle())
-        .map(|((index, why), mark)| (index, *mark, why))
+        .enumerate()
+        .map(|(note, (index, why))| (index, note + 1, why))
         .collect();
     let footnote_of = |index: usize| {
         notes
@@ -143,7 +140,7 @@ pub fn compare_panel(props: &CompareProps) -> Html {
                     <ol class="compare-notes" data-testid="compare-notes">
                         { for notes.iter().map(|(index, mark, why)| html! {
                             <li id={format!("compare-note-{index}")} data-testid={format!("compare-why-{index}")}>
-                                <sup>{ *mark }</sup>{ format!(" {}: {why}", props.outcomes[*index].label) }
+                                <sup>{ mark }</sup>{ format!(" {}: {why}", props.outcomes[*index].label) }
                             </li>
                         }) }
                     </ol>
