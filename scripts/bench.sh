@@ -120,7 +120,7 @@ if [ -n "$before" ]; then
   ln -sfn "$root/tools/node_modules" "$src/tools/node_modules"
   (cd "$src" && CARGO_TARGET_DIR="$root/target/bench-before" \
     trunk build --release --offline --dist "$root/target/bench-before/dist" >/dev/null 2>&1)
-  (cd tests/e2e && CACHESCOPE_BENCH_LABEL="$rev" CACHESCOPE_BENCH_PARTS=frames,explorer,large \
+  (cd tests/e2e && CACHESCOPE_BENCH_LABEL="$rev" CACHESCOPE_BENCH_PARTS=load,frames,charts,explorer,large \
     CACHESCOPE_DIST="$root/target/bench-before/dist" CACHESCOPE_NATIVE="$root/target/bench-before/release/cachescope" \
     node bench-page.mjs)
 fi

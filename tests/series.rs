@@ -17,6 +17,25 @@ fn assert_series_matches_report(scenario: &Scenario, with_trace: bool) -> Report
     let total = series.total();
     let name = &scenario.name;
     assert_eq!(total.db_reads, report.db.reads, "{name}: DB reads");
+    // A read counts where it starts too; one that never took effect (still
+    // in flight at the end, or dropped by its instance's crash) only there.
+    let app_crash = scenario.faults.iter().any(|f| {
+        matches!(
+            f.kind,
+            cachescope::sim::scenario::FaultKind::AppCrash { .. }
+        )
+    });
+    if report.unfinished() == 0 && !app_crash {
+        assert_eq!(
+            total.db_reads_started, report.db.reads,
+            "{name}: DB reads started"
+        );
+    } else {
+        assert!(
+            total.db_reads_started >= report.db.reads,
+            "{name}: DB reads started"
+        );
+    }
     assert_eq!(total.db_writes, report.db.writes, "{name}: DB writes");
     assert_eq!(total.hits, report.cache.hits, "{name}: hits");
     assert_eq!(total.misses, report.cache.misses, "{name}: misses");

@@ -1,7 +1,10 @@
 //! The charts' data: for each metric, lines of points (bucket start, value)
-//! from a run's [`Series`], and the same metric of several runs overlaid.
-//! Pure data (and the axes' round ticks); the page draws it on a canvas.
+//! from a run's [`Series`], the same metric of several runs overlaid, and
+//! the distribution of the time until a commit is visible. Pure data, with
+//! what a chart says in words (its description and its table of numbers);
+//! the page draws it with plotters.
 
+use crate::sim::consistency::ConsistencyReport;
 use crate::sim::engine::{DivergenceKind, DivergenceWindow};
 use crate::sim::scenario::Millis;
 use crate::sim::series::{Bucket, Series};
@@ -9,7 +12,7 @@ use crate::sim::series::{Bucket, Series};
 /// What a chart shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Metric {
-    /// DB reads per bucket.
+    /// DB reads started per bucket (a read counts where it starts).
     DbReads,
     /// The most DB reads in flight at once, per bucket.
     DbConcurrency,
@@ -21,10 +24,27 @@ pub enum Metric {
     Latency,
     /// Lost writes so far.
     LostWrites,
+    /// Commits by the time until the cache served nothing older (its x
+    /// axis is that time, not the run's).
+    Visibility,
+}
+
+/// How a chart's values are drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// A bar per bucket: a count of what happened in it.
+    Bars,
+    /// A level held through each bucket, joined by risers: a level that
+    /// persists (reads in flight, a running total) has no gaps.
+    Steps,
+    /// A point per bucket that had something to measure, joined to its
+    /// neighbours; a bucket with nothing (no lookups, no reads answered)
+    /// breaks the line.
+    Lines,
 }
 
 impl Metric {
-    /// Every metric, in the page's order.
+    /// The metrics over the run's time, in the page's order.
     pub const ALL: [Metric; 6] = [
         Metric::DbReads,
         Metric::DbConcurrency,
@@ -34,7 +54,7 @@ impl Metric {
         Metric::LostWrites,
     ];
 
-    /// A name for test ids and the compare picker.
+    /// Its id in test ids and the compare panel's menu.
     pub fn id(self) -> &'static str {
         match self {
             Metric::DbReads => "db-reads",
@@ -43,33 +63,66 @@ impl Metric {
             Metric::StaleReads => "stale-reads",
             Metric::Latency => "latency",
             Metric::LostWrites => "lost-writes",
+            Metric::Visibility => "visibility",
         }
     }
 
-    /// The chart's title.
-    pub fn title(self) -> &'static str {
+    /// Its title on buckets of `width_ms`.
+    pub fn title(self, width_ms: Millis) -> String {
+        let per = format!("per {}", duration(width_ms));
         match self {
-            Metric::DbReads => "DB reads per bucket",
-            Metric::DbConcurrency => "DB reads in flight (peak per bucket)",
-            Metric::HitRatio => "Hit ratio per bucket",
-            Metric::StaleReads => "Stale reads (cumulative)",
-            Metric::Latency => "Latency percentiles (ms)",
-            Metric::LostWrites => "Lost writes (cumulative)",
+            Metric::DbReads => format!("DB reads started {per}"),
+            Metric::DbConcurrency => format!("DB reads in flight (most at once {per})"),
+            Metric::HitRatio => format!("Hit ratio {per}"),
+            Metric::StaleReads => "Stale reads so far".to_string(),
+            Metric::Latency => format!("Latency percentiles {per} (ms)"),
+            Metric::LostWrites => "Lost writes so far".to_string(),
+            Metric::Visibility => format!("Writes by time until visible ({per})"),
         }
     }
 
-    /// The metric that stands for it when runs are overlaid (one line per
-    /// run): for latency, the read p99.
+    /// Its name in the comparison's menu (one line per run).
     pub fn overlay_name(self) -> &'static str {
         match self {
+            Metric::DbReads => "DB reads started",
+            Metric::DbConcurrency => "DB reads in flight",
+            Metric::HitRatio => "hit ratio",
+            Metric::StaleReads => "stale reads so far",
             Metric::Latency => "read p99 (ms)",
-            other => other.title(),
+            Metric::LostWrites => "lost writes so far",
+            Metric::Visibility => "writes by time until visible",
         }
     }
 
-    /// Whether it is drawn as bars (a count per bucket) rather than lines.
-    pub fn bars(self) -> bool {
-        matches!(self, Metric::DbReads | Metric::DbConcurrency)
+    /// How its values are drawn.
+    pub fn shape(self) -> Shape {
+        match self {
+            Metric::DbReads | Metric::Visibility => Shape::Bars,
+            Metric::DbConcurrency | Metric::StaleReads | Metric::LostWrites => Shape::Steps,
+            Metric::HitRatio | Metric::Latency => Shape::Lines,
+        }
+    }
+
+    /// Whether its x axis is the run's time.
+    pub fn over_time(self) -> bool {
+        self != Metric::Visibility
+    }
+
+    /// Whether its values are shares (drawn 0-100%); the others are whole
+    /// numbers (counts, milliseconds).
+    pub fn is_share(self) -> bool {
+        self == Metric::HitRatio
+    }
+
+    /// A value as the chart's words and table print it.
+    pub fn value(self, y: f64) -> String {
+        if self.is_share() {
+            format!("{:.0}%", y * 100.0)
+        } else if y.fract() == 0.0 {
+            format!("{y:.0}")
+        } else {
+            format!("{y:.2}")
+        }
     }
 
     /// Its lines for one run.
@@ -79,7 +132,9 @@ impl Metric {
             points: points(series, f),
         };
         match self {
-            Metric::DbReads => vec![per_bucket("DB reads", &|b| Some(b.db_reads as f64))],
+            Metric::DbReads => vec![per_bucket("DB reads started", &|b| {
+                Some(b.db_reads_started as f64)
+            })],
             Metric::DbConcurrency => {
                 vec![per_bucket("in flight", &|b| Some(b.peak_db_reads as f64))]
             }
@@ -92,7 +147,17 @@ impl Metric {
                 per_bucket("write p50", &|b| percentile(&b.write_latency, 50)),
                 per_bucket("write p99", &|b| percentile(&b.write_latency, 99)),
             ],
+            Metric::Visibility => Vec::new(),
         }
+    }
+}
+
+/// `12 ms`, `5 s`, `1.5 s`: a width as a chart names it.
+fn duration(ms: Millis) -> String {
+    if ms >= 1000 && ms.is_multiple_of(100) {
+        format!("{} s", ms as f64 / 1000.0)
+    } else {
+        format!("{ms} ms")
     }
 }
 
@@ -128,13 +193,40 @@ fn cumulative(series: &Series, name: &str, f: fn(&Bucket) -> u64) -> Line {
     }
 }
 
+/// The bucket width a chart of a run ending at `end_ms` uses: the smallest
+/// round width (1, 2 or 5 times a power of ten) giving at most about
+/// thirty buckets: few enough to read at a glance (a stampede's dozen reads
+/// arriving over 12 ms land in one bar), and a short lesson fills its chart
+/// as a long run does.
+/// It must be a whole number of the recorded series' buckets: when no
+/// round width within 2.5 times the target is, the series' width doubled
+/// as often as needed.
+pub fn bucket_width(end_ms: Millis) -> Millis {
+    const BUCKETS: Millis = 30;
+    let recorded = Series::width_for(end_ms);
+    let target = end_ms.div_ceil(BUCKETS).max(1);
+    let round = (0..19)
+        .flat_map(|p| [1, 2, 5].map(|m| m * 10u64.pow(p)))
+        .find(|w| *w >= target && w.is_multiple_of(recorded));
+    match round {
+        Some(width) if width <= target.saturating_mul(5) / 2 => width,
+        _ => {
+            let mut width = recorded;
+            while width < target {
+                width *= 2;
+            }
+            width
+        }
+    }
+}
+
 /// One line of a chart: a value per bucket start (buckets with nothing to
 /// show, like a hit ratio without lookups, are left out).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Line {
     /// Its legend.
     pub name: String,
-    /// (bucket start, value).
+    /// (bucket start, value), by bucket.
     pub points: Vec<(Millis, f64)>,
 }
 
@@ -143,13 +235,24 @@ impl Line {
     pub fn value_at(&self, at_ms: Millis, width_ms: Millis) -> Option<f64> {
         let start = at_ms / width_ms * width_ms;
         self.points
+            .binary_search_by_key(&start, |p| p.0)
+            .ok()
+            .map(|i| self.points[i].1)
+    }
+
+    /// The first point whose value `better` prefers to every other's.
+    fn first_extreme(&self, better: fn(f64, f64) -> bool) -> Option<(Millis, f64)> {
+        self.points
             .iter()
-            .find(|(x, _)| *x == start)
-            .map(|(_, y)| *y)
+            .copied()
+            .fold(None, |best, p| match best {
+                Some(b) if !better(p.1, b.1) => Some(b),
+                _ => Some(p),
+            })
     }
 }
 
-/// A chart: a metric's lines on a shared time axis.
+/// A chart: a metric's lines on a shared x axis of buckets.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Chart {
     /// What it shows.
@@ -161,6 +264,11 @@ pub struct Chart {
 }
 
 impl Chart {
+    /// Its title.
+    pub fn title(&self) -> String {
+        self.metric.title(self.width_ms)
+    }
+
     /// The highest value (for the y axis).
     pub fn max(&self) -> f64 {
         self.lines
@@ -178,39 +286,123 @@ impl Chart {
             .fold(0.0, |sum, y| sum + y)
     }
 
-    /// "1.20-1.28 s: DB reads 14" for the bucket holding `at_ms`.
+    /// "0-5 ms" for the bucket starting at `start`.
+    pub fn bucket(&self, start: Millis) -> String {
+        let end = start + self.width_ms;
+        if start >= 10_000 && self.width_ms.is_multiple_of(100) {
+            format!("{}-{} s", start as f64 / 1000.0, end as f64 / 1000.0)
+        } else {
+            format!("{start}-{end} ms")
+        }
+    }
+
+    /// "0-5 ms: DB reads started 12" for the bucket holding `at_ms`.
     pub fn describe_at(&self, at_ms: Millis) -> String {
         let start = at_ms / self.width_ms * self.width_ms;
         let values: Vec<String> = self
             .lines
             .iter()
             .map(|line| match line.value_at(at_ms, self.width_ms) {
-                Some(y) if self.metric == Metric::HitRatio => {
-                    format!("{} {:.0}%", line.name, y * 100.0)
-                }
-                Some(y) => format!("{} {}", line.name, trim(y)),
+                Some(y) => format!("{} {}", line.name, self.metric.value(y)),
                 None => format!("{} -", line.name),
             })
             .collect();
-        format!(
-            "{}-{} ms: {}",
-            start,
-            start + self.width_ms,
-            values.join(", ")
-        )
+        format!("{}: {}", self.bucket(start), values.join(", "))
+    }
+
+    /// What the chart shows in a sentence a screen reader reads (and a
+    /// test checks): "DB reads started per 5 ms: peak 12 at 0-5 ms, 16 in
+    /// all".
+    pub fn description(&self) -> String {
+        let title = self.title();
+        if self.lines.iter().all(|l| l.points.is_empty()) {
+            return format!("{title}: nothing yet");
+        }
+        let several = self.lines.len() > 1;
+        let parts: Vec<String> = self
+            .lines
+            .iter()
+            .filter(|line| !line.points.is_empty())
+            .map(|line| {
+                let said = self.describe_line(line);
+                if several {
+                    format!("{} {said}", line.name)
+                } else {
+                    said
+                }
+            })
+            .collect();
+        format!("{title}: {}", parts.join("; "))
+    }
+
+    /// What one (non-empty) line shows.
+    fn describe_line(&self, line: &Line) -> String {
+        let m = self.metric;
+        let Some((at, peak)) = line.first_extreme(|a, b| a > b) else {
+            return "nothing yet".to_string();
+        };
+        let (peak_text, peak_at) = (m.value(peak), self.bucket(at));
+        if m == Metric::Visibility {
+            return format!("most writes ({peak_text}) visible after {peak_at}");
+        }
+        if m.is_share() {
+            let (low_at, low) = line.first_extreme(|a, b| a < b).unwrap_or((at, peak));
+            let low_at = self.bucket(low_at);
+            return format!(
+                "lowest {} at {low_at}, highest {peak_text} at {peak_at}",
+                m.value(low)
+            );
+        }
+        if peak == 0.0 {
+            return "none".to_string();
+        }
+        match m {
+            Metric::StaleReads | Metric::LostWrites => {
+                let first = line.points.iter().find(|p| p.1 > 0.0).map_or(at, |p| p.0);
+                format!("{peak_text} in all, the first at {}", self.bucket(first))
+            }
+            Metric::DbReads => {
+                let total: f64 = line.points.iter().map(|p| p.1).sum();
+                format!("peak {peak_text} at {peak_at}, {} in all", m.value(total))
+            }
+            _ => format!("peak {peak_text} at {peak_at}"),
+        }
+    }
+
+    /// The numbers drawn, as a table: a header row (the bucket, then each
+    /// line's name) and a row per bucket any line has a value in.
+    pub fn table(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        let first = if self.metric.over_time() {
+            "time"
+        } else {
+            "visible after"
+        };
+        let mut header = vec![first.to_string()];
+        header.extend(self.lines.iter().map(|l| l.name.clone()));
+        let mut starts: Vec<Millis> = self
+            .lines
+            .iter()
+            .flat_map(|l| l.points.iter().map(|p| p.0))
+            .collect();
+        starts.sort_unstable();
+        starts.dedup();
+        let rows = starts
+            .into_iter()
+            .map(|start| {
+                let mut row = vec![self.bucket(start)];
+                row.extend(self.lines.iter().map(|l| {
+                    l.value_at(start, self.width_ms)
+                        .map_or_else(|| "–".to_string(), |y| self.metric.value(y))
+                }));
+                row
+            })
+            .collect();
+        (header, rows)
     }
 }
 
-fn trim(y: f64) -> String {
-    if y.fract() == 0.0 {
-        format!("{y:.0}")
-    } else {
-        format!("{y:.2}")
-    }
-}
-
-/// `metric` of one run, on buckets of `width_ms` (the whole run's width, so
-/// a chart at the cursor has the axis of the finished run).
+/// `metric` of one run, on buckets of `width_ms` (a [`bucket_width`] of the
+/// whole run, so a chart at the cursor has the axis of the finished run).
 pub fn chart(metric: Metric, series: &Series, width_ms: Millis) -> Chart {
     let series = series.rebinned(width_ms);
     Chart {
@@ -221,9 +413,14 @@ pub fn chart(metric: Metric, series: &Series, width_ms: Millis) -> Chart {
 }
 
 /// `metric` of several runs, one line each (latency: the read p99), on
-/// the coarsest of their widths.
+/// buckets fitting the longest.
 pub fn overlay(metric: Metric, runs: &[(&str, &Series)]) -> Chart {
-    let width_ms = runs.iter().map(|(_, s)| s.width_ms()).max().unwrap_or(1);
+    let end = runs
+        .iter()
+        .map(|(_, s)| s.buckets().len() as Millis * s.width_ms())
+        .max()
+        .unwrap_or(1);
+    let width_ms = bucket_width(end);
     let lines = runs
         .iter()
         .map(|(label, series)| {
@@ -242,29 +439,32 @@ pub fn overlay(metric: Metric, runs: &[(&str, &Series)]) -> Chart {
     }
 }
 
-/// Where an axis from `lo` to `hi` has its ticks: at most `at_most` of
-/// them, at round values (a step of 1, 2 or 5 times a power of ten, and at
-/// least `min_step`: 1 for milliseconds, steps and counts, which are whole).
-pub fn round_ticks(lo: f64, hi: f64, at_most: usize, min_step: f64) -> Vec<f64> {
-    let span = hi - lo;
-    if !span.is_finite() || span <= 0.0 || at_most < 2 {
-        return vec![lo];
+/// How long commits took to become visible: commits per bucket of that
+/// time, on round buckets fitting the longest wait.
+pub fn visibility(consistency: &ConsistencyReport) -> Chart {
+    let longest = consistency.visible_max_ms.unwrap_or(0);
+    // Plus one: a wait of 0 ms still needs a bucket.
+    let width_ms = bucket_width(longest + 1);
+    let mut points: Vec<(Millis, f64)> = Vec::new();
+    for &(ms, count) in consistency.visible_after.counts() {
+        let start = ms / width_ms * width_ms;
+        match points.last_mut() {
+            Some(last) if last.0 == start => last.1 += count as f64,
+            _ => points.push((start, count as f64)),
+        }
     }
-    // The smallest round step that needs no more than `at_most` ticks.
-    let power = 10f64.powf((span / at_most as f64).log10().floor() - 1.0);
-    let ticks = |step: f64| {
-        let first = (lo / step - 1e-9).ceil();
-        let last = (hi / step + 1e-9).floor();
-        (first, (last - first + 1.0).max(0.0) as usize)
-    };
-    let step = [1.0, 10.0, 100.0]
-        .into_iter()
-        .flat_map(|p| [1.0, 2.0, 5.0].map(|m| (m * p * power).max(min_step)))
-        .find(|step| ticks(*step).1 <= at_most)
-        .unwrap_or(span);
-    let (first, count) = ticks(step);
-    (0..count).map(|i| (first + i as f64) * step).collect()
+    Chart {
+        metric: Metric::Visibility,
+        lines: vec![Line {
+            name: "writes".to_string(),
+            points,
+        }],
+        width_ms,
+    }
 }
+
+/// The most columns of the aggregated timeline.
+const DENSITY_COLUMNS: Millis = 256;
 
 /// One row of the aggregated timeline: how busy each bucket was.
 #[derive(Clone, Debug, PartialEq)]
@@ -281,7 +481,13 @@ pub struct DensityLane {
 /// operation: per bucket, requests answered, cache and DB operations, bus
 /// traffic, keys stale (average over the bucket), stale reads, lost writes.
 pub fn density(series: &Series, windows: &[DivergenceWindow], end_ms: Millis) -> Vec<DensityLane> {
-    let width = series.width_ms();
+    // At most `DENSITY_COLUMNS` columns: a series keeps up to four times as
+    // many buckets, more than a strip's width has pixels for.
+    let mut width = series.width_ms();
+    while series.buckets().len() as Millis * series.width_ms() > width * DENSITY_COLUMNS {
+        width *= 2;
+    }
+    let series = &series.rebinned(width);
     let buckets = series.buckets();
     let lane = |name, anomaly, f: fn(&Bucket) -> u64| DensityLane {
         name,
@@ -323,25 +529,53 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ticks_fall_on_round_values_within_the_axis() {
-        assert_eq!(
-            round_ticks(0.0, 41.0, 6, 1.0),
-            [0.0, 10.0, 20.0, 30.0, 40.0]
-        );
-        assert_eq!(
-            round_ticks(0.0, 5053.0, 6, 1.0),
-            [0.0, 1000.0, 2000.0, 3000.0, 4000.0, 5000.0]
-        );
-        assert_eq!(round_ticks(12.0, 19.0, 6, 1.0), [12.0, 14.0, 16.0, 18.0]);
-        // Counts are whole: never 0.28 / 0.55 / 0.83.
-        assert_eq!(round_ticks(0.0, 1.0, 5, 1.0), [0.0, 1.0]);
-        assert_eq!(round_ticks(0.0, 12.0, 5, 1.0), [0.0, 5.0, 10.0]);
-        assert_eq!(round_ticks(0.0, 1.0, 5, 0.0), [0.0, 0.5, 1.0]);
-        assert_eq!(round_ticks(3.0, 3.0, 5, 1.0), [3.0]);
-        for (lo, hi, n) in [(0.0, 7.0, 6), (0.0, 99_999.0, 6), (250.0, 1_250.0, 4)] {
-            let ticks = round_ticks(lo, hi, n, 1.0);
-            assert!(ticks.len() <= n && ticks.len() >= 2, "{ticks:?}");
-            assert!(ticks.iter().all(|t| (lo..=hi).contains(t)), "{ticks:?}");
+    fn buckets_are_round_and_about_thirty_to_a_run() {
+        assert_eq!(bucket_width(0), 1);
+        assert_eq!(bucket_width(42), 2);
+        assert_eq!(bucket_width(433), 20);
+        assert_eq!(bucket_width(1_123), 50);
+        // A run recorded on 64-ms buckets: no round width near 2 s is a
+        // whole number of them, so a doubling is used.
+        assert_eq!(Series::width_for(60_000), 64);
+        assert_eq!(bucket_width(60_000), 2_048);
+        for end in [1, 99, 100, 101, 999, 5_053, 86_400_000] {
+            let width = bucket_width(end);
+            assert_eq!(width % Series::width_for(end), 0, "{end}");
+            assert!(end.div_ceil(width) <= 30, "{end}: {width}");
         }
+    }
+
+    #[test]
+    fn a_chart_says_what_it_shows() {
+        let chart = Chart {
+            metric: Metric::DbReads,
+            lines: vec![Line {
+                name: "DB reads started".to_string(),
+                points: vec![(0, 12.0), (5, 0.0), (10, 4.0)],
+            }],
+            width_ms: 5,
+        };
+        assert_eq!(
+            chart.description(),
+            "DB reads started per 5 ms: peak 12 at 0-5 ms, 16 in all"
+        );
+        assert_eq!(chart.describe_at(7), "5-10 ms: DB reads started 0");
+        let (header, rows) = chart.table();
+        assert_eq!(header, ["time", "DB reads started"]);
+        assert_eq!(rows[2], ["10-15 ms", "4"]);
+        let ratio = Chart {
+            metric: Metric::HitRatio,
+            lines: vec![Line {
+                name: "hit ratio".to_string(),
+                points: vec![(0, 0.0), (20, 1.0)],
+            }],
+            width_ms: 10,
+        };
+        assert_eq!(
+            ratio.description(),
+            "Hit ratio per 10 ms: lowest 0% at 0-10 ms, highest 100% at 20-30 ms"
+        );
+        // A bucket without lookups is a gap, not a 0.
+        assert_eq!(ratio.describe_at(12), "10-20 ms: hit ratio -");
     }
 }

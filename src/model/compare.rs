@@ -284,21 +284,30 @@ pub const COLUMNS: &[Column] = &[
         hit_ratio,
     ),
     Column::new(
-        "read p50",
-        "median read latency, ms (– where no read finished)",
-        |r| millis(r.latency_ms.read_p50),
+        "nines",
+        "whole nines of fresh reads (99.9% fresh is 3; ≥ where no read was stale or phantom; – where none finished)",
+        nines,
     ),
-    Column::new("read p99", "99th-percentile read latency, ms", |r| {
-        millis(r.latency_ms.read_p99)
-    }),
     Column::new(
-        "write p50",
-        "median write latency, ms (– where no write finished)",
-        |r| millis(r.latency_ms.write_p50),
+        "visible p50/p99",
+        "median and 99th-percentile time from a commit until the cache serves nothing older, ms (– where no commit became visible)",
+        |r| pair(r.consistency.visible_p50_ms, r.consistency.visible_p99_ms),
     ),
-    Column::new("write p99", "99th-percentile write latency, ms", |r| {
-        millis(r.latency_ms.write_p99)
-    }),
+    Column::new(
+        "never visible",
+        "commits the cache still contradicted when the run ended",
+        |r| r.consistency.never_visible.to_string(),
+    ),
+    Column::new(
+        "read p50/p99",
+        "median and 99th-percentile read latency, ms (– where no read finished)",
+        |r| pair(r.latency_ms.read_p50, r.latency_ms.read_p99),
+    ),
+    Column::new(
+        "write p50/p99",
+        "median and 99th-percentile write latency, ms (– where no write finished)",
+        |r| pair(r.latency_ms.write_p50, r.latency_ms.write_p99),
+    ),
 ];
 
 impl Column {
@@ -308,6 +317,17 @@ impl Column {
             meaning,
             figure,
         }
+    }
+}
+
+/// The nines column: "3", "≥1" when every read was fresh, "–" without
+/// reads.
+fn nines(report: &Report) -> String {
+    let c = &report.consistency;
+    match c.nines {
+        Some(n) if c.all_fresh => format!("≥{n}"),
+        Some(n) => n.to_string(),
+        None => NOTHING.to_string(),
     }
 }
 
@@ -357,8 +377,12 @@ pub fn why_unfinished(outcome: &Outcome) -> Option<String> {
 /// What a figure shows where nothing was measured.
 pub const NOTHING: &str = "–";
 
-fn millis(ms: Option<u64>) -> String {
-    ms.map_or(NOTHING.to_string(), |ms| ms.to_string())
+/// "12/26" for a median and a 99th percentile, "–" where there were none.
+fn pair(p50: Option<u64>, p99: Option<u64>) -> String {
+    match (p50, p99) {
+        (Some(p50), Some(p99)) => format!("{p50}/{p99}"),
+        _ => NOTHING.to_string(),
+    }
 }
 
 /// Hits over lookups, as a percentage with one decimal.

@@ -575,3 +575,55 @@ impl Axis {
         }
     }
 }
+
+/// Where an axis from `lo` to `hi` has its ticks: at most `at_most` of
+/// them, at round values (a step of 1, 2 or 5 times a power of ten, and at
+/// least `min_step`: 1 for milliseconds, steps and counts, which are whole).
+pub fn round_ticks(lo: f64, hi: f64, at_most: usize, min_step: f64) -> Vec<f64> {
+    let span = hi - lo;
+    if !span.is_finite() || span <= 0.0 || at_most < 2 {
+        return vec![lo];
+    }
+    // The smallest round step that needs no more than `at_most` ticks.
+    let power = 10f64.powf((span / at_most as f64).log10().floor() - 1.0);
+    let ticks = |step: f64| {
+        let first = (lo / step - 1e-9).ceil();
+        let last = (hi / step + 1e-9).floor();
+        (first, (last - first + 1.0).max(0.0) as usize)
+    };
+    let step = [1.0, 10.0, 100.0]
+        .into_iter()
+        .flat_map(|p| [1.0, 2.0, 5.0].map(|m| (m * p * power).max(min_step)))
+        .find(|step| ticks(*step).1 <= at_most)
+        .unwrap_or(span);
+    let (first, count) = ticks(step);
+    (0..count).map(|i| (first + i as f64) * step).collect()
+}
+
+#[cfg(test)]
+mod round_ticks_tests {
+    use super::*;
+
+    #[test]
+    fn ticks_fall_on_round_values_within_the_axis() {
+        assert_eq!(
+            round_ticks(0.0, 41.0, 6, 1.0),
+            [0.0, 10.0, 20.0, 30.0, 40.0]
+        );
+        assert_eq!(
+            round_ticks(0.0, 5053.0, 6, 1.0),
+            [0.0, 1000.0, 2000.0, 3000.0, 4000.0, 5000.0]
+        );
+        assert_eq!(round_ticks(12.0, 19.0, 6, 1.0), [12.0, 14.0, 16.0, 18.0]);
+        // Counts are whole: never 0.28 / 0.55 / 0.83.
+        assert_eq!(round_ticks(0.0, 1.0, 5, 1.0), [0.0, 1.0]);
+        assert_eq!(round_ticks(0.0, 12.0, 5, 1.0), [0.0, 5.0, 10.0]);
+        assert_eq!(round_ticks(0.0, 1.0, 5, 0.0), [0.0, 0.5, 1.0]);
+        assert_eq!(round_ticks(3.0, 3.0, 5, 1.0), [3.0]);
+        for (lo, hi, n) in [(0.0, 7.0, 6), (0.0, 99_999.0, 6), (250.0, 1_250.0, 4)] {
+            let ticks = round_ticks(lo, hi, n, 1.0);
+            assert!(ticks.len() <= n && ticks.len() >= 2, "{ticks:?}");
+            assert!(ticks.iter().all(|t| (lo..=hi).contains(t)), "{ticks:?}");
+        }
+    }
+}

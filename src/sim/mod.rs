@@ -23,11 +23,14 @@
 //! - [`recording`]: a finished run with checkpoints, to move through it
 //!   both ways and fork it (the page's transport and be-the-scheduler).
 //! - [`report`]: the run's outcome, computed from the run.
+//! - [`consistency`]: the share of fresh reads in nines, and how long
+//!   each commit took to become what the cache serves.
 //! - [`series`]: metrics per bucket of time (the page's charts), kept by
 //!   the engine whether or not it records the trace.
 //! - [`rng`]: the seeded RNG and the few distributions the model draws from.
 //! - [`workload`]: generated arrivals, key popularity, latency histograms.
 
+pub mod consistency;
 pub mod coroutine;
 pub mod engine;
 pub mod explore;

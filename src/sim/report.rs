@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::consistency::{ConsistencyReport, KeyHistory, consistency};
 use super::engine::{BusCounters, DivergenceKind, Simulation};
 use super::ops::{Stamp, Version, Versioned, WriteId};
 use super::scenario::{Millis, RequestOp};
@@ -232,6 +233,9 @@ pub struct Report {
     pub unflushed_writes: u64,
     /// Latency percentiles.
     pub latency_ms: LatencyReport,
+    /// Fresh reads in nines and time until a commit is visible
+    /// (docs/SCENARIO.md).
+    pub consistency: ConsistencyReport,
     /// Every operation, unless the trace was turned off.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<Vec<TraceEvent>>,
@@ -271,11 +275,8 @@ impl Report {
                 (sim.key_name(key).to_string(), state)
             })
             .collect();
-        // A value that is never committed and no longer can be: lost in a
-        // crash, or replaced by a later write of its dirty period.
         let lost: BTreeSet<WriteId> = sim.lost_writes().iter().copied().collect();
-        let coalesced: BTreeSet<WriteId> = sim.coalesced_writes().iter().copied().collect();
-        let never_committed = |write: &WriteId| lost.contains(write) || coalesced.contains(write);
+        let never_committed = never_committed(sim);
         let generated = sim.generated();
         let mut read_latency = generated.read_latency.clone();
         let mut write_latency = generated.write_latency.clone();
@@ -320,19 +321,11 @@ impl Report {
                         read_latency.record(end - start);
                         report.value = Some(value.value.to_string());
                         report.source = Some(*source);
-                        match value.stamp {
-                            Stamp::Committed(version) => {
-                                report.version = Some(version);
-                                report.stale = Some(db.is_stale(run.key, start, value));
-                                report.uncommitted = Some(false);
-                            }
-                            Stamp::Uncommitted(write) => {
-                                report.version = db.version_of(write);
-                                report.stale = Some(false);
-                                report.uncommitted = Some(true);
-                                report.phantom = Some(never_committed(&write));
-                            }
-                        }
+                        let judged = judge_read(db, run.key, start, value, &never_committed);
+                        report.version = judged.version;
+                        report.stale = Some(judged.stale);
+                        report.uncommitted = Some(judged.uncommitted);
+                        report.phantom = judged.uncommitted.then_some(judged.phantom);
                     }
                     Served::Write { .. } => {
                         write_latency.record(end - start);
@@ -348,12 +341,7 @@ impl Report {
             requests.iter().filter(|r| pick(r) == Some(true)).count() as u64
         };
         let generated_uncommitted: u64 = generated.uncommitted_reads.values().sum();
-        let generated_phantom: u64 = generated
-            .uncommitted_reads
-            .iter()
-            .filter(|(write, _)| never_committed(write))
-            .map(|(_, n)| n)
-            .sum();
+        let generated_phantom = generated_phantom_reads(sim, &never_committed);
         let finished = read_latency.len() + write_latency.len();
         let divergence: Vec<WindowReport> = sim
             .divergence()
@@ -366,6 +354,11 @@ impl Report {
                 opened_by: w.opened_by,
             })
             .collect();
+        let consistency = consistency_from(
+            sim,
+            read_latency.len(),
+            count(|r| r.stale) + generated.stale_reads + count(|r| r.phantom) + generated_phantom,
+        );
         let time_in = |kind: DivergenceKind| -> Millis {
             divergence
                 .iter()
@@ -417,6 +410,7 @@ impl Report {
                 write_p50: write_latency.percentile(50),
                 write_p99: write_latency.percentile(99),
             },
+            consistency,
             trace: with_trace.then(|| sim.trace().to_vec()),
         }
     }
@@ -425,6 +419,102 @@ impl Report {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a report always serialises")
     }
+}
+
+/// A value that is never committed and no longer can be: lost in a crash,
+/// or replaced by a later write of its dirty period.
+fn never_committed(sim: &Simulation) -> impl Fn(&WriteId) -> bool {
+    let gone: BTreeSet<WriteId> = (sim.lost_writes().iter())
+        .chain(sim.coalesced_writes())
+        .copied()
+        .collect();
+    move |write| gone.contains(write)
+}
+
+/// Generated reads that returned a value never to be committed.
+fn generated_phantom_reads(sim: &Simulation, never_committed: &impl Fn(&WriteId) -> bool) -> u64 {
+    (sim.generated().uncommitted_reads.iter())
+        .filter(|(write, _)| never_committed(write))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+/// What the report's definitions make of a finished read.
+struct JudgedRead {
+    /// The DB version it returned, if committed (now or later).
+    version: Option<Version>,
+    stale: bool,
+    uncommitted: bool,
+    /// Uncommitted and never to be committed.
+    phantom: bool,
+}
+
+/// Judges a read of `key` that started at `started_ms` and returned
+/// `value` (docs/SCENARIO.md, "Definitions the report uses").
+fn judge_read(
+    db: &super::world::Database,
+    key: super::ops::KeyId,
+    started_ms: Millis,
+    value: &super::ops::Cached,
+    never_committed: &impl Fn(&WriteId) -> bool,
+) -> JudgedRead {
+    match value.stamp {
+        Stamp::Committed(version) => JudgedRead {
+            version: Some(version),
+            stale: db.is_stale(key, started_ms, value),
+            uncommitted: false,
+            phantom: false,
+        },
+        Stamp::Uncommitted(write) => JudgedRead {
+            version: db.version_of(write),
+            stale: false,
+            uncommitted: true,
+            phantom: never_committed(&write),
+        },
+    }
+}
+
+/// The consistency figures of `sim`'s run given its reads answered and how
+/// many of them were stale or phantom.
+fn consistency_from(sim: &Simulation, reads: u64, not_fresh: u64) -> ConsistencyReport {
+    let mut stale: Vec<Vec<(Millis, Option<Millis>)>> = vec![Vec::new(); sim.keys().count()];
+    for w in sim.divergence() {
+        if w.kind == DivergenceKind::Stale {
+            stale[w.key.0 as usize].push((w.from_ms, w.to_ms));
+        }
+    }
+    let db = &sim.world().db;
+    consistency(
+        reads,
+        not_fresh,
+        sim.keys().zip(stale).map(|(key, stale)| KeyHistory {
+            commits: db.commit_times(key),
+            stale,
+        }),
+    )
+}
+
+/// The report's `consistency` of `sim` as it stands, without the rest of
+/// the report (the page's charts ask at every step).
+pub fn consistency_of(sim: &Simulation) -> ConsistencyReport {
+    let db = &sim.world().db;
+    let never_committed = never_committed(sim);
+    let generated = sim.generated();
+    let generated_phantom = generated_phantom_reads(sim, &never_committed);
+    let (mut reads, mut not_fresh) = (
+        generated.read_latency.len(),
+        generated.stale_reads + generated_phantom,
+    );
+    for run in sim.requests() {
+        if let (Some(start), Some((_, Served::Read { value, .. }))) =
+            (run.started_ms, &run.finished)
+        {
+            reads += 1;
+            let judged = judge_read(db, run.key, start, value, &never_committed);
+            not_fresh += u64::from(judged.stale || judged.phantom);
+        }
+    }
+    consistency_from(sim, reads, not_fresh)
 }
 
 impl Report {

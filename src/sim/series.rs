@@ -13,13 +13,16 @@ use super::scenario::Millis;
 use super::workload::Histogram;
 
 /// The most buckets a series holds before its width doubles.
-pub const MAX_BUCKETS: usize = 256;
+pub const MAX_BUCKETS: usize = 1024;
 
 /// What happened during one bucket of time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Bucket {
     /// DB reads (relay polls included) that took effect.
     pub db_reads: u64,
+    /// DB reads (relay polls included) issued: a read counts where it
+    /// starts (a stampede's reads start together and finish together).
+    pub db_reads_started: u64,
     /// DB commits.
     pub db_writes: u64,
     /// The most DB reads in flight at once during the bucket.
@@ -47,6 +50,7 @@ pub struct Bucket {
 impl Bucket {
     fn absorb(&mut self, other: &Bucket) {
         self.db_reads += other.db_reads;
+        self.db_reads_started += other.db_reads_started;
         self.db_writes += other.db_writes;
         self.peak_db_reads = self.peak_db_reads.max(other.peak_db_reads);
         self.hits += other.hits;
@@ -95,7 +99,7 @@ impl Series {
     /// MAX_BUCKETS` fits in a `Millis`).
     pub(crate) fn one_bucket() -> Series {
         Series {
-            width_ms: 1 << 55,
+            width_ms: 1 << 53,
             ..Series::default()
         }
     }
@@ -119,12 +123,14 @@ impl Series {
         width
     }
 
-    /// This series at the coarser `width_ms` (a power of two, not below its
-    /// own width); the same series when it is not coarser.
+    /// This series at the coarser `width_ms` (a multiple of its own width);
+    /// the same series when it is not coarser. A width that is not a power
+    /// of two gives a series to read (a chart's), not to record into.
     pub fn rebinned(&self, width_ms: Millis) -> Series {
         if width_ms <= self.width_ms {
             return self.clone();
         }
+        debug_assert_eq!(width_ms % self.width_ms, 0, "a multiple of the width");
         let factor = (width_ms / self.width_ms) as usize;
         let mut buckets: Vec<Bucket> = Vec::with_capacity(self.buckets.len() / factor + 1);
         for (i, bucket) in self.buckets.iter().enumerate() {
@@ -144,6 +150,7 @@ impl Series {
     /// The index of the bucket holding `at_ms` (the width is a power of
     /// two: a shift, not a division, as this runs for every operation).
     fn index(&self, at_ms: Millis) -> usize {
+        debug_assert!(self.width_ms.is_power_of_two(), "a series to record into");
         (at_ms >> self.width_ms.trailing_zeros()) as usize
     }
 
@@ -198,10 +205,10 @@ mod tests {
         for at in 0..10_000 {
             series.at(at).db_reads += 1;
         }
-        assert_eq!(series.width_ms(), 64);
+        assert_eq!(series.width_ms(), 16);
         assert!(series.buckets().len() <= MAX_BUCKETS);
         assert_eq!(series.total().db_reads, 10_000);
-        assert_eq!(series.buckets()[0].db_reads, 64);
+        assert_eq!(series.buckets()[0].db_reads, 16);
         let coarser = series.rebinned(256);
         assert_eq!(coarser.total().db_reads, 10_000);
         assert_eq!(coarser.buckets()[1].db_reads, 256);

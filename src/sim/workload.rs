@@ -136,6 +136,16 @@ impl Histogram {
         }
     }
 
+    /// The highest value recorded, or `None` when empty.
+    pub fn max(&self) -> Option<Millis> {
+        self.counts.last().map(|&(ms, _)| ms)
+    }
+
+    /// Each value recorded and how many times, lowest first.
+    pub fn counts(&self) -> &[(Millis, u64)] {
+        &self.counts
+    }
+
     /// How many latencies were recorded.
     pub fn len(&self) -> u64 {
         self.total

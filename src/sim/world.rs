@@ -274,6 +274,12 @@ impl Database {
         row.version
     }
 
+    /// When each commit of `key` after its initial value took effect, in
+    /// order (version `v` at index `v - 2`).
+    pub fn commit_times(&self, key: KeyId) -> &[Millis] {
+        &self.commit_times[key.0 as usize]
+    }
+
     /// The highest version of `key` committed strictly before `instant`
     /// (the initial value, version 1, counts as committed before time 0).
     pub fn committed_before(&self, key: KeyId, instant: Millis) -> Version {

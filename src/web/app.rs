@@ -572,9 +572,25 @@ pub fn app() -> Html {
                 <h3 id="charts-title">{ "Metrics" }</h3>
                 <div class="chart-grid">
                     { for charts.charts.iter().map(|chart| html! {
-                        <ChartView chart={chart.clone()} end_ms={charts.end_ms} cursor_ms={Some(charts.cursor_ms)} version={charts.version}
+                        <ChartView chart={chart.clone()} end_ms={charts.end_ms} cursor_ms={Some(charts.cursor_ms)}
                             y_at_least={shared_peaks.iter().find(|(m, _)| *m == chart.metric).and_then(|(_, peak)| *peak)} />
                     }) }
+                </div>
+                <h4 id="consistency-title">{ "Consistency" }</h4>
+                <div class="consistency-grid">
+                    <dl class="consistency" data-testid="consistency" aria-labelledby="consistency-title"
+                        data-reads={charts.consistency.reads.to_string()} data-fresh-reads={charts.consistency.fresh_reads.to_string()}
+                        data-nines={charts.consistency.nines.map(|n| n.to_string()).unwrap_or_default()}
+                        data-visible={format!("{:?} {:?} {:?}", charts.consistency.visible_p50_ms, charts.consistency.visible_p99_ms, charts.consistency.visible_max_ms)}
+                        data-never={charts.consistency.never_visible.to_string()}>
+                        <dt>{ "Fresh reads" }</dt>
+                        <dd data-testid="consistency-nines">{ charts.consistency.nines_text() }</dd>
+                        <dt>{ "Commit to visible" }</dt>
+                        <dd data-testid="consistency-visible">{ charts.consistency.visible_text() }</dd>
+                        <dd class="hint">{ "A commit is visible once the cache serves nothing older until the key's next commit; \"never\": the cache still serves an older value at the cursor. Nines: 99.9% of reads fresh is 3 nines." }</dd>
+                    </dl>
+                    <ChartView chart={charts.visibility.clone()} end_ms={charts.consistency.visible_max_ms.unwrap_or(0)}
+                        cursor_ms={None::<u64>} />
                 </div>
             </section>
             <KnobsPanel scenario={base.clone()} {ontune} />

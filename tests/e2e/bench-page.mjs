@@ -18,10 +18,11 @@ const server = await serveDist();
 const browser = await launchBrowser();
 // Which parts to measure (all by default): load (first render, time to
 // interactive, transfer), frames (playing and stepping 10,000 operations),
-// explorer, large (100,000 requests), hotkey (ten million requests).
+// charts (a step's cost with the charts on screen and hidden), explorer,
+// large (100,000 requests), hotkey (ten million requests).
 // CACHESCOPE_BENCH_LABEL prefixes every line (a build measured beside
 // another); CACHESCOPE_NATIVE is the command line compared with.
-const parts = new Set((process.env.CACHESCOPE_BENCH_PARTS ?? 'load,frames,explorer,large,hotkey').split(','));
+const parts = new Set((process.env.CACHESCOPE_BENCH_PARTS ?? 'load,frames,charts,explorer,large,hotkey').split(','));
 const label = process.env.CACHESCOPE_BENCH_LABEL ? `[${process.env.CACHESCOPE_BENCH_LABEL}] ` : '';
 const print = (line) => console.log(`${label}${line}`);
 const native = process.env.CACHESCOPE_NATIVE ?? join(repoRoot, 'target', 'release', 'cachescope');
@@ -166,6 +167,36 @@ try {
     const step = stats(stepTimes);
     print(`page one step with 10k operations drawn (click -> next frame): median ${ms(step.median)}, max ${ms(step.max)}`);
     await page.close();
+  }
+
+  if (parts.has('charts')) {
+    // The charts' price per frame: one step of the lease-hot-key lesson
+    // (808 reads, 40 writes) in a window tall enough to show the run and
+    // every chart, against the same steps with the charts' panel hidden
+    // (not on screen, so not drawn). Paused, every step draws them again.
+    const stepOnce = (page) =>
+      page.evaluate(
+        () =>
+          new Promise((done) => {
+            const start = performance.now();
+            document.querySelector('[data-testid=step]').click();
+            requestAnimationFrame(() => done(performance.now() - start));
+          }),
+      );
+    const measure = async (hidden) => {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 3600 } });
+      await page.goto(`${server.url}?lesson=lease-hot-key`);
+      await page.getByTestId('step').waitFor();
+      if (hidden) await page.addStyleTag({ content: '[data-testid=charts] { display: none !important; }' });
+      await page.waitForTimeout(300);
+      const times = [];
+      for (let i = 0; i < 60; i++) times.push(await stepOnce(page));
+      await page.close();
+      return stats(times.slice(10));
+    };
+    const shown = await measure(false);
+    const hidden = await measure(true);
+    print(`page one step of lease-hot-key with the charts on screen (click -> next frame): median ${ms(shown.median)}, p95 ${ms(shown.p95)}; charts hidden: median ${ms(hidden.median)}, p95 ${ms(hidden.p95)}; the charts' share: ${ms(shown.median - hidden.median)}`);
   }
 
   if (parts.has('explorer')) {

@@ -165,7 +165,7 @@ test('compare reads at a glance: the table fits at 1440, reasons are footnotes, 
   const colours = await page.locator('.compare .swatch').evaluateAll((ss) => ss.map((s) => getComputedStyle(s).backgroundColor));
   assert.equal(new Set(colours).size, colours.length, colours.join(' '));
   const key = await page.getByTestId('compare-key').textContent();
-  for (const name of ['unfinished', 'stale reads', 'peak DB reads', 'hit ratio', 'read p99']) assert.match(key, new RegExp(name));
+  for (const name of ['unfinished', 'stale reads', 'peak DB reads', 'hit ratio', 'nines', 'never visible', 'read p50\/p99']) assert.match(key, new RegExp(name));
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -58,6 +58,19 @@ async function assertMatchesCli(page, label) {
   assert.equal(await chartData(page, 'db-reads', 'sum'), report.db.reads, `${label}: DB reads`);
   assert.equal(await chartData(page, 'db-concurrency', 'max'), report.db.peak_concurrent_reads, `${label}: peak`);
   assert.equal(await chartData(page, 'stale-reads', 'last'), report.stale_reads, `${label}: stale reads`);
+  // The consistency figures at the end are the report's.
+  const consistency = page.getByTestId('consistency');
+  const c = report.consistency;
+  const some = (ms) => (ms === null ? 'None' : `Some(${ms})`);
+  assert.equal(await consistency.getAttribute('data-reads'), String(c.reads), `${label}: reads`);
+  assert.equal(await consistency.getAttribute('data-fresh-reads'), String(c.fresh_reads), `${label}: fresh`);
+  assert.equal(await consistency.getAttribute('data-nines'), c.nines === null ? '' : String(c.nines), `${label}: nines`);
+  assert.equal(
+    await consistency.getAttribute('data-visible'),
+    `${some(c.visible_p50_ms)} ${some(c.visible_p99_ms)} ${some(c.visible_max_ms)}`,
+    `${label}: visible`,
+  );
+  assert.equal(await consistency.getAttribute('data-never'), String(c.never_visible), `${label}: never`);
   assert.equal(await chartData(page, 'lost-writes', 'last'), report.lost_writes, `${label}: lost writes`);
   return { scenario, report };
 }
@@ -190,8 +203,14 @@ test('comparing write strategies gives the command line figures of each, and any
     assert.equal(await cell('ahead ms'), String(report.ahead_ms), `${write} ahead ms`);
     assert.equal(await cell('lost writes'), String(report.lost_writes), `${write} lost writes`);
     assert.equal(await cell('DB reads'), String(report.db.reads), `${write} DB reads`);
-    assert.equal(await cell('read p50'), String(report.latency_ms.read_p50 ?? '–'), `${write} read p50`);
-    assert.equal(await cell('write p99'), String(report.latency_ms.write_p99 ?? '–'), `${write} write p99`);
+    const pair = (p50, p99) => (p50 === null ? '–' : `${p50}/${p99}`);
+    const l = report.latency_ms;
+    assert.equal(await cell('read p50/p99'), pair(l.read_p50, l.read_p99), `${write} read p50/p99`);
+    assert.equal(await cell('write p50/p99'), pair(l.write_p50, l.write_p99), `${write} write p50/p99`);
+    const c = report.consistency;
+    assert.equal(await cell('nines'), c.nines === null ? '–' : `${c.all_fresh ? '≥' : ''}${c.nines}`, `${write} nines`);
+    assert.equal(await cell('visible p50/p99'), pair(c.visible_p50_ms, c.visible_p99_ms), `${write} visible`);
+    assert.equal(await cell('never visible'), String(c.never_visible), `${write} never visible`);
   }
   // Invalidate-on-write is not always consistent: this race leaves a stale
   // entry with it, not with write-through.
@@ -214,6 +233,42 @@ test('comparing write strategies gives the command line figures of each, and any
   assert.equal(reads[0], '12');
   assert.equal(reads[3], '1');
   await screenshot(page, 'tune-compare');
+  assert.deepEqual(errors, []);
+});
+
+test('a chart answers its question in words, shows its numbers on request, and reads out the bucket at the pointer', async () => {
+  const { page, errors } = await openPlayground(context.browser, `${context.server.url}?lesson=stampede`);
+  await page.getByTestId('run').click();
+  await page.getByTestId('clock').filter({ hasText: 'done' }).waitFor();
+  // The twelve readers' DB reads start together: one bar of 12, said so.
+  const chart = page.getByTestId('chart-db-reads');
+  assert.match(await page.getByTestId('chart-db-reads-description').textContent(), /^DB reads started per \d+ ms: peak 12 at \d+-\d+ ms/);
+  const canvas = chart.locator('canvas');
+  assert.equal(await canvas.getAttribute('data-max'), '12');
+  // Screen readers get the sentence: the canvas is an image described by it.
+  assert.equal(await canvas.getAttribute('aria-describedby'), 'chart-db-reads-description');
+  assert.match(await canvas.getAttribute('aria-label'), /peak 12/);
+  // The numbers as a table, on request.
+  await page.getByTestId('chart-db-reads-data-toggle').click();
+  const table = page.getByTestId('chart-db-reads-data');
+  assert.equal(await page.getByTestId('chart-db-reads-data-toggle').getAttribute('aria-expanded'), 'true');
+  const cells = await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent)));
+  assert.ok(cells.some(([, n]) => n === '12'), JSON.stringify(cells));
+  await page.getByTestId('chart-db-reads-data-toggle').click();
+  assert.equal(await table.count(), 0);
+  // The readout sits at the pointer, not under the chart.
+  await canvas.scrollIntoViewIfNeeded();
+  const box = await canvas.boundingBox();
+  const at = { x: box.x + box.width * 0.3, y: box.y + box.height * 0.4 };
+  await page.mouse.move(at.x, at.y);
+  const readout = page.getByTestId('chart-db-reads-hover');
+  await readout.filter({ hasText: /ms: DB reads started \d+/ }).waitFor();
+  const near = await readout.boundingBox();
+  assert.ok(Math.abs(near.y + near.height / 2 - at.y) < 4, `readout beside the pointer: ${JSON.stringify(near)} vs ${JSON.stringify(at)}`);
+  assert.ok(near.x > at.x && near.x - at.x < 30, `readout right of the pointer: ${near.x} vs ${at.x}`);
+  // The consistency panel: every read fresh, no writes; dark theme readable.
+  assert.equal(await page.getByTestId('consistency-nines').textContent(), 'all 16 reads fresh: at least 1 nine');
+  assert.equal(await page.getByTestId('consistency-visible').textContent(), 'no writes');
   assert.deepEqual(errors, []);
 });
 
@@ -334,7 +389,7 @@ test('a 100,000-request workload shows progress, can be cancelled, then shows th
   const metric = async (name) => aggregated.locator(`tr[data-metric="${name}"] td`).textContent();
   assert.equal(await metric('DB reads'), String(report.db.reads));
   assert.equal(await metric('stale reads'), String(report.stale_reads));
-  assert.equal(await metric('read p99'), String(report.latency_ms.read_p99));
+  assert.equal(await metric('read p50/p99'), `${report.latency_ms.read_p50}/${report.latency_ms.read_p99}`);
   assert.equal(await chartData(page, 'db-reads', 'sum'), report.db.reads);
   const lane = async (name) => Number(await page.locator(`[data-lane="${name}"]`).getAttribute('data-sum'));
   assert.equal(await lane('DB reads'), report.db.reads);

@@ -24,6 +24,12 @@ pub struct ChartsOnScreen {
     pub cursor_ms: u64,
     /// What [`Playground::charts_version`] said when they were made.
     pub version: u64,
+    /// The run's consistency as of the cursor (commits not visible yet
+    /// count as "never" until the cursor moves on); of the whole run when
+    /// it is shown aggregated.
+    pub consistency: crate::sim::consistency::ConsistencyReport,
+    /// How long commits took to become visible (as `consistency`).
+    pub visibility: Rc<crate::model::charts::Chart>,
 }
 
 /// The operations list shows this many of the latest (the timeline shows
@@ -168,23 +174,29 @@ impl Playground {
     /// The charts to show now, made for `version`.
     pub fn charts(&self, version: u64) -> ChartsOnScreen {
         let state = self;
-        use crate::model::charts::{Metric, chart};
-        use crate::sim::series::Series;
-        let (series, end_ms, cursor_ms) = match &state.aggregated {
+        use crate::model::charts::{Metric, bucket_width, chart, visibility};
+        let (series, end_ms, cursor_ms, consistency) = match &state.aggregated {
             Some(aggregated) => {
                 let outcome = &aggregated.outcome;
                 (
                     &outcome.series,
                     outcome.report.end_ms,
                     state.aggregated_cursor_ms,
+                    outcome.report.consistency.clone(),
                 )
             }
             None => {
                 let sim = state.recording.current();
-                (sim.series(), state.whole.0.end_ms, sim.now_ms())
+                let consistency = crate::sim::report::consistency_of(sim);
+                (
+                    sim.series(),
+                    state.whole.0.end_ms,
+                    sim.now_ms(),
+                    consistency,
+                )
             }
         };
-        let width = Series::width_for(end_ms);
+        let width = bucket_width(end_ms);
         ChartsOnScreen {
             charts: Metric::ALL
                 .into_iter()
@@ -193,6 +205,8 @@ impl Playground {
             end_ms,
             cursor_ms,
             version,
+            visibility: Rc::new(visibility(&consistency)),
+            consistency,
         }
     }
 

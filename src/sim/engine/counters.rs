@@ -77,6 +77,7 @@ impl Counters {
     pub(super) fn read_issued(&mut self, series: &mut Series, now: Millis) {
         self.db_reads_in_flight += 1;
         self.peak_concurrent_db_reads = self.peak_concurrent_db_reads.max(self.db_reads_in_flight);
+        series.at(now).db_reads_started += 1;
         series.db_reads_in_flight(now, self.db_reads_in_flight);
     }
 

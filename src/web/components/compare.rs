@@ -74,14 +74,6 @@ pub fn compare_panel(props: &CompareProps) -> Html {
             .find(|(i, ..)| *i == index)
             .map(|(_, mark, _)| *mark)
     };
-    // The runs compared (by identity) and the metric picked.
-    let version = props
-        .outcomes
-        .iter()
-        .fold(metric.id().len() as u64, |v, o| {
-            v.wrapping_mul(31).wrapping_add(Rc::as_ptr(o) as u64)
-        })
-        ^ Metric::ALL.iter().position(|m| *m == *metric).unwrap_or(0) as u64;
     html! {
         <section class="panel compare" aria-labelledby="compare-title" data-testid="compare">
             <h3 id="compare-title">{ "Compare configurations (same seed)" }</h3>
@@ -168,7 +160,7 @@ pub fn compare_panel(props: &CompareProps) -> Html {
                     <input type="checkbox" data-testid="compare-log-time" checked={log_time} onchange={onlog} />
                     { format!(" Logarithmic time axis (the runs last {shortest} to {longest} ms)") }
                 </label>
-                <ChartView chart={overlay} end_ms={longest} cursor_ms={None::<u64>} prefix="overlay" {version} {log_time} />
+                <ChartView chart={overlay} end_ms={longest} cursor_ms={None::<u64>} prefix="overlay" {log_time} />
             }
         </section>
     }

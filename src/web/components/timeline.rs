@@ -16,8 +16,8 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::charts::theme;
-use crate::model::charts::round_ticks;
 use crate::model::playground::WholeTimeline;
+use crate::model::timeline::round_ticks;
 use crate::model::timeline::{Axis, LaneKind, MarkKind, Selection, Span, Timeline};
 use crate::sim::engine::DivergenceKind;
 use crate::sim::scenario::Millis;
