@@ -19,10 +19,6 @@ pub struct ConsistencyReport {
     pub reads: u64,
     /// Reads answered with neither a stale nor a phantom value.
     pub fresh_reads: u64,
-    /// `fresh_reads / reads` (`null` without reads). Kept as the two
-    /// counts, so the report compares exactly; see [`Self::fresh_share`].
-    #[serde(skip)]
-    pub fresh_share_parts: (u64, u64),
     /// The most whole nines the fresh share reaches: the largest `k` with
     /// `not fresh × 10^k ≤ reads` (99.9% fresh is 3). With no read out of
     /// date it is as many as the number of reads can show (`⌊log10 reads⌋`),
@@ -53,8 +49,7 @@ pub struct ConsistencyReport {
 impl ConsistencyReport {
     /// The share of reads that were fresh, if there were reads.
     pub fn fresh_share(&self) -> Option<f64> {
-        let (fresh, reads) = self.fresh_share_parts;
-        (reads > 0).then(|| fresh as f64 / reads as f64)
+        (self.reads > 0).then(|| self.fresh_reads as f64 / self.reads as f64)
     }
 
     /// "3 nines: 99.9% of 1000 reads fresh" for the page: with no read out
@@ -202,7 +197,6 @@ pub fn consistency<'a>(
     ConsistencyReport {
         reads,
         fresh_reads,
-        fresh_share_parts: (fresh_reads, reads),
         nines: (reads > 0).then(|| nines(reads, reads - fresh_reads)),
         all_fresh: fresh_reads == reads,
         writes,

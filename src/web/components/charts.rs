@@ -234,7 +234,8 @@ impl ValueFormatter<f64> for TimeAxis {
 #[derive(Clone, Debug, PartialEq)]
 struct ValueAxis {
     top: f64,
-    share: bool,
+    /// Its labels are the metric's values (a share as a percentage).
+    metric: Metric,
     ticks: Vec<f64>,
 }
 
@@ -246,7 +247,7 @@ impl ValueAxis {
             let ticks = RangedCoordf64::from(0.0..1.0).key_points(Self::TICKS);
             return ValueAxis {
                 top: 1.0,
-                share: true,
+                metric,
                 ticks,
             };
         }
@@ -264,16 +265,8 @@ impl ValueAxis {
             .collect();
         ValueAxis {
             top: top as f64,
-            share: false,
+            metric,
             ticks,
-        }
-    }
-
-    fn label(&self, y: f64) -> String {
-        if self.share {
-            format!("{:.0}%", y * 100.0)
-        } else {
-            format!("{y:.0}")
         }
     }
 }
@@ -389,7 +382,7 @@ fn draw(canvas: web_sys::HtmlCanvasElement, drawing: &Drawing) -> Drawn {
         .y_label_area_size(LEFT)
         .build_cartesian_2d(drawing.time, drawing.values.clone())?;
     let values = &drawing.values;
-    let y_label = |y: &f64| values.label(*y);
+    let y_label = |y: &f64| values.metric.value(*y);
     let x_label = |ms: &f64| TimeAxis::format(ms);
     plot.configure_mesh()
         .x_labels(6)
