@@ -20,8 +20,9 @@ pub const MAX_BUCKETS: usize = 1024;
 pub struct Bucket {
     /// DB reads (relay polls included) that took effect.
     pub db_reads: u64,
-    /// DB reads (relay polls included) issued: a read counts where it
-    /// starts (a stampede's reads start together and finish together).
+    /// DB reads (relay polls included) issued, counted in the bucket they
+    /// start in (the page's chart of DB reads: a stampede is reads that
+    /// start together); a dropped or unfinished read counts only here.
     pub db_reads_started: u64,
     /// DB commits.
     pub db_writes: u64,

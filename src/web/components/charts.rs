@@ -47,8 +47,13 @@ const PALETTE: [RGBColor; 9] = [
 /// The colour of the series at `index` (a compared configuration's), as
 /// CSS.
 pub fn colour(index: usize) -> String {
-    let RGBColor(r, g, b) = PALETTE[index % PALETTE.len()];
+    let RGBColor(r, g, b) = line_colour(index);
     format!("rgb({r}, {g}, {b})")
+}
+
+/// The colour of the line at `index`, as plotters'.
+fn line_colour(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
 }
 
 const WIDTH: u32 = 420;
@@ -271,6 +276,14 @@ impl ValueAxis {
     }
 }
 
+/// Required by plotters' mesh; the mesh is given `Metric::value` as its
+/// label formatter, which takes precedence.
+impl ValueFormatter<f64> for ValueAxis {
+    fn format(y: &f64) -> String {
+        format!("{y}")
+    }
+}
+
 impl Ranged for ValueAxis {
     type FormatOption = NoDefaultFormatting;
     type ValueType = f64;
@@ -286,12 +299,6 @@ impl Ranged for ValueAxis {
 
     fn range(&self) -> Range<f64> {
         0.0..self.top
-    }
-}
-
-impl ValueFormatter<f64> for ValueAxis {
-    fn format(y: &f64) -> String {
-        format!("{y}")
     }
 }
 
@@ -398,7 +405,7 @@ fn draw(canvas: web_sys::HtmlCanvasElement, drawing: &Drawing) -> Drawn {
     let width = chart.width_ms as f64;
     let several = chart.lines.len() > 1;
     for (index, line) in chart.lines.iter().enumerate() {
-        let colour = PALETTE[index % PALETTE.len()];
+        let colour = line_colour(index);
         let points = line.points.iter().map(|&(x, y)| (x as f64, y));
         match chart.metric.shape() {
             Shape::Bars if !several => {
@@ -453,7 +460,7 @@ fn draw(canvas: web_sys::HtmlCanvasElement, drawing: &Drawing) -> Drawn {
         let ink = FONT.into_font().color(&colours.ink);
         for (index, line) in chart.lines.iter().enumerate() {
             let (x, y) = ((LEFT + 6) as i32, (TOP + 4) as i32 + 13 * index as i32);
-            let colour = PALETTE[index % PALETTE.len()];
+            let colour = line_colour(index);
             root.draw(&Rectangle::new(
                 [(x, y + 3), (x + 14, y + 7)],
                 colour.filled(),
