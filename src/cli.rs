@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::lessons::{self, LESSONS};
-use crate::sim::{Report, Scenario, Simulation, explore};
+use crate::sim::{Report, Scenario, Simulation, explore, sample};
 
 /// Simulate caches drifting from their database under concurrency.
 ///
@@ -46,6 +46,16 @@ enum Command {
         /// `lost_writes`), ready for `cachescope run`.
         #[arg(long, value_name = "ANOMALY")]
         example: Option<String>,
+        /// Instead of counting every order, draw N orders from a random
+        /// scheduler (each ready operation equally likely at every step)
+        /// and print each anomaly's share with a 95% interval: for
+        /// scenarios with too many orders to count (the stampedes).
+        #[arg(long, value_name = "N")]
+        sample: Option<usize>,
+        /// The sampler's seed (the scenario's own seed still decides what
+        /// the simulation draws).
+        #[arg(long, default_value_t = sample::DEFAULT_SAMPLE_SEED, requires = "sample")]
+        seed: u64,
     },
     /// List the built-in lessons, one name a line.
     Presets,
@@ -201,6 +211,8 @@ fn execute(command: Command) -> Result<String, String> {
             file,
             max_states,
             example,
+            sample: samples,
+            seed,
         } => {
             let scenario = load(&file)?;
             let anomaly = example
@@ -213,6 +225,27 @@ fn execute(command: Command) -> Result<String, String> {
                     })
                 })
                 .transpose()?;
+            if let Some(samples) = samples {
+                if samples == 0 {
+                    return Err("--sample: at least one order".to_string());
+                }
+                let (summary, sampler) = sample::sample(&scenario, samples, seed, &mut |_| {})
+                    .map_err(|e| format!("{}: {e}", file.display()))?;
+                return match anomaly {
+                    None => Ok(summary.to_json()),
+                    Some(anomaly) => {
+                        let example = summary.examples.get(anomaly.name()).ok_or_else(|| {
+                            format!(
+                                "{}: no sampled order shows {} (0 of {samples})",
+                                file.display(),
+                                anomaly.name()
+                            )
+                        })?;
+                        let replay = sampler.scenario_with(example.schedule.clone());
+                        Ok(serde_json::to_string_pretty(&replay).expect("a scenario serialises"))
+                    }
+                };
+            }
             let limits = explore::Limits { max_states };
             let exploration = explore::explore(&scenario, limits, &mut progress_on_stderr())
                 .map_err(|e| format!("{}: {e}", file.display()))?;

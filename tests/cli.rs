@@ -229,6 +229,60 @@ fn explore_refuses_what_it_cannot_explore_with_exit_2() {
     );
 }
 
+/// `explore --sample N` answers where counting cannot: the stampede's
+/// shares with 95% intervals, its size in DB reads, the method stated;
+/// with `--example`, a sampled order `run` reproduces.
+#[test]
+fn explore_samples_what_it_cannot_count() {
+    let (_, scenario, _) = cachescope(&["preset", "stampede"]);
+    let path = scenario_file("stampede-sample.json", &scenario);
+    let (code, _, stderr) = cachescope(&["explore", &path]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("sample them instead: `explore --sample N`"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = cachescope(&["explore", &path, "--sample", "300", "--seed", "5"]);
+    assert_eq!(code, 0, "{stderr}");
+    let out: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(out["samples"], 300);
+    assert_eq!(out["seed"], 5);
+    assert!(
+        out["method"]
+            .as_str()
+            .unwrap()
+            .starts_with("random scheduler")
+    );
+    assert_eq!(out["stale"]["count"], 0);
+    assert_eq!(out["stale"]["low"], 0.0);
+    assert!(out["stale"]["high"].as_f64().unwrap() > 0.0);
+    let most = out["db_reads"]["max"].as_u64().unwrap();
+    assert!(
+        (10..=16).contains(&most),
+        "16 readers: up to 16 DB reads, got {most}"
+    );
+    assert!(out["orders_estimate"].as_f64().unwrap() > 1e12);
+    let (_, again, _) = cachescope(&["explore", &path, "--sample", "300", "--seed", "5"]);
+    assert_eq!(again, stdout, "a seed decides the orders");
+
+    let (_, race, _) = cachescope(&["preset", "update-on-write-race"]);
+    let path = scenario_file("race-sample.json", &race);
+    let args = ["explore", &path, "--sample", "200", "--example", "stale"];
+    let (code, replay, stderr) = cachescope(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let path = scenario_file("race-sample-replay.json", &replay);
+    let (code, report, stderr) = cachescope(&["run", &path]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert!(report["stale_reads"].as_u64().unwrap() > 0);
+
+    let (code, _, stderr) = cachescope(&["explore", &path, "--sample", "0"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--sample: at least one order"), "{stderr}");
+    let (code, _, _) = cachescope(&["explore", &path, "--seed", "3"]);
+    assert_eq!(code, 2, "--seed belongs to --sample");
+}
+
 #[test]
 fn explore_example_prints_a_scenario_that_run_reproduces() {
     let (_, scenario, _) = cachescope(&["preset", "write-behind-crash"]);

@@ -306,7 +306,7 @@ fn more_than_ten_requests_are_refused_at_once() {
     assert_eq!(
         error.to_string(),
         "requests: explore follows at most 10 concurrent requests, got 16: the schedules grow \
-         factorially with them (for a stampede, watch it with `run`)"
+         factorially with them (sample them instead: `explore --sample N`)"
     );
 }
 
@@ -398,8 +398,9 @@ fn every_lesson_explores_or_is_refused_and_examples_replay() {
                 assert_eq!(Some(got), want.map(|w| w.1), "{}", lesson.name);
                 check_examples(lesson.name, &e);
             }
-            Err(ExploreError::Scenario(e)) if e.path == "requests" => {
+            Err(e @ ExploreError::TooManyRequests { .. }) => {
                 assert!(lesson.name.starts_with("stampede"), "{}: {e}", lesson.name);
+                assert!(e.sampling_helps());
             }
             Err(ExploreError::Scenario(e)) if e.path.starts_with("faults[") => {
                 let faults = &lesson.scenario().faults;

@@ -470,7 +470,7 @@ mod exploring {
         let mut state =
             Rc::new(Playground::new(lessons::lesson(lesson).unwrap())).reduce(Action::Explore);
         let mut slices = 0;
-        while matches!(state.exploring, Exploring::Running { .. }) {
+        while state.exploring.working() {
             state = state.reduce(Action::ExploreSlice);
             slices += 1;
             assert!(slices < 10_000);
@@ -514,20 +514,103 @@ mod exploring {
         ));
     }
 
+    /// A stampede has too many orders to count: the panel samples them,
+    /// with the same figures as `cachescope explore --sample 2000` (same
+    /// default seed), and opens the shortest order drawn.
     #[test]
-    fn a_stampede_lesson_is_refused_at_once_and_cancel_stops_counting() {
-        let state =
-            Rc::new(Playground::new(lessons::lesson("stampede").unwrap())).reduce(Action::Explore);
+    fn a_stampede_lesson_is_sampled_as_the_command_line_samples_it() {
+        use cachescope::model::playground::sampled_sentences;
+        use cachescope::sim::sample::{self, DEFAULT_SAMPLE_SEED, DEFAULT_SAMPLES};
+        let lesson = lessons::lesson("stampede").unwrap();
+        let state = Rc::new(Playground::new(lesson)).reduce(Action::Explore);
         assert!(
-            matches!(&state.exploring, Exploring::Refused(why) if why.contains("requests")),
+            matches!(&state.exploring, Exploring::Sampling { why, .. } if why.contains("16 concurrent requests")),
             "{:?}",
             state.exploring
         );
-        let state = Rc::new(Playground::new(lessons::lesson("outbox").unwrap()))
-            .reduce(Action::Explore)
-            .reduce(Action::ExploreSlice)
-            .reduce(Action::CancelExplore);
-        assert!(matches!(state.exploring, Exploring::Idle));
+        let state = explored("stampede");
+        let Exploring::Sampled { summary, why, .. } = &state.exploring else {
+            panic!("{:?}", state.exploring)
+        };
+        let (expected, _) = sample::sample(
+            &lesson.scenario(),
+            DEFAULT_SAMPLES,
+            DEFAULT_SAMPLE_SEED,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(**summary, expected);
+        let sentences = sampled_sentences(summary, why);
+        assert!(
+            sentences
+                .total
+                .starts_with("16 concurrent requests have too many orders to count (about "),
+            "{}",
+            sentences.total
+        );
+        assert!(
+            sentences.anomalies[0]
+                .starts_with("0 of 2,000 orders (0%, 95% interval 0%\u{2013}0.19%): a stale read"),
+            "{}",
+            sentences.anomalies[0]
+        );
+        assert_eq!(
+            sentences.db_reads,
+            format!(
+                "DB reads per order: {} to {}, median {}.",
+                expected.db_reads.min, expected.db_reads.max, expected.db_reads.p50
+            )
+        );
+    }
+
+    /// Where the count runs out of states, the panel samples instead; an
+    /// order drawn with an anomaly opens on the timeline and shows it.
+    #[test]
+    fn a_count_over_its_limit_turns_to_sampling_and_opens_an_order_drawn() {
+        let lesson = lessons::lesson("update-on-write-race").unwrap();
+        let mut state = Rc::new(Playground::new(lesson));
+        let mut page = Rc::unwrap_or_clone(state);
+        page.exploring = Exploring::counting_failed(
+            &lesson.scenario(),
+            &cachescope::sim::explore::ExploreError::TooManyStates { limit: 10 },
+        );
+        state = Rc::new(page);
+        let mut slices = 0;
+        while state.exploring.working() {
+            state = state.reduce(Action::ExploreSlice);
+            slices += 1;
+            assert!(slices < 10_000);
+        }
+        let Exploring::Sampled { summary, .. } = &state.exploring else {
+            panic!("{:?}", state.exploring)
+        };
+        assert!(summary.stale.count > 0, "{summary:?}");
+        let shortest = summary.examples["stale"].schedule.clone();
+        let state = state.reduce(Action::ShowFailing(Anomaly::Stale, 0));
+        assert_eq!(
+            state.recording.scenario().schedule.as_ref(),
+            Some(&shortest)
+        );
+        assert!(state.finished());
+        assert!(cachescope::sim::Report::of(state.recording.current(), false).stale_reads > 0);
+        assert!(matches!(
+            state.exploring,
+            Exploring::Sampled {
+                shown: Some(Anomaly::Stale),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn cancel_stops_counting_and_sampling() {
+        for lesson in ["outbox", "stampede"] {
+            let state = Rc::new(Playground::new(lessons::lesson(lesson).unwrap()))
+                .reduce(Action::Explore)
+                .reduce(Action::ExploreSlice)
+                .reduce(Action::CancelExplore);
+            assert!(matches!(state.exploring, Exploring::Idle), "{lesson}");
+        }
     }
 
     #[test]

@@ -137,6 +137,31 @@ pub enum ExploreError {
     TooLong,
     /// More schedules than 2^128 (the counts are exact or refused).
     TooManySchedules,
+    /// More scripted requests than `limit` (the explorer's
+    /// [`MAX_REQUESTS`], or the sampler's own limit).
+    TooManyRequests {
+        /// The scenario's scripted requests.
+        requests: usize,
+        /// The most taken on.
+        limit: usize,
+    },
+}
+
+impl ExploreError {
+    /// Whether sampling orders ([`super::sample`]) answers where counting
+    /// them could not: there are too many orders, not a scenario that
+    /// cannot be scheduled.
+    pub fn sampling_helps(&self) -> bool {
+        matches!(
+            self,
+            ExploreError::TooManyStates { .. }
+                | ExploreError::TooManySchedules
+                | ExploreError::TooManyRequests {
+                    limit: MAX_REQUESTS,
+                    ..
+                }
+        )
+    }
 }
 
 impl fmt::Display for ExploreError {
@@ -147,7 +172,7 @@ impl fmt::Display for ExploreError {
                 f,
                 "explore: more than {limit} distinct states; every schedule of this scenario \
                  cannot be followed within the limit (explore is for a few concurrent requests: \
-                 use fewer requests, or raise --max-states)"
+                 use fewer requests, raise --max-states, or sample orders: --sample N)"
             ),
             ExploreError::TooLong => write!(
                 f,
@@ -157,6 +182,20 @@ impl fmt::Display for ExploreError {
             ExploreError::TooManySchedules => write!(
                 f,
                 "explore: more than 2^128 schedules; the count would not be exact"
+            ),
+            ExploreError::TooManyRequests {
+                requests,
+                limit: MAX_REQUESTS,
+            } => write!(
+                f,
+                "requests: explore follows at most {MAX_REQUESTS} concurrent requests, got \
+                 {requests}: the schedules grow factorially with them (sample them instead: \
+                 `explore --sample N`)"
+            ),
+            ExploreError::TooManyRequests { requests, limit } => write!(
+                f,
+                "requests: explore --sample follows at most {limit} concurrent requests, got \
+                 {requests} (for a stampede this large, watch it with `run`)"
             ),
         }
     }
@@ -689,6 +728,14 @@ impl Hasher for Digest128 {
 /// or a person choosing who goes next), and the faults it places. Refuses
 /// what cannot be explored.
 pub fn scheduled_form(scenario: &Scenario) -> Result<(Scenario, Vec<FaultKind>), ExploreError> {
+    scheduled_form_within(scenario, MAX_REQUESTS)
+}
+
+/// [`scheduled_form`], taking on up to `max_requests` scripted requests.
+pub fn scheduled_form_within(
+    scenario: &Scenario,
+    max_requests: usize,
+) -> Result<(Scenario, Vec<FaultKind>), ExploreError> {
     scenario.validate()?;
     let refuse =
         |path: &str, message: &str| ExploreError::Scenario(ScenarioError::at(path, message));
@@ -698,15 +745,11 @@ pub fn scheduled_form(scenario: &Scenario) -> Result<(Scenario, Vec<FaultKind>),
             "explore follows scripted requests; a generated workload has too many to explore",
         ));
     }
-    if scenario.requests.len() > MAX_REQUESTS {
-        return Err(refuse(
-            "requests",
-            &format!(
-                "explore follows at most {MAX_REQUESTS} concurrent requests, got {}: the \
-                 schedules grow factorially with them (for a stampede, watch it with `run`)",
-                scenario.requests.len()
-            ),
-        ));
+    if scenario.requests.len() > max_requests {
+        return Err(ExploreError::TooManyRequests {
+            requests: scenario.requests.len(),
+            limit: max_requests,
+        });
     }
     let mut faults = Vec::new();
     for (i, fault) in scenario.faults.iter().enumerate() {
@@ -760,6 +803,35 @@ impl Exploration {
             schedule: Some(schedule),
             ..self.scenario.clone()
         }
+    }
+
+    /// The probability that a complete order drawn by the random scheduler
+    /// (at every step each choice equally likely: what [`super::sample`]
+    /// draws) contains `anomaly`; exact up to floating point, computed once
+    /// per state over the graph (children are finished, and numbered,
+    /// before their parents).
+    pub fn random_order_probability(&self, anomaly: Anomaly) -> f64 {
+        let mut probability = Vec::with_capacity(self.nodes.len());
+        for node in &self.nodes {
+            let p = if node.edges.is_empty() {
+                count_with(node, anomaly) as f64
+            } else {
+                let sum: f64 = node
+                    .edges
+                    .iter()
+                    .map(|edge| {
+                        if edge.gained & anomaly.bit() != 0 {
+                            1.0
+                        } else {
+                            probability[edge.child as usize]
+                        }
+                    })
+                    .sum();
+                sum / node.edges.len() as f64
+            };
+            probability.push(p);
+        }
+        probability[self.root as usize]
     }
 
     fn root(&self) -> &Node {

@@ -20,6 +20,8 @@
 //! - [`trace`]: every operation as it took effect, typed: who, what, and
 //!   what it did to its key's versions.
 //! - [`explore`]: every schedule of a scripted scenario, counted exactly.
+//! - [`sample`]: orders drawn by a random scheduler where there are too
+//!   many to count, each anomaly's share with a 95% interval.
 //! - [`recording`]: a finished run with checkpoints, to move through it
 //!   both ways and fork it (the page's transport and be-the-scheduler).
 //! - [`report`]: the run's outcome, computed from the run.
@@ -38,6 +40,7 @@ pub mod ops;
 pub mod recording;
 pub mod report;
 pub mod rng;
+pub mod sample;
 pub mod scenario;
 pub mod series;
 pub mod strategy;

@@ -28,7 +28,7 @@ use super::hooks::{
 };
 use super::host::use_host_page;
 use crate::model::playback::{FASTEST, SLOWEST};
-use crate::model::playground::{Action, Exploring, Playground, Purpose};
+use crate::model::playground::{Action, Playground, Purpose};
 use crate::model::timeline::{Axis, Selection};
 use crate::model::view::{self, Inspector, PendingRow, StepRow};
 
@@ -73,11 +73,9 @@ pub fn app() -> Html {
         });
     }
     use_every_frame(state.playback.playing, state.dispatcher(), Action::Tick);
-    use_every_frame(
-        matches!(state.exploring, Exploring::Running { .. }),
-        state.dispatcher(),
-        |_| Action::ExploreSlice,
-    );
+    use_every_frame(state.exploring.working(), state.dispatcher(), |_| {
+        Action::ExploreSlice
+    });
     use_every_frame(state.work.is_some(), state.dispatcher(), |_| {
         Action::WorkSlice
     });

@@ -13,12 +13,12 @@ mod shown;
 mod work;
 mod workshop;
 
-pub use exploring::{Exploring, anomaly_words};
+pub use exploring::{Exploring, SampledSentences, anomaly_words, sampled_sentences};
 pub use shown::{ChartsOnScreen, RECENT_STEPS, RECENT_STEPS_PLAYING};
 pub use work::{Aggregated, Purpose, Variants, Work};
 pub use workshop::{ChallengeView, Explored, QuestionView, SchedulerChoice};
 
-use exploring::{EXPLORE_STEPS, finished};
+use exploring::{EXPLORE_STEPS, SAMPLE_ORDERS, finished};
 use work::configuration_label;
 use workshop::{challenge_recording, challenge_start};
 
@@ -639,6 +639,33 @@ impl Playground {
             // Counted by `explore_slice`, before the state is copied.
             Action::ExploreSlice => {}
             Action::CancelExplore => next.exploring = Exploring::Idle,
+            Action::ShowFailing(anomaly, _)
+                if matches!(next.exploring, Exploring::Sampled { .. }) =>
+            {
+                if let Exploring::Sampled {
+                    sampler,
+                    summary,
+                    shown,
+                    ..
+                } = &mut next.exploring
+                {
+                    let example = summary.examples.get(anomaly.name()).map(|e| {
+                        Recording::new(&sampler.borrow().scenario_with(e.schedule.clone()))
+                    });
+                    match example {
+                        Some(Ok(mut recording)) => {
+                            *shown = Some(anomaly);
+                            recording.seek(recording.len());
+                            next.show(recording);
+                        }
+                        Some(Err(error)) => next.message = Some(error.to_string()),
+                        None => {
+                            next.message =
+                                Some(format!("No sampled order with {}.", anomaly_words(anomaly)))
+                        }
+                    }
+                }
+            }
             Action::ShowFailing(anomaly, k) => {
                 if let Exploring::Done {
                     exploration, shown, ..
@@ -756,6 +783,9 @@ impl Playground {
     /// drawn again) only when the panel would show something else, so most
     /// slices leave the frame's time to counting.
     fn explore_slice(self: Rc<Self>, clock: &dyn Clock) -> Rc<Self> {
+        if let Exploring::Sampling { .. } = &self.exploring {
+            return self.sample_slice(clock);
+        }
         let Exploring::Running {
             explorer,
             progress,
@@ -786,6 +816,49 @@ impl Playground {
                 }
             }
             Ok(true) => finished(&explorer),
+            Err(error) => Exploring::counting_failed(&self.base, &error),
+        };
+        let mut next = Rc::unwrap_or_clone(self);
+        next.exploring = exploring;
+        Rc::new(next)
+    }
+
+    /// Draws random orders for about [`WORK_BUDGET_MS`], as
+    /// [`Playground::explore_slice`] counts.
+    fn sample_slice(self: Rc<Self>, clock: &dyn Clock) -> Rc<Self> {
+        let Exploring::Sampling {
+            sampler,
+            taken,
+            shown_at_ms,
+            why,
+        } = &self.exploring
+        else {
+            return self;
+        };
+        let sampler = sampler.clone();
+        let started = clock.now_ms();
+        let advanced = loop {
+            match sampler.borrow_mut().advance(SAMPLE_ORDERS) {
+                Ok(false) if clock.now_ms() - started < WORK_BUDGET_MS => continue,
+                other => break other,
+            }
+        };
+        let exploring = match advanced {
+            Ok(false) => {
+                let now = sampler.borrow().taken();
+                let now_ms = clock.now_ms();
+                let wanted = sampler.borrow().wanted();
+                if exploring::still_sampling_shown(*taken, *shown_at_ms, now, now_ms, wanted) {
+                    return self;
+                }
+                Exploring::Sampling {
+                    sampler,
+                    taken: now,
+                    shown_at_ms: now_ms,
+                    why: why.clone(),
+                }
+            }
+            Ok(true) => exploring::sampled(sampler, why.clone()),
             Err(error) => Exploring::Refused(error.to_string()),
         };
         let mut next = Rc::unwrap_or_clone(self);

@@ -1,11 +1,13 @@
 //! The explorer panel: every interleaving of the scenario on screen,
 //! counted exactly in slices between frames (a progress bar and Cancel),
 //! then "k of N schedules ..." for each anomaly, with buttons that open a
-//! failing schedule on the timeline.
+//! failing schedule on the timeline. Where there are too many orders to
+//! count, random orders are drawn instead: "k of 2,000 orders (p%, 95%
+//! interval ...)", and the shortest sampled order with each anomaly.
 
 use yew::prelude::*;
 
-use crate::model::playground::{Exploring, anomaly_words};
+use crate::model::playground::{Exploring, anomaly_words, sampled_sentences};
 use crate::sim::explore::Anomaly;
 
 #[derive(Properties, PartialEq)]
@@ -24,7 +26,8 @@ pub fn explorer_panel(props: &ExplorerProps) -> Html {
     let body = match &props.exploring {
         Exploring::Idle => html! {
             <p class="empty">{ "Counts every order in which this scenario's operations could take effect, \
-                and how many of those orders go wrong." }</p>
+                and how many of those orders go wrong; where there are too many to count, draws random \
+                orders and estimates how often each goes wrong." }</p>
         },
         Exploring::Running { progress, .. } => html! {
             <div class="explore-progress">
@@ -34,6 +37,57 @@ pub fn explorer_panel(props: &ExplorerProps) -> Html {
                 <button data-testid="explore-cancel" onclick={props.oncancel.clone()}>{ "Cancel" }</button>
             </div>
         },
+        Exploring::Sampling {
+            sampler,
+            taken,
+            why,
+            ..
+        } => {
+            let wanted = sampler.borrow().wanted();
+            html! {
+                <div class="explore-progress">
+                    <progress data-testid="explore-progress" max={wanted.to_string()} value={taken.to_string()}
+                        aria-label="Random orders drawn" />
+                    <span data-testid="explore-sampling">{ format!("{why}: drawing {taken} of {wanted} random orders") }</span>
+                    <button data-testid="explore-cancel" onclick={props.oncancel.clone()}>{ "Cancel" }</button>
+                </div>
+            }
+        }
+        Exploring::Sampled {
+            summary,
+            why,
+            shown,
+            ..
+        } => {
+            let sentences = sampled_sentences(summary, why);
+            html! {
+                <div>
+                    <p data-testid="explore-total">{ sentences.total }</p>
+                    <ul class="explore-counts">
+                        { for Anomaly::ALL.into_iter().zip(sentences.anomalies).map(|(anomaly, line)| {
+                            let count = summary.share(anomaly).count;
+                            html! {
+                                <li key={anomaly.name()} data-testid={format!("explore-{}", anomaly.name())}>
+                                    <span class="count">{ line }</span>
+                                    if count > 0 {
+                                        <button data-testid={format!("show-{}", anomaly.name())}
+                                            onclick={props.onshow.reform(move |_: MouseEvent| (anomaly, 0))}>
+                                            { "Show the shortest drawn" }
+                                        </button>
+                                    }
+                                </li>
+                            }
+                        }) }
+                    </ul>
+                    <p data-testid="explore-db-reads">{ sentences.db_reads }</p>
+                    if let Some(anomaly) = shown {
+                        <p class="empty" data-testid="explore-shown">{
+                            format!("On the timeline: the shortest order drawn with {}.", anomaly_words(*anomaly))
+                        }</p>
+                    }
+                </div>
+            }
+        }
         Exploring::Refused(why) => html! {
             <p class="message" role="alert" data-testid="explore-refused">{ format!("Not explored: {why}") }</p>
         },
@@ -77,7 +131,7 @@ pub fn explorer_panel(props: &ExplorerProps) -> Html {
             }
         }
     };
-    let running = matches!(props.exploring, Exploring::Running { .. });
+    let running = props.exploring.working();
     html! {
         <section class="panel explorer" aria-labelledby="explorer-title" data-testid="explorer">
             <h3 id="explorer-title">{ "Every interleaving" }</h3>
