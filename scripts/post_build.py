@@ -4,7 +4,7 @@
 Run by trunk (Trunk.toml [[hooks]]) in its staging directory, before the
 build is copied to dist/:
 
-1. Release builds only: binaryen's wasm-opt -Oz over the wasm, repeated
+1. Release builds only: binaryen's wasm-opt -Oz over both wasm modules, repeated
    until it shrinks no more (--converge: about 1 KB gzip less; from
    tools/node_modules, installed by scripts/setup.sh; Debian's binaryen 108
    cannot read the reference-types code our rustc emits), then the wasm's
@@ -15,7 +15,8 @@ build is copied to dist/:
    loader, index.html's boot script) by their hashes: no other origin and no
    other inline code.
 3. Every build: what a visitor downloads, file by file and in all, gzip -9
-   (the figure the page's size is judged by), printed.
+   (the figure the page's size is judged by), printed: the first load, and
+   apart the worker the page fetches on first use.
 """
 
 import base64
@@ -46,24 +47,29 @@ def digest(algorithm, data):
 
 
 def optimise(staging, html):
-    (wasm,) = glob.glob(os.path.join(staging, "*_bg.wasm"))
-    before = os.path.getsize(wasm)
+    """wasm-opt over both modules (the page's and its worker's); the page's
+    integrity hash written again (the worker is not in index.html: the page
+    loads it by name, on first use)."""
+    wasms = sorted(glob.glob(os.path.join(staging, "*_bg.wasm")))
     if not os.path.exists(WASM_OPT):
         sys.exit(f"post_build: {WASM_OPT} is missing: run scripts/setup.sh build")
-    subprocess.run(
-        [WASM_OPT, "-Oz", "--converge", "--strip-debug", "--strip-producers", *FEATURES, wasm, "-o", wasm],
-        check=True,
-    )
-    after = os.path.getsize(wasm)
-    print(f"post_build: wasm-opt -Oz {before} -> {after} bytes")
-    with open(wasm, "rb") as f:
+    for wasm in wasms:
+        before = os.path.getsize(wasm)
+        subprocess.run(
+            [WASM_OPT, "-Oz", "--converge", "--strip-debug", "--strip-producers", *FEATURES, wasm, "-o", wasm],
+            check=True,
+        )
+        after = os.path.getsize(wasm)
+        print(f"post_build: wasm-opt -Oz {os.path.basename(wasm)} {before} -> {after} bytes")
+    (page,) = [w for w in wasms if os.path.basename(w) in html]
+    with open(page, "rb") as f:
         integrity = "sha384-" + digest("sha384", f.read())
-    name = re.escape(os.path.basename(wasm))
+    name = re.escape(os.path.basename(page))
     html, count = re.subn(
         r'(href="[^"]*' + name + r'"[^>]*integrity=")[^"]*(")', r"\g<1>" + integrity + r"\2", html
     )
     if count != 1:
-        sys.exit(f"post_build: expected one integrity attribute for {wasm}, found {count}")
+        sys.exit(f"post_build: expected one integrity attribute for {page}, found {count}")
     return html
 
 
@@ -93,17 +99,22 @@ def seal(html):
     return html.replace("<meta charset=\"utf-8\" />", "<meta charset=\"utf-8\" />\n    " + meta, 1)
 
 
-def report_sizes(staging):
-    sizes = []
+def report_sizes(staging, html):
+    """What a visitor downloads, gzip -9: the first load (index.html and the
+    files it names) and, apart, the worker fetched on first use."""
+    first, later = [], []
     for path in sorted(glob.glob(os.path.join(staging, "*"))):
         if os.path.isfile(path):
             with open(path, "rb") as f:
                 data = f.read()
-            name = re.sub(r"-[0-9a-f]{15,16}", "", os.path.basename(path))
-            sizes.append((name, len(data), len(gzip.compress(data, 9))))
-    total = sum(packed for _, _, packed in sizes)
-    files = ", ".join(f"{name} {packed / 1024:.1f} KB" for name, _, packed in sizes)
-    print(f"post_build: page transfer {total / 1024:.1f} KB gzip -9 ({files})")
+            base = os.path.basename(path)
+            name = re.sub(r"-[0-9a-f]{15,16}", "", base)
+            loaded_first = base == "index.html" or base in html
+            (first if loaded_first else later).append((name, len(data), len(gzip.compress(data, 9))))
+    for label, sizes in (("first load", first), ("worker, on first use", later)):
+        total = sum(packed for _, _, packed in sizes)
+        files = ", ".join(f"{name} {packed / 1024:.1f} KB" for name, _, packed in sizes)
+        print(f"post_build: {label} {total / 1024:.1f} KB gzip -9 ({files})")
 
 
 def main():
@@ -116,7 +127,7 @@ def main():
     html = seal(html)
     with open(index, "w") as f:
         f.write(html)
-    report_sizes(staging)
+    report_sizes(staging, html)
 
 
 if __name__ == "__main__":

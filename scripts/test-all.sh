@@ -51,7 +51,7 @@ web() {
   # clippy cannot run for wasm32 here (Debian's rustc-web ships no clippy),
   # so at least the compiler's own warnings in the browser code fail the run.
   local warnings
-  warnings=$(cargo build --target wasm32-unknown-unknown --lib --bins --test web --message-format short 2>&1 |
+  warnings=$(cargo build --target wasm32-unknown-unknown --lib --bins --features worker --test web --message-format short 2>&1 |
     grep -E '^(src|tests)/.*(warning|error)') && {
     printf 'wasm build warnings:\n%s\n' "$warnings"
     return 1

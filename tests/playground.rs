@@ -460,9 +460,11 @@ mod reducer {
 mod exploring {
     use std::rc::Rc;
 
-    use super::Reduce;
+    use super::{Reduce, support};
     use cachescope::lessons;
-    use cachescope::model::playground::{Action, Exploring, Playground};
+    use cachescope::model::playground::{
+        Action, Clock, Exploring, FromWorker, Playground, ToWorker, Working, answer_of,
+    };
     use cachescope::sim::explore::Anomaly;
     use cachescope::sim::scenario::ScheduleEntry;
 
@@ -470,7 +472,7 @@ mod exploring {
         let mut state =
             Rc::new(Playground::new(lessons::lesson(lesson).unwrap())).reduce(Action::Explore);
         let mut slices = 0;
-        while state.exploring.working() {
+        while state.exploring.working().is_some() {
             state = state.reduce(Action::ExploreSlice);
             slices += 1;
             assert!(slices < 10_000);
@@ -481,9 +483,10 @@ mod exploring {
     #[test]
     fn the_update_on_write_race_is_counted_and_a_failing_schedule_opens() {
         let state = explored("update-on-write-race");
-        let Exploring::Done { summary, .. } = &state.exploring else {
+        let Exploring::Done { answer, .. } = &state.exploring else {
             panic!("{:?}", state.exploring)
         };
+        let summary = &answer.summary;
         // As `cachescope explore` counts it (tests/golden/explore.json).
         assert_eq!(
             (summary.schedules, summary.stale, summary.divergent_at_end),
@@ -522,16 +525,19 @@ mod exploring {
         use cachescope::model::playground::sampled_sentences;
         use cachescope::sim::sample::{self, DEFAULT_SAMPLE_SEED, DEFAULT_SAMPLES};
         let lesson = lessons::lesson("stampede").unwrap();
-        let state = Rc::new(Playground::new(lesson)).reduce(Action::Explore);
+        let state = Rc::new(Playground::new(lesson))
+            .reduce(Action::Explore)
+            .reduce(Action::ExploreSlice);
         assert!(
             matches!(&state.exploring, Exploring::Sampling { why, .. } if why.contains("16 concurrent requests")),
             "{:?}",
             state.exploring
         );
         let state = explored("stampede");
-        let Exploring::Sampled { summary, why, .. } = &state.exploring else {
+        let Exploring::Sampled { answer, .. } = &state.exploring else {
             panic!("{:?}", state.exploring)
         };
+        let summary = &answer.summary;
         let (expected, _) = sample::sample(
             &lesson.scenario(),
             DEFAULT_SAMPLES,
@@ -539,8 +545,8 @@ mod exploring {
             &mut |_| {},
         )
         .unwrap();
-        assert_eq!(**summary, expected);
-        let sentences = sampled_sentences(summary, why);
+        assert_eq!(*summary, expected);
+        let sentences = sampled_sentences(answer);
         assert!(
             sentences
                 .total
@@ -576,14 +582,15 @@ mod exploring {
         );
         state = Rc::new(page);
         let mut slices = 0;
-        while state.exploring.working() {
+        while state.exploring.working().is_some() {
             state = state.reduce(Action::ExploreSlice);
             slices += 1;
             assert!(slices < 10_000);
         }
-        let Exploring::Sampled { summary, .. } = &state.exploring else {
+        let Exploring::Sampled { answer, .. } = &state.exploring else {
             panic!("{:?}", state.exploring)
         };
+        let summary = &answer.summary;
         assert!(summary.stale.count > 0, "{summary:?}");
         let shortest = summary.examples["stale"].schedule.clone();
         let state = state.reduce(Action::ShowFailing(Anomaly::Stale, 0));
@@ -622,8 +629,13 @@ mod exploring {
             Rc::new(Playground::new(lessons::lesson("leases").unwrap())).reduce(Action::Explore);
         let (mut kept, mut shown) = (0, 0);
         let mut percents = Vec::new();
-        while let Exploring::Running { progress, .. } = &state.exploring {
-            percents.push(progress.fraction);
+        state = state.reduce(Action::ExploreSlice);
+        while let Exploring::Running {
+            working: Working::Counting { fraction, .. },
+            ..
+        } = &state.exploring
+        {
+            percents.push(*fraction);
             let next = state.clone().reduce(Action::ExploreSlice);
             if Rc::ptr_eq(&next, &state) {
                 kept += 1;
@@ -638,10 +650,162 @@ mod exploring {
             percents.windows(2).all(|w| w[0] <= w[1]),
             "progress never goes back"
         );
-        let Exploring::Done { summary, .. } = &state.exploring else {
+        let Exploring::Done { answer, .. } = &state.exploring else {
             panic!("{:?}", state.exploring)
         };
-        assert_eq!(summary.schedules, 490_938);
+        assert_eq!(answer.summary.schedules, 490_938);
+    }
+
+    /// A clock whose page hands the explorer to a worker.
+    struct Offloading(support::TestClock);
+
+    impl Clock for Offloading {
+        fn now_ms(&self) -> f64 {
+            self.0.now_ms()
+        }
+
+        fn offloads(&self) -> bool {
+            true
+        }
+    }
+
+    /// The page's worker path: the panel waits for a job, shows what the
+    /// worker says of it, and shows its answer, which is what the page's
+    /// own thread would have found; a stale job's messages are ignored, and
+    /// a worker that fails is a refusal with its reason.
+    #[test]
+    fn a_worker_job_shows_its_progress_and_answer_and_ignores_stale_jobs() {
+        let clock = Offloading(support::TestClock::default());
+        let lesson = lessons::lesson("update-on-write-race").unwrap();
+        let state = Rc::new(Playground::new(lesson))
+            .apply(Action::Explore, &clock)
+            .apply(Action::ExploreSlice, &clock);
+        let Some(job) = state.exploring.away_job() else {
+            panic!("{:?}", state.exploring)
+        };
+        assert!(
+            !state.exploring.needs_slices(),
+            "no slices while the worker works"
+        );
+        // The worker, as the page's worker runs it (through its messages).
+        let scenario = ToWorker {
+            job,
+            scenario: state.base.to_json(),
+        };
+        let sent: ToWorker =
+            serde_json::from_str(&serde_json::to_string(&scenario).unwrap()).unwrap();
+        let parsed = cachescope::sim::Scenario::from_json(&sent.scenario).unwrap();
+        let mut said = Vec::new();
+        let answer = answer_of(&parsed, &mut |working| said.push(working.clone()));
+        assert!(!said.is_empty());
+        let crossed = |message: FromWorker| -> FromWorker {
+            serde_json::from_str(&serde_json::to_string(&message).unwrap()).unwrap()
+        };
+        let FromWorker::Progress { working, .. } = crossed(FromWorker::Progress {
+            job,
+            working: said[0].clone(),
+        }) else {
+            unreachable!()
+        };
+        let state = state.apply(Action::ExploreProgress(job, working.clone()), &clock);
+        assert_eq!(state.exploring.working(), Some(working));
+        // Another job's messages change nothing.
+        let same = state
+            .clone()
+            .apply(Action::ExploreFailed(job + 1, "old".into()), &clock);
+        assert_eq!(same.exploring, state.exploring);
+        let FromWorker::Answer {
+            answer: received, ..
+        } = crossed(FromWorker::Answer {
+            job,
+            answer: answer.clone(),
+        })
+        else {
+            unreachable!()
+        };
+        assert_eq!(received, answer, "the answer crosses intact");
+        let state = state.apply(Action::Explored(job, Rc::new(received)), &clock);
+        // The same answer as counting in the page's own thread.
+        let here = explored("update-on-write-race");
+        let (Exploring::Done { answer: away, .. }, Exploring::Done { answer: local, .. }) =
+            (&state.exploring, &here.exploring)
+        else {
+            panic!("{:?}", state.exploring)
+        };
+        assert_eq!(away, local);
+        let second = away.schedule(Anomaly::Stale, 2);
+        assert!(second.is_some());
+        // Show another: from the schedules the answer lists.
+        let state = state.apply(Action::ShowFailing(Anomaly::Stale, 2), &clock);
+        assert_eq!(state.recording.scenario().schedule, second);
+        // A worker that fails: the reason, in the panel.
+        let failed = Rc::new(Playground::new(lesson))
+            .apply(Action::Explore, &clock)
+            .apply(Action::ExploreSlice, &clock);
+        let job = failed.exploring.away_job().unwrap();
+        let failed = failed.apply(
+            Action::ExploreFailed(job, "the worker stopped".into()),
+            &clock,
+        );
+        assert_eq!(
+            failed.exploring,
+            Exploring::Refused("the worker stopped".into())
+        );
+    }
+
+    /// Every explorable lesson and the stampedes: the worker's answer, sent
+    /// as the page's worker sends it, reads back to itself: counts and
+    /// schedules exactly, fractions to within a few units of their last
+    /// digit (serde_json's default float reading; the page shows two or
+    /// three digits), and the panel says the same.
+    #[test]
+    fn every_answer_crosses_from_the_worker_intact() {
+        use cachescope::model::playground::{Answer, sampled_sentences};
+        for lesson in lessons::LESSONS
+            .iter()
+            .filter(|l| l.scenario().workload.is_none())
+        {
+            let answer = answer_of(&lesson.scenario(), &mut |_| {});
+            let text = serde_json::to_string(&FromWorker::Answer {
+                job: 1,
+                answer: answer.clone(),
+            })
+            .unwrap();
+            let FromWorker::Answer { answer: back, .. } = serde_json::from_str(&text).unwrap()
+            else {
+                panic!("{}", lesson.name)
+            };
+            match (&answer, &back) {
+                (Answer::Sampled(sent), Answer::Sampled(got)) => {
+                    assert_eq!(
+                        sampled_sentences(got),
+                        sampled_sentences(sent),
+                        "{}",
+                        lesson.name
+                    );
+                    let close = |a: f64, b: f64| (a - b).abs() <= a.abs() * 1e-14;
+                    assert!(close(
+                        sent.summary.orders_estimate,
+                        got.summary.orders_estimate
+                    ));
+                    assert!(close(sent.summary.db_reads.mean, got.summary.db_reads.mean));
+                    let mut exact = got.clone();
+                    exact.summary.orders_estimate = sent.summary.orders_estimate;
+                    exact.summary.db_reads.mean = sent.summary.db_reads.mean;
+                    for anomaly in Anomaly::ALL {
+                        let (a, b) = (sent.summary.share(anomaly), got.summary.share(anomaly));
+                        assert!(
+                            close(a.low, b.low) && close(a.high, b.high) && close(a.share, b.share)
+                        );
+                    }
+                    exact.summary.stale = sent.summary.stale;
+                    exact.summary.divergent_at_end = sent.summary.divergent_at_end;
+                    exact.summary.lost_writes = sent.summary.lost_writes;
+                    assert_eq!(&exact, sent, "{}", lesson.name);
+                }
+                _ => assert_eq!(back, answer, "{}", lesson.name),
+            }
+        }
     }
 }
 

@@ -121,7 +121,7 @@ fn examples_replay_and_a_seed_decides_the_orders() {
             Simulation::new(&sampler.scenario_with(example.schedule.clone())).expect("valid");
         sim.run();
         let report = Report::of(&sim, false);
-        match *name {
+        match name.as_str() {
             "stale" => assert!(report.stale_reads > 0),
             "divergent_at_end" => assert!(report.divergence.iter().any(|w| w.to_ms.is_none())),
             "lost_writes" => assert!(report.lost_writes > 0),

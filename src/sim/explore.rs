@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::engine::Simulation;
 use super::scenario::{FaultKind, Scenario, ScenarioError, ScheduleEntry};
@@ -898,7 +898,7 @@ impl Exploration {
             .into_iter()
             .filter_map(|a| {
                 let schedule = self.shortest(a)?;
-                Some((a.name(), Example { schedule }))
+                Some((a.name().to_string(), Example { schedule }))
             })
             .collect();
         Summary {
@@ -914,7 +914,7 @@ impl Exploration {
 
 /// What `cachescope explore` prints (`states` is an
 /// extension).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Distinct complete schedules.
     pub schedules: u128,
@@ -927,11 +927,11 @@ pub struct Summary {
     /// Distinct states explored.
     pub states: usize,
     /// The shortest schedule showing each anomaly that occurs, by name.
-    pub examples: std::collections::BTreeMap<&'static str, Example>,
+    pub examples: std::collections::BTreeMap<String, Example>,
 }
 
 /// One example schedule.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Example {
     /// Paste it into the scenario as `schedule`.
     pub schedule: Vec<ScheduleEntry>,

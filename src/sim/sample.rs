@@ -27,7 +27,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::engine::Simulation;
 use super::explore::{
@@ -194,7 +194,7 @@ impl Sampler {
             .zip(&tally.shortest)
             .filter_map(|(anomaly, shortest)| {
                 let schedule = shortest.clone()?;
-                Some((anomaly.name(), Example { schedule }))
+                Some((anomaly.name().to_string(), Example { schedule }))
             })
             .collect();
         let orders_estimate = if tally.orders == 0 {
@@ -203,7 +203,7 @@ impl Sampler {
             (tally.log_weight_max + (tally.scaled_weight_sum / tally.orders as f64).ln()).exp()
         };
         SampleSummary {
-            method: METHOD,
+            method: METHOD.to_string(),
             samples: tally.orders,
             seed: self.seed,
             orders_estimate,
@@ -245,10 +245,10 @@ pub fn sample(
 }
 
 /// What `cachescope explore --sample N` prints.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SampleSummary {
     /// How the orders were drawn ([`METHOD`]).
-    pub method: &'static str,
+    pub method: String,
     /// Orders drawn.
     pub samples: usize,
     /// The sampler's seed.
@@ -265,7 +265,7 @@ pub struct SampleSummary {
     /// Database reads per order (a stampede's size).
     pub db_reads: Spread,
     /// The shortest sampled order showing each anomaly that occurred.
-    pub examples: BTreeMap<&'static str, Example>,
+    pub examples: BTreeMap<String, Example>,
 }
 
 impl SampleSummary {
@@ -286,7 +286,7 @@ impl SampleSummary {
 
 /// How many of the sampled orders show something, and the share it
 /// estimates with its interval.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Share {
     /// Orders showing it.
     pub count: usize,
@@ -332,7 +332,7 @@ impl Share {
 }
 
 /// The spread of a count over the sampled orders.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Spread {
     pub min: u64,
     /// The median (the lower middle of an even number).

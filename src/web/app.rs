@@ -73,7 +73,13 @@ pub fn app() -> Html {
         });
     }
     use_every_frame(state.playback.playing, state.dispatcher(), Action::Tick);
-    use_every_frame(state.exploring.working(), state.dispatcher(), |_| {
+    super::offload::use_offload(
+        state.exploring.away_job(),
+        state.base.clone(),
+        state.dispatcher(),
+        !opening.embed,
+    );
+    use_every_frame(state.exploring.needs_slices(), state.dispatcher(), |_| {
         Action::ExploreSlice
     });
     use_every_frame(state.work.is_some(), state.dispatcher(), |_| {

@@ -9,13 +9,17 @@
 //! - [`browser`]: the address bar, downloads, the timeline as SVG and PNG.
 //! - [`host`]: an embed's messages with the page it is in.
 //! - [`state`]: Yew's reducer over the playground, with the page's clock.
+//! - [`offload`]: the page's side of its worker (the explorer runs there).
+//! - [`worker`]: the worker's side, the `cachescope-worker` binary's loop.
 
 pub mod app;
 pub mod browser;
 pub mod components;
 pub mod hooks;
 pub mod host;
+pub mod offload;
 pub mod state;
+pub mod worker;
 
 pub use app::App;
 

@@ -14,6 +14,11 @@ impl Clock for PageClock {
     fn now_ms(&self) -> f64 {
         super::hooks::now_ms()
     }
+
+    /// The page explores in its worker (its own module has no explorer).
+    fn offloads(&self) -> bool {
+        true
+    }
 }
 
 impl Reducible for Playground {

@@ -13,12 +13,14 @@ mod shown;
 mod work;
 mod workshop;
 
-pub use exploring::{Exploring, SampledSentences, anomaly_words, sampled_sentences};
+pub use exploring::{
+    Answer, Counted, Exploring, FromWorker, SampledOrders, SampledSentences, ToWorker, Working,
+    anomaly_words, answer_of, sampled_sentences,
+};
 pub use shown::{ChartsOnScreen, RECENT_STEPS, RECENT_STEPS_PLAYING};
 pub use work::{Aggregated, Purpose, Variants, Work};
 pub use workshop::{ChallengeView, Explored, QuestionView, SchedulerChoice};
 
-use exploring::{EXPLORE_STEPS, SAMPLE_ORDERS, finished};
 use work::configuration_label;
 use workshop::{challenge_recording, challenge_start};
 
@@ -34,8 +36,9 @@ use crate::model::compare::{self, Batch, Outcome};
 use crate::model::embed::HostCommand;
 use crate::model::timeline::{self, Timeline};
 use crate::sim::Scenario;
-use crate::sim::explore::Anomaly;
+use crate::sim::explore::{Anomaly, scheduled_form_within};
 use crate::sim::recording::Recording;
+use crate::sim::sample::MAX_SAMPLED_REQUESTS;
 use crate::sim::scenario::{Fault, ScheduleEntry};
 
 /// Everything the page shows is derived from this.
@@ -144,6 +147,13 @@ pub enum Action {
     ExploreSlice,
     /// Stop counting.
     CancelExplore,
+    /// The page's worker says how job `job` is getting on.
+    ExploreProgress(u64, Working),
+    /// The page's worker answered job `job`.
+    Explored(u64, Rc<Answer>),
+    /// The page's worker could not do job `job` (it did not load, or
+    /// stopped), and why.
+    ExploreFailed(u64, String),
     /// Show a failing schedule on the timeline: the shortest (0) or the
     /// k-th with this anomaly.
     ShowFailing(Anomaly, usize),
@@ -220,7 +230,7 @@ impl Playground {
         let mut page = Playground::new(lesson);
         page.challenge = Some(challenge);
         page.show(challenge_recording(lesson));
-        page.exploring = Exploring::start(&page.base);
+        page.exploring = Exploring::Wanted;
         page
     }
 
@@ -451,6 +461,12 @@ pub const MAX_AGGREGATED_REQUESTS: f64 = 20_000_000.0;
 pub trait Clock {
     /// Milliseconds since an arbitrary origin, never decreasing.
     fn now_ms(&self) -> f64;
+
+    /// Whether heavy work (the explorer) is handed to a worker thread
+    /// that answers with actions, rather than done here in slices.
+    fn offloads(&self) -> bool {
+        false
+    }
 }
 
 impl Playground {
@@ -635,64 +651,26 @@ impl Playground {
                     next.aggregated_cursor_ms = at_ms.min(aggregated.outcome.report.end_ms);
                 }
             }
-            Action::Explore => next.exploring = Exploring::start(&next.base),
-            // Counted by `explore_slice`, before the state is copied.
+            Action::Explore => next.exploring = Exploring::Wanted,
+            // Worked by `explore_slice`, before the state is copied.
             Action::ExploreSlice => {}
             Action::CancelExplore => next.exploring = Exploring::Idle,
-            Action::ShowFailing(anomaly, _)
-                if matches!(next.exploring, Exploring::Sampled { .. }) =>
-            {
-                if let Exploring::Sampled {
-                    sampler,
-                    summary,
-                    shown,
-                    ..
-                } = &mut next.exploring
-                {
-                    let example = summary.examples.get(anomaly.name()).map(|e| {
-                        Recording::new(&sampler.borrow().scenario_with(e.schedule.clone()))
-                    });
-                    match example {
-                        Some(Ok(mut recording)) => {
-                            *shown = Some(anomaly);
-                            recording.seek(recording.len());
-                            next.show(recording);
-                        }
-                        Some(Err(error)) => next.message = Some(error.to_string()),
-                        None => {
-                            next.message =
-                                Some(format!("No sampled order with {}.", anomaly_words(anomaly)))
-                        }
-                    }
+            Action::ExploreProgress(job, working) => {
+                if next.exploring.away_job() == Some(job) {
+                    next.exploring = Exploring::Away { job, working };
                 }
             }
-            Action::ShowFailing(anomaly, k) => {
-                if let Exploring::Done {
-                    exploration, shown, ..
-                } = &mut next.exploring
-                {
-                    let schedule = if k == 0 {
-                        exploration.shortest(anomaly)
-                    } else {
-                        exploration.schedules_with(Some(anomaly)).nth(k - 1)
-                    };
-                    match schedule.map(|s| Recording::new(&exploration.scenario_with(s))) {
-                        Some(Ok(mut recording)) => {
-                            *shown = Some((anomaly, k));
-                            // At the end, where the anomaly is.
-                            recording.seek(recording.len());
-                            next.show(recording);
-                        }
-                        Some(Err(error)) => next.message = Some(error.to_string()),
-                        None => {
-                            next.message = Some(format!(
-                                "No more schedules with {} to show.",
-                                anomaly_words(anomaly)
-                            ))
-                        }
-                    }
+            Action::Explored(job, answer) => {
+                if next.exploring.away_job() == Some(job) {
+                    next.exploring = Rc::unwrap_or_clone(answer).shown();
                 }
             }
+            Action::ExploreFailed(job, why) => {
+                if next.exploring.away_job() == Some(job) {
+                    next.exploring = Exploring::Refused(why);
+                }
+            }
+            Action::ShowFailing(anomaly, k) => next.show_failing(anomaly, k),
             Action::Notice(message) => next.message = Some(message),
             Action::Advance => {
                 let target = next.beats_at.get(next.beat() + 1).copied().flatten();
@@ -778,91 +756,70 @@ impl Playground {
         Rc::new(next)
     }
 
-    /// Counts interleavings for about [`WORK_BUDGET_MS`]. The explorer
-    /// advances inside its shared cell; the state is copied (and the page
-    /// drawn again) only when the panel would show something else, so most
-    /// slices leave the frame's time to counting.
+    /// Explores for about [`WORK_BUDGET_MS`] (or hands the work to the
+    /// page's worker). The explorer advances inside its shared cell; the
+    /// state is copied (and the page drawn again) only when the panel
+    /// would show something else, so most slices leave the frame's time to
+    /// counting.
     fn explore_slice(self: Rc<Self>, clock: &dyn Clock) -> Rc<Self> {
-        if let Exploring::Sampling { .. } = &self.exploring {
-            return self.sample_slice(clock);
+        match self.exploring.slice(&self.base, clock, WORK_BUDGET_MS) {
+            None => self,
+            Some(exploring) => {
+                let mut next = Rc::unwrap_or_clone(self);
+                next.exploring = exploring;
+                Rc::new(next)
+            }
         }
-        let Exploring::Running {
-            explorer,
-            progress,
-            shown_at_ms,
-        } = &self.exploring
-        else {
-            return self;
-        };
-        let explorer = explorer.clone();
-        let started = clock.now_ms();
-        let advanced = loop {
-            match explorer.borrow_mut().advance(EXPLORE_STEPS) {
-                Ok(false) if clock.now_ms() - started < WORK_BUDGET_MS => continue,
-                other => break other,
-            }
-        };
-        let exploring = match advanced {
-            Ok(false) => {
-                let now = explorer.borrow().progress();
-                let now_ms = clock.now_ms();
-                if exploring::still_shown(progress, *shown_at_ms, &now, now_ms) {
-                    return self;
-                }
-                Exploring::Running {
-                    progress: now,
-                    shown_at_ms: now_ms,
-                    explorer,
-                }
-            }
-            Ok(true) => finished(&explorer),
-            Err(error) => Exploring::counting_failed(&self.base, &error),
-        };
-        let mut next = Rc::unwrap_or_clone(self);
-        next.exploring = exploring;
-        Rc::new(next)
     }
 
-    /// Draws random orders for about [`WORK_BUDGET_MS`], as
-    /// [`Playground::explore_slice`] counts.
-    fn sample_slice(self: Rc<Self>, clock: &dyn Clock) -> Rc<Self> {
-        let Exploring::Sampling {
-            sampler,
-            taken,
-            shown_at_ms,
-            why,
-        } = &self.exploring
-        else {
-            return self;
+    /// Opens a failing schedule the explorer found (or an order drawn
+    /// with the anomaly) on the timeline, at its end where the anomaly is.
+    fn show_failing(&mut self, anomaly: Anomaly, k: usize) {
+        let (schedule, count) = match &self.exploring {
+            Exploring::Done { answer, .. } => (answer.schedule(anomaly, k), answer.count(anomaly)),
+            Exploring::Sampled { answer, .. } => (
+                answer
+                    .summary
+                    .examples
+                    .get(anomaly.name())
+                    .map(|e| e.schedule.clone()),
+                answer.summary.share(anomaly).count as u128,
+            ),
+            _ => return,
         };
-        let sampler = sampler.clone();
-        let started = clock.now_ms();
-        let advanced = loop {
-            match sampler.borrow_mut().advance(SAMPLE_ORDERS) {
-                Ok(false) if clock.now_ms() - started < WORK_BUDGET_MS => continue,
-                other => break other,
-            }
+        let Some(schedule) = schedule else {
+            self.message = Some(if k > exploring::SCHEDULES_LISTED {
+                format!(
+                    "No more schedules with {} to show here: the first {} of {count} were \
+                     (`cachescope explore` finds every one).",
+                    anomaly_words(anomaly),
+                    exploring::SCHEDULES_LISTED,
+                )
+            } else {
+                format!("No more schedules with {} to show.", anomaly_words(anomaly))
+            });
+            return;
         };
-        let exploring = match advanced {
-            Ok(false) => {
-                let now = sampler.borrow().taken();
-                let now_ms = clock.now_ms();
-                let wanted = sampler.borrow().wanted();
-                if exploring::still_sampling_shown(*taken, *shown_at_ms, now, now_ms, wanted) {
-                    return self;
+        // What was explored: the scenario on screen in scheduled form.
+        let scheduled = scheduled_form_within(&self.base, MAX_SAMPLED_REQUESTS).map(|(s, _)| s);
+        let recording = scheduled.map_err(|e| e.to_string()).and_then(|scheduled| {
+            Recording::new(&Scenario {
+                schedule: Some(schedule),
+                ..scheduled
+            })
+            .map_err(|e| e.to_string())
+        });
+        match recording {
+            Ok(mut recording) => {
+                match &mut self.exploring {
+                    Exploring::Done { shown, .. } => *shown = Some((anomaly, k)),
+                    Exploring::Sampled { shown, .. } => *shown = Some(anomaly),
+                    _ => {}
                 }
-                Exploring::Sampling {
-                    sampler,
-                    taken: now,
-                    shown_at_ms: now_ms,
-                    why: why.clone(),
-                }
+                recording.seek(recording.len());
+                self.show(recording);
             }
-            Ok(true) => exploring::sampled(sampler, why.clone()),
-            Err(error) => Exploring::Refused(error.to_string()),
-        };
-        let mut next = Rc::unwrap_or_clone(self);
-        next.exploring = exploring;
-        Rc::new(next)
+            Err(error) => self.message = Some(error),
+        }
     }
 }

@@ -223,10 +223,10 @@ impl Playground {
         let challenge = self.challenge?;
         let moves = self.steps_taken();
         let explored = match &self.exploring {
-            Exploring::Done { exploration, .. } => Some(Explored {
-                orders: exploration.schedules(),
-                succeed: exploration.count(challenge.goal),
-                shortest: exploration.shortest(challenge.goal),
+            Exploring::Done { answer, .. } => Some(Explored {
+                orders: answer.summary.schedules,
+                succeed: answer.count(challenge.goal),
+                shortest: answer.shortest(challenge.goal),
             }),
             _ => None,
         };

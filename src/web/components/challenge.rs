@@ -5,7 +5,7 @@
 
 use yew::prelude::*;
 
-use crate::model::playground::{ChallengeView, Exploring};
+use crate::model::playground::{ChallengeView, Exploring, Working};
 use crate::sim::scenario::ScheduleEntry;
 
 #[derive(Properties, PartialEq)]
@@ -92,13 +92,22 @@ pub fn challenge_panel(props: &ChallengeProps) -> Html {
                 }
             </>
         },
-        (None, Exploring::Running { progress, .. }) => html! {
-            <p class="explore-progress" data-testid="challenge-count">
-                { "Checking every order… " }
-                <progress max="1" value={progress.fraction.to_string()} aria-label="Share of the orders checked" />
-                { format!(" {:.0}%", progress.fraction * 100.0) }
-            </p>
-        },
+        (None, exploring) if exploring.working().is_some() => {
+            let fraction = match exploring.working() {
+                Some(Working::Counting { fraction, .. }) => fraction,
+                Some(Working::Sampling { taken, wanted, .. }) => {
+                    taken as f64 / wanted.max(1) as f64
+                }
+                None => 0.0,
+            };
+            html! {
+                <p class="explore-progress" data-testid="challenge-count">
+                    { "Checking every order… " }
+                    <progress max="1" value={fraction.to_string()} aria-label="Share of the orders checked" />
+                    { format!(" {:.0}%", fraction * 100.0) }
+                </p>
+            }
+        }
         (None, Exploring::Refused(why)) => html! {
             <p data-testid="challenge-count">{ format!("The orders could not be counted: {why}") }</p>
         },

@@ -7,7 +7,7 @@
 
 use yew::prelude::*;
 
-use crate::model::playground::{Exploring, anomaly_words, sampled_sentences};
+use crate::model::playground::{Exploring, Working, anomaly_words, sampled_sentences};
 use crate::sim::explore::Anomaly;
 
 #[derive(Properties, PartialEq)]
@@ -29,43 +29,42 @@ pub fn explorer_panel(props: &ExplorerProps) -> Html {
                 and how many of those orders go wrong; where there are too many to count, draws random \
                 orders and estimates how often each goes wrong." }</p>
         },
-        Exploring::Running { progress, .. } => html! {
-            <div class="explore-progress">
-                <progress data-testid="explore-progress" max="1" value={progress.fraction.to_string()}
-                    aria-label="Share of the interleavings counted" />
-                <span>{ format!("{:.0}% · {} states", progress.fraction * 100.0, progress.states) }</span>
-                <button data-testid="explore-cancel" onclick={props.oncancel.clone()}>{ "Cancel" }</button>
-            </div>
-        },
-        Exploring::Sampling {
-            sampler,
-            taken,
-            why,
-            ..
-        } => {
-            let wanted = sampler.borrow().wanted();
+        Exploring::Wanted
+        | Exploring::Running { .. }
+        | Exploring::Sampling { .. }
+        | Exploring::Away { .. } => {
+            let (value, max, label, text) = match props.exploring.working() {
+                Some(Working::Sampling { taken, wanted, why }) => (
+                    taken as f64,
+                    wanted as f64,
+                    "Random orders drawn",
+                    format!("{why}: drawing {taken} of {wanted} random orders"),
+                ),
+                Some(Working::Counting { fraction, states }) => (
+                    fraction,
+                    1.0,
+                    "Share of the interleavings counted",
+                    format!("{:.0}% · {states} states", fraction * 100.0),
+                ),
+                None => (0.0, 1.0, "", String::new()),
+            };
             html! {
                 <div class="explore-progress">
-                    <progress data-testid="explore-progress" max={wanted.to_string()} value={taken.to_string()}
-                        aria-label="Random orders drawn" />
-                    <span data-testid="explore-sampling">{ format!("{why}: drawing {taken} of {wanted} random orders") }</span>
+                    <progress data-testid="explore-progress" max={max.to_string()} value={value.to_string()}
+                        aria-label={label} />
+                    <span data-testid="explore-working">{ text }</span>
                     <button data-testid="explore-cancel" onclick={props.oncancel.clone()}>{ "Cancel" }</button>
                 </div>
             }
         }
-        Exploring::Sampled {
-            summary,
-            why,
-            shown,
-            ..
-        } => {
-            let sentences = sampled_sentences(summary, why);
+        Exploring::Sampled { answer, shown } => {
+            let sentences = sampled_sentences(answer);
             html! {
                 <div>
                     <p data-testid="explore-total">{ sentences.total }</p>
                     <ul class="explore-counts">
                         { for Anomaly::ALL.into_iter().zip(sentences.anomalies).map(|(anomaly, line)| {
-                            let count = summary.share(anomaly).count;
+                            let count = answer.summary.share(anomaly).count;
                             html! {
                                 <li key={anomaly.name()} data-testid={format!("explore-{}", anomaly.name())}>
                                     <span class="count">{ line }</span>
@@ -91,7 +90,8 @@ pub fn explorer_panel(props: &ExplorerProps) -> Html {
         Exploring::Refused(why) => html! {
             <p class="message" role="alert" data-testid="explore-refused">{ format!("Not explored: {why}") }</p>
         },
-        Exploring::Done { summary, shown, .. } => {
+        Exploring::Done { answer, shown } => {
+            let summary = &answer.summary;
             let counts = [
                 (Anomaly::Stale, summary.stale),
                 (Anomaly::DivergentAtEnd, summary.divergent_at_end),
@@ -131,7 +131,7 @@ pub fn explorer_panel(props: &ExplorerProps) -> Html {
             }
         }
     };
-    let running = props.exploring.working();
+    let running = props.exploring.working().is_some();
     html! {
         <section class="panel explorer" aria-labelledby="explorer-title" data-testid="explorer">
             <h3 id="explorer-title">{ "Every interleaving" }</h3>

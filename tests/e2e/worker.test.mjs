@@ -1,0 +1,102 @@
+// The explorer in the page's worker, end to end in headless Chromium: the
+// worker's module is fetched on first use (a full page also loads it once
+// idle; an embed never until asked), it counts what the command line
+// counts, the page keeps moving while it counts, Cancel ends it at once,
+// and a worker that cannot load is a reason in the panel, not a frozen page.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { usePlayground, openPlayground } from './harness.mjs';
+
+const context = usePlayground();
+
+/** Records the worker files a page asks for. */
+function workerRequests(page) {
+  const seen = [];
+  page.on('request', (request) => {
+    if (/cachescope-worker/.test(request.url())) seen.push(request.url().split('/').pop());
+  });
+  return seen;
+}
+
+test('an embed fetches no worker module; a full page loads it once idle, before it is asked', async () => {
+  const embed = await context.browser.newPage();
+  const embedAsked = workerRequests(embed);
+  await embed.goto(`${context.server.url}?embed=1&lesson=read-write-race`);
+  await embed.getByTestId('step').waitFor();
+  await embed.waitForTimeout(4_500);
+  assert.deepEqual(embedAsked, [], 'an embed loads only what playing a lesson needs');
+  assert.equal(embed.workers().length, 0);
+  await embed.close();
+
+  const page = await context.browser.newPage();
+  const asked = workerRequests(page);
+  await page.goto(context.server.url);
+  await page.getByTestId('step').waitFor();
+  assert.deepEqual(asked, [], 'not in the first load');
+  await page.waitForEvent('worker', { timeout: 10_000 });
+  await page.waitForFunction(() => true);
+  await page.waitForTimeout(500);
+  assert.ok(asked.includes('cachescope-worker_bg.wasm'), `loaded once idle: ${asked}`);
+  await page.close();
+});
+
+test('the worker counts as the command line does while the page keeps stepping; Cancel ends it at once', async () => {
+  const { page, errors } = await openPlayground(context.browser, context.server.url);
+  const asked = workerRequests(page);
+  // Asked before the idle load: fetched on first use.
+  await page.getByTestId('lesson').selectOption('leases');
+  await page.getByTestId('explore').click();
+  const working = page.getByTestId('explore-working');
+  await working.waitFor();
+  await page.waitForFunction(() => true);
+  for (let i = 0; i < 50 && !asked.includes('cachescope-worker_bg.wasm'); i++) await page.waitForTimeout(100);
+  assert.ok(asked.includes('cachescope-worker_bg.wasm'), `fetched on first use: ${asked}`);
+  // Counting 490,938 schedules takes seconds; the page answers meanwhile.
+  await page.waitForFunction(() => /[1-9]\d* states/.test(document.querySelector('[data-testid=explore-working]')?.textContent ?? ''));
+  const clock = page.getByTestId('clock');
+  const before = await clock.textContent();
+  await page.getByTestId('step').click();
+  await page.waitForFunction((was) => document.querySelector('[data-testid=clock]').textContent !== was, before);
+  assert.equal(await working.count(), 1, 'still counting after a step');
+  // Cancel: the panel is idle at once and the worker is ended.
+  assert.equal(page.workers().length, 1);
+  await page.getByTestId('explore-cancel').click();
+  await working.waitFor({ state: 'detached' });
+  await page.waitForFunction(() => !document.querySelector('[data-testid=explore-working]'));
+  for (let i = 0; i < 50 && page.workers().length > 0; i++) await page.waitForTimeout(100);
+  assert.equal(page.workers().length, 0, 'the worker is ended, not left counting');
+  // Asked again, a new worker counts it to the end: the command line's figures
+  // (tests/golden/explore.json).
+  await page.getByTestId('explore').click();
+  const total = page.getByTestId('explore-total');
+  await total.waitFor({ timeout: 120_000 });
+  assert.match(await total.textContent(), /^490938 schedules \(/);
+  assert.match(await page.getByTestId('explore-stale').textContent(), /^44 of 490938 schedules: a stale read/);
+  await page.getByTestId('show-next-stale').click();
+  await page.getByTestId('explore-shown').filter({ hasText: 'schedule 1 with a stale read' }).waitFor();
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a worker that cannot load is a reason in the panel, and the page goes on', async () => {
+  // Its script missing (the Worker's error event), or its module missing
+  // (the loader's message).
+  for (const [missing, reason] of [
+    [/worker_loader\.js/, /^Not explored: the worker's script did not load \(serve every file of the built folder/],
+    [/cachescope-worker_bg\.wasm/, /^Not explored: the worker's module did not load: .*serve every file of the built folder/],
+  ]) {
+    const page = await context.browser.newPage();
+    await page.route(missing, (route) => route.abort());
+    const errors = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(`${context.server.url}?lesson=update-on-write-race`);
+    await page.getByTestId('step').waitFor();
+    await page.getByTestId('explore').click();
+    const refused = page.getByTestId('explore-refused');
+    await refused.waitFor();
+    assert.match(await refused.textContent(), reason);
+    await page.getByTestId('step').click();
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+});
