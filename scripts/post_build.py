@@ -4,7 +4,8 @@
 Run by trunk (Trunk.toml [[hooks]]) in its staging directory, before the
 build is copied to dist/:
 
-1. Release builds only: binaryen's wasm-opt -Oz over both wasm modules, repeated
+1. Release builds only: binaryen's wasm-opt over both wasm modules (the
+   page's -Oz, the worker's -O3), repeated
    until it shrinks no more (--converge: about 1 KB gzip less; from
    tools/node_modules, installed by scripts/setup.sh; Debian's binaryen 108
    cannot read the reference-types code our rustc emits), then the wasm's
@@ -53,15 +54,18 @@ def optimise(staging, html):
     wasms = sorted(glob.glob(os.path.join(staging, "*_bg.wasm")))
     if not os.path.exists(WASM_OPT):
         sys.exit(f"post_build: {WASM_OPT} is missing: run scripts/setup.sh build")
+    (page,) = [w for w in wasms if os.path.basename(w) in html]
     for wasm in wasms:
+        # The page's module for size (every visitor downloads it); the
+        # worker's for speed (it counts; fetched on first use).
+        level = "-Oz" if wasm == page else "-O3"
         before = os.path.getsize(wasm)
         subprocess.run(
-            [WASM_OPT, "-Oz", "--converge", "--strip-debug", "--strip-producers", *FEATURES, wasm, "-o", wasm],
+            [WASM_OPT, level, "--converge", "--strip-debug", "--strip-producers", *FEATURES, wasm, "-o", wasm],
             check=True,
         )
         after = os.path.getsize(wasm)
-        print(f"post_build: wasm-opt -Oz {os.path.basename(wasm)} {before} -> {after} bytes")
-    (page,) = [w for w in wasms if os.path.basename(w) in html]
+        print(f"post_build: wasm-opt {level} {os.path.basename(wasm)} {before} -> {after} bytes")
     with open(page, "rb") as f:
         integrity = "sha384-" + digest("sha384", f.read())
     name = re.escape(os.path.basename(page))
