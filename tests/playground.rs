@@ -707,8 +707,20 @@ mod exploring {
         }) else {
             unreachable!()
         };
+        // Playing meanwhile: what the worker says neither pauses it nor
+        // clears a message.
+        let noticed = state
+            .clone()
+            .apply(Action::Notice("a message".into()), &clock)
+            .apply(Action::ExploreProgress(job, working.clone()), &clock);
+        assert_eq!(noticed.message.as_deref(), Some("a message"));
+        let state = state.apply(Action::TogglePlay, &clock);
         let state = state.apply(Action::ExploreProgress(job, working.clone()), &clock);
         assert_eq!(state.exploring.working(), Some(working));
+        assert!(
+            state.playback.playing,
+            "the worker's progress does not pause playing"
+        );
         // Another job's messages change nothing.
         let same = state
             .clone()

@@ -43,7 +43,7 @@ fn play_until_paused(mut state: Rc<Playground>) -> Rc<Playground> {
 /// Counts the challenge's orders to the end.
 fn explored(mut state: Rc<Playground>) -> Rc<Playground> {
     for _ in 0..1_000_000 {
-        if !matches!(state.exploring, Exploring::Running { .. }) {
+        if state.exploring.working().is_none() {
             return state;
         }
         state = apply(state, [Action::ExploreSlice]);

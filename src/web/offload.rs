@@ -149,9 +149,10 @@ fn load() -> Result<(), String> {
         };
         match serde_json::from_str::<FromWorker>(&text) {
             Ok(message) => heard(message),
-            Err(error) => web_sys::console::error_1(
-                &format!("cachescope: the worker said something unexpected: {error}").into(),
-            ),
+            // A worker file cached from another build of the page.
+            Err(error) => failed(&format!(
+                "the worker is from another version of the page ({error}); reload the page"
+            )),
         }
     });
     // An error inside the worker is an ErrorEvent with a message; a

@@ -498,9 +498,15 @@ impl Playground {
         let mut next = Rc::unwrap_or_clone(self);
         // Work between frames neither clears a message nor stops playback;
         // moving by hand does both (the clock ticking does neither).
+        // So does what the page's worker says.
         let background = matches!(
             action,
-            Action::Tick(_) | Action::WorkSlice | Action::ExploreSlice
+            Action::Tick(_)
+                | Action::WorkSlice
+                | Action::ExploreSlice
+                | Action::ExploreProgress(..)
+                | Action::Explored(..)
+                | Action::ExploreFailed(..)
         );
         // Pausing (a hidden tab, a grabbed scrubber) keeps a message too.
         if !background && action != Action::Pause {
