@@ -9,7 +9,7 @@ use std::rc::Rc;
 use cachescope::lessons::challenges::{CHALLENGES, challenge};
 use cachescope::lessons::{self, LESSONS};
 use cachescope::model::link;
-use cachescope::model::playground::{Action, Exploring, Playground};
+use cachescope::model::playground::{Action, Playground};
 use cachescope::model::view;
 use cachescope::sim::explore::Anomaly;
 use cachescope::sim::scenario::{FaultKind, ScheduleEntry};
