@@ -68,7 +68,10 @@ pub fn use_offload(
     dispatcher: UseReducerDispatcher<Playground>,
     prefetch: bool,
 ) {
-    CLIENT.with(|client| client.borrow_mut().dispatcher = Some(dispatcher));
+    // The reducer's dispatcher is the same for the page's life: kept once.
+    use_effect_with((), move |_| {
+        CLIENT.with(|client| client.borrow_mut().dispatcher = Some(dispatcher));
+    });
     use_effect_with(job, move |job| {
         match job {
             Some(job) => give(*job, &scenario),

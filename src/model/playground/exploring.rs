@@ -85,15 +85,20 @@ pub enum Working {
     },
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 impl Working {
+    /// The share done, 0 to 1 (what a progress bar shows).
+    pub fn fraction(&self) -> f64 {
+        match self {
+            Working::Counting { fraction, .. } => *fraction,
+            Working::Sampling { taken, wanted, .. } => *taken as f64 / (*wanted).max(1) as f64,
+        }
+    }
+
     /// The whole percentage done (the panel changes only with it, or
     /// every [`PROGRESS_SHOWN_EVERY_MS`]).
+    #[cfg(not(target_arch = "wasm32"))]
     fn percent(&self) -> i64 {
-        match self {
-            Working::Counting { fraction, .. } => (fraction * 100.0).floor() as i64,
-            Working::Sampling { taken, wanted, .. } => (taken * 100 / (*wanted).max(1)) as i64,
-        }
+        (self.fraction() * 100.0).floor() as i64
     }
 }
 

@@ -5,7 +5,7 @@
 
 use yew::prelude::*;
 
-use crate::model::playground::{ChallengeView, Exploring, Working};
+use crate::model::playground::{ChallengeView, Exploring};
 use crate::sim::scenario::ScheduleEntry;
 
 #[derive(Properties, PartialEq)]
@@ -93,13 +93,9 @@ pub fn challenge_panel(props: &ChallengeProps) -> Html {
             </>
         },
         (None, exploring) if exploring.working().is_some() => {
-            let fraction = match exploring.working() {
-                Some(Working::Counting { fraction, .. }) => fraction,
-                Some(Working::Sampling { taken, wanted, .. }) => {
-                    taken as f64 / wanted.max(1) as f64
-                }
-                None => 0.0,
-            };
+            let fraction = exploring
+                .working()
+                .map_or(0.0, |working| working.fraction());
             html! {
                 <p class="explore-progress" data-testid="challenge-count">
                     { "Checking every order… " }

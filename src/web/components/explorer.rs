@@ -23,41 +23,34 @@ pub struct ExplorerProps {
 /// "Explore all interleavings".
 #[function_component(ExplorerPanel)]
 pub fn explorer_panel(props: &ExplorerProps) -> Html {
-    let body = match &props.exploring {
-        Exploring::Idle => html! {
+    let working = props.exploring.working().map(|working| {
+        let (label, text) = match &working {
+            Working::Sampling { taken, wanted, why } => (
+                "Random orders drawn",
+                format!("{why}: drawing {taken} of {wanted} random orders"),
+            ),
+            Working::Counting { fraction, states } => (
+                "Share of the interleavings counted",
+                format!("{:.0}% · {states} states", fraction * 100.0),
+            ),
+        };
+        html! {
+            <div class="explore-progress">
+                <progress data-testid="explore-progress" max="1" value={working.fraction().to_string()}
+                    aria-label={label} />
+                <span data-testid="explore-working">{ text }</span>
+                <button data-testid="explore-cancel" onclick={props.oncancel.clone()}>{ "Cancel" }</button>
+            </div>
+        }
+    });
+    let body = match (working, &props.exploring) {
+        (Some(progress), _) => progress,
+        (None, Exploring::Idle) => html! {
             <p class="empty">{ "Counts every order in which this scenario's operations could take effect, \
                 and how many of those orders go wrong; where there are too many to count, draws random \
                 orders and estimates how often each goes wrong." }</p>
         },
-        Exploring::Wanted
-        | Exploring::Running { .. }
-        | Exploring::Sampling { .. }
-        | Exploring::Away { .. } => {
-            let (value, max, label, text) = match props.exploring.working() {
-                Some(Working::Sampling { taken, wanted, why }) => (
-                    taken as f64,
-                    wanted as f64,
-                    "Random orders drawn",
-                    format!("{why}: drawing {taken} of {wanted} random orders"),
-                ),
-                Some(Working::Counting { fraction, states }) => (
-                    fraction,
-                    1.0,
-                    "Share of the interleavings counted",
-                    format!("{:.0}% · {states} states", fraction * 100.0),
-                ),
-                None => (0.0, 1.0, "", String::new()),
-            };
-            html! {
-                <div class="explore-progress">
-                    <progress data-testid="explore-progress" max={max.to_string()} value={value.to_string()}
-                        aria-label={label} />
-                    <span data-testid="explore-working">{ text }</span>
-                    <button data-testid="explore-cancel" onclick={props.oncancel.clone()}>{ "Cancel" }</button>
-                </div>
-            }
-        }
-        Exploring::Sampled { answer, shown } => {
+        (None, Exploring::Sampled { answer, shown }) => {
             let sentences = sampled_sentences(answer);
             html! {
                 <div>
@@ -87,10 +80,10 @@ pub fn explorer_panel(props: &ExplorerProps) -> Html {
                 </div>
             }
         }
-        Exploring::Refused(why) => html! {
+        (None, Exploring::Refused(why)) => html! {
             <p class="message" role="alert" data-testid="explore-refused">{ format!("Not explored: {why}") }</p>
         },
-        Exploring::Done { answer, shown } => {
+        (None, Exploring::Done { answer, shown }) => {
             let summary = &answer.summary;
             let counts = [
                 (Anomaly::Stale, summary.stale),
@@ -130,6 +123,8 @@ pub fn explorer_panel(props: &ExplorerProps) -> Html {
                 </div>
             }
         }
+        // Working: the progress above.
+        (None, _) => html! {},
     };
     let running = props.exploring.working().is_some();
     html! {
