@@ -27,9 +27,10 @@ impl Reduce for Rc<Playground> {
 mod reducer {
     use std::rc::Rc;
 
-    use super::Reduce;
+    use super::{Reduce, support};
     use cachescope::lessons;
-    use cachescope::model::playground::{Action, Playground};
+    use cachescope::model::playground::{Action, FromWorker, Playground};
+    use cachescope::sim::Scenario;
     use cachescope::sim::scenario::ScheduleEntry;
 
     fn playground(lesson: &str) -> Rc<Playground> {
@@ -346,6 +347,130 @@ mod reducer {
         assert!(cleared.comparison.is_empty());
     }
 
+    /// The page's worker, played by the test as the page's worker plays
+    /// it: the job and each run's result cross as JSON.
+    fn worker_does(state: &Playground) -> (u64, Vec<FromWorker>) {
+        use cachescope::model::compare::Batch;
+        use cachescope::model::playground::{Task, ToWorker};
+        let work = state.work.as_ref().expect("work going on");
+        let job = work.away_job().expect("the work is away");
+        let sent = ToWorker {
+            job,
+            task: Task::Simulate(work.scenarios_json()),
+        };
+        let received: ToWorker =
+            serde_json::from_str(&serde_json::to_string(&sent).unwrap()).unwrap();
+        let Task::Simulate(scenarios) = received.task else {
+            panic!("{received:?}")
+        };
+        let replies = scenarios
+            .iter()
+            .enumerate()
+            .map(|(index, scenario)| {
+                let scenario = Scenario::from_json(scenario).unwrap();
+                let mut batch = Batch::new("", &scenario).unwrap();
+                while !batch.advance(4096) {}
+                let message = FromWorker::Ran {
+                    job,
+                    ran: Box::new(batch.ran()),
+                    busy_ms: 5.0,
+                    left: scenarios.len() - index - 1,
+                };
+                serde_json::from_str(&serde_json::to_string(&message).unwrap()).unwrap()
+            })
+            .collect();
+        (job, replies)
+    }
+
+    /// Runs too large to record go to the page's worker: the page sends no
+    /// slices meanwhile, shows the worker's progress, and ends with the
+    /// outcomes the page's own thread gets, exactly (a comparison and a
+    /// large workload); what the worker says neither pauses playing nor
+    /// clears a message; a cancelled or superseded job's replies change
+    /// nothing; and if the worker fails, the runs go on here.
+    #[test]
+    fn runs_too_large_to_record_go_to_the_worker_and_come_back_exactly() {
+        use cachescope::model::knobs;
+        use cachescope::model::playground::{Place, Variants};
+        let clock = support::Offloading::default();
+        let compare = Action::Compare(Variants::StampedeProtections);
+        let here = finish_work(apply(playground("stampede"), [compare.clone()]));
+        let state = Rc::new(Playground::new(lessons::lesson("stampede").unwrap()))
+            .apply(compare.clone(), &clock)
+            .apply(Action::WorkSlice, &clock);
+        let work = state.work.as_ref().unwrap();
+        assert!(matches!(work.place, Place::Away { .. }));
+        assert!(!work.needs_slices(), "no slices while the worker works");
+        let (job, replies) = worker_does(&state);
+        assert_eq!(replies.len(), here.comparison.len());
+        let noticed = state
+            .clone()
+            .apply(Action::Notice("a message".into()), &clock)
+            .apply(Action::WorkProgress(job, 0.5), &clock);
+        assert_eq!(noticed.message.as_deref(), Some("a message"));
+        let mut state = state
+            .apply(Action::TogglePlay, &clock)
+            .apply(Action::WorkProgress(job, 0.5), &clock)
+            .apply(Action::WorkProgress(job + 1, 0.9), &clock);
+        assert_eq!(state.work.as_ref().unwrap().progress, 0.5);
+        for reply in replies {
+            let FromWorker::Ran {
+                job, ran, busy_ms, ..
+            } = reply
+            else {
+                unreachable!()
+            };
+            state = state.apply(Action::WorkRan(job, Rc::from(ran), busy_ms), &clock);
+        }
+        assert!(state.work.is_none());
+        assert_eq!(state.comparison, here.comparison);
+        assert!(state.playback.playing, "the worker's replies do not pause");
+
+        // A large workload, shown aggregated.
+        let generated = knobs::with_generated_workload(&state.base).unwrap();
+        let knob = knobs::knob("/workload/reads_per_s").unwrap();
+        let big = knobs::set(&generated, knob, "15000").unwrap();
+        let tune = Action::Tune(Box::new(big));
+        let here = finish_work(apply(playground("stampede"), [tune.clone()]));
+        let state = Rc::new(Playground::new(lessons::lesson("stampede").unwrap()))
+            .apply(tune.clone(), &clock)
+            .apply(Action::WorkSlice, &clock);
+        let (job, replies) = worker_does(&state);
+        // Cancelled, then asked again: the old job's reply is ignored.
+        let again = state
+            .clone()
+            .apply(Action::CancelWork, &clock)
+            .apply(tune.clone(), &clock)
+            .apply(Action::WorkSlice, &clock);
+        let [FromWorker::Ran { ran, busy_ms, .. }] = &replies[..] else {
+            panic!("{replies:?}")
+        };
+        let ignored = again.clone().apply(
+            Action::WorkRan(job, Rc::from(ran.clone()), *busy_ms),
+            &clock,
+        );
+        assert!(ignored.aggregated.is_none() && ignored.work == again.work);
+        let state = state.apply(Action::WorkRan(job, Rc::from(ran.clone()), 5.0), &clock);
+        let (away, local) = (
+            state.aggregated.clone().unwrap(),
+            here.aggregated.clone().unwrap(),
+        );
+        assert_eq!(away.outcome, local.outcome);
+        assert_eq!(away.busy_ms, 5.0, "the worker's time, for ops/s");
+
+        // A worker that fails: the runs go on in the page's thread.
+        let job = again.work.as_ref().unwrap().away_job().unwrap();
+        let mut state = again.apply(Action::WorkFailed(job, "it stopped".into()), &clock);
+        assert_eq!(state.work.as_ref().unwrap().place, Place::Here);
+        for _ in 0..10_000 {
+            if state.work.is_none() {
+                break;
+            }
+            state = state.apply(Action::WorkSlice, &clock);
+        }
+        assert_eq!(state.aggregated.clone().unwrap().outcome, local.outcome);
+    }
+
     #[test]
     fn faults_rerun_the_same_seed_and_bad_ones_keep_the_state() {
         use cachescope::model::view::new_fault;
@@ -463,7 +588,7 @@ mod exploring {
     use super::{Reduce, support};
     use cachescope::lessons;
     use cachescope::model::playground::{
-        Action, Clock, Exploring, FromWorker, Playground, ToWorker, Working, answer_of,
+        Action, Exploring, FromWorker, Playground, Task, ToWorker, Working, answer_of,
     };
     use cachescope::sim::explore::Anomaly;
     use cachescope::sim::scenario::ScheduleEntry;
@@ -657,17 +782,7 @@ mod exploring {
     }
 
     /// A clock whose page hands the explorer to a worker.
-    struct Offloading(support::TestClock);
-
-    impl Clock for Offloading {
-        fn now_ms(&self) -> f64 {
-            self.0.now_ms()
-        }
-
-        fn offloads(&self) -> bool {
-            true
-        }
-    }
+    use support::Offloading;
 
     /// The page's worker path: the panel waits for a job, shows what the
     /// worker says of it, and shows its answer, which is what the page's
@@ -690,11 +805,14 @@ mod exploring {
         // The worker, as the page's worker runs it (through its messages).
         let scenario = ToWorker {
             job,
-            scenario: state.base.to_json(),
+            task: Task::Explore(state.base.to_json()),
         };
         let sent: ToWorker =
             serde_json::from_str(&serde_json::to_string(&scenario).unwrap()).unwrap();
-        let parsed = cachescope::sim::Scenario::from_json(&sent.scenario).unwrap();
+        let Task::Explore(sent) = sent.task else {
+            panic!("{sent:?}")
+        };
+        let parsed = cachescope::sim::Scenario::from_json(&sent).unwrap();
         let mut said = Vec::new();
         let answer = answer_of(&parsed, &mut |working| said.push(working.clone()));
         assert!(!said.is_empty());

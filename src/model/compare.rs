@@ -3,9 +3,12 @@
 //! the page can draw between them; and the variants a one-click comparison
 //! runs (every write strategy, every stampede protection) on the same seed.
 
+use serde::{Deserialize, Serialize};
+
 use crate::sim::engine::DivergenceWindow;
 use crate::sim::scenario::{Channel, Stampede, WriteStrategy};
 use crate::sim::series::Series;
+use crate::sim::workload::Histogram;
 use crate::sim::{Report, Scenario, Simulation};
 
 /// A scenario being run without its trace, a slice at a time. Never
@@ -72,6 +75,11 @@ impl Batch {
         }
     }
 
+    /// The scenario it runs.
+    pub fn scenario(&self) -> &Scenario {
+        self.sim.scenario()
+    }
+
     /// Operations that took effect so far.
     pub fn operations(&self) -> u64 {
         self.sim.counters().effects
@@ -79,13 +87,44 @@ impl Batch {
 
     /// The outcome (of the run so far: call it once `advance` says done).
     pub fn outcome(&self) -> Outcome {
-        Outcome {
-            label: self.label.clone(),
-            scenario: self.sim.scenario().clone(),
-            report: Report::of(&self.sim, false),
+        self.outcome_of(self.ran())
+    }
+
+    /// What the run produced (so far), as it crosses from the page's
+    /// worker.
+    pub fn ran(&self) -> Ran {
+        let report = Report::of(&self.sim, false);
+        Ran {
+            visible_after: report.consistency.visible_after.clone(),
+            report,
             series: self.sim.series().clone(),
             windows: self.sim.divergence(),
             operations: self.operations(),
+        }
+    }
+
+    /// The outcome of this batch's scenario, given what running it
+    /// produced (here, or in the page's worker).
+    pub fn outcome_of(&self, ran: Ran) -> Outcome {
+        let Ran {
+            mut report,
+            visible_after,
+            series,
+            windows,
+            operations,
+        } = ran;
+        // What the report's JSON leaves out, put back.
+        report.consistency.visible_after = visible_after;
+        for (shown, window) in report.divergence.iter_mut().zip(&windows) {
+            shown.opened_by = window.opened_by;
+        }
+        Outcome {
+            label: self.label.clone(),
+            scenario: self.sim.scenario().clone(),
+            report,
+            series,
+            windows,
+            operations,
         }
     }
 
@@ -94,6 +133,19 @@ impl Batch {
         while !self.advance(usize::MAX) {}
         self.outcome()
     }
+}
+
+/// What running a batch produced: its [`Outcome`] less the label and
+/// scenario, which the page has. It crosses from the page's worker as
+/// JSON, so it carries what the report's JSON leaves out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ran {
+    pub report: Report,
+    /// The report's `consistency.visible_after` (not in its JSON).
+    pub visible_after: Histogram,
+    pub series: Series,
+    pub windows: Vec<DivergenceWindow>,
+    pub operations: u64,
 }
 
 /// Small generated workloads (reads and writes over a few keys, with

@@ -7,13 +7,13 @@
 //! instants, stale divergence windows): whole numbers and one division, so
 //! the figures are the same natively and in wasm.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::scenario::Millis;
 use super::workload::Histogram;
 
 /// The report's `consistency` object.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsistencyReport {
     /// Reads answered.
     pub reads: u64,

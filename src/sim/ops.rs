@@ -8,7 +8,9 @@ use super::scenario::Millis;
 use super::trace::OpName;
 
 /// A key, as an index into the scenario's sorted key list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct KeyId(pub u32);
 
 /// A stored value. Shared, because the same value sits in the DB, the cache

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::consistency::{ConsistencyReport, KeyHistory, consistency};
 use super::engine::{BusCounters, DivergenceKind, Simulation};
@@ -17,7 +17,7 @@ use super::strategy::{Served, Source};
 use super::trace::TraceEvent;
 
 /// A value and its DB version, as the report prints it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ValueView {
     /// The value.
     pub value: String,
@@ -35,7 +35,7 @@ impl From<&Versioned> for ValueView {
 }
 
 /// A cache entry at the end of the run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CacheView {
     /// The cached value.
     pub value: String,
@@ -48,7 +48,7 @@ pub struct CacheView {
 }
 
 /// One key at the end of the run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyState {
     /// The committed row.
     pub db: ValueView,
@@ -57,7 +57,7 @@ pub struct KeyState {
 }
 
 /// How a request ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// It completed.
@@ -69,7 +69,7 @@ pub enum Outcome {
 }
 
 /// One scripted request's result.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestReport {
     /// Its id.
     pub id: String,
@@ -86,7 +86,7 @@ pub struct RequestReport {
     /// How it ended.
     pub outcome: Outcome,
     /// A write's value was acknowledged but a crash lost it before its flush.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub lost: bool,
     /// The value a read returned.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,12 +109,12 @@ pub struct RequestReport {
     pub phantom: Option<bool>,
     /// Whether a read's wait for a lock or lease ran out, so it read the
     /// DB itself without filling the cache (printed only when it did).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fallback: bool,
 }
 
 /// A divergence window as the report prints it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WindowReport {
     /// The key.
     pub key: String,
@@ -132,7 +132,7 @@ pub struct WindowReport {
 }
 
 /// The requests of a run: listed when scripted, counted when generated.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Requests {
     /// Every scripted request.
@@ -143,7 +143,7 @@ pub enum Requests {
 }
 
 /// Counts of a workload's requests.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestCounts {
     /// Reads generated.
     pub reads: u64,
@@ -156,7 +156,7 @@ pub struct RequestCounts {
 }
 
 /// Database counters.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DbReport {
     /// Reads.
     pub reads: u64,
@@ -167,7 +167,7 @@ pub struct DbReport {
 }
 
 /// Cache counters.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CacheReport {
     /// Gets that hit.
     pub hits: u64,
@@ -182,7 +182,7 @@ pub struct CacheReport {
 }
 
 /// Latency percentiles of finished requests (`null` when there were none).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LatencyReport {
     /// Median read latency.
     pub read_p50: Option<Millis>,
@@ -195,7 +195,7 @@ pub struct LatencyReport {
 }
 
 /// The whole report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// The scenario's name.
     pub name: String,
@@ -237,7 +237,9 @@ pub struct Report {
     /// (docs/SCENARIO.md).
     pub consistency: ConsistencyReport,
     /// Every operation, unless the trace was turned off.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// (A report read back from JSON has none: it crosses to the page
+    /// from its worker without one.)
+    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub trace: Option<Vec<TraceEvent>>,
 }
 

@@ -9,6 +9,8 @@
 //! coarser width of a longer run of the same scenario ([`Series::rebinned`]),
 //! which is how a chart at the cursor shares the whole run's axis.
 
+use serde::{Deserialize, Serialize};
+
 use super::scenario::Millis;
 use super::workload::Histogram;
 
@@ -16,7 +18,7 @@ use super::workload::Histogram;
 pub const MAX_BUCKETS: usize = 1024;
 
 /// What happened during one bucket of time.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Bucket {
     /// DB reads (relay polls included) that took effect.
     pub db_reads: u64,
@@ -73,7 +75,7 @@ impl Bucket {
 }
 
 /// Metrics per bucket of time, from 0 ms.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Series {
     width_ms: Millis,
     buckets: Vec<Bucket>,

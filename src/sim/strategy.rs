@@ -8,7 +8,7 @@ use super::ops::{Cached, KeyId, LeaseGrant, Stamp, Value, Version, Versioned, Wr
 use super::scenario::{Channel, Millis, Stampede, Strategy, WriteStrategy};
 
 /// Where a read's value came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// A cache hit.

@@ -93,7 +93,7 @@ impl KeyPicker {
 
 /// Latencies in whole milliseconds, counted per value: exact percentiles in
 /// memory that does not grow with the number of requests.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Histogram {
     /// (latency, how many), by latency. A sorted vector rather than a map:
     /// a run has few distinct latencies, and recording one (every answered

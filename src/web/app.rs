@@ -28,7 +28,7 @@ use super::hooks::{
 };
 use super::host::use_host_page;
 use crate::model::playback::{FASTEST, SLOWEST};
-use crate::model::playground::{Action, Playground, Purpose};
+use crate::model::playground::{Action, Playground, Purpose, Work};
 use crate::model::timeline::{Axis, Selection};
 use crate::model::view::{self, Inspector, PendingRow, StepRow};
 
@@ -76,15 +76,18 @@ pub fn app() -> Html {
     super::offload::use_offload(
         state.exploring.away_job(),
         state.base.clone(),
+        state.work.clone(),
         state.dispatcher(),
         !opening.embed,
     );
     use_every_frame(state.exploring.needs_slices(), state.dispatcher(), |_| {
         Action::ExploreSlice
     });
-    use_every_frame(state.work.is_some(), state.dispatcher(), |_| {
-        Action::WorkSlice
-    });
+    use_every_frame(
+        state.work.as_ref().is_some_and(Work::needs_slices),
+        state.dispatcher(),
+        |_| Action::WorkSlice,
+    );
     let reduced_motion = *use_memo((), |_| prefers_reduced_motion());
     let framed = *use_memo((), |_| super::host::framed());
     let selected = use_state(|| linked.selected.as_deref().and_then(Selection::from_link));
@@ -458,6 +461,7 @@ pub fn app() -> Html {
     let aggregated_view = state.aggregated.as_ref().map(|aggregated| {
         html! {
             <AggregatedView outcome={aggregated.outcome.clone()} busy_ms={aggregated.busy_ms}
+                in_worker={aggregated.in_worker}
                 cursor_ms={state.aggregated_cursor_ms}
                 onseek={on_slider(state.dispatcher(), Action::SeekTime)} />
         }

@@ -1,14 +1,18 @@
-//! The page's side of its worker: the explorer runs there, in a second
-//! WebAssembly module, so counting or sampling never takes a frame from
-//! the page, and Cancel stops it at once (the worker is ended, not asked).
+//! The page's side of its workers: the explorer and runs too large to
+//! record (a large workload, a comparison's configurations) go to a second
+//! WebAssembly module in a worker thread, so they never take a frame from
+//! the page, and Cancel stops them at once (the worker is ended, not
+//! asked).
 //!
-//! The worker's module is fetched on first use: when the explorer is
-//! first asked for, or, in a full page (never an embed), once the page has
-//! been idle for a while. A job is the scenario as JSON
-//! ([`ToWorker`]); the worker answers with progress and the answer
-//! ([`FromWorker`]), which become actions. If the worker cannot load, the
-//! panel says why (the page's own module has no explorer: that keeps it
-//! out of the first load).
+//! Two workers of the same module, one per kind of job ([`Slot`]), so
+//! exploring and a comparison go on side by side and cancelling one
+//! leaves the other. The module is fetched on first use: when a job is
+//! first given, or, in a full page (never an embed), once the page has
+//! been idle for a while. A job is sent as [`ToWorker`]; the worker
+//! answers with [`FromWorker`] messages, which become actions. If a worker
+//! cannot load, the explorer's panel says why, and runs go on in the
+//! page's thread (the page's own module has no explorer: that keeps it
+//! out of the first load; it has the simulator, which plays lessons).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -18,16 +22,39 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{Event, MessageEvent, Worker};
 use yew::prelude::*;
 
-use crate::model::playground::{Action, FromWorker, Playground, ToWorker};
+use crate::model::playground::{Action, FromWorker, Playground, Task, ToWorker, Work};
 use crate::sim::Scenario;
 
 /// The worker's script (static/worker_loader.js), which loads the worker's
 /// glue and module from beside itself.
 const WORKER_SCRIPT: &str = "./worker_loader.js";
 
-/// How long a full page waits, after opening, before loading the worker
-/// so that it is ready when first asked.
+/// How long a full page waits, after opening, before loading the
+/// explorer's worker so that it is ready when first asked.
 const PREFETCH_AFTER_MS: u32 = 3_000;
+
+/// Which worker a job goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    /// The explorer panel's counting or sampling.
+    Explorer,
+    /// Runs too large to record.
+    Simulator,
+}
+
+impl Slot {
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The action saying that job `job` failed, and why.
+    fn failure(self, job: u64, why: String) -> Action {
+        match self {
+            Slot::Explorer => Action::ExploreFailed(job, why),
+            Slot::Simulator => Action::WorkFailed(job, why),
+        }
+    }
+}
 
 thread_local! {
     static CLIENT: RefCell<Client> = RefCell::new(Client::default());
@@ -35,8 +62,14 @@ thread_local! {
 
 #[derive(Default)]
 struct Client {
-    worker: Option<Loaded>,
+    workers: [Option<Loaded>; 2],
     dispatcher: Option<UseReducerDispatcher<Playground>>,
+}
+
+impl Client {
+    fn worker(&mut self, slot: Slot) -> &mut Option<Loaded> {
+        &mut self.workers[slot.index()]
+    }
 }
 
 /// A worker and what it is doing.
@@ -44,7 +77,7 @@ struct Loaded {
     worker: Worker,
     /// It has said it listens (a job posted before is lost).
     ready: bool,
-    /// The job given to it, as its message, until it answers.
+    /// The job given to it, as its message, until it is done.
     job: Option<(u64, String)>,
     _onmessage: Closure<dyn FnMut(MessageEvent)>,
     _onerror: Closure<dyn FnMut(Event)>,
@@ -58,13 +91,15 @@ impl Drop for Loaded {
     }
 }
 
-/// Hands the job the explorer panel is away on to the worker, and ends
-/// the worker's work when the panel stops waiting for it (cancelled, or a
-/// new run). `prefetch`: load the worker after a while even if not asked.
+/// Hands the job the explorer panel is away on, and the runs the work is
+/// away on, to their workers, and ends a worker's work when the page
+/// stops waiting for it (cancelled, or a new run). `prefetch`: load the
+/// explorer's worker after a while even if not asked.
 #[hook]
 pub fn use_offload(
-    job: Option<u64>,
+    exploring: Option<u64>,
     scenario: Rc<Scenario>,
+    work: Option<Work>,
     dispatcher: UseReducerDispatcher<Playground>,
     prefetch: bool,
 ) {
@@ -72,17 +107,23 @@ pub fn use_offload(
     use_effect_with((), move |_| {
         CLIENT.with(|client| client.borrow_mut().dispatcher = Some(dispatcher));
     });
-    use_effect_with(job, move |job| {
-        match job {
-            Some(job) => give(*job, &scenario),
-            None => stop_work(),
-        };
+    use_effect_with(exploring, move |job| match job {
+        Some(job) => give(Slot::Explorer, *job, || Task::Explore(scenario.to_json())),
+        None => stop_work(Slot::Explorer),
+    });
+    let simulating = work.as_ref().and_then(Work::away_job);
+    use_effect_with(simulating, move |job| match (job, work) {
+        (Some(job), Some(work)) => give(Slot::Simulator, *job, || {
+            Task::Simulate(work.scenarios_json())
+        }),
+        _ => stop_work(Slot::Simulator),
     });
     use_effect_with(prefetch, |&prefetch| {
         if prefetch {
             gloo_timers::callback::Timeout::new(PREFETCH_AFTER_MS, || {
-                if CLIENT.with(|client| client.borrow().worker.is_none()) {
-                    after(load());
+                let slot = Slot::Explorer;
+                if CLIENT.with(|client| client.borrow_mut().worker(slot).is_none()) {
+                    after(slot, load(slot));
                 }
             })
             .forget();
@@ -90,29 +131,25 @@ pub fn use_offload(
     });
 }
 
-/// Gives job `job` to the worker (loading it, or replacing one busy with
-/// another job).
-fn give(job: u64, scenario: &Scenario) {
-    let message = serde_json::to_string(&ToWorker {
-        job,
-        scenario: scenario.to_json(),
-    })
-    .expect("a job serialises");
+/// Gives job `job` (its `task`) to the `slot` worker (loading it, or
+/// replacing one busy with another job).
+fn give(slot: Slot, job: u64, task: impl FnOnce() -> Task) {
+    let message = serde_json::to_string(&ToWorker { job, task: task() }).expect("a job serialises");
     let busy_elsewhere = CLIENT.with(|client| {
-        let client = client.borrow();
-        let worker = client.worker.as_ref();
+        let mut client = client.borrow_mut();
+        let worker = client.worker(slot).as_ref();
         worker.is_some_and(|w| w.job.as_ref().is_some_and(|(j, _)| *j != job))
     });
     if busy_elsewhere {
-        stop_work();
+        stop_work(slot);
     }
-    let loaded = CLIENT.with(|client| client.borrow().worker.is_some());
+    let loaded = CLIENT.with(|client| client.borrow_mut().worker(slot).is_some());
     if !loaded {
-        after(load());
+        after(slot, load(slot));
     }
     let failed = CLIENT.with(|client| {
         let mut client = client.borrow_mut();
-        match client.worker.as_mut() {
+        match client.worker(slot).as_mut() {
             Some(worker) => {
                 if worker.ready {
                     let _ = worker.worker.post_message(&message.as_str().into());
@@ -124,55 +161,60 @@ fn give(job: u64, scenario: &Scenario) {
         }
     });
     if failed {
-        dispatch(Action::ExploreFailed(
-            job,
-            "the explorer's worker could not be started in this browser".to_string(),
-        ));
+        let why = "the page's worker could not be started in this browser".to_string();
+        dispatch(slot.failure(job, why));
     }
 }
 
-/// Ends the worker if it is working (the answer is no longer wanted); the
-/// next job loads a new one.
-fn stop_work() {
+/// Ends the `slot` worker if it is working (what it does is no longer
+/// wanted); the next job loads a new one.
+fn stop_work(slot: Slot) {
     let ended = CLIENT.with(|client| {
         let mut client = client.borrow_mut();
-        let busy = client.worker.as_ref().is_some_and(|w| w.job.is_some());
-        busy.then(|| client.worker.take())
+        let worker = client.worker(slot);
+        let busy = worker.as_ref().is_some_and(|w| w.job.is_some());
+        busy.then(|| worker.take())
     });
     // Dropped outside the borrow: it terminates the worker.
     drop(ended);
 }
 
-/// Starts loading the worker; on failure marks the page as without one.
-fn load() -> Result<(), String> {
+/// Starts loading the `slot` worker; on failure marks it as without one.
+fn load(slot: Slot) -> Result<(), String> {
     let worker = Worker::new(WORKER_SCRIPT).map_err(|e| format!("{e:?}"))?;
-    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let Some(text) = event.data().as_string() else {
             return;
         };
         match serde_json::from_str::<FromWorker>(&text) {
-            Ok(message) => heard(message),
+            Ok(message) => heard(slot, message),
             // A worker file cached from another build of the page.
-            Err(error) => failed(&format!(
-                "the worker is from another version of the page ({error}); reload the page"
-            )),
+            Err(error) => failed(
+                slot,
+                &format!(
+                    "the worker is from another version of the page ({error}); reload the page"
+                ),
+            ),
         }
     });
     // An error inside the worker is an ErrorEvent with a message; a
     // worker script that did not load, a plain Event.
-    let onerror = Closure::<dyn FnMut(Event)>::new(|event: Event| {
+    let onerror = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
         let message = js_sys::Reflect::get(&event, &"message".into())
             .ok()
             .and_then(|m| m.as_string());
-        failed(&match message {
-            Some(message) => format!("the worker stopped: {message}"),
-            None => "the worker's script did not load".to_string(),
-        });
+        failed(
+            slot,
+            &match message {
+                Some(message) => format!("the worker stopped: {message}"),
+                None => "the worker's script did not load".to_string(),
+            },
+        );
     });
     worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
     CLIENT.with(|client| {
-        client.borrow_mut().worker = Some(Loaded {
+        *client.borrow_mut().worker(slot) = Some(Loaded {
             worker,
             ready: false,
             job: None,
@@ -184,19 +226,19 @@ fn load() -> Result<(), String> {
 }
 
 /// What follows an attempt to load.
-fn after(loaded: Result<(), String>) {
+fn after(slot: Slot, loaded: Result<(), String>) {
     if let Err(why) = loaded {
-        failed(&format!("the worker could not be created: {why}"));
+        failed(slot, &format!("the worker could not be created: {why}"));
     }
 }
 
-/// The worker failed: say so in the console and in the panel (for the job
-/// it had); the next job tries a new worker.
-fn failed(why: &str) {
+/// The `slot` worker failed: say so in the console, and to the job it had;
+/// the next job tries a new worker.
+fn failed(slot: Slot, why: &str) {
     web_sys::console::error_1(&format!("cachescope: {why}").into());
     let (job, worker) = CLIENT.with(|client| {
         let mut client = client.borrow_mut();
-        let mut worker = client.worker.take();
+        let mut worker = client.worker(slot).take();
         let job = worker
             .as_mut()
             .and_then(|w| w.job.take())
@@ -205,42 +247,58 @@ fn failed(why: &str) {
     });
     drop(worker);
     if let Some(job) = job {
-        dispatch(Action::ExploreFailed(
-            job,
-            format!(
-                "{why} (serve every file of the built folder: the explorer runs in \
-                 cachescope-worker_bg.wasm beside the page)"
-            ),
-        ));
+        let why = format!(
+            "{why} (serve every file of the built folder: heavy work runs in \
+             cachescope-worker_bg.wasm beside the page)"
+        );
+        dispatch(slot.failure(job, why));
     }
 }
 
-/// A message from the worker.
-fn heard(message: FromWorker) {
+/// A message from the `slot` worker.
+fn heard(slot: Slot, message: FromWorker) {
     match message {
         FromWorker::Ready => CLIENT.with(|client| {
             let mut client = client.borrow_mut();
-            if let Some(worker) = client.worker.as_mut() {
+            if let Some(worker) = client.worker(slot).as_mut() {
                 worker.ready = true;
                 if let Some((_, message)) = &worker.job {
                     let _ = worker.worker.post_message(&message.as_str().into());
                 }
             }
         }),
-        FromWorker::Failed(why) => failed(&why),
+        FromWorker::Failed(why) => failed(slot, &why),
         FromWorker::Progress { job, working } => dispatch(Action::ExploreProgress(job, working)),
         FromWorker::Answer { job, answer } => {
-            CLIENT.with(|client| {
-                let mut client = client.borrow_mut();
-                if let Some(worker) = client.worker.as_mut() {
-                    if worker.job.as_ref().is_some_and(|(j, _)| *j == job) {
-                        worker.job = None;
-                    }
-                }
-            });
+            finished(slot, job);
             dispatch(Action::Explored(job, Rc::new(answer)));
         }
+        FromWorker::Simulating { job, progress } => dispatch(Action::WorkProgress(job, progress)),
+        FromWorker::Ran {
+            job,
+            ran,
+            busy_ms,
+            left,
+        } => {
+            if left == 0 {
+                finished(slot, job);
+            }
+            dispatch(Action::WorkRan(job, Rc::from(ran), busy_ms));
+        }
     }
+}
+
+/// The `slot` worker is done with job `job`: it is idle (ending it would
+/// not stop anything wanted).
+fn finished(slot: Slot, job: u64) {
+    CLIENT.with(|client| {
+        let mut client = client.borrow_mut();
+        if let Some(worker) = client.worker(slot).as_mut() {
+            if worker.job.as_ref().is_some_and(|(j, _)| *j == job) {
+                worker.job = None;
+            }
+        }
+    });
 }
 
 /// Dispatches outside any borrow of the client (the reducer's effects may

@@ -1,11 +1,15 @@
-// The explorer in the page's worker, end to end in headless Chromium: the
+// Heavy work in the page's worker, end to end in headless Chromium: the
 // worker's module is fetched on first use (a full page also loads it once
-// idle; an embed never until asked), it counts what the command line
-// counts, the page keeps moving while it counts, Cancel ends it at once,
-// and a worker that cannot load is a reason in the panel, not a frozen page.
+// idle; an embed never until asked); the explorer counts what the command
+// line counts and a large run gives the command line's figures, while the
+// page keeps moving; Cancel ends the worker at once; and a worker that
+// cannot load is a reason in the explorer's panel, while runs go on in the
+// page's thread.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { usePlayground, openPlayground } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { usePlayground, openPlayground, repoRoot } from './harness.mjs';
 
 const context = usePlayground();
 
@@ -101,4 +105,65 @@ test('a worker that cannot load is a reason in the panel, and the page goes on',
     assert.deepEqual(errors, []);
     await page.close();
   }
+});
+
+/** Loads `scenario` (an object) with the page's scenario loader. */
+async function load(page, scenario) {
+  const loader = page.locator('details.loader');
+  if (!(await loader.evaluate((d) => d.open))) await loader.locator('summary').click();
+  await page.getByTestId('scenario-json').fill(JSON.stringify(scenario));
+  await page.getByTestId('scenario-load').click();
+}
+
+test('a large run goes to the worker while the page keeps stepping; Cancel ends it; without a worker it runs in the page', async () => {
+  const file = `${repoRoot}/benches/page-100k-requests.json`;
+  const scenario = JSON.parse(readFileSync(file, 'utf8'));
+  // The command line's figures for it.
+  const report = JSON.parse(execFileSync('cargo', ['run', '--quiet', '--', 'run', file, '--no-trace'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  }));
+  const { page, errors } = await openPlayground(context.browser, `${context.server.url}?lesson=read-write-race`);
+  const closed = [];
+  page.on('worker', (worker) => worker.once('close', () => closed.push(worker)));
+  // Four times the workload, so it is still running while the page is used.
+  const longer = { ...scenario, workload: { ...scenario.workload, duration_ms: scenario.workload.duration_ms * 4 } };
+  await load(page, longer);
+  await page.getByTestId('work').waitFor();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=work-progress]')?.value) > 0);
+  const clock = page.getByTestId('clock');
+  const before = await clock.textContent();
+  await page.getByTestId('step').click();
+  await page.waitForFunction((was) => document.querySelector('[data-testid=clock]').textContent !== was, before);
+  assert.equal(await page.getByTestId('work').count(), 1, 'still simulating after a step');
+  await page.getByTestId('work-cancel').click();
+  await page.getByTestId('work').waitFor({ state: 'detached' });
+  for (let i = 0; i < 50 && closed.length === 0; i++) await page.waitForTimeout(100);
+  assert.equal(closed.length, 1, 'the simulating worker is ended, not left running');
+  // Run to the end: the command line's figures.
+  await load(page, scenario);
+  const aggregated = page.getByTestId('aggregated');
+  await aggregated.waitFor({ timeout: 60_000 });
+  assert.equal(await aggregated.getAttribute('data-simulated-in'), 'worker');
+  const metric = async (target, name) => target.locator(`tr[data-metric="${name}"] td`).textContent();
+  assert.equal(await metric(aggregated, 'DB reads'), String(report.db.reads));
+  assert.equal(await metric(aggregated, 'stale reads'), String(report.stale_reads));
+  assert.deepEqual(errors, []);
+  await page.close();
+
+  // Without the worker's module: the same run in the page's thread.
+  const without = await context.browser.newPage();
+  await without.route(/cachescope-worker_bg\.wasm/, (route) => route.abort());
+  const pageErrors = [];
+  without.on('pageerror', (err) => pageErrors.push(err.message));
+  await without.goto(`${context.server.url}?lesson=read-write-race`);
+  await without.getByTestId('step').waitFor();
+  await load(without, scenario);
+  const here = without.getByTestId('aggregated');
+  await here.waitFor({ timeout: 60_000 });
+  assert.equal(await here.getAttribute('data-simulated-in'), 'page');
+  assert.equal(await metric(here, 'DB reads'), String(report.db.reads));
+  assert.equal(await metric(here, 'stale reads'), String(report.stale_reads));
+  assert.deepEqual(pageErrors, []);
+  await without.close();
 });

@@ -102,3 +102,18 @@ impl cachescope::model::playground::Clock for TestClock {
         now
     }
 }
+
+/// A test clock that hands heavy work to a worker, as the page's does
+/// (the test plays the worker).
+#[derive(Default)]
+pub struct Offloading(pub TestClock);
+
+impl cachescope::model::playground::Clock for Offloading {
+    fn now_ms(&self) -> f64 {
+        self.0.now_ms()
+    }
+
+    fn offloads(&self) -> bool {
+        true
+    }
+}

@@ -6,10 +6,10 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use super::jobs::next_job;
 use crate::sim::Scenario;
 use crate::sim::explore::{Anomaly, Exploration, ExploreError, Explorer, Limits, Summary};
 use crate::sim::sample::{DEFAULT_SAMPLE_SEED, DEFAULT_SAMPLES, SampleSummary, Sampler};
@@ -187,35 +187,6 @@ impl Answer {
             Answer::Refused(why) => Exploring::Refused(why),
         }
     }
-}
-
-/// What the page sends its worker: explore this scenario as job `job`.
-/// The scenario goes as its JSON text (`Scenario::to_json`, read back with
-/// `Scenario::from_json`): the page already has that code, and a second
-/// way to read a scenario would weigh on the page's module.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ToWorker {
-    pub job: u64,
-    pub scenario: String,
-}
-
-/// What the page's worker sends back.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum FromWorker {
-    /// Loaded and listening (jobs sent earlier would have been lost).
-    Ready,
-    /// How job `job` is getting on.
-    Progress { job: u64, working: Working },
-    /// Job `job`'s answer.
-    Answer { job: u64, answer: Answer },
-    /// The worker could not start, and why (its loader sends this).
-    Failed(String),
-}
-
-/// A job number no other job of this page has had.
-fn next_job() -> u64 {
-    static JOBS: AtomicU64 = AtomicU64::new(1);
-    JOBS.fetch_add(1, Ordering::Relaxed)
 }
 
 /// How often the panel's figures follow the work here at least; in

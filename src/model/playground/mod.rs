@@ -1,24 +1,29 @@
 //! The playground's state and the actions that change it: the page's
 //! reducer, [`Playground::apply`], with the clock passed in.
 //!
-//! - [`work`]: large workloads and comparisons simulated in slices;
-//! - [`exploring`]: the explorer panel's counting in slices;
+//! - [`work`]: large workloads and comparisons, simulated in slices or in
+//!   the page's worker;
+//! - [`exploring`]: the explorer panel's counting, in slices or in the
+//!   page's worker;
+//! - [`jobs`]: what the page and its worker say to each other;
 //! - [`shown`]: what the page shows beside the run (explanations, charts,
 //!   links, exports);
 //! - [`workshop`]: questions, challenges, scheduling by hand and the
 //!   course.
 
 mod exploring;
+mod jobs;
 mod shown;
 mod work;
 mod workshop;
 
 pub use exploring::{
-    Answer, Counted, Exploring, FromWorker, SampledOrders, SampledSentences, ToWorker, Working,
-    anomaly_words, answer_of, sampled_sentences,
+    Answer, Counted, Exploring, SampledOrders, SampledSentences, Working, anomaly_words, answer_of,
+    sampled_sentences,
 };
+pub use jobs::{FromWorker, Task, ToWorker};
 pub use shown::{ChartsOnScreen, RECENT_STEPS, RECENT_STEPS_PLAYING};
-pub use work::{Aggregated, Purpose, Variants, Work};
+pub use work::{Aggregated, Place, Purpose, Variants, Work};
 pub use workshop::{ChallengeView, Explored, QuestionView, SchedulerChoice};
 
 use work::configuration_label;
@@ -32,7 +37,7 @@ use crate::model::link::LinkState;
 use crate::model::narration;
 use crate::model::playback::Playback;
 
-use crate::model::compare::{self, Batch, Outcome};
+use crate::model::compare::{self, Batch, Outcome, Ran};
 use crate::model::embed::HostCommand;
 use crate::model::timeline::{self, Timeline};
 use crate::sim::Scenario;
@@ -167,6 +172,14 @@ pub enum Action {
     WorkSlice,
     /// Stop the work going on; the page keeps what it showed.
     CancelWork,
+    /// The page's worker says how far simulating job `job` is (0 to 1).
+    WorkProgress(u64, f64),
+    /// The page's worker finished job `job`'s next run, spending so many
+    /// milliseconds on it.
+    WorkRan(u64, Rc<Ran>, f64),
+    /// The page's worker could not do job `job` (it did not load, or
+    /// stopped), and why: the runs go on in the page's thread.
+    WorkFailed(u64, String),
     /// Run these configurations of the scenario on screen and compare them.
     Compare(Variants),
     /// Empty the comparison.
@@ -365,7 +378,7 @@ impl Playground {
     }
 
     /// Shows a large run aggregated, at its end.
-    fn show_aggregated(&mut self, outcome: Rc<Outcome>, busy_ms: f64) {
+    fn show_aggregated(&mut self, outcome: Rc<Outcome>, busy_ms: f64, in_worker: bool) {
         self.base = Rc::new(outcome.scenario.clone());
         self.custom = true;
         self.challenge = None;
@@ -373,15 +386,20 @@ impl Playground {
         self.beats_at = Vec::new();
         let end = outcome.report.end_ms;
         self.aggregated_cursor_ms = self.pending_time_ms.take().map_or(end, |at| at.min(end));
-        self.aggregated = Some(Aggregated { outcome, busy_ms });
+        self.aggregated = Some(Aggregated {
+            outcome,
+            busy_ms,
+            in_worker,
+        });
     }
 
     /// Takes the finished outcomes of the work going on.
     fn finish_work(&mut self, work: Work) {
         match work.purpose {
             Purpose::Show => {
+                let in_worker = matches!(work.place, Place::Away { .. });
                 if let Some(outcome) = work.done.into_iter().next() {
-                    self.show_aggregated(outcome, work.busy_ms);
+                    self.show_aggregated(outcome, work.busy_ms, in_worker);
                 }
             }
             Purpose::Compare => self.comparison.extend(work.done),
@@ -462,8 +480,9 @@ pub trait Clock {
     /// Milliseconds since an arbitrary origin, never decreasing.
     fn now_ms(&self) -> f64;
 
-    /// Whether heavy work (the explorer) is handed to a worker thread
-    /// that answers with actions, rather than done here in slices.
+    /// Whether heavy work (the explorer, runs too large to record) is
+    /// handed to a worker thread that answers with actions, rather than
+    /// done here in slices.
     fn offloads(&self) -> bool {
         false
     }
@@ -503,6 +522,9 @@ impl Playground {
             action,
             Action::Tick(_)
                 | Action::WorkSlice
+                | Action::WorkProgress(..)
+                | Action::WorkRan(..)
+                | Action::WorkFailed(..)
                 | Action::ExploreSlice
                 | Action::ExploreProgress(..)
                 | Action::Explored(..)
@@ -616,6 +638,25 @@ impl Playground {
                     }
                 }
             }
+            Action::WorkProgress(job, progress) => {
+                if let Some(work) = next.work.as_mut() {
+                    work.progressed(job, progress);
+                }
+            }
+            Action::WorkRan(job, ran, busy_ms) => {
+                if let Some(mut work) = next.work.take() {
+                    if work.ran(job, Rc::unwrap_or_clone(ran), busy_ms) {
+                        next.finish_work(work);
+                    } else {
+                        next.work = Some(work);
+                    }
+                }
+            }
+            Action::WorkFailed(job, _) => {
+                if let Some(work) = next.work.as_mut() {
+                    work.failed(job);
+                }
+            }
             Action::CancelWork => {
                 next.work = None;
                 next.pending_time_ms = None;
@@ -646,7 +687,7 @@ impl Playground {
                 if let Some(outcome) = next.comparison.get(index).cloned() {
                     if expected_requests(&outcome.scenario) > MAX_PAGE_REQUESTS {
                         // Already simulated: shown as it is.
-                        next.show_aggregated(outcome, 0.0);
+                        next.show_aggregated(outcome, 0.0, false);
                     } else if let Err(message) = next.run_own(outcome.scenario.clone()) {
                         next.message = Some(message);
                     }

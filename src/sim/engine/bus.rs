@@ -12,7 +12,7 @@ use super::{Actor, OpName, Simulation, strategy};
 use crate::sim::coroutine::Coroutine;
 use crate::sim::ops::{Cached, KeyId, Published, Reply, Stamp, Version};
 use crate::sim::scenario::{Channel, Millis, WriteStrategy};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// An event on the bus.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -122,7 +122,7 @@ pub struct PartitionView {
 }
 
 /// Bus counters (the report's `bus`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BusCounters {
     /// Events published.
     pub published: u64,

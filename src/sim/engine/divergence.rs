@@ -4,14 +4,14 @@
 
 use std::hash::{Hash, Hasher};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::sim::ops::KeyId;
 use crate::sim::scenario::Millis;
 use crate::sim::world::World;
 
 /// What kind of disagreement a divergence window is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum DivergenceKind {
     /// The cache holds an older committed version than the database.
@@ -23,7 +23,7 @@ pub enum DivergenceKind {
 
 /// A maximal interval during which the cache held a live entry for a key
 /// whose version differs from the database's current one.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DivergenceWindow {
     /// The key.
     pub key: KeyId,

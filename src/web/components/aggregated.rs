@@ -16,8 +16,10 @@ use crate::sim::scenario::Millis;
 pub struct AggregatedProps {
     /// The run.
     pub outcome: Rc<Outcome>,
-    /// Milliseconds of the page's time spent simulating it.
+    /// Milliseconds spent simulating it (0: not simulated for this view).
     pub busy_ms: f64,
+    /// Simulated in the page's worker, not its thread.
+    pub in_worker: bool,
     /// The cursor.
     pub cursor_ms: Millis,
     /// The time cursor's input events (the page parses and dispatches them
@@ -59,11 +61,14 @@ pub fn aggregated_view(props: &AggregatedProps) -> Html {
     html! {
         <section class="panel aggregated" aria-labelledby="aggregated-title" data-testid="aggregated"
             data-operations={outcome.operations.to_string()} data-requests={requests.to_string()}
-            data-busy-ms={format!("{:.1}", props.busy_ms)} data-ops-per-s={format!("{ops_per_s:.0}")}>
+            data-busy-ms={format!("{:.1}", props.busy_ms)} data-ops-per-s={format!("{ops_per_s:.0}")}
+            data-simulated-in={if props.in_worker { "worker" } else { "page" }}>
             <h3 id="aggregated-title">{ format!("{requests} requests, {} operations: shown aggregated", outcome.operations) }</h3>
             <p class="hint">
                 { format!("Too many operations to draw one by one: each column is {width_ms} ms, darker is busier. ") }
-                if props.busy_ms > 0.0 {
+                if props.busy_ms > 0.0 && props.in_worker {
+                    { format!("Simulated in {:.0} ms by the page's worker, off the page's thread ({:.0} operations/s). ", props.busy_ms, ops_per_s) }
+                } else if props.busy_ms > 0.0 {
                     { format!("Simulated here in {:.0} ms of the page's time ({:.0} operations/s). ", props.busy_ms, ops_per_s) }
                 }
                 { "To step through operations, make the workload smaller (under 20,000 requests)." }
