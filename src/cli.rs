@@ -49,7 +49,10 @@ enum Command {
         /// Instead of counting every order, draw N orders from a random
         /// scheduler (each ready operation equally likely at every step)
         /// and print each anomaly's share with a 95% interval: for
-        /// scenarios with too many orders to count (the stampedes).
+        /// scenarios with too many orders to count (the stampedes). Where
+        /// orders cannot be varied (a generated workload, a pause or
+        /// partition spanning time), run the scenario as timed on N
+        /// consecutive seeds instead, and give the shares of runs.
         #[arg(long, value_name = "N")]
         sample: Option<usize>,
         /// The sampler's seed (the scenario's own seed still decides what
@@ -234,14 +237,14 @@ fn execute(command: Command) -> Result<String, String> {
                 return match anomaly {
                     None => Ok(summary.to_json()),
                     Some(anomaly) => {
-                        let example = summary.examples.get(anomaly.name()).ok_or_else(|| {
+                        let replay = sampler.example(&summary, anomaly).ok_or_else(|| {
+                            let what = if summary.over_seeds() { "run" } else { "order" };
                             format!(
-                                "{}: no sampled order shows {} (0 of {samples})",
+                                "{}: no sampled {what} shows {} (0 of {samples})",
                                 file.display(),
                                 anomaly.name()
                             )
                         })?;
-                        let replay = sampler.scenario_with(example.schedule.clone());
                         Ok(serde_json::to_string_pretty(&replay).expect("a scenario serialises"))
                     }
                 };

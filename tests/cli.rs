@@ -276,6 +276,25 @@ fn explore_samples_what_it_cannot_count() {
     let report: serde_json::Value = serde_json::from_str(&report).unwrap();
     assert!(report["stale_reads"].as_u64().unwrap() > 0);
 
+    // A generated workload: runs on seeds, the example a seed that `run`
+    // reproduces.
+    let (_, workload, _) = cachescope(&["preset", "lease-hot-key"]);
+    let workload = scenario_file("lease-hot-key-sample.json", &workload);
+    let (code, seeds, stderr) = cachescope(&["explore", &workload, "--sample", "30"]);
+    assert_eq!(code, 0, "{stderr}");
+    let seeds: serde_json::Value = serde_json::from_str(&seeds).unwrap();
+    assert!(seeds["method"].as_str().unwrap().starts_with("seeds"));
+    assert_eq!(seeds["identical_runs"], false);
+    assert!(seeds.get("orders_estimate").is_none());
+    let args = ["explore", &workload, "--sample", "30", "--example", "stale"];
+    let (code, replay, stderr) = cachescope(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let replay_file = scenario_file("lease-hot-key-replay.json", &replay);
+    let (_, report, _) = cachescope(&["run", &replay_file, "--no-trace"]);
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["seed"], seeds["example_seeds"]["stale"]);
+    assert!(report["stale_reads"].as_u64().unwrap() > 0);
+
     let (code, _, stderr) = cachescope(&["explore", &path, "--sample", "0"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("--sample: at least one order"), "{stderr}");

@@ -552,7 +552,7 @@ fn finish_node(frame: &Frame, nodes: &[Node]) -> Result<Node, ExploreError> {
 }
 
 /// Whether a finished run leaves a key's cache diverging from the DB.
-fn divergent_at_end(sim: &Simulation) -> bool {
+pub(crate) fn divergent_at_end(sim: &Simulation) -> bool {
     sim.divergence().iter().any(|w| w.to_ms.is_none())
 }
 

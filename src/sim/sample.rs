@@ -24,6 +24,16 @@
 //!
 //! Each sampled order is executed exactly as `run` executes a schedule, on
 //! a clone of one [`Simulation`] driven by [`Simulation::apply_entry`].
+//!
+//! **Where orders cannot be varied** — a generated workload (its requests
+//! arrive at drawn instants), or a fault that spans time (a pause, a
+//! partition: orders have no time) — the sampler varies what the run draws
+//! instead: the scenario runs as timed, as `run` runs it, on consecutive
+//! seeds from the sampler's ([`SEEDS_METHOD`]). Each seed draws its own
+//! latencies, jitter and arrivals, so each run is an independent draw and
+//! shares have the same Wilson intervals, of runs. A scenario that draws
+//! nothing gives the same run on every seed, and the summary says so
+//! (`identical_runs`).
 
 use std::collections::BTreeMap;
 
@@ -33,6 +43,7 @@ use super::engine::Simulation;
 use super::explore::{
     Anomaly, Example, ExploreError, MAX_SCHEDULE_LENGTH, anomalies_of, scheduled_form_within,
 };
+use super::report::Report;
 use super::rng::SimRng;
 use super::scenario::{FaultKind, Scenario, ScheduleEntry};
 
@@ -57,17 +68,51 @@ pub const METHOD: &str = "random scheduler: at every step each operation ready t
     (and each fault not yet placed) is equally likely to go next; shares are of orders drawn \
     this way, with Wilson 95% intervals";
 
-/// Draws orders of a scenario one at a time (a page advances it in slices,
-/// between frames, and cancels it by dropping it).
+/// The method where orders cannot be varied, in the words the output uses.
+pub const SEEDS_METHOD: &str = "seeds: the scenario run as timed on consecutive seeds from the \
+    sampler's, each drawing its own latencies, jitter and arrivals; shares are of runs, with \
+    Wilson 95% intervals";
+
+/// How many runs `explore --sample` is not given a number for does over
+/// seeds in the page's explorer: a run of a generated workload is hundreds
+/// of requests, where an order is a few dozen operations.
+pub const DEFAULT_SEED_RUNS: usize = 200;
+
+/// Draws orders of a scenario (or, where orders cannot be varied, runs on
+/// seeds) one at a time (a page advances it in slices, between frames, and
+/// cancels it by dropping it).
 pub struct Sampler {
-    root: Simulation,
-    /// The scenario in scheduled form (what an example is pasted into).
-    scenario: Scenario,
-    faults: Vec<FaultKind>,
-    rng: SimRng,
+    draws: Draws,
     seed: u64,
     wanted: usize,
     tally: Tally,
+}
+
+/// What each draw varies.
+enum Draws {
+    /// The order operations take effect in.
+    Orders {
+        root: Box<Simulation>,
+        /// The scenario in scheduled form (what an example is pasted into).
+        scenario: Scenario,
+        faults: Vec<FaultKind>,
+        rng: SimRng,
+    },
+    /// The scenario's seed, consecutive from the sampler's.
+    Seeds {
+        scenario: Scenario,
+        /// The first run's report, its seed cleared, and whether every run
+        /// so far gave that same report.
+        first: Option<Report>,
+        identical: bool,
+    },
+}
+
+/// Whether orders cannot be varied in `scenario` but seeds can: a
+/// generated workload, or a fault that spans time, in a timed scenario.
+pub fn only_seeds_vary(scenario: &Scenario) -> bool {
+    scenario.schedule.is_none()
+        && (scenario.workload.is_some() || scenario.faults.iter().any(|f| f.kind.spans_time()))
 }
 
 /// What the sampled orders showed so far.
@@ -79,6 +124,8 @@ struct Tally {
     /// The shortest sampled order with each anomaly (the first drawn among
     /// equally short ones).
     shortest: [Option<Vec<ScheduleEntry>>; 3],
+    /// The first seed with each anomaly (sampling seeds).
+    first_seed: [Option<u64>; 3],
     /// Database reads of each sampled order.
     db_reads: Vec<u64>,
     /// Knuth's estimator in logarithms: the largest log-weight seen, and
@@ -96,10 +143,12 @@ impl Sampler {
             .without_trace()
             .without_series();
         Ok(Sampler {
-            root,
-            scenario: scheduled,
-            faults,
-            rng: SimRng::new(seed),
+            draws: Draws::Orders {
+                root: Box::new(root),
+                scenario: scheduled,
+                faults,
+                rng: SimRng::new(seed),
+            },
             seed,
             wanted: samples.max(1),
             tally: Tally {
@@ -109,7 +158,27 @@ impl Sampler {
         })
     }
 
-    /// Orders drawn so far.
+    /// Starts running `scenario` on `runs` consecutive seeds from `seed`
+    /// (where orders cannot be varied: [`only_seeds_vary`]).
+    pub fn over_seeds(
+        scenario: &Scenario,
+        runs: usize,
+        seed: u64,
+    ) -> Result<Sampler, ExploreError> {
+        Simulation::new(scenario)?;
+        Ok(Sampler {
+            draws: Draws::Seeds {
+                scenario: scenario.clone(),
+                first: None,
+                identical: true,
+            },
+            seed,
+            wanted: runs.max(1),
+            tally: Tally::default(),
+        })
+    }
+
+    /// Orders drawn (or runs made) so far.
     pub fn taken(&self) -> usize {
         self.tally.orders
     }
@@ -130,15 +199,56 @@ impl Sampler {
         Ok(self.tally.orders >= self.wanted)
     }
 
-    /// Draws one order to its end and tallies it.
+    /// Draws one order (or runs one seed) to its end and tallies it.
     fn draw(&mut self) -> Result<(), ExploreError> {
-        let mut sim = self.root.clone();
+        if let Draws::Seeds {
+            scenario,
+            first,
+            identical,
+        } = &mut self.draws
+        {
+            let seed = self.seed.wrapping_add(self.tally.orders as u64);
+            let mut sim = Simulation::new(&Scenario {
+                seed,
+                ..scenario.clone()
+            })?
+            .without_trace()
+            .without_series()
+            .without_replay();
+            sim.run();
+            let mut report = Report::of(&sim, false);
+            let anomalies = [
+                report.stale_reads > 0,
+                super::explore::divergent_at_end(&sim),
+                report.lost_writes > 0,
+            ];
+            report.seed = 0;
+            match first {
+                None => *first = Some(report),
+                Some(first) => *identical &= *first == report,
+            }
+            let tally = &mut self.tally;
+            tally.orders += 1;
+            for (slot, _) in anomalies.iter().enumerate().filter(|(_, hit)| **hit) {
+                tally.hits[slot] += 1;
+                tally.first_seed[slot].get_or_insert(seed);
+            }
+            tally.db_reads.push(sim.counters().db_reads);
+            return Ok(());
+        }
+        let Draws::Orders {
+            root, faults, rng, ..
+        } = &mut self.draws
+        else {
+            unreachable!("seeds are drawn above")
+        };
+        let mut sim = (**root).clone();
         let mut placed = 0u32;
         let mut schedule = Vec::new();
         let mut log_weight = 0.0;
         loop {
             let ready = sim.schedulable();
-            let unplaced: Vec<usize> = (0..self.faults.len())
+            let unplaced: Vec<usize> = (0..faults.len())
                 .filter(|bit| placed & (1 << bit) == 0)
                 .collect();
             let choices = ready.len() + unplaced.len();
@@ -149,13 +259,13 @@ impl Sampler {
                 return Err(ExploreError::TooLong);
             }
             log_weight += (choices as f64).ln();
-            let pick = self.rng.up_to(choices as u64 - 1) as usize;
+            let pick = rng.up_to(choices as u64 - 1) as usize;
             let entry = match ready.into_iter().nth(pick) {
                 Some(name) => ScheduleEntry::Actor(name),
                 None => {
                     let bit = unplaced[pick - (choices - unplaced.len())];
                     placed |= 1 << bit;
-                    ScheduleEntry::Fault(self.faults[bit])
+                    ScheduleEntry::Fault(faults[bit])
                 }
             };
             sim.apply_entry(&entry, schedule.len())?;
@@ -202,31 +312,66 @@ impl Sampler {
         } else {
             (tally.log_weight_max + (tally.scaled_weight_sum / tally.orders as f64).ln()).exp()
         };
-        SampleSummary {
+        let summary = SampleSummary {
             method: METHOD.to_string(),
             samples: tally.orders,
             seed: self.seed,
-            orders_estimate,
+            orders_estimate: Some(orders_estimate),
+            identical_runs: None,
             stale: share(0),
             divergent_at_end: share(1),
             lost_writes: share(2),
             db_reads: Spread::of(&tally.db_reads),
             examples,
+            example_seeds: BTreeMap::new(),
+        };
+        match &self.draws {
+            Draws::Orders { .. } => summary,
+            Draws::Seeds { identical, .. } => SampleSummary {
+                method: SEEDS_METHOD.to_string(),
+                orders_estimate: None,
+                identical_runs: Some(*identical),
+                example_seeds: Anomaly::ALL
+                    .into_iter()
+                    .zip(tally.first_seed)
+                    .filter_map(|(anomaly, seed)| Some((anomaly.name().to_string(), seed?)))
+                    .collect(),
+                ..summary
+            },
         }
     }
 
     /// The scenario an example runs in: the sampled one with the schedule
     /// set and its faults moved into the schedule.
     pub fn scenario_with(&self, schedule: Vec<ScheduleEntry>) -> Scenario {
+        let scenario = match &self.draws {
+            Draws::Orders { scenario, .. } | Draws::Seeds { scenario, .. } => scenario,
+        };
         Scenario {
             schedule: Some(schedule),
-            ..self.scenario.clone()
+            ..scenario.clone()
         }
+    }
+
+    /// The runnable scenario of the example with `anomaly` in `summary`
+    /// (this sampler's): the shortest order drawn with it, or the first
+    /// seed that showed it.
+    pub fn example(&self, summary: &SampleSummary, anomaly: Anomaly) -> Option<Scenario> {
+        let sampled = match &self.draws {
+            Draws::Orders { scenario, .. } | Draws::Seeds { scenario, .. } => scenario,
+        };
+        let example = summary.example(anomaly, sampled, |schedule| {
+            Ok::<_, std::convert::Infallible>(self.scenario_with(schedule))
+        });
+        example.map(|found| match found {
+            Ok(scenario) => scenario,
+        })
     }
 }
 
 /// Samples `samples` orders of `scenario` to the end (the command line's
-/// `explore --sample`). Calls `progress` with the orders drawn every 100
+/// `explore --sample`), or runs it on `samples` seeds where only seeds
+/// vary ([`only_seeds_vary`]). Calls `progress` with the orders drawn every 100
 /// orders and at the end.
 pub fn sample(
     scenario: &Scenario,
@@ -234,7 +379,11 @@ pub fn sample(
     seed: u64,
     progress: &mut dyn FnMut(usize),
 ) -> Result<(SampleSummary, Sampler), ExploreError> {
-    let mut sampler = Sampler::new(scenario, samples, seed)?;
+    let mut sampler = if only_seeds_vary(scenario) {
+        Sampler::over_seeds(scenario, samples, seed)?
+    } else {
+        Sampler::new(scenario, samples, seed)?
+    };
     loop {
         let done = sampler.advance(100)?;
         progress(sampler.taken());
@@ -254,8 +403,13 @@ pub struct SampleSummary {
     /// The sampler's seed.
     pub seed: u64,
     /// Knuth's estimate of how many complete orders there are (an order of
-    /// magnitude).
-    pub orders_estimate: f64,
+    /// magnitude); not printed when seeds were sampled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orders_estimate: Option<f64>,
+    /// Seeds sampled: whether every run gave the same report (nothing in
+    /// the scenario is drawn at random).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identical_runs: Option<bool>,
     /// Orders with at least one stale read.
     pub stale: Share,
     /// Orders ending with the cache diverging from the database.
@@ -266,6 +420,9 @@ pub struct SampleSummary {
     pub db_reads: Spread,
     /// The shortest sampled order showing each anomaly that occurred.
     pub examples: BTreeMap<String, Example>,
+    /// Seeds sampled: the first seed showing each anomaly that occurred.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub example_seeds: BTreeMap<String, u64>,
 }
 
 impl SampleSummary {
@@ -276,6 +433,31 @@ impl SampleSummary {
             Anomaly::DivergentAtEnd => &self.divergent_at_end,
             Anomaly::LostWrite => &self.lost_writes,
         }
+    }
+
+    /// Whether seeds were sampled (not orders).
+    pub fn over_seeds(&self) -> bool {
+        self.identical_runs.is_some()
+    }
+
+    /// The runnable scenario showing `anomaly`, or `None` if no draw
+    /// showed it: the shortest order with it, in the scenario an order
+    /// runs in (`with_schedule`, which may fail); or the `sampled` scenario
+    /// on the first seed with it.
+    pub fn example<E>(
+        &self,
+        anomaly: Anomaly,
+        sampled: &Scenario,
+        with_schedule: impl FnOnce(Vec<ScheduleEntry>) -> Result<Scenario, E>,
+    ) -> Option<Result<Scenario, E>> {
+        if let Some(example) = self.examples.get(anomaly.name()) {
+            return Some(with_schedule(example.schedule.clone()));
+        }
+        let seed = *self.example_seeds.get(anomaly.name())?;
+        Some(Ok(Scenario {
+            seed,
+            ..sampled.clone()
+        }))
     }
 
     /// The explorer's answer as pretty JSON.

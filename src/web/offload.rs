@@ -271,7 +271,7 @@ fn heard(slot: Slot, message: FromWorker) {
         FromWorker::Progress { job, working } => dispatch(Action::ExploreProgress(job, working)),
         FromWorker::Answer { job, answer } => {
             finished(slot, job);
-            dispatch(Action::Explored(job, Rc::new(answer)));
+            dispatch(Action::Explored(job, Rc::from(answer)));
         }
         FromWorker::Simulating { job, progress } => dispatch(Action::WorkProgress(job, progress)),
         FromWorker::Ran {

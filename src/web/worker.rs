@@ -50,19 +50,19 @@ fn explore(replies: &DedicatedWorkerGlobalScope, job: u64, scenario: &str) {
     let scenario = match Scenario::from_json(scenario) {
         Ok(scenario) => scenario,
         Err(error) => {
-            let answer = Answer::Refused(error.to_string());
+            let answer = Box::new(Answer::Refused(error.to_string()));
             return post(replies, &FromWorker::Answer { job, answer });
         }
     };
     let mut said_at = f64::NEG_INFINITY;
-    let answer = answer_of(&scenario, &mut |working| {
+    let answer = Box::new(answer_of(&scenario, &mut |working| {
         let now = js_sys::Date::now();
         if now - said_at >= PROGRESS_EVERY_MS {
             said_at = now;
             let working = working.clone();
             post(replies, &FromWorker::Progress { job, working });
         }
-    });
+    }));
     post(replies, &FromWorker::Answer { job, answer });
 }
 

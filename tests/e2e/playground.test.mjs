@@ -253,6 +253,27 @@ test('the explorer panel counts every interleaving and opens a failing schedule'
   assert.equal(await page.getByTestId('explore-db-reads').textContent(),
     `DB reads per order: ${sampled.db_reads.min} to ${sampled.db_reads.max}, median ${sampled.db_reads.p50}.`);
   await screenshot(page, 'explorer-stampede-sampled');
+  // A generated workload: orders are not varied, seeds are, with the
+  // command line's figures; the first seed with a stale read opens.
+  await page.getByTestId('lesson').selectOption('lease-hot-key');
+  await page.getByTestId('explore').click();
+  await page.getByTestId('explore-db-reads').waitFor({ timeout: 60_000 });
+  const seeds = JSON.parse(execFileSync('cargo', ['run', '--quiet', '--', 'explore', '--sample', '200',
+    join(repoRoot, 'src/lessons/lease-hot-key.json')], { cwd: repoRoot, encoding: 'utf8' }));
+  assert.match(await total.textContent(), /^A generated workload's requests arrive at drawn instants, so their orders are not varied: the scenario ran as timed on 200 seeds \(1 to 200\) instead/);
+  assert.match(await page.getByTestId('explore-stale').textContent(), new RegExp(`^${seeds.stale.count} of 200 runs \\(`));
+  assert.equal(await page.getByTestId('explore-db-reads').textContent(),
+    `DB reads per run: ${seeds.db_reads.min} to ${seeds.db_reads.max}, median ${seeds.db_reads.p50}.`);
+  await page.getByTestId('show-stale').click();
+  await page.getByTestId('explore-shown').filter({ hasText: `the first seed with a stale read (seed ${seeds.example_seeds.stale})` }).waitFor();
+  await clock.filter({ hasText: 'done' }).waitFor();
+  const consistency = await page.getByTestId('consistency').textContent();
+  assert.doesNotMatch(consistency, /all [\d,]+ reads fresh/, `a read not fresh on the run shown: ${consistency}`);
+  // A pause spans time; this lesson draws nothing at random.
+  await page.getByTestId('lesson').selectOption('lock-expiry');
+  await page.getByTestId('explore').click();
+  await page.getByTestId('explore-db-reads').waitFor({ timeout: 60_000 });
+  assert.match(await total.textContent(), /Nothing in it is drawn at random: every seed gave the same run\.$/);
   assert.deepEqual(errors, []);
 });
 

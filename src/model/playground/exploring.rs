@@ -12,7 +12,10 @@ use serde::{Deserialize, Serialize};
 use super::jobs::next_job;
 use crate::sim::Scenario;
 use crate::sim::explore::{Anomaly, Exploration, ExploreError, Explorer, Limits, Summary};
-use crate::sim::sample::{DEFAULT_SAMPLE_SEED, DEFAULT_SAMPLES, SampleSummary, Sampler};
+use crate::sim::sample::{
+    DEFAULT_SAMPLE_SEED, DEFAULT_SAMPLES, DEFAULT_SEED_RUNS, SampleSummary, Sampler,
+    only_seeds_vary,
+};
 use crate::sim::scenario::ScheduleEntry;
 
 /// Explorer steps between looks at the clock; a slice (one per animation
@@ -241,6 +244,19 @@ impl Exploring {
     /// What follows a count that could not be done: sampling, where there
     /// are only too many orders; otherwise the reason.
     pub fn counting_failed(scenario: &Scenario, error: &ExploreError) -> Exploring {
+        if only_seeds_vary(scenario) {
+            let why = if scenario.workload.is_some() {
+                "A generated workload's requests arrive at drawn instants, so their orders \
+                 are not varied"
+            } else {
+                "A pause or partition spans time, and orders have no time, so orders are \
+                 not varied"
+            };
+            return Exploring::sampling(
+                Sampler::over_seeds(scenario, DEFAULT_SEED_RUNS, DEFAULT_SAMPLE_SEED),
+                why.to_string(),
+            );
+        }
         if !error.sampling_helps() {
             return Exploring::Refused(error.to_string());
         }
@@ -253,7 +269,15 @@ impl Exploring {
             }
             _ => "too many orders to count".to_string(),
         };
-        match Sampler::new(scenario, DEFAULT_SAMPLES, DEFAULT_SAMPLE_SEED) {
+        Exploring::sampling(
+            Sampler::new(scenario, DEFAULT_SAMPLES, DEFAULT_SAMPLE_SEED),
+            why,
+        )
+    }
+
+    /// Sampling with `sampler` (or why it cannot start), `why` not counted.
+    fn sampling(sampler: Result<Sampler, ExploreError>, why: String) -> Exploring {
+        match sampler {
             Ok(sampler) => Exploring::Sampling {
                 working: sampling(&sampler, &why),
                 sampler: Rc::new(RefCell::new(sampler)),
@@ -553,17 +577,23 @@ pub fn anomaly_words(anomaly: Anomaly) -> &'static str {
     }
 }
 
-/// The sampled panel's sentences: why the orders were sampled and how;
-/// one line per anomaly; the stampede's size. (Shares as percentages with
-/// their 95% intervals, as `explore --sample` prints them as fractions.)
+/// The sampled panel's sentences: why the orders were sampled (or seeds,
+/// where orders cannot be varied) and how; one line per anomaly; the
+/// stampede's size. (Shares as percentages with their 95% intervals, as
+/// `explore --sample` prints them as fractions.)
 pub fn sampled_sentences(sampled: &SampledOrders) -> SampledSentences {
     use crate::lessons::thousands;
     let (summary, why) = (&sampled.summary, &sampled.why);
     let samples = summary.samples;
+    let drawn = if summary.over_seeds() {
+        "runs"
+    } else {
+        "orders"
+    };
     let anomalies = Anomaly::ALL.map(|anomaly| {
         let share = summary.share(anomaly);
         format!(
-            "{} of {} orders ({}, 95% interval {}\u{2013}{}): {}",
+            "{} of {} {drawn} ({}, 95% interval {}\u{2013}{}): {}",
             thousands(share.count as u64),
             thousands(samples as u64),
             percent(share.share),
@@ -572,23 +602,52 @@ pub fn sampled_sentences(sampled: &SampledOrders) -> SampledSentences {
             anomaly_words(anomaly)
         )
     });
-    let reads = &summary.db_reads;
-    SampledSentences {
-        total: format!(
+    let total = match (summary.orders_estimate, summary.identical_runs) {
+        (Some(orders), _) => format!(
             "{why} (about {}). {} orders drawn by a random scheduler: at every step, each \
              operation ready to take effect equally likely to go next.",
-            about(summary.orders_estimate),
+            about(orders),
             thousands(samples as u64)
         ),
+        (None, identical) => {
+            let last = summary.seed + samples as u64 - 1;
+            let runs = format!(
+                "{why}: the scenario ran as timed on {} seeds ({} to {last}) instead, each \
+                 drawing its own latencies and arrivals.",
+                thousands(samples as u64),
+                summary.seed
+            );
+            if identical == Some(true) {
+                format!("{runs} Nothing in it is drawn at random: every seed gave the same run.")
+            } else {
+                runs
+            }
+        }
+    };
+    let reads = &summary.db_reads;
+    let per = &drawn[..drawn.len() - 1];
+    let (show, shown) = if summary.over_seeds() {
+        ("Show the first seed with it", "the first seed with")
+    } else {
+        ("Show the shortest drawn", "the shortest order drawn with")
+    };
+    SampledSentences {
+        total,
         anomalies,
         db_reads: if reads.min == reads.max {
-            format!("DB reads per order: {} in every order drawn.", reads.min)
+            format!("DB reads per {per}: {} in every {per}.", reads.min)
         } else {
             format!(
-                "DB reads per order: {} to {}, median {}.",
+                "DB reads per {per}: {} to {}, median {}.",
                 reads.min, reads.max, reads.p50
             )
         },
+        show: show.to_string(),
+        shown: Anomaly::ALL.map(|anomaly| {
+            let seed = summary.example_seeds.get(anomaly.name());
+            let seed = seed.map(|s| format!(" (seed {s})")).unwrap_or_default();
+            format!("On the timeline: {shown} {}{seed}.", anomaly_words(anomaly))
+        }),
     }
 }
 
@@ -599,6 +658,10 @@ pub struct SampledSentences {
     /// In [`Anomaly::ALL`]'s order.
     pub anomalies: [String; 3],
     pub db_reads: String,
+    /// The label of the button that shows an example.
+    pub show: String,
+    /// What is on the timeline once an example is shown, by anomaly.
+    pub shown: [String; 3],
 }
 
 /// A share as a percentage with the digits its size needs: 0%, 0.19%, 2.8%, 47%.

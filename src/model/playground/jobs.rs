@@ -37,7 +37,7 @@ pub enum FromWorker {
     /// How exploring job `job` is getting on.
     Progress { job: u64, working: Working },
     /// Exploring job `job`'s answer.
-    Answer { job: u64, answer: Answer },
+    Answer { job: u64, answer: Box<Answer> },
     /// How far simulating job `job` is, 0 to 1 over all its runs.
     Simulating { job: u64, progress: f64 },
     /// The next run of simulating job `job` is over: what it produced, the

@@ -822,19 +822,28 @@ impl Playground {
     /// Opens a failing schedule the explorer found (or an order drawn
     /// with the anomaly) on the timeline, at its end where the anomaly is.
     fn show_failing(&mut self, anomaly: Anomaly, k: usize) {
-        let (schedule, count) = match &self.exploring {
-            Exploring::Done { answer, .. } => (answer.schedule(anomaly, k), answer.count(anomaly)),
+        // What was explored: the scenario on screen in scheduled form.
+        let in_scheduled_form = |schedule| {
+            let scheduled = scheduled_form_within(&self.base, MAX_SAMPLED_REQUESTS);
+            scheduled.map_err(|e| e.to_string()).map(|(s, _)| Scenario {
+                schedule: Some(schedule),
+                ..s
+            })
+        };
+        let (example, count) = match &self.exploring {
+            Exploring::Done { answer, .. } => (
+                answer.schedule(anomaly, k).map(in_scheduled_form),
+                answer.count(anomaly),
+            ),
             Exploring::Sampled { answer, .. } => (
                 answer
                     .summary
-                    .examples
-                    .get(anomaly.name())
-                    .map(|e| e.schedule.clone()),
+                    .example(anomaly, &self.base, in_scheduled_form),
                 answer.summary.share(anomaly).count as u128,
             ),
             _ => return,
         };
-        let Some(schedule) = schedule else {
+        let Some(example) = example else {
             self.message = Some(if k > exploring::SCHEDULES_LISTED {
                 format!(
                     "No more schedules with {} to show here: the first {} of {count} were \
@@ -847,15 +856,8 @@ impl Playground {
             });
             return;
         };
-        // What was explored: the scenario on screen in scheduled form.
-        let scheduled = scheduled_form_within(&self.base, MAX_SAMPLED_REQUESTS).map(|(s, _)| s);
-        let recording = scheduled.map_err(|e| e.to_string()).and_then(|scheduled| {
-            Recording::new(&Scenario {
-                schedule: Some(schedule),
-                ..scheduled
-            })
-            .map_err(|e| e.to_string())
-        });
+        let recording =
+            example.and_then(|scenario| Recording::new(&scenario).map_err(|e| e.to_string()));
         match recording {
             Ok(mut recording) => {
                 match &mut self.exploring {

@@ -56,7 +56,7 @@ pub fn explorer_panel(props: &ExplorerProps) -> Html {
                 <div>
                     <p data-testid="explore-total">{ sentences.total }</p>
                     <ul class="explore-counts">
-                        { for Anomaly::ALL.into_iter().zip(sentences.anomalies).map(|(anomaly, line)| {
+                        { for Anomaly::ALL.into_iter().zip(sentences.anomalies.clone()).map(|(anomaly, line)| {
                             let count = answer.summary.share(anomaly).count;
                             html! {
                                 <li key={anomaly.name()} data-testid={format!("explore-{}", anomaly.name())}>
@@ -64,7 +64,7 @@ pub fn explorer_panel(props: &ExplorerProps) -> Html {
                                     if count > 0 {
                                         <button data-testid={format!("show-{}", anomaly.name())}
                                             onclick={props.onshow.reform(move |_: MouseEvent| (anomaly, 0))}>
-                                            { "Show the shortest drawn" }
+                                            { sentences.show.clone() }
                                         </button>
                                     }
                                 </li>
@@ -74,7 +74,7 @@ pub fn explorer_panel(props: &ExplorerProps) -> Html {
                     <p data-testid="explore-db-reads">{ sentences.db_reads }</p>
                     if let Some(anomaly) = shown {
                         <p class="empty" data-testid="explore-shown">{
-                            format!("On the timeline: the shortest order drawn with {}.", anomaly_words(*anomaly))
+                            sentences.shown[Anomaly::ALL.iter().position(|a| a == anomaly).unwrap_or(0)].clone()
                         }</p>
                     }
                 </div>
