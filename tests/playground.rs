@@ -376,7 +376,7 @@ mod reducer {
                     busy_ms: 5.0,
                     left: scenarios.len() - index - 1,
                 };
-                serde_json::from_str(&serde_json::to_string(&message).unwrap()).unwrap()
+                FromWorker::read(&message.to_json()).unwrap()
             })
             .collect();
         (job, replies)

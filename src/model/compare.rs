@@ -194,6 +194,12 @@ impl WarmUp {
         }
     }
 
+    /// What the first workload produced so far, as a run crosses from the
+    /// page's worker (the page reads one such reply as part of warming up).
+    pub fn ran(&self) -> Option<Ran> {
+        self.batches.first().map(Batch::ran)
+    }
+
     /// Operations simulated so far.
     pub fn simulated(&self) -> u64 {
         self.batches.iter().map(Batch::operations).sum()

@@ -186,7 +186,7 @@ fn load(slot: Slot) -> Result<(), String> {
         let Some(text) = event.data().as_string() else {
             return;
         };
-        match serde_json::from_str::<FromWorker>(&text) {
+        match FromWorker::read(&text) {
             Ok(message) => heard(slot, message),
             // A worker file cached from another build of the page.
             Err(error) => failed(

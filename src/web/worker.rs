@@ -105,6 +105,5 @@ fn simulate(replies: &DedicatedWorkerGlobalScope, job: u64, scenarios: &[String]
 }
 
 fn post(scope: &DedicatedWorkerGlobalScope, message: &FromWorker) {
-    let text = serde_json::to_string(message).expect("the worker's messages serialise");
-    let _ = scope.post_message(&text.into());
+    let _ = scope.post_message(&message.to_json().into());
 }

@@ -52,6 +52,19 @@ pub enum FromWorker {
     Failed(String),
 }
 
+impl FromWorker {
+    /// Reads a reply as the page does (one place, so that warming the
+    /// page up reads with the very code that reads the worker's replies).
+    pub fn read(text: &str) -> Result<FromWorker, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// The reply as the worker sends it.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("the worker's messages serialise")
+    }
+}
+
 /// A job number no other job of this page has had.
 pub(super) fn next_job() -> u64 {
     static JOBS: AtomicU64 = AtomicU64::new(1);
