@@ -460,7 +460,7 @@ mod reducer {
 
         // A worker that fails: the runs go on in the page's thread.
         let job = again.work.as_ref().unwrap().away_job().unwrap();
-        let mut state = again.apply(Action::WorkFailed(job, "it stopped".into()), &clock);
+        let mut state = again.apply(Action::WorkFailed(job), &clock);
         assert_eq!(state.work.as_ref().unwrap().place, Place::Here);
         for _ in 0..10_000 {
             if state.work.is_none() {

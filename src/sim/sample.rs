@@ -201,97 +201,97 @@ impl Sampler {
 
     /// Draws one order (or runs one seed) to its end and tallies it.
     fn draw(&mut self) -> Result<(), ExploreError> {
-        if let Draws::Seeds {
-            scenario,
-            first,
-            identical,
-        } = &mut self.draws
-        {
-            let seed = self.seed.wrapping_add(self.tally.orders as u64);
-            let mut sim = Simulation::new(&Scenario {
-                seed,
-                ..scenario.clone()
-            })?
-            .without_trace()
-            .without_series()
-            .without_replay();
-            sim.run();
-            let mut report = Report::of(&sim, false);
-            let anomalies = [
-                report.stale_reads > 0,
-                super::explore::divergent_at_end(&sim),
-                report.lost_writes > 0,
-            ];
-            report.seed = 0;
-            match first {
-                None => *first = Some(report),
-                Some(first) => *identical &= *first == report,
-            }
-            let tally = &mut self.tally;
-            tally.orders += 1;
-            for (slot, _) in anomalies.iter().enumerate().filter(|(_, hit)| **hit) {
-                tally.hits[slot] += 1;
-                tally.first_seed[slot].get_or_insert(seed);
-            }
-            tally.db_reads.push(sim.counters().db_reads);
-            return Ok(());
-        }
-        let Draws::Orders {
-            root, faults, rng, ..
-        } = &mut self.draws
-        else {
-            unreachable!("seeds are drawn above")
-        };
-        let mut sim = (**root).clone();
-        let mut placed = 0u32;
-        let mut schedule = Vec::new();
-        let mut log_weight = 0.0;
-        loop {
-            let ready = sim.schedulable();
-            let unplaced: Vec<usize> = (0..faults.len())
-                .filter(|bit| placed & (1 << bit) == 0)
-                .collect();
-            let choices = ready.len() + unplaced.len();
-            if choices == 0 {
-                break;
-            }
-            if schedule.len() >= MAX_SCHEDULE_LENGTH {
-                return Err(ExploreError::TooLong);
-            }
-            log_weight += (choices as f64).ln();
-            let pick = rng.up_to(choices as u64 - 1) as usize;
-            let entry = match ready.into_iter().nth(pick) {
-                Some(name) => ScheduleEntry::Actor(name),
-                None => {
-                    let bit = unplaced[pick - (choices - unplaced.len())];
-                    placed |= 1 << bit;
-                    ScheduleEntry::Fault(faults[bit])
+        match &mut self.draws {
+            Draws::Seeds {
+                scenario,
+                first,
+                identical,
+            } => {
+                // The report, not `anomalies_of`: a generated workload's
+                // reads are counted in it, not listed.
+                let seed = self.seed.wrapping_add(self.tally.orders as u64);
+                let mut sim = Simulation::new(&Scenario {
+                    seed,
+                    ..scenario.clone()
+                })?
+                .without_trace()
+                .without_series()
+                .without_replay();
+                sim.run();
+                let mut report = Report::of(&sim, false);
+                let anomalies = [
+                    report.stale_reads > 0,
+                    super::explore::divergent_at_end(&sim),
+                    report.lost_writes > 0,
+                ];
+                report.seed = 0;
+                match first {
+                    None => *first = Some(report),
+                    Some(first) => *identical &= *first == report,
                 }
-            };
-            sim.apply_entry(&entry, schedule.len())?;
-            schedule.push(entry);
-        }
-        let tally = &mut self.tally;
-        tally.orders += 1;
-        for anomaly in anomalies_of(&sim) {
-            let slot = Anomaly::ALL
-                .iter()
-                .position(|a| *a == anomaly)
-                .expect("every anomaly is in ALL");
-            tally.hits[slot] += 1;
-            let shorter = tally.shortest[slot]
-                .as_ref()
-                .is_none_or(|best| schedule.len() < best.len());
-            if shorter {
-                tally.shortest[slot] = Some(schedule.clone());
+                let tally = &mut self.tally;
+                tally.orders += 1;
+                for (slot, _) in anomalies.iter().enumerate().filter(|(_, hit)| **hit) {
+                    tally.hits[slot] += 1;
+                    tally.first_seed[slot].get_or_insert(seed);
+                }
+                tally.db_reads.push(sim.counters().db_reads);
+            }
+            Draws::Orders {
+                root, faults, rng, ..
+            } => {
+                let mut sim = (**root).clone();
+                let mut placed = 0u32;
+                let mut schedule = Vec::new();
+                let mut log_weight = 0.0;
+                loop {
+                    let ready = sim.schedulable();
+                    let unplaced: Vec<usize> = (0..faults.len())
+                        .filter(|bit| placed & (1 << bit) == 0)
+                        .collect();
+                    let choices = ready.len() + unplaced.len();
+                    if choices == 0 {
+                        break;
+                    }
+                    if schedule.len() >= MAX_SCHEDULE_LENGTH {
+                        return Err(ExploreError::TooLong);
+                    }
+                    log_weight += (choices as f64).ln();
+                    let pick = rng.up_to(choices as u64 - 1) as usize;
+                    let entry = match ready.into_iter().nth(pick) {
+                        Some(name) => ScheduleEntry::Actor(name),
+                        None => {
+                            let bit = unplaced[pick - (choices - unplaced.len())];
+                            placed |= 1 << bit;
+                            ScheduleEntry::Fault(faults[bit])
+                        }
+                    };
+                    sim.apply_entry(&entry, schedule.len())?;
+                    schedule.push(entry);
+                }
+                let tally = &mut self.tally;
+                tally.orders += 1;
+                for anomaly in anomalies_of(&sim) {
+                    let slot = Anomaly::ALL
+                        .iter()
+                        .position(|a| *a == anomaly)
+                        .expect("every anomaly is in ALL");
+                    tally.hits[slot] += 1;
+                    let shorter = tally.shortest[slot]
+                        .as_ref()
+                        .is_none_or(|best| schedule.len() < best.len());
+                    if shorter {
+                        tally.shortest[slot] = Some(schedule.clone());
+                    }
+                }
+                tally.db_reads.push(sim.counters().db_reads);
+                if log_weight > tally.log_weight_max {
+                    tally.scaled_weight_sum *= (tally.log_weight_max - log_weight).exp();
+                    tally.log_weight_max = log_weight;
+                }
+                tally.scaled_weight_sum += (log_weight - tally.log_weight_max).exp();
             }
         }
-        tally.db_reads.push(sim.counters().db_reads);
-        if log_weight > tally.log_weight_max {
-            tally.scaled_weight_sum *= (tally.log_weight_max - log_weight).exp();
-            tally.log_weight_max = log_weight;
-        }
-        tally.scaled_weight_sum += (log_weight - tally.log_weight_max).exp();
         Ok(())
     }
 

@@ -47,11 +47,12 @@ impl Slot {
         self as usize
     }
 
-    /// The action saying that job `job` failed, and why.
+    /// The action saying that job `job` failed, and why (the explorer's
+    /// panel shows it; runs go on in the page's thread).
     fn failure(self, job: u64, why: String) -> Action {
         match self {
             Slot::Explorer => Action::ExploreFailed(job, why),
-            Slot::Simulator => Action::WorkFailed(job, why),
+            Slot::Simulator => Action::WorkFailed(job),
         }
     }
 }

@@ -585,10 +585,10 @@ pub fn sampled_sentences(sampled: &SampledOrders) -> SampledSentences {
     use crate::lessons::thousands;
     let (summary, why) = (&sampled.summary, &sampled.why);
     let samples = summary.samples;
-    let drawn = if summary.over_seeds() {
-        "runs"
+    let (drawn, per) = if summary.over_seeds() {
+        ("runs", "run")
     } else {
-        "orders"
+        ("orders", "order")
     };
     let anomalies = Anomaly::ALL.map(|anomaly| {
         let share = summary.share(anomaly);
@@ -625,7 +625,6 @@ pub fn sampled_sentences(sampled: &SampledOrders) -> SampledSentences {
         }
     };
     let reads = &summary.db_reads;
-    let per = &drawn[..drawn.len() - 1];
     let (show, shown) = if summary.over_seeds() {
         ("Show the first seed with it", "the first seed with")
     } else {

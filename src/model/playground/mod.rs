@@ -178,8 +178,9 @@ pub enum Action {
     /// milliseconds on it.
     WorkRan(u64, Rc<Ran>, f64),
     /// The page's worker could not do job `job` (it did not load, or
-    /// stopped), and why: the runs go on in the page's thread.
-    WorkFailed(u64, String),
+    /// stopped; the page's console says why): the runs go on in the
+    /// page's thread.
+    WorkFailed(u64),
     /// Run these configurations of the scenario on screen and compare them.
     Compare(Variants),
     /// Empty the comparison.
@@ -397,7 +398,7 @@ impl Playground {
     fn finish_work(&mut self, work: Work) {
         match work.purpose {
             Purpose::Show => {
-                let in_worker = matches!(work.place, Place::Away { .. });
+                let in_worker = work.away_job().is_some();
                 if let Some(outcome) = work.done.into_iter().next() {
                     self.show_aggregated(outcome, work.busy_ms, in_worker);
                 }
@@ -652,7 +653,7 @@ impl Playground {
                     }
                 }
             }
-            Action::WorkFailed(job, _) => {
+            Action::WorkFailed(job) => {
                 if let Some(work) = next.work.as_mut() {
                     work.failed(job);
                 }
