@@ -131,9 +131,10 @@ fn charts_and_density_match_the_report() {
             .iter()
             .all(|p| (0.0..=1.0).contains(&p.1))
     );
-    let lanes = charts::density(&outcome.series, &outcome.windows, r.end_ms);
+    let density = charts::density(&outcome.series, &outcome.windows, r.end_ms);
     let lane = |name: &str| {
-        lanes
+        density
+            .lanes
             .iter()
             .find(|l| l.name == name)
             .unwrap()
@@ -143,7 +144,13 @@ fn charts_and_density_match_the_report() {
     };
     assert_eq!(lane("DB reads"), r.db.reads as f64);
     assert_eq!(lane("lost writes"), r.lost_writes as f64);
-    assert!((lane("keys stale") * width as f64 - r.stale_ms as f64).abs() < 1e-6);
+    assert!((lane("keys stale") * density.width_ms as f64 - r.stale_ms as f64).abs() < 1e-6);
+    // All the charts at once are each chart made alone.
+    let alone: Vec<_> = Metric::ALL
+        .into_iter()
+        .map(|m| charts::chart(m, &outcome.series, width * 4))
+        .collect();
+    assert_eq!(charts::every_chart(&outcome.series, width * 4), alone);
     // Re-binned to a coarser axis, the sums stay.
     assert_eq!(
         charts::chart(Metric::DbReads, &outcome.series, width * 4).sum(),
@@ -178,4 +185,33 @@ fn a_variant_that_does_not_fit_a_scripted_schedule_runs_timed_and_says_so() {
             > 0
     );
     assert!(variants.iter().any(|(l, _)| l.ends_with(compare::TIMED)));
+}
+
+#[test]
+fn a_long_runs_density_strip_has_coarser_columns_that_keep_the_sums() {
+    // Misses read a lagging replica: keys go stale.
+    let lesson = lessons::lesson("replica-lag").unwrap().scenario();
+    let mut scenario = knobs::with_generated_workload(&lesson).unwrap();
+    let generated = scenario.workload.as_mut().unwrap();
+    generated.duration_ms = 10_000;
+    generated.reads_per_s = 300.0;
+    generated.writes_per_s = 30.0;
+    let outcome = Batch::new("x", &scenario).unwrap().run();
+    let r = &outcome.report;
+    let density = charts::density(&outcome.series, &outcome.windows, r.end_ms);
+    // The series keeps more buckets than the strip has columns.
+    assert!(density.width_ms > outcome.series.width_ms());
+    let columns = density.lanes[0].values.len() as u64;
+    assert!(columns <= 256, "{columns}");
+    let series_end = outcome.series.buckets().len() as u64 * outcome.series.width_ms();
+    assert!(columns * density.width_ms >= series_end);
+    let lane = |name: &str| {
+        let lane = density.lanes.iter().find(|l| l.name == name).unwrap();
+        assert_eq!(lane.values.len() as u64, columns, "{name}");
+        lane.values.iter().sum::<f64>()
+    };
+    assert_eq!(lane("DB reads"), r.db.reads as f64);
+    assert_eq!(lane("stale reads"), r.stale_reads as f64);
+    assert!(r.stale_ms > 0);
+    assert!((lane("keys stale") * density.width_ms as f64 - r.stale_ms as f64).abs() < 1e-6);
 }

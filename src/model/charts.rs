@@ -404,10 +404,24 @@ impl Chart {
 /// `metric` of one run, on buckets of `width_ms` (a [`bucket_width`] of the
 /// whole run, so a chart at the cursor has the axis of the finished run).
 pub fn chart(metric: Metric, series: &Series, width_ms: Millis) -> Chart {
+    chart_of_rebinned(metric, &series.rebinned(width_ms))
+}
+
+/// Every metric's chart of one run (in [`Metric::ALL`]'s order), as
+/// [`chart`] makes each, from one re-binning of the series (which merges
+/// every bucket's latency histograms: the costly part).
+pub fn every_chart(series: &Series, width_ms: Millis) -> Vec<Chart> {
     let series = series.rebinned(width_ms);
+    Metric::ALL
+        .into_iter()
+        .map(|metric| chart_of_rebinned(metric, &series))
+        .collect()
+}
+
+fn chart_of_rebinned(metric: Metric, series: &Series) -> Chart {
     Chart {
         metric,
-        lines: metric.lines(&series),
+        lines: metric.lines(series),
         width_ms: series.width_ms(),
     }
 }
@@ -477,17 +491,25 @@ pub struct DensityLane {
     pub anomaly: bool,
 }
 
+/// The aggregated timeline of a run: its lanes, on columns of `width_ms`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Density {
+    /// The width of a column (a multiple of the series' own bucket).
+    pub width_ms: Millis,
+    pub lanes: Vec<DensityLane>,
+}
+
 /// The aggregated timeline of a run too large to draw operation by
-/// operation: per bucket, requests answered, cache and DB operations, bus
-/// traffic, keys stale (average over the bucket), stale reads, lost writes.
-pub fn density(series: &Series, windows: &[DivergenceWindow], end_ms: Millis) -> Vec<DensityLane> {
+/// operation: per column, requests answered, cache and DB operations, bus
+/// traffic, keys stale (average over the column), stale reads, lost writes.
+pub fn density(series: &Series, windows: &[DivergenceWindow], end_ms: Millis) -> Density {
     // At most `DENSITY_COLUMNS` columns: a series keeps up to four times as
     // many buckets, more than a strip's width has pixels for.
     let mut width = series.width_ms();
     while series.buckets().len() as Millis * series.width_ms() > width * DENSITY_COLUMNS {
         width *= 2;
     }
-    let series = &series.rebinned(width);
+    let series = &series.rebinned_counts(width);
     let buckets = series.buckets();
     let lane = |name, anomaly, f: fn(&Bucket) -> u64| DensityLane {
         name,
@@ -508,7 +530,7 @@ pub fn density(series: &Series, windows: &[DivergenceWindow], end_ms: Millis) ->
             at = until;
         }
     }
-    vec![
+    let lanes = vec![
         lane("requests answered", false, |b| b.answered),
         lane("cache operations", false, |b| b.cache_ops),
         lane("DB reads", false, |b| b.db_reads),
@@ -521,7 +543,11 @@ pub fn density(series: &Series, windows: &[DivergenceWindow], end_ms: Millis) ->
         },
         lane("stale reads", true, |b| b.stale_reads),
         lane("lost writes", true, |b| b.lost_writes),
-    ]
+    ];
+    Density {
+        width_ms: width,
+        lanes,
+    }
 }
 
 #[cfg(test)]

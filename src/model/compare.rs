@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::sim::engine::DivergenceWindow;
+use crate::sim::report::WindowReport;
 use crate::sim::scenario::{Channel, Stampede, WriteStrategy};
 use crate::sim::series::Series;
 use crate::sim::workload::Histogram;
@@ -93,7 +94,9 @@ impl Batch {
     /// What the run produced (so far), as it crosses from the page's
     /// worker.
     pub fn ran(&self) -> Ran {
-        let report = Report::of(&self.sim, false);
+        let mut report = Report::of(&self.sim, false);
+        // The windows carry it (a long run has thousands).
+        report.divergence = Vec::new();
         Ran {
             visible_after: report.consistency.visible_after.clone(),
             report,
@@ -115,9 +118,10 @@ impl Batch {
         } = ran;
         // What the report's JSON leaves out, put back.
         report.consistency.visible_after = visible_after;
-        for (shown, window) in report.divergence.iter_mut().zip(&windows) {
-            shown.opened_by = window.opened_by;
-        }
+        report.divergence = windows
+            .iter()
+            .map(|w| WindowReport::of(w, self.sim.key_name(w.key)))
+            .collect();
         Outcome {
             label: self.label.clone(),
             scenario: self.sim.scenario().clone(),
@@ -137,7 +141,9 @@ impl Batch {
 
 /// What running a batch produced: its [`Outcome`] less the label and
 /// scenario, which the page has. It crosses from the page's worker as
-/// JSON, so it carries what the report's JSON leaves out.
+/// JSON, so it carries what the report's JSON leaves out, and its report
+/// has no divergence windows: `windows` has them, with what the report's
+/// JSON leaves out ([`Batch::outcome_of`] puts them back).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Ran {
     pub report: Report,

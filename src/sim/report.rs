@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::consistency::{ConsistencyReport, KeyHistory, consistency};
-use super::engine::{BusCounters, DivergenceKind, Simulation};
+use super::engine::{BusCounters, DivergenceKind, DivergenceWindow, Simulation};
 use super::ops::{Stamp, Version, Versioned, WriteId};
 use super::scenario::{Millis, RequestOp};
 use super::strategy::{Served, Source};
@@ -129,6 +129,19 @@ pub struct WindowReport {
     /// instant).
     #[serde(skip)]
     pub opened_by: usize,
+}
+
+impl WindowReport {
+    /// `window` as the report prints it, its key named `key`.
+    pub fn of(window: &DivergenceWindow, key: &str) -> WindowReport {
+        WindowReport {
+            key: key.to_string(),
+            kind: window.kind,
+            from_ms: window.from_ms,
+            to_ms: window.to_ms,
+            opened_by: window.opened_by,
+        }
+    }
 }
 
 /// The requests of a run: listed when scripted, counted when generated.
@@ -348,13 +361,7 @@ impl Report {
         let divergence: Vec<WindowReport> = sim
             .divergence()
             .into_iter()
-            .map(|w| WindowReport {
-                key: sim.key_name(w.key).to_string(),
-                kind: w.kind,
-                from_ms: w.from_ms,
-                to_ms: w.to_ms,
-                opened_by: w.opened_by,
-            })
+            .map(|w| WindowReport::of(&w, sim.key_name(w.key)))
             .collect();
         let consistency = consistency_from(
             sim,

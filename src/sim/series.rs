@@ -17,8 +17,11 @@ use super::workload::Histogram;
 /// The most buckets a series holds before its width doubles.
 pub const MAX_BUCKETS: usize = 1024;
 
-/// What happened during one bucket of time.
+/// What happened during one bucket of time. (In JSON — only between the
+/// page and its worker — a list of its fields in order, [`BucketFields`]:
+/// a long run's series has a thousand buckets.)
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "BucketFields", into = "BucketFields")]
 pub struct Bucket {
     /// DB reads (relay polls included) that took effect.
     pub db_reads: u64,
@@ -50,8 +53,73 @@ pub struct Bucket {
     pub write_latency: Histogram,
 }
 
+/// A [`Bucket`]'s fields in their order.
+#[derive(Serialize, Deserialize)]
+struct BucketFields(
+    u64,
+    u64,
+    u64,
+    u64,
+    u64,
+    u64,
+    u64,
+    u64,
+    u64,
+    u64,
+    u64,
+    Histogram,
+    Histogram,
+);
+
+impl From<Bucket> for BucketFields {
+    fn from(b: Bucket) -> BucketFields {
+        BucketFields(
+            b.db_reads,
+            b.db_reads_started,
+            b.db_writes,
+            b.peak_db_reads,
+            b.hits,
+            b.misses,
+            b.cache_ops,
+            b.bus_ops,
+            b.answered,
+            b.stale_reads,
+            b.lost_writes,
+            b.read_latency,
+            b.write_latency,
+        )
+    }
+}
+
+impl From<BucketFields> for Bucket {
+    fn from(f: BucketFields) -> Bucket {
+        Bucket {
+            db_reads: f.0,
+            db_reads_started: f.1,
+            db_writes: f.2,
+            peak_db_reads: f.3,
+            hits: f.4,
+            misses: f.5,
+            cache_ops: f.6,
+            bus_ops: f.7,
+            answered: f.8,
+            stale_reads: f.9,
+            lost_writes: f.10,
+            read_latency: f.11,
+            write_latency: f.12,
+        }
+    }
+}
+
 impl Bucket {
     fn absorb(&mut self, other: &Bucket) {
+        self.absorb_counts(other);
+        self.read_latency.merge(&other.read_latency);
+        self.write_latency.merge(&other.write_latency);
+    }
+
+    /// Adds `other`'s counts, not its latencies.
+    fn absorb_counts(&mut self, other: &Bucket) {
         self.db_reads += other.db_reads;
         self.db_reads_started += other.db_reads_started;
         self.db_writes += other.db_writes;
@@ -63,8 +131,6 @@ impl Bucket {
         self.answered += other.answered;
         self.stale_reads += other.stale_reads;
         self.lost_writes += other.lost_writes;
-        self.read_latency.merge(&other.read_latency);
-        self.write_latency.merge(&other.write_latency);
     }
 
     /// Hits over cache lookups, or `None` when there were none.
@@ -130,6 +196,16 @@ impl Series {
     /// the same series when it is not coarser. A width that is not a power
     /// of two gives a series to read (a chart's), not to record into.
     pub fn rebinned(&self, width_ms: Millis) -> Series {
+        self.rebinned_by(width_ms, Bucket::absorb)
+    }
+
+    /// [`Series::rebinned`] for the counts alone: coarser buckets' latency
+    /// histograms are left empty (merging them is most of the work).
+    pub fn rebinned_counts(&self, width_ms: Millis) -> Series {
+        self.rebinned_by(width_ms, Bucket::absorb_counts)
+    }
+
+    fn rebinned_by(&self, width_ms: Millis, absorb: fn(&mut Bucket, &Bucket)) -> Series {
         if width_ms <= self.width_ms {
             return self.clone();
         }
@@ -140,7 +216,7 @@ impl Series {
             if i % factor == 0 {
                 buckets.push(Bucket::default());
             }
-            buckets.last_mut().expect("pushed above").absorb(bucket);
+            absorb(buckets.last_mut().expect("pushed above"), bucket);
         }
         Series {
             width_ms,

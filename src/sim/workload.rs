@@ -92,14 +92,41 @@ impl KeyPicker {
 }
 
 /// Latencies in whole milliseconds, counted per value: exact percentiles in
-/// memory that does not grow with the number of requests.
+/// memory that does not grow with the number of requests. (In JSON — only
+/// between the page and its worker — a flat list of latency, count pairs:
+/// a long run's series holds thousands of histograms, and the page reads
+/// them in one task.)
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "Vec<u64>", try_from = "Vec<u64>")]
 pub struct Histogram {
     /// (latency, how many), by latency. A sorted vector rather than a map:
     /// a run has few distinct latencies, and recording one (every answered
     /// request, twice) is then a short binary search.
     counts: Vec<(Millis, u64)>,
     total: u64,
+}
+
+impl From<Histogram> for Vec<u64> {
+    fn from(histogram: Histogram) -> Vec<u64> {
+        let pairs = histogram.counts.iter();
+        pairs.flat_map(|&(ms, count)| [ms, count]).collect()
+    }
+}
+
+impl TryFrom<Vec<u64>> for Histogram {
+    type Error = &'static str;
+
+    fn try_from(flat: Vec<u64>) -> Result<Histogram, Self::Error> {
+        if !flat.len().is_multiple_of(2) {
+            return Err("a histogram is latency, count pairs");
+        }
+        let counts: Vec<(Millis, u64)> = flat.chunks_exact(2).map(|p| (p[0], p[1])).collect();
+        if !counts.windows(2).all(|w| w[0].0 < w[1].0) {
+            return Err("a histogram's latencies rise");
+        }
+        let total = counts.iter().map(|&(_, count)| count).sum();
+        Ok(Histogram { counts, total })
+    }
 }
 
 impl Histogram {
@@ -129,11 +156,38 @@ impl Histogram {
         })
     }
 
-    /// Adds every latency `other` recorded.
+    /// Adds every latency `other` recorded: one pass over both sorted
+    /// lists (inserting each of `other`'s values in turn costs a shift of
+    /// the rest each time; charts merge hundreds of buckets at a draw).
     pub fn merge(&mut self, other: &Histogram) {
-        for &(ms, count) in &other.counts {
-            self.add(ms, count);
+        if other.counts.is_empty() {
+            return;
         }
+        if self.counts.is_empty() {
+            self.clone_from(other);
+            return;
+        }
+        let mut merged = Vec::with_capacity(self.counts.len() + other.counts.len());
+        let (mut mine, mut theirs) = (
+            self.counts.iter().peekable(),
+            other.counts.iter().peekable(),
+        );
+        loop {
+            let next = match (mine.peek(), theirs.peek()) {
+                (Some(&&(a, x)), Some(&&(b, y))) if a == b => {
+                    mine.next();
+                    theirs.next();
+                    (a, x + y)
+                }
+                (Some(&&(a, _)), Some(&&(b, _))) if b < a => *theirs.next().expect("peeked"),
+                (Some(_), _) => *mine.next().expect("peeked"),
+                (None, Some(_)) => *theirs.next().expect("peeked"),
+                (None, None) => break,
+            };
+            merged.push(next);
+        }
+        self.counts = merged;
+        self.total += other.total;
     }
 
     /// The highest value recorded, or `None` when empty.
@@ -171,6 +225,30 @@ mod tests {
         assert_eq!(h.percentile(50), Some(50));
         assert_eq!(h.percentile(99), Some(99));
         assert_eq!(h.percentile(100), Some(100));
+    }
+
+    #[test]
+    fn merging_histograms_counts_as_recording_every_latency_into_one() {
+        let values = [[5, 1, 9, 5, 30, 2], [1, 7, 5, 40, 40, 0]];
+        let mut whole = Histogram::default();
+        let mut parts = [Histogram::default(), Histogram::default()];
+        for (part, values) in parts.iter_mut().zip(values) {
+            for ms in values {
+                part.record(ms);
+                whole.record(ms);
+            }
+        }
+        let mut merged = Histogram::default();
+        merged.merge(&parts[0]);
+        merged.merge(&Histogram::default());
+        merged.merge(&parts[1]);
+        assert_eq!(merged, whole);
+        // As it crosses to and from the page's worker.
+        let json = serde_json::to_string(&merged).unwrap();
+        assert_eq!(json, "[0,1,1,2,2,1,5,3,7,1,9,1,30,1,40,2]");
+        assert_eq!(serde_json::from_str::<Histogram>(&json).unwrap(), whole);
+        assert!(serde_json::from_str::<Histogram>("[1,2,3]").is_err());
+        assert!(serde_json::from_str::<Histogram>("[5,1,4,1]").is_err());
     }
 
     #[test]

@@ -249,6 +249,27 @@ pub fn keep_in_view(focus: Option<&str>) {
     }
 }
 
+/// Calls `then` once, at the start of the next frame, with its time
+/// (`requestAnimationFrame`; the callback is freed once called).
+pub fn at_next_frame(then: impl FnOnce(f64) + 'static) {
+    use wasm_bindgen::JsCast;
+    let callback = wasm_bindgen::closure::Closure::once_into_js(then);
+    if let Some(window) = web_sys::window() {
+        let _ = window.request_animation_frame(callback.unchecked_ref());
+    }
+}
+
+/// Notes `value` on the document element as `attribute` (what the page
+/// says about itself for its benchmarks and tests: warm-ups done).
+pub fn note_on_page(attribute: &str, value: &str) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute(attribute, value);
+    }
+}
+
 /// The window's height in CSS pixels (0 if the browser will not say).
 pub fn window_height() -> f64 {
     web_sys::window()

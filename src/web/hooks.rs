@@ -69,17 +69,12 @@ pub fn use_every_frame(
         action: fn(f64) -> Action,
         last: f64,
     ) {
-        use wasm_bindgen::JsCast;
-        use wasm_bindgen::closure::Closure;
-        let callback = Closure::once_into_js(move |now: f64| {
+        super::browser::at_next_frame(move |now| {
             if running.get() {
                 dispatcher.dispatch(action(now - last));
                 next_frame(running, dispatcher, action, now);
             }
         });
-        if let Some(window) = web_sys::window() {
-            let _ = window.request_animation_frame(callback.unchecked_ref());
-        }
     }
 }
 
@@ -117,11 +112,8 @@ fn warm_up_later(mut warm_up: crate::model::compare::WarmUp, after_ms: u32, spen
         let spent_ms = spent_ms + now_ms() - started;
         if !done {
             warm_up_later(warm_up, 0, spent_ms);
-        } else if let Some(root) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-        {
-            let _ = root.set_attribute("data-warmed-up", &format!("{spent_ms:.0}"));
+        } else {
+            super::browser::note_on_page("data-warmed-up", &format!("{spent_ms:.0}"));
         }
     })
     .forget();

@@ -8,11 +8,14 @@
 //! exploring and a comparison go on side by side and cancelling one
 //! leaves the other. The module is fetched on first use: when a job is
 //! first given, or, in a full page (never an embed), once the page has
-//! been idle for a while. A job is sent as [`ToWorker`]; the worker
-//! answers with [`FromWorker`] messages, which become actions. If a worker
-//! cannot load, the explorer's panel says why, and runs go on in the
-//! page's thread (the page's own module has no explorer: that keeps it
-//! out of the first load; it has the simulator, which plays lessons).
+//! been idle for a while; then the simulating worker warms up (a short
+//! built-in workload, so that a person's first large run is not made of
+//! code the browser has not yet optimised). A job is sent as
+//! [`ToWorker`]; the worker answers with [`FromWorker`] messages, which
+//! become actions. If a worker cannot load, the explorer's panel says
+//! why, and runs go on in the page's thread (the page's own module has no
+//! explorer: that keeps it out of the first load; it has the simulator,
+//! which plays lessons).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -22,16 +25,21 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{Event, MessageEvent, Worker};
 use yew::prelude::*;
 
-use crate::model::playground::{Action, FromWorker, Playground, Task, ToWorker, Work};
+use crate::model::playground::{Action, FromWorker, Playground, Task, ToWorker, WARM_UP_JOB, Work};
 use crate::sim::Scenario;
 
 /// The worker's script (static/worker_loader.js), which loads the worker's
 /// glue and module from beside itself.
 const WORKER_SCRIPT: &str = "./worker_loader.js";
 
-/// How long a full page waits, after opening, before loading the
-/// explorer's worker so that it is ready when first asked.
+/// How long a full page waits, after opening, before loading its
+/// workers so that they are ready when first asked.
 const PREFETCH_AFTER_MS: u32 = 3_000;
+
+/// Operations the simulating worker's warm-up simulates: without it, a
+/// first large run in a fresh worker goes at about half the speed of the
+/// next (the page's bench prints both).
+const WORKER_WARM_UP_OPERATIONS: u64 = 60_000;
 
 /// Which worker a job goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +86,8 @@ struct Loaded {
     worker: Worker,
     /// It has said it listens (a job posted before is lost).
     ready: bool,
+    /// A warm-up to post once it listens, before any job.
+    warm_up: Option<String>,
     /// The job given to it, as its message, until it is done.
     job: Option<(u64, String)>,
     _onmessage: Closure<dyn FnMut(MessageEvent)>,
@@ -122,10 +132,12 @@ pub fn use_offload(
     use_effect_with(prefetch, |&prefetch| {
         if prefetch {
             gloo_timers::callback::Timeout::new(PREFETCH_AFTER_MS, || {
-                let slot = Slot::Explorer;
-                if CLIENT.with(|client| client.borrow_mut().worker(slot).is_none()) {
-                    after(slot, load(slot));
+                for slot in [Slot::Explorer, Slot::Simulator] {
+                    if CLIENT.with(|client| client.borrow_mut().worker(slot).is_none()) {
+                        after(slot, load(slot));
+                    }
                 }
+                warm_up(Slot::Simulator);
             })
             .forget();
         }
@@ -135,7 +147,7 @@ pub fn use_offload(
 /// Gives job `job` (its `task`) to the `slot` worker (loading it, or
 /// replacing one busy with another job).
 fn give(slot: Slot, job: u64, task: impl FnOnce() -> Task) {
-    let message = serde_json::to_string(&ToWorker { job, task: task() }).expect("a job serialises");
+    let message = ToWorker { job, task: task() }.to_json();
     let busy_elsewhere = CLIENT.with(|client| {
         let mut client = client.borrow_mut();
         let worker = client.worker(slot).as_ref();
@@ -165,6 +177,21 @@ fn give(slot: Slot, job: u64, task: impl FnOnce() -> Task) {
         let why = "the page's worker could not be started in this browser".to_string();
         dispatch(slot.failure(job, why));
     }
+}
+
+/// Has the `slot` worker, once it listens, warm up before any job.
+fn warm_up(slot: Slot) {
+    let task = Task::WarmUp(WORKER_WARM_UP_OPERATIONS);
+    let message = ToWorker {
+        job: WARM_UP_JOB,
+        task,
+    }
+    .to_json();
+    CLIENT.with(|client| {
+        if let Some(worker) = client.borrow_mut().worker(slot).as_mut() {
+            worker.warm_up = Some(message);
+        }
+    });
 }
 
 /// Ends the `slot` worker if it is working (what it does is no longer
@@ -218,6 +245,7 @@ fn load(slot: Slot) -> Result<(), String> {
         *client.borrow_mut().worker(slot) = Some(Loaded {
             worker,
             ready: false,
+            warm_up: None,
             job: None,
             _onmessage: onmessage,
             _onerror: onerror,
@@ -263,11 +291,17 @@ fn heard(slot: Slot, message: FromWorker) {
             let mut client = client.borrow_mut();
             if let Some(worker) = client.worker(slot).as_mut() {
                 worker.ready = true;
+                if let Some(message) = worker.warm_up.take() {
+                    let _ = worker.worker.post_message(&message.as_str().into());
+                }
                 if let Some((_, message)) = &worker.job {
                     let _ = worker.worker.post_message(&message.as_str().into());
                 }
             }
         }),
+        FromWorker::WarmedUp { busy_ms } => {
+            super::browser::note_on_page("data-worker-warmed-up", &format!("{busy_ms:.0}"));
+        }
         FromWorker::Failed(why) => failed(slot, &why),
         FromWorker::Progress { job, working } => dispatch(Action::ExploreProgress(job, working)),
         FromWorker::Answer { job, answer } => {
@@ -284,7 +318,10 @@ fn heard(slot: Slot, message: FromWorker) {
             if left == 0 {
                 finished(slot, job);
             }
-            dispatch(Action::WorkRan(job, Rc::from(ran), busy_ms));
+            // Reading a long run's result takes most of a frame: it is
+            // drawn in the next.
+            let ran = Rc::from(ran);
+            super::browser::at_next_frame(move |_| dispatch(Action::WorkRan(job, ran, busy_ms)));
         }
     }
 }

@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::model::compare::Batch;
+use crate::model::compare::{Batch, WarmUp};
 use crate::model::playground::{Answer, FromWorker, Task, ToWorker, answer_of};
 use crate::sim::Scenario;
 
@@ -32,6 +32,7 @@ pub fn serve() {
             Ok(ToWorker { job, task }) => match task {
                 Task::Explore(scenario) => explore(&replies, job, &scenario),
                 Task::Simulate(scenarios) => simulate(&replies, job, &scenarios),
+                Task::WarmUp(operations) => warm_up(&replies, operations),
             },
             Err(error) => post(
                 &replies,
@@ -102,6 +103,16 @@ fn simulate(replies: &DedicatedWorkerGlobalScope, job: u64, scenarios: &[String]
             },
         );
     }
+}
+
+/// Simulates about `operations` operations of the warm-up workload, then
+/// says so.
+fn warm_up(replies: &DedicatedWorkerGlobalScope, operations: u64) {
+    let started = js_sys::Date::now();
+    let mut warm_up = WarmUp::new(operations);
+    while !warm_up.slice(STEPS_BETWEEN_LOOKS) {}
+    let busy_ms = js_sys::Date::now() - started;
+    post(replies, &FromWorker::WarmedUp { busy_ms });
 }
 
 fn post(scope: &DedicatedWorkerGlobalScope, message: &FromWorker) {

@@ -30,6 +30,7 @@ test('an embed fetches no worker module; a full page loads it once idle, before 
   await embed.waitForTimeout(4_500);
   assert.deepEqual(embedAsked, [], 'an embed loads only what playing a lesson needs');
   assert.equal(embed.workers().length, 0);
+  assert.equal(await embed.locator('html').getAttribute('data-worker-warmed-up'), null);
   await embed.close();
 
   const page = await context.browser.newPage();
@@ -41,6 +42,10 @@ test('an embed fetches no worker module; a full page loads it once idle, before 
   await page.waitForFunction(() => true);
   await page.waitForTimeout(500);
   assert.ok(asked.includes('cachescope-worker_bg.wasm'), `loaded once idle: ${asked}`);
+  // Both workers (the explorer's and the simulating one), and the
+  // simulating one warms up.
+  await page.locator('html[data-worker-warmed-up]').waitFor({ state: 'attached', timeout: 10_000 });
+  assert.equal(page.workers().length, 2);
   await page.close();
 });
 

@@ -18,6 +18,13 @@ pub struct ToWorker {
     pub task: Task,
 }
 
+impl ToWorker {
+    /// The job as the page sends it.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a job serialises")
+    }
+}
+
 /// A job's work. Scenarios go as their JSON text (`Scenario::to_json`,
 /// read back with `Scenario::from_json`): the page already has that code,
 /// and a second way to read a scenario would weigh on the page's module.
@@ -27,7 +34,15 @@ pub enum Task {
     Explore(String),
     /// Run each of these scenarios to its end without its trace, in turn.
     Simulate(Vec<String>),
+    /// Simulate about this many operations of a built-in workload and say
+    /// when done ([`FromWorker::WarmedUp`]): a worker's first run is
+    /// otherwise made largely of code the browser has not yet optimised.
+    /// Its job number is [`WARM_UP_JOB`].
+    WarmUp(u64),
 }
+
+/// The job number of a warm-up: no job the page awaits has it.
+pub const WARM_UP_JOB: u64 = 0;
 
 /// What the page's worker sends back.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -48,6 +63,8 @@ pub enum FromWorker {
         busy_ms: f64,
         left: usize,
     },
+    /// The warm-up is done, after the worker's milliseconds spent on it.
+    WarmedUp { busy_ms: f64 },
     /// The worker could not start or do a job, and why.
     Failed(String),
 }
@@ -67,6 +84,6 @@ impl FromWorker {
 
 /// A job number no other job of this page has had.
 pub(super) fn next_job() -> u64 {
-    static JOBS: AtomicU64 = AtomicU64::new(1);
+    static JOBS: AtomicU64 = AtomicU64::new(WARM_UP_JOB + 1);
     JOBS.fetch_add(1, Ordering::Relaxed)
 }

@@ -21,7 +21,7 @@ pub use exploring::{
     Answer, Counted, Exploring, SampledOrders, SampledSentences, Working, anomaly_words, answer_of,
     sampled_sentences,
 };
-pub use jobs::{FromWorker, Task, ToWorker};
+pub use jobs::{FromWorker, Task, ToWorker, WARM_UP_JOB};
 pub use shown::{ChartsOnScreen, RECENT_STEPS, RECENT_STEPS_PLAYING};
 pub use work::{Aggregated, Place, Purpose, Variants, Work};
 pub use workshop::{ChallengeView, Explored, QuestionView, SchedulerChoice};

@@ -174,7 +174,7 @@ impl Playground {
     /// The charts to show now, made for `version`.
     pub fn charts(&self, version: u64) -> ChartsOnScreen {
         let state = self;
-        use crate::model::charts::{Metric, bucket_width, chart, visibility};
+        use crate::model::charts::{bucket_width, every_chart, visibility};
         let (series, end_ms, cursor_ms, consistency) = match &state.aggregated {
             Some(aggregated) => {
                 let outcome = &aggregated.outcome;
@@ -198,9 +198,9 @@ impl Playground {
         };
         let width = bucket_width(end_ms);
         ChartsOnScreen {
-            charts: Metric::ALL
+            charts: every_chart(series, width)
                 .into_iter()
-                .map(|metric| Rc::new(chart(metric, series, width)))
+                .map(Rc::new)
                 .collect(),
             end_ms,
             cursor_ms,

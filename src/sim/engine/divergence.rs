@@ -22,8 +22,11 @@ pub enum DivergenceKind {
 }
 
 /// A maximal interval during which the cache held a live entry for a key
-/// whose version differs from the database's current one.
+/// whose version differs from the database's current one. (In JSON — only
+/// between the page and its worker — a list of its fields in order: a
+/// long run has thousands.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "WindowFields", into = "WindowFields")]
 pub struct DivergenceWindow {
     /// The key.
     pub key: KeyId,
@@ -37,6 +40,28 @@ pub struct DivergenceWindow {
     /// The trace entry whose effect opened it (with the trace recorded;
     /// several entries may share its instant).
     pub opened_by: usize,
+}
+
+/// A [`DivergenceWindow`]'s fields in their order.
+#[derive(Serialize, Deserialize)]
+struct WindowFields(KeyId, DivergenceKind, Millis, Option<Millis>, usize);
+
+impl From<DivergenceWindow> for WindowFields {
+    fn from(w: DivergenceWindow) -> WindowFields {
+        WindowFields(w.key, w.kind, w.from_ms, w.to_ms, w.opened_by)
+    }
+}
+
+impl From<WindowFields> for DivergenceWindow {
+    fn from(WindowFields(key, kind, from_ms, to_ms, opened_by): WindowFields) -> DivergenceWindow {
+        DivergenceWindow {
+            key,
+            kind,
+            from_ms,
+            to_ms,
+            opened_by,
+        }
+    }
 }
 
 /// The window currently open for a key, and when its entry expires.

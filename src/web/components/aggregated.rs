@@ -7,7 +7,9 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::model::charts;
+use std::fmt::Write as _;
+
+use crate::model::charts::{self, DensityLane};
 use crate::model::compare::{COLUMNS, Outcome};
 use crate::sim::report::Requests;
 use crate::sim::scenario::Millis;
@@ -31,14 +33,87 @@ const LANE_HEIGHT: f64 = 22.0;
 const LABEL_WIDTH: f64 = 140.0;
 const PLOT_WIDTH: f64 = 760.0;
 
+/// Shades a cell can take, darker for busier. Each lane is drawn as one
+/// path per shade: a few dozen elements for the strip instead of one per
+/// cell (thousands for a long run, which took a long frame to create).
+const SHADES: u32 = 16;
+
+/// A lane of the density strip, ready to draw.
+struct DrawnLane {
+    lane: DensityLane,
+    /// Per shade with cells: its opacity and the path of its cells.
+    shades: Vec<(f64, String)>,
+}
+
+/// `outcome`'s density strip: its columns' width, and its lanes, each as
+/// paths per shade.
+struct DrawnStrip {
+    width_ms: Millis,
+    /// The time the strip spans: the run, or its last column's end if
+    /// later (the axis's right end).
+    span_ms: Millis,
+    /// The width of a column on screen.
+    cell: f64,
+    lanes: Vec<DrawnLane>,
+}
+
+fn drawn_strip(outcome: &Outcome) -> DrawnStrip {
+    let density = charts::density(&outcome.series, &outcome.windows, outcome.report.end_ms);
+    let columns = density.lanes.first().map_or(0, |lane| lane.values.len()) as Millis;
+    let span_ms = (columns * density.width_ms)
+        .max(outcome.report.end_ms)
+        .max(1);
+    let cell = PLOT_WIDTH * density.width_ms as f64 / span_ms as f64;
+    let lanes = density
+        .lanes
+        .into_iter()
+        .enumerate()
+        .map(|(row, lane)| {
+            let y = row as f64 * LANE_HEIGHT + 3.0;
+            let max = lane.values.iter().copied().fold(0.0, f64::max);
+            let mut paths = vec![String::new(); SHADES as usize];
+            for (i, v) in lane.values.iter().enumerate().filter(|(_, v)| **v > 0.0) {
+                let shade =
+                    ((v / max * f64::from(SHADES)).ceil() as usize).clamp(1, SHADES as usize);
+                let x = LABEL_WIDTH + i as f64 * cell;
+                let (width, height) = (cell.max(0.5), LANE_HEIGHT - 6.0);
+                let _ = write!(
+                    paths[shade - 1],
+                    "M{x:.2} {y}h{width:.2}v{height}h-{width:.2}z"
+                );
+            }
+            let shades = paths
+                .into_iter()
+                .enumerate()
+                .filter(|(_, path)| !path.is_empty())
+                .map(|(shade, path)| (0.15 + 0.85 * (shade + 1) as f64 / f64::from(SHADES), path))
+                .collect();
+            DrawnLane { lane, shades }
+        })
+        .collect();
+    DrawnStrip {
+        width_ms: density.width_ms,
+        span_ms,
+        cell,
+        lanes,
+    }
+}
+
 #[function_component(AggregatedView)]
 pub fn aggregated_view(props: &AggregatedProps) -> Html {
     let outcome = &props.outcome;
     let report = &outcome.report;
-    let lanes = charts::density(&outcome.series, &outcome.windows, report.end_ms);
-    let width_ms = outcome.series.width_ms();
-    let buckets = outcome.series.buckets().len().max(1);
-    let cell = PLOT_WIDTH / buckets as f64;
+    // Drawn once per run, not at every move of the cursor.
+    let strip = use_memo(Rc::as_ptr(outcome) as usize, {
+        let outcome = outcome.clone();
+        move |_| drawn_strip(&outcome)
+    });
+    let DrawnStrip {
+        width_ms,
+        span_ms,
+        cell,
+        ref lanes,
+    } = *strip;
     let x_of = |ms: Millis| LABEL_WIDTH + ms as f64 / width_ms as f64 * cell;
     let requests = match &report.requests {
         Requests::Counted(counts) => counts.reads + counts.writes,
@@ -53,7 +128,7 @@ pub fn aggregated_view(props: &AggregatedProps) -> Html {
     let at_cursor = (props.cursor_ms / width_ms) as usize;
     let cursor_values: Vec<String> = lanes
         .iter()
-        .map(|lane| {
+        .map(|DrawnLane { lane, .. }| {
             let value = lane.values.get(at_cursor).copied().unwrap_or(0.0);
             format!("{} {}", lane.name, (value * 100.0).round() / 100.0)
         })
@@ -76,17 +151,14 @@ pub fn aggregated_view(props: &AggregatedProps) -> Html {
             <div class="density-scroll">
                 <svg class="density" data-testid="density" viewBox={format!("0 0 {} {height}", LABEL_WIDTH + PLOT_WIDTH + 10.0)}
                     role="img" aria-label="Activity and anomalies per bucket of time">
-                    { for lanes.iter().enumerate().map(|(row, lane)| {
+                    { for lanes.iter().enumerate().map(|(row, DrawnLane { lane, shades })| {
                         let y = row as f64 * LANE_HEIGHT;
-                        let max = lane.values.iter().copied().fold(0.0, f64::max);
                         html! {
                             <g key={lane.name} class={classes!("density-lane", lane.anomaly.then_some("anomaly"))}
                                 data-lane={lane.name} data-sum={lane.values.iter().sum::<f64>().to_string()}>
                                 <text x="4" y={(y + 15.0).to_string()}>{ lane.name }</text>
-                                { for lane.values.iter().enumerate().filter(|(_, v)| **v > 0.0).map(|(i, v)| html! {
-                                    <rect x={(LABEL_WIDTH + i as f64 * cell).to_string()} y={(y + 3.0).to_string()}
-                                        width={cell.max(0.5).to_string()} height={(LANE_HEIGHT - 6.0).to_string()}
-                                        opacity={(0.15 + 0.85 * v / max).to_string()} />
+                                { for shades.iter().map(|(opacity, path)| html! {
+                                    <path d={path.clone()} opacity={format!("{opacity:.3}")} />
                                 }) }
                             </g>
                         }
@@ -95,7 +167,7 @@ pub fn aggregated_view(props: &AggregatedProps) -> Html {
                         y1="0" y2={(height - 20.0).to_string()} />
                     <text class="axis" x={LABEL_WIDTH.to_string()} y={(height - 4.0).to_string()}>{ "0 ms" }</text>
                     <text class="axis" x={(LABEL_WIDTH + PLOT_WIDTH).to_string()} y={(height - 4.0).to_string()} text-anchor="end">
-                        { format!("{} ms", report.end_ms) }
+                        { format!("{span_ms} ms") }
                     </text>
                 </svg>
             </div>
