@@ -65,6 +65,11 @@ e2e() {
   # shellcheck source=scripts/wasm-env.sh
   . scripts/wasm-env.sh
   trunk build --release --offline || return 1
+  # The page with the switches only tests use (?panic=1, for the error
+  # banner), which the release above has not: a debug build, in its own
+  # target folder so that neither build undoes the other's.
+  CACHESCOPE_TEST_SWITCHES=1 CARGO_TARGET_DIR=target/test-switches \
+    trunk build --offline --dist target/e2e/dist-test-switches || return 1
   (cd tests/e2e && node --test --test-reporter=tap)
 }
 

@@ -24,7 +24,7 @@ pub struct Cli {
 enum Command {
     /// Run a scenario file and print its report as JSON.
     Run {
-        /// The scenario (JSON, see the README).
+        /// The scenario (JSON, see docs/SCENARIO.md).
         file: PathBuf,
         /// Leave the per-operation trace out of the report.
         #[arg(long)]
@@ -36,7 +36,7 @@ enum Command {
     /// shortest schedule producing each. Faults that happen at an instant
     /// are placed at every point.
     Explore {
-        /// The scenario (JSON, see the README).
+        /// The scenario (JSON, see docs/SCENARIO.md).
         file: PathBuf,
         /// Refuse beyond this many distinct states.
         #[arg(long, default_value_t = explore::DEFAULT_MAX_STATES)]
@@ -90,7 +90,7 @@ enum Command {
     /// runs them. Prints the report of the real run with a `real` section:
     /// the servers' versions and every difference from the model's run.
     Real {
-        /// The scenario (JSON, see the README).
+        /// The scenario (JSON, see docs/SCENARIO.md).
         file: PathBuf,
         /// The Redis to use (`redis://127.0.0.1:6379/`); only keys starting
         /// `cachescope:` are touched.

@@ -255,7 +255,7 @@ fn where_orders_cannot_vary_the_seeds_are_sampled() {
         summary
     );
 
-    // The figures README.md quotes: 200 seeds from 1.
+    // The figures docs/COMMAND-LINE.md quotes: 200 seeds from 1.
     let (readme, _) = sample::sample(&workload, 200, 1, &mut |_| {}).expect("samples");
     assert_eq!(readme.stale.count, 139);
     assert_eq!((readme.db_reads.min, readme.db_reads.max), (132, 722));

@@ -85,7 +85,7 @@ impl Reproduced {
                 "every reply Redis and PostgreSQL gave to its operations matched the model's, \
                  and so did the clients' answers and the final cache and rows"
             }
-            Some(false) => "its run does NOT agree with the model (see the README's limits)",
+            Some(false) => "its run does NOT agree with the model (see docs/REAL-SERVERS.md)",
             None => return None,
         };
         let orders = match (check.orders, check.orders_agree) {

@@ -64,7 +64,8 @@ pub fn app() -> Html {
     {
         let (opening, state) = (opening.clone(), state.dispatcher());
         use_effect_with((), move |_| {
-            if opening.panic {
+            // (A constant first: a release leaves the panic out.)
+            if share::TEST_SWITCHES && opening.panic {
                 panic!("a deliberate panic, asked for by ?panic=1 (to check the error banner)");
             }
             if opening.autoplay {

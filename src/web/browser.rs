@@ -11,6 +11,12 @@ use crate::model::knobs::decimal;
 use crate::model::link::{self, LinkState};
 use crate::model::playground::Playground;
 
+/// Whether the page has the switches only tests use (`?panic=1`): set by
+/// building it with `CACHESCOPE_TEST_SWITCHES` in the environment, as
+/// the end-to-end tests' second build does. A release has none: the
+/// compiler leaves their code out.
+pub const TEST_SWITCHES: bool = option_env!("CACHESCOPE_TEST_SWITCHES").is_some();
+
 /// What the address asked for when the page opened.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Opening {
@@ -20,7 +26,8 @@ pub struct Opening {
     pub present: bool,
     /// `?autoplay=1`: start playing once loaded.
     pub autoplay: bool,
-    /// `?panic=1`: panic on purpose (how the tests see the error banner).
+    /// `?panic=1`: panic on purpose (how the tests see the error banner);
+    /// a page built without [`TEST_SWITCHES`] ignores it.
     pub panic: bool,
     /// The state in the fragment (`None` without one), or why it is not
     /// one; `?lesson=NAME` stands for a link to that lesson's start.

@@ -12,7 +12,15 @@ import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, '..', '..');
-const distDir = resolve(process.env.CACHESCOPE_DIST ?? join(repoRoot, 'dist'));
+export const distDir = resolve(process.env.CACHESCOPE_DIST ?? join(repoRoot, 'dist'));
+/**
+ * The page built with the switches only tests use (`?panic=1`), which the
+ * release in dist/ has not: scripts/test-all.sh builds it before the
+ * end-to-end tests (CACHESCOPE_TEST_SWITCHES set, its own target folder).
+ */
+export const testSwitchesDistDir = resolve(
+  process.env.CACHESCOPE_TEST_SWITCHES_DIST ?? join(repoRoot, 'target', 'e2e', 'dist-test-switches'),
+);
 export const artifactDir = join(repoRoot, 'target', 'e2e');
 
 const contentTypes = {
@@ -26,11 +34,12 @@ const contentTypes = {
 };
 
 /**
- * Serves dist/ on 127.0.0.1 at a free port, at `prefix` (a sub-folder such
- * as '/cachescope/', as a documentation site would host it; outside it,
- * 404). Resolves to { url, close }; `url` is the folder's address.
+ * Serves dist/ (or `dir`) on 127.0.0.1 at a free port, at `prefix` (a
+ * sub-folder such as '/cachescope/', as a documentation site would host
+ * it; outside it, 404). Resolves to { url, close }; `url` is the folder's
+ * address.
  */
-export async function serveDist(prefix = '/') {
+export async function serveDist(prefix = '/', dir = distDir) {
   const server = createServer(async (req, res) => {
     const whole = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     if (!whole.startsWith(prefix)) {
@@ -38,8 +47,8 @@ export async function serveDist(prefix = '/') {
       return;
     }
     const path = `/${whole.slice(prefix.length)}`;
-    const file = normalize(join(distDir, path === '/' ? 'index.html' : path));
-    if (!file.startsWith(distDir)) {
+    const file = normalize(join(dir, path === '/' ? 'index.html' : path));
+    if (!file.startsWith(dir)) {
       res.writeHead(403).end();
       return;
     }

@@ -10,9 +10,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { usePlayground, openPlayground, screenshot, repoRoot, artifactDir, axeViolations } from './harness.mjs';
+import {
+  usePlayground, openPlayground, screenshot, repoRoot, artifactDir, axeViolations, serveDist, distDir, testSwitchesDistDir,
+} from './harness.mjs';
 
 const context = usePlayground();
 
@@ -480,10 +482,26 @@ test('no request leaves for anything but the page\'s own files; a Content-Securi
   await page.close();
 });
 
-test('a panic shows the error banner; "Copy details" copies them', async () => {
+test('the release has no deliberate panic: ?panic=1 opens the page as usual', async () => {
+  const wasm = readdirSync(distDir).filter((name) => /^cachescope-[0-9a-f]+_bg\.wasm$/.test(name));
+  assert.equal(wasm.length, 1, `the page's module in ${distDir}: ${wasm}`);
+  assert.ok(!readFileSync(join(distDir, wasm[0])).includes('deliberate panic'), 'no panic switch in the release bundle');
   const page = await context.browser.newPage();
-  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(context.server.url).origin });
   await page.goto(`${context.server.url}?panic=1`);
+  await page.getByTestId('step').waitFor();
+  await page.getByTestId('step').click();
+  assert.equal(await page.locator('#panic-banner').count(), 0);
+  await page.close();
+});
+
+test('a panic shows the error banner; "Copy details" copies them', async () => {
+  // The page built with the tests' switches.
+  assert.ok(existsSync(join(testSwitchesDistDir, 'index.html')),
+    `${testSwitchesDistDir} is missing: scripts/test-all.sh e2e builds it`);
+  const server = await serveDist('/', testSwitchesDistDir);
+  const page = await context.browser.newPage();
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
+  await page.goto(`${server.url}?panic=1`);
   const banner = page.locator('#panic-banner');
   await banner.waitFor();
   assert.match(await banner.textContent(), /internal error/);
@@ -495,4 +513,5 @@ test('a panic shows the error banner; "Copy details" copies them', async () => {
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), details);
   await screenshot(page, 'panic-banner');
   await page.close();
+  await server.close();
 });
