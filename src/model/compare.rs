@@ -98,7 +98,7 @@ impl Batch {
         // The windows carry it (a long run has thousands).
         report.divergence = Vec::new();
         Ran {
-            visible_after: report.consistency.visible_after.clone(),
+            visible_after: std::mem::take(&mut report.consistency.visible_after),
             report,
             series: self.sim.series().clone(),
             windows: self.sim.divergence(),

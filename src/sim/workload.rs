@@ -132,15 +132,11 @@ impl TryFrom<Vec<u64>> for Histogram {
 impl Histogram {
     /// Records one latency.
     pub fn record(&mut self, ms: Millis) {
-        self.add(ms, 1);
-    }
-
-    fn add(&mut self, ms: Millis, count: u64) {
         match self.counts.binary_search_by_key(&ms, |&(at, _)| at) {
-            Ok(index) => self.counts[index].1 += count,
-            Err(index) => self.counts.insert(index, (ms, count)),
+            Ok(index) => self.counts[index].1 += 1,
+            Err(index) => self.counts.insert(index, (ms, 1)),
         }
-        self.total += count;
+        self.total += 1;
     }
 
     /// Nearest-rank percentile, or `None` when empty.

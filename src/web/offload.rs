@@ -135,9 +135,12 @@ pub fn use_offload(
                 for slot in [Slot::Explorer, Slot::Simulator] {
                     if CLIENT.with(|client| client.borrow_mut().worker(slot).is_none()) {
                         after(slot, load(slot));
+                        // (A simulating worker already loaded has run.)
+                        if slot == Slot::Simulator {
+                            warm_up(slot);
+                        }
                     }
                 }
-                warm_up(Slot::Simulator);
             })
             .forget();
         }

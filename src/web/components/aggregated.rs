@@ -3,11 +3,10 @@
 //! the system was and where anomalies happened, as a density strip with a
 //! time cursor; the report's figures beside it.
 
+use std::fmt::Write as _;
 use std::rc::Rc;
 
 use yew::prelude::*;
-
-use std::fmt::Write as _;
 
 use crate::model::charts::{self, DensityLane};
 use crate::model::compare::{COLUMNS, Outcome};
@@ -42,7 +41,7 @@ const SHADES: u32 = 16;
 struct DrawnLane {
     lane: DensityLane,
     /// Per shade with cells: its opacity and the path of its cells.
-    shades: Vec<(f64, String)>,
+    shades: Vec<(AttrValue, AttrValue)>,
 }
 
 /// `outcome`'s density strip: its columns' width, and its lanes, each as
@@ -71,12 +70,12 @@ fn drawn_strip(outcome: &Outcome) -> DrawnStrip {
         .map(|(row, lane)| {
             let y = row as f64 * LANE_HEIGHT + 3.0;
             let max = lane.values.iter().copied().fold(0.0, f64::max);
+            let (width, height) = (cell.max(0.5), LANE_HEIGHT - 6.0);
             let mut paths = vec![String::new(); SHADES as usize];
             for (i, v) in lane.values.iter().enumerate().filter(|(_, v)| **v > 0.0) {
                 let shade =
                     ((v / max * f64::from(SHADES)).ceil() as usize).clamp(1, SHADES as usize);
                 let x = LABEL_WIDTH + i as f64 * cell;
-                let (width, height) = (cell.max(0.5), LANE_HEIGHT - 6.0);
                 let _ = write!(
                     paths[shade - 1],
                     "M{x:.2} {y}h{width:.2}v{height}h-{width:.2}z"
@@ -86,7 +85,10 @@ fn drawn_strip(outcome: &Outcome) -> DrawnStrip {
                 .into_iter()
                 .enumerate()
                 .filter(|(_, path)| !path.is_empty())
-                .map(|(shade, path)| (0.15 + 0.85 * (shade + 1) as f64 / f64::from(SHADES), path))
+                .map(|(shade, path)| {
+                    let opacity = 0.15 + 0.85 * (shade + 1) as f64 / f64::from(SHADES);
+                    (format!("{opacity:.3}").into(), path.into())
+                })
                 .collect();
             DrawnLane { lane, shades }
         })
@@ -158,7 +160,7 @@ pub fn aggregated_view(props: &AggregatedProps) -> Html {
                                 data-lane={lane.name} data-sum={lane.values.iter().sum::<f64>().to_string()}>
                                 <text x="4" y={(y + 15.0).to_string()}>{ lane.name }</text>
                                 { for shades.iter().map(|(opacity, path)| html! {
-                                    <path d={path.clone()} opacity={format!("{opacity:.3}")} />
+                                    <path d={path.clone()} opacity={opacity.clone()} />
                                 }) }
                             </g>
                         }
