@@ -1,5 +1,6 @@
 //! Rules of the code's layout that a compiler does not check: the code map
-//! in ARCHITECTURE.md names every module, and the core is sans-IO.
+//! in ARCHITECTURE.md names every folder and top-level file and stays
+//! short, and the core is sans-IO.
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::path::{Path, PathBuf};
@@ -24,67 +25,59 @@ fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
-/// The code map's section about `top` (`sim`, `model`, `web`, `lessons`,
-/// or a top-level file such as `cli.rs`): from its `### ` heading naming
-/// `src/top` to the next heading.
-fn section<'a>(map: &'a str, top: &str) -> &'a str {
-    let heading = map
-        .match_indices("\n### ")
-        .map(|(i, _)| i + 1)
-        .find(|&i| {
-            let line = map[i..].lines().next().unwrap_or_default();
-            line.contains(&format!("`src/{top}"))
-        })
-        .unwrap_or_else(|| panic!("ARCHITECTURE.md has no `### ` section about src/{top}"));
-    let rest = &map[heading + 4..];
-    let end = rest
-        .find("\n### ")
-        .or_else(|| rest.find("\n## "))
-        .unwrap_or(rest.len());
-    &rest[..end]
+/// The code map's headings (`### ` lines) of ARCHITECTURE.md.
+fn headings(map: &str) -> Vec<&str> {
+    map.lines().filter(|l| l.starts_with("### ")).collect()
 }
 
 #[test]
-fn the_code_map_names_every_module() {
+fn the_code_map_names_every_folder_and_top_level_file() {
     let map =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md"))
             .unwrap();
     let mut files = Vec::new();
     sources(&src(), &src(), &mut files);
     assert!(files.len() > 40, "{files:?}");
-    let mut missing = Vec::new();
+    // A file in src/ is named in a heading; a folder of modules (one with
+    // Rust files of its own, under src/) has a heading, or is named in its
+    // parent's section (`components/`).
+    let headings = headings(&map);
+    let mut missing = std::collections::BTreeSet::new();
     for file in &files {
         let parts: Vec<String> = file
             .iter()
             .map(|p| p.to_string_lossy().into_owned())
             .collect();
-        let name = parts.last().unwrap().as_str();
-        let named = match parts.as_slice() {
-            // The library's root and the binary: the bird's-eye view and
-            // the command line's section.
-            [top] if top == "lib.rs" => {
-                map.contains("`src/lib.rs`") || map.contains("(src/lib.rs)")
+        let (named, shown) = match parts.as_slice() {
+            [top] => (format!("`src/{top}`"), top.clone()),
+            [.., folder, _] => {
+                let path = parts[..parts.len() - 1].join("/");
+                let in_heading = format!("`src/{path}/`");
+                if headings.iter().any(|h| h.contains(&in_heading)) {
+                    continue;
+                }
+                (format!("`{folder}/`"), format!("{path}/"))
             }
-            [top] => section(&map, top).contains(&format!("`{top}`")),
-            // A lesson: the lessons' section names the pattern.
-            [top, _] if top == "lessons" && name != "mod.rs" => {
-                section(&map, "lessons/").contains("`src/lessons/<name>.rs`")
-            }
-            // A folder's `mod.rs`: its folder is named.
-            [top, .., folder, _] if name == "mod.rs" => {
-                section(&map, &format!("{top}/")).contains(&format!("`{folder}/`"))
-            }
-            [top, _] if name == "mod.rs" => section(&map, &format!("{top}/")).contains("`mod.rs`"),
-            [top, ..] => section(&map, &format!("{top}/")).contains(&format!("`{name}`")),
             [] => unreachable!(),
         };
-        if !named {
-            missing.push(file.display().to_string());
+        let found = if parts.len() == 1 {
+            headings.iter().any(|h| h.contains(&named))
+        } else {
+            map.contains(&named)
+        };
+        if !found {
+            missing.insert(shown);
         }
     }
     assert!(
         missing.is_empty(),
-        "ARCHITECTURE.md's code map does not name these modules: {missing:?}"
+        "ARCHITECTURE.md's code map does not name: {missing:?}"
+    );
+    // Short enough to read in minutes.
+    assert!(
+        map.len() <= 20_000,
+        "ARCHITECTURE.md is {} bytes",
+        map.len()
     );
 }
 
@@ -156,4 +149,92 @@ fn the_core_is_sans_io() {
 fn the_sans_io_check_finds_what_it_forbids_in_code_not_in_comments() {
     let text = "//! Never std::fs here.\nuse crate::model::view;\nlet t = web_sys::window(); // std::env\n";
     assert_eq!(forbidden_in(text), [(2, "crate::model"), (3, "web_sys")]);
+}
+
+/// The modules of `src/sim/` each file's code uses (comments left out),
+/// with `engine/` counted as one module: `super::x` from a file of the
+/// core, `crate::sim::x` from anywhere in it, `super::super::x` from the
+/// engine's files.
+fn core_imports() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let mut files = Vec::new();
+    sources(&src().join("sim"), &src(), &mut files);
+    let mut graph = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+    for file in &files {
+        let parts: Vec<String> = file
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        let (module, prefixes): (String, &[&str]) = match parts.as_slice() {
+            [_, root] if root == "mod.rs" => continue,
+            [_, name] => (
+                name.trim_end_matches(".rs").to_string(),
+                &["super::", "crate::sim::"],
+            ),
+            [_, folder, ..] => (folder.clone(), &["super::super::", "crate::sim::"]),
+            _ => unreachable!(),
+        };
+        let text = std::fs::read_to_string(src().join(file)).unwrap();
+        let uses = graph.entry(module.clone()).or_default();
+        for line in text.lines() {
+            let code = line.split("//").next().unwrap_or_default();
+            for prefix in prefixes {
+                for (at, _) in code.match_indices(prefix) {
+                    // `super::super::x` also contains `super::x`: read a
+                    // prefix only where a longer one does not start.
+                    if *prefix == "super::" && code[..at].ends_with("super::") {
+                        continue;
+                    }
+                    let name: String = code[at + prefix.len()..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                        .collect();
+                    if !name.is_empty() && name != module && name != "super" {
+                        uses.insert(name);
+                    }
+                }
+            }
+        }
+    }
+    graph
+}
+
+#[test]
+fn the_cores_modules_import_each_other_without_cycles() {
+    let graph = core_imports();
+    assert!(graph.len() > 15, "{graph:?}");
+    // Depth-first search for a cycle, reporting the first one found.
+    fn visit(
+        module: &str,
+        graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut std::collections::BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = path.iter().position(|m| m == module) {
+            let mut cycle = path[start..].to_vec();
+            cycle.push(module.to_string());
+            return Some(cycle);
+        }
+        if !done.insert(module.to_string()) {
+            return None;
+        }
+        path.push(module.to_string());
+        for next in graph.get(module).into_iter().flatten() {
+            if let Some(cycle) = visit(next, graph, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        None
+    }
+    let mut done = std::collections::BTreeSet::new();
+    for module in graph.keys() {
+        let cycle = visit(module, &graph, &mut Vec::new(), &mut done);
+        assert!(cycle.is_none(), "an import cycle in src/sim/: {cycle:?}");
+    }
+    // The shared words sit at the bottom, the catalogue just above them.
+    assert_eq!(graph["vocabulary"], Default::default());
+    assert_eq!(
+        graph["variants"],
+        std::collections::BTreeSet::from(["vocabulary".to_string()])
+    );
 }

@@ -215,6 +215,36 @@ fn a_run_interrupted_halfway_leaves_nothing_the_next_run_trips_on() {
 }
 
 #[test]
+fn every_stampede_protection_agrees_on_real_servers_on_the_stampede_lesson() {
+    // The protections without a lesson of their own (the jittered early
+    // recompute) are checked here too: its reads of an entry's expiry and
+    // cost come from Redis.
+    let servers = servers();
+    let mut backend = Backend::connect(&servers.redis_url, &servers.postgres_url).unwrap();
+    for stampede in cachescope::sim::scenario::Stampede::ALL {
+        let mut scenario = lessons::lesson("stampede").unwrap().scenario();
+        scenario.strategy.stampede = stampede;
+        scenario.strategy.early_ms = 200;
+        let run = backend.run(&scenario, false).unwrap();
+        assert!(
+            run.differences.is_empty(),
+            "{}: {:?}",
+            stampede.name(),
+            run.differences
+        );
+        assert_eq!(
+            run.real_anomalies,
+            run.model_anomalies,
+            "{}",
+            stampede.name()
+        );
+    }
+    backend.release().unwrap();
+    drop(backend);
+    drop(servers);
+}
+
+#[test]
 fn a_schema_that_is_not_cachescopes_own_is_refused_and_left_alone() {
     let servers = servers();
     let (base, _) = servers.postgres_url.rsplit_once('/').unwrap();

@@ -5,7 +5,7 @@
 //! of the simulation and a clock, so the page only draws it.
 
 use crate::sim::Simulation;
-use crate::sim::scenario::{Channel, Stampede, WriteStrategy};
+use crate::sim::scenario::Channel;
 use crate::sim::trace::{Actor, Place};
 
 /// A box of the strip.
@@ -93,7 +93,7 @@ pub struct Architecture {
 /// own time).
 pub fn architecture(sim: &Simulation, clock_ms: f64) -> Architecture {
     let strategy = &sim.scenario().strategy;
-    let bus = strategy.channel != Channel::Inline;
+    let bus = strategy.channel.entry().on_the_bus;
     let mut nodes = vec![Node::Clients, Node::App, Node::Cache, Node::Database];
     let mut arrows = vec![
         (Node::Clients, Node::App),
@@ -113,11 +113,11 @@ pub fn architecture(sim: &Simulation, clock_ms: f64) -> Architecture {
             Channel::Inline => {}
         }
     }
-    if strategy.write == WriteStrategy::WriteBehind {
+    if strategy.write.entry().flusher {
         nodes.push(Node::Flusher);
         arrows.push((Node::Flusher, Node::Database));
     }
-    if strategy.stampede == Stampede::Swr {
+    if strategy.stampede.entry().refreshers {
         nodes.push(Node::Refresher);
         arrows.extend([
             (Node::Refresher, Node::Database),

@@ -222,16 +222,14 @@ pub fn write_strategies(base: &Scenario) -> Vec<(String, Scenario)> {
         .filter_map(|write| {
             let mut scenario = base.clone();
             scenario.strategy.write = write;
-            if !matches!(write, WriteStrategy::Invalidate | WriteStrategy::Update) {
+            let needs = write.entry();
+            if !needs.uses_channel {
                 scenario.strategy.channel = Channel::Inline;
             }
-            if !matches!(
-                write,
-                WriteStrategy::Invalidate | WriteStrategy::DeleteFirst
-            ) {
+            if !needs.settings.contains(&"double_delete_ms") {
                 scenario.strategy.double_delete_ms = None;
             }
-            if write == WriteStrategy::WriteThrough {
+            if needs.cache_tier {
                 scenario.strategy.stampede = Stampede::None;
             }
             labelled(scenario, write.name())

@@ -101,10 +101,7 @@ fn always(_: &Scenario) -> bool {
     true
 }
 fn on_the_bus(s: &Scenario) -> bool {
-    matches!(
-        s.strategy.channel,
-        Channel::Event | Channel::Cdc | Channel::Outbox
-    )
+    s.strategy.channel.entry().on_the_bus
 }
 fn with_workload(s: &Scenario) -> bool {
     s.workload.is_some()
@@ -112,13 +109,6 @@ fn with_workload(s: &Scenario) -> bool {
 fn timed(s: &Scenario) -> bool {
     s.schedule.is_none()
 }
-fn locking(s: &Scenario) -> bool {
-    matches!(s.strategy.stampede, Stampede::Lock | Stampede::Lease)
-}
-fn leasing(s: &Scenario) -> bool {
-    s.strategy.stampede == Stampede::Lease
-}
-
 /// Every knob, grouped in [`Group::ALL`] order.
 pub const KNOBS: &[Knob] = &[
     Knob {
@@ -135,18 +125,13 @@ pub const KNOBS: &[Knob] = &[
         label: "Channel",
         hint: "Who applies an invalidate/update: the app inline, or a consumer of bus events (app-published, CDC, outbox).",
         control: Control::Choice(CHANNELS),
-        used: |s| {
-            matches!(
-                s.strategy.write,
-                WriteStrategy::Invalidate | WriteStrategy::Update
-            )
-        },
+        used: |s| s.strategy.reads("channel"),
     },
     Knob {
         path: "/strategy/stampede",
         group: Group::Strategy,
         label: "Stampede protection",
-        hint: "What a read does on a miss: every miss reads the DB, or a lock, singleflight, lease, XFetch or stale-while-revalidate.",
+        hint: "What a read does on a miss or near expiry: every miss reads the DB, or a lock, singleflight, lease, XFetch, stale-while-revalidate or a jittered early recompute.",
         control: Control::Choice(STAMPEDES),
         used: always,
     },
@@ -164,12 +149,7 @@ pub const KNOBS: &[Knob] = &[
         label: "Double delete after (ms)",
         hint: "With invalidate or delete-first: delete the key again this long after the commit. Empty: off.",
         control: Control::OptionalMillis,
-        used: |s| {
-            matches!(
-                s.strategy.write,
-                WriteStrategy::Invalidate | WriteStrategy::DeleteFirst
-            )
-        },
+        used: |s| s.strategy.reads("double_delete_ms"),
     },
     Knob {
         path: "/strategy/write_behind_ms",
@@ -177,7 +157,7 @@ pub const KNOBS: &[Knob] = &[
         label: "Write-behind flush (ms)",
         hint: "How long after a key first becomes dirty the flusher commits it; a cache crash before then loses the writes.",
         control: Control::Millis,
-        used: |s| s.strategy.write == WriteStrategy::WriteBehind,
+        used: |s| s.strategy.reads("write_behind_ms"),
     },
     Knob {
         path: "/strategy/lock_ttl_ms",
@@ -185,7 +165,7 @@ pub const KNOBS: &[Knob] = &[
         label: "Lease / lock TTL (ms)",
         hint: "How long a lease or lock is held before another reader may take it.",
         control: Control::Millis,
-        used: locking,
+        used: |s| s.strategy.reads("lock_ttl_ms"),
     },
     Knob {
         path: "/strategy/retry_ms",
@@ -193,7 +173,7 @@ pub const KNOBS: &[Knob] = &[
         label: "Retry after (ms)",
         hint: "How long a reader waits before looking again while another holds the lease or lock; with CDC, how long before an unacknowledged publish goes again.",
         control: Control::Millis,
-        used: |s| locking(s) || s.strategy.channel == Channel::Cdc,
+        used: |s| s.strategy.reads("retry_ms"),
     },
     Knob {
         path: "/strategy/wait_max_ms",
@@ -201,7 +181,7 @@ pub const KNOBS: &[Knob] = &[
         label: "Wait at most (ms)",
         hint: "How long a reader waits for another's fill; then it reads the DB itself without filling the cache (a fallback read).",
         control: Control::Millis,
-        used: locking,
+        used: |s| s.strategy.reads("wait_max_ms"),
     },
     Knob {
         path: "/strategy/unsafe_unlock",
@@ -209,7 +189,7 @@ pub const KNOBS: &[Knob] = &[
         label: "Unsafe unlock",
         hint: "Release the lock with a plain delete instead of compare-and-delete: a holder whose lock expired deletes the next holder's lock.",
         control: Control::Toggle,
-        used: |s| s.strategy.stampede == Stampede::Lock,
+        used: |s| s.strategy.reads("unsafe_unlock"),
     },
     Knob {
         path: "/strategy/lease_token_interval_ms",
@@ -217,7 +197,7 @@ pub const KNOBS: &[Knob] = &[
         label: "One lease token per (ms)",
         hint: "At most one lease token per key this often (memcache used 10 s); 0: whenever none is outstanding.",
         control: Control::Millis,
-        used: leasing,
+        used: |s| s.strategy.reads("lease_token_interval_ms"),
     },
     Knob {
         path: "/strategy/lease_stale_ms",
@@ -225,7 +205,7 @@ pub const KNOBS: &[Knob] = &[
         label: "Keep deleted value (ms)",
         hint: "A delete keeps the deleted value this long as stale; a reader refused a token is offered it. 0: not kept.",
         control: Control::Millis,
-        used: leasing,
+        used: |s| s.strategy.reads("lease_stale_ms"),
     },
     Knob {
         path: "/strategy/accept_stale",
@@ -233,7 +213,7 @@ pub const KNOBS: &[Knob] = &[
         label: "Accept stale",
         hint: "A reader refused a token returns the kept stale value at once (a stale read) instead of waiting.",
         control: Control::Toggle,
-        used: leasing,
+        used: |s| s.strategy.reads("accept_stale"),
     },
     Knob {
         path: "/strategy/xfetch_beta",
@@ -241,7 +221,7 @@ pub const KNOBS: &[Knob] = &[
         label: "XFetch beta",
         hint: "The paper's optimum is 1; above 1 readers recompute earlier before expiry, below 1 later (0 to 100).",
         control: Control::Real,
-        used: |s| s.strategy.stampede == Stampede::Xfetch,
+        used: |s| s.strategy.reads("xfetch_beta"),
     },
     Knob {
         path: "/strategy/swr_ms",
@@ -249,7 +229,15 @@ pub const KNOBS: &[Knob] = &[
         label: "Serve stale for (ms)",
         hint: "Stale-while-revalidate: how long past expiry an entry is served while one refresh runs.",
         control: Control::Millis,
-        used: |s| s.strategy.stampede == Stampede::Swr,
+        used: |s| s.strategy.reads("swr_ms"),
+    },
+    Knob {
+        path: "/strategy/early_ms",
+        group: Group::Strategy,
+        label: "Early window (ms)",
+        hint: "Jittered early recompute: a reader recomputes when the entry is nearer expiry than a random part of this window (more likely the nearer it is).",
+        control: Control::Millis,
+        used: |s| s.strategy.reads("early_ms"),
     },
     Knob {
         path: "/strategy/outbox_poll_ms",
@@ -257,7 +245,7 @@ pub const KNOBS: &[Knob] = &[
         label: "Outbox poll (ms)",
         hint: "How often the relay polls the outbox table for unsent rows.",
         control: Control::Millis,
-        used: |s| s.strategy.channel == Channel::Outbox,
+        used: |s| s.strategy.reads("outbox_poll_ms"),
     },
     Knob {
         path: "/strategy/ttl_ms",

@@ -4,7 +4,7 @@
 
 use crate::sim::engine::BusEvent;
 use crate::sim::ops::Cached;
-use crate::sim::scenario::{Channel, Fault, FaultKind, Millis};
+use crate::sim::scenario::{Fault, FaultKind, Millis};
 use crate::sim::world::World;
 use crate::sim::{Simulation, TraceEvent};
 
@@ -343,7 +343,7 @@ fn inspect_unflagged(sim: &Simulation) -> Inspector {
             }
         })
         .collect();
-    let partitions = if scenario.strategy.channel == Channel::Inline {
+    let partitions = if !scenario.strategy.channel.entry().on_the_bus {
         Vec::new()
     } else {
         sim.partitions()
@@ -406,18 +406,6 @@ fn cached_text(world: &World, cached: &Cached) -> String {
     }
 }
 
-/// The kinds of fault a person can add, with their names in the scenario.
-pub const FAULT_KINDS: [(&str, &str); 8] = [
-    ("cache_crash", "cache crash"),
-    ("app_crash", "app crash"),
-    ("app_pause", "app paused"),
-    ("bus_drop", "event dropped"),
-    ("consumer_pause", "consumer paused"),
-    ("consumer_crash", "consumer crash"),
-    ("db_slow", "slow database"),
-    ("relay_crash", "relay crash"),
-];
-
 /// Milliseconds typed in the faults panel's field `what`, or why they are
 /// not a number of milliseconds.
 pub fn typed_millis(text: &str, what: &str) -> Result<Millis, String> {
@@ -426,36 +414,14 @@ pub fn typed_millis(text: &str, what: &str) -> Result<Millis, String> {
         .map_err(|_| format!("{what}: expected a whole number of milliseconds, got {text:?}"))
 }
 
-/// A fault of kind `name` (a [`FAULT_KINDS`] name) at `at_ms` (or from
+/// A fault of kind `name` (its name in scenario files) at `at_ms` (or from
 /// `at_ms` for `span_ms`, for the kinds that last), with the other settings
 /// at their usual values (instance 0, one event, 10x slower).
 pub fn new_fault(name: &str, at_ms: Millis, span_ms: Millis) -> Option<Fault> {
-    let lasting = |kind| Fault { at_ms: None, kind };
-    let instant = |kind| Fault {
-        at_ms: Some(at_ms),
-        kind,
-    };
-    Some(match name {
-        "cache_crash" => instant(FaultKind::CacheCrash),
-        "app_crash" => instant(FaultKind::AppCrash { app: 0 }),
-        "bus_drop" => instant(FaultKind::BusDrop { count: 1 }),
-        "relay_crash" => instant(FaultKind::RelayCrash),
-        "consumer_crash" => instant(FaultKind::ConsumerCrash { partition: None }),
-        "app_pause" => lasting(FaultKind::AppPause {
-            from_ms: at_ms,
-            to_ms: at_ms.saturating_add(span_ms),
-            app: 0,
-        }),
-        "consumer_pause" => lasting(FaultKind::ConsumerPause {
-            from_ms: at_ms,
-            to_ms: at_ms.saturating_add(span_ms),
-        }),
-        "db_slow" => lasting(FaultKind::DbSlow {
-            from_ms: at_ms,
-            to_ms: at_ms.saturating_add(span_ms),
-            factor: 10,
-        }),
-        _ => return None,
+    let entry = FaultKind::ENTRIES.iter().find(|e| e.name == name)?;
+    Some(Fault {
+        at_ms: (!entry.lasting).then_some(at_ms),
+        kind: (entry.example)(at_ms, span_ms),
     })
 }
 
@@ -522,8 +488,15 @@ mod tests {
 
     #[test]
     fn faults_are_made_moved_and_described() {
-        for (name, _) in FAULT_KINDS {
+        for entry in FaultKind::ENTRIES {
+            let name = entry.name;
             let fault = new_fault(name, 100, 50).unwrap();
+            // The entry makes the kind it is the entry of, named as
+            // scenario files name it, lasting if the entry says so.
+            assert_eq!(fault.kind.entry().name, name);
+            let json = serde_json::to_value(fault.kind).unwrap();
+            assert_eq!(json["kind"], name);
+            assert_eq!(fault.kind.spans_time(), entry.lasting, "{name}");
             assert_eq!(fault.starts_ms(), Some(100), "{name}");
             let moved = move_fault(&fault, 300);
             assert_eq!(moved.starts_ms(), Some(300), "{name}");

@@ -307,9 +307,9 @@ impl RedisCache {
     }
 
     /// A cache server crash: every entry, lease, kept value and lock is
-    /// lost. The token counters are kept (see ARCHITECTURE.md: a real
-    /// restart would start them again, which only matters to a holder of a
-    /// token from before the crash); the bus is another server.
+    /// lost. The token counters are kept (a real restart would start them
+    /// again, which only matters to a holder of a token from before the
+    /// crash); the bus is another server.
     pub fn crash(&mut self) -> Result<(), String> {
         for kind in ["c:*", "lease:*", "last:*", "stale:*", "lock:*"] {
             self.remove_matching(kind)?;

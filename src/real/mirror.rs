@@ -12,10 +12,10 @@ use crate::sim::Simulation;
 use crate::sim::engine::{BusEvent, Mirror};
 use crate::sim::explore::Anomaly;
 use crate::sim::ops::{
-    Cached, KeyId, LeaseGrant, LeaseToken, LockToken, Op, OutboxRow, Rejection, Reply, SetOutcome,
-    Stamp, Unlocked, Version, Versioned, WriteId,
+    Cached, ExpiringEntry, KeyId, LeaseGrant, LeaseToken, LockToken, Op, OutboxRow, Rejection,
+    Reply, SetOutcome, Stamp, Unlocked, Version, Versioned, WriteId,
 };
-use crate::sim::scenario::{FaultKind, Millis, Scenario, Stampede};
+use crate::sim::scenario::{FaultKind, Millis, Scenario};
 use crate::sim::strategy::Served;
 use crate::sim::trace::Actor;
 
@@ -53,7 +53,6 @@ struct Knobs {
     token_interval_ms: Millis,
     ttl_ms: Millis,
     versioned: bool,
-    xfetch: bool,
     partitions: u32,
 }
 
@@ -135,21 +134,12 @@ impl RealMirror {
         let s = &scenario.strategy;
         let knobs = Knobs {
             names: scenario.keys.keys().cloned().collect(),
-            grace_ms: if s.stampede == Stampede::Swr {
-                s.swr_ms
-            } else {
-                0
-            },
-            stale_keep_ms: if s.stampede == Stampede::Lease {
-                s.lease_stale_ms
-            } else {
-                0
-            },
+            grace_ms: s.served_past_expiry_ms(),
+            stale_keep_ms: s.deleted_kept_ms(),
             lease_ttl_ms: s.lock_ttl_ms,
             token_interval_ms: s.lease_token_interval_ms,
             ttl_ms: s.ttl_ms,
             versioned: s.versioned_sets,
-            xfetch: s.stampede == Stampede::Xfetch,
             partitions: scenario.bus.partitions,
         };
         let consumers = (0..knobs.partitions).map(|_| Consumer::default()).collect();
@@ -319,22 +309,24 @@ impl RealMirror {
                         refresh: false,
                     },
                     Some(entry) => {
-                        // Stale-while-revalidate refreshes past expiry;
-                        // XFetch's early expiry is a random draw of the
-                        // app's, which the model made.
-                        let refresh = if self.knobs.xfetch {
-                            matches!(
-                                simulated,
-                                Some(Reply::CacheGetRefreshing { refresh: true, .. })
-                            )
-                        } else {
-                            now >= entry.expires_ms
-                        };
+                        // Stale-while-revalidate refreshes past expiry.
+                        let refresh = now >= entry.expires_ms;
                         Reply::CacheGetRefreshing {
                             value: Some(self.entry(&entry)?),
                             refresh,
                         }
                     }
+                }
+            }
+            Op::CacheGetExpiry { key } => {
+                let name = self.name(*key).to_string();
+                match self.servers.cache.get(&name, now, grace)? {
+                    None => Reply::CacheGetExpiry(None),
+                    Some(entry) => Reply::CacheGetExpiry(Some(ExpiringEntry {
+                        value: self.entry(&entry)?,
+                        expires_ms: entry.expires_ms,
+                        cost_ms: entry.cost_ms,
+                    })),
                 }
             }
             Op::CacheSet { key, value, dirty } => {

@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::sim::explore::{self, Anomaly};
 use crate::sim::ops::Versioned;
-use crate::sim::scenario::{Channel, Scenario, Stampede, WriteStrategy};
+use crate::sim::scenario::{Channel, Scenario};
 use crate::sim::strategy::Served;
 use crate::sim::{Report, Simulation};
 pub use mirror::{Difference, RealMirror, Servers};
@@ -255,6 +255,7 @@ const fn supplied(short: &'static str, detail: &'static str, decides_the_point: 
 /// that port the model's.
 pub fn model_supplies(scenario: &Scenario) -> Vec<Supplied> {
     let strategy = &scenario.strategy;
+    let protection = strategy.stampede.entry();
     let faults = !scenario.faults.is_empty()
         || scenario
             .schedule
@@ -272,32 +273,26 @@ pub fn model_supplies(scenario: &Scenario) -> Vec<Supplied> {
             "expiry: each set's expiry instant is the model's, and the scripts compare it with the model's clock (Redis's own PX is only a backstop)",
             false,
         )),
-        (strategy.stampede == Stampede::Lease, supplied(
-            "the lease rules (Lua that ports the model's)",
-            "memcache leases: Lua scripts on Redis that follow the model's rules, given the model's clock",
-            true,
-        )),
-        (strategy.stampede == Stampede::Lock, supplied(
-            "the lock rules (Lua that ports the model's)",
-            "the token lock: Lua scripts on Redis that follow the model's rules, given the model's clock",
-            true,
-        )),
+        (protection.redis_script.is_some(), {
+            let (short, detail) = protection.redis_script.unwrap_or_default();
+            supplied(short, detail, true)
+        }),
         (strategy.versioned_sets, supplied(
             "the versioned-set rule (Lua that ports the model's)",
             "versioned sets: a Lua script on Redis that follows the model's rule",
             true,
         )),
-        (strategy.write == WriteStrategy::WriteThrough, supplied(
+        (strategy.write.entry().cache_tier, supplied(
             "the cache tier's lock",
             "the cache tier's per-key lock (Redis has no write-through tier)",
             true,
         )),
-        (strategy.stampede == Stampede::Xfetch, supplied(
-            "XFetch's random draws",
-            "XFetch's random draw for an early recompute (the model's XFetch stream)",
+        (protection.draws, supplied(
+            "the early recompute's random draws",
+            "the early recompute's random draw: the strategy code draws it from the model's seeded stream, as an app draws its own",
             true,
         )),
-        (strategy.stampede == Stampede::Singleflight, supplied(
+        (protection.shares_reads, supplied(
             "singleflight's sharing",
             "singleflight's sharing inside an app instance",
             true,
@@ -307,7 +302,7 @@ pub fn model_supplies(scenario: &Scenario) -> Vec<Supplied> {
             "the TTL jitter's random draw",
             false,
         )),
-        (strategy.channel != Channel::Inline, supplied(
+        (strategy.channel.entry().on_the_bus, supplied(
             "the bus's delay, loss and partitions",
             "the bus's network: whether it takes a publish (loss, duplication), its delay and the partition; the events travel on Redis Streams",
             true,

@@ -25,7 +25,7 @@ use super::mirror::RealMirror;
 use crate::sim::coroutine::{FramePool, Input, Resume};
 use crate::sim::engine::request_code;
 use crate::sim::ops::{KeyId, Op, Reply, Resource, Stamp, Value, Version, Versioned, WriteId};
-use crate::sim::scenario::{Channel, Millis, Scenario, Stampede, WriteStrategy};
+use crate::sim::scenario::{Millis, Scenario};
 use crate::sim::strategy::Served;
 use crate::sim::trace::Actor;
 use crate::sim::{Report, Simulation};
@@ -40,18 +40,16 @@ pub fn cannot_run_timed(scenario: &Scenario) -> Option<&'static str> {
         Some("a generated workload (its requests are not threads of their own)")
     } else if scenario.db.replica_lag_ms.is_some() {
         Some("a read replica")
-    } else if s.channel != Channel::Inline {
+    } else if s.channel.entry().on_the_bus {
         Some("the bus's consumer is a background actor")
-    } else if matches!(
-        s.write,
-        WriteStrategy::WriteBehind | WriteStrategy::WriteThrough
-    ) {
+    } else if s.write.entry().flusher || s.write.entry().cache_tier {
         Some("the flusher or the cache tier runs beside the requests")
-    } else if matches!(
-        s.stampede,
-        Stampede::Singleflight | Stampede::Xfetch | Stampede::Swr
-    ) {
+    } else if let protection = s.stampede.entry()
+        && (protection.shares_reads || protection.refreshers)
+    {
         Some("shared flights or background refreshers")
+    } else if s.stampede.entry().draws {
+        Some("an early recompute's random draws")
     } else if !scenario.faults.is_empty() {
         Some("faults of processes")
     } else if scenario.latency_ms.jitter_ms > 0 || s.ttl_jitter_ms > 0 {
@@ -338,8 +336,11 @@ fn serve(
             }
             Resume::Done(Served::Read { value, .. }) => return Ok(Some((spec.at_ms, value.stamp))),
             Resume::Done(Served::Write { .. }) => return Ok(None),
-            Resume::SharedRead(_) | Resume::TierLock(_) | Resume::TierUnlock(_) => {
-                return Err("a shared read or the cache tier's lock in a timed real run".into());
+            Resume::SharedRead(_) | Resume::TierLock(_) | Resume::TierUnlock(_) | Resume::Draw => {
+                return Err(
+                    "a shared read, the cache tier's lock or an early recompute's draw in a timed real run"
+                        .into(),
+                );
             }
         }
     }

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::scenario::Millis;
+use super::vocabulary::Millis;
 use super::workload::Histogram;
 
 /// The report's `consistency` object.

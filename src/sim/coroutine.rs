@@ -21,11 +21,10 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use super::ops::{
-    Cached, KeyId, LeaseGrant, LeaseToken, LockToken, Op, OutboxRow, Published, Reply, SetOutcome,
-    Unlocked, Value, Version, Versioned, WriteId,
+    Cached, ExpiringEntry, KeyId, LeaseGrant, LeaseToken, LockToken, Op, OutboxRow, Published,
+    Reply, Served, SetOutcome, Unlocked, Value, Version, Versioned, WriteId,
 };
-use super::scenario::Millis;
-use super::strategy::Served;
+use super::vocabulary::Millis;
 
 /// What parked strategy code is waiting for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,6 +42,8 @@ enum Wait {
     TierLock(KeyId),
     /// Letting go of it.
     TierUnlock(KeyId),
+    /// A random draw of the app's own (answered at once).
+    Draw,
 }
 
 /// The one slot through which a parked coroutine and the engine talk. One
@@ -185,8 +186,8 @@ impl Io {
         })
     }
 
-    /// Looks `key` up, and learns whether it is due for a refresh (XFetch:
-    /// this reader drew an early expiry; SWR: it is past its TTL).
+    /// Looks `key` up, and learns whether it is past its TTL (served in its
+    /// stale-while-revalidate grace period, so due for a refresh).
     pub fn cache_get_refreshing(&self, key: KeyId) -> Ask<(Option<Cached>, bool)> {
         self.ask(
             Wait::Op(Op::CacheGetRefreshing { key }),
@@ -195,6 +196,23 @@ impl Io {
                 other => mismatched("cache.get", &other),
             },
         )
+    }
+
+    /// Looks `key` up with its expiry and how long computing it took.
+    pub fn cache_get_expiry(&self, key: KeyId) -> Ask<Option<ExpiringEntry>> {
+        self.ask(Wait::Op(Op::CacheGetExpiry { key }), |reply| match reply {
+            Some(Reply::CacheGetExpiry(entry)) => entry,
+            other => mismatched("cache.get", &other),
+        })
+    }
+
+    /// A random number uniform in `(0, 1]`: the app's own randomness (the
+    /// scenario's early-recompute stream), drawn at this instant.
+    pub fn draw_unit(&self) -> Ask<f64> {
+        self.ask(Wait::Draw, |reply| match reply {
+            Some(Reply::Drawn(draw)) => draw.value(),
+            other => mismatched("draw", &other),
+        })
     }
 
     /// Stores a value computed in `cost_ms` (XFetch's delta).
@@ -410,6 +428,9 @@ pub enum Resume<T> {
     TierLock(KeyId),
     /// It lets go of the cache tier's lock of this key.
     TierUnlock(KeyId),
+    /// It draws a random number (the engine answers at once, at the same
+    /// instant, with [`Reply::Drawn`]).
+    Draw,
     /// It has finished with this result.
     Done(T),
 }
@@ -632,6 +653,7 @@ impl<T: 'static> Coroutine<T> {
                 Some(Wait::SharedRead(key)) => Resume::SharedRead(key),
                 Some(Wait::TierLock(key)) => Resume::TierLock(key),
                 Some(Wait::TierUnlock(key)) => Resume::TierUnlock(key),
+                Some(Wait::Draw) => Resume::Draw,
                 None => panic!("strategy code awaited something other than an Io operation"),
             },
         }

@@ -8,7 +8,11 @@
 //! runs natively (tests, command line) and in the browser (wasm).
 //! `tests/architecture.rs` checks every file of it.
 //!
+//! - [`vocabulary`]: the words every part shares (`Millis`, `Actor`,
+//!   `OpName`, `RequestOp`); it depends on nothing else of the core.
 //! - [`scenario`]: the scenario file (docs/SCENARIO.md) and its validation.
+//! - [`variants`]: the catalogue: what each write strategy, channel and
+//!   stampede protection needs, in one entry each.
 //! - [`ops`]: the closed set of operations an actor can perform, and replies.
 //! - [`world`]: the state the operations act on (cache, database).
 //! - [`coroutine`]: how strategy code written as plain `async fn`s yields
@@ -45,6 +49,8 @@ pub mod scenario;
 pub mod series;
 pub mod strategy;
 pub mod trace;
+pub mod variants;
+pub mod vocabulary;
 pub mod workload;
 pub mod world;
 

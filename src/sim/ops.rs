@@ -4,8 +4,8 @@
 
 use std::rc::Rc;
 
-use super::scenario::Millis;
-use super::trace::OpName;
+use super::rng::UnitDraw;
+use super::vocabulary::{Millis, OpName};
 
 /// A key, as an index into the scenario's sorted key list.
 #[derive(
@@ -72,6 +72,49 @@ impl Cached {
     }
 }
 
+/// Where a read's value came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// A cache hit.
+    Cache,
+    /// The database, after a miss.
+    Db,
+}
+
+/// What a finished request returned to its client.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Served {
+    /// A read returned this value.
+    Read {
+        /// The value and its standing when it was read.
+        value: Cached,
+        /// Cache hit or DB.
+        source: Source,
+        /// Its wait for another reader's fill (lock or lease) ran out and
+        /// it read the DB itself, without filling the cache.
+        fallback: bool,
+    },
+    /// A write was acknowledged.
+    Write {
+        /// The version it committed as, if it had committed when answered
+        /// (write-behind answers before the commit).
+        version: Option<Version>,
+    },
+}
+
+/// A live cache entry as an early recompute reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ExpiringEntry {
+    /// The value.
+    pub value: Cached,
+    /// When it expires.
+    pub expires_ms: Millis,
+    /// How long computing it took (XFetch's delta; a prewarmed entry counts
+    /// as computed by one DB read, a plain set as free).
+    pub cost_ms: Millis,
+}
+
 /// One operation against the cache or the database.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
@@ -111,9 +154,13 @@ pub enum Op {
     /// A write-through write or read-through fill reaches the cache tier
     /// and takes the key's tier lock, or lines up for it.
     TierLock { key: KeyId },
-    /// A get that also says whether to refresh the entry in the background
-    /// (XFetch's early recompute, or stale-while-revalidate past expiry).
+    /// A get that also says whether the entry is past its TTL (served
+    /// during its stale-while-revalidate grace period, so due for a
+    /// refresh).
     CacheGetRefreshing { key: KeyId },
+    /// A get that also returns the entry's expiry and how long computing
+    /// its value took: what an early recompute decides from.
+    CacheGetExpiry { key: KeyId },
     /// A set that records how long computing the value took (XFetch's delta).
     CacheSetComputed {
         key: KeyId,
@@ -169,6 +216,7 @@ impl Op {
             | Op::Unlock { key, .. }
             | Op::TierLock { key }
             | Op::CacheGetRefreshing { key }
+            | Op::CacheGetExpiry { key }
             | Op::CacheSetComputed { key, .. }
             | Op::DbRead { key }
             | Op::DbWrite { key, .. }
@@ -190,7 +238,7 @@ impl Op {
             Op::LockAdd { .. } => OpName::CacheLockAdd,
             Op::Unlock { .. } => OpName::CacheUnlock,
             Op::TierLock { .. } => OpName::CacheTierLock,
-            Op::CacheGetRefreshing { .. } => OpName::CacheGet,
+            Op::CacheGetRefreshing { .. } | Op::CacheGetExpiry { .. } => OpName::CacheGet,
             Op::CacheSetComputed { .. } => OpName::CacheSet,
             Op::DbRead { .. } => OpName::DbRead,
             Op::DbWrite { .. } => OpName::DbWrite,
@@ -214,6 +262,7 @@ impl Op {
             | Op::Unlock { .. }
             | Op::TierLock { .. }
             | Op::CacheGetRefreshing { .. }
+            | Op::CacheGetExpiry { .. }
             | Op::CacheSetComputed { .. } => Resource::Cache,
             Op::DbRead { .. } => Resource::DbRead,
             Op::DbWrite { .. }
@@ -259,13 +308,17 @@ pub enum Reply {
     Unlock(Unlocked),
     /// `TierLock`: the caller holds the key's tier lock, or waits in line.
     TierLock { granted: bool },
-    /// `CacheGetRefreshing`: the entry, and whether it is due for a refresh
-    /// (XFetch: the reader drew an early expiry and recomputes; SWR: past
-    /// its TTL, refreshed in the background).
+    /// `CacheGetRefreshing`: the entry, and whether it is past its TTL
+    /// (stale-while-revalidate refreshes it in the background).
     CacheGetRefreshing {
         value: Option<Cached>,
         refresh: bool,
     },
+    /// `CacheGetExpiry`: the live entry with its expiry and cost, if any.
+    CacheGetExpiry(Option<ExpiringEntry>),
+    /// The app's own random draw (no operation: the engine answers at once
+    /// from the scenario's early-recompute stream).
+    Drawn(UnitDraw),
     /// A singleflight DB read: the row, and whether this caller led the
     /// flight (and should fill the cache) or shared another's result.
     SharedRead { row: Versioned, leader: bool },
@@ -327,6 +380,14 @@ impl Reply {
                 v.describe(),
                 if *refresh { ", due for a refresh" } else { "" }
             ),
+            Reply::CacheGetExpiry(None) => "miss".to_string(),
+            Reply::CacheGetExpiry(Some(entry)) => format!(
+                "hit {} (expires at {} ms; computed in {} ms)",
+                entry.value.describe(),
+                entry.expires_ms,
+                entry.cost_ms
+            ),
+            Reply::Drawn(draw) => format!("drew {:.3}", draw.value()),
             Reply::SharedRead { row, leader: true } => format!("{}@{}", row.value, row.version),
             Reply::SharedRead { row, leader: false } => {
                 format!("{}@{} (shared)", row.value, row.version)

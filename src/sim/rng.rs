@@ -5,9 +5,9 @@
 //! written here (rather than taken from `rand`) for the same reason: their
 //! exact arithmetic is part of the reproducibility contract.
 //!
-//! Each purpose (the workload, latency jitter, the bus, XFetch, TTL jitter)
-//! draws from a stream of its own, derived from the seed and the purpose
-//! alone: ChaCha's stream number is the purpose. A setting that makes one
+//! Each purpose (the workload, latency jitter, the bus, early recomputes,
+//! TTL jitter) draws from a stream of its own, derived from the seed and the
+//! purpose alone: ChaCha's stream number is the purpose. A setting that makes one
 //! purpose draw more or fewer numbers (a jitter, a loss rate, a beta, a
 //! strategy that performs more operations) therefore never moves another
 //! purpose's draws, so two scenarios that differ only in such settings send
@@ -62,8 +62,24 @@ impl SimRng {
     /// A uniformly distributed float in `(0, 1]` (never zero, so `ln` of it
     /// is finite).
     pub fn unit_open_closed(&mut self) -> f64 {
-        let mantissa = self.0.next_u64() >> 11; // 53 random bits
-        (mantissa + 1) as f64 / (1u64 << 53) as f64
+        self.unit_draw().value()
+    }
+
+    /// The same draw as [`SimRng::unit_open_closed`], kept exact: it is a
+    /// coroutine's input, which must compare and hash.
+    pub fn unit_draw(&mut self) -> UnitDraw {
+        UnitDraw((self.0.next_u64() >> 11) + 1) // 53 random bits, plus one
+    }
+}
+
+/// A draw uniform in `(0, 1]`, as the whole number of 2^-53 steps it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UnitDraw(u64);
+
+impl UnitDraw {
+    /// The draw as a float in `(0, 1]`.
+    pub fn value(self) -> f64 {
+        self.0 as f64 / (1u64 << 53) as f64
     }
 }
 
@@ -76,8 +92,9 @@ pub enum Purpose {
     Latency = 2,
     /// The bus: loss, duplication and delivery jitter.
     Bus = 3,
-    /// XFetch's early-recompute draws.
-    Xfetch = 4,
+    /// The draws of the early recomputes (XFetch's, the jittered one's):
+    /// the app's own randomness, asked for by the strategy code.
+    EarlyRecompute = 4,
     /// The jitter added to every cache set's TTL.
     TtlJitter = 5,
 }
@@ -91,8 +108,8 @@ pub struct RandomStreams {
     pub latency: SimRng,
     /// See [`Purpose::Bus`].
     pub bus: SimRng,
-    /// See [`Purpose::Xfetch`].
-    pub xfetch: SimRng,
+    /// See [`Purpose::EarlyRecompute`].
+    pub early_recompute: SimRng,
     /// See [`Purpose::TtlJitter`].
     pub ttl_jitter: SimRng,
 }
@@ -104,7 +121,7 @@ impl RandomStreams {
             workload: SimRng::for_purpose(seed, Purpose::Workload),
             latency: SimRng::for_purpose(seed, Purpose::Latency),
             bus: SimRng::for_purpose(seed, Purpose::Bus),
-            xfetch: SimRng::for_purpose(seed, Purpose::Xfetch),
+            early_recompute: SimRng::for_purpose(seed, Purpose::EarlyRecompute),
             ttl_jitter: SimRng::for_purpose(seed, Purpose::TtlJitter),
         }
     }
@@ -116,7 +133,7 @@ impl RandomStreams {
             self.workload.position(),
             self.latency.position(),
             self.bus.position(),
-            self.xfetch.position(),
+            self.early_recompute.position(),
             self.ttl_jitter.position(),
         ]
     }
@@ -146,7 +163,7 @@ mod tests {
         let mut fresh = RandomStreams::new(7);
         for _ in 0..100 {
             fresh.latency.up_to(10);
-            fresh.xfetch.unit_open_closed();
+            fresh.early_recompute.unit_open_closed();
         }
         assert_eq!(workload, draw(&mut fresh.workload));
     }

@@ -10,10 +10,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::trace::Actor;
-
-/// Milliseconds of virtual time.
-pub type Millis = u64;
+pub use super::variants::{Channel, FaultKind, Stampede, WriteStrategy};
+use super::vocabulary::Actor;
+pub use super::vocabulary::{Millis, RequestOp};
 
 /// The largest latency, TTL or start time a scenario may give: one day. Larger
 /// values are almost certainly a unit mistake, and keeping times small keeps
@@ -120,100 +119,6 @@ impl Default for Latencies {
     }
 }
 
-/// How a write request runs (`strategy.write`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WriteStrategy {
-    /// DB write, then delete the key from the cache.
-    #[default]
-    Invalidate,
-    /// DB write, then set the key in the cache to the written value.
-    Update,
-    /// Delete the key from the cache, then DB write.
-    DeleteFirst,
-    /// DB write only; the cache is corrected by its TTL alone.
-    TtlOnly,
-    /// Through the cache tier: holding the key's per-key lock, the tier
-    /// commits and then updates its entry; acknowledged after both. Read
-    /// misses fill through the same lock (read-through).
-    WriteThrough,
-    /// An app-orchestrated dual write: cache set, then DB write;
-    /// acknowledged after the DB write.
-    CacheThenDb,
-    /// Cache set (dirty), acknowledged at once; the flusher commits it
-    /// `write_behind_ms` after the key first became dirty.
-    WriteBehind,
-}
-
-impl WriteStrategy {
-    /// Every write strategy, in docs/SCENARIO.md's order.
-    pub const ALL: [WriteStrategy; 7] = [
-        WriteStrategy::Invalidate,
-        WriteStrategy::Update,
-        WriteStrategy::DeleteFirst,
-        WriteStrategy::TtlOnly,
-        WriteStrategy::WriteThrough,
-        WriteStrategy::CacheThenDb,
-        WriteStrategy::WriteBehind,
-    ];
-    /// Their names in scenario files, in the same order.
-    pub const NAMES: [&'static str; 7] = [
-        "invalidate",
-        "update",
-        "delete_first",
-        "ttl_only",
-        "write_through",
-        "cache_then_db",
-        "write_behind",
-    ];
-
-    /// Its name in scenario files.
-    pub fn name(self) -> &'static str {
-        name_of(self, &Self::ALL, &Self::NAMES)
-    }
-}
-
-/// How `invalidate` / `update` reach the cache (`strategy.channel`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    /// The app instance deletes or sets the key itself.
-    #[default]
-    Inline,
-    /// The app publishes an event on the bus after the commit (a dual
-    /// write); the consumer applies it.
-    Event,
-    /// The database's commit log emits the event; no app involvement.
-    Cdc,
-    /// The app inserts an outbox row in the write's transaction; the relay
-    /// polls, publishes and marks rows sent (at least once).
-    Outbox,
-}
-
-impl Channel {
-    /// Every channel, in docs/SCENARIO.md's order.
-    pub const ALL: [Channel; 4] = [
-        Channel::Inline,
-        Channel::Event,
-        Channel::Cdc,
-        Channel::Outbox,
-    ];
-    /// Their names in scenario files, in the same order.
-    pub const NAMES: [&'static str; 4] = ["inline", "event", "cdc", "outbox"];
-
-    /// Its name in scenario files.
-    pub fn name(self) -> &'static str {
-        name_of(self, &Self::ALL, &Self::NAMES)
-    }
-
-    /// Whether a publish the bus does not acknowledge is retried until it
-    /// is (CDC connectors and outbox relays), rather than lost (an app's
-    /// fire-and-forget publish).
-    pub fn at_least_once(self) -> bool {
-        matches!(self, Channel::Cdc | Channel::Outbox)
-    }
-}
-
 /// The event bus (`bus`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -261,52 +166,6 @@ pub const MAX_PARTITIONS: u32 = 64;
 /// a run's work bounded (see the waiting invariant).
 pub const MAX_DROPS: u64 = 10_000;
 
-/// What a read does on a miss (`strategy.stampede`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stampede {
-    /// Every miss reads the DB and sets the cache.
-    #[default]
-    None,
-    /// A lock entry per key: its holder fills the key, others retry.
-    Lock,
-    /// Concurrent misses inside one app instance share one DB read.
-    Singleflight,
-    /// memcache leases: one reader per key fills it; deletes invalidate.
-    Lease,
-    /// XFetch (the paper's): a reader that draws an early expiry recomputes
-    /// the value itself; nothing coordinates readers.
-    Xfetch,
-    /// Stale-while-revalidate: serve the expired entry for `swr_ms` while
-    /// one background refresh runs.
-    Swr,
-}
-
-impl Stampede {
-    /// Every stampede protection, in docs/SCENARIO.md's order.
-    pub const ALL: [Stampede; 6] = [
-        Stampede::None,
-        Stampede::Lock,
-        Stampede::Singleflight,
-        Stampede::Lease,
-        Stampede::Xfetch,
-        Stampede::Swr,
-    ];
-    /// Their names in scenario files, in the same order.
-    pub const NAMES: [&'static str; 6] = ["none", "lock", "singleflight", "lease", "xfetch", "swr"];
-
-    /// Its name in scenario files.
-    pub fn name(self) -> &'static str {
-        name_of(self, &Self::ALL, &Self::NAMES)
-    }
-}
-
-/// The name of `choice` in scenario files, from its enum's parallel lists.
-fn name_of<T: PartialEq + Copy>(choice: T, all: &[T], names: &[&'static str]) -> &'static str {
-    let index = all.iter().position(|c| *c == choice);
-    names[index.expect("every variant is in its enum's ALL")]
-}
-
 /// The caching strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -336,6 +195,9 @@ pub struct Strategy {
     pub xfetch_beta: f64,
     /// Stale-while-revalidate: how long past expiry an entry is served.
     pub swr_ms: Millis,
+    /// Jittered early recompute: the window before expiry in which a
+    /// reader may recompute (more likely the nearer expiry is).
+    pub early_ms: Millis,
     /// Outbox: how often the relay polls for unsent rows.
     pub outbox_poll_ms: Millis,
     /// Leases and locks: how long a reader waits for another's fill before
@@ -353,6 +215,40 @@ pub struct Strategy {
     pub accept_stale: bool,
 }
 
+impl Strategy {
+    /// Whether a run under this strategy reads `setting` (a field of
+    /// `strategy`, by name): the TTL always, the others as the catalogue
+    /// says of the write strategy, its channel and the protection.
+    pub fn reads(&self, setting: &str) -> bool {
+        let write = self.write.entry();
+        matches!(
+            setting,
+            "ttl_ms" | "ttl_jitter_ms" | "versioned_sets" | "stampede" | "write"
+        ) || write.settings.contains(&setting)
+            || (write.uses_channel && self.channel.entry().settings.contains(&setting))
+            || self.stampede.entry().settings.contains(&setting)
+    }
+
+    /// How long past its TTL the cache still serves an entry (the
+    /// stale-while-revalidate grace).
+    pub fn served_past_expiry_ms(&self) -> Millis {
+        if self.stampede.entry().serves_expired {
+            self.swr_ms
+        } else {
+            0
+        }
+    }
+
+    /// How long a delete keeps the deleted value as stale (leases).
+    pub fn deleted_kept_ms(&self) -> Millis {
+        if self.stampede.entry().keeps_deleted {
+            self.lease_stale_ms
+        } else {
+            0
+        }
+    }
+}
+
 impl Default for Strategy {
     fn default() -> Self {
         Strategy {
@@ -368,6 +264,7 @@ impl Default for Strategy {
             write_behind_ms: 5000,
             xfetch_beta: 1.0,
             swr_ms: 30_000,
+            early_ms: 1000,
             outbox_poll_ms: 100,
             wait_max_ms: 1000,
             unsafe_unlock: false,
@@ -375,94 +272,6 @@ impl Default for Strategy {
             lease_stale_ms: 0,
             accept_stale: false,
         }
-    }
-}
-
-/// A kind of fault (`faults`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum FaultKind {
-    /// The cache loses every entry; dirty write-behind entries become lost
-    /// writes.
-    CacheCrash,
-    /// The next `count` events published on the bus are lost.
-    BusDrop {
-        /// How many.
-        #[serde(default = "one")]
-        count: u64,
-    },
-    /// The consumer applies nothing between these instants; deliveries wait
-    /// until it resumes (timed mode only).
-    ConsumerPause {
-        /// From.
-        from_ms: Millis,
-        /// Until.
-        to_ms: Millis,
-    },
-    /// An app instance crashes and restarts at once: its in-flight requests
-    /// stop after their current step (outcome `aborted`).
-    AppCrash {
-        /// Which instance.
-        app: u32,
-    },
-    /// The database is `factor` times slower for operations issued between
-    /// these instants (timed mode only).
-    DbSlow {
-        /// From.
-        from_ms: Millis,
-        /// Until.
-        to_ms: Millis,
-        /// Latency multiplier.
-        factor: u32,
-    },
-    /// The outbox relay crashes and restarts: rows it published but had not
-    /// marked sent are published again.
-    RelayCrash,
-    /// A stop-the-world pause of an app instance (a long GC): it issues
-    /// nothing and sees no reply between these instants; operations it had
-    /// sent take effect and their replies wait (timed mode only).
-    AppPause {
-        /// From.
-        from_ms: Millis,
-        /// Until.
-        to_ms: Millis,
-        /// Which instance.
-        app: u32,
-    },
-    /// A partition's consumer (every partition's, with `null`) crashes and
-    /// restarts from its last committed offset: the events it applied
-    /// since are applied again.
-    ConsumerCrash {
-        /// Which partition's consumer.
-        #[serde(default)]
-        partition: Option<u32>,
-    },
-}
-
-fn one() -> u64 {
-    1
-}
-
-impl FaultKind {
-    /// The span of a fault that lasts a while, as (from, to).
-    pub fn span(mut self) -> Option<(Millis, Millis)> {
-        self.span_mut().map(|(from, to)| (*from, *to))
-    }
-
-    /// The ends of a fault that lasts a while, to move it.
-    pub fn span_mut(&mut self) -> Option<(&mut Millis, &mut Millis)> {
-        match self {
-            FaultKind::ConsumerPause { from_ms, to_ms }
-            | FaultKind::DbSlow { from_ms, to_ms, .. }
-            | FaultKind::AppPause { from_ms, to_ms, .. } => Some((from_ms, to_ms)),
-            _ => None,
-        }
-    }
-
-    /// Whether it lasts a while (timed runs only: a schedule orders
-    /// operations, not time).
-    pub fn spans_time(self) -> bool {
-        self.span().is_some()
     }
 }
 
@@ -596,16 +405,6 @@ fn not_request_names() -> Vec<String> {
     Actor::NOT_REQUESTS.iter().map(|a| a.to_string()).collect()
 }
 
-/// What a request does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestOp {
-    /// Read one key.
-    Read,
-    /// Write one key.
-    Write,
-}
-
 /// One scripted client request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -731,6 +530,7 @@ impl Scenario {
         check_millis("strategy.retry_ms", self.strategy.retry_ms)?;
         check_millis("strategy.write_behind_ms", self.strategy.write_behind_ms)?;
         check_millis("strategy.swr_ms", self.strategy.swr_ms)?;
+        check_millis("strategy.early_ms", self.strategy.early_ms)?;
         check_millis("strategy.outbox_poll_ms", self.strategy.outbox_poll_ms)?;
         check_millis("strategy.wait_max_ms", self.strategy.wait_max_ms)?;
         if let Some(lag) = self.db.replica_lag_ms {
@@ -741,7 +541,7 @@ impl Scenario {
             self.strategy.lease_token_interval_ms,
         )?;
         check_millis("strategy.lease_stale_ms", self.strategy.lease_stale_ms)?;
-        if self.strategy.channel == Channel::Outbox && self.strategy.outbox_poll_ms == 0 {
+        if self.strategy.channel.entry().relay && self.strategy.outbox_poll_ms == 0 {
             return Err(ScenarioError::at(
                 "strategy.outbox_poll_ms",
                 "expected at least 1 ms with the outbox channel",
@@ -756,12 +556,7 @@ impl Scenario {
                 ));
             }
         }
-        if self.strategy.channel != Channel::Inline
-            && !matches!(
-                self.strategy.write,
-                WriteStrategy::Invalidate | WriteStrategy::Update
-            )
-        {
+        if self.strategy.channel.entry().on_the_bus && !self.strategy.write.entry().uses_channel {
             return Err(ScenarioError::at(
                 "strategy.channel",
                 "a bus channel carries invalidate or update writes; other writes use \"inline\"",
@@ -819,25 +614,26 @@ impl Scenario {
         }
         if let Some(delay) = self.strategy.double_delete_ms {
             check_millis("strategy.double_delete_ms", delay)?;
-            if !matches!(
-                self.strategy.write,
-                WriteStrategy::Invalidate | WriteStrategy::DeleteFirst
-            ) {
+            if !self
+                .strategy
+                .write
+                .entry()
+                .settings
+                .contains(&"double_delete_ms")
+            {
                 return Err(ScenarioError::at(
                     "strategy.double_delete_ms",
                     "a delayed double delete goes with write \"invalidate\" or \"delete_first\" (or null)",
                 ));
             }
         }
-        if self.strategy.write == WriteStrategy::WriteThrough
-            && self.strategy.stampede != Stampede::None
-        {
+        if self.strategy.write.entry().cache_tier && self.strategy.stampede != Stampede::None {
             return Err(ScenarioError::at(
                 "strategy.stampede",
                 "write-through reads through the cache tier, whose per-key lock already lets one miss fill at a time; expected \"none\"",
             ));
         }
-        if matches!(self.strategy.stampede, Stampede::Lease | Stampede::Lock) {
+        if self.strategy.stampede.entry().waits_for_a_fill {
             // A zero retry would spin forever at one instant while another
             // reader holds the lease; a zero lease would not protect.
             if self.strategy.retry_ms == 0 {

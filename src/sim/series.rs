@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::scenario::Millis;
+use super::vocabulary::Millis;
 use super::workload::Histogram;
 
 /// The most buckets a series holds before its width doubles.

@@ -5,38 +5,9 @@
 
 use super::coroutine::Io;
 use super::ops::{Cached, KeyId, LeaseGrant, Stamp, Value, Version, Versioned, WriteId};
-use super::scenario::{Channel, Millis, Stampede, Strategy, WriteStrategy};
-
-/// Where a read's value came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    /// A cache hit.
-    Cache,
-    /// The database, after a miss.
-    Db,
-}
-
-/// What a finished request returned to its client.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Served {
-    /// A read returned this value.
-    Read {
-        /// The value and its standing when it was read.
-        value: Cached,
-        /// Cache hit or DB.
-        source: Source,
-        /// Its wait for another reader's fill (lock or lease) ran out and
-        /// it read the DB itself, without filling the cache.
-        fallback: bool,
-    },
-    /// A write was acknowledged.
-    Write {
-        /// The version it committed as, if it had committed when answered
-        /// (write-behind answers before the commit).
-        version: Option<Version>,
-    },
-}
+pub use super::ops::{Served, Source};
+use super::scenario::{Channel, Stampede, Strategy, WriteStrategy};
+use super::vocabulary::Millis;
 
 /// A read answered from the cache.
 fn hit(value: Cached) -> Served {
@@ -384,12 +355,33 @@ pub async fn singleflight_read(io: Io, key: KeyId) -> Served {
 /// as expiry nears, scaled by how long the last recompute took), recomputes
 /// the value itself and answers with it. Nothing coordinates readers:
 /// several that draw early at once each read the DB.
-pub async fn xfetch_read(io: Io, key: KeyId) -> Served {
-    let (cached, early) = io.cache_get_refreshing(key).await;
-    match cached {
-        Some(value) if !early => hit(value),
-        _ => recompute(io, key).await,
+pub async fn xfetch_read(io: Io, key: KeyId, beta: f64) -> Served {
+    if let Some(entry) = io.cache_get_expiry(key).await {
+        let u = io.draw_unit().await;
+        let delta = entry.cost_ms as f64;
+        let early = io.now() as f64 - delta * beta * u.ln() >= entry.expires_ms as f64;
+        if !early {
+            return hit(entry.value);
+        }
     }
+    recompute(io, key).await
+}
+
+/// Jittered early recompute (the simpler cousin of XFetch that many
+/// services write by hand): a reader that finds the entry closer to its
+/// expiry than a uniform random part of `early_ms` recomputes the value
+/// itself and answers with it, so the chance rises linearly over the last
+/// `early_ms`. Nothing coordinates readers, and unlike XFetch the window
+/// does not grow with how long a recompute takes.
+pub async fn early_jitter_read(io: Io, key: KeyId, early_ms: Millis) -> Served {
+    if let Some(entry) = io.cache_get_expiry(key).await {
+        let u = io.draw_unit().await;
+        let left_ms = entry.expires_ms.saturating_sub(io.now());
+        if left_ms as f64 > u * early_ms as f64 {
+            return hit(entry.value);
+        }
+    }
+    recompute(io, key).await
 }
 
 /// Stale-while-revalidate: a hit on an entry past its TTL (but within its
@@ -469,6 +461,8 @@ pub struct ReadPlan {
     waiting: Waiting,
     accept_stale: bool,
     compare_unlock: bool,
+    xfetch_beta: f64,
+    early_ms: Millis,
 }
 
 impl ReadPlan {
@@ -480,6 +474,8 @@ impl ReadPlan {
             waiting: Waiting::new(strategy),
             accept_stale: strategy.accept_stale,
             compare_unlock: !strategy.unsafe_unlock,
+            xfetch_beta: strategy.xfetch_beta,
+            early_ms: strategy.early_ms,
         }
     }
 }
@@ -494,8 +490,9 @@ pub async fn read(io: Io, plan: ReadPlan, key: KeyId) -> Served {
         Stampede::Lock => lock_read(io, key, plan.waiting, plan.compare_unlock).await,
         Stampede::Singleflight => singleflight_read(io, key).await,
         Stampede::Lease => lease_read(io, key, plan.waiting, plan.accept_stale).await,
-        Stampede::Xfetch => xfetch_read(io, key).await,
+        Stampede::Xfetch => xfetch_read(io, key, plan.xfetch_beta).await,
         Stampede::Swr => swr_read(io, key).await,
+        Stampede::EarlyJitter => early_jitter_read(io, key, plan.early_ms).await,
     }
 }
 

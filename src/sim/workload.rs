@@ -3,7 +3,8 @@
 
 use super::ops::KeyId;
 use super::rng::SimRng;
-use super::scenario::{Arrival, Millis, RequestOp, Workload};
+use super::scenario::{Arrival, Workload};
+use super::vocabulary::{Millis, RequestOp};
 
 /// Draws the arrivals of one request kind (reads or writes).
 #[derive(Clone, Debug)]

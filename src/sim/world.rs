@@ -3,11 +3,11 @@
 
 use super::ops::OutboxRow;
 use super::ops::{
-    Cached, KeyId, LeaseGrant, LeaseToken, LockToken, Op, Rejection, Reply, SetOutcome, Stamp,
-    Unlocked, Value, Version, Versioned, WriteId,
+    Cached, ExpiringEntry, KeyId, LeaseGrant, LeaseToken, LockToken, Op, Rejection, Reply,
+    SetOutcome, Stamp, Unlocked, Value, Version, Versioned, WriteId,
 };
-use super::rng::{RandomStreams, SimRng};
-use super::scenario::Millis;
+use super::rng::SimRng;
+use super::vocabulary::Millis;
 
 /// One cache entry.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -352,15 +352,12 @@ pub struct World {
     pub lease_ttl_ms: Millis,
     /// At most one lease token per key this often (0: no limit).
     pub lease_token_interval_ms: Millis,
-    /// XFetch's beta, when reads use XFetch.
-    pub xfetch_beta: Option<f64>,
 }
 
 impl World {
-    /// Applies `op` at instant `now` and returns its reply. `random` draws
-    /// the TTL jitter of a cache set and XFetch's early-recompute draws.
-    pub fn apply(&mut self, op: &Op, now: Millis, random: &mut RandomStreams) -> Reply {
-        let ttl_jitter = &mut random.ttl_jitter;
+    /// Applies `op` at instant `now` and returns its reply. `ttl_jitter`
+    /// draws the TTL jitter of a cache set.
+    pub fn apply(&mut self, op: &Op, now: Millis, ttl_jitter: &mut SimRng) -> Reply {
         match op {
             Op::CacheGet { key } => Reply::CacheGet(
                 self.cache
@@ -410,21 +407,20 @@ impl World {
                         refresh: false,
                     };
                 };
-                let refresh = match self.xfetch_beta {
-                    // XFetch (Vattani et al. 2015): recompute early with a
-                    // probability that rises as expiry nears.
-                    Some(beta) => {
-                        let u = random.xfetch.unit_open_closed();
-                        now as f64 - entry.cost_ms as f64 * beta * u.ln() >= entry.expires_ms as f64
-                    }
-                    // Stale-while-revalidate: refresh once it has expired
-                    // (it is still served during the grace period).
-                    None => now >= entry.expires_ms,
-                };
+                // Stale-while-revalidate refreshes once it has expired (it
+                // is still served during the grace period).
+                let refresh = now >= entry.expires_ms;
                 Reply::CacheGetRefreshing {
                     value: Some(self.as_of_now(&entry.value)),
                     refresh,
                 }
+            }
+            Op::CacheGetExpiry { key } => {
+                Reply::CacheGetExpiry(self.cache.live(*key, now).map(|entry| ExpiringEntry {
+                    value: self.as_of_now(&entry.value),
+                    expires_ms: entry.expires_ms,
+                    cost_ms: entry.cost_ms,
+                }))
             }
             Op::LeaseGet { key } => Reply::LeaseGet(self.lease_get(*key, now)),
             Op::LeaseSet { key, value, token } => {

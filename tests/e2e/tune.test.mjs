@@ -226,10 +226,10 @@ test('comparing write strategies gives the command line figures of each, and any
   // Stampede protections too, on the stampede lesson.
   await page.getByTestId('lesson').selectOption('stampede');
   await page.getByTestId('compare-stampede').click();
-  await page.getByTestId('compare-table').locator('tbody tr').nth(5).waitFor();
+  await page.getByTestId('compare-table').locator('tbody tr').nth(6).waitFor();
   await page.locator('[data-testid=work]').waitFor({ state: 'detached' });
   const reads = await page.getByTestId('compare-table').locator('td[data-column="DB reads"]').allTextContents();
-  assert.equal(reads.length, 6);
+  assert.equal(reads.length, 7);
   assert.equal(reads[0], '12');
   assert.equal(reads[3], '1');
   await screenshot(page, 'tune-compare');

@@ -61,6 +61,15 @@ pub fn trace_lines(report: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Whether any trace entry is a background refresher's.
+pub fn ran_a_refresher(report: &Value) -> bool {
+    report["trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["actor"] == "refresher")
+}
+
 /// The report's divergence windows as `kind from-to` (`to` is `open`).
 pub fn windows(report: &Value) -> Vec<String> {
     report["divergence"]

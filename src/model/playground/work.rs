@@ -203,7 +203,7 @@ pub(super) fn configuration_label(scenario: &Scenario) -> String {
         s.stampede.name(),
         s.ttl_ms
     );
-    if s.channel != crate::sim::scenario::Channel::Inline {
+    if s.channel.entry().on_the_bus {
         label += &format!(" / {}", s.channel.name());
     }
     label

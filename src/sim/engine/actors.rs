@@ -437,6 +437,15 @@ impl Simulation {
                         self.answer_at(next, None, issued_ms);
                     }
                 }
+                Resume::Draw => {
+                    // The app's own randomness: drawn now, not an operation
+                    // that takes effect later.
+                    let draw = self.random.early_recompute.unit_draw();
+                    resume = coroutine.resume(Input {
+                        reply: Some(Reply::Drawn(draw)),
+                        now: issued_ms,
+                    });
+                }
                 Resume::SleepUntil(instant) => {
                     // Nothing takes effect while sleeping: the next operation
                     // is simply issued later (after a pause of its instance).

@@ -40,13 +40,15 @@ impl Counters {
         match reply {
             Reply::CacheGet(Some(_))
             | Reply::LeaseGet(LeaseGrant::Hit(_))
-            | Reply::CacheGetRefreshing { value: Some(_), .. } => {
+            | Reply::CacheGetRefreshing { value: Some(_), .. }
+            | Reply::CacheGetExpiry(Some(_)) => {
                 c.cache_hits += 1;
                 bucket.hits += 1;
             }
             Reply::CacheGet(None)
             | Reply::LeaseGet(_)
-            | Reply::CacheGetRefreshing { value: None, .. } => {
+            | Reply::CacheGetRefreshing { value: None, .. }
+            | Reply::CacheGetExpiry(None) => {
                 c.cache_misses += 1;
                 bucket.misses += 1;
             }
@@ -70,6 +72,7 @@ impl Counters {
             }
             // `writes` counts commits of keys; marking outbox rows is not one.
             Reply::Flush { version: None } | Reply::Publish(_) | Reply::MarkedSent => {}
+            Reply::Drawn(_) => unreachable!("a draw is answered by the engine, never counted"),
         }
     }
 

@@ -37,9 +37,7 @@ use std::rc::Rc;
 use super::coroutine::{Coroutine, FramePool};
 use super::ops::{KeyId, Op, Reply, Resource, SetOutcome, Stamp, Value, WriteId};
 use super::rng::RandomStreams;
-use super::scenario::{
-    FaultKind, Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry, Stampede,
-};
+use super::scenario::{FaultKind, Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry};
 use super::series::Series;
 use super::strategy;
 use super::strategy::Served;
@@ -141,12 +139,8 @@ impl Simulation {
         }
         let mut random = RandomStreams::new(scenario.seed);
         let mut cache = Cache::new(key_names.len());
-        if scenario.strategy.stampede == Stampede::Swr {
-            cache.grace_ms = scenario.strategy.swr_ms;
-        }
-        if scenario.strategy.stampede == Stampede::Lease {
-            cache.stale_keep_ms = scenario.strategy.lease_stale_ms;
-        }
+        cache.grace_ms = scenario.strategy.served_past_expiry_ms();
+        cache.stale_keep_ms = scenario.strategy.deleted_kept_ms();
         let mut world = World {
             cache,
             db,
@@ -155,8 +149,6 @@ impl Simulation {
             versioned_sets: scenario.strategy.versioned_sets,
             lease_ttl_ms: scenario.strategy.lock_ttl_ms,
             lease_token_interval_ms: scenario.strategy.lease_token_interval_ms,
-            xfetch_beta: (scenario.strategy.stampede == Stampede::Xfetch)
-                .then_some(scenario.strategy.xfetch_beta),
         };
         if scenario.prewarm {
             for index in 0..key_names.len() {
@@ -701,7 +693,7 @@ impl Simulation {
                 Reply::DbRead(self.actors[actor].snapshot.take().expect("just checked"))
             }
             _ => {
-                let simulated = self.world.apply(&op, self.now, &mut self.random);
+                let simulated = self.world.apply(&op, self.now, &mut self.random.ttl_jitter);
                 self.mirror
                     .effect(self.actor(actor), &op, self.now, simulated)
             }

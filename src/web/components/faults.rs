@@ -5,8 +5,9 @@
 
 use yew::prelude::*;
 
-use crate::model::view::{FAULT_KINDS, fault_text, move_fault, new_fault, typed_millis};
+use crate::model::view::{fault_text, move_fault, new_fault, typed_millis};
 use crate::sim::scenario::Fault;
+use crate::sim::scenario::FaultKind;
 
 #[derive(Properties, PartialEq)]
 pub struct FaultsProps {
@@ -18,11 +19,13 @@ pub struct FaultsProps {
 
 #[function_component(FaultsPanel)]
 pub fn faults_panel(props: &FaultsProps) -> Html {
-    let kind = use_state(|| FAULT_KINDS[0].0.to_string());
+    let kind = use_state(|| FaultKind::ENTRIES[0].name.to_string());
     let at = use_state(|| "100".to_string());
     let span = use_state(|| "200".to_string());
     let error = use_state(|| None::<String>);
-    let lasting = matches!(kind.as_str(), "consumer_pause" | "db_slow");
+    let lasting = FaultKind::ENTRIES
+        .iter()
+        .any(|e| e.name == kind.as_str() && e.lasting);
 
     let text_input = |state: &UseStateHandle<String>| {
         let state = state.clone();
@@ -112,8 +115,8 @@ pub fn faults_panel(props: &FaultsProps) -> Html {
             <div class="fault-add">
                 <label>{ "Add " }
                     <select data-testid="fault-kind" onchange={onkind}>
-                        { for FAULT_KINDS.iter().map(|(name, words)| html! {
-                            <option value={*name} selected={*name == kind.as_str()}>{ *words }</option>
+                        { for FaultKind::ENTRIES.iter().map(|e| html! {
+                            <option value={e.name} selected={e.name == kind.as_str()}>{ e.label }</option>
                         }) }
                     </select>
                 </label>
