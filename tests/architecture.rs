@@ -238,3 +238,49 @@ fn the_cores_modules_import_each_other_without_cycles() {
         std::collections::BTreeSet::from(["vocabulary".to_string()])
     );
 }
+
+#[test]
+fn the_engines_parts_own_their_state() {
+    // A part is a file of `src/sim/engine/` that keeps its own state and
+    // imports nothing of the simulation but its sibling parts. The
+    // simulation (`mod.rs`) orchestrates them; two files still hold parts
+    // of that orchestration as `impl Simulation` blocks.
+    const ORCHESTRATING: [&str; 3] = ["mod.rs", "actors.rs", "bus.rs"];
+    let engine = src().join("sim/engine");
+    let mut parts: Vec<String> = std::fs::read_dir(&engine)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".rs"))
+        .collect();
+    parts.sort();
+    let modules: Vec<&str> = parts.iter().map(|p| p.trim_end_matches(".rs")).collect();
+    let mut found = Vec::new();
+    for part in parts
+        .iter()
+        .filter(|p| !ORCHESTRATING.contains(&p.as_str()))
+    {
+        let text = std::fs::read_to_string(engine.join(part)).unwrap();
+        // A unit test module's `super` is the part itself.
+        let code_before_tests = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for (number, line) in code_before_tests.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            if code.contains("impl Simulation") || code.contains("super::{") {
+                found.push(format!("{part}:{}: {}", number + 1, code.trim()));
+            }
+            for (at, _) in code.match_indices("super::") {
+                let name: String = code[at + "super::".len()..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if !modules.contains(&name.as_str()) && name != "super" {
+                    found.push(format!("{part}:{}: {}", number + 1, code.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "engine parts reaching into the simulation: {found:#?}"
+    );
+    assert!(parts.len() >= 10, "{parts:?}");
+}

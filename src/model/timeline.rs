@@ -389,10 +389,7 @@ pub fn layout(report: &Report) -> Timeline {
 /// window up to its end); the page lays this out once per run and shows it
 /// at the cursor with [`Timeline::marks_known`] and [`Timeline::windows_at`].
 pub fn of_recording(recording: &crate::sim::recording::Recording) -> Timeline {
-    let end = recording.simulation_at(recording.len());
-    let mut report = Report::of(&end, false);
-    report.trace = Some(recording.full_trace().to_vec());
-    layout(&report)
+    layout(&recording.report())
 }
 
 impl Timeline {

@@ -103,6 +103,15 @@ pub enum Served {
     },
 }
 
+/// An event on the bus: what a publish puts on it and a consumer applies.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BusEvent {
+    /// The key it is about.
+    pub key: KeyId,
+    /// `None`: delete the key; `Some`: set it to this committed value.
+    pub payload: Option<Cached>,
+}
+
 /// A live cache entry as an early recompute reads it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ExpiringEntry {

@@ -10,18 +10,9 @@ use super::faults::consumer_paused_until;
 use super::queue::Event;
 use super::{Actor, OpName, Simulation, strategy};
 use crate::sim::coroutine::Coroutine;
-use crate::sim::ops::{Cached, KeyId, Published, Reply, Stamp, Version};
+use crate::sim::ops::{BusEvent, Cached, KeyId, Published, Reply, Stamp, Version};
 use crate::sim::scenario::{Channel, Millis, WriteStrategy};
 use serde::{Deserialize, Serialize};
-
-/// An event on the bus.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct BusEvent {
-    /// The key it is about.
-    pub key: KeyId,
-    /// `None`: delete the key; `Some`: set it to this committed value.
-    pub payload: Option<Cached>,
-}
 
 /// The bus and its consumers.
 #[derive(Clone, Debug, Default)]

@@ -4,10 +4,7 @@
 
 use std::rc::Rc;
 
-use super::Simulation;
-use super::actors::{ActorKind, ActorRun, request_code};
-use super::queue::Event;
-use crate::sim::ops::{Value, WriteId};
+use crate::sim::ops::{KeyId, WriteId};
 use crate::sim::rng::SimRng;
 use crate::sim::scenario::{Millis, RequestOp, Scenario};
 use crate::sim::workload::{ArrivalStream, Histogram, KeyPicker};
@@ -66,37 +63,41 @@ impl Generator {
     }
 }
 
-impl Simulation {
-    /// Starts the request stream `stream` generates now, and schedules its
-    /// next arrival.
-    pub(super) fn generate(&mut self, stream: usize) {
-        let op = self.generator.streams[stream].op;
-        let stats = &mut self.generator.stats;
+/// A generated request arriving: what it is and where it goes.
+pub(super) struct Arrival {
+    /// Read or write.
+    pub(super) op: RequestOp,
+    /// Its number among the workload's requests (`r17`, `w3`).
+    pub(super) n: u64,
+    /// The key it reads or writes.
+    pub(super) key: KeyId,
+    /// The app instance serving it (round-robin).
+    pub(super) app: u32,
+    /// When its stream's next request arrives, if the stream goes on.
+    pub(super) next_ms: Option<Millis>,
+}
+
+impl Generator {
+    /// The request stream `stream` sends now (counted), and when its next
+    /// one arrives.
+    pub(super) fn arrive(&mut self, stream: usize, apps: u32, rng: &mut SimRng) -> Arrival {
+        let op = self.streams[stream].op;
+        let stats = &mut self.stats;
         let n = stats.reads + stats.writes;
         match op {
             RequestOp::Read => stats.reads += 1,
             RequestOp::Write => stats.writes += 1,
         }
-        let picker = self.generator.key_picker.as_ref();
-        let key = picker
-            .expect("a workload has a key picker")
-            .pick(&mut self.random.workload);
-        let app = (n % u64::from(self.scenario.apps)) as u32;
-        let write = WriteId(u32::try_from(n).expect("workloads are bounded far below u32"));
-        let value = || Value::from(format!("w{n}"));
-        let strategy = self.scenario.strategy;
-        let coroutine = request_code(&mut self.frames, strategy, op, write, key, value);
-        let run = ActorRun::new(
-            ActorKind::Generated { op, n },
-            Some(app),
+        let picker = self.key_picker.as_ref();
+        let key = picker.expect("a workload has a key picker").pick(rng);
+        let next = &mut self.streams[stream];
+        let next_ms = next.advance(rng).then(|| next.next_ms());
+        Arrival {
+            op,
+            n,
             key,
-            Some(self.now),
-        );
-        self.start_actor(run, coroutine, self.now);
-        let next = &mut self.generator.streams[stream];
-        if next.advance(&mut self.random.workload) {
-            let at = next.next_ms();
-            self.queue.push(at, Event::Generate(stream));
+            app: (n % u64::from(apps)) as u32,
+            next_ms,
         }
     }
 }

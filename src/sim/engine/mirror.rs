@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
 
-use super::bus::BusEvent;
+use crate::sim::ops::BusEvent;
 use crate::sim::ops::{KeyId, Op, Reply, Version, Versioned};
 use crate::sim::scenario::{FaultKind, Millis};
 use crate::sim::trace::Actor;

@@ -43,9 +43,10 @@ use super::strategy;
 use super::strategy::Served;
 use super::world::{Cache, CacheEntry, Database, World};
 
+pub use super::ops::BusEvent;
 use super::trace::{Actor, Fact, OpName, TraceEvent};
 pub use actors::{ActorKind, ActorRun, request_code};
-pub use bus::{BusCounters, BusEvent, PartitionView};
+pub use bus::{BusCounters, PartitionView};
 pub use counters::Counters;
 pub use divergence::{DivergenceKind, DivergenceWindow};
 pub use generated::GeneratedStats;
@@ -56,7 +57,7 @@ use actors::{Actors, Jobs, flight_app};
 use bus::Bus;
 use divergence::Divergence;
 use flights::Flights;
-use generated::Generator;
+use generated::{Arrival, Generator};
 use mirror::MirrorSlot;
 use queue::{Event, EventQueue};
 use tier::Tier;
@@ -848,6 +849,135 @@ impl Simulation {
     }
 
     /// Starts the outbox relay unless it is running.
+    /// A fault happens now.
+    pub(super) fn inject(&mut self, kind: FaultKind) {
+        self.last_step = Some(LastStep::Fault(kind));
+        let now = self.now;
+        self.mirror.with(|m| m.fault(kind, now));
+        match kind {
+            FaultKind::AppCrash { app } => {
+                let mut stopped = 0;
+                for actor in 0..self.actors.len() {
+                    let run = &self.actors[actor];
+                    if run.app != Some(app) || !run.is_running() {
+                        continue;
+                    }
+                    stopped += 1;
+                    // An operation already sent (issued strictly before the
+                    // crash, in a timed run) still takes effect at its
+                    // server; its reply is dropped. One not yet sent (a
+                    // delayed second delete, a retry after a sleep; in a
+                    // scheduled run every operation not yet named) never
+                    // happens. Waiting on another's read (singleflight),
+                    // nothing of its own is in flight.
+                    let sent = self.scenario.schedule.is_none()
+                        && self.queue.has_effect_of(actor)
+                        && run
+                            .pending
+                            .as_ref()
+                            .is_some_and(|(_, issued)| *issued < self.now);
+                    if sent || self.actors[actor].server_side {
+                        self.actors[actor].aborting = true;
+                    } else {
+                        self.abort(actor);
+                    }
+                }
+                let result = format!("app {app} restarts; {stopped} in-flight request(s) stop");
+                self.note(Actor::Fault, OpName::AppCrash, None, result);
+            }
+            FaultKind::ConsumerCrash { partition } => {
+                let again = self.crash_consumers(partition);
+                let which = match partition {
+                    Some(p) => format!("the consumer of partition {p} restarts"),
+                    None => "every consumer restarts".to_string(),
+                };
+                let result = format!(
+                    "{which} from its last committed offset; {again} event(s) applied again"
+                );
+                self.note(Actor::Fault, OpName::ConsumerCrash, None, result);
+            }
+            FaultKind::AppPause { to_ms, app, .. } => {
+                let result =
+                    format!("app {app} paused until {to_ms} ms (issues nothing, sees no reply)");
+                self.note(Actor::Fault, OpName::AppPause, None, result);
+            }
+            FaultKind::DbSlow { to_ms, factor, .. } => {
+                let result = format!("database {factor}x slower until {to_ms} ms");
+                self.note(Actor::Fault, OpName::DbSlow, None, result);
+            }
+            FaultKind::RelayCrash => {
+                let relays: Vec<usize> = (0..self.actors.len())
+                    .filter(|&a| {
+                        self.actors[a].kind == ActorKind::Relay && self.actors[a].is_running()
+                    })
+                    .collect();
+                for relay in relays {
+                    self.abort(relay);
+                }
+                self.note(
+                    Actor::Fault,
+                    OpName::RelayCrash,
+                    None,
+                    "relay restarts; rows not marked sent will be published again".to_string(),
+                );
+                if self.world.db.outbox.iter().any(|row| !row.sent) {
+                    self.ensure_relay();
+                }
+            }
+            FaultKind::BusDrop { count } => {
+                self.bus.drop_next(count);
+                self.note(
+                    Actor::Fault,
+                    OpName::BusDrop,
+                    None,
+                    format!("the next {count} event(s) will be lost"),
+                );
+            }
+            FaultKind::ConsumerPause { to_ms, .. } => {
+                let result = format!("consumer paused until {to_ms} ms");
+                self.note(Actor::Fault, OpName::ConsumerPause, None, result);
+            }
+            FaultKind::CacheCrash => {
+                let dirty_keys = self.world.cache.crash();
+                let lost = self.write_behind.cache_crashed();
+                for key in self.keys().collect::<Vec<_>>() {
+                    self.track_divergence(key);
+                }
+                self.series.at(self.now).lost_writes += lost as u64;
+                let result = format!(
+                    "all entries lost; {} dirty key(s), {lost} unflushed write(s) lost",
+                    dirty_keys.len()
+                );
+                self.note(Actor::Fault, OpName::CacheCrash, None, result);
+            }
+        }
+    }
+
+    /// Starts the request stream `stream` generates now, and schedules its
+    /// next arrival.
+    fn generate(&mut self, stream: usize) {
+        let arrival = self
+            .generator
+            .arrive(stream, self.scenario.apps, &mut self.random.workload);
+        let Arrival {
+            op, n, key, app, ..
+        } = arrival;
+        let write = WriteId(u32::try_from(n).expect("workloads are bounded far below u32"));
+        let value = || Value::from(format!("w{n}"));
+        let strategy = self.scenario.strategy;
+        let coroutine = request_code(&mut self.frames, strategy, op, write, key, value);
+        let run = ActorRun::new(
+            ActorKind::Generated { op, n },
+            Some(app),
+            key,
+            Some(self.now),
+        );
+        self.start_actor(run, coroutine, self.now);
+        if let Some(at) = arrival.next_ms {
+            self.queue.push(at, Event::Generate(stream));
+        }
+    }
+
     fn ensure_relay(&mut self) {
         if self.jobs.relay_running {
             return;

@@ -16,7 +16,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-use super::bus::BusEvent;
+use crate::sim::ops::BusEvent;
 use crate::sim::scenario::Millis;
 
 /// How far ahead the wheel reaches, in milliseconds (a power of two).
