@@ -1,17 +1,14 @@
-//! The event bus and its consumers: publication (loss, duplication,
-//! partition, delay), delivery to a partition's queue (a consumer pause
-//! holds it back), and one consumer job per partition applying events in
-//! order. Also change data capture, which publishes every commit.
+//! The event bus and its consumers' offsets: what becomes of a publication
+//! (loss, duplication, partition, delay), each partition's queue of
+//! delivered events and its consumer's offset, and change data capture's
+//! backlog. The simulation starts the consumer jobs and schedules the
+//! deliveries.
 
 use std::hash::{Hash, Hasher};
 
-use super::actors::{ActorKind, ActorRun};
-use super::faults::consumer_paused_until;
-use super::queue::Event;
-use super::{Actor, OpName, Simulation, strategy};
-use crate::sim::coroutine::Coroutine;
-use crate::sim::ops::{BusEvent, Cached, KeyId, Published, Reply, Stamp, Version};
-use crate::sim::scenario::{Channel, Millis, WriteStrategy};
+use crate::sim::ops::{BusEvent, Published, Version};
+use crate::sim::rng::SimRng;
+use crate::sim::scenario::{Bus as BusSettings, Millis};
 use serde::{Deserialize, Serialize};
 
 /// The bus and its consumers.
@@ -176,13 +173,29 @@ impl Bus {
     }
 }
 
-impl Simulation {
-    /// The bus at this instant, one entry per partition: events still
-    /// travelling to it, events waiting for its consumer, and whether the
-    /// consumer is applying one (the inspector's view).
-    pub fn partitions(&self) -> Vec<PartitionView> {
+/// Where a publication goes, once the bus has decided.
+pub(super) enum Sent {
+    /// Not taken: lost (an app's fire-and-forget publish) or
+    /// unacknowledged (CDC and the outbox relay publish it again).
+    NotTaken(Published),
+    /// Taken: delivered to `partition` at `at`, `copies` times (2 when
+    /// duplicated).
+    To {
+        partition: u32,
+        at: Millis,
+        copies: u32,
+    },
+}
+
+impl Bus {
+    /// The bus at `now`, one entry per partition, with the events still
+    /// travelling to each (`in_transit`: partition, arrival, event).
+    pub(super) fn views<'a>(
+        &self,
+        now: Millis,
+        in_transit: impl Iterator<Item = (u32, Millis, &'a BusEvent)>,
+    ) -> Vec<PartitionView> {
         let mut views: Vec<PartitionView> = self
-            .bus
             .partitions
             .iter()
             .map(|p| PartitionView {
@@ -190,268 +203,160 @@ impl Simulation {
                 queued: p.queue.iter().cloned().collect(),
                 busy: p.current.is_some(),
                 applied: p.applied,
-                committed: p.committed(self.now),
+                committed: p.committed(now),
             })
             .collect();
-        for scheduled in self.queue.sorted() {
-            if let Event::Deliver { partition, event } = &scheduled.event {
-                views[*partition as usize]
-                    .in_transit
-                    .push((scheduled.at, (**event).clone()));
-            }
+        for (partition, at, event) in in_transit {
+            views[partition as usize]
+                .in_transit
+                .push((at, event.clone()));
         }
         views
     }
 
     /// Scheduled mode: counts the deliveries the clock has reached.
-    pub(super) fn count_deliveries(&mut self) {
-        let now = self.now;
-        let bus = &mut self.bus;
-        let before = bus.deliveries_ahead.len();
-        bus.deliveries_ahead.retain(|&at| at > now);
-        bus.counters.delivered += (before - bus.deliveries_ahead.len()) as u64;
+    pub(super) fn count_deliveries(&mut self, now: Millis) {
+        let before = self.deliveries_ahead.len();
+        self.deliveries_ahead.retain(|&at| at > now);
+        self.counters.delivered += (before - self.deliveries_ahead.len()) as u64;
     }
 
-    /// The relay (or, with `row: None`, an app) publishes an event now.
-    pub(super) fn publish_row(&mut self, event: BusEvent, row: Option<u64>) -> Published {
-        if let Some(row) = row
-            && self.bus.unacknowledged_rows.remove(&row)
-        {
-            self.bus.counters.retried += 1;
+    /// The outbox relay is about to publish `row`: counted as a retry if
+    /// the bus did not acknowledge it before.
+    pub(super) fn publishing_row(&mut self, row: u64) {
+        if self.unacknowledged_rows.remove(&row) {
+            self.counters.retried += 1;
         }
-        let outcome = self.publish(event, self.now);
-        if let (Some(row), Published::Unacknowledged) = (row, outcome) {
-            self.bus.unacknowledged_rows.insert(row);
-        }
-        outcome
     }
 
-    /// Puts an event on the bus at `published_ms` (now, or a CDC retry's
-    /// instant): delivered to its partition's consumer after the bus delay
-    /// (once or, duplicated, twice), or not taken: lost (an app's
-    /// fire-and-forget publish) or unacknowledged (CDC and the outbox
-    /// relay, which publish it again).
-    pub(super) fn publish(&mut self, event: BusEvent, published_ms: Millis) -> Published {
-        let bus = &self.scenario.bus;
-        self.bus.counters.published += 1;
-        let not_taken = if self.bus.drop_next > 0 {
-            self.bus.drop_next -= 1;
+    /// The bus did not acknowledge the relay's `row`.
+    pub(super) fn row_unacknowledged(&mut self, row: u64) {
+        self.unacknowledged_rows.insert(row);
+    }
+
+    /// A publication made again (CDC's retries).
+    pub(super) fn count_retry(&mut self) {
+        self.counters.retried += 1;
+    }
+
+    /// Decides what becomes of `event` published at `published_ms`: a
+    /// `bus_drop` fault or the loss rate can refuse it; otherwise its
+    /// partition (by key, or round-robin), its delivery instant (delay,
+    /// jitter, the partition's lag, never before the partition's previous
+    /// delivery) and whether it is duplicated.
+    pub(super) fn send(
+        &mut self,
+        key_name: &str,
+        published_ms: Millis,
+        settings: &BusSettings,
+        at_least_once: bool,
+        rng: &mut SimRng,
+    ) -> Sent {
+        self.counters.published += 1;
+        let not_taken = if self.drop_next > 0 {
+            self.drop_next -= 1;
             true
         } else {
-            bus.loss > 0.0 && self.random.bus.unit_open_closed() <= bus.loss
+            settings.loss > 0.0 && rng.unit_open_closed() <= settings.loss
         };
         if not_taken {
-            if self.scenario.strategy.channel.at_least_once() {
-                return Published::Unacknowledged;
+            if at_least_once {
+                return Sent::NotTaken(Published::Unacknowledged);
             }
-            self.bus.counters.lost += 1;
-            return Published::Lost;
+            self.counters.lost += 1;
+            return Sent::NotTaken(Published::Lost);
         }
-        let partition = if bus.keyed {
-            key_partition(&self.key_names[event.key.0 as usize], bus.partitions)
+        let partition = if settings.keyed {
+            key_partition(key_name, settings.partitions)
         } else {
-            let p = self.bus.next_partition;
-            self.bus.next_partition = (p + 1) % bus.partitions;
+            let p = self.next_partition;
+            self.next_partition = (p + 1) % settings.partitions;
             p
         };
-        let jitter = if bus.jitter_ms > 0 {
-            self.random.bus.up_to(bus.jitter_ms)
+        let jitter = if settings.jitter_ms > 0 {
+            rng.up_to(settings.jitter_ms)
         } else {
             0
         };
-        let lag = bus
+        let lag = settings
             .partition_lag_ms
             .get(partition as usize)
             .copied()
             .unwrap_or(0);
-        let state = &mut self.bus.partitions[partition as usize];
-        let at = (published_ms + bus.delay_ms + jitter + lag).max(state.last_delivery_ms);
+        let state = &mut self.partitions[partition as usize];
+        let at = (published_ms + settings.delay_ms + jitter + lag).max(state.last_delivery_ms);
         state.last_delivery_ms = at;
-        let duplicate = bus.duplicate > 0.0 && self.random.bus.unit_open_closed() <= bus.duplicate;
+        let duplicate = settings.duplicate > 0.0 && rng.unit_open_closed() <= settings.duplicate;
         let copies = if duplicate {
-            self.bus.counters.duplicated += 1;
+            self.counters.duplicated += 1;
             2
         } else {
             1
         };
-        for _ in 0..copies {
-            let now = self.now;
-            self.mirror.with(|m| m.bus_put(partition, &event, now));
-            if self.scenario.schedule.is_some() {
-                // Scheduled mode has no clock to wait for: the event reaches
-                // its partition now, and the consumer's operation is issued
-                // at the delivery instant, like any delayed operation.
-                self.deliver(partition, event.clone(), at);
-            } else {
-                let event = Box::new(event.clone());
-                self.queue.push(at, Event::Deliver { partition, event });
-            }
-        }
-        Published::To(partition)
-    }
-
-    /// Change data capture: with the `cdc` channel, every commit is read
-    /// from the database's log and published, with no app involved.
-    pub(super) fn capture_change(&mut self, reply: &Reply, key: KeyId) {
-        let Reply::DbWrite { version } = *reply else {
-            return;
-        };
-        if self.scenario.strategy.channel != Channel::Cdc {
-            return;
-        }
-        let payload = match self.scenario.strategy.write {
-            WriteStrategy::Update => Some(Cached {
-                value: self.world.db.row(key).value.clone(),
-                stamp: Stamp::Committed(version),
-            }),
-            _ => None,
-        };
-        let event = BusEvent { key, payload };
-        let now = self.now;
-        self.mirror.with(|m| m.captured(key, version, &event, now));
-        if self.scenario.schedule.is_none() {
-            self.bus.cdc_backlog.push_back((version, event));
-            if self.bus.cdc_backlog.len() == 1 {
-                self.publish_captured(false);
-            } else {
-                let result = format!("commit @{version} waits behind an unacknowledged one");
-                self.note(Actor::Cdc, OpName::BusPublish, Some(key), result);
-            }
-            return;
-        }
-        // Scheduled mode has no clock to drive retries: a publish the bus
-        // does not acknowledge goes again `retry_ms` later, computed at
-        // once (as a delivery instant is). Deliveries of a partition never
-        // overtake one another, so commit order holds.
-        let mut at = self.now;
-        let mut unacknowledged = 0;
-        let partition = loop {
-            match self.publish(event.clone(), at) {
-                Published::To(p) => break p,
-                _ => {
-                    unacknowledged += 1;
-                    self.bus.counters.retried += 1;
-                    at += self.scenario.strategy.retry_ms;
-                }
-            }
-        };
-        let result = match unacknowledged {
-            0 => format!("commit @{version} sent to partition {partition}"),
-            n => format!(
-                "commit @{version} not acknowledged {n} time(s); sent to partition {partition} at {at} ms"
-            ),
-        };
-        self.note(Actor::Cdc, OpName::BusPublish, Some(key), result);
-    }
-
-    /// Timed mode: the CDC connector publishes its backlog in commit order
-    /// now, until one is not acknowledged: that one goes again `retry_ms`
-    /// later (an `Event::CdcRetry`) and the rest wait behind it (at least
-    /// once, in commit order). `again`: the first was published before.
-    pub(super) fn publish_captured(&mut self, mut again: bool) {
-        while let Some((version, event)) = self.bus.cdc_backlog.front().cloned() {
-            let key = event.key;
-            if again {
-                self.bus.counters.retried += 1;
-            }
-            let published = self.publish(event, self.now);
-            let result = match published {
-                Published::To(p) if again => {
-                    format!("commit @{version} sent to partition {p} (published again)")
-                }
-                Published::To(p) => format!("commit @{version} sent to partition {p}"),
-                _ => {
-                    let retry_at = self.now + self.scenario.strategy.retry_ms;
-                    self.queue.push(retry_at, Event::CdcRetry);
-                    format!("commit @{version} not acknowledged: published again at {retry_at} ms")
-                }
-            };
-            self.note(Actor::Cdc, OpName::BusPublish, Some(key), result);
-            if !published.acknowledged() {
-                return;
-            }
-            self.bus.cdc_backlog.pop_front();
-            again = false;
+        Sent::To {
+            partition,
+            at,
+            copies,
         }
     }
 
-    /// An event reaches its partition's consumer at `at` (or waits out a
-    /// pause).
-    pub(super) fn deliver(&mut self, partition: u32, event: BusEvent, at: Millis) {
-        if let Some(to_ms) = consumer_paused_until(&self.scenario.faults, at) {
-            let event = Box::new(event);
-            self.queue.push(to_ms, Event::Deliver { partition, event });
-            return;
-        }
-        if self.scenario.schedule.is_some() {
-            self.bus.deliveries_ahead.push(at);
-            self.count_deliveries();
+    /// An event reaches `partition` at `at` and waits for its consumer.
+    /// `scheduled`: a scheduled run, where the delivery is counted once the
+    /// clock reaches it.
+    pub(super) fn arrive(
+        &mut self,
+        partition: u32,
+        event: BusEvent,
+        at: Millis,
+        now: Millis,
+        scheduled: bool,
+    ) {
+        if scheduled {
+            self.deliveries_ahead.push(at);
+            self.count_deliveries(now);
         } else {
-            self.bus.counters.delivered += 1;
+            self.counters.delivered += 1;
         }
-        self.bus.partitions[partition as usize]
+        self.partitions[partition as usize]
             .queue
             .push_back((at, event));
-        self.consume_next(partition);
     }
 
-    /// A consumer crash: the consumer of `partition` (of every partition
-    /// with `None`) restarts from its last committed offset. The cache
-    /// operation it had in flight is dropped, and every event from the
-    /// committed offset on is applied again, in order. Returns how many
-    /// events that had been applied are applied again.
-    pub(super) fn crash_consumers(&mut self, partition: Option<u32>) -> u64 {
-        let partitions: Vec<u32> = match partition {
-            Some(p) => vec![p],
-            None => (0..self.scenario.bus.partitions).collect(),
-        };
-        let mut again = 0;
-        for p in partitions {
-            let now = self.now;
-            let state = &mut self.bus.partitions[p as usize];
-            state.commit_due(now);
-            let mut replay: Vec<BusEvent> = std::mem::take(&mut state.uncommitted);
-            again += replay.len() as u64;
-            state.applied -= replay.len() as u64;
-            state.commit_at = None;
-            replay.extend(state.current.take());
-            let taken_again = replay.len();
-            self.mirror
-                .with(|m| m.consumer_restart(p, taken_again, now));
-            for event in replay.into_iter().rev() {
-                state.queue.push_front((now, event));
-            }
-            let running = self.actors.background().find(|&a| {
-                self.actors[a].kind == ActorKind::Consumer(p) && self.actors[a].is_running()
-            });
-            match running {
-                // Its retirement starts the consumer again on the queue.
-                Some(actor) => self.abort(actor),
-                None => self.consume_next(p),
-            }
-        }
-        self.bus.counters.redelivered += again;
-        again
-    }
-
-    /// Starts the partition's consumer on its next event, unless it is busy.
-    pub(super) fn consume_next(&mut self, partition: u32) {
-        let state = &mut self.bus.partitions[partition as usize];
+    /// The partition's next event for its consumer (now its current one),
+    /// with when it was delivered, unless the consumer is busy.
+    pub(super) fn take_next(&mut self, partition: u32) -> Option<(Millis, BusEvent)> {
+        let state = &mut self.partitions[partition as usize];
         if state.current.is_some() {
-            return;
+            return None;
         }
-        let Some((delivered_ms, event)) = state.queue.pop_front() else {
-            return;
-        };
+        let (delivered_ms, event) = state.queue.pop_front()?;
         state.current = Some(event.clone());
-        let now = self.now;
-        self.mirror.with(|m| m.bus_take(partition, &event, now));
-        let BusEvent { key, payload } = event;
-        let job = Coroutine::new_in(&mut self.frames, move |io| {
-            strategy::apply_event(io, key, payload.clone())
-        });
-        let run = ActorRun::new(ActorKind::Consumer(partition), None, key, None);
-        self.start_actor(run, job, self.now.max(delivered_ms));
+        Some((delivered_ms, event))
+    }
+
+    /// A consumer crash at `now`: the consumer of `partition` goes back to
+    /// its last committed offset. The events applied since and the one in
+    /// hand go back in front of the queue, in order. Returns how many
+    /// applied events are applied again, and how many are taken again.
+    pub(super) fn rewind(&mut self, partition: u32, now: Millis) -> (u64, usize) {
+        let state = &mut self.partitions[partition as usize];
+        state.commit_due(now);
+        let mut replay: Vec<BusEvent> = std::mem::take(&mut state.uncommitted);
+        let again = replay.len() as u64;
+        state.applied -= again;
+        state.commit_at = None;
+        replay.extend(state.current.take());
+        let taken_again = replay.len();
+        for event in replay.into_iter().rev() {
+            state.queue.push_front((now, event));
+        }
+        self.counters.redelivered += again;
+        (again, taken_again)
+    }
+
+    /// CDC's commits waiting to be published, oldest first.
+    pub(super) fn cdc_backlog(&mut self) -> &mut std::collections::VecDeque<(Version, BusEvent)> {
+        &mut self.cdc_backlog
     }
 }
 

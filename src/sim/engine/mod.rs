@@ -35,9 +35,13 @@ use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 use super::coroutine::{Coroutine, FramePool};
-use super::ops::{KeyId, Op, Reply, Resource, SetOutcome, Stamp, Value, WriteId};
+use super::ops::{
+    Cached, KeyId, Op, Published, Reply, Resource, SetOutcome, Stamp, Value, WriteId,
+};
 use super::rng::RandomStreams;
-use super::scenario::{FaultKind, Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry};
+use super::scenario::{
+    Channel, FaultKind, Millis, RequestOp, Scenario, ScenarioError, ScheduleEntry, WriteStrategy,
+};
 use super::series::Series;
 use super::strategy;
 use super::strategy::Served;
@@ -54,7 +58,7 @@ pub use mirror::Mirror;
 
 use super::trace::{Trace, fact_of};
 use actors::{Actors, Jobs, flight_app};
-use bus::Bus;
+use bus::{Bus, Sent};
 use divergence::Divergence;
 use flights::Flights;
 use generated::{Arrival, Generator};
@@ -526,7 +530,7 @@ impl Simulation {
         position: usize,
     ) -> Result<bool, ScenarioError> {
         let applied = self.apply_entry_now(entry, position);
-        self.count_deliveries();
+        self.bus.count_deliveries(self.now);
         applied
     }
 
@@ -951,6 +955,213 @@ impl Simulation {
                 self.note(Actor::Fault, OpName::CacheCrash, None, result);
             }
         }
+    }
+
+    /// The bus at this instant, one entry per partition: events still
+    /// travelling to it, events waiting for its consumer, and whether the
+    /// consumer is applying one (the inspector's view).
+    pub fn partitions(&self) -> Vec<PartitionView> {
+        let in_transit = self
+            .queue
+            .sorted()
+            .into_iter()
+            .filter_map(|s| match &s.event {
+                Event::Deliver { partition, event } => Some((*partition, s.at, &**event)),
+                _ => None,
+            });
+        self.bus.views(self.now, in_transit)
+    }
+
+    /// The relay (or, with `row: None`, an app) publishes an event now.
+    fn publish_row(&mut self, event: BusEvent, row: Option<u64>) -> Published {
+        if let Some(row) = row {
+            self.bus.publishing_row(row);
+        }
+        let outcome = self.publish(event, self.now);
+        if let (Some(row), Published::Unacknowledged) = (row, outcome) {
+            self.bus.row_unacknowledged(row);
+        }
+        outcome
+    }
+
+    /// Puts an event on the bus at `published_ms` (now, or a CDC retry's
+    /// instant): delivered to its partition's consumer after the bus delay
+    /// (once or, duplicated, twice), or not taken: lost (an app's
+    /// fire-and-forget publish) or unacknowledged (CDC and the outbox
+    /// relay, which publish it again).
+    fn publish(&mut self, event: BusEvent, published_ms: Millis) -> Published {
+        let sent = self.bus.send(
+            &self.key_names[event.key.0 as usize],
+            published_ms,
+            &self.scenario.bus,
+            self.scenario.strategy.channel.at_least_once(),
+            &mut self.random.bus,
+        );
+        let (partition, at, copies) = match sent {
+            Sent::NotTaken(outcome) => return outcome,
+            Sent::To {
+                partition,
+                at,
+                copies,
+            } => (partition, at, copies),
+        };
+        for _ in 0..copies {
+            let now = self.now;
+            self.mirror.with(|m| m.bus_put(partition, &event, now));
+            if self.scenario.schedule.is_some() {
+                // Scheduled mode has no clock to wait for: the event reaches
+                // its partition now, and the consumer's operation is issued
+                // at the delivery instant, like any delayed operation.
+                self.deliver(partition, event.clone(), at);
+            } else {
+                let event = Box::new(event.clone());
+                self.queue.push(at, Event::Deliver { partition, event });
+            }
+        }
+        Published::To(partition)
+    }
+
+    /// Change data capture: with the `cdc` channel, every commit is read
+    /// from the database's log and published, with no app involved.
+    fn capture_change(&mut self, reply: &Reply, key: KeyId) {
+        let Reply::DbWrite { version } = *reply else {
+            return;
+        };
+        if self.scenario.strategy.channel != Channel::Cdc {
+            return;
+        }
+        let payload = match self.scenario.strategy.write {
+            WriteStrategy::Update => Some(Cached {
+                value: self.world.db.row(key).value.clone(),
+                stamp: Stamp::Committed(version),
+            }),
+            _ => None,
+        };
+        let event = BusEvent { key, payload };
+        let now = self.now;
+        self.mirror.with(|m| m.captured(key, version, &event, now));
+        if self.scenario.schedule.is_none() {
+            let backlog = self.bus.cdc_backlog();
+            backlog.push_back((version, event));
+            if backlog.len() == 1 {
+                self.publish_captured(false);
+            } else {
+                let result = format!("commit @{version} waits behind an unacknowledged one");
+                self.note(Actor::Cdc, OpName::BusPublish, Some(key), result);
+            }
+            return;
+        }
+        // Scheduled mode has no clock to drive retries: a publish the bus
+        // does not acknowledge goes again `retry_ms` later, computed at
+        // once (as a delivery instant is). Deliveries of a partition never
+        // overtake one another, so commit order holds.
+        let mut at = self.now;
+        let mut unacknowledged = 0;
+        let partition = loop {
+            match self.publish(event.clone(), at) {
+                Published::To(p) => break p,
+                _ => {
+                    unacknowledged += 1;
+                    self.bus.count_retry();
+                    at += self.scenario.strategy.retry_ms;
+                }
+            }
+        };
+        let result = match unacknowledged {
+            0 => format!("commit @{version} sent to partition {partition}"),
+            n => format!(
+                "commit @{version} not acknowledged {n} time(s); sent to partition {partition} at {at} ms"
+            ),
+        };
+        self.note(Actor::Cdc, OpName::BusPublish, Some(key), result);
+    }
+
+    /// Timed mode: the CDC connector publishes its backlog in commit order
+    /// now, until one is not acknowledged: that one goes again `retry_ms`
+    /// later (an `Event::CdcRetry`) and the rest wait behind it (at least
+    /// once, in commit order). `again`: the first was published before.
+    fn publish_captured(&mut self, mut again: bool) {
+        while let Some((version, event)) = self.bus.cdc_backlog().front().cloned() {
+            let key = event.key;
+            if again {
+                self.bus.count_retry();
+            }
+            let published = self.publish(event, self.now);
+            let result = match published {
+                Published::To(p) if again => {
+                    format!("commit @{version} sent to partition {p} (published again)")
+                }
+                Published::To(p) => format!("commit @{version} sent to partition {p}"),
+                _ => {
+                    let retry_at = self.now + self.scenario.strategy.retry_ms;
+                    self.queue.push(retry_at, Event::CdcRetry);
+                    format!("commit @{version} not acknowledged: published again at {retry_at} ms")
+                }
+            };
+            self.note(Actor::Cdc, OpName::BusPublish, Some(key), result);
+            if !published.acknowledged() {
+                return;
+            }
+            self.bus.cdc_backlog().pop_front();
+            again = false;
+        }
+    }
+
+    /// An event reaches its partition's consumer at `at` (or waits out a
+    /// pause).
+    fn deliver(&mut self, partition: u32, event: BusEvent, at: Millis) {
+        if let Some(to_ms) = faults::consumer_paused_until(&self.scenario.faults, at) {
+            let event = Box::new(event);
+            self.queue.push(to_ms, Event::Deliver { partition, event });
+            return;
+        }
+        let scheduled = self.scenario.schedule.is_some();
+        self.bus.arrive(partition, event, at, self.now, scheduled);
+        self.consume_next(partition);
+    }
+
+    /// A consumer crash: the consumer of `partition` (of every partition
+    /// with `None`) restarts from its last committed offset. The cache
+    /// operation it had in flight is dropped, and every event from the
+    /// committed offset on is applied again, in order. Returns how many
+    /// events that had been applied are applied again.
+    fn crash_consumers(&mut self, partition: Option<u32>) -> u64 {
+        let partitions: Vec<u32> = match partition {
+            Some(p) => vec![p],
+            None => (0..self.scenario.bus.partitions).collect(),
+        };
+        let mut again = 0;
+        for p in partitions {
+            let now = self.now;
+            let (applied_again, taken_again) = self.bus.rewind(p, now);
+            again += applied_again;
+            self.mirror
+                .with(|m| m.consumer_restart(p, taken_again, now));
+            let running = self.actors.background().find(|&a| {
+                self.actors[a].kind == ActorKind::Consumer(p) && self.actors[a].is_running()
+            });
+            match running {
+                // Its retirement starts the consumer again on the queue.
+                Some(actor) => self.abort(actor),
+                None => self.consume_next(p),
+            }
+        }
+        again
+    }
+
+    /// Starts the partition's consumer on its next event, unless it is busy.
+    fn consume_next(&mut self, partition: u32) {
+        let Some((delivered_ms, event)) = self.bus.take_next(partition) else {
+            return;
+        };
+        let now = self.now;
+        self.mirror.with(|m| m.bus_take(partition, &event, now));
+        let BusEvent { key, payload } = event;
+        let job = Coroutine::new_in(&mut self.frames, move |io| {
+            strategy::apply_event(io, key, payload.clone())
+        });
+        let run = ActorRun::new(ActorKind::Consumer(partition), None, key, None);
+        self.start_actor(run, job, self.now.max(delivered_ms));
     }
 
     /// Starts the request stream `stream` generates now, and schedules its
