@@ -155,10 +155,10 @@ fn the_sans_io_check_finds_what_it_forbids_in_code_not_in_comments() {
 /// with `engine/` counted as one module: `super::x` from a file of the
 /// core, `crate::sim::x` from anywhere in it, `super::super::x` from the
 /// engine's files.
-fn core_imports() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+fn core_imports() -> Graph {
     let mut files = Vec::new();
     sources(&src().join("sim"), &src(), &mut files);
-    let mut graph = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+    let mut graph = Graph::new();
     for file in &files {
         let parts: Vec<String> = file
             .iter()
@@ -198,14 +198,14 @@ fn core_imports() -> std::collections::BTreeMap<String, std::collections::BTreeS
     graph
 }
 
-#[test]
-fn the_cores_modules_import_each_other_without_cycles() {
-    let graph = core_imports();
-    assert!(graph.len() > 15, "{graph:?}");
-    // Depth-first search for a cycle, reporting the first one found.
+type Graph = std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
+
+/// The first cycle a depth-first search of `graph` finds, as the modules
+/// on it (the first repeated at the end).
+fn first_cycle(graph: &Graph) -> Option<Vec<String>> {
     fn visit(
         module: &str,
-        graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        graph: &Graph,
         path: &mut Vec<String>,
         done: &mut std::collections::BTreeSet<String>,
     ) -> Option<Vec<String>> {
@@ -227,10 +227,17 @@ fn the_cores_modules_import_each_other_without_cycles() {
         None
     }
     let mut done = std::collections::BTreeSet::new();
-    for module in graph.keys() {
-        let cycle = visit(module, &graph, &mut Vec::new(), &mut done);
-        assert!(cycle.is_none(), "an import cycle in src/sim/: {cycle:?}");
-    }
+    graph
+        .keys()
+        .find_map(|module| visit(module, graph, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn the_cores_modules_import_each_other_without_cycles() {
+    let graph = core_imports();
+    assert!(graph.len() > 15, "{graph:?}");
+    let cycle = first_cycle(&graph);
+    assert!(cycle.is_none(), "an import cycle in src/sim/: {cycle:?}");
     // The shared words sit at the bottom, the catalogue just above them.
     assert_eq!(graph["vocabulary"], Default::default());
     assert_eq!(
@@ -239,21 +246,26 @@ fn the_cores_modules_import_each_other_without_cycles() {
     );
 }
 
-#[test]
-fn the_engines_parts_own_their_state() {
-    // A part is a file of `src/sim/engine/` that keeps its own state and
-    // imports nothing of the simulation but its sibling parts. The
-    // simulation (`mod.rs`) orchestrates them; `actors.rs` still holds the
-    // part of that orchestration that drives coroutines, as an `impl
-    // Simulation` block.
-    const ORCHESTRATING: [&str; 2] = ["mod.rs", "actors.rs"];
-    let engine = src().join("sim/engine");
-    let mut parts: Vec<String> = std::fs::read_dir(&engine)
+/// The files of `src/sim/engine/`, sorted.
+fn engine_files() -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(src().join("sim/engine"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|name| name.ends_with(".rs"))
         .collect();
-    parts.sort();
+    files.sort();
+    files
+}
+
+#[test]
+fn the_engines_parts_own_their_state() {
+    // A part is a file of `src/sim/engine/` that keeps its own state and
+    // imports nothing of the simulation but its sibling parts. The
+    // simulation orchestrates them: `mod.rs`, and `running.rs`, the
+    // simulation's own code kept apart for length.
+    const ORCHESTRATING: [&str; 2] = ["mod.rs", "running.rs"];
+    let engine = src().join("sim/engine");
+    let parts = engine_files();
     let modules: Vec<&str> = parts.iter().map(|p| p.trim_end_matches(".rs")).collect();
     let mut found = Vec::new();
     for part in parts
@@ -284,4 +296,68 @@ fn the_engines_parts_own_their_state() {
         "engine parts reaching into the simulation: {found:#?}"
     );
     assert!(parts.len() >= 10, "{parts:?}");
+}
+
+/// The engine's files and which of them each one's code uses: a part's
+/// `super::part`, `super::item` of the simulation (`mod`), and in `mod.rs`
+/// each `part::` path. (A unit test module's `super` is its own file.)
+fn engine_imports() -> Graph {
+    let engine = src().join("sim/engine");
+    let files = engine_files();
+    let modules: Vec<String> = files
+        .iter()
+        .map(|f| f.trim_end_matches(".rs").to_string())
+        .collect();
+    let mut graph = Graph::new();
+    for (file, module) in files.iter().zip(&modules) {
+        let text = std::fs::read_to_string(engine.join(file)).unwrap();
+        let code_before_tests = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let mut uses = std::collections::BTreeSet::new();
+        for line in code_before_tests.lines() {
+            let code = line.split("//").next().unwrap_or_default();
+            if module == "mod" {
+                for part in &modules {
+                    let path = format!("{part}::");
+                    let starts_a_path = code.match_indices(&path).any(|(at, _)| {
+                        !code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':')
+                    });
+                    if part != "mod" && starts_a_path {
+                        uses.insert(part.clone());
+                    }
+                }
+                continue;
+            }
+            for (at, _) in code.match_indices("super::") {
+                let name: String = code[at + "super::".len()..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if name == "super" {
+                    continue;
+                }
+                if modules.contains(&name) {
+                    uses.insert(name);
+                } else {
+                    uses.insert("mod".to_string());
+                }
+            }
+        }
+        graph.insert(module.clone(), uses);
+    }
+    graph
+}
+
+#[test]
+fn the_engines_files_import_each_other_without_cycles() {
+    let graph = engine_imports();
+    assert!(graph.len() >= 12, "{graph:?}");
+    let cycle = first_cycle(&graph);
+    assert!(
+        cycle.is_none(),
+        "an import cycle in src/sim/engine/: {cycle:?}"
+    );
+    // The simulation uses its parts; `running.rs` is the simulation's own
+    // code, which nothing imports.
+    assert!(graph["mod"].contains("bus") && graph["mod"].contains("queue"));
+    assert!(graph.values().all(|uses| !uses.contains("running")));
 }

@@ -28,6 +28,7 @@ mod flights;
 mod generated;
 mod mirror;
 mod queue;
+mod running;
 mod tier;
 mod write_behind;
 
