@@ -214,3 +214,49 @@ fn the_draws_are_the_strategy_codes_and_move_no_other_stream() {
     assert!(early(&jittered) > 0);
     assert_eq!(early(&plain), 0);
 }
+
+/// The values docs/SCENARIO.md's table under `heading` lists, in order.
+fn documented_values(heading: &str) -> Vec<String> {
+    let doc = include_str!("../docs/SCENARIO.md");
+    let section = &doc[doc.find(heading).unwrap_or_else(|| panic!("no {heading}"))..];
+    section
+        .lines()
+        .skip_while(|l| !l.starts_with("| value"))
+        .skip(2)
+        .take_while(|l| l.starts_with("| `"))
+        .map(|l| l[3..].split('`').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn every_variant_the_scenario_format_documents_is_in_the_catalogue() {
+    // A case left out of `ALL` would have no place on the page; the docs'
+    // tables are where a new one is written down.
+    let names = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    assert_eq!(
+        sorted(documented_values("### How a write runs")),
+        sorted(names(&WriteStrategy::NAMES))
+    );
+    assert_eq!(
+        documented_values("### How invalidations travel"),
+        names(&Channel::NAMES)
+    );
+    assert_eq!(
+        documented_values("### What a miss does"),
+        names(&Stampede::NAMES)
+    );
+    // And each is the variant at its place in `ALL`, whose entry it is.
+    for (i, write) in WriteStrategy::ALL.into_iter().enumerate() {
+        assert_eq!(write as usize, i);
+    }
+    for (i, channel) in Channel::ALL.into_iter().enumerate() {
+        assert_eq!(channel as usize, i);
+    }
+    for (i, stampede) in Stampede::ALL.into_iter().enumerate() {
+        assert_eq!(stampede as usize, i);
+    }
+}
