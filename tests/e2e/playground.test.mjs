@@ -306,6 +306,15 @@ test('faults: a cache crash placed on a write-behind run loses the writes; moved
   await page.getByTestId('run').click();
   await clock.filter({ hasText: 'done' }).waitFor();
   assert.equal(await page.getByTestId('mark-lost').count(), 0);
+  // A fault that lasts is added with its length: an app pause from 100 ms
+  // for 300 ms.
+  await page.getByTestId('fault-kind').selectOption('app_pause');
+  await page.getByTestId('fault-at').fill('100');
+  await page.getByTestId('fault-span').fill('300');
+  await page.getByTestId('fault-add').click();
+  await faults.filter({ hasText: 'app 0 paused 100–400 ms' }).waitFor();
+  await page.getByTestId('fault-remove').nth(1).click();
+  await faults.nth(1).waitFor({ state: 'detached' });
   // Not a number: one message, nothing changes.
   await page.getByTestId('fault-at').fill('');
   await page.getByTestId('fault-add').click();
