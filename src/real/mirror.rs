@@ -153,7 +153,7 @@ impl RealMirror {
     }
 
     /// Performs `op` for real at `now` with no model to follow: a set
-    /// lives the plain TTL, XFetch never refreshes early.
+    /// lives the plain TTL (no jitter drawn).
     pub fn perform_alone(&mut self, op: &Op, now: Millis) -> Result<Reply, String> {
         self.perform(op, now, None)
     }
