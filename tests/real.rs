@@ -15,8 +15,10 @@ use cachescope::lessons::{self, LESSONS};
 use cachescope::real::cache::RedisCache;
 use cachescope::real::conformance::{self, Options};
 use cachescope::real::database::Postgres;
+use cachescope::real::live_cache::LiveCache;
 use cachescope::real::servers::Servers;
 use cachescope::real::{Backend, RealMirror};
+use cachescope::sim::ops::Stamp;
 use cachescope::sim::{Scenario, Simulation};
 
 /// The lessons whose every interleaving CI replays: those with at most
@@ -241,6 +243,51 @@ fn every_stampede_protection_agrees_on_real_servers_on_the_stampede_lesson() {
     }
     backend.release().unwrap();
     drop(backend);
+    drop(servers);
+}
+
+#[test]
+fn a_short_ttl_expires_by_redis_own_clock() {
+    // No instant of the model's is given: Redis's `PX` decides.
+    let servers = servers();
+    let mut cache = LiveCache::connect(&servers.redis_url).unwrap();
+    cache.set("k", "v1", Stamp::Committed(1), 12, 80).unwrap();
+    let entry = cache.get("k").unwrap().expect("read before its TTL: a hit");
+    assert_eq!(
+        (entry.value.as_str(), entry.stamp, entry.cost_ms),
+        ("v1", Stamp::Committed(1), 12)
+    );
+    assert!((1..=80).contains(&entry.expires_in_ms), "{entry:?}");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(cache.get("k").unwrap(), None, "read after its TTL: a miss");
+    // A delete removes a live entry, and says whether there was one.
+    cache
+        .set("k", "v2", Stamp::Committed(2), 0, 60_000)
+        .unwrap();
+    assert!(cache.delete("k").unwrap());
+    assert!(!cache.delete("k").unwrap());
+    drop(cache);
+    drop(servers);
+}
+
+#[test]
+fn a_lock_holder_paused_past_its_px_loses_the_lock_to_another() {
+    let servers = servers();
+    let mut holder = LiveCache::connect(&servers.redis_url).unwrap();
+    let mut other = LiveCache::connect(&servers.redis_url).unwrap();
+    assert!(holder.lock_add("k", "token-a", 80).unwrap());
+    assert!(!other.lock_add("k", "token-b", 80).unwrap(), "held");
+    // The holder pauses past its PX: Redis lets the lock go, another takes it.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(other.lock_add("k", "token-b", 60_000).unwrap());
+    // The first holder's compare-and-delete leaves the other's lock alone.
+    assert!(!holder.unlock("k", "token-a").unwrap());
+    assert!(
+        !holder.lock_add("k", "token-a", 80).unwrap(),
+        "still the other's"
+    );
+    assert!(other.unlock("k", "token-b").unwrap());
+    drop((holder, other));
     drop(servers);
 }
 

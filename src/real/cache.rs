@@ -243,21 +243,26 @@ pub struct RedisCache {
 }
 
 /// The Redis key of `kind` for cache key `name` (`cachescope:c:k`).
-fn key(kind: &str, name: &str) -> String {
+pub(super) fn key(kind: &str, name: &str) -> String {
     format!("{PREFIX}{kind}:{name}")
 }
 
-fn failed(what: &str, e: redis::RedisError) -> String {
+pub(super) fn failed(what: &str, e: redis::RedisError) -> String {
     format!("redis: {what}: {e}")
+}
+
+/// A connection to the Redis at `url`, or why there is none.
+pub(super) fn connection_to(url: &str) -> Result<Connection, String> {
+    let client = redis::Client::open(url).map_err(|e| format!("redis {url}: {e}"))?;
+    client
+        .get_connection_with_timeout(std::time::Duration::from_secs(5))
+        .map_err(|e| format!("cannot reach redis at {url}: {e}"))
 }
 
 impl RedisCache {
     /// Connects to the Redis at `url`.
     pub fn connect(url: &str) -> Result<RedisCache, String> {
-        let client = redis::Client::open(url).map_err(|e| format!("redis {url}: {e}"))?;
-        let connection = client
-            .get_connection_with_timeout(std::time::Duration::from_secs(5))
-            .map_err(|e| format!("cannot reach redis at {url}: {e}"))?;
+        let connection = connection_to(url)?;
         let script = |body: &str| Script::new(&format!("{PRELUDE}{body}"));
         Ok(RedisCache {
             connection,

@@ -13,6 +13,7 @@
 pub mod cache;
 pub mod conformance;
 pub mod database;
+pub mod live_cache;
 pub mod mirror;
 pub mod servers;
 pub mod timed;
