@@ -36,6 +36,7 @@ use crate::sim::{Report, Simulation};
 /// shared state (singleflight) or the model's cache tier.
 pub fn cannot_run_timed(scenario: &Scenario) -> Option<&'static str> {
     let s = &scenario.strategy;
+    let protection = s.stampede.entry();
     if scenario.workload.is_some() {
         Some("a generated workload (its requests are not threads of their own)")
     } else if scenario.db.replica_lag_ms.is_some() {
@@ -44,11 +45,9 @@ pub fn cannot_run_timed(scenario: &Scenario) -> Option<&'static str> {
         Some("the bus's consumer is a background actor")
     } else if s.write.entry().flusher || s.write.entry().cache_tier {
         Some("the flusher or the cache tier runs beside the requests")
-    } else if let protection = s.stampede.entry()
-        && (protection.shares_reads || protection.refreshers)
-    {
+    } else if protection.shares_reads || protection.refreshers {
         Some("shared flights or background refreshers")
-    } else if s.stampede.entry().draws {
+    } else if protection.draws {
         Some("an early recompute's random draws")
     } else if !scenario.faults.is_empty() {
         Some("faults of processes")

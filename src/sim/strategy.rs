@@ -4,7 +4,9 @@
 //! could see is one the engine can produce.
 
 use super::coroutine::Io;
-use super::ops::{Cached, KeyId, LeaseGrant, Stamp, Value, Version, Versioned, WriteId};
+use super::ops::{
+    Cached, ExpiringEntry, KeyId, LeaseGrant, Stamp, Value, Version, Versioned, WriteId,
+};
 pub use super::ops::{Served, Source};
 use super::scenario::{Channel, Stampede, Strategy, WriteStrategy};
 use super::vocabulary::Millis;
@@ -356,15 +358,10 @@ pub async fn singleflight_read(io: Io, key: KeyId) -> Served {
 /// the value itself and answers with it. Nothing coordinates readers:
 /// several that draw early at once each read the DB.
 pub async fn xfetch_read(io: Io, key: KeyId, beta: f64) -> Served {
-    if let Some(entry) = io.cache_get_expiry(key).await {
-        let u = io.draw_unit().await;
-        let delta = entry.cost_ms as f64;
-        let early = io.now() as f64 - delta * beta * u.ln() >= entry.expires_ms as f64;
-        if !early {
-            return hit(entry.value);
-        }
-    }
-    recompute(io, key).await
+    early_recompute_read(io, key, |entry, now, u| {
+        now as f64 - entry.cost_ms as f64 * beta * u.ln() >= entry.expires_ms as f64
+    })
+    .await
 }
 
 /// Jittered early recompute (the simpler cousin of XFetch that many
@@ -374,10 +371,23 @@ pub async fn xfetch_read(io: Io, key: KeyId, beta: f64) -> Served {
 /// `early_ms`. Nothing coordinates readers, and unlike XFetch the window
 /// does not grow with how long a recompute takes.
 pub async fn early_jitter_read(io: Io, key: KeyId, early_ms: Millis) -> Served {
+    early_recompute_read(io, key, |entry, now, u| {
+        entry.expires_ms.saturating_sub(now) as f64 <= u * early_ms as f64
+    })
+    .await
+}
+
+/// A read that recomputes a missing entry, or a live one when `early`
+/// says so from the entry, the instant and a draw uniform in (0, 1] (the
+/// app's own randomness, one draw per read of a live entry).
+async fn early_recompute_read(
+    io: Io,
+    key: KeyId,
+    early: impl Fn(&ExpiringEntry, Millis, f64) -> bool,
+) -> Served {
     if let Some(entry) = io.cache_get_expiry(key).await {
         let u = io.draw_unit().await;
-        let left_ms = entry.expires_ms.saturating_sub(io.now());
-        if left_ms as f64 > u * early_ms as f64 {
+        if !early(&entry, io.now(), u) {
             return hit(entry.value);
         }
     }

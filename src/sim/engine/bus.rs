@@ -354,9 +354,21 @@ impl Bus {
         (again, taken_again)
     }
 
-    /// CDC's commits waiting to be published, oldest first.
-    pub(super) fn cdc_backlog(&mut self) -> &mut std::collections::VecDeque<(Version, BusEvent)> {
-        &mut self.cdc_backlog
+    /// CDC captured a commit: it waits behind those not yet published.
+    /// Returns whether it is the first in line (to be published now).
+    pub(super) fn capture(&mut self, version: Version, event: BusEvent) -> bool {
+        self.cdc_backlog.push_back((version, event));
+        self.cdc_backlog.len() == 1
+    }
+
+    /// The oldest captured commit not yet published, if any.
+    pub(super) fn next_captured(&self) -> Option<(Version, BusEvent)> {
+        self.cdc_backlog.front().cloned()
+    }
+
+    /// The oldest captured commit was published.
+    pub(super) fn captured_published(&mut self) {
+        self.cdc_backlog.pop_front();
     }
 }
 

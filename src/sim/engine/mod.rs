@@ -1042,9 +1042,7 @@ impl Simulation {
         let now = self.now;
         self.mirror.with(|m| m.captured(key, version, &event, now));
         if self.scenario.schedule.is_none() {
-            let backlog = self.bus.cdc_backlog();
-            backlog.push_back((version, event));
-            if backlog.len() == 1 {
+            if self.bus.capture(version, event) {
                 self.publish_captured(false);
             } else {
                 let result = format!("commit @{version} waits behind an unacknowledged one");
@@ -1082,7 +1080,7 @@ impl Simulation {
     /// later (an `Event::CdcRetry`) and the rest wait behind it (at least
     /// once, in commit order). `again`: the first was published before.
     fn publish_captured(&mut self, mut again: bool) {
-        while let Some((version, event)) = self.bus.cdc_backlog().front().cloned() {
+        while let Some((version, event)) = self.bus.next_captured() {
             let key = event.key;
             if again {
                 self.bus.count_retry();
@@ -1103,7 +1101,7 @@ impl Simulation {
             if !published.acknowledged() {
                 return;
             }
-            self.bus.cdc_backlog().pop_front();
+            self.bus.captured_published();
             again = false;
         }
     }
