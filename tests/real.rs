@@ -15,7 +15,9 @@ use cachescope::lessons::{self, LESSONS};
 use cachescope::real::cache::RedisCache;
 use cachescope::real::conformance::{self, Options};
 use cachescope::real::database::Postgres;
-use cachescope::real::live_cache::LiveCache;
+use cachescope::real::live::{self, LiveRun};
+use cachescope::real::live_cache::{LiveCache, Released};
+use cachescope::real::live_check;
 use cachescope::real::servers::Servers;
 use cachescope::real::{Backend, RealMirror};
 use cachescope::sim::ops::Stamp;
@@ -281,12 +283,15 @@ fn a_lock_holder_paused_past_its_px_loses_the_lock_to_another() {
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert!(other.lock_add("k", "token-b", 60_000).unwrap());
     // The first holder's compare-and-delete leaves the other's lock alone.
-    assert!(!holder.unlock("k", "token-a").unwrap());
+    assert_eq!(
+        holder.unlock("k", "token-a", true).unwrap(),
+        Released::Anothers("token-b".into())
+    );
     assert!(
         !holder.lock_add("k", "token-a", 80).unwrap(),
         "still the other's"
     );
-    assert!(other.unlock("k", "token-b").unwrap());
+    assert_eq!(other.unlock("k", "token-b", true).unwrap(), Released::Mine);
     drop((holder, other));
     drop(servers);
 }
@@ -466,4 +471,114 @@ fn a_timed_lesson_whose_requests_act_at_one_instant_is_marked_as_a_tie() {
     assert!(model("cache-then-db").ties);
     assert!(!model("read-write-race").ties);
     assert!(!model("stampede").ties);
+}
+
+/// Real ms per model ms in the live tests: scheduling noise (well under a
+/// real millisecond) stays small beside the model's millisecond.
+const LIVE_SCALE: u32 = 10;
+
+fn live_run(servers: &Servers, scenario: &Scenario) -> LiveRun {
+    live::run(
+        &servers.redis_url,
+        &servers.postgres_url,
+        scenario,
+        LIVE_SCALE,
+    )
+    .unwrap_or_else(|e| panic!("the live run failed: {e}"))
+}
+
+/// A write whose transaction stays open 100 ms, a reader whose statement
+/// starts inside it and answers 150 ms later, and a second reader.
+const HELD_OPEN: &str = r#"{
+  "name": "a slow reader across a held-open write transaction",
+  "seed": 1,
+  "keys": { "k": "v1" },
+  "latency_ms": { "cache": 1, "db_read": 150, "db_write": 100 },
+  "strategy": { "write": "invalidate", "ttl_ms": 300000 },
+  "requests": [
+    { "id": "W", "op": "write", "key": "k", "value": "v2", "at_ms": 0 },
+    { "id": "R", "op": "read", "key": "k", "at_ms": 20 },
+    { "id": "R2", "op": "read", "key": "k", "at_ms": 400 }
+  ]
+}"#;
+
+#[test]
+fn a_slow_reader_across_a_held_open_write_transaction_refills_the_old_value() {
+    let servers = servers();
+    let scenario = Scenario::from_json(HELD_OPEN).unwrap();
+    let run = live_run(&servers, &scenario);
+    let of = |actor: &str, op: &str| {
+        run.performed
+            .iter()
+            .find(|p| p.actor == actor && p.op.starts_with(op))
+            .unwrap_or_else(|| panic!("{actor} did no {op}: {:#?}", run.performed))
+    };
+    let (write, read) = (of("W", "db.write"), of("R", "db.read"));
+    // PostgreSQL's record: the reader's snapshot was taken while the
+    // write's transaction was open (sent before, committed after), so it
+    // saw the old row, and its set of it landed after the write's delete.
+    assert!(
+        write.sent_ms < read.effect_ms && read.effect_ms < write.effect_ms,
+        "{write:?} {read:?}"
+    );
+    assert_eq!(read.reply, "v1@1");
+    assert!(of("R", "cache.set").effect_ms > of("W", "cache.delete").effect_ms);
+    let verdicts = live_check::judge(&run);
+    assert_eq!(verdicts.stale_reads, vec!["R2".to_string()], "{verdicts:?}");
+    assert_eq!(verdicts.windows.len(), 1, "{verdicts:?}");
+    assert_eq!(verdicts.windows[0].to_ms, None, "{verdicts:?}");
+    // The model, following the order the servers recorded, explains it.
+    let replay = live_check::replay(&run).unwrap();
+    assert!(replay.agrees_with(&verdicts), "{replay:#?}\n{verdicts:#?}");
+    drop(servers);
+}
+
+/// Two readers of a prewarmed key, the second after a write-free pause.
+const TWO_READS: &str = r#"{
+  "name": "two reads",
+  "seed": 1,
+  "keys": { "k": "v1" },
+  "latency_ms": { "cache": 1, "db_read": 10, "db_write": 20 },
+  "strategy": { "write": "invalidate", "ttl_ms": 300000 },
+  "requests": [
+    { "id": "R1", "op": "read", "key": "k", "at_ms": 0 },
+    { "id": "R2", "op": "read", "key": "k", "at_ms": 200 }
+  ]
+}"#;
+
+#[test]
+fn the_models_replay_of_a_live_run_agrees_and_a_value_changed_behind_its_back_is_a_disagreement()
+{
+    let servers = servers();
+    let scenario = Scenario::from_json(TWO_READS).unwrap();
+    let run = live_run(&servers, &scenario);
+    let verdicts = live_check::judge(&run);
+    let replay = live_check::replay(&run).unwrap();
+    assert!(replay.agrees_with(&verdicts), "{replay:#?}\n{verdicts:#?}");
+    assert_eq!(
+        replay.schedule.len() - replay.schedule.iter().filter(|e| matches!(e, cachescope::sim::scenario::ScheduleEntry::Wait(_))).count(),
+        run.performed.len()
+    );
+    // Now someone else sets the entry between the two reads: the servers
+    // record it, the model cannot know it, and the replay says where it
+    // first differs.
+    let redis_url = servers.redis_url.clone();
+    let tamper = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(100 * u64::from(LIVE_SCALE)));
+        let mut other = LiveCache::connect(&redis_url).unwrap();
+        other
+            .set("k", "changed", Stamp::Committed(1), 0, 60_000)
+            .unwrap();
+    });
+    let run = live_run(&servers, &scenario);
+    tamper.join().unwrap();
+    let replay = live_check::replay(&run).unwrap();
+    let first = replay.first_difference.clone().expect("a disagreement");
+    assert_eq!(
+        (first.actor.as_str(), first.op.as_str()),
+        ("R2", "cache.get")
+    );
+    assert_eq!((first.model.as_str(), first.real.as_str()), ("hit v1@1", "hit changed@1"));
+    assert!(!replay.agrees_with(&live_check::judge(&run)));
+    drop(servers);
 }

@@ -40,6 +40,17 @@ pub struct StoredRow {
     pub committed_ms: Millis,
 }
 
+/// A commit as the server recorded it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommitRecord {
+    /// The write that committed.
+    pub write: u32,
+    pub key: String,
+    pub version: Version,
+    /// When, by the server's clock (seconds since the epoch).
+    pub at_s: f64,
+}
+
 /// A commit read from the log: key, value, version.
 pub type Change = (String, String, Version);
 
@@ -253,6 +264,100 @@ impl Postgres {
         }
         tx.commit().map_err(|e| failed("COMMIT", e))?;
         Ok(version as Version)
+    }
+
+    /// The server's clock now, in seconds since the epoch.
+    pub fn clock_s(&mut self) -> Result<f64, String> {
+        let row = self
+            .client
+            .query_one("SELECT extract(epoch FROM clock_timestamp())::float8", &[])
+            .map_err(|e| failed("clock_timestamp", e))?;
+        Ok(row.get(0))
+    }
+
+    /// Whether the server records when each transaction committed
+    /// (`track_commit_timestamp`), which a live run's checker reads.
+    pub fn records_commit_instants(&mut self) -> Result<bool, String> {
+        let row = self
+            .client
+            .query_one("SHOW track_commit_timestamp", &[])
+            .map_err(|e| failed("SHOW track_commit_timestamp", e))?;
+        Ok(row.get::<_, String>(0) == "on")
+    }
+
+    /// The committed row of `key` as of the statement's start, answered
+    /// `sleep_ms` later, with when the statement started by the server's
+    /// clock (`statement_timestamp()`, seconds since the epoch): under READ
+    /// COMMITTED that is when its snapshot was taken.
+    pub fn read_at_snapshot(
+        &mut self,
+        key: &str,
+        sleep_ms: f64,
+    ) -> Result<(String, Version, f64), String> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT value, version, extract(epoch FROM statement_timestamp())::float8 \
+                 FROM cachescope.rows, pg_sleep($2) WHERE key = $1",
+                &[&key, &(sleep_ms / 1000.0)],
+            )
+            .map_err(|e| failed("SELECT row, pg_sleep", e))?;
+        Ok((row.get(0), row.get::<_, i64>(1) as Version, row.get(2)))
+    }
+
+    /// `write`'s `value` of `key` as an application writes it: the row is
+    /// updated (and locked) at once, `hold` runs with the transaction open
+    /// (the write's latency), then it commits. Another writer of the row
+    /// waits for the lock; a reader sees the old row until the commit.
+    /// Returns the version; the instant of the commit is the server's own
+    /// record ([`Postgres::commit_log`]).
+    pub fn write_held_open(
+        &mut self,
+        key: &str,
+        value: &str,
+        write: u32,
+        hold: impl FnOnce(),
+    ) -> Result<Version, String> {
+        let mut tx = self.client.transaction().map_err(|e| failed("BEGIN", e))?;
+        let version: i64 = tx
+            .query_one(&self.update, &[&key, &value])
+            .map_err(|e| failed("UPDATE", e))?
+            .get(0);
+        // `committed_ms` is the model's column; a live run reads the
+        // server's commit instant instead, so it stays 0 here.
+        tx.execute(&self.record, &[&i64::from(write), &key, &version, &0i64])
+            .map_err(|e| failed("INSERT commit", e))?;
+        hold();
+        tx.commit().map_err(|e| failed("COMMIT", e))?;
+        Ok(version as Version)
+    }
+
+    /// Every commit since the reset by the server's own record: which
+    /// write committed which version of which key, and when
+    /// (`pg_xact_commit_timestamp`, seconds since the epoch), in commit
+    /// order.
+    pub fn commit_log(&mut self) -> Result<Vec<CommitRecord>, String> {
+        let rows = self
+            .client
+            .query(
+                "SELECT write_id, key, version, \
+                 extract(epoch FROM pg_xact_commit_timestamp(xmin))::float8 AS at \
+                 FROM cachescope.commits ORDER BY at, key, version",
+                &[],
+            )
+            .map_err(|e| failed("SELECT commits, pg_xact_commit_timestamp", e))?;
+        rows.iter()
+            .map(|row| {
+                let at: Option<f64> = row.get(3);
+                Ok(CommitRecord {
+                    write: row.get::<_, i64>(0) as u32,
+                    key: row.get(1),
+                    version: row.get::<_, i64>(2) as Version,
+                    at_s: at.ok_or("postgres: a commit without its timestamp \
+                                    (track_commit_timestamp was off when it committed)")?,
+                })
+            })
+            .collect()
     }
 
     /// The version `write` committed as, if it has.

@@ -13,6 +13,8 @@
 pub mod cache;
 pub mod conformance;
 pub mod database;
+pub mod live;
+pub mod live_check;
 pub mod live_cache;
 pub mod mirror;
 pub mod servers;

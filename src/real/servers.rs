@@ -204,6 +204,8 @@ fn start_postgres(dir: &Path, port: u16) -> Result<Child, String> {
         .arg("-c")
         .arg(format!("unix_socket_directories={}", dir.display()))
         .args(["-c", "wal_level=logical", "-c", "max_replication_slots=4"])
+        // Live runs read when each transaction committed.
+        .args(["-c", "track_commit_timestamp=on"])
         .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
         .args(["-c", "full_page_writes=off"])
         .stdin(Stdio::null())

@@ -141,29 +141,51 @@ fn timed(scenario: &Scenario) -> Scenario {
     }
 }
 
-/// What the threads share: the clock, the commits, the DB read counters.
-struct Shared {
-    /// The run's time 0: set by the first thread past the start line.
+/// A run's clock on real time: model milliseconds are `scale` real ones,
+/// counted from the moment the first thread asks for the time.
+pub(super) struct RunClock {
     start: OnceLock<Instant>,
-    scale: f64,
-    /// (key, version, when committed on the model's clock).
-    commits: Mutex<Vec<(u32, Version, f64)>>,
-    in_flight: AtomicU64,
-    peak: AtomicU64,
-    reads: AtomicU64,
+    /// The run's time 0 on the system clock, in seconds since the epoch
+    /// (set with `start`): how the servers' own timestamps are placed on
+    /// the run's clock.
+    start_epoch_s: OnceLock<f64>,
+    pub(super) scale: f64,
 }
 
-impl Shared {
-    fn start(&self) -> Instant {
-        *self.start.get_or_init(Instant::now)
+impl RunClock {
+    pub(super) fn new(scale: u32) -> RunClock {
+        RunClock {
+            start: OnceLock::new(),
+            start_epoch_s: OnceLock::new(),
+            scale: f64::from(scale),
+        }
+    }
+
+    pub(super) fn start(&self) -> Instant {
+        *self.start.get_or_init(|| {
+            let now = Instant::now();
+            let epoch = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            let _ = self.start_epoch_s.set(epoch.as_secs_f64());
+            now
+        })
     }
 
     /// The model's clock: real time since the start, divided by the scale.
-    fn now(&self) -> f64 {
+    pub(super) fn now(&self) -> f64 {
         self.start().elapsed().as_secs_f64() * 1000.0 / self.scale
     }
 
-    fn sleep_until(&self, model_ms: f64) {
+    /// An instant of the system clock (seconds since the epoch) on the
+    /// model's clock.
+    pub(super) fn of_epoch(&self, epoch_s: f64) -> f64 {
+        self.start();
+        let start = self.start_epoch_s.get().copied().unwrap_or(epoch_s);
+        (epoch_s - start) * 1000.0 / self.scale
+    }
+
+    pub(super) fn sleep_until(&self, model_ms: f64) {
         let at = self.start() + Duration::from_secs_f64(model_ms * self.scale / 1000.0);
         let now = Instant::now();
         if at > now {
@@ -171,11 +193,24 @@ impl Shared {
         }
     }
 
-    fn sleep(&self, model_ms: Millis) {
-        std::thread::sleep(Duration::from_secs_f64(
-            model_ms as f64 * self.scale / 1000.0,
-        ));
+    /// `model_ms` of the model's time in real time.
+    pub(super) fn real(&self, model_ms: Millis) -> Duration {
+        Duration::from_secs_f64(model_ms as f64 * self.scale / 1000.0)
     }
+
+    pub(super) fn sleep(&self, model_ms: Millis) {
+        std::thread::sleep(self.real(model_ms));
+    }
+}
+
+/// What the threads share: the clock, the commits, the DB read counters.
+struct Shared {
+    clock: RunClock,
+    /// (key, version, when committed on the model's clock).
+    commits: Mutex<Vec<(u32, Version, f64)>>,
+    in_flight: AtomicU64,
+    peak: AtomicU64,
+    reads: AtomicU64,
 }
 
 /// Runs `scenario` timed on the servers at the URLs, with real threads.
@@ -207,8 +242,7 @@ pub fn run(
         })
         .collect();
     let shared = Shared {
-        start: OnceLock::new(),
-        scale: f64::from(scale),
+        clock: RunClock::new(scale),
         commits: Mutex::new(Vec::new()),
         in_flight: AtomicU64::new(0),
         peak: AtomicU64::new(0),
@@ -272,7 +306,7 @@ fn serve(
     shared: &Shared,
 ) -> Result<Option<(Millis, Stamp)>, String> {
     let spec = &scenario.requests[index];
-    shared.sleep_until(spec.at_ms as f64);
+    shared.clock.sleep_until(spec.at_ms as f64);
     let value = || Value::from(spec.value.as_deref().unwrap_or_default());
     let mut coroutine = request_code(
         &mut FramePool::default(),
@@ -296,7 +330,7 @@ fn serve(
                         shared.peak.fetch_max(in_flight, Ordering::SeqCst);
                         shared.reads.fetch_add(1, Ordering::SeqCst);
                         let name = mirror.name(key).to_string();
-                        let sleep_ms = latency.db_read as f64 * shared.scale;
+                        let sleep_ms = latency.db_read as f64 * shared.clock.scale;
                         let row = mirror.servers.db.read_slowly(&name, sleep_ms);
                         shared.in_flight.fetch_sub(1, Ordering::SeqCst);
                         let (value, version) = row?;
@@ -306,15 +340,15 @@ fn serve(
                         })
                     }
                     (_, resource) => {
-                        shared.sleep(match resource {
+                        shared.clock.sleep(match resource {
                             Resource::Cache => latency.cache,
                             Resource::DbRead => latency.db_read,
                             Resource::DbWrite => latency.db_write,
                             Resource::Publish => latency.publish,
                         });
-                        let reply = mirror.perform_alone(&op, shared.now() as Millis)?;
+                        let reply = mirror.perform_alone(&op, shared.clock.now() as Millis)?;
                         if let Reply::DbWrite { version } = reply {
-                            let at = shared.now();
+                            let at = shared.clock.now();
                             let mut commits = shared.commits.lock().expect("not poisoned");
                             commits.push((key.0, version, at));
                         }
@@ -323,14 +357,14 @@ fn serve(
                 };
                 input = Input {
                     reply: Some(reply),
-                    now: shared.now() as Millis,
+                    now: shared.clock.now() as Millis,
                 };
             }
             Resume::SleepUntil(instant) => {
-                shared.sleep_until(instant as f64);
+                shared.clock.sleep_until(instant as f64);
                 input = Input {
                     reply: None,
-                    now: instant.max(shared.now() as Millis),
+                    now: instant.max(shared.clock.now() as Millis),
                 };
             }
             Resume::Done(Served::Read { value, .. }) => return Ok(Some((spec.at_ms, value.stamp))),

@@ -1,0 +1,649 @@
+//! Live runs: the servers decide, the model is asked to explain.
+//!
+//! Each scripted request is a thread with its own Redis and PostgreSQL
+//! connections, started at its `at_ms` on a real clock (`scale` real ms
+//! per model ms), running the same strategy coroutine as the model. Each
+//! operation is what an application sends ([`LiveCache`]: `GET`,
+//! `SET ... PX` so that Redis's own clock expires entries, `DEL`, locks as
+//! `SET NX PX` released by compare-and-delete; [`Postgres`]: a write is a
+//! transaction that updates and locks the row, stays open for the write's
+//! latency and commits, a read spends its latency inside the statement).
+//! Nothing of the model takes part: the threads race, Redis orders its
+//! commands and expires its keys, PostgreSQL orders its commits and
+//! decides what each snapshot sees.
+//!
+//! What happened is then read from the servers' own records: Redis's
+//! command log (`MONITOR`, which gives when each command ran, in the order
+//! it ran them) and PostgreSQL's commit timestamps
+//! (`track_commit_timestamp`), with each read's `statement_timestamp()`
+//! (its snapshot's instant). [`super::live_check`] judges the run from
+//! these records alone and has the model replay the order they show.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Barrier, Mutex};
+
+use super::cache::RedisCache;
+use super::database::Postgres;
+use super::live_cache::{CommandLog, LiveCache, LoggedCommand, Released};
+use super::mirror::{RealMirror, Servers};
+use super::timed::RunClock;
+use crate::sim::Simulation;
+use crate::sim::coroutine::{FramePool, Input, Resume};
+use crate::sim::engine::request_code;
+use crate::sim::ops::{
+    Cached, ExpiringEntry, KeyId, LockToken, Op, Reply, Resource, SetOutcome, Stamp, Unlocked,
+    Value, Version, Versioned, WriteId,
+};
+use crate::sim::rng::{Purpose, SimRng};
+use crate::sim::scenario::{Millis, Scenario};
+use crate::sim::strategy::Served;
+
+/// Why a scenario cannot run live, if it cannot: only scripted requests
+/// run as threads (no background actor: bus consumer, relay, flusher,
+/// refresher, replica), with the cache operations an application sends to
+/// Redis (no memcache-style leases or versioned sets, no cache tier, no
+/// app's shared flights), no faults and no random jitter (the model
+/// would draw its own).
+pub fn cannot_run_live(scenario: &Scenario) -> Option<&'static str> {
+    let s = &scenario.strategy;
+    let protection = s.stampede.entry();
+    if scenario.workload.is_some() {
+        Some("a generated workload (its requests are not threads of their own)")
+    } else if scenario.db.replica_lag_ms.is_some() {
+        Some("a read replica")
+    } else if s.channel.entry().on_the_bus {
+        Some("the bus's consumer is a background actor")
+    } else if s.write.entry().flusher || s.write.entry().cache_tier {
+        Some("the flusher or the cache tier runs beside the requests")
+    } else if protection.shares_reads || protection.refreshers {
+        Some("shared flights or background refreshers")
+    } else if protection.keeps_deleted || s.versioned_sets {
+        Some("leases and versioned sets are Redis scripts the live mode does not send yet")
+    } else if !scenario.faults.is_empty() {
+        Some("faults of processes")
+    } else if scenario.latency_ms.jitter_ms > 0 || s.ttl_jitter_ms > 0 {
+        Some("random jitter")
+    } else {
+        None
+    }
+}
+
+/// One operation of a live run: what the client sent and got, and when it
+/// took effect by the servers' own record.
+#[derive(Clone, Debug)]
+pub struct Performed {
+    /// The request's id.
+    pub actor: String,
+    /// What it was ([`op_meaning`]) and where it went.
+    pub op: String,
+    pub resource: Resource,
+    /// What it answered ([`reply_meaning`]), and the version a DB write
+    /// committed as.
+    pub reply: String,
+    pub committed: Option<Version>,
+    /// When the client sent it and got the answer, on the run's clock
+    /// (model ms).
+    pub sent_ms: f64,
+    pub answered_ms: f64,
+    /// When it took effect by the servers' record, on the run's clock:
+    /// Redis's instant for a cache command, the snapshot's for a DB read,
+    /// the commit's for a DB write.
+    pub effect_ms: f64,
+}
+
+/// A scripted request of a live run.
+#[derive(Clone, Debug)]
+pub struct LiveRequest {
+    pub id: String,
+    pub key: String,
+    /// When it started, on the run's clock.
+    pub started_ms: f64,
+    /// A read's answer: the value it returned and its stamp.
+    pub read: Option<(String, Stamp)>,
+}
+
+/// A change to a cache entry by Redis's command log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CacheChange {
+    pub key: String,
+    pub at_ms: f64,
+    /// What was stored and for how long (model ms), or `None` for a delete.
+    pub stored: Option<(Stamp, f64)>,
+}
+
+/// A commit by PostgreSQL's record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveCommit {
+    pub key: String,
+    pub version: u64,
+    pub write: WriteId,
+    pub at_ms: f64,
+}
+
+/// Everything a live run recorded.
+#[derive(Clone, Debug)]
+pub struct LiveRun {
+    /// The scenario run (its schedule, if any, left out: live runs are
+    /// timed).
+    pub scenario: Scenario,
+    /// Real ms per model ms.
+    pub scale: u32,
+    /// Every operation, in the order the servers' records put their
+    /// effects.
+    pub performed: Vec<Performed>,
+    pub requests: Vec<LiveRequest>,
+    /// Commits, in commit order.
+    pub commits: Vec<LiveCommit>,
+    /// Changes to cache entries (prewarmed ones at 0), in Redis's order.
+    pub cache_changes: Vec<CacheChange>,
+    /// When the last request answered, on the run's clock.
+    pub end_ms: f64,
+}
+
+/// What the request threads share.
+struct Shared<'a> {
+    clock: &'a RunClock,
+    /// Lock tokens: unique in the run, as an app's random tokens are.
+    tokens: AtomicU64,
+    /// The apps' draws for an early recompute: the scenario's stream, taken
+    /// in the order the requests ask.
+    draws: Mutex<SimRng>,
+}
+
+/// One request thread's record.
+struct ThreadRecord {
+    performed: Vec<Performed>,
+    started_ms: f64,
+    read: Option<(String, Stamp)>,
+    answered_ms: f64,
+}
+
+/// How far a server's clock is ahead of this machine's, in seconds:
+/// `ask` answers the server's time, taken between two readings of ours.
+fn clock_offset(mut ask: impl FnMut() -> Result<f64, String>) -> Result<f64, String> {
+    let epoch = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64()
+    };
+    let before = epoch();
+    let server = ask()?;
+    let after = epoch();
+    Ok(server - (before + after) / 2.0)
+}
+
+/// Runs `scenario` live on the servers at the URLs.
+pub fn run(
+    redis_url: &str,
+    postgres_url: &str,
+    scenario: &Scenario,
+    scale: u32,
+) -> Result<LiveRun, String> {
+    if let Some(reason) = cannot_run_live(scenario) {
+        return Err(format!("cannot run live: {reason}"));
+    }
+    let scenario = Scenario {
+        schedule: None,
+        ..scenario.clone()
+    };
+    let names: Vec<String> = scenario.keys.keys().cloned().collect();
+    let key_of = |name: &str| {
+        let index = names.iter().position(|k| k == name);
+        KeyId(index.expect("a valid scenario's requests name its keys") as u32)
+    };
+    // The model's initial rows, and the cache emptied, for real.
+    let initial = Simulation::new(&scenario).map_err(|e| e.to_string())?;
+    let mut db = Postgres::connect(postgres_url)?;
+    if !db.records_commit_instants()? {
+        return Err(
+            "cannot run live: the PostgreSQL does not record commit instants \
+             (track_commit_timestamp is off)"
+                .into(),
+        );
+    }
+    drop(RealMirror::new(
+        Servers {
+            cache: RedisCache::connect(redis_url)?,
+            db,
+        },
+        &initial,
+    )?);
+    let clock = RunClock::new(scale);
+    let mut setup = LiveCache::connect(redis_url)?;
+    let mut db = Postgres::connect(postgres_url)?;
+    let redis_offset = clock_offset(|| setup.clock_s())?;
+    let postgres_offset = clock_offset(|| db.clock_s())?;
+    // Every thread's connections, and their addresses in Redis's log.
+    let mut connections = Vec::new();
+    for _ in &scenario.requests {
+        let mut cache = LiveCache::connect(redis_url)?;
+        let address = cache.address()?;
+        connections.push((cache, Postgres::connect(postgres_url)?, address));
+    }
+    let addresses: Vec<String> = connections.iter().map(|c| c.2.clone()).collect();
+    let log = CommandLog::start(redis_url)?;
+    // The clock starts now: prewarmed entries live from here.
+    clock.start();
+    let mut cache_changes = Vec::new();
+    for key in initial.keys() {
+        if let Some(entry) = initial.world().cache.stored(key) {
+            let name = &names[key.0 as usize];
+            let value = entry.value.value.to_string();
+            let ttl = clock.real(entry.expires_ms).as_millis() as Millis;
+            setup.set(name, &value, entry.value.stamp, entry.cost_ms, ttl)?;
+            cache_changes.push(CacheChange {
+                key: name.clone(),
+                at_ms: 0.0,
+                stored: Some((entry.value.stamp, entry.expires_ms as f64)),
+            });
+        }
+    }
+    let shared = Shared {
+        clock: &clock,
+        tokens: AtomicU64::new(1),
+        draws: Mutex::new(SimRng::for_purpose(scenario.seed, Purpose::EarlyRecompute)),
+    };
+    let barrier = Barrier::new(scenario.requests.len());
+    let records: Vec<Result<ThreadRecord, String>> = std::thread::scope(|threads| {
+        let handles: Vec<_> = connections
+            .into_iter()
+            .enumerate()
+            .map(|(index, (cache, db, _))| {
+                let (scenario, barrier, shared, names) = (&scenario, &barrier, &shared, &names);
+                let key = key_of(&scenario.requests[index].key);
+                threads.spawn(move || {
+                    barrier.wait();
+                    serve(cache, db, scenario, names, index, key, shared)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a request thread panicked".into()))
+            })
+            .collect()
+    });
+    let logged = log.finish()?;
+    let records = records.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let on_clock = |at_s: f64, offset: f64| clock.of_epoch(at_s - offset);
+    // PostgreSQL's commits, placed on the run's clock.
+    let commits: Vec<LiveCommit> = db
+        .commit_log()?
+        .into_iter()
+        .map(|c| LiveCommit {
+            key: c.key,
+            version: c.version,
+            write: WriteId(c.write),
+            at_ms: on_clock(c.at_s, postgres_offset),
+        })
+        .collect();
+    let mut requests = Vec::new();
+    let mut performed = Vec::new();
+    let mut end_ms: f64 = 0.0;
+    for (index, mut record) in records.into_iter().enumerate() {
+        let spec = &scenario.requests[index];
+        let cache_commands = in_the_log(&logged, &addresses[index])?;
+        let mut commands = cache_commands.iter();
+        for p in &mut record.performed {
+            match p.resource {
+                Resource::Cache => {
+                    let command = commands.next().ok_or_else(|| {
+                        format!(
+                            "Redis's command log has fewer commands of {} than it sent",
+                            spec.id
+                        )
+                    })?;
+                    p.effect_ms = on_clock(command.at_s, redis_offset);
+                }
+                Resource::DbWrite => {
+                    let Some(version) = p.committed else {
+                        continue;
+                    };
+                    let commit = commits
+                        .iter()
+                        .find(|c| c.write == WriteId(index as u32) && c.version == version)
+                        .ok_or_else(|| {
+                            format!("PostgreSQL has no record of {}'s commit", spec.id)
+                        })?;
+                    p.effect_ms = commit.at_ms;
+                }
+                // A DB read's instant came with its answer.
+                Resource::DbRead | Resource::Publish => {}
+            }
+        }
+        if commands.next().is_some() {
+            return Err(format!(
+                "Redis's command log has more commands of {} than it sent",
+                spec.id
+            ));
+        }
+        end_ms = end_ms.max(record.answered_ms);
+        requests.push(LiveRequest {
+            id: spec.id.clone(),
+            key: spec.key.clone(),
+            started_ms: record.started_ms,
+            read: record.read,
+        });
+        performed.append(&mut record.performed);
+    }
+    for command in &logged {
+        if let Some(change) = cache_change(command, &names, clock.scale)? {
+            cache_changes.push(CacheChange {
+                at_ms: on_clock(command.at_s, redis_offset),
+                ..change
+            });
+        }
+    }
+    // Redis's commands in its order first, so that a stable sort keeps
+    // that order between commands logged at one instant.
+    performed.sort_by(|a, b| a.effect_ms.total_cmp(&b.effect_ms));
+    Ok(LiveRun {
+        scenario,
+        scale,
+        performed,
+        requests,
+        commits,
+        cache_changes,
+        end_ms,
+    })
+}
+
+/// The commands a connection sent, one per cache operation: a `GET` and
+/// `PTTL` sent in one `MULTI` count as their `GET`.
+fn in_the_log<'a>(
+    logged: &'a [LoggedCommand],
+    address: &str,
+) -> Result<Vec<&'a LoggedCommand>, String> {
+    Ok(logged
+        .iter()
+        .filter(|c| c.client == address)
+        .filter(|c| {
+            let word = c.words.first().map(|w| w.to_ascii_uppercase());
+            !matches!(word.as_deref(), Some("MULTI" | "EXEC" | "PTTL"))
+        })
+        .collect())
+}
+
+/// What a logged command did to a cache entry, if it changed one (the
+/// instant left for the caller to place).
+fn cache_change(
+    command: &LoggedCommand,
+    names: &[String],
+    scale: f64,
+) -> Result<Option<CacheChange>, String> {
+    let words = &command.words;
+    let (Some(verb), Some(key)) = (words.first(), words.get(1)) else {
+        return Ok(None);
+    };
+    let Some(name) = super::live_cache::entry_name(key) else {
+        return Ok(None);
+    };
+    if !names.iter().any(|n| n == name) {
+        return Ok(None);
+    }
+    let stored = match verb.to_ascii_uppercase().as_str() {
+        "DEL" => None,
+        "SET" => {
+            let text = words.get(2).ok_or("redis: a logged SET without a value")?;
+            let (stamp, _, _) = super::live_cache::parse_entry(name, text)?;
+            let px = words
+                .iter()
+                .position(|w| w.eq_ignore_ascii_case("PX"))
+                .and_then(|i| words.get(i + 1))
+                .and_then(|w| w.parse::<f64>().ok())
+                .ok_or("redis: a logged SET without its PX")?;
+            Some((stamp, px / scale))
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(CacheChange {
+        key: name.to_string(),
+        at_ms: 0.0,
+        stored,
+    }))
+}
+
+/// One request's thread: its strategy coroutine, each operation sent as an
+/// application sends it, on the real clock.
+fn serve(
+    mut cache: LiveCache,
+    mut db: Postgres,
+    scenario: &Scenario,
+    names: &[String],
+    index: usize,
+    key: KeyId,
+    shared: &Shared,
+) -> Result<ThreadRecord, String> {
+    let clock = shared.clock;
+    let spec = &scenario.requests[index];
+    clock.sleep_until(spec.at_ms as f64);
+    let started_ms = clock.now();
+    let value = || Value::from(spec.value.as_deref().unwrap_or_default());
+    let mut coroutine = request_code(
+        &mut FramePool::default(),
+        scenario.strategy,
+        spec.op,
+        WriteId(index as u32),
+        key,
+        value,
+    );
+    let (latency, strategy) = (&scenario.latency_ms, &scenario.strategy);
+    let name = &names[key.0 as usize];
+    let mut performed = Vec::new();
+    let mut input = Input {
+        reply: None,
+        now: spec.at_ms,
+    };
+    loop {
+        match coroutine.resume(input) {
+            Resume::Perform(op) => {
+                let sent_ms = clock.now();
+                let latency_of = |resource| match resource {
+                    Resource::Cache => latency.cache,
+                    Resource::DbRead => latency.db_read,
+                    Resource::DbWrite => latency.db_write,
+                    Resource::Publish => latency.publish,
+                };
+                let mut effect_ms = f64::NAN;
+                let reply = match &op {
+                    Op::DbRead { .. } => {
+                        let sleep_ms = latency.db_read as f64 * clock.scale;
+                        let (value, version, began_s) = db.read_at_snapshot(name, sleep_ms)?;
+                        effect_ms = clock.of_epoch(began_s);
+                        Reply::DbRead(Versioned {
+                            value: value.into(),
+                            version,
+                        })
+                    }
+                    Op::DbWrite { value, write, .. } => {
+                        let hold = || clock.sleep(latency.db_write);
+                        let version = db.write_held_open(name, value, write.0, hold)?;
+                        Reply::DbWrite { version }
+                    }
+                    op => {
+                        clock.sleep(latency_of(op.resource()));
+                        let now = clock.now();
+                        cache_op(&mut cache, op, name, now, strategy, shared)?
+                    }
+                };
+                let answered_ms = clock.now();
+                performed.push(Performed {
+                    actor: spec.id.clone(),
+                    op: op_meaning(&op),
+                    resource: op.resource(),
+                    reply: reply_meaning(&reply),
+                    committed: match reply {
+                        Reply::DbWrite { version } => Some(version),
+                        _ => None,
+                    },
+                    sent_ms,
+                    answered_ms,
+                    effect_ms,
+                });
+                input = Input {
+                    reply: Some(reply),
+                    now: answered_ms as Millis,
+                };
+            }
+            Resume::SleepUntil(instant) => {
+                clock.sleep_until(instant as f64);
+                input = Input {
+                    reply: None,
+                    now: instant.max(clock.now() as Millis),
+                };
+            }
+            Resume::Draw => {
+                let draw = shared.draws.lock().expect("not poisoned").unit_draw();
+                input = Input {
+                    reply: Some(Reply::Drawn(draw)),
+                    now: clock.now() as Millis,
+                };
+            }
+            Resume::Done(served) => {
+                let read = match served {
+                    Served::Read { value, .. } => Some((value.value.to_string(), value.stamp)),
+                    Served::Write { .. } => None,
+                };
+                return Ok(ThreadRecord {
+                    performed,
+                    started_ms,
+                    read,
+                    answered_ms: clock.now(),
+                });
+            }
+            Resume::SharedRead(_) | Resume::TierLock(_) | Resume::TierUnlock(_) => {
+                return Err("a shared read or the cache tier's lock in a live run".into());
+            }
+        }
+    }
+}
+
+/// A cache operation sent to Redis as an application sends it, at `now`
+/// on the run's clock; its reply in the model's terms (an expiry is `now`
+/// plus what Redis says is left).
+fn cache_op(
+    cache: &mut LiveCache,
+    op: &Op,
+    name: &str,
+    now: f64,
+    strategy: &crate::sim::scenario::Strategy,
+    shared: &Shared,
+) -> Result<Reply, String> {
+    let clock = shared.clock;
+    let real_ms = |model_ms: Millis| clock.real(model_ms).as_millis() as Millis;
+    let cached = |entry: &super::live_cache::LiveEntry| Cached {
+        value: entry.value.as_str().into(),
+        stamp: entry.stamp,
+    };
+    let stored = SetOutcome::Stored {
+        expires_ms: now as Millis + strategy.ttl_ms,
+    };
+    Ok(match op {
+        Op::CacheGet { .. } => Reply::CacheGet(cache.get(name)?.as_ref().map(cached)),
+        Op::CacheGetExpiry { .. } => {
+            Reply::CacheGetExpiry(cache.get(name)?.map(|entry| ExpiringEntry {
+                value: cached(&entry),
+                expires_ms: (now + entry.expires_in_ms as f64 / clock.scale) as Millis,
+                cost_ms: entry.cost_ms,
+            }))
+        }
+        Op::CacheSet {
+            value,
+            dirty: false,
+            ..
+        } => {
+            let text = value.value.to_string();
+            cache.set(name, &text, value.stamp, 0, real_ms(strategy.ttl_ms))?;
+            Reply::CacheSet(stored)
+        }
+        Op::CacheSetComputed { value, cost_ms, .. } => {
+            let text = value.value.to_string();
+            cache.set(name, &text, value.stamp, *cost_ms, real_ms(strategy.ttl_ms))?;
+            Reply::CacheSet(stored)
+        }
+        Op::CacheDelete { .. } => Reply::CacheDelete {
+            removed: cache.delete(name)?,
+        },
+        Op::LockAdd { .. } => {
+            let token = shared.tokens.fetch_add(1, Ordering::SeqCst);
+            let taken = cache.lock_add(name, &token.to_string(), real_ms(strategy.lock_ttl_ms))?;
+            Reply::LockAdd {
+                token: taken.then_some(LockToken(token)),
+            }
+        }
+        Op::Unlock { token, compare, .. } => {
+            let released = cache.unlock(name, &token.0.to_string(), *compare)?;
+            Reply::Unlock(match released {
+                Released::Mine => Unlocked::Released,
+                Released::Nothing => Unlocked::Expired,
+                Released::Anothers(holder) => {
+                    let holder = LockToken(holder.parse().map_err(|_| {
+                        format!("redis: a lock of {name} holds a token not ours: {holder:?}")
+                    })?);
+                    if *compare {
+                        Unlocked::HeldByAnother(holder)
+                    } else {
+                        Unlocked::DeletedAnothers(holder)
+                    }
+                }
+            })
+        }
+        other => {
+            return Err(format!(
+                "{} is not an operation of a live run",
+                other.name()
+            ));
+        }
+    })
+}
+
+/// The performed operations of each request, by id, in their order.
+pub fn by_actor(run: &LiveRun) -> BTreeMap<&str, Vec<&Performed>> {
+    let mut by_actor: BTreeMap<&str, Vec<&Performed>> = BTreeMap::new();
+    for p in &run.performed {
+        by_actor.entry(p.actor.as_str()).or_default().push(p);
+    }
+    for ops in by_actor.values_mut() {
+        ops.sort_by(|a, b| a.sent_ms.total_cmp(&b.sent_ms));
+    }
+    by_actor
+}
+
+
+
+/// What an operation is, in the trace's words, without what differs
+/// between a live run and its replay (tokens, costs): `cache.set v2@2`.
+pub fn op_meaning(op: &Op) -> String {
+    let what = match op {
+        Op::CacheSet { value, .. } | Op::CacheSetComputed { value, .. } => value.describe(),
+        Op::DbWrite { value, .. } => value.to_string(),
+        _ => String::new(),
+    };
+    format!("{} {what}", op.name()).trim_end().to_string()
+}
+
+/// What a reply says, without what differs between a live run and its
+/// replay: instants (an expiry is Redis's `PTTL` live, the model's
+/// arithmetic replayed) and token numbers (random in an app, counted in
+/// the model).
+pub fn reply_meaning(reply: &Reply) -> String {
+    match reply {
+        Reply::CacheGet(Some(value)) => format!("hit {}", value.describe()),
+        Reply::CacheGetExpiry(Some(entry)) => format!("hit {}", entry.value.describe()),
+        Reply::CacheGet(None) | Reply::CacheGetExpiry(None) => "miss".into(),
+        Reply::CacheSet(SetOutcome::Stored { .. }) => "stored".into(),
+        Reply::LockAdd { token: Some(_) } => "locked".into(),
+        Reply::LockAdd { token: None } => "lock held by another".into(),
+        Reply::Unlock(Unlocked::Released) => "unlocked".into(),
+        Reply::Unlock(Unlocked::Expired) => "no lock to release".into(),
+        Reply::Unlock(Unlocked::HeldByAnother(_)) => "another's lock left alone".into(),
+        Reply::Unlock(Unlocked::DeletedAnothers(_)) => "another's lock deleted".into(),
+        Reply::DbRead(row) => format!("{}@{}", row.value, row.version),
+        Reply::DbWrite { version } => format!("committed as version {version}"),
+        other => other.describe(),
+    }
+}
