@@ -103,6 +103,16 @@ enum Command {
         /// Leave the per-operation trace out of the report.
         #[arg(long)]
         no_trace: bool,
+        /// Run live instead: each request a thread of its own on a real
+        /// clock, the servers deciding (Redis's own expiry, PostgreSQL's
+        /// transactions held open); prints what the servers recorded, the
+        /// verdicts judged from that record, and the model's replay of the
+        /// order it shows.
+        #[arg(long)]
+        live: bool,
+        /// Live runs: real milliseconds per model millisecond.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        scale: u32,
     },
     /// Check the lessons against a real Redis and PostgreSQL: each
     /// lesson's own run replayed for real, every schedule the explorer
@@ -132,7 +142,10 @@ enum Command {
         /// (0: none).
         #[arg(long, default_value_t = 5)]
         timed_runs: u32,
-        /// Real milliseconds per model millisecond in timed runs.
+        /// Live runs per lesson that allows them (0: none).
+        #[arg(long, default_value_t = 5)]
+        live_runs: u32,
+        /// Real milliseconds per model millisecond in timed and live runs.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
         scale: u32,
         /// Print the rows as JSON instead of tables.
@@ -177,7 +190,17 @@ fn execute(command: Command) -> Result<String, String> {
             redis,
             postgres,
             no_trace,
+            live: false,
+            ..
         } => real(&file, &redis, &postgres, !no_trace),
+        Command::Real {
+            file,
+            redis,
+            postgres,
+            live: true,
+            scale,
+            ..
+        } => live(&file, &redis, &postgres, scale),
         Command::Conformance {
             redis,
             postgres,
@@ -185,6 +208,7 @@ fn execute(command: Command) -> Result<String, String> {
             interleavings_up_to,
             sample,
             timed_runs,
+            live_runs,
             scale,
             json,
         } => {
@@ -194,6 +218,7 @@ fn execute(command: Command) -> Result<String, String> {
                 sample,
                 timed_runs,
                 scale,
+                live_runs,
             };
             let urls = redis.zip(postgres);
             conformance(urls, &lessons, &options, json)
@@ -321,6 +346,23 @@ fn real(
     Ok(serde_json::to_string_pretty(&report).expect("plain data serialises"))
 }
 
+/// `cachescope real --live`: what the servers recorded, the verdicts and
+/// the model's replay. A disagreement is a finding, printed like an
+/// agreement.
+fn live(file: &std::path::Path, redis: &str, postgres: &str, scale: u32) -> Result<String, String> {
+    let scenario = load(file)?;
+    Simulation::new(&scenario).map_err(|e| format!("{}: {e}", file.display()))?;
+    let backend = crate::real::Backend::connect(redis, postgres)?;
+    let run = crate::real::live::run(redis, postgres, &scenario, scale)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let report = crate::real::live_check::LiveReport::of(
+        &run,
+        &backend.redis_version,
+        &backend.postgres_version,
+    )?;
+    Ok(serde_json::to_string_pretty(&report).expect("plain data serialises"))
+}
+
 /// `cachescope conformance`: on the given servers, or on throwaway ones.
 /// Disagreements are findings, not bad input: the table is printed and
 /// the process exits 1.
@@ -391,14 +433,24 @@ fn conformance(
             started.elapsed().as_secs_f64()
         );
     })?;
+    let live = conformance::live_all(&backend, &chosen, options, &mut |row| {
+        eprintln!(
+            "conformance: {} live: {} of {} runs explained ({:.0} s)",
+            row.lesson,
+            row.explained,
+            row.runs,
+            started.elapsed().as_secs_f64()
+        );
+    })?;
     let output = if json {
-        let both = serde_json::json!({ "rows": rows, "timed": timed });
+        let both = serde_json::json!({ "rows": rows, "timed": timed, "live": live });
         serde_json::to_string_pretty(&both).expect("plain data serialises")
     } else {
         format!(
-            "{}\n{}",
+            "{}\n{}\n{}",
             conformance::table(&rows),
-            conformance::timed_table(&timed, options.scale)
+            conformance::timed_table(&timed, options.scale),
+            conformance::live_table(&live, options.scale)
         )
     };
     // Stopped here, as exiting would skip their drop.

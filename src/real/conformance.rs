@@ -9,15 +9,21 @@
 //!
 //! A run agrees when no reply, answer or final state differed and it shows
 //! the same anomalies as the model's run.
+//!
+//! Beside them, timed runs with real threads ([`timed`]) and live runs
+//! ([`live`]): the servers decide, their records give the verdicts, and the
+//! model's replay of the recorded order must explain each run.
 
 use serde::Serialize;
 
 use super::timed::{self, TimedRow};
 use super::{Backend, Difference, cannot_check};
+use super::{live, live_check};
 use crate::lessons::Lesson;
 use crate::lessons::reproduced::{LessonCheck, Reproduced};
 use crate::sim::Scenario;
 use crate::sim::explore::{self, Anomaly, Limits};
+use crate::sim::sample::Share;
 
 /// Which check a row is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -152,8 +158,10 @@ pub struct Options {
     pub sample: u128,
     /// Timed runs with real threads per lesson that allows them (0: none).
     pub timed_runs: u32,
-    /// Real milliseconds per model millisecond in timed runs.
+    /// Real milliseconds per model millisecond in timed and live runs.
     pub scale: u32,
+    /// Live runs per lesson that allows them (0: none).
+    pub live_runs: u32,
 }
 
 impl Default for Options {
@@ -164,6 +172,7 @@ impl Default for Options {
             sample: 20_000,
             timed_runs: 5,
             scale: 10,
+            live_runs: 5,
         }
     }
 }
@@ -427,6 +436,130 @@ pub fn timed_table(rows: &[TimedRow], scale: u32) -> String {
             ),
             format!("{}/{}", row.model_db_reads, range(row.real_db_reads)),
             format!("{}/{}", row.model_peak, range(row.real_peak)),
+        ));
+    }
+    out
+}
+
+/// Live runs of one lesson: the servers' verdicts, and whether the model's
+/// replay of each run's recorded order explained it.
+#[derive(Clone, Debug, Serialize)]
+pub struct LiveRow {
+    pub lesson: String,
+    pub runs: u32,
+    /// Runs whose replay gave every reply and anomaly the servers gave.
+    pub explained: u32,
+    /// Runs whose first difference is a read Redis ran within the model
+    /// millisecond its entry expired in (see [`live_check::Replay`]).
+    pub ties: u32,
+    /// Reads over all runs, and the stale ones by the servers' record,
+    /// with its share's 95% interval.
+    pub reads: u64,
+    pub stale: Share,
+    /// The model's timed run: its reads and stale reads (a lesson's
+    /// scripted run has no randomness, so one run is the model's rate).
+    pub model_reads: u64,
+    pub model_stale: u64,
+    /// The first run the model did not explain: where its replay first
+    /// differed, or the anomalies that did.
+    pub first_unexplained: Option<String>,
+}
+
+/// Live runs of every lesson that allows them.
+pub fn live_all(
+    backend: &Backend,
+    lessons: &[Lesson],
+    options: &Options,
+    progress: &mut dyn FnMut(&LiveRow),
+) -> Result<Vec<LiveRow>, String> {
+    let mut rows = Vec::new();
+    if options.live_runs == 0 {
+        return Ok(rows);
+    }
+    for lesson in lessons {
+        let scenario = lesson.scenario();
+        if live::cannot_run_live(&scenario).is_some() {
+            continue;
+        }
+        let model = timed::TimedRun::of_model(&scenario)?;
+        let (mut reads, mut stale, mut explained, mut ties) = (0u64, 0usize, 0u32, 0u32);
+        let mut first_unexplained = None;
+        for _ in 0..options.live_runs {
+            let run = live::run(
+                &backend.redis_url,
+                &backend.postgres_url,
+                &scenario,
+                options.scale,
+            )?;
+            let verdicts = live_check::judge(&run);
+            let replay = live_check::replay(&run)?;
+            reads += run.requests.iter().filter(|r| r.read.is_some()).count() as u64;
+            stale += verdicts.stale_reads.len();
+            if replay.agrees_with(&verdicts) {
+                explained += 1;
+            } else if replay.tie_at_expiry {
+                ties += 1;
+            } else if first_unexplained.is_none() {
+                first_unexplained = Some(match &replay.first_difference {
+                    Some(d) => format!(
+                        "{} {} at {} ms: model {}, servers {}",
+                        d.actor, d.op, d.at_ms, d.model, d.real
+                    ),
+                    None => format!(
+                        "anomalies: model {} stale reads, {} windows; servers {} stale reads, {} windows",
+                        replay.stale_reads,
+                        replay.windows.len(),
+                        verdicts.stale_reads.len(),
+                        verdicts.windows.len()
+                    ),
+                });
+            }
+        }
+        let row = LiveRow {
+            lesson: lesson.name.to_string(),
+            runs: options.live_runs,
+            explained,
+            ties,
+            reads,
+            stale: Share::of(stale, reads as usize, 1.96),
+            model_reads: model.stale.iter().flatten().count() as u64,
+            model_stale: model.stale.iter().flatten().filter(|s| **s).count() as u64,
+            first_unexplained,
+        };
+        progress(&row);
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// The live runs' table.
+pub fn live_table(rows: &[LiveRow], scale: u32) -> String {
+    let mut out = format!(
+        "live, the servers deciding (latencies x{scale}):\n{:<24} {:>5} {:>10} {:>5} {:>26} {:>12}  {}\n",
+        "lesson",
+        "runs",
+        "explained",
+        "ties",
+        "stale reads (95%)",
+        "model timed",
+        "first unexplained"
+    );
+    for row in rows {
+        out.push_str(&format!(
+            "{:<24} {:>5} {:>10} {:>5} {:>26} {:>12}  {}\n",
+            row.lesson,
+            row.runs,
+            row.explained,
+            row.ties,
+            format!(
+                "{}/{} ({:.0}-{:.0}%)",
+                row.stale.count,
+                row.reads,
+                row.stale.low * 100.0,
+                row.stale.high * 100.0
+            ),
+            format!("{}/{}", row.model_stale, row.model_reads),
+            row.first_unexplained.as_deref().unwrap_or(""),
         ));
     }
     out

@@ -353,8 +353,10 @@ impl Postgres {
                     write: row.get::<_, i64>(0) as u32,
                     key: row.get(1),
                     version: row.get::<_, i64>(2) as Version,
-                    at_s: at.ok_or("postgres: a commit without its timestamp \
-                                    (track_commit_timestamp was off when it committed)")?,
+                    at_s: at.ok_or(
+                        "postgres: a commit without its timestamp \
+                                    (track_commit_timestamp was off when it committed)",
+                    )?,
                 })
             })
             .collect()

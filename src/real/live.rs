@@ -23,6 +23,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Barrier, Mutex};
 
+use serde::Serialize;
+
 use super::cache::RedisCache;
 use super::database::Postgres;
 use super::live_cache::{CommandLog, LiveCache, LoggedCommand, Released};
@@ -71,17 +73,25 @@ pub fn cannot_run_live(scenario: &Scenario) -> Option<&'static str> {
 
 /// One operation of a live run: what the client sent and got, and when it
 /// took effect by the servers' own record.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Performed {
     /// The request's id.
     pub actor: String,
     /// What it was ([`op_meaning`]) and where it went.
     pub op: String,
+    #[serde(skip)]
     pub resource: Resource,
     /// What it answered ([`reply_meaning`]), and the version a DB write
     /// committed as.
     pub reply: String,
+    #[serde(skip)]
     pub committed: Option<Version>,
+    /// A cache hit on a value cached before its write committed: the
+    /// value and its write. The model reports such a value with the
+    /// version it became once the write has committed; the run's record
+    /// resolves it the same way after the run (the client cannot know).
+    #[serde(skip)]
+    pub uncommitted_hit: Option<(String, WriteId)>,
     /// When the client sent it and got the answer, on the run's clock
     /// (model ms).
     pub sent_ms: f64,
@@ -315,6 +325,15 @@ pub fn run(
                 Resource::DbRead | Resource::Publish => {}
             }
         }
+        for p in &mut record.performed {
+            if let Some((value, write)) = &p.uncommitted_hit
+                && let Some(commit) = commits
+                    .iter()
+                    .find(|c| c.write == *write && c.at_ms <= p.effect_ms)
+            {
+                p.reply = format!("hit {value}@{}", commit.version);
+            }
+        }
         if commands.next().is_some() {
             return Err(format!(
                 "Redis's command log has more commands of {} than it sent",
@@ -480,6 +499,16 @@ fn serve(
                         Reply::DbWrite { version } => Some(version),
                         _ => None,
                     },
+                    uncommitted_hit: match &reply {
+                        Reply::CacheGet(Some(hit))
+                        | Reply::CacheGetExpiry(Some(ExpiringEntry { value: hit, .. })) => {
+                            match hit.stamp {
+                                Stamp::Uncommitted(write) => Some((hit.value.to_string(), write)),
+                                Stamp::Committed(_) => None,
+                            }
+                        }
+                        _ => None,
+                    },
                     sent_ms,
                     answered_ms,
                     effect_ms,
@@ -612,8 +641,6 @@ pub fn by_actor(run: &LiveRun) -> BTreeMap<&str, Vec<&Performed>> {
     }
     by_actor
 }
-
-
 
 /// What an operation is, in the trace's words, without what differs
 /// between a live run and its replay (tokens, costs): `cache.set v2@2`.

@@ -53,7 +53,8 @@ pub enum Released {
 
 /// The cache key whose entry Redis holds under `key`, if it is an entry's.
 pub fn entry_name(key: &str) -> Option<&str> {
-    key.strip_prefix(super::cache::PREFIX)?.strip_prefix("live:")
+    key.strip_prefix(super::cache::PREFIX)?
+        .strip_prefix("live:")
 }
 
 /// An entry's string: its stamp, cost and value.

@@ -21,9 +21,9 @@ use serde::Serialize;
 
 use super::live::{LiveRun, op_meaning, reply_meaning};
 use super::mirror::Difference;
+use crate::sim::engine::DivergenceKind;
 use crate::sim::engine::{BusEvent, Mirror};
 use crate::sim::ops::{KeyId, Op, Reply, Resource, Stamp, Versioned};
-use crate::sim::engine::DivergenceKind;
 use crate::sim::scenario::{FaultKind, Millis, ScheduleEntry};
 use crate::sim::trace::Actor;
 use crate::sim::{Report, Scenario, Simulation};
@@ -172,6 +172,12 @@ pub struct Replay {
     /// The first reply the model computed differently, or the first thing
     /// it could not follow.
     pub first_difference: Option<Difference>,
+    /// Whether the first difference is a read that Redis ran within the
+    /// model millisecond in which its entry expired: Redis orders the two
+    /// by its own millisecond clock (finer than the model's at any scale
+    /// above 1), the model's whole milliseconds cannot, so such a run is a
+    /// tie, not a disagreement.
+    pub tie_at_expiry: bool,
     /// The model's anomalies over the replay.
     pub stale_reads: u64,
     pub windows: Vec<LiveWindow>,
@@ -199,8 +205,11 @@ impl Replay {
 
 /// The servers' replies, per actor, that the model's must match.
 struct History {
-    expected: BTreeMap<String, VecDeque<(String, String)>>,
+    /// Per actor: each operation, its reply and its effect's instant.
+    expected: BTreeMap<String, VecDeque<(String, String, f64)>>,
     first_difference: Option<Difference>,
+    /// The live instant of the operation first differing.
+    first_difference_live_ms: Option<f64>,
 }
 
 impl History {
@@ -218,12 +227,23 @@ impl History {
     }
 
     fn compare(&mut self, actor: &Actor, op: String, now: Millis, model: String) {
-        match self.expected.get_mut(&actor.to_string()).and_then(VecDeque::pop_front) {
+        let expected = self
+            .expected
+            .get_mut(&actor.to_string())
+            .and_then(VecDeque::pop_front);
+        if self.first_difference.is_some() {
+            return;
+        }
+        match expected {
             None => self.differ(now, actor, op, model, "nothing more done".into()),
-            Some((real_op, _)) if real_op != op => {
+            Some((real_op, _, at)) if real_op != op => {
                 self.differ(now, actor, op.clone(), op, real_op);
+                self.first_difference_live_ms = Some(at);
             }
-            Some((_, real)) if real != model => self.differ(now, actor, op, model, real),
+            Some((_, real, at)) if real != model => {
+                self.differ(now, actor, op, model, real);
+                self.first_difference_live_ms = Some(at);
+            }
             Some(_) => {}
         }
     }
@@ -235,9 +255,15 @@ impl Mirror for History {
         simulated
     }
 
-    fn snapshot(&mut self, _: Actor, _: KeyId, _: Millis, simulated: Versioned) -> Versioned {
-        // A replay is scheduled: a DB read is issued and answered at its
-        // step, and compared there as an effect.
+    fn snapshot(
+        &mut self,
+        actor: Actor,
+        key: KeyId,
+        now: Millis,
+        simulated: Versioned,
+    ) -> Versioned {
+        let (op, row) = (Op::DbRead { key }, Reply::DbRead(simulated.clone()));
+        self.compare(&actor, op_meaning(&op), now, reply_meaning(&row));
         simulated
     }
 
@@ -254,25 +280,42 @@ pub fn replay(run: &LiveRun) -> Result<Replay, String> {
         schedule: Some(Vec::new()),
         ..run.scenario.clone()
     };
-    let mut sim = Simulation::new(&scenario).map_err(|e| e.to_string())?;
-    let mut expected: BTreeMap<String, VecDeque<(String, String)>> = BTreeMap::new();
+    let sim = Simulation::new(&scenario).map_err(|e| e.to_string())?;
+    let mut expected: BTreeMap<String, VecDeque<(String, String, f64)>> = BTreeMap::new();
     for (actor, ops) in super::live::by_actor(run) {
         expected.insert(
             actor.to_string(),
-            ops.iter().map(|p| (p.op.clone(), p.reply.clone())).collect(),
+            ops.iter()
+                .map(|p| (p.op.clone(), p.reply.clone(), p.effect_ms))
+                .collect(),
         );
     }
     let history = Rc::new(RefCell::new(History {
         expected,
         first_difference: None,
+        first_difference_live_ms: None,
     }));
+    let mut sim = sim.with_snapshots_at_issue();
     sim.set_mirror(history.clone());
+    // Each operation is named when it took effect, a DB read when its
+    // answer arrived: the model takes the read's snapshot when the read
+    // is issued, as PostgreSQL took it when the statement started.
+    let mut order: Vec<(f64, &super::live::Performed)> = run
+        .performed
+        .iter()
+        .map(|p| match p.resource {
+            Resource::DbRead => (p.answered_ms, p),
+            _ => (p.effect_ms, p),
+        })
+        .collect();
+    order.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut schedule = Vec::new();
-    for (position, p) in run.performed.iter().enumerate() {
-        let at = p.effect_ms.max(0.0).floor() as Millis;
+    for (position, (at, p)) in order.into_iter().enumerate() {
+        let at = at.max(0.0).floor() as Millis;
         if at > sim.now_ms() {
             let wait = ScheduleEntry::Wait(at - sim.now_ms());
-            sim.apply_entry(&wait, position).map_err(|e| e.to_string())?;
+            sim.apply_entry(&wait, position)
+                .map_err(|e| e.to_string())?;
             schedule.push(wait);
         }
         let entry = ScheduleEntry::Actor(p.actor.clone());
@@ -305,9 +348,26 @@ pub fn replay(run: &LiveRun) -> Result<Replay, String> {
         }
     }
     let report = Report::of(&sim, false);
+    let first_difference = history.first_difference.take();
+    let tie_at_expiry = match (&first_difference, history.first_difference_live_ms) {
+        (Some(difference), Some(at)) if difference.op.starts_with("cache.get") => {
+            let key = run
+                .requests
+                .iter()
+                .find(|r| r.id == difference.actor)
+                .map(|r| r.key.as_str());
+            run.cache_changes.iter().any(|c| {
+                Some(c.key.as_str()) == key
+                    && c.stored
+                        .is_some_and(|(_, ttl)| (c.at_ms + ttl).floor() == at.floor())
+            })
+        }
+        _ => false,
+    };
     Ok(Replay {
         schedule,
-        first_difference: history.first_difference.take(),
+        first_difference,
+        tie_at_expiry,
         stale_reads: report.stale_reads,
         windows: report
             .divergence
@@ -320,4 +380,40 @@ pub fn replay(run: &LiveRun) -> Result<Replay, String> {
             })
             .collect(),
     })
+}
+
+/// A live run as `cachescope real --live` prints it.
+#[derive(Serialize)]
+pub struct LiveReport<'a> {
+    pub name: &'a str,
+    pub redis: &'a str,
+    pub postgres: &'a str,
+    /// Real ms per model ms.
+    pub scale: u32,
+    /// Every operation in the order of its effect by the servers' record.
+    pub performed: &'a [super::live::Performed],
+    /// What the servers' records say.
+    pub verdicts: Verdicts,
+    /// Whether the model's replay gave every reply and anomaly the servers
+    /// gave.
+    pub agree: bool,
+    pub replay: Replay,
+}
+
+impl<'a> LiveReport<'a> {
+    /// The report of `run` on servers of these versions.
+    pub fn of(run: &'a LiveRun, redis: &'a str, postgres: &'a str) -> Result<Self, String> {
+        let verdicts = judge(run);
+        let replay = replay(run)?;
+        Ok(LiveReport {
+            name: &run.scenario.name,
+            redis,
+            postgres,
+            scale: run.scale,
+            performed: &run.performed,
+            agree: replay.agrees_with(&verdicts),
+            verdicts,
+            replay,
+        })
+    }
 }

@@ -88,6 +88,10 @@ pub struct Simulation {
     counters: Counters,
     /// The next schedule entry to apply (scheduled mode).
     schedule_pos: usize,
+    /// Whether a DB read takes its snapshot when issued (a statement under
+    /// READ COMMITTED), as in timed mode; a scheduled run reads at the
+    /// step instead, unless it replays a live run.
+    snapshots_at_issue: bool,
     /// What the last step was (a schedule entry naming it is built only
     /// when asked for: stepping must not pay for a name nobody reads).
     last_step: Option<LastStep>,
@@ -199,6 +203,7 @@ impl Simulation {
             replayable: true,
             counters: Counters::default(),
             schedule_pos: 0,
+            snapshots_at_issue: scenario.schedule.is_none(),
             last_step: None,
             series: Series::default(),
             divergence: Divergence::new(key_count),
@@ -231,6 +236,14 @@ impl Simulation {
     /// hands the strategy code the mirror's replies (see [`Mirror`]).
     pub fn set_mirror(&mut self, mirror: Rc<std::cell::RefCell<dyn Mirror>>) {
         self.mirror = MirrorSlot::new(mirror);
+    }
+
+    /// A scheduled run whose DB reads take their snapshot when issued, as
+    /// PostgreSQL's statements do: how a live run's recorded order is
+    /// replayed, each read named when its answer arrived.
+    pub fn with_snapshots_at_issue(mut self) -> Self {
+        self.snapshots_at_issue = true;
+        self
     }
 
     /// The scenario being simulated.

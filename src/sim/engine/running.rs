@@ -156,7 +156,7 @@ impl Simulation {
                         self.counters.read_issued(&mut self.series, self.now);
                     }
                     if let Op::DbRead { key } = op
-                        && self.scenario.schedule.is_none()
+                        && self.snapshots_at_issue
                     {
                         // Every strategy issues a DB read right after an
                         // effect (none sleeps into one), so the database as
