@@ -16,6 +16,7 @@ use cachescope::real::cache::RedisCache;
 use cachescope::real::conformance::{self, Options};
 use cachescope::real::database::Postgres;
 use cachescope::real::live::{self, LiveRun};
+use cachescope::real::live_bus::LiveStream;
 use cachescope::real::live_cache::{LiveCache, Released};
 use cachescope::real::live_check;
 use cachescope::real::servers::Servers;
@@ -625,5 +626,44 @@ fn live_runs_of_every_lesson_that_allows_them_are_explained_by_the_models_replay
     let delete_first = rows.iter().find(|r| r.lesson == "delete-first").unwrap();
     assert!(delete_first.stale.count > 0, "{table}");
     drop(backend);
+    drop(servers);
+}
+
+#[test]
+fn a_consumer_killed_before_acknowledging_sees_its_event_redelivered() {
+    let servers = servers();
+    let url = &servers.redis_url;
+    let mut producer = LiveStream::connect(url, "events", "producer").unwrap();
+    let mut first = LiveStream::connect(url, "events", "consumer-1").unwrap();
+    let id = producer
+        .publish(&[("key", "k"), ("op", "invalidate")])
+        .unwrap();
+    let (taken, fields) = first.next(100).unwrap().expect("the event");
+    assert_eq!(taken, id);
+    assert_eq!(
+        fields,
+        [
+            ("key".into(), "k".into()),
+            ("op".into(), "invalidate".into())
+        ]
+    );
+    // The consumer dies before it acknowledges: the event stays pending.
+    drop(first);
+    assert_eq!(producer.pending().unwrap(), 1);
+    let mut second = LiveStream::connect(url, "events", "consumer-2").unwrap();
+    // Nothing new for the group: the event was taken once already.
+    assert_eq!(second.next(50).unwrap(), None);
+    // Not yet idle long enough to be presumed abandoned.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert!(second.claim_abandoned(60_000).unwrap().is_empty());
+    // Claimed once idle: Redis delivers it again, to the new consumer.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let again = second.claim_abandoned(100).unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].0, id);
+    assert!(second.ack(&id).unwrap());
+    assert_eq!(producer.pending().unwrap(), 0);
+    assert!(!second.ack(&id).unwrap(), "acknowledged once");
+    drop((producer, second));
     drop(servers);
 }

@@ -838,11 +838,16 @@ impl Mirror for RealMirror {
 }
 
 /// The first entry of an `XREADGROUP` reply: its id and fields.
-fn first_entry(reply: &RedisValue) -> Option<(String, Vec<(String, String)>)> {
+pub(super) fn first_entry(reply: &RedisValue) -> Option<(String, Vec<(String, String)>)> {
     let streams = as_list(reply)?;
     let stream = as_list(streams.first()?)?;
     let entries = as_list(stream.get(1)?)?;
-    let entry = as_list(entries.first()?)?;
+    stream_entry(entries.first()?)
+}
+
+/// A stream entry as Redis sends it, `[id, [field, value, ...]]`.
+pub(super) fn stream_entry(value: &RedisValue) -> Option<(String, Vec<(String, String)>)> {
+    let entry = as_list(value)?;
     let id = text(entry.first()?)?;
     let flat = as_list(entry.get(1)?)?;
     let fields = flat
@@ -853,7 +858,7 @@ fn first_entry(reply: &RedisValue) -> Option<(String, Vec<(String, String)>)> {
 }
 
 /// The items of an array (or, from RESP3, a map flattened to pairs).
-fn as_list(value: &RedisValue) -> Option<Vec<RedisValue>> {
+pub(super) fn as_list(value: &RedisValue) -> Option<Vec<RedisValue>> {
     match value {
         RedisValue::Array(items) | RedisValue::Set(items) => Some(items.clone()),
         RedisValue::Map(pairs) => Some(
@@ -866,7 +871,7 @@ fn as_list(value: &RedisValue) -> Option<Vec<RedisValue>> {
     }
 }
 
-fn text(value: &RedisValue) -> Option<String> {
+pub(super) fn text(value: &RedisValue) -> Option<String> {
     match value {
         RedisValue::BulkString(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
         RedisValue::SimpleString(s) => Some(s.clone()),

@@ -14,6 +14,7 @@ pub mod cache;
 pub mod conformance;
 pub mod database;
 pub mod live;
+pub mod live_bus;
 pub mod live_cache;
 pub mod live_check;
 pub mod mirror;
