@@ -145,6 +145,9 @@ enum Command {
         /// Live runs per lesson that allows them (0: none).
         #[arg(long, default_value_t = 5)]
         live_runs: u32,
+        /// Live runs of random scenarios (0: none).
+        #[arg(long, default_value_t = 20)]
+        live_random: u32,
         /// Real milliseconds per model millisecond in timed and live runs.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
         scale: u32,
@@ -209,6 +212,7 @@ fn execute(command: Command) -> Result<String, String> {
             sample,
             timed_runs,
             live_runs,
+            live_random,
             scale,
             json,
         } => {
@@ -219,6 +223,7 @@ fn execute(command: Command) -> Result<String, String> {
                 timed_runs,
                 scale,
                 live_runs,
+                live_random,
             };
             let urls = redis.zip(postgres);
             conformance(urls, &lessons, &options, json)

@@ -40,6 +40,32 @@ pub struct LessonCheck {
     /// or order, a random draw): the servers only carried it out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub point_is_the_models: Vec<String>,
+    /// Its live runs, where the servers decided, if it was run live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveCheck>,
+    /// Why it was not run live, if it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_live: Option<String>,
+}
+
+/// A lesson's live runs: each request a thread of its own on a real clock,
+/// Redis's expiry and PostgreSQL's transactions deciding, judged from the
+/// servers' records and replayed by the model in the order they recorded.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveCheck {
+    pub runs: u32,
+    /// Runs whose replay gave every reply and anomaly the servers gave.
+    pub explained: u32,
+    /// Runs whose first difference was a cache operation within a model
+    /// millisecond of its key's entry or lock expiring (which whole
+    /// milliseconds cannot order).
+    pub ties: u32,
+    /// Reads over all runs, and the stale ones by the servers' records.
+    pub reads: u64,
+    pub stale_reads: u64,
+    /// The model's timed runs of the same scenario: reads and stale reads.
+    pub model_reads: u64,
+    pub model_stale_reads: u64,
 }
 
 /// `a`, `a, and b`, `a, b, and c` (items may hold an "and" of their own:
@@ -115,6 +141,50 @@ impl Reproduced {
         }
         Some(sentence)
     }
+
+    /// The sentence the page shows under lesson `name` about its live
+    /// runs: what the servers' records showed and whether the model's
+    /// replay explained them; or why it was not run live.
+    pub fn live_sentence(&self, name: &str) -> Option<String> {
+        let check = self.lessons.get(name)?;
+        if let Some(reason) = &check.not_live {
+            return Some(format!("Not run live with the servers deciding: {reason}."));
+        }
+        let live = check.live.as_ref()?;
+        let times = match live.runs {
+            1 => "once".to_string(),
+            2 => "twice".to_string(),
+            n => format!("{n} times"),
+        };
+        let explained = if live.explained == live.runs {
+            "gave every reply they gave and found the same anomalies".to_string()
+        } else {
+            let others = live.runs - live.explained - live.ties;
+            let mut said = format!(
+                "gave every reply they gave in {} of the {} runs",
+                live.explained, live.runs
+            );
+            if live.ties > 0 {
+                said += &format!(
+                    "; in {} the first difference was a cache operation Redis ran within a \
+                     millisecond of its key's entry or lock expiring, which the model's whole \
+                     milliseconds cannot order",
+                    live.ties
+                );
+            }
+            if others > 0 {
+                said += &format!("; {others} it did NOT explain (see docs/REAL-SERVERS.md)");
+            }
+            said
+        };
+        Some(format!(
+            "Run live {times} on {}, each request a thread of its own, with Redis's own expiry \
+             and PostgreSQL's own transactions deciding: their records show {} stale of {} \
+             reads (the model's timed runs: {} of {}), and the model, replaying the order \
+             they recorded, {explained}.",
+            self.servers, live.stale_reads, live.reads, live.model_stale_reads, live.model_reads
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -165,5 +235,49 @@ mod tests {
             "Not checked on real servers: a read replica."
         );
         assert_eq!(not.sentence("other"), None);
+    }
+
+    #[test]
+    fn the_live_sentence_says_what_the_servers_records_showed_and_what_the_replay_explained() {
+        let live = |explained, ties| {
+            with(LessonCheck {
+                live: Some(LiveCheck {
+                    runs: 3,
+                    explained,
+                    ties,
+                    reads: 6,
+                    stale_reads: 3,
+                    model_reads: 6,
+                    model_stale_reads: 3,
+                }),
+                ..LessonCheck::default()
+            })
+        };
+        assert_eq!(
+            live(3, 0).live_sentence("l").unwrap(),
+            "Run live 3 times on Redis 7.0 and PostgreSQL 15, each request a thread of its own, \
+             with Redis's own expiry and PostgreSQL's own transactions deciding: their records \
+             show 3 stale of 6 reads (the model's timed runs: 3 of 6), and the model, replaying \
+             the order they recorded, gave every reply they gave and found the same anomalies."
+        );
+        let tied = live(1, 1).live_sentence("l").unwrap();
+        assert!(
+            tied.ends_with(
+                "gave every reply they gave in 1 of the 3 runs; in 1 the first difference was a \
+                 cache operation Redis ran within a millisecond of its key's entry or lock \
+                 expiring, which the model's whole milliseconds cannot order; 1 it did NOT \
+                 explain (see docs/REAL-SERVERS.md)."
+            ),
+            "{tied}"
+        );
+        let not = with(LessonCheck {
+            not_live: Some("a read replica".into()),
+            ..LessonCheck::default()
+        });
+        assert_eq!(
+            not.live_sentence("l").unwrap(),
+            "Not run live with the servers deciding: a read replica."
+        );
+        assert_eq!(live(3, 0).live_sentence("other"), None);
     }
 }

@@ -20,7 +20,7 @@ use super::timed::{self, TimedRow};
 use super::{Backend, Difference, cannot_check};
 use super::{live, live_check};
 use crate::lessons::Lesson;
-use crate::lessons::reproduced::{LessonCheck, Reproduced};
+use crate::lessons::reproduced::{LessonCheck, LiveCheck, Reproduced};
 use crate::sim::Scenario;
 use crate::sim::explore::{self, Anomaly, Limits};
 use crate::sim::sample::Share;
@@ -162,6 +162,8 @@ pub struct Options {
     pub scale: u32,
     /// Live runs per lesson that allows them (0: none).
     pub live_runs: u32,
+    /// Live runs of random scenarios (0: none).
+    pub live_random: u32,
 }
 
 impl Default for Options {
@@ -173,6 +175,7 @@ impl Default for Options {
             timed_runs: 5,
             scale: 10,
             live_runs: 5,
+            live_random: 20,
         }
     }
 }
@@ -324,7 +327,7 @@ pub fn table(rows: &[Row]) -> String {
 
 /// What the page says of each lesson (`src/lessons/reproduced.json`),
 /// from a conformance run's rows on servers described as `servers`.
-pub fn reproduced(servers: String, rows: &[Row]) -> Reproduced {
+pub fn reproduced(servers: String, rows: &[Row], live_rows: &[LiveRow]) -> Reproduced {
     let mut lessons = std::collections::BTreeMap::<String, LessonCheck>::new();
     for row in rows {
         let check = lessons.entry(row.lesson.clone()).or_insert_with(|| {
@@ -356,6 +359,24 @@ pub fn reproduced(servers: String, rows: &[Row]) -> Reproduced {
                 check.orders_agree = Some(row.agree);
             }
         }
+    }
+    for (name, check) in &mut lessons {
+        let Some(lesson) = crate::lessons::lesson(name) else {
+            continue;
+        };
+        check.not_live = live::cannot_run_live(&lesson.scenario()).map(str::to_string);
+        check.live = live_rows
+            .iter()
+            .find(|r| &r.lesson == name)
+            .map(|row| LiveCheck {
+                runs: row.runs,
+                explained: row.explained,
+                ties: row.ties,
+                reads: row.reads,
+                stale_reads: row.stale.count as u64,
+                model_reads: row.model_reads,
+                model_stale_reads: row.model_stale,
+            });
     }
     Reproduced { servers, lessons }
 }
@@ -449,15 +470,16 @@ pub struct LiveRow {
     pub runs: u32,
     /// Runs whose replay gave every reply and anomaly the servers gave.
     pub explained: u32,
-    /// Runs whose first difference is a read Redis ran within the model
-    /// millisecond its entry expired in (see [`live_check::Replay`]).
+    /// Runs whose first difference is a cache operation Redis ran within a
+    /// model millisecond of its key's entry or lock expiring (see
+    /// [`live_check::Replay`]).
     pub ties: u32,
     /// Reads over all runs, and the stale ones by the servers' record,
     /// with its share's 95% interval.
     pub reads: u64,
     pub stale: Share,
-    /// The model's timed run: its reads and stale reads (a lesson's
-    /// scripted run has no randomness, so one run is the model's rate).
+    /// The model's timed runs of the same scenarios: their reads and stale
+    /// reads.
     pub model_reads: u64,
     pub model_stale: u64,
     /// The first run the model did not explain: where its replay first
@@ -465,7 +487,76 @@ pub struct LiveRow {
     pub first_unexplained: Option<String>,
 }
 
-/// Live runs of every lesson that allows them.
+/// A random small scripted scenario a live run can take (seeded): one or
+/// two keys, two to six requests within 60 ms, a write strategy that needs
+/// no background actor, no protection or a lock, a short TTL so entries
+/// expire during the run, sometimes prewarmed, sometimes a delayed second
+/// delete.
+pub fn random_live_scenario(seed: u64) -> Scenario {
+    let mut random = crate::sim::rng::SimRng::new(seed);
+    let mut pick = |n: u64| random.up_to(n - 1);
+    let writes = [
+        "invalidate",
+        "update",
+        "delete_first",
+        "ttl_only",
+        "cache_then_db",
+    ];
+    let write = writes[pick(writes.len() as u64) as usize];
+    let keys = 1 + pick(2);
+    let requests: Vec<serde_json::Value> = (0..2 + pick(5))
+        .map(|i| {
+            let is_write = pick(3) == 0;
+            let mut request = serde_json::json!({
+                "id": format!("Q{i}"),
+                "op": if is_write { "write" } else { "read" },
+                "key": format!("k{}", pick(keys)),
+                "at_ms": pick(61),
+            });
+            if is_write {
+                request["value"] = serde_json::json!(format!("w{i}"));
+            }
+            request
+        })
+        .collect();
+    let double_delete =
+        (matches!(write, "invalidate" | "delete_first") && pick(3) == 0).then(|| 10 + pick(40));
+    let scenario = serde_json::json!({
+        "name": format!("random live scenario {seed}"),
+        "seed": seed,
+        "keys": (0..keys).map(|k| (format!("k{k}"), serde_json::json!("v0")))
+            .collect::<serde_json::Map<_, _>>(),
+        "prewarm": pick(2) == 0,
+        "latency_ms": { "cache": 1, "db_read": 5 + pick(30), "db_write": 5 + pick(30) },
+        "strategy": {
+            "write": write,
+            "stampede": if pick(3) == 0 { "lock" } else { "none" },
+            "ttl_ms": 20 + pick(180),
+            "lock_ttl_ms": 20 + pick(100),
+            "retry_ms": 5 + pick(10),
+            "double_delete_ms": double_delete,
+        },
+        "requests": requests,
+    });
+    Scenario::from_json(&scenario.to_string()).expect("generated scenarios are valid")
+}
+
+/// Live runs of `count` random scenarios (seeds `seed..seed + count`), as
+/// one row.
+pub fn live_random(
+    backend: &Backend,
+    count: u32,
+    seed: u64,
+    scale: u32,
+) -> Result<LiveRow, String> {
+    let scenarios: Vec<Scenario> = (0..u64::from(count))
+        .map(|i| random_live_scenario(seed + i))
+        .collect();
+    live_row(backend, "random scenarios", &scenarios, scale)
+}
+
+/// Live runs of every lesson that allows them, `live_runs` each, then of
+/// `live_random` random scenarios (seeds from 1).
 pub fn live_all(
     backend: &Backend,
     lessons: &[Lesson],
@@ -473,63 +564,76 @@ pub fn live_all(
     progress: &mut dyn FnMut(&LiveRow),
 ) -> Result<Vec<LiveRow>, String> {
     let mut rows = Vec::new();
-    if options.live_runs == 0 {
-        return Ok(rows);
-    }
-    for lesson in lessons {
+    for lesson in lessons.iter().filter(|_| options.live_runs > 0) {
         let scenario = lesson.scenario();
         if live::cannot_run_live(&scenario).is_some() {
             continue;
         }
-        let model = timed::TimedRun::of_model(&scenario)?;
-        let (mut reads, mut stale, mut explained, mut ties) = (0u64, 0usize, 0u32, 0u32);
-        let mut first_unexplained = None;
-        for _ in 0..options.live_runs {
-            let run = live::run(
-                &backend.redis_url,
-                &backend.postgres_url,
-                &scenario,
-                options.scale,
-            )?;
-            let verdicts = live_check::judge(&run);
-            let replay = live_check::replay(&run)?;
-            reads += run.requests.iter().filter(|r| r.read.is_some()).count() as u64;
-            stale += verdicts.stale_reads.len();
-            if replay.agrees_with(&verdicts) {
-                explained += 1;
-            } else if replay.tie_at_expiry {
-                ties += 1;
-            } else if first_unexplained.is_none() {
-                first_unexplained = Some(match &replay.first_difference {
-                    Some(d) => format!(
-                        "{} {} at {} ms: model {}, servers {}",
-                        d.actor, d.op, d.at_ms, d.model, d.real
-                    ),
-                    None => format!(
-                        "anomalies: model {} stale reads, {} windows; servers {} stale reads, {} windows",
-                        replay.stale_reads,
-                        replay.windows.len(),
-                        verdicts.stale_reads.len(),
-                        verdicts.windows.len()
-                    ),
-                });
-            }
-        }
-        let row = LiveRow {
-            lesson: lesson.name.to_string(),
-            runs: options.live_runs,
-            explained,
-            ties,
-            reads,
-            stale: Share::of(stale, reads as usize, 1.96),
-            model_reads: model.stale.iter().flatten().count() as u64,
-            model_stale: model.stale.iter().flatten().filter(|s| **s).count() as u64,
-            first_unexplained,
-        };
+        let runs = vec![scenario; options.live_runs as usize];
+        let row = live_row(backend, lesson.name, &runs, options.scale)?;
+        progress(&row);
+        rows.push(row);
+    }
+    if options.live_random > 0 {
+        let row = live_random(backend, options.live_random, 1, options.scale)?;
         progress(&row);
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// One live run of each of `scenarios`, as one row named `name`.
+fn live_row(
+    backend: &Backend,
+    name: &str,
+    scenarios: &[Scenario],
+    scale: u32,
+) -> Result<LiveRow, String> {
+    let (mut reads, mut stale, mut explained, mut ties) = (0u64, 0usize, 0u32, 0u32);
+    let (mut model_reads, mut model_stale) = (0u64, 0u64);
+    let mut first_unexplained = None;
+    for scenario in scenarios {
+        let model = timed::TimedRun::of_model(scenario)?;
+        model_reads += model.stale.iter().flatten().count() as u64;
+        model_stale += model.stale.iter().flatten().filter(|s| **s).count() as u64;
+        let run = live::run(&backend.redis_url, &backend.postgres_url, scenario, scale)?;
+        let verdicts = live_check::judge(&run);
+        let replay = live_check::replay(&run)?;
+        reads += run.requests.iter().filter(|r| r.read.is_some()).count() as u64;
+        stale += verdicts.stale_reads.len();
+        if replay.agrees_with(&verdicts) {
+            explained += 1;
+        } else if replay.tie_at_expiry {
+            ties += 1;
+        } else if first_unexplained.is_none() {
+            let what = match &replay.first_difference {
+                Some(d) => format!(
+                    "{} {} at {} ms: model {}, servers {}",
+                    d.actor, d.op, d.at_ms, d.model, d.real
+                ),
+                None => format!(
+                    "anomalies: model {} stale reads, {} windows; servers {} stale reads, {} windows",
+                    replay.stale_reads,
+                    replay.windows.len(),
+                    verdicts.stale_reads.len(),
+                    verdicts.windows.len()
+                ),
+            };
+            first_unexplained = Some(format!("{}: {what}", scenario.name));
+        }
+    }
+    let runs = scenarios.len() as u32;
+    Ok(LiveRow {
+        lesson: name.to_string(),
+        runs,
+        explained,
+        ties,
+        reads,
+        stale: Share::of(stale, reads as usize, 1.96),
+        model_reads,
+        model_stale,
+        first_unexplained,
+    })
 }
 
 /// The live runs' table.

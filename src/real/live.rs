@@ -61,7 +61,7 @@ pub fn cannot_run_live(scenario: &Scenario) -> Option<&'static str> {
     } else if protection.shares_reads || protection.refreshers {
         Some("shared flights or background refreshers")
     } else if protection.keeps_deleted || s.versioned_sets {
-        Some("leases and versioned sets are Redis scripts the live mode does not send yet")
+        Some("memcache-style leases and versioned sets, which Redis lacks")
     } else if !scenario.faults.is_empty() {
         Some("faults of processes")
     } else if scenario.latency_ms.jitter_ms > 0 || s.ttl_jitter_ms > 0 {
@@ -147,6 +147,9 @@ pub struct LiveRun {
     pub commits: Vec<LiveCommit>,
     /// Changes to cache entries (prewarmed ones at 0), in Redis's order.
     pub cache_changes: Vec<CacheChange>,
+    /// When Redis was to expire each entry and lock it was given (key,
+    /// instant on the run's clock), by its log's `SET ... PX`.
+    pub expiries: Vec<(String, f64)>,
     /// When the last request answered, on the run's clock.
     pub end_ms: f64,
 }
@@ -349,8 +352,20 @@ pub fn run(
         });
         performed.append(&mut record.performed);
     }
+    let mut expiries: Vec<(String, f64)> = cache_changes
+        .iter()
+        .filter_map(|c| Some((c.key.clone(), c.at_ms + c.stored?.1)))
+        .collect();
     for command in &logged {
+        if let Some((name, px)) = lock_set(command) {
+            let at_ms = on_clock(command.at_s, redis_offset);
+            expiries.push((name.to_string(), at_ms + px / clock.scale));
+        }
         if let Some(change) = cache_change(command, &names, clock.scale)? {
+            if let Some((_, ttl)) = change.stored {
+                let at_ms = on_clock(command.at_s, redis_offset);
+                expiries.push((change.key.clone(), at_ms + ttl));
+            }
             cache_changes.push(CacheChange {
                 at_ms: on_clock(command.at_s, redis_offset),
                 ..change
@@ -367,8 +382,23 @@ pub fn run(
         requests,
         commits,
         cache_changes,
+        expiries,
         end_ms,
     })
+}
+
+/// A lock set by a logged command: its cache key and `PX` (real ms).
+fn lock_set(command: &LoggedCommand) -> Option<(&str, f64)> {
+    let words = &command.words;
+    if !words.first()?.eq_ignore_ascii_case("SET") {
+        return None;
+    }
+    let name = super::live_cache::lock_name(words.get(1)?)?;
+    let px = words
+        .iter()
+        .position(|w| w.eq_ignore_ascii_case("PX"))
+        .and_then(|i| words.get(i + 1))?;
+    Some((name, px.parse().ok()?))
 }
 
 /// The commands a connection sent, one per cache operation: a `GET` and

@@ -57,6 +57,12 @@ pub fn entry_name(key: &str) -> Option<&str> {
         .strip_prefix("live:")
 }
 
+/// The cache key whose lock Redis holds under `key`, if it is a lock's.
+pub fn lock_name(key: &str) -> Option<&str> {
+    key.strip_prefix(super::cache::PREFIX)?
+        .strip_prefix("live-lock:")
+}
+
 /// An entry's string: its stamp, cost and value.
 pub fn parse_entry(name: &str, text: &str) -> Result<(Stamp, Millis, String), String> {
     let malformed = || format!("a live cache entry of {name} is malformed: {text:?}");

@@ -161,6 +161,7 @@ fn windows(run: &LiveRun) -> Vec<LiveWindow> {
         }
         all.extend(open);
     }
+    all.sort_by(|a, b| a.from_ms.total_cmp(&b.from_ms));
     all
 }
 
@@ -172,11 +173,11 @@ pub struct Replay {
     /// The first reply the model computed differently, or the first thing
     /// it could not follow.
     pub first_difference: Option<Difference>,
-    /// Whether the first difference is a read that Redis ran within the
-    /// model millisecond in which its entry expired: Redis orders the two
-    /// by its own millisecond clock (finer than the model's at any scale
-    /// above 1), the model's whole milliseconds cannot, so such a run is a
-    /// tie, not a disagreement.
+    /// Whether the first difference is a cache operation Redis ran within
+    /// a model millisecond of its key's entry or lock expiring: Redis
+    /// orders the two on its own millisecond clock (finer than the model's
+    /// at any scale above 1), the model's whole milliseconds cannot, so
+    /// such a run is a tie, not a disagreement.
     pub tie_at_expiry: bool,
     /// The model's anomalies over the replay.
     pub stale_reads: u64,
@@ -187,10 +188,17 @@ impl Replay {
     /// Whether the model gave every reply the servers gave and found the
     /// same anomalies as the servers' records.
     pub fn agrees_with(&self, verdicts: &Verdicts) -> bool {
+        // Each key's windows in order of opening; keys in name order.
+        let sorted = |windows: &[LiveWindow]| {
+            let mut windows = windows.to_vec();
+            windows.sort_by(|a, b| a.key.cmp(&b.key).then(a.from_ms.total_cmp(&b.from_ms)));
+            windows
+        };
+        let (model, servers) = (sorted(&self.windows), sorted(&verdicts.windows));
         self.first_difference.is_none()
             && self.stale_reads == verdicts.stale_reads.len() as u64
-            && self.windows.len() == verdicts.windows.len()
-            && self.windows.iter().zip(&verdicts.windows).all(|(m, s)| {
+            && model.len() == servers.len()
+            && model.iter().zip(&servers).all(|(m, s)| {
                 let near = |a: f64, b: f64| (a - b).abs() <= BOUND_TOLERANCE_MS;
                 m.key == s.key
                     && m.kind == s.kind
@@ -350,16 +358,14 @@ pub fn replay(run: &LiveRun) -> Result<Replay, String> {
     let report = Report::of(&sim, false);
     let first_difference = history.first_difference.take();
     let tie_at_expiry = match (&first_difference, history.first_difference_live_ms) {
-        (Some(difference), Some(at)) if difference.op.starts_with("cache.get") => {
+        (Some(difference), Some(at)) if difference.op.starts_with("cache.") => {
             let key = run
                 .requests
                 .iter()
                 .find(|r| r.id == difference.actor)
                 .map(|r| r.key.as_str());
-            run.cache_changes.iter().any(|c| {
-                Some(c.key.as_str()) == key
-                    && c.stored
-                        .is_some_and(|(_, ttl)| (c.at_ms + ttl).floor() == at.floor())
+            run.expiries.iter().any(|(expiring, when)| {
+                Some(expiring.as_str()) == key && (when - at).abs() < BOUND_TOLERANCE_MS
             })
         }
         _ => false,

@@ -509,6 +509,9 @@ pub fn app() -> Html {
             if let Some(line) = crate::lessons::reproduced::reproduced().sentence(state.lesson.name) {
                 <p class="reproduced" data-testid="reproduced">{ line }</p>
             }
+            if let Some(line) = crate::lessons::reproduced::reproduced().live_sentence(state.lesson.name) {
+                <p class="reproduced" data-testid="reproduced-live">{ line }</p>
+            }
         </section>
     });
     html! {

@@ -25,6 +25,13 @@ test('each lesson says what the real servers decided and what the model supplied
       + 'The model supplied the order and the clock, and expiry.',
   );
 
+  // Beside it, what its live runs showed, with the servers deciding.
+  const live = page.getByTestId('reproduced-live');
+  assert.match(
+    await live.textContent(),
+    /^Run live 3 times on Redis 7\.0 and PostgreSQL 15, each request a thread of its own, with Redis's own expiry and PostgreSQL's own transactions deciding: their records show \d+ stale of 6 reads \(the model's timed runs: \d+ of 6\), and the model, replaying the order they recorded, gave every reply they gave/,
+  );
+
   // A lesson whose point is the model's says so, and names it.
   await page.getByTestId('lesson').selectOption('event-loss');
   await reproduced.filter({ hasText: 'in all 5,804 orders' }).waitFor();
@@ -41,6 +48,12 @@ test('each lesson says what the real servers decided and what the model supplied
   await reproduced.filter({ hasText: 'lease rules' }).waitFor();
   assert.match(await reproduced.textContent(), /^Replayed on Redis 7\.0 and PostgreSQL 15: every reply/);
   assert.match(await reproduced.textContent(), /turns on is the model's, not the servers': the lease rules \(Lua that ports the model's\)\.$/);
+
+  // A lesson the live mode cannot run says why.
+  assert.equal(
+    await live.textContent(),
+    'Not run live with the servers deciding: memcache-style leases and versioned sets, which Redis lacks.',
+  );
 
   await page.getByTestId('lesson').selectOption('replica-lag');
   await reproduced.filter({ hasText: 'Not checked' }).waitFor();
