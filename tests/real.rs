@@ -663,3 +663,59 @@ fn a_consumer_killed_before_acknowledging_sees_its_event_redelivered() {
     drop((producer, second));
     drop(servers);
 }
+
+#[test]
+fn the_command_line_runs_a_scenario_live_and_refuses_one_it_cannot_run_live() {
+    let servers = servers();
+    let dir = std::env::temp_dir().join(format!("cachescope-live-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let held_open = dir.join("held-open.json");
+    std::fs::write(&held_open, HELD_OPEN).unwrap();
+    let leases = dir.join("leases.json");
+    std::fs::write(&leases, lessons::lesson("leases").unwrap().scenario_json).unwrap();
+    let live = |file: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cachescope"))
+            .arg("real")
+            .arg(file)
+            .args(["--live", "--scale", "10"])
+            .args(["--redis", &servers.redis_url])
+            .args(["--postgres", &servers.postgres_url])
+            .output()
+            .unwrap()
+    };
+    let output = live(&held_open);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["agree"], true, "{report}");
+    assert!(
+        report["redis"].as_str().unwrap().starts_with("7."),
+        "{report}"
+    );
+    assert_eq!(report["verdicts"]["stale_reads"], serde_json::json!(["R2"]));
+    assert_eq!(
+        report["replay"]["first_difference"],
+        serde_json::Value::Null
+    );
+    let ops: Vec<&str> = report["performed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["op"].as_str().unwrap())
+        .collect();
+    assert!(ops.contains(&"db.write v2"), "{ops:?}");
+    // A scenario the live mode cannot run: one line, exit status 2.
+    let output = live(&leases);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("cannot run live: memcache-style leases and versioned sets"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    drop(servers);
+}
