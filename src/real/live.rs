@@ -324,8 +324,10 @@ pub fn run(
                         })?;
                     p.effect_ms = commit.at_ms;
                 }
-                // A DB read's instant came with its answer.
-                Resource::DbRead | Resource::Publish => {}
+                // A DB read's instant came with its answer, on the
+                // server's clock.
+                Resource::DbRead => p.effect_ms = on_clock(p.effect_ms, postgres_offset),
+                Resource::Publish => {}
             }
         }
         for p in &mut record.performed {
@@ -372,8 +374,8 @@ pub fn run(
             });
         }
     }
-    // Redis's commands in its order first, so that a stable sort keeps
-    // that order between commands logged at one instant.
+    // Instants are microseconds apart: two effects at one instant do not
+    // occur in practice, and a stable sort keeps each thread's order.
     performed.sort_by(|a, b| a.effect_ms.total_cmp(&b.effect_ms));
     Ok(LiveRun {
         scenario,
@@ -502,7 +504,9 @@ fn serve(
                     Op::DbRead { .. } => {
                         let sleep_ms = latency.db_read as f64 * clock.scale;
                         let (value, version, began_s) = db.read_at_snapshot(name, sleep_ms)?;
-                        effect_ms = clock.of_epoch(began_s);
+                        // The server's clock, placed on the run's after the
+                        // run (with the other PostgreSQL instants).
+                        effect_ms = began_s;
                         Reply::DbRead(Versioned {
                             value: value.into(),
                             version,
