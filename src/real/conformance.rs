@@ -564,7 +564,8 @@ pub fn live_all(
     progress: &mut dyn FnMut(&LiveRow),
 ) -> Result<Vec<LiveRow>, String> {
     let mut rows = Vec::new();
-    for lesson in lessons.iter().filter(|_| options.live_runs > 0) {
+    let lessons = if options.live_runs > 0 { lessons } else { &[] };
+    for lesson in lessons {
         let scenario = lesson.scenario();
         if live::cannot_run_live(&scenario).is_some() {
             continue;

@@ -29,7 +29,7 @@ use super::cache::RedisCache;
 use super::database::Postgres;
 use super::live_cache::{CommandLog, LiveCache, LoggedCommand, Released};
 use super::mirror::{RealMirror, Servers};
-use super::timed::RunClock;
+use super::timed::{RunClock, cannot_run_as_request_threads, epoch_s};
 use crate::sim::Simulation;
 use crate::sim::coroutine::{FramePool, Input, Resume};
 use crate::sim::engine::request_code;
@@ -48,27 +48,10 @@ use crate::sim::strategy::Served;
 /// app's shared flights), no faults and no random jitter (the model
 /// would draw its own).
 pub fn cannot_run_live(scenario: &Scenario) -> Option<&'static str> {
-    let s = &scenario.strategy;
-    let protection = s.stampede.entry();
-    if scenario.workload.is_some() {
-        Some("a generated workload (its requests are not threads of their own)")
-    } else if scenario.db.replica_lag_ms.is_some() {
-        Some("a read replica")
-    } else if s.channel.entry().on_the_bus {
-        Some("the bus's consumer is a background actor")
-    } else if s.write.entry().flusher || s.write.entry().cache_tier {
-        Some("the flusher or the cache tier runs beside the requests")
-    } else if protection.shares_reads || protection.refreshers {
-        Some("shared flights or background refreshers")
-    } else if protection.keeps_deleted || s.versioned_sets {
-        Some("memcache-style leases and versioned sets, which Redis lacks")
-    } else if !scenario.faults.is_empty() {
-        Some("faults of processes")
-    } else if scenario.latency_ms.jitter_ms > 0 || s.ttl_jitter_ms > 0 {
-        Some("random jitter")
-    } else {
-        None
-    }
+    cannot_run_as_request_threads(scenario, |strategy| {
+        (strategy.stampede.entry().keeps_deleted || strategy.versioned_sets)
+            .then_some("memcache-style leases and versioned sets, which Redis lacks")
+    })
 }
 
 /// One operation of a live run: what the client sent and got, and when it
@@ -147,9 +130,10 @@ pub struct LiveRun {
     pub commits: Vec<LiveCommit>,
     /// Changes to cache entries (prewarmed ones at 0), in Redis's order.
     pub cache_changes: Vec<CacheChange>,
-    /// When Redis was to expire each entry and lock it was given (key,
-    /// instant on the run's clock), by its log's `SET ... PX`.
-    pub expiries: Vec<(String, f64)>,
+    /// When Redis was to expire each lock taken (key, instant on the run's
+    /// clock), by its log's `SET ... NX PX`; entries' expiries are in
+    /// `cache_changes`.
+    pub lock_expiries: Vec<(String, f64)>,
     /// When the last request answered, on the run's clock.
     pub end_ms: f64,
 }
@@ -175,15 +159,9 @@ struct ThreadRecord {
 /// How far a server's clock is ahead of this machine's, in seconds:
 /// `ask` answers the server's time, taken between two readings of ours.
 fn clock_offset(mut ask: impl FnMut() -> Result<f64, String>) -> Result<f64, String> {
-    let epoch = || {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs_f64()
-    };
-    let before = epoch();
+    let before = epoch_s();
     let server = ask()?;
-    let after = epoch();
+    let after = epoch_s();
     Ok(server - (before + after) / 2.0)
 }
 
@@ -354,25 +332,13 @@ pub fn run(
         });
         performed.append(&mut record.performed);
     }
-    let mut expiries: Vec<(String, f64)> = cache_changes
-        .iter()
-        .filter_map(|c| Some((c.key.clone(), c.at_ms + c.stored?.1)))
-        .collect();
+    let mut lock_expiries = Vec::new();
     for command in &logged {
+        let at_ms = on_clock(command.at_s, redis_offset);
         if let Some((name, px)) = lock_set(command) {
-            let at_ms = on_clock(command.at_s, redis_offset);
-            expiries.push((name.to_string(), at_ms + px / clock.scale));
+            lock_expiries.push((name.to_string(), at_ms + px / clock.scale));
         }
-        if let Some(change) = cache_change(command, &names, clock.scale)? {
-            if let Some((_, ttl)) = change.stored {
-                let at_ms = on_clock(command.at_s, redis_offset);
-                expiries.push((change.key.clone(), at_ms + ttl));
-            }
-            cache_changes.push(CacheChange {
-                at_ms: on_clock(command.at_s, redis_offset),
-                ..change
-            });
-        }
+        cache_changes.extend(cache_change(command, at_ms, &names, clock.scale)?);
     }
     // Instants are microseconds apart: two effects at one instant do not
     // occur in practice, and a stable sort keeps each thread's order.
@@ -384,7 +350,7 @@ pub fn run(
         requests,
         commits,
         cache_changes,
-        expiries,
+        lock_expiries,
         end_ms,
     })
 }
@@ -419,10 +385,11 @@ fn in_the_log<'a>(
         .collect())
 }
 
-/// What a logged command did to a cache entry, if it changed one (the
-/// instant left for the caller to place).
+/// What a logged command, run at `at_ms` on the run's clock, did to a
+/// cache entry, if it changed one.
 fn cache_change(
     command: &LoggedCommand,
+    at_ms: f64,
     names: &[String],
     scale: f64,
 ) -> Result<Option<CacheChange>, String> {
@@ -453,7 +420,7 @@ fn cache_change(
     };
     Ok(Some(CacheChange {
         key: name.to_string(),
-        at_ms: 0.0,
+        at_ms,
         stored,
     }))
 }

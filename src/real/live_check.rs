@@ -364,7 +364,12 @@ pub fn replay(run: &LiveRun) -> Result<Replay, String> {
                 .iter()
                 .find(|r| r.id == difference.actor)
                 .map(|r| r.key.as_str());
-            run.expiries.iter().any(|(expiring, when)| {
+            let entries = run
+                .cache_changes
+                .iter()
+                .filter_map(|c| Some((&c.key, c.at_ms + c.stored?.1)));
+            let locks = run.lock_expiries.iter().map(|(k, when)| (k, *when));
+            entries.chain(locks).any(|(expiring, when)| {
                 Some(expiring.as_str()) == key && (when - at).abs() < BOUND_TOLERANCE_MS
             })
         }

@@ -33,8 +33,26 @@ use crate::sim::{Report, Simulation};
 /// Why a scenario cannot run timed with real threads, if it cannot: only
 /// client requests run as threads, so nothing may need a background actor
 /// (a bus consumer, relay, flusher, refresher), a process fault, an app's
-/// shared state (singleflight) or the model's cache tier.
+/// shared state (singleflight) or the model's cache tier; nor may a
+/// protection draw at random.
 pub fn cannot_run_timed(scenario: &Scenario) -> Option<&'static str> {
+    cannot_run_as_request_threads(scenario, |strategy| {
+        strategy
+            .stampede
+            .entry()
+            .draws
+            .then_some("an early recompute's random draws")
+    })
+}
+
+/// Why a scenario cannot run with its requests as the only threads (see
+/// [`cannot_run_timed`]): the reasons both real-clock modes share, in the
+/// order they are given, with the mode's own reason (`own`) after the
+/// background actors and before faults and jitter.
+pub(super) fn cannot_run_as_request_threads(
+    scenario: &Scenario,
+    own: impl FnOnce(&crate::sim::scenario::Strategy) -> Option<&'static str>,
+) -> Option<&'static str> {
     let s = &scenario.strategy;
     let protection = s.stampede.entry();
     if scenario.workload.is_some() {
@@ -47,8 +65,8 @@ pub fn cannot_run_timed(scenario: &Scenario) -> Option<&'static str> {
         Some("the flusher or the cache tier runs beside the requests")
     } else if protection.shares_reads || protection.refreshers {
         Some("shared flights or background refreshers")
-    } else if protection.draws {
-        Some("an early recompute's random draws")
+    } else if let Some(reason) = own(s) {
+        Some(reason)
     } else if !scenario.faults.is_empty() {
         Some("faults of processes")
     } else if scenario.latency_ms.jitter_ms > 0 || s.ttl_jitter_ms > 0 {
@@ -141,6 +159,14 @@ fn timed(scenario: &Scenario) -> Scenario {
     }
 }
 
+/// This machine's clock now, in seconds since the epoch.
+pub(super) fn epoch_s() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
+}
+
 /// A run's clock on real time: model milliseconds are `scale` real ones,
 /// counted from the moment the first thread asks for the time.
 pub(super) struct RunClock {
@@ -164,10 +190,7 @@ impl RunClock {
     pub(super) fn start(&self) -> Instant {
         *self.start.get_or_init(|| {
             let now = Instant::now();
-            let epoch = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default();
-            let _ = self.start_epoch_s.set(epoch.as_secs_f64());
+            let _ = self.start_epoch_s.set(epoch_s());
             now
         })
     }
