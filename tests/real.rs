@@ -16,12 +16,13 @@ use cachescope::real::cache::RedisCache;
 use cachescope::real::conformance::{self, Options};
 use cachescope::real::database::Postgres;
 use cachescope::real::live::{self, LiveRun};
-use cachescope::real::live_bus::LiveStream;
+use cachescope::real::live_bus::{LiveStream, event_fields, parse_event};
 use cachescope::real::live_cache::{LiveCache, Released};
 use cachescope::real::live_check;
 use cachescope::real::servers::Servers;
 use cachescope::real::{Backend, RealMirror};
 use cachescope::sim::ops::Stamp;
+use cachescope::sim::scenario::ScheduleEntry;
 use cachescope::sim::{Scenario, Simulation};
 
 /// The lessons whose every interleaving CI replays: those with at most
@@ -566,6 +567,49 @@ fn a_slow_reader_across_a_held_open_write_transaction_refills_the_old_value() {
     drop(servers);
 }
 
+#[test]
+fn events_on_two_partitions_reach_their_consumer_threads_out_of_order_and_the_replay_names_them() {
+    let servers = servers();
+    let scenario = lessons::lesson("kafka-partitions").unwrap().scenario();
+    let run = live_run(&servers, &scenario);
+    let of = |actor: &str, op: &str| {
+        run.performed
+            .iter()
+            .find(|p| p.actor == actor && p.op.starts_with(op))
+            .unwrap_or_else(|| panic!("{actor} did no {op}: {:#?}", run.performed))
+    };
+    // Round-robin in the order Redis appended them: W1's event on
+    // partition 0 (100 ms behind), W2's on partition 1.
+    let (first, second) = (of("W1", "bus.publish"), of("W2", "bus.publish"));
+    assert_eq!(
+        (first.reply.as_str(), second.reply.as_str()),
+        ("sent to partition 0", "sent to partition 1")
+    );
+    // Each consumer thread applied its event no sooner than the bus's
+    // delay (and its partition's lag) after Redis appended it, so by
+    // Redis's log B was set before A.
+    let (a, b) = (of("consumer:0", "cache.set"), of("consumer:1", "cache.set"));
+    assert_eq!(
+        (a.op.as_str(), b.op.as_str()),
+        ("cache.set A@2", "cache.set B@3")
+    );
+    assert!(a.effect_ms >= first.effect_ms + 150.0, "{a:?} {first:?}");
+    assert!(b.effect_ms >= second.effect_ms + 50.0, "{b:?} {second:?}");
+    assert!(b.effect_ms < a.effect_ms);
+    // The servers' record: R read A after B had committed; A stays cached.
+    let verdicts = live_check::judge(&run);
+    assert_eq!(verdicts.stale_reads, vec!["R".to_string()], "{verdicts:?}");
+    assert_eq!(verdicts.windows.last().unwrap().to_ms, None, "{verdicts:?}");
+    // The model follows the order, naming each partition's consumer.
+    let replay = live_check::replay(&run).unwrap();
+    assert!(replay.agrees_with(&verdicts), "{replay:#?}\n{verdicts:#?}");
+    for consumer in ["consumer:0", "consumer:1"] {
+        let named = ScheduleEntry::Actor(consumer.into());
+        assert!(replay.schedule.contains(&named), "{:?}", replay.schedule);
+    }
+    drop(servers);
+}
+
 /// Two readers of a prewarmed key, the second after a write-free pause.
 const TWO_READS: &str = r#"{
   "name": "two reads",
@@ -631,18 +675,10 @@ fn a_consumer_killed_before_acknowledging_sees_its_event_redelivered() {
     let url = &servers.redis_url;
     let mut producer = LiveStream::connect(url, "events", "producer").unwrap();
     let mut first = LiveStream::connect(url, "events", "consumer-1").unwrap();
-    let id = producer
-        .publish(&[("key", "k"), ("op", "invalidate")])
-        .unwrap();
+    let id = producer.publish(&event_fields("k", None)).unwrap();
     let (taken, fields) = first.next(100).unwrap().expect("the event");
     assert_eq!(taken, id);
-    assert_eq!(
-        fields,
-        [
-            ("key".into(), "k".into()),
-            ("op".into(), "invalidate".into())
-        ]
-    );
+    assert_eq!(parse_event(&fields).unwrap(), ("k".to_string(), None));
     // The consumer dies before it acknowledges: the event stays pending.
     drop(first);
     assert_eq!(producer.pending().unwrap(), 1);

@@ -48,12 +48,17 @@ pub struct LessonCheck {
     pub not_live: Option<String>,
 }
 
-/// A lesson's live runs: each request a thread of its own on a real clock,
-/// Redis's expiry and PostgreSQL's transactions deciding, judged from the
-/// servers' records and replayed by the model in the order they recorded.
+/// A lesson's live runs: each request a thread of its own on a real clock
+/// (and each bus partition's consumer one more), Redis's expiry and
+/// PostgreSQL's transactions deciding, judged from the servers' records and
+/// replayed by the model in the order they recorded.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveCheck {
     pub runs: u32,
+    /// Consumer threads reading the bus's partitions on Redis Streams (0:
+    /// the lesson has no bus).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub consumers: u32,
     /// Runs whose replay gave every reply and anomaly the servers gave.
     pub explained: u32,
     /// Runs whose first difference was a cache operation within a model
@@ -66,6 +71,10 @@ pub struct LiveCheck {
     /// The model's timed runs of the same scenario: reads and stale reads.
     pub model_reads: u64,
     pub model_stale_reads: u64,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// `a`, `a, and b`, `a, b, and c` (items may hold an "and" of their own:
@@ -177,10 +186,17 @@ impl Reproduced {
             }
             said
         };
+        let consumers = match live.consumers {
+            0 => String::new(),
+            1 => " and the bus's consumer another, reading Redis Streams".to_string(),
+            n => format!(
+                " and each of the bus's {n} partitions' consumers another, reading Redis Streams"
+            ),
+        };
         Some(format!(
-            "Run live {times} on {}, each request a thread of its own, with Redis's own expiry \
-             and PostgreSQL's own transactions deciding: their records show {} stale of {} \
-             reads (the model's timed runs: {} of {}), and the model, replaying the order \
+            "Run live {times} on {}, each request a thread of its own{consumers}, with Redis's \
+             own expiry and PostgreSQL's own transactions deciding: their records show {} stale \
+             of {} reads (the model's timed runs: {} of {}), and the model, replaying the order \
              they recorded, {explained}.",
             self.servers, live.stale_reads, live.reads, live.model_stale_reads, live.model_reads
         ))
@@ -243,6 +259,7 @@ mod tests {
             with(LessonCheck {
                 live: Some(LiveCheck {
                     runs: 3,
+                    consumers: 0,
                     explained,
                     ties,
                     reads: 6,
@@ -260,6 +277,14 @@ mod tests {
              show 3 stale of 6 reads (the model's timed runs: 3 of 6), and the model, replaying \
              the order they recorded, gave every reply they gave and found the same anomalies."
         );
+        let mut with_bus = live(3, 0);
+        if let Some(check) = with_bus.lessons.get_mut("l").and_then(|c| c.live.as_mut()) {
+            check.consumers = 2;
+        }
+        assert!(with_bus.live_sentence("l").unwrap().contains(
+            "each request a thread of its own and each of the bus's 2 partitions' consumers \
+                 another, reading Redis Streams, with Redis's own expiry"
+        ));
         let tied = live(1, 1).live_sentence("l").unwrap();
         assert!(
             tied.ends_with(

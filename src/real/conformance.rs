@@ -370,6 +370,7 @@ pub fn reproduced(servers: String, rows: &[Row], live_rows: &[LiveRow]) -> Repro
             .find(|r| &r.lesson == name)
             .map(|row| LiveCheck {
                 runs: row.runs,
+                consumers: live::consumer_threads(&lesson.scenario()),
                 explained: row.explained,
                 ties: row.ties,
                 reads: row.reads,

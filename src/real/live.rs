@@ -8,6 +8,11 @@
 //! `SET NX PX` released by compare-and-delete; [`Postgres`]: a write is a
 //! transaction that updates and locks the row, stays open for the write's
 //! latency and commits, a read spends its latency inside the statement).
+//! An app's event goes on Redis Streams (`XADD` on the partition's
+//! stream); each partition has a consumer thread that reads its stream in a
+//! consumer group, holds each event until the bus's delay after Redis
+//! appended it, applies it with the same strategy code as the model's
+//! consumer, and acknowledges it (`XACK`).
 //! Nothing of the model takes part: the threads race, Redis orders its
 //! commands and expires its keys, PostgreSQL orders its commits and
 //! decides what each snapshot sees.
@@ -19,46 +24,75 @@
 //! (its snapshot's instant). [`super::live_check`] judges the run from
 //! these records alone and has the model replay the order they show.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex};
 
 use serde::Serialize;
 
 use super::cache::RedisCache;
 use super::database::Postgres;
+use super::live_bus::{LiveStream, appended_s, event_fields, parse_event, stream_key};
 use super::live_cache::{CommandLog, LiveCache, LoggedCommand, Released};
 use super::mirror::{RealMirror, Servers};
 use super::timed::{RunClock, cannot_run_as_request_threads, epoch_s};
 use crate::sim::Simulation;
-use crate::sim::coroutine::{FramePool, Input, Resume};
-use crate::sim::engine::request_code;
+use crate::sim::coroutine::{Coroutine, FramePool, Input, Resume};
+use crate::sim::engine::{key_partition, request_code};
 use crate::sim::ops::{
-    Cached, ExpiringEntry, KeyId, LockToken, Op, Reply, Resource, SetOutcome, Stamp, Unlocked,
-    Value, Version, Versioned, WriteId,
+    Cached, ExpiringEntry, KeyId, LockToken, Op, Published, Reply, Resource, SetOutcome, Stamp,
+    Unlocked, Value, Version, Versioned, WriteId,
 };
 use crate::sim::rng::{Purpose, SimRng};
-use crate::sim::scenario::{Millis, Scenario};
-use crate::sim::strategy::Served;
+use crate::sim::scenario::{Channel, Millis, Scenario};
+use crate::sim::strategy::{self, Served};
+use crate::sim::trace::Actor;
 
-/// Why a scenario cannot run live, if it cannot: only scripted requests
-/// run as threads (no background actor: bus consumer, relay, flusher,
-/// refresher, replica), with the cache operations an application sends to
-/// Redis (no memcache-style leases or versioned sets, no cache tier, no
-/// app's shared flights), no faults and no random jitter (the model
-/// would draw its own).
+/// How long a consumer waits on its stream for an entry (real ms) before
+/// it looks whether the requests are done.
+const CONSUMER_POLL_MS: u64 = 5;
+
+/// Why a scenario cannot run live, if it cannot: scripted requests run as
+/// threads, and an app's events go to a consumer thread per partition; no
+/// other background actor (CDC, relay, flusher, refresher, replica), only
+/// the cache operations an application sends to Redis (no memcache-style
+/// leases or versioned sets, no cache tier, no app's shared flights), no
+/// faults and nothing drawn at random (jitter, a lossy or duplicating bus:
+/// the model would draw its own).
 pub fn cannot_run_live(scenario: &Scenario) -> Option<&'static str> {
-    cannot_run_as_request_threads(scenario, |strategy| {
+    let bus = |scenario: &Scenario| {
+        let settings = &scenario.bus;
+        match scenario.strategy.channel {
+            Channel::Event
+                if settings.loss > 0.0 || settings.duplicate > 0.0 || settings.jitter_ms > 0 =>
+            {
+                Some("a bus that loses, duplicates or delays events at random")
+            }
+            Channel::Event | Channel::Inline => None,
+            Channel::Cdc => Some("change data capture reads PostgreSQL's log beside the requests"),
+            Channel::Outbox => Some("the outbox relay polls beside the requests"),
+        }
+    };
+    cannot_run_as_request_threads(scenario, bus, |strategy| {
         (strategy.stampede.entry().keeps_deleted || strategy.versioned_sets)
             .then_some("memcache-style leases and versioned sets, which Redis lacks")
     })
+}
+
+/// How many consumer threads a live run of `scenario` has: one per bus
+/// partition when an app publishes its events, none otherwise.
+pub fn consumer_threads(scenario: &Scenario) -> u32 {
+    match scenario.strategy.channel {
+        Channel::Event => scenario.bus.partitions,
+        _ => 0,
+    }
 }
 
 /// One operation of a live run: what the client sent and got, and when it
 /// took effect by the servers' own record.
 #[derive(Clone, Debug, Serialize)]
 pub struct Performed {
-    /// The request's id.
+    /// Who sent it, as a schedule names it: a request's id, `consumer`
+    /// (`consumer:P` when the bus has several partitions).
     pub actor: String,
     /// What it was ([`op_meaning`]) and where it went.
     pub op: String,
@@ -134,11 +168,11 @@ pub struct LiveRun {
     /// clock), by its log's `SET ... NX PX`; entries' expiries are in
     /// `cache_changes`.
     pub lock_expiries: Vec<(String, f64)>,
-    /// When the last request answered, on the run's clock.
+    /// When the last operation answered, on the run's clock.
     pub end_ms: f64,
 }
 
-/// What the request threads share.
+/// What the threads share.
 struct Shared<'a> {
     clock: &'a RunClock,
     /// Lock tokens: unique in the run, as an app's random tokens are.
@@ -146,6 +180,15 @@ struct Shared<'a> {
     /// The apps' draws for an early recompute: the scenario's stream, taken
     /// in the order the requests ask.
     draws: Mutex<SimRng>,
+    /// The partition the next event goes to on a bus that is not keyed
+    /// (round-robin in the order Redis appends them: held while appending).
+    next_partition: Mutex<u32>,
+    /// Request threads still running: consumers stop once none is and
+    /// their stream has nothing left.
+    requests_left: AtomicUsize,
+    /// How far Redis's clock is ahead of this machine's (s): a stream
+    /// entry's id is its instant on Redis's clock.
+    redis_offset_s: f64,
 }
 
 /// One request thread's record.
@@ -154,6 +197,34 @@ struct ThreadRecord {
     started_ms: f64,
     read: Option<(String, Stamp)>,
     answered_ms: f64,
+}
+
+/// One thread's connection to Redis as its command log names it, and the
+/// operations it performed.
+struct Sender {
+    actor: String,
+    address: String,
+    /// The DB write a request's commits carry (none for a consumer).
+    write: Option<WriteId>,
+    performed: Vec<Performed>,
+}
+
+/// A thread's result, or why it has none.
+fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, Result<T, String>>) -> Result<T, String> {
+    thread
+        .join()
+        .unwrap_or_else(|_| Err("a thread of the live run panicked".into()))
+}
+
+/// The name a schedule gives the consumer of `partition`.
+fn consumer_name(scenario: &Scenario, partition: u32) -> String {
+    let which = (scenario.bus.partitions > 1).then_some(partition);
+    Actor::Consumer(which).to_string()
+}
+
+/// The stream of bus partition `partition`.
+fn partition_stream(partition: u32) -> String {
+    format!("partition-{partition}")
 }
 
 /// How far a server's clock is ahead of this machine's, in seconds:
@@ -204,7 +275,7 @@ pub fn run(
     let clock = RunClock::new(scale);
     let mut setup = LiveCache::connect(redis_url)?;
     let mut db = Postgres::connect(postgres_url)?;
-    let redis_offset = clock_offset(|| setup.clock_s())?;
+    let redis_offset_s = clock_offset(|| setup.clock_s())?;
     let postgres_offset = clock_offset(|| db.clock_s())?;
     // Every thread's connections, and their addresses in Redis's log.
     let mut connections = Vec::new();
@@ -213,7 +284,32 @@ pub fn run(
         let address = cache.address()?;
         connections.push((cache, Postgres::connect(postgres_url)?, address));
     }
-    let addresses: Vec<String> = connections.iter().map(|c| c.2.clone()).collect();
+    let mut consumers = Vec::new();
+    for partition in 0..consumer_threads(&scenario) {
+        let mut cache = LiveCache::connect(redis_url)?;
+        let address = cache.address()?;
+        let name = consumer_name(&scenario, partition);
+        let stream = LiveStream::connect(redis_url, &partition_stream(partition), &name)?;
+        consumers.push((partition, cache, stream, address));
+    }
+    let mut senders: Vec<Sender> = scenario
+        .requests
+        .iter()
+        .zip(&connections)
+        .enumerate()
+        .map(|(index, (spec, c))| Sender {
+            actor: spec.id.clone(),
+            address: c.2.clone(),
+            write: Some(WriteId(index as u32)),
+            performed: Vec::new(),
+        })
+        .collect();
+    senders.extend(consumers.iter().map(|(partition, _, _, address)| Sender {
+        actor: consumer_name(&scenario, *partition),
+        address: address.clone(),
+        write: None,
+        performed: Vec::new(),
+    }));
     let log = CommandLog::start(redis_url)?;
     // The clock starts now: prewarmed entries live from here.
     clock.start();
@@ -235,31 +331,43 @@ pub fn run(
         clock: &clock,
         tokens: AtomicU64::new(1),
         draws: Mutex::new(SimRng::for_purpose(scenario.seed, Purpose::EarlyRecompute)),
+        next_partition: Mutex::new(0),
+        requests_left: AtomicUsize::new(scenario.requests.len()),
+        redis_offset_s,
     };
-    let barrier = Barrier::new(scenario.requests.len());
-    let records: Vec<Result<ThreadRecord, String>> = std::thread::scope(|threads| {
-        let handles: Vec<_> = connections
+    let barrier = Barrier::new(scenario.requests.len() + consumers.len());
+    let (records, consumed) = std::thread::scope(|threads| {
+        let (scenario, barrier, shared, names) = (&scenario, &barrier, &shared, &names);
+        let requests: Vec<_> = connections
             .into_iter()
             .enumerate()
             .map(|(index, (cache, db, _))| {
-                let (scenario, barrier, shared, names) = (&scenario, &barrier, &shared, &names);
                 let key = key_of(&scenario.requests[index].key);
                 threads.spawn(move || {
                     barrier.wait();
-                    serve(cache, db, scenario, names, index, key, shared)
+                    let record = serve(cache, db, scenario, names, index, key, shared);
+                    shared.requests_left.fetch_sub(1, Ordering::SeqCst);
+                    record
                 })
             })
             .collect();
-        handles
+        let consumers: Vec<_> = consumers
             .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err("a request thread panicked".into()))
+            .map(|(partition, cache, stream, _)| {
+                threads.spawn(move || {
+                    barrier.wait();
+                    consume(partition, cache, stream, scenario, names, shared)
+                })
             })
-            .collect()
+            .collect();
+        let records: Vec<Result<ThreadRecord, String>> = requests.into_iter().map(joined).collect();
+        let consumed: Vec<Result<Vec<Performed>, String>> =
+            consumers.into_iter().map(joined).collect();
+        (records, consumed)
     });
     let logged = log.finish()?;
     let records = records.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let consumed = consumed.into_iter().collect::<Result<Vec<_>, _>>()?;
     let on_clock = |at_s: f64, offset: f64| clock.of_epoch(at_s - offset);
     // PostgreSQL's commits, placed on the run's clock.
     let commits: Vec<LiveCommit> = db
@@ -273,22 +381,35 @@ pub fn run(
         })
         .collect();
     let mut requests = Vec::new();
-    let mut performed = Vec::new();
     let mut end_ms: f64 = 0.0;
-    for (index, mut record) in records.into_iter().enumerate() {
+    for (index, record) in records.into_iter().enumerate() {
         let spec = &scenario.requests[index];
-        let cache_commands = in_the_log(&logged, &addresses[index])?;
+        end_ms = end_ms.max(record.answered_ms);
+        requests.push(LiveRequest {
+            id: spec.id.clone(),
+            key: spec.key.clone(),
+            started_ms: record.started_ms,
+            read: record.read,
+        });
+        senders[index].performed = record.performed;
+    }
+    let request_count = requests.len();
+    for (sender, performed) in senders[request_count..].iter_mut().zip(consumed) {
+        sender.performed = performed;
+    }
+    let mut performed = Vec::new();
+    for mut sender in senders {
+        let cache_commands = in_the_log(&logged, &sender.address)?;
         let mut commands = cache_commands.iter();
-        for p in &mut record.performed {
+        let actor = &sender.actor;
+        for p in &mut sender.performed {
+            end_ms = end_ms.max(p.answered_ms);
             match p.resource {
-                Resource::Cache => {
+                Resource::Cache | Resource::Publish => {
                     let command = commands.next().ok_or_else(|| {
-                        format!(
-                            "Redis's command log has fewer commands of {} than it sent",
-                            spec.id
-                        )
+                        format!("Redis's command log has fewer commands of {actor} than it sent")
                     })?;
-                    p.effect_ms = on_clock(command.at_s, redis_offset);
+                    p.effect_ms = on_clock(command.at_s, redis_offset_s);
                 }
                 Resource::DbWrite => {
                     let Some(version) = p.committed else {
@@ -296,19 +417,16 @@ pub fn run(
                     };
                     let commit = commits
                         .iter()
-                        .find(|c| c.write == WriteId(index as u32) && c.version == version)
-                        .ok_or_else(|| {
-                            format!("PostgreSQL has no record of {}'s commit", spec.id)
-                        })?;
+                        .find(|c| Some(c.write) == sender.write && c.version == version)
+                        .ok_or_else(|| format!("PostgreSQL has no record of {actor}'s commit"))?;
                     p.effect_ms = commit.at_ms;
                 }
                 // A DB read's instant came with its answer, on the
                 // server's clock.
                 Resource::DbRead => p.effect_ms = on_clock(p.effect_ms, postgres_offset),
-                Resource::Publish => {}
             }
         }
-        for p in &mut record.performed {
+        for p in &mut sender.performed {
             if let Some((value, write)) = &p.uncommitted_hit
                 && let Some(commit) = commits
                     .iter()
@@ -319,22 +437,14 @@ pub fn run(
         }
         if commands.next().is_some() {
             return Err(format!(
-                "Redis's command log has more commands of {} than it sent",
-                spec.id
+                "Redis's command log has more commands of {actor} than it sent"
             ));
         }
-        end_ms = end_ms.max(record.answered_ms);
-        requests.push(LiveRequest {
-            id: spec.id.clone(),
-            key: spec.key.clone(),
-            started_ms: record.started_ms,
-            read: record.read,
-        });
-        performed.append(&mut record.performed);
+        performed.append(&mut sender.performed);
     }
     let mut lock_expiries = Vec::new();
     for command in &logged {
-        let at_ms = on_clock(command.at_s, redis_offset);
+        let at_ms = on_clock(command.at_s, redis_offset_s);
         if let Some((name, px)) = lock_set(command) {
             lock_expiries.push((name.to_string(), at_ms + px / clock.scale));
         }
@@ -441,7 +551,7 @@ fn serve(
     clock.sleep_until(spec.at_ms as f64);
     let started_ms = clock.now();
     let value = || Value::from(spec.value.as_deref().unwrap_or_default());
-    let mut coroutine = request_code(
+    let coroutine = request_code(
         &mut FramePool::default(),
         scenario.strategy,
         spec.op,
@@ -449,50 +559,127 @@ fn serve(
         key,
         value,
     );
-    let (latency, strategy) = (&scenario.latency_ms, &scenario.strategy);
+    let latency = &scenario.latency_ms;
     let name = &names[key.0 as usize];
-    let mut performed = Vec::new();
-    let mut input = Input {
-        reply: None,
-        now: spec.at_ms,
+    let perform = |op: &Op| -> Result<(Reply, f64), String> {
+        Ok(match op {
+            Op::DbRead { .. } => {
+                let sleep_ms = latency.db_read as f64 * clock.scale;
+                let (value, version, began_s) = db.read_at_snapshot(name, sleep_ms)?;
+                // The server's clock, placed on the run's after the run
+                // (with the other PostgreSQL instants).
+                let row = Versioned {
+                    value: value.into(),
+                    version,
+                };
+                (Reply::DbRead(row), began_s)
+            }
+            Op::DbWrite { value, write, .. } => {
+                let hold = || clock.sleep(latency.db_write);
+                let version = db.write_held_open(name, value, write.0, hold)?;
+                (Reply::DbWrite { version }, f64::NAN)
+            }
+            op => {
+                let resource = op.resource();
+                clock.sleep(match resource {
+                    Resource::Publish => latency.publish,
+                    _ => latency.cache,
+                });
+                let reply = redis_op(&mut cache, op, name, scenario, shared)?;
+                (reply, f64::NAN)
+            }
+        })
     };
+    let (performed, served) = drive(coroutine, &spec.id, spec.at_ms, shared, perform)?;
+    let read = match served {
+        Served::Read { value, .. } => Some((value.value.to_string(), value.stamp)),
+        Served::Write { .. } => None,
+    };
+    Ok(ThreadRecord {
+        performed,
+        started_ms,
+        read,
+        answered_ms: clock.now(),
+    })
+}
+
+/// The consumer of bus partition `partition`: takes each event of its
+/// stream in order (in the consumer group), holds it until the bus's delay
+/// (and the partition's lag) after Redis appended it, applies it with the
+/// model's consumer code, and acknowledges it. It stops once every request
+/// has answered and its stream has nothing left. (It acknowledges each
+/// event once applied: the scenario's commit interval only matters to a
+/// consumer crash, a fault live runs do not take.)
+fn consume(
+    partition: u32,
+    mut cache: LiveCache,
+    mut stream: LiveStream,
+    scenario: &Scenario,
+    names: &[String],
+    shared: &Shared,
+) -> Result<Vec<Performed>, String> {
+    let clock = shared.clock;
+    let actor = consumer_name(scenario, partition);
+    let bus = &scenario.bus;
+    let lag = bus.partition_lag_ms.get(partition as usize).copied();
+    let transit_ms = (bus.delay_ms + lag.unwrap_or(0)) as f64;
+    let mut frames = FramePool::default();
+    let mut performed = Vec::new();
+    loop {
+        // Read before looking: every event of a request that had answered
+        // by then was appended before this read.
+        let requests_done = shared.requests_left.load(Ordering::SeqCst) == 0;
+        let Some((id, fields)) = stream.next(CONSUMER_POLL_MS)? else {
+            if requests_done {
+                return Ok(performed);
+            }
+            continue;
+        };
+        let (name, payload) = parse_event(&fields)?;
+        let key = names
+            .iter()
+            .position(|n| *n == name)
+            .map(|index| KeyId(index as u32))
+            .ok_or_else(|| format!("a bus event about a key the scenario lacks: {name}"))?;
+        let appended_ms = clock.of_epoch(appended_s(&id)? - shared.redis_offset_s);
+        clock.sleep_until(appended_ms + transit_ms);
+        let job = Coroutine::new_in(&mut frames, move |io| {
+            strategy::apply_event(io, key, payload.clone())
+        });
+        let perform = |op: &Op| -> Result<(Reply, f64), String> {
+            clock.sleep(scenario.latency_ms.cache);
+            Ok((redis_op(&mut cache, op, &name, scenario, shared)?, f64::NAN))
+        };
+        let now = clock.now() as Millis;
+        let (mut applied, _) = drive(job, &actor, now, shared, perform)?;
+        performed.append(&mut applied);
+        stream.ack(&id)?;
+    }
+}
+
+/// Drives one actor's strategy coroutine on the real clock from model
+/// instant `now`, each operation performed by `perform`, which spends the
+/// operation's latency and answers its reply and, for a DB read, its
+/// snapshot's instant on PostgreSQL's clock (NaN otherwise: the servers'
+/// records place it after the run).
+fn drive(
+    mut coroutine: Coroutine<Served>,
+    actor: &str,
+    now: Millis,
+    shared: &Shared,
+    mut perform: impl FnMut(&Op) -> Result<(Reply, f64), String>,
+) -> Result<(Vec<Performed>, Served), String> {
+    let clock = shared.clock;
+    let mut performed = Vec::new();
+    let mut input = Input { reply: None, now };
     loop {
         match coroutine.resume(input) {
             Resume::Perform(op) => {
                 let sent_ms = clock.now();
-                let latency_of = |resource| match resource {
-                    Resource::Cache => latency.cache,
-                    Resource::DbRead => latency.db_read,
-                    Resource::DbWrite => latency.db_write,
-                    Resource::Publish => latency.publish,
-                };
-                let mut effect_ms = f64::NAN;
-                let reply = match &op {
-                    Op::DbRead { .. } => {
-                        let sleep_ms = latency.db_read as f64 * clock.scale;
-                        let (value, version, began_s) = db.read_at_snapshot(name, sleep_ms)?;
-                        // The server's clock, placed on the run's after the
-                        // run (with the other PostgreSQL instants).
-                        effect_ms = began_s;
-                        Reply::DbRead(Versioned {
-                            value: value.into(),
-                            version,
-                        })
-                    }
-                    Op::DbWrite { value, write, .. } => {
-                        let hold = || clock.sleep(latency.db_write);
-                        let version = db.write_held_open(name, value, write.0, hold)?;
-                        Reply::DbWrite { version }
-                    }
-                    op => {
-                        clock.sleep(latency_of(op.resource()));
-                        let now = clock.now();
-                        cache_op(&mut cache, op, name, now, strategy, shared)?
-                    }
-                };
+                let (reply, effect_ms) = perform(&op)?;
                 let answered_ms = clock.now();
                 performed.push(Performed {
-                    actor: spec.id.clone(),
+                    actor: actor.to_string(),
                     op: op_meaning(&op),
                     resource: op.resource(),
                     reply: reply_meaning(&reply),
@@ -533,18 +720,7 @@ fn serve(
                     now: clock.now() as Millis,
                 };
             }
-            Resume::Done(served) => {
-                let read = match served {
-                    Served::Read { value, .. } => Some((value.value.to_string(), value.stamp)),
-                    Served::Write { .. } => None,
-                };
-                return Ok(ThreadRecord {
-                    performed,
-                    started_ms,
-                    read,
-                    answered_ms: clock.now(),
-                });
-            }
+            Resume::Done(served) => return Ok((performed, served)),
             Resume::SharedRead(_) | Resume::TierLock(_) | Resume::TierUnlock(_) => {
                 return Err("a shared read or the cache tier's lock in a live run".into());
             }
@@ -552,17 +728,18 @@ fn serve(
     }
 }
 
-/// A cache operation sent to Redis as an application sends it, at `now`
-/// on the run's clock; its reply in the model's terms (an expiry is `now`
-/// plus what Redis says is left).
-fn cache_op(
+/// An operation on Redis sent as an application sends it, now on the
+/// run's clock: a cache operation, or an event appended to its partition's
+/// stream; its reply in the model's terms (an expiry is now plus what
+/// Redis says is left).
+fn redis_op(
     cache: &mut LiveCache,
     op: &Op,
     name: &str,
-    now: f64,
-    strategy: &crate::sim::scenario::Strategy,
+    scenario: &Scenario,
     shared: &Shared,
 ) -> Result<Reply, String> {
+    let (strategy, now) = (&scenario.strategy, shared.clock.now());
     let clock = shared.clock;
     let real_ms = |model_ms: Millis| clock.real(model_ms).as_millis() as Millis;
     let cached = |entry: &super::live_cache::LiveEntry| Cached {
@@ -598,6 +775,26 @@ fn cache_op(
         Op::CacheDelete { .. } => Reply::CacheDelete {
             removed: cache.delete(name)?,
         },
+        Op::Publish {
+            payload, row: None, ..
+        } => {
+            let fields = event_fields(name, payload.as_ref());
+            let bus = &scenario.bus;
+            let partition = if bus.keyed {
+                let partition = key_partition(name, bus.partitions);
+                cache.publish(&stream_key(&partition_stream(partition)), &fields)?;
+                partition
+            } else {
+                // Held while appending, so that Redis appends in the
+                // order the partitions were handed out.
+                let mut next = shared.next_partition.lock().expect("not poisoned");
+                let partition = *next;
+                cache.publish(&stream_key(&partition_stream(partition)), &fields)?;
+                *next = (partition + 1) % bus.partitions;
+                partition
+            };
+            Reply::Publish(Published::To(partition))
+        }
         Op::LockAdd { .. } => {
             let token = shared.tokens.fetch_add(1, Ordering::SeqCst);
             let taken = cache.lock_add(name, &token.to_string(), real_ms(strategy.lock_ttl_ms))?;
@@ -629,18 +826,6 @@ fn cache_op(
             ));
         }
     })
-}
-
-/// The performed operations of each request, by id, in their order.
-pub fn by_actor(run: &LiveRun) -> BTreeMap<&str, Vec<&Performed>> {
-    let mut by_actor: BTreeMap<&str, Vec<&Performed>> = BTreeMap::new();
-    for p in &run.performed {
-        by_actor.entry(p.actor.as_str()).or_default().push(p);
-    }
-    for ops in by_actor.values_mut() {
-        ops.sort_by(|a, b| a.sent_ms.total_cmp(&b.sent_ms));
-    }
-    by_actor
 }
 
 /// What an operation is, in the trace's words, without what differs

@@ -8,8 +8,9 @@
 
 use redis::{Connection, Value as RedisValue};
 
-use super::cache::{connection_to, failed, key};
+use super::cache::{connection_to, failed, key, parse_stamp, stamp_text};
 use super::mirror::{as_list, first_entry, stream_entry};
+use crate::sim::ops::Cached;
 
 /// The group every live consumer belongs to.
 const GROUP: &str = "live-consumers";
@@ -48,15 +49,8 @@ impl LiveStream {
     }
 
     /// Appends an entry; its id.
-    pub fn publish(&mut self, fields: &[(&str, &str)]) -> Result<String, String> {
-        let mut command = redis::cmd("XADD");
-        command.arg(&self.stream).arg("*");
-        for (field, value) in fields {
-            command.arg(field).arg(value);
-        }
-        command
-            .query(&mut self.connection)
-            .map_err(|e| failed("XADD", e))
+    pub fn publish(&mut self, fields: &[(String, String)]) -> Result<String, String> {
+        append(&mut self.connection, &self.stream, fields)
     }
 
     /// The next entry no consumer of the group has taken, waiting up to
@@ -108,4 +102,66 @@ impl LiveStream {
             other => Err(format!("redis: XPENDING answered {other:?}")),
         }
     }
+}
+
+/// The Redis key of stream `name`.
+pub fn stream_key(name: &str) -> String {
+    key("live-bus", name)
+}
+
+/// Appends an entry to the stream at Redis key `stream` (`XADD ... *`,
+/// Redis choosing the id from its clock); its id.
+pub fn append(
+    connection: &mut Connection,
+    stream: &str,
+    fields: &[(String, String)],
+) -> Result<String, String> {
+    let mut command = redis::cmd("XADD");
+    command.arg(stream).arg("*");
+    for (field, value) in fields {
+        command.arg(field).arg(value);
+    }
+    command.query(connection).map_err(|e| failed("XADD", e))
+}
+
+/// When Redis appended the entry with `id`, in seconds since the epoch by
+/// its clock: an id Redis chose is `<ms>-<sequence>`.
+pub fn appended_s(id: &str) -> Result<f64, String> {
+    id.split_once('-')
+        .and_then(|(ms, _)| ms.parse::<u64>().ok())
+        .map(|ms| ms as f64 / 1000.0)
+        .ok_or_else(|| format!("redis: a stream entry id not of Redis's clock: {id:?}"))
+}
+
+/// An event about cache key `name` as a stream entry's fields: the key,
+/// and the value and its stamp when it carries one (an update; none: an
+/// invalidation).
+pub fn event_fields(name: &str, payload: Option<&Cached>) -> Vec<(String, String)> {
+    let mut fields = vec![("key".to_string(), name.to_string())];
+    if let Some(payload) = payload {
+        fields.push(("value".to_string(), payload.value.to_string()));
+        fields.push(("stamp".to_string(), stamp_text(payload.stamp)));
+    }
+    fields
+}
+
+/// The event a stream entry's fields carry ([`event_fields`]): its cache
+/// key and payload.
+pub fn parse_event(fields: &[(String, String)]) -> Result<(String, Option<Cached>), String> {
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(f, _)| f == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let name = field("key").ok_or_else(|| format!("a bus entry without its key: {fields:?}"))?;
+    let payload = match (field("value"), field("stamp")) {
+        (Some(value), Some(stamp)) => Some(Cached {
+            value: value.into(),
+            stamp: parse_stamp(stamp)?,
+        }),
+        (None, None) => None,
+        _ => return Err(format!("a bus entry with half a payload: {fields:?}")),
+    };
+    Ok((name.to_string(), payload))
 }

@@ -188,6 +188,13 @@ impl LiveCache {
         Ok(removed > 0)
     }
 
+    /// Appends an event's `fields` to the stream at Redis key `stream` on
+    /// this connection (so its command log names the sender); the entry's
+    /// id.
+    pub fn publish(&mut self, stream: &str, fields: &[(String, String)]) -> Result<String, String> {
+        super::live_bus::append(&mut self.connection, stream, fields)
+    }
+
     /// Takes the lock of cache key `name` with `token` for `px_ms` of
     /// Redis's time, unless another holds it.
     pub fn lock_add(&mut self, name: &str, token: &str, px_ms: Millis) -> Result<bool, String> {

@@ -289,22 +289,6 @@ pub fn replay(run: &LiveRun) -> Result<Replay, String> {
         ..run.scenario.clone()
     };
     let sim = Simulation::new(&scenario).map_err(|e| e.to_string())?;
-    let mut expected: BTreeMap<String, VecDeque<(String, String, f64)>> = BTreeMap::new();
-    for (actor, ops) in super::live::by_actor(run) {
-        expected.insert(
-            actor.to_string(),
-            ops.iter()
-                .map(|p| (p.op.clone(), p.reply.clone(), p.effect_ms))
-                .collect(),
-        );
-    }
-    let history = Rc::new(RefCell::new(History {
-        expected,
-        first_difference: None,
-        first_difference_live_ms: None,
-    }));
-    let mut sim = sim.with_snapshots_at_issue();
-    sim.set_mirror(history.clone());
     // Each operation is named when it took effect, a DB read when its
     // answer arrived: the model takes the read's snapshot when the read
     // is issued, as PostgreSQL took it when the statement started.
@@ -317,6 +301,28 @@ pub fn replay(run: &LiveRun) -> Result<Replay, String> {
         })
         .collect();
     order.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Each actor's replies as the model will meet them: in that order,
+    // under the name the model's mirror gives (every partition's consumer
+    // is `consumer` to it).
+    let mut expected: BTreeMap<String, VecDeque<(String, String, f64)>> = BTreeMap::new();
+    for (_, p) in &order {
+        let actor = match Actor::parse(&p.actor) {
+            Actor::Consumer(Some(_)) => Actor::Consumer(None),
+            actor => actor,
+        };
+        expected.entry(actor.to_string()).or_default().push_back((
+            p.op.clone(),
+            p.reply.clone(),
+            p.effect_ms,
+        ));
+    }
+    let history = Rc::new(RefCell::new(History {
+        expected,
+        first_difference: None,
+        first_difference_live_ms: None,
+    }));
+    let mut sim = sim.with_snapshots_at_issue();
+    sim.set_mirror(history.clone());
     let mut schedule = Vec::new();
     for (position, (at, p)) in order.into_iter().enumerate() {
         let at = at.max(0.0).floor() as Millis;

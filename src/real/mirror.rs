@@ -478,12 +478,7 @@ impl RealMirror {
 
     /// An event as a stream entry's fields.
     fn event_fields(&self, event: &BusEvent) -> Vec<(String, String)> {
-        let mut fields = vec![("key".to_string(), self.name(event.key).to_string())];
-        if let Some(payload) = &event.payload {
-            fields.push(("value".to_string(), payload.value.to_string()));
-            fields.push(("stamp".to_string(), cache::stamp_text(payload.stamp)));
-        }
-        fields
+        super::live_bus::event_fields(self.name(event.key), event.payload.as_ref())
     }
 
     fn describe_fields(fields: &[(String, String)]) -> String {

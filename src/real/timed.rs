@@ -36,7 +36,8 @@ use crate::sim::{Report, Simulation};
 /// shared state (singleflight) or the model's cache tier; nor may a
 /// protection draw at random.
 pub fn cannot_run_timed(scenario: &Scenario) -> Option<&'static str> {
-    cannot_run_as_request_threads(scenario, |strategy| {
+    let bus = |_: &Scenario| Some("the bus's consumer is a background actor");
+    cannot_run_as_request_threads(scenario, bus, |strategy| {
         strategy
             .stampede
             .entry()
@@ -45,12 +46,14 @@ pub fn cannot_run_timed(scenario: &Scenario) -> Option<&'static str> {
     })
 }
 
-/// Why a scenario cannot run with its requests as the only threads (see
+/// Why a scenario cannot run with its requests as threads (see
 /// [`cannot_run_timed`]): the reasons both real-clock modes share, in the
-/// order they are given, with the mode's own reason (`own`) after the
-/// background actors and before faults and jitter.
+/// order they are given, with the mode's own reasons where they differ:
+/// `bus` for a scenario whose events travel on the bus, and `own` after
+/// the background actors and before faults and jitter.
 pub(super) fn cannot_run_as_request_threads(
     scenario: &Scenario,
+    bus: impl FnOnce(&Scenario) -> Option<&'static str>,
     own: impl FnOnce(&crate::sim::scenario::Strategy) -> Option<&'static str>,
 ) -> Option<&'static str> {
     let s = &scenario.strategy;
@@ -59,8 +62,14 @@ pub(super) fn cannot_run_as_request_threads(
         Some("a generated workload (its requests are not threads of their own)")
     } else if scenario.db.replica_lag_ms.is_some() {
         Some("a read replica")
-    } else if s.channel.entry().on_the_bus {
-        Some("the bus's consumer is a background actor")
+    } else if let Some(reason) = s
+        .channel
+        .entry()
+        .on_the_bus
+        .then(|| bus(scenario))
+        .flatten()
+    {
+        Some(reason)
     } else if s.write.entry().flusher || s.write.entry().cache_tier {
         Some("the flusher or the cache tier runs beside the requests")
     } else if protection.shares_reads || protection.refreshers {

@@ -373,8 +373,9 @@ impl Bus {
 }
 
 /// The partition of a key on a keyed bus: FNV-1a of the key's name, so the
-/// assignment is stable across runs and platforms.
-fn key_partition(key: &str, partitions: u32) -> u32 {
+/// assignment is stable across runs and platforms (and a live run's
+/// publisher, an app's partitioner, chooses as the model does).
+pub fn key_partition(key: &str, partitions: u32) -> u32 {
     let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     });

@@ -51,7 +51,7 @@ use super::world::{Cache, CacheEntry, Database, World};
 pub use super::ops::BusEvent;
 use super::trace::{Actor, Fact, OpName, TraceEvent};
 pub use actors::{ActorKind, ActorRun, request_code};
-pub use bus::{BusCounters, PartitionView};
+pub use bus::{BusCounters, PartitionView, key_partition};
 pub use counters::Counters;
 pub use divergence::{DivergenceKind, DivergenceWindow};
 pub use generated::GeneratedStats;
