@@ -22,7 +22,7 @@ use cachescope::real::live_check;
 use cachescope::real::servers::Servers;
 use cachescope::real::{Backend, RealMirror};
 use cachescope::sim::ops::Stamp;
-use cachescope::sim::scenario::ScheduleEntry;
+use cachescope::sim::scenario::{FaultKind, ScheduleEntry};
 use cachescope::sim::{Scenario, Simulation};
 
 /// The lessons whose every interleaving CI replays: those with at most
@@ -607,6 +607,42 @@ fn events_on_two_partitions_reach_their_consumer_threads_out_of_order_and_the_re
         let named = ScheduleEntry::Actor(consumer.into());
         assert!(replay.schedule.contains(&named), "{:?}", replay.schedule);
     }
+    drop(servers);
+}
+
+#[test]
+fn a_crashed_consumers_replacement_claims_the_unacknowledged_events_and_applies_them_again() {
+    let servers = servers();
+    // Two events applied by 150 ms, acknowledged only 100 ms after the
+    // first: the consumer crashes at 150 ms with both unacknowledged.
+    let scenario = lessons::lesson("consumer-replay").unwrap().scenario();
+    let run = live_run(&servers, &scenario);
+    let applied: Vec<(&str, f64)> = run
+        .performed
+        .iter()
+        .filter(|p| p.actor == "consumer")
+        .map(|p| (p.op.as_str(), p.effect_ms))
+        .collect();
+    let ops: Vec<&str> = applied.iter().map(|(op, _)| *op).collect();
+    assert_eq!(
+        ops,
+        [
+            "cache.set A@2",
+            "cache.set B@3",
+            "cache.set A@2",
+            "cache.set B@3"
+        ],
+        "{applied:?}"
+    );
+    // Redis delivered both again to the replacement, after the crash.
+    assert!(applied[1].1 < 150.0 && applied[2].1 > 150.0, "{applied:?}");
+    // The model, with the crash in its schedule at its instant, explains
+    // the run.
+    let replay = live_check::replay(&run).unwrap();
+    let crash = ScheduleEntry::Fault(FaultKind::ConsumerCrash { partition: None });
+    assert!(replay.schedule.contains(&crash), "{:?}", replay.schedule);
+    let verdicts = live_check::judge(&run);
+    assert!(replay.agrees_with(&verdicts), "{replay:#?}\n{verdicts:#?}");
     drop(servers);
 }
 

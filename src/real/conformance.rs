@@ -490,9 +490,12 @@ pub struct LiveRow {
 
 /// A random small scripted scenario a live run can take (seeded): one or
 /// two keys, two to six requests within 60 ms, a write strategy that needs
-/// no background actor, no protection or a lock, a short TTL so entries
-/// expire during the run, sometimes prewarmed, sometimes a delayed second
-/// delete.
+/// no background actor but the bus's consumers, no protection or a lock, a
+/// short TTL so entries expire during the run, sometimes prewarmed,
+/// sometimes a delayed second delete, and for half the invalidating or
+/// updating writes an app-published event on a bus of one or two
+/// partitions (keyed or round-robin, each with its own lag, a commit
+/// interval), whose consumers crash once in half of them.
 pub fn random_live_scenario(seed: u64) -> Scenario {
     let mut random = crate::sim::rng::SimRng::new(seed);
     let mut pick = |n: u64| random.up_to(n - 1);
@@ -522,7 +525,7 @@ pub fn random_live_scenario(seed: u64) -> Scenario {
         .collect();
     let double_delete =
         (matches!(write, "invalidate" | "delete_first") && pick(3) == 0).then(|| 10 + pick(40));
-    let scenario = serde_json::json!({
+    let mut scenario = serde_json::json!({
         "name": format!("random live scenario {seed}"),
         "seed": seed,
         "keys": (0..keys).map(|k| (format!("k{k}"), serde_json::json!("v0")))
@@ -539,6 +542,23 @@ pub fn random_live_scenario(seed: u64) -> Scenario {
         },
         "requests": requests,
     });
+    if matches!(write, "invalidate" | "update") && pick(2) == 0 {
+        let partitions = 1 + pick(2);
+        scenario["strategy"]["channel"] = serde_json::json!("event");
+        scenario["latency_ms"]["publish"] = serde_json::json!(1);
+        scenario["bus"] = serde_json::json!({
+            "delay_ms": 5 + pick(40),
+            "partitions": partitions,
+            "keyed": pick(2) == 0,
+            "partition_lag_ms": (0..partitions).map(|_| pick(30)).collect::<Vec<_>>(),
+            "commit_interval_ms": pick(60),
+        });
+        if pick(2) == 0 {
+            scenario["faults"] = serde_json::json!([
+                { "at_ms": 20 + pick(100), "kind": "consumer_crash", "partition": null }
+            ]);
+        }
+    }
     Scenario::from_json(&scenario.to_string()).expect("generated scenarios are valid")
 }
 
@@ -669,4 +689,29 @@ pub fn live_table(rows: &[LiveRow], scale: u32) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::scenario::Channel;
+
+    #[test]
+    fn random_live_scenarios_can_all_run_live_and_a_share_of_them_carry_events_on_the_bus_and_crash_its_consumers()
+     {
+        let scenarios: Vec<Scenario> = (1..=60).map(random_live_scenario).collect();
+        for scenario in &scenarios {
+            assert_eq!(live::cannot_run_live(scenario), None, "{}", scenario.name);
+        }
+        let on_the_bus = |partitions: u32| {
+            scenarios
+                .iter()
+                .filter(|s| s.strategy.channel == Channel::Event && s.bus.partitions == partitions)
+                .count()
+        };
+        let (one, two) = (on_the_bus(1), on_the_bus(2));
+        assert!(one >= 2 && two >= 2 && one + two >= 8, "{one} {two}");
+        let crashing = scenarios.iter().filter(|s| !s.faults.is_empty()).count();
+        assert!(crashing >= 3, "{crashing}");
+    }
 }

@@ -34,7 +34,7 @@ use super::database::Postgres;
 use super::live_bus::{LiveStream, appended_s, event_fields, parse_event, stream_key};
 use super::live_cache::{CommandLog, LiveCache, LoggedCommand, Released};
 use super::mirror::{RealMirror, Servers};
-use super::timed::{RunClock, cannot_run_as_request_threads, epoch_s};
+use super::timed::{FAULTS_OF_PROCESSES, RunClock, cannot_run_as_request_threads, epoch_s};
 use crate::sim::Simulation;
 use crate::sim::coroutine::{Coroutine, FramePool, Input, Resume};
 use crate::sim::engine::{key_partition, request_code};
@@ -43,13 +43,13 @@ use crate::sim::ops::{
     Unlocked, Value, Version, Versioned, WriteId,
 };
 use crate::sim::rng::{Purpose, SimRng};
-use crate::sim::scenario::{Channel, Millis, Scenario};
+use crate::sim::scenario::{Channel, Fault, FaultKind, Millis, Scenario};
 use crate::sim::strategy::{self, Served};
 use crate::sim::trace::Actor;
 
-/// How long a consumer waits on its stream for an entry (real ms) before
-/// it looks whether the requests are done.
-const CONSUMER_POLL_MS: u64 = 5;
+/// How long a consumer waits (real ms) before it looks at its stream
+/// again when it found nothing.
+const CONSUMER_POLL_MS: u64 = 1;
 
 /// Why a scenario cannot run live, if it cannot: scripted requests run as
 /// threads, and an app's events go to a consumer thread per partition; no
@@ -72,10 +72,17 @@ pub fn cannot_run_live(scenario: &Scenario) -> Option<&'static str> {
             Channel::Outbox => Some("the outbox relay polls beside the requests"),
         }
     };
-    cannot_run_as_request_threads(scenario, bus, |strategy| {
+    let emulated = |strategy: &crate::sim::scenario::Strategy| {
         (strategy.stampede.entry().keeps_deleted || strategy.versioned_sets)
             .then_some("memcache-style leases and versioned sets, which Redis lacks")
-    })
+    };
+    // A consumer crash is a consumer thread that stops: the only fault a
+    // live run takes.
+    let faults = |faults: &[Fault]| {
+        let crashes = |f: &Fault| matches!(f.kind, FaultKind::ConsumerCrash { .. });
+        (!faults.iter().all(crashes)).then_some(FAULTS_OF_PROCESSES)
+    };
+    cannot_run_as_request_threads(scenario, bus, emulated, faults)
 }
 
 /// How many consumer threads a live run of `scenario` has: one per bus
@@ -356,7 +363,34 @@ pub fn run(
             .map(|(partition, cache, stream, _)| {
                 threads.spawn(move || {
                     barrier.wait();
-                    consume(partition, cache, stream, scenario, names, shared)
+                    let crash_of = |fault: &Fault| match fault.kind {
+                        FaultKind::ConsumerCrash { partition: p }
+                            if p.is_none_or(|p| p == partition) =>
+                        {
+                            fault.at_ms.map(|at| at as f64)
+                        }
+                        _ => None,
+                    };
+                    let mut crashes: Vec<f64> =
+                        scenario.faults.iter().filter_map(crash_of).collect();
+                    crashes.sort_by(|a, b| b.total_cmp(a));
+                    Consumer {
+                        actor: consumer_name(scenario, partition),
+                        redis_url,
+                        partition,
+                        cache,
+                        stream,
+                        scenario,
+                        names,
+                        shared,
+                        crashes,
+                        replacements: 0,
+                        claimed: Default::default(),
+                        unacknowledged: Vec::new(),
+                        acknowledge_at: None,
+                        performed: Vec::new(),
+                    }
+                    .run()
                 })
             })
             .collect();
@@ -561,8 +595,8 @@ fn serve(
     );
     let latency = &scenario.latency_ms;
     let name = &names[key.0 as usize];
-    let perform = |op: &Op| -> Result<(Reply, f64), String> {
-        Ok(match op {
+    let perform = |op: &Op| -> Result<Option<(Reply, f64)>, String> {
+        Ok(Some(match op {
             Op::DbRead { .. } => {
                 let sleep_ms = latency.db_read as f64 * clock.scale;
                 let (value, version, began_s) = db.read_at_snapshot(name, sleep_ms)?;
@@ -588,12 +622,12 @@ fn serve(
                 let reply = redis_op(&mut cache, op, name, scenario, shared)?;
                 (reply, f64::NAN)
             }
-        })
+        }))
     };
     let (performed, served) = drive(coroutine, &spec.id, spec.at_ms, shared, perform)?;
     let read = match served {
-        Served::Read { value, .. } => Some((value.value.to_string(), value.stamp)),
-        Served::Write { .. } => None,
+        Some(Served::Read { value, .. }) => Some((value.value.to_string(), value.stamp)),
+        _ => None,
     };
     Ok(ThreadRecord {
         performed,
@@ -603,57 +637,158 @@ fn serve(
     })
 }
 
-/// The consumer of bus partition `partition`: takes each event of its
-/// stream in order (in the consumer group), holds it until the bus's delay
-/// (and the partition's lag) after Redis appended it, applies it with the
-/// model's consumer code, and acknowledges it. It stops once every request
-/// has answered and its stream has nothing left. (It acknowledges each
-/// event once applied: the scenario's commit interval only matters to a
-/// consumer crash, a fault live runs do not take.)
-fn consume(
+/// The consumer of one bus partition, a thread of its own: it takes each
+/// event of its partition's stream in order (in the consumer group), holds
+/// it until the bus's delay (and the partition's lag) after Redis appended
+/// it, applies it with the model's consumer code, and acknowledges it:
+/// at once, or with a commit interval, every event applied since the last
+/// acknowledgement `commit_interval_ms` after the first of them.
+///
+/// A consumer crash at its instant stops the consumer where it is: an
+/// event it holds is not applied, a cache operation not yet sent is not
+/// sent, nothing more is acknowledged. Its replacement (a new consumer of
+/// the group on a new connection) claims what the group holds
+/// unacknowledged (`XAUTOCLAIM`): Redis delivers those events again, in
+/// order, before any new one.
+struct Consumer<'a> {
+    actor: String,
+    redis_url: &'a str,
     partition: u32,
-    mut cache: LiveCache,
-    mut stream: LiveStream,
-    scenario: &Scenario,
-    names: &[String],
-    shared: &Shared,
-) -> Result<Vec<Performed>, String> {
-    let clock = shared.clock;
-    let actor = consumer_name(scenario, partition);
-    let bus = &scenario.bus;
-    let lag = bus.partition_lag_ms.get(partition as usize).copied();
-    let transit_ms = (bus.delay_ms + lag.unwrap_or(0)) as f64;
-    let mut frames = FramePool::default();
-    let mut performed = Vec::new();
-    loop {
-        // Read before looking: every event of a request that had answered
-        // by then was appended before this read.
-        let requests_done = shared.requests_left.load(Ordering::SeqCst) == 0;
-        let Some((id, fields)) = stream.next(CONSUMER_POLL_MS)? else {
-            if requests_done {
-                return Ok(performed);
+    cache: LiveCache,
+    stream: LiveStream,
+    scenario: &'a Scenario,
+    names: &'a [String],
+    shared: &'a Shared<'a>,
+    /// The crashes still to come (model ms), soonest last.
+    crashes: Vec<f64>,
+    /// Consumers that took over after a crash.
+    replacements: u32,
+    /// Entries claimed after a crash, to apply before any new one.
+    claimed: std::collections::VecDeque<super::live_bus::Entry>,
+    /// Entries applied and not yet acknowledged, and when they will be.
+    unacknowledged: Vec<String>,
+    acknowledge_at: Option<f64>,
+    performed: Vec<Performed>,
+}
+
+impl Consumer<'_> {
+    /// Runs until every request has answered, no crash is to come and its
+    /// stream has nothing left.
+    fn run(mut self) -> Result<Vec<Performed>, String> {
+        let clock = self.shared.clock;
+        let bus = &self.scenario.bus;
+        let lag = bus.partition_lag_ms.get(self.partition as usize).copied();
+        let transit_ms = (bus.delay_ms + lag.unwrap_or(0)) as f64;
+        loop {
+            if !self.wait_until(clock.now())? {
+                continue;
             }
-            continue;
-        };
-        let (name, payload) = parse_event(&fields)?;
-        let key = names
-            .iter()
-            .position(|n| *n == name)
-            .map(|index| KeyId(index as u32))
-            .ok_or_else(|| format!("a bus event about a key the scenario lacks: {name}"))?;
-        let appended_ms = clock.of_epoch(appended_s(&id)? - shared.redis_offset_s);
-        clock.sleep_until(appended_ms + transit_ms);
-        let job = Coroutine::new_in(&mut frames, move |io| {
-            strategy::apply_event(io, key, payload.clone())
-        });
-        let perform = |op: &Op| -> Result<(Reply, f64), String> {
-            clock.sleep(scenario.latency_ms.cache);
-            Ok((redis_op(&mut cache, op, &name, scenario, shared)?, f64::NAN))
-        };
-        let now = clock.now() as Millis;
-        let (mut applied, _) = drive(job, &actor, now, shared, perform)?;
-        performed.append(&mut applied);
-        stream.ack(&id)?;
+            // Read before looking: every event of a request that had
+            // answered by then was appended before this read.
+            let requests_done = self.shared.requests_left.load(Ordering::SeqCst) == 0;
+            let entry = match self.claimed.pop_front() {
+                Some(entry) => Some(entry),
+                None => self.stream.poll()?,
+            };
+            let Some((id, fields)) = entry else {
+                if requests_done && self.crashes.is_empty() {
+                    return Ok(self.performed);
+                }
+                // Redis times a blocked read out on its event loop's ticks,
+                // too coarse for a crash's instant: a short sleep of ours
+                // instead, never past the next crash.
+                let poll = clock.now() + CONSUMER_POLL_MS as f64 / clock.scale;
+                self.wait_until(self.crashes.last().map_or(poll, |&c| c.min(poll)))?;
+                continue;
+            };
+            let (name, payload) = parse_event(&fields)?;
+            let key = self
+                .names
+                .iter()
+                .position(|n| *n == name)
+                .map(|index| KeyId(index as u32))
+                .ok_or_else(|| format!("a bus event about a key the scenario lacks: {name}"))?;
+            let appended_ms = clock.of_epoch(appended_s(&id)? - self.shared.redis_offset_s);
+            if !self.wait_until(appended_ms + transit_ms)? {
+                continue;
+            }
+            let job = Coroutine::new_in(&mut FramePool::default(), move |io| {
+                strategy::apply_event(io, key, payload.clone())
+            });
+            let (actor, shared) = (self.actor.clone(), self.shared);
+            let latency = self.scenario.latency_ms.cache as f64;
+            let perform = |op: &Op| -> Result<Option<(Reply, f64)>, String> {
+                if !self.wait_until(clock.now() + latency)? {
+                    return Ok(None);
+                }
+                let reply = redis_op(&mut self.cache, op, &name, self.scenario, shared)?;
+                Ok(Some((reply, f64::NAN)))
+            };
+            let (mut applied, served) = drive(job, &actor, clock.now() as Millis, shared, perform)?;
+            self.performed.append(&mut applied);
+            if served.is_some() {
+                self.acknowledge(id, clock.now())?;
+            }
+        }
+    }
+
+    /// The next instant the consumer must act at on its own: a crash or
+    /// an acknowledgement.
+    fn deadline(&self) -> Option<f64> {
+        let crash = self.crashes.last().copied();
+        match (crash, self.acknowledge_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Waits until `at` on the run's clock, acknowledging when that is due;
+    /// false if the consumer crashed first (its replacement has taken
+    /// over).
+    fn wait_until(&mut self, at: f64) -> Result<bool, String> {
+        let clock = self.shared.clock;
+        loop {
+            let now = clock.now();
+            if self.acknowledge_at.is_some_and(|due| due <= now) {
+                let ids = std::mem::take(&mut self.unacknowledged);
+                self.stream.ack_all(&ids)?;
+                self.acknowledge_at = None;
+            }
+            if self.crashes.last().is_some_and(|&crash| crash <= now) {
+                self.crashes.pop();
+                self.replace()?;
+                return Ok(false);
+            }
+            if now >= at {
+                return Ok(true);
+            }
+            clock.sleep_until(self.deadline().map_or(at, |due| due.min(at)));
+        }
+    }
+
+    /// An event applied: acknowledged now, or with those applied since the
+    /// last acknowledgement once the commit interval is up.
+    fn acknowledge(&mut self, id: String, now: f64) -> Result<(), String> {
+        let interval = self.scenario.bus.commit_interval_ms;
+        if interval == 0 {
+            return self.stream.ack_all(&[id]);
+        }
+        self.unacknowledged.push(id);
+        self.acknowledge_at.get_or_insert(now + interval as f64);
+        Ok(())
+    }
+
+    /// The consumer crashed: a new one of the group, on a new connection,
+    /// claims every event the group holds unacknowledged.
+    fn replace(&mut self) -> Result<(), String> {
+        self.replacements += 1;
+        let name = format!("{} #{}", self.actor, self.replacements);
+        let stream = partition_stream(self.partition);
+        self.stream = LiveStream::connect(self.redis_url, &stream, &name)?;
+        self.unacknowledged.clear();
+        self.acknowledge_at = None;
+        self.claimed = self.stream.claim_abandoned(0)?.into();
+        Ok(())
     }
 }
 
@@ -661,14 +796,15 @@ fn consume(
 /// instant `now`, each operation performed by `perform`, which spends the
 /// operation's latency and answers its reply and, for a DB read, its
 /// snapshot's instant on PostgreSQL's clock (NaN otherwise: the servers'
-/// records place it after the run).
+/// records place it after the run), or nothing if the actor stopped
+/// first (a crash): then the coroutine's answer is `None`.
 fn drive(
     mut coroutine: Coroutine<Served>,
     actor: &str,
     now: Millis,
     shared: &Shared,
-    mut perform: impl FnMut(&Op) -> Result<(Reply, f64), String>,
-) -> Result<(Vec<Performed>, Served), String> {
+    mut perform: impl FnMut(&Op) -> Result<Option<(Reply, f64)>, String>,
+) -> Result<(Vec<Performed>, Option<Served>), String> {
     let clock = shared.clock;
     let mut performed = Vec::new();
     let mut input = Input { reply: None, now };
@@ -676,7 +812,10 @@ fn drive(
         match coroutine.resume(input) {
             Resume::Perform(op) => {
                 let sent_ms = clock.now();
-                let (reply, effect_ms) = perform(&op)?;
+                let Some((reply, effect_ms)) = perform(&op)? else {
+                    // The actor stopped before the operation took effect.
+                    return Ok((performed, None));
+                };
                 let answered_ms = clock.now();
                 performed.push(Performed {
                     actor: actor.to_string(),
@@ -720,7 +859,7 @@ fn drive(
                     now: clock.now() as Millis,
                 };
             }
-            Resume::Done(served) => return Ok((performed, served)),
+            Resume::Done(served) => return Ok((performed, Some(served))),
             Resume::SharedRead(_) | Resume::TierLock(_) | Resume::TierUnlock(_) => {
                 return Err("a shared read or the cache tier's lock in a live run".into());
             }

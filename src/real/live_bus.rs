@@ -65,6 +65,17 @@ impl LiveStream {
         Ok(first_entry(&reply))
     }
 
+    /// The next entry no consumer of the group has taken, if there is one
+    /// now; it is this consumer's until acknowledged.
+    pub fn poll(&mut self) -> Result<Option<Entry>, String> {
+        let reply: RedisValue = redis::cmd("XREADGROUP")
+            .arg(&["GROUP", GROUP, &self.consumer, "COUNT", "1"][..])
+            .arg(&["STREAMS", &self.stream, ">"][..])
+            .query(&mut self.connection)
+            .map_err(|e| failed("XREADGROUP", e))?;
+        Ok(first_entry(&reply))
+    }
+
     /// Acknowledges entry `id` (applied); whether it was pending.
     pub fn ack(&mut self, id: &str) -> Result<bool, String> {
         let acknowledged: u64 = redis::cmd("XACK")
@@ -72,6 +83,19 @@ impl LiveStream {
             .query(&mut self.connection)
             .map_err(|e| failed("XACK", e))?;
         Ok(acknowledged > 0)
+    }
+
+    /// Acknowledges every entry of `ids` (applied), in one `XACK`.
+    pub fn ack_all(&mut self, ids: &[String]) -> Result<(), String> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let _: u64 = redis::cmd("XACK")
+            .arg(&[&self.stream, GROUP][..])
+            .arg(ids)
+            .query(&mut self.connection)
+            .map_err(|e| failed("XACK", e))?;
+        Ok(())
     }
 
     /// Takes over the entries other consumers took and have left

@@ -284,8 +284,10 @@ impl Mirror for History {
 
 /// Has the model follow the order of effects of a live run.
 pub fn replay(run: &LiveRun) -> Result<Replay, String> {
+    // The schedule names the faults, at their instants.
     let scenario = Scenario {
         schedule: Some(Vec::new()),
+        faults: Vec::new(),
         ..run.scenario.clone()
     };
     let sim = Simulation::new(&scenario).map_err(|e| e.to_string())?;
@@ -323,8 +325,22 @@ pub fn replay(run: &LiveRun) -> Result<Replay, String> {
     }));
     let mut sim = sim.with_snapshots_at_issue();
     sim.set_mirror(history.clone());
+    // The faults a live run takes (a consumer's crash) happened at their
+    // instants, before any effect of the same instant.
+    let mut steps: Vec<(f64, Option<&super::live::Performed>, ScheduleEntry)> = run
+        .scenario
+        .faults
+        .iter()
+        .filter_map(|f| Some((f.at_ms? as f64, None, ScheduleEntry::Fault(f.kind))))
+        .collect();
+    steps.extend(
+        order
+            .iter()
+            .map(|(at, p)| (*at, Some(*p), ScheduleEntry::Actor(p.actor.clone()))),
+    );
+    steps.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.is_some().cmp(&b.1.is_some())));
     let mut schedule = Vec::new();
-    for (position, (at, p)) in order.into_iter().enumerate() {
+    for (position, (at, performed, entry)) in steps.into_iter().enumerate() {
         let at = at.max(0.0).floor() as Millis;
         if at > sim.now_ms() {
             let wait = ScheduleEntry::Wait(at - sim.now_ms());
@@ -332,16 +348,18 @@ pub fn replay(run: &LiveRun) -> Result<Replay, String> {
                 .map_err(|e| e.to_string())?;
             schedule.push(wait);
         }
-        let entry = ScheduleEntry::Actor(p.actor.clone());
         if let Err(error) = sim.apply_entry(&entry, position) {
-            let actor = Actor::parse(&p.actor);
+            let (actor, op) = match performed {
+                Some(p) => (Actor::parse(&p.actor), p.op.clone()),
+                None => (Actor::Fault, format!("{entry:?}")),
+            };
             let now = sim.now_ms();
             history.borrow_mut().differ(
                 now,
                 &actor,
-                p.op.clone(),
+                op.clone(),
                 format!("cannot follow: {}", error.message),
-                p.op.clone(),
+                op,
             );
             break;
         }

@@ -30,6 +30,9 @@ use crate::sim::strategy::Served;
 use crate::sim::trace::Actor;
 use crate::sim::{Report, Simulation};
 
+/// Why a mode that runs no process faults cannot run a scenario with some.
+pub(super) const FAULTS_OF_PROCESSES: &str = "faults of processes";
+
 /// Why a scenario cannot run timed with real threads, if it cannot: only
 /// client requests run as threads, so nothing may need a background actor
 /// (a bus consumer, relay, flusher, refresher), a process fault, an app's
@@ -37,24 +40,26 @@ use crate::sim::{Report, Simulation};
 /// protection draw at random.
 pub fn cannot_run_timed(scenario: &Scenario) -> Option<&'static str> {
     let bus = |_: &Scenario| Some("the bus's consumer is a background actor");
-    cannot_run_as_request_threads(scenario, bus, |strategy| {
+    let draws = |strategy: &crate::sim::scenario::Strategy| {
         strategy
             .stampede
             .entry()
             .draws
             .then_some("an early recompute's random draws")
-    })
+    };
+    cannot_run_as_request_threads(scenario, bus, draws, |_| Some(FAULTS_OF_PROCESSES))
 }
 
 /// Why a scenario cannot run with its requests as threads (see
 /// [`cannot_run_timed`]): the reasons both real-clock modes share, in the
 /// order they are given, with the mode's own reasons where they differ:
-/// `bus` for a scenario whose events travel on the bus, and `own` after
-/// the background actors and before faults and jitter.
+/// `bus` for a scenario whose events travel on the bus, `own` after the
+/// background actors, and `faults` for a scenario with faults.
 pub(super) fn cannot_run_as_request_threads(
     scenario: &Scenario,
     bus: impl FnOnce(&Scenario) -> Option<&'static str>,
     own: impl FnOnce(&crate::sim::scenario::Strategy) -> Option<&'static str>,
+    faults: impl FnOnce(&[crate::sim::scenario::Fault]) -> Option<&'static str>,
 ) -> Option<&'static str> {
     let s = &scenario.strategy;
     let protection = s.stampede.entry();
@@ -76,8 +81,11 @@ pub(super) fn cannot_run_as_request_threads(
         Some("shared flights or background refreshers")
     } else if let Some(reason) = own(s) {
         Some(reason)
-    } else if !scenario.faults.is_empty() {
-        Some("faults of processes")
+    } else if let Some(reason) = (!scenario.faults.is_empty())
+        .then(|| faults(&scenario.faults))
+        .flatten()
+    {
+        Some(reason)
     } else if scenario.latency_ms.jitter_ms > 0 || s.ttl_jitter_ms > 0 {
         Some("random jitter")
     } else {
@@ -133,7 +141,7 @@ impl TimedRun {
         let mut seen: std::collections::BTreeMap<_, Vec<(bool, bool)>> = Default::default();
         let mut ties = false;
         for event in sim.trace() {
-            if !matches!(event.actor, Actor::Request(_)) {
+            if !matches!(event.actor, Actor::Request(_) | Actor::Consumer(_)) {
                 continue;
             }
             let name = event.op.to_string();
