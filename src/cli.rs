@@ -104,7 +104,8 @@ enum Command {
         #[arg(long)]
         no_trace: bool,
         /// Run live instead: each request a thread of its own on a real
-        /// clock, the servers deciding (Redis's own expiry, PostgreSQL's
+        /// clock (and a consumer thread per bus partition on Redis
+        /// Streams), the servers deciding (Redis's own expiry, PostgreSQL's
         /// transactions held open); prints what the servers recorded, the
         /// verdicts judged from that record, and the model's replay of the
         /// order it shows.

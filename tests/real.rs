@@ -646,6 +646,44 @@ fn a_crashed_consumers_replacement_claims_the_unacknowledged_events_and_applies_
     drop(servers);
 }
 
+#[test]
+fn a_paused_instances_request_loses_its_lock_by_redis_px_and_its_unsafe_release_deletes_anothers() {
+    let servers = servers();
+    // R1 (instance 0) takes the lock for 100 ms and is paused 35-175 ms;
+    // R2 (instance 1) comes at 135 ms.
+    let scenario = lessons::lesson("lock-expiry").unwrap().scenario();
+    let run = live_run(&servers, &scenario);
+    let of = |actor: &str, op: &str| {
+        run.performed
+            .iter()
+            .find(|p| p.actor == actor && p.op.starts_with(op))
+            .unwrap_or_else(|| panic!("{actor} did no {op}: {:#?}", run.performed))
+    };
+    let (taken, retaken) = (of("R1", "cache.lock_add"), of("R2", "cache.lock_add"));
+    assert_eq!(
+        (taken.reply.as_str(), retaken.reply.as_str()),
+        ("locked", "locked")
+    );
+    // Redis expired R1's lock by its PX while R1's thread was paused.
+    assert!(
+        taken.effect_ms < 35.0 && retaken.effect_ms > 135.0,
+        "{taken:?} {retaken:?}"
+    );
+    let paused = run
+        .performed
+        .iter()
+        .filter(|p| p.actor == "R1" && p.sent_ms > 35.0 && p.sent_ms < 175.0);
+    assert_eq!(paused.count(), 0, "{:#?}", run.performed);
+    // Back from the pause, R1's plain release deleted R2's lock.
+    let released = of("R1", "cache.unlock");
+    assert_eq!(released.reply, "another's lock deleted", "{released:?}");
+    assert!(released.effect_ms > retaken.effect_ms);
+    let replay = live_check::replay(&run).unwrap();
+    let verdicts = live_check::judge(&run);
+    assert!(replay.agrees_with(&verdicts), "{replay:#?}\n{verdicts:#?}");
+    drop(servers);
+}
+
 /// Two readers of a prewarmed key, the second after a write-free pause.
 const TWO_READS: &str = r#"{
   "name": "two reads",

@@ -495,7 +495,8 @@ pub struct LiveRow {
 /// sometimes a delayed second delete, and for half the invalidating or
 /// updating writes an app-published event on a bus of one or two
 /// partitions (keyed or round-robin, each with its own lag, a commit
-/// interval), whose consumers crash once in half of them.
+/// interval), whose consumers crash once in half of them; in a third of
+/// all, two app instances, the first pausing once.
 pub fn random_live_scenario(seed: u64) -> Scenario {
     let mut random = crate::sim::rng::SimRng::new(seed);
     let mut pick = |n: u64| random.up_to(n - 1);
@@ -554,9 +555,22 @@ pub fn random_live_scenario(seed: u64) -> Scenario {
             "commit_interval_ms": pick(60),
         });
         if pick(2) == 0 {
-            scenario["faults"] = serde_json::json!([
+            let crash = serde_json::json!(
                 { "at_ms": 20 + pick(100), "kind": "consumer_crash", "partition": null }
-            ]);
+            );
+            scenario["faults"] = serde_json::json!([crash]);
+        }
+    }
+    if pick(3) == 0 {
+        // Two instances, the requests taking turns; the first pauses.
+        let from = pick(40);
+        let pause = serde_json::json!(
+            { "kind": "app_pause", "app": 0, "from_ms": from, "to_ms": from + 20 + pick(80) }
+        );
+        scenario["apps"] = serde_json::json!(2);
+        match scenario["faults"].as_array_mut() {
+            Some(faults) => faults.push(pause),
+            None => scenario["faults"] = serde_json::json!([pause]),
         }
     }
     Scenario::from_json(&scenario.to_string()).expect("generated scenarios are valid")
@@ -711,7 +725,11 @@ mod tests {
         };
         let (one, two) = (on_the_bus(1), on_the_bus(2));
         assert!(one >= 2 && two >= 2 && one + two >= 8, "{one} {two}");
-        let crashing = scenarios.iter().filter(|s| !s.faults.is_empty()).count();
-        assert!(crashing >= 3, "{crashing}");
+        let with = |kind: &str| {
+            let named = |s: &&Scenario| s.faults.iter().any(|f| f.kind.entry().name == kind);
+            scenarios.iter().filter(named).count()
+        };
+        let (crashing, pausing) = (with("consumer_crash"), with("app_pause"));
+        assert!(crashing >= 3 && pausing >= 10, "{crashing} {pausing}");
     }
 }

@@ -34,10 +34,10 @@ use super::database::Postgres;
 use super::live_bus::{LiveStream, appended_s, event_fields, parse_event, stream_key};
 use super::live_cache::{CommandLog, LiveCache, LoggedCommand, Released};
 use super::mirror::{RealMirror, Servers};
-use super::timed::{FAULTS_OF_PROCESSES, RunClock, cannot_run_as_request_threads, epoch_s};
+use super::timed::{RunClock, cannot_run_as_request_threads, epoch_s};
 use crate::sim::Simulation;
 use crate::sim::coroutine::{Coroutine, FramePool, Input, Resume};
-use crate::sim::engine::{key_partition, request_code};
+use crate::sim::engine::{app_resumes_at, key_partition, request_code};
 use crate::sim::ops::{
     Cached, ExpiringEntry, KeyId, LockToken, Op, Published, Reply, Resource, SetOutcome, Stamp,
     Unlocked, Value, Version, Versioned, WriteId,
@@ -56,8 +56,9 @@ const CONSUMER_POLL_MS: u64 = 1;
 /// other background actor (CDC, relay, flusher, refresher, replica), only
 /// the cache operations an application sends to Redis (no memcache-style
 /// leases or versioned sets, no cache tier, no app's shared flights), no
-/// faults and nothing drawn at random (jitter, a lossy or duplicating bus:
-/// the model would draw its own).
+/// faults but a consumer's crash and an app's pause, and nothing drawn at
+/// random (jitter, a lossy or duplicating bus: the model would draw its
+/// own).
 pub fn cannot_run_live(scenario: &Scenario) -> Option<&'static str> {
     let bus = |scenario: &Scenario| {
         let settings = &scenario.bus;
@@ -76,11 +77,17 @@ pub fn cannot_run_live(scenario: &Scenario) -> Option<&'static str> {
         (strategy.stampede.entry().keeps_deleted || strategy.versioned_sets)
             .then_some("memcache-style leases and versioned sets, which Redis lacks")
     };
-    // A consumer crash is a consumer thread that stops: the only fault a
-    // live run takes.
+    // A consumer crash is a consumer thread that stops, an app's pause its
+    // request threads pausing: the faults a live run takes.
     let faults = |faults: &[Fault]| {
-        let crashes = |f: &Fault| matches!(f.kind, FaultKind::ConsumerCrash { .. });
-        (!faults.iter().all(crashes)).then_some(FAULTS_OF_PROCESSES)
+        let taken = |f: &Fault| {
+            matches!(
+                f.kind,
+                FaultKind::ConsumerCrash { .. } | FaultKind::AppPause { .. }
+            )
+        };
+        (!faults.iter().all(taken))
+            .then_some("faults other than a consumer's crash or an app's pause")
     };
     cannot_run_as_request_threads(scenario, bus, emulated, faults)
 }
@@ -196,6 +203,8 @@ struct Shared<'a> {
     /// How far Redis's clock is ahead of this machine's (s): a stream
     /// entry's id is its instant on Redis's clock.
     redis_offset_s: f64,
+    /// The scenario's faults: an app's pauses hold its request threads.
+    faults: &'a [Fault],
 }
 
 /// One request thread's record.
@@ -341,6 +350,7 @@ pub fn run(
         next_partition: Mutex::new(0),
         requests_left: AtomicUsize::new(scenario.requests.len()),
         redis_offset_s,
+        faults: &scenario.faults,
     };
     let barrier = Barrier::new(scenario.requests.len() + consumers.len());
     let (records, consumed) = std::thread::scope(|threads| {
@@ -624,7 +634,8 @@ fn serve(
             }
         }))
     };
-    let (performed, served) = drive(coroutine, &spec.id, spec.at_ms, shared, perform)?;
+    let app = spec.app.unwrap_or(index as u32 % scenario.apps);
+    let (performed, served) = drive(coroutine, &spec.id, Some(app), spec.at_ms, shared, perform)?;
     let read = match served {
         Some(Served::Read { value, .. }) => Some((value.value.to_string(), value.stamp)),
         _ => None,
@@ -724,7 +735,8 @@ impl Consumer<'_> {
                 let reply = redis_op(&mut self.cache, op, &name, self.scenario, shared)?;
                 Ok(Some((reply, f64::NAN)))
             };
-            let (mut applied, served) = drive(job, &actor, clock.now() as Millis, shared, perform)?;
+            let now = clock.now() as Millis;
+            let (mut applied, served) = drive(job, &actor, None, now, shared, perform)?;
             self.performed.append(&mut applied);
             if served.is_some() {
                 self.acknowledge(id, clock.now())?;
@@ -797,16 +809,33 @@ impl Consumer<'_> {
 /// operation's latency and answers its reply and, for a DB read, its
 /// snapshot's instant on PostgreSQL's clock (NaN otherwise: the servers'
 /// records place it after the run), or nothing if the actor stopped
-/// first (a crash): then the coroutine's answer is `None`.
+/// first (a crash): then the coroutine's answer is `None`. A request of
+/// app instance `app` is a thread of that instance: while it is paused
+/// the thread neither starts, nor sends, nor takes a reply in hand (one
+/// that arrives waits for the pause to end), as the model's instance.
 fn drive(
     mut coroutine: Coroutine<Served>,
     actor: &str,
+    app: Option<u32>,
     now: Millis,
     shared: &Shared,
     mut perform: impl FnMut(&Op) -> Result<Option<(Reply, f64)>, String>,
 ) -> Result<(Vec<Performed>, Option<Served>), String> {
     let clock = shared.clock;
+    // Sleeps through a pause of the instance in force at `at` (model ms);
+    // when the thread goes on.
+    let unpaused = |at: f64| {
+        let resumes = app.map_or(at, |app| {
+            app_resumes_at(shared.faults, app, at as Millis).max(at as Millis) as f64
+        });
+        if resumes > at {
+            clock.sleep_until(resumes);
+            return resumes;
+        }
+        at
+    };
     let mut performed = Vec::new();
+    let now = unpaused(now as f64) as Millis;
     let mut input = Input { reply: None, now };
     loop {
         match coroutine.resume(input) {
@@ -817,6 +846,7 @@ fn drive(
                     return Ok((performed, None));
                 };
                 let answered_ms = clock.now();
+                let in_hand = unpaused(answered_ms);
                 performed.push(Performed {
                     actor: actor.to_string(),
                     op: op_meaning(&op),
@@ -842,14 +872,15 @@ fn drive(
                 });
                 input = Input {
                     reply: Some(reply),
-                    now: answered_ms as Millis,
+                    now: in_hand as Millis,
                 };
             }
             Resume::SleepUntil(instant) => {
                 clock.sleep_until(instant as f64);
+                let woke = unpaused((instant as f64).max(clock.now()));
                 input = Input {
                     reply: None,
-                    now: instant.max(clock.now() as Millis),
+                    now: woke as Millis,
                 };
             }
             Resume::Draw => {

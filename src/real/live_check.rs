@@ -24,7 +24,7 @@ use super::mirror::Difference;
 use crate::sim::engine::DivergenceKind;
 use crate::sim::engine::{BusEvent, Mirror};
 use crate::sim::ops::{KeyId, Op, Reply, Resource, Stamp, Versioned};
-use crate::sim::scenario::{FaultKind, Millis, ScheduleEntry};
+use crate::sim::scenario::{Fault, FaultKind, Millis, ScheduleEntry};
 use crate::sim::trace::Actor;
 use crate::sim::{Report, Scenario, Simulation};
 
@@ -325,13 +325,19 @@ pub fn replay(run: &LiveRun) -> Result<Replay, String> {
     }));
     let mut sim = sim.with_snapshots_at_issue();
     sim.set_mirror(history.clone());
-    // The faults a live run takes (a consumer's crash) happened at their
-    // instants, before any effect of the same instant.
+    // A consumer's crash happened at its instant, before any effect of the
+    // same instant. (An app's pause shows in the order itself: its
+    // requests did nothing meanwhile.)
+    let crash = |f: &Fault| match f.kind {
+        FaultKind::ConsumerCrash { .. } => Some((f.at_ms? as f64, ScheduleEntry::Fault(f.kind))),
+        _ => None,
+    };
     let mut steps: Vec<(f64, Option<&super::live::Performed>, ScheduleEntry)> = run
         .scenario
         .faults
         .iter()
-        .filter_map(|f| Some((f.at_ms? as f64, None, ScheduleEntry::Fault(f.kind))))
+        .filter_map(crash)
+        .map(|(at, entry)| (at, None, entry))
         .collect();
     steps.extend(
         order

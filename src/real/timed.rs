@@ -30,9 +30,6 @@ use crate::sim::strategy::Served;
 use crate::sim::trace::Actor;
 use crate::sim::{Report, Simulation};
 
-/// Why a mode that runs no process faults cannot run a scenario with some.
-pub(super) const FAULTS_OF_PROCESSES: &str = "faults of processes";
-
 /// Why a scenario cannot run timed with real threads, if it cannot: only
 /// client requests run as threads, so nothing may need a background actor
 /// (a bus consumer, relay, flusher, refresher), a process fault, an app's
@@ -47,7 +44,7 @@ pub fn cannot_run_timed(scenario: &Scenario) -> Option<&'static str> {
             .draws
             .then_some("an early recompute's random draws")
     };
-    cannot_run_as_request_threads(scenario, bus, draws, |_| Some(FAULTS_OF_PROCESSES))
+    cannot_run_as_request_threads(scenario, bus, draws, |_| Some("faults of processes"))
 }
 
 /// Why a scenario cannot run with its requests as threads (see
@@ -141,7 +138,7 @@ impl TimedRun {
         let mut seen: std::collections::BTreeMap<_, Vec<(bool, bool)>> = Default::default();
         let mut ties = false;
         for event in sim.trace() {
-            if !matches!(event.actor, Actor::Request(_) | Actor::Consumer(_)) {
+            if !matches!(event.actor, Actor::Request(_)) {
                 continue;
             }
             let name = event.op.to_string();

@@ -44,6 +44,14 @@ test('each lesson says what the real servers decided and what the model supplied
       + "the bus's delay, loss and partitions, and the faults.",
   );
 
+  // Events on the bus: each partition's consumer ran as a thread of its own.
+  await page.getByTestId('lesson').selectOption('kafka-partitions');
+  await live.filter({ hasText: "partitions' consumers" }).waitFor();
+  assert.match(
+    await live.textContent(),
+    /^Run live 3 times on Redis 7\.0 and PostgreSQL 15, each request a thread of its own and each of the bus's 2 partitions' consumers another, reading Redis Streams, with Redis's own expiry/,
+  );
+
   await page.getByTestId('lesson').selectOption('stampede-lease');
   await reproduced.filter({ hasText: 'lease rules' }).waitFor();
   assert.match(await reproduced.textContent(), /^Replayed on Redis 7\.0 and PostgreSQL 15: every reply/);

@@ -24,7 +24,7 @@ pub(super) fn db_slowdown(faults: &[Fault], issued_ms: Millis) -> Millis {
 
 /// When app instance `app` can go on from `at`: then, or when a pause of
 /// it in force then ends (the latest end, if pauses overlap).
-pub(super) fn app_resumes_at(faults: &[Fault], app: u32, at: Millis) -> Millis {
+pub fn app_resumes_at(faults: &[Fault], app: u32, at: Millis) -> Millis {
     faults
         .iter()
         .filter_map(|f| match f.kind {

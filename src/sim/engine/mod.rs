@@ -54,6 +54,7 @@ pub use actors::{ActorKind, ActorRun, request_code};
 pub use bus::{BusCounters, PartitionView, key_partition};
 pub use counters::Counters;
 pub use divergence::{DivergenceKind, DivergenceWindow};
+pub use faults::app_resumes_at;
 pub use generated::GeneratedStats;
 pub use mirror::Mirror;
 
