@@ -15,7 +15,7 @@ use cachescope::lessons::{self, LESSONS};
 use cachescope::real::cache::RedisCache;
 use cachescope::real::conformance::{self, Options};
 use cachescope::real::database::Postgres;
-use cachescope::real::live::{self, LiveRun};
+use cachescope::real::live::{self, LiveRun, Performed};
 use cachescope::real::live_bus::{LiveStream, event_fields, parse_event};
 use cachescope::real::live_cache::{LiveCache, Released};
 use cachescope::real::live_check;
@@ -521,6 +521,23 @@ fn live_run(servers: &Servers, scenario: &Scenario) -> LiveRun {
     .unwrap_or_else(|e| panic!("the live run failed: {e}"))
 }
 
+/// The first operation of `actor` in `run` whose meaning starts with `op`.
+fn performed<'a>(run: &'a LiveRun, actor: &str, op: &str) -> &'a Performed {
+    run.performed
+        .iter()
+        .find(|p| p.actor == actor && p.op.starts_with(op))
+        .unwrap_or_else(|| panic!("{actor} did no {op}: {:#?}", run.performed))
+}
+
+/// What the servers' records say of `run`, and the model's replay of it,
+/// which must explain it.
+fn explained(run: &LiveRun) -> (live_check::Verdicts, live_check::Replay) {
+    let verdicts = live_check::judge(run);
+    let replay = live_check::replay(run).unwrap();
+    assert!(replay.agrees_with(&verdicts), "{replay:#?}\n{verdicts:#?}");
+    (verdicts, replay)
+}
+
 /// A write whose transaction stays open 100 ms, a reader whose statement
 /// starts inside it and answers 150 ms later, and a second reader.
 const HELD_OPEN: &str = r#"{
@@ -541,12 +558,7 @@ fn a_slow_reader_across_a_held_open_write_transaction_refills_the_old_value() {
     let servers = servers();
     let scenario = Scenario::from_json(HELD_OPEN).unwrap();
     let run = live_run(&servers, &scenario);
-    let of = |actor: &str, op: &str| {
-        run.performed
-            .iter()
-            .find(|p| p.actor == actor && p.op.starts_with(op))
-            .unwrap_or_else(|| panic!("{actor} did no {op}: {:#?}", run.performed))
-    };
+    let of = |actor: &str, op: &str| performed(&run, actor, op);
     let (write, read) = (of("W", "db.write"), of("R", "db.read"));
     // PostgreSQL's record: the reader's snapshot was taken while the
     // write's transaction was open (sent before, committed after), so it
@@ -557,13 +569,11 @@ fn a_slow_reader_across_a_held_open_write_transaction_refills_the_old_value() {
     );
     assert_eq!(read.reply, "v1@1");
     assert!(of("R", "cache.set").effect_ms > of("W", "cache.delete").effect_ms);
-    let verdicts = live_check::judge(&run);
+    // The model, following the order the servers recorded, explains it.
+    let (verdicts, _) = explained(&run);
     assert_eq!(verdicts.stale_reads, vec!["R2".to_string()], "{verdicts:?}");
     assert_eq!(verdicts.windows.len(), 1, "{verdicts:?}");
     assert_eq!(verdicts.windows[0].to_ms, None, "{verdicts:?}");
-    // The model, following the order the servers recorded, explains it.
-    let replay = live_check::replay(&run).unwrap();
-    assert!(replay.agrees_with(&verdicts), "{replay:#?}\n{verdicts:#?}");
     drop(servers);
 }
 
@@ -572,12 +582,7 @@ fn events_on_two_partitions_reach_their_consumer_threads_out_of_order_and_the_re
     let servers = servers();
     let scenario = lessons::lesson("kafka-partitions").unwrap().scenario();
     let run = live_run(&servers, &scenario);
-    let of = |actor: &str, op: &str| {
-        run.performed
-            .iter()
-            .find(|p| p.actor == actor && p.op.starts_with(op))
-            .unwrap_or_else(|| panic!("{actor} did no {op}: {:#?}", run.performed))
-    };
+    let of = |actor: &str, op: &str| performed(&run, actor, op);
     // Round-robin in the order Redis appended them: W1's event on
     // partition 0 (100 ms behind), W2's on partition 1.
     let (first, second) = (of("W1", "bus.publish"), of("W2", "bus.publish"));
@@ -597,12 +602,10 @@ fn events_on_two_partitions_reach_their_consumer_threads_out_of_order_and_the_re
     assert!(b.effect_ms >= second.effect_ms + 50.0, "{b:?} {second:?}");
     assert!(b.effect_ms < a.effect_ms);
     // The servers' record: R read A after B had committed; A stays cached.
-    let verdicts = live_check::judge(&run);
+    // The model follows the order, naming each partition's consumer.
+    let (verdicts, replay) = explained(&run);
     assert_eq!(verdicts.stale_reads, vec!["R".to_string()], "{verdicts:?}");
     assert_eq!(verdicts.windows.last().unwrap().to_ms, None, "{verdicts:?}");
-    // The model follows the order, naming each partition's consumer.
-    let replay = live_check::replay(&run).unwrap();
-    assert!(replay.agrees_with(&verdicts), "{replay:#?}\n{verdicts:#?}");
     for consumer in ["consumer:0", "consumer:1"] {
         let named = ScheduleEntry::Actor(consumer.into());
         assert!(replay.schedule.contains(&named), "{:?}", replay.schedule);
@@ -638,11 +641,9 @@ fn a_crashed_consumers_replacement_claims_the_unacknowledged_events_and_applies_
     assert!(applied[1].1 < 150.0 && applied[2].1 > 150.0, "{applied:?}");
     // The model, with the crash in its schedule at its instant, explains
     // the run.
-    let replay = live_check::replay(&run).unwrap();
+    let (_, replay) = explained(&run);
     let crash = ScheduleEntry::Fault(FaultKind::ConsumerCrash { partition: None });
     assert!(replay.schedule.contains(&crash), "{:?}", replay.schedule);
-    let verdicts = live_check::judge(&run);
-    assert!(replay.agrees_with(&verdicts), "{replay:#?}\n{verdicts:#?}");
     drop(servers);
 }
 
@@ -653,12 +654,7 @@ fn a_paused_instances_request_loses_its_lock_by_redis_px_and_its_unsafe_release_
     // R2 (instance 1) comes at 135 ms.
     let scenario = lessons::lesson("lock-expiry").unwrap().scenario();
     let run = live_run(&servers, &scenario);
-    let of = |actor: &str, op: &str| {
-        run.performed
-            .iter()
-            .find(|p| p.actor == actor && p.op.starts_with(op))
-            .unwrap_or_else(|| panic!("{actor} did no {op}: {:#?}", run.performed))
-    };
+    let of = |actor: &str, op: &str| performed(&run, actor, op);
     let (taken, retaken) = (of("R1", "cache.lock_add"), of("R2", "cache.lock_add"));
     assert_eq!(
         (taken.reply.as_str(), retaken.reply.as_str()),
@@ -678,9 +674,7 @@ fn a_paused_instances_request_loses_its_lock_by_redis_px_and_its_unsafe_release_
     let released = of("R1", "cache.unlock");
     assert_eq!(released.reply, "another's lock deleted", "{released:?}");
     assert!(released.effect_ms > retaken.effect_ms);
-    let replay = live_check::replay(&run).unwrap();
-    let verdicts = live_check::judge(&run);
-    assert!(replay.agrees_with(&verdicts), "{replay:#?}\n{verdicts:#?}");
+    explained(&run);
     drop(servers);
 }
 
@@ -702,9 +696,7 @@ fn the_models_replay_of_a_live_run_agrees_and_a_value_changed_behind_its_back_is
     let servers = servers();
     let scenario = Scenario::from_json(TWO_READS).unwrap();
     let run = live_run(&servers, &scenario);
-    let verdicts = live_check::judge(&run);
-    let replay = live_check::replay(&run).unwrap();
-    assert!(replay.agrees_with(&verdicts), "{replay:#?}\n{verdicts:#?}");
+    let (_, replay) = explained(&run);
     assert_eq!(
         replay.schedule.len()
             - replay
@@ -750,7 +742,7 @@ fn a_consumer_killed_before_acknowledging_sees_its_event_redelivered() {
     let mut producer = LiveStream::connect(url, "events", "producer").unwrap();
     let mut first = LiveStream::connect(url, "events", "consumer-1").unwrap();
     let id = producer.publish(&event_fields("k", None)).unwrap();
-    let (taken, fields) = first.next(100).unwrap().expect("the event");
+    let (taken, fields) = first.poll().unwrap().expect("the event");
     assert_eq!(taken, id);
     assert_eq!(parse_event(&fields).unwrap(), ("k".to_string(), None));
     // The consumer dies before it acknowledges: the event stays pending.
@@ -758,7 +750,7 @@ fn a_consumer_killed_before_acknowledging_sees_its_event_redelivered() {
     assert_eq!(producer.pending().unwrap(), 1);
     let mut second = LiveStream::connect(url, "events", "consumer-2").unwrap();
     // Nothing new for the group: the event was taken once already.
-    assert_eq!(second.next(50).unwrap(), None);
+    assert_eq!(second.poll().unwrap(), None);
     // Not yet idle long enough to be presumed abandoned.
     std::thread::sleep(std::time::Duration::from_millis(20));
     assert!(second.claim_abandoned(60_000).unwrap().is_empty());
@@ -767,9 +759,9 @@ fn a_consumer_killed_before_acknowledging_sees_its_event_redelivered() {
     let again = second.claim_abandoned(100).unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].0, id);
-    assert!(second.ack(&id).unwrap());
+    assert_eq!(second.ack(std::slice::from_ref(&id)).unwrap(), 1);
     assert_eq!(producer.pending().unwrap(), 0);
-    assert!(!second.ack(&id).unwrap(), "acknowledged once");
+    assert_eq!(second.ack(&[id]).unwrap(), 0, "acknowledged once");
     drop((producer, second));
     drop(servers);
 }

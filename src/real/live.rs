@@ -763,7 +763,7 @@ impl Consumer<'_> {
             let now = clock.now();
             if self.acknowledge_at.is_some_and(|due| due <= now) {
                 let ids = std::mem::take(&mut self.unacknowledged);
-                self.stream.ack_all(&ids)?;
+                self.stream.ack(&ids)?;
                 self.acknowledge_at = None;
             }
             if self.crashes.last().is_some_and(|&crash| crash <= now) {
@@ -783,7 +783,7 @@ impl Consumer<'_> {
     fn acknowledge(&mut self, id: String, now: f64) -> Result<(), String> {
         let interval = self.scenario.bus.commit_interval_ms;
         if interval == 0 {
-            return self.stream.ack_all(&[id]);
+            return self.stream.ack(&[id]).map(drop);
         }
         self.unacknowledged.push(id);
         self.acknowledge_at.get_or_insert(now + interval as f64);

@@ -53,18 +53,6 @@ impl LiveStream {
         append(&mut self.connection, &self.stream, fields)
     }
 
-    /// The next entry no consumer of the group has taken, waiting up to
-    /// `block_ms` for one; it is this consumer's until acknowledged.
-    pub fn next(&mut self, block_ms: u64) -> Result<Option<Entry>, String> {
-        let reply: RedisValue = redis::cmd("XREADGROUP")
-            .arg(&["GROUP", GROUP, &self.consumer, "COUNT", "1", "BLOCK"][..])
-            .arg(block_ms)
-            .arg(&["STREAMS", &self.stream, ">"][..])
-            .query(&mut self.connection)
-            .map_err(|e| failed("XREADGROUP", e))?;
-        Ok(first_entry(&reply))
-    }
-
     /// The next entry no consumer of the group has taken, if there is one
     /// now; it is this consumer's until acknowledged.
     pub fn poll(&mut self) -> Result<Option<Entry>, String> {
@@ -76,26 +64,17 @@ impl LiveStream {
         Ok(first_entry(&reply))
     }
 
-    /// Acknowledges entry `id` (applied); whether it was pending.
-    pub fn ack(&mut self, id: &str) -> Result<bool, String> {
-        let acknowledged: u64 = redis::cmd("XACK")
-            .arg(&[&self.stream, GROUP, id][..])
-            .query(&mut self.connection)
-            .map_err(|e| failed("XACK", e))?;
-        Ok(acknowledged > 0)
-    }
-
-    /// Acknowledges every entry of `ids` (applied), in one `XACK`.
-    pub fn ack_all(&mut self, ids: &[String]) -> Result<(), String> {
+    /// Acknowledges the entries `ids` (applied), in one `XACK`; how many
+    /// of them were pending.
+    pub fn ack(&mut self, ids: &[String]) -> Result<u64, String> {
         if ids.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
-        let _: u64 = redis::cmd("XACK")
+        redis::cmd("XACK")
             .arg(&[&self.stream, GROUP][..])
             .arg(ids)
             .query(&mut self.connection)
-            .map_err(|e| failed("XACK", e))?;
-        Ok(())
+            .map_err(|e| failed("XACK", e))
     }
 
     /// Takes over the entries other consumers took and have left
